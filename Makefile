@@ -1,0 +1,29 @@
+# The two commands of the README: `make demo` and `make test`.
+SHELL := /bin/bash
+ENV := . scripts/env.sh &&
+
+.PHONY: bootstrap test unit sanity build demo bench clean
+
+bootstrap:
+	scripts/bootstrap
+
+test: bootstrap
+	scripts/run-tests
+
+unit: bootstrap
+	$(ENV) python -m pytest tests
+
+sanity: bootstrap
+	scripts/sanity
+
+build: bootstrap
+	$(ENV) ansible-galaxy collection build --force --output-path .cache/dist
+
+demo: bootstrap
+	scripts/demo
+
+bench: bootstrap
+	scripts/bench
+
+clean:
+	rm -rf .cache tests/output

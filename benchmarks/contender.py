@@ -1,0 +1,144 @@
+"""Run one contender once, first converge and rerun, inside the throwaway
+sandbox the harness (compare.py) put this process in. Prints one JSON line:
+{contender, n, first_s, rerun_s, peak_rss_mb}.
+
+  contender.py module|role|naive|batch N
+  contender.py fleet M N
+
+Wall time is measured around the whole command (ansible-playbook with its
+start-up, the module process, or every ip invocation); peak RSS is the
+largest process of the run (ru_maxrss of the waited-for descendants: for
+`module` that is the module process itself).
+"""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import workload  # noqa: E402
+
+PYTHON = sys.executable
+
+
+def _ansible_env(workdir, forks=1):
+    cfg = os.path.join(workdir, 'ansible.cfg')
+    with open(cfg, 'w') as out:
+        out.write('[defaults]\nforks = %d\nhost_key_checking = false\ninterpreter_python = %s\n'
+                  '[connection]\npipelining = true\n'
+                  % (forks, PYTHON))
+    env = dict(os.environ, ANSIBLE_CONFIG=cfg, ANSIBLE_HOME=os.path.join(workdir, 'ansible-home'),
+               ANSIBLE_LOCAL_TEMP=os.path.join(workdir, 'tmp'), ANSIBLE_REMOTE_TEMP=os.path.join(workdir, 'rtmp'),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.cache', 'collections'), ANSIBLE_NOCOLOR='1')
+    return env
+
+
+def _run(argv, env=None, **kwargs):
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, **kwargs)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+        raise SystemExit('%s failed with %d' % (argv[:3], proc.returncode))
+    return elapsed, proc.stdout
+
+
+def _playbook(workdir, playbook, vars_path, inventory, forks=1, extra=()):
+    argv = [os.path.join(os.path.dirname(PYTHON), 'ansible-playbook'), '-i', inventory,
+            os.path.join(HERE, 'playbooks', playbook), '-e', '@' + vars_path] + list(extra)
+    return _run(argv, env=_ansible_env(workdir, forks))
+
+
+def _changed(stdout):
+    """changed= counts of the PLAY RECAP."""
+    return [int(line.split('changed=')[1].split()[0]) for line in stdout.splitlines() if 'changed=' in line]
+
+
+def _both(run):
+    first, out1 = run()
+    rerun, out2 = run()
+    assert sum(_changed(out2)) == 0, 'the rerun changed something: %s' % out2[-2000:]
+    assert all(c > 0 for c in _changed(out1)), out1[-2000:]
+    return first, rerun
+
+
+def role(count, workdir):
+    vars_path = workload.write_vars(count, os.path.join(workdir, 'vars.json'), 'netns_namespaces')
+    return _both(lambda: _playbook(workdir, 'role.yml', vars_path, 'localhost,', extra=['-c', 'local']))
+
+
+def naive(count, workdir):
+    vars_path = workload.write_vars(count, os.path.join(workdir, 'vars.json'), 'bench_items')
+    return _both(lambda: _playbook(workdir, 'naive.yml', vars_path, 'localhost,', extra=['-c', 'local']))
+
+
+def module(count, workdir):
+    """The module as Ansible runs it on the host, minus Ansible: one process
+    reading its arguments from a file."""
+    args = os.path.join(workdir, 'args.json')
+    with open(args, 'w') as out:
+        json.dump({'ANSIBLE_MODULE_ARGS': {'namespaces': workload.declaration(count)}}, out)
+    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, '.cache', 'collections'))
+    argv = [PYTHON, os.path.join(REPO, 'plugins', 'modules', 'netns_config.py'), args]
+
+    def once():
+        elapsed, out = _run(argv, env=env)
+        return elapsed, 'changed=%d' % json.loads(out)['changed']
+    return _both(once)
+
+
+def batch(count, workdir):
+    """iproute2 batch mode, the floor a shell script reaches. Not idempotent:
+    there is no rerun."""
+    host, per_ns = workload.write_batch_files(count, workdir)
+    start = time.perf_counter()
+    _run(['ip', '-batch', host])
+    for name, path in per_ns:
+        _run(['ip', '-n', name, '-batch', path])
+    return time.perf_counter() - start, None
+
+
+def fleet(hosts, count, workdir):
+    """M simulated hosts (tests/fleet), N namespaces each, forks = M."""
+    names = ['host%d' % (i + 1) for i in range(hosts)]
+    state = os.path.join(workdir, 'fleet')
+    fleet_py = os.path.join(REPO, 'tests', 'fleet', 'fleet.py')
+    pids = json.loads(subprocess.run([PYTHON, fleet_py, 'up', state] + names, check=True,
+                                     capture_output=True, text=True).stdout)
+    try:
+        inventory = os.path.join(workdir, 'fleet.ini')
+        with open(inventory, 'w') as out:
+            out.write('[fleet]\n')
+            for name in names:
+                out.write('%s ansible_host=pid:%d ansible_connection=nsfd.namespaces.nsenter\n' % (name, pids[name]))
+        vars_path = workload.write_vars(count, os.path.join(workdir, 'vars.json'), 'netns_namespaces')
+        return _both(lambda: _playbook(workdir, 'role.yml', vars_path, inventory, forks=hosts))
+    finally:
+        subprocess.run([PYTHON, fleet_py, 'down', state], capture_output=True, check=False)
+
+
+def main(argv):
+    kind = argv[1]
+    workdir = tempfile.mkdtemp(prefix='nsfd-bench-')
+    if kind == 'fleet':
+        hosts, count = int(argv[2]), int(argv[3])
+        first, rerun = fleet(hosts, count, workdir)
+        record = {'contender': 'fleet', 'hosts': hosts, 'n': count}
+    else:
+        count = int(argv[2])
+        first, rerun = globals()[kind](count, workdir)
+        record = {'contender': kind, 'n': count}
+    record.update({'first_s': round(first, 3), 'rerun_s': None if rerun is None else round(rerun, 3),
+                   'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, 1)})
+    print(json.dumps(record))
+
+
+if __name__ == '__main__':
+    main(sys.argv)

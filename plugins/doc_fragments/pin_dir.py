@@ -1,0 +1,18 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+
+class ModuleDocFragment(object):
+    DOCUMENTATION = r'''
+options:
+  pin_dir:
+    description:
+      - Directory holding the pins of the namespace type, instead of its default.
+      - The defaults are C(/run/netns) for C(net) (the iproute2 directory, so C(ip netns) sees the pins) and
+        C(/run/utsns), C(/run/ipcns), C(/run/mntns), C(/run/pidns), C(/run/userns), C(/run/cgroupns),
+        C(/run/timens) for the other types (the layout of cri-o's pinns).
+      - Only valid with a single namespace type.
+    type: path
+'''

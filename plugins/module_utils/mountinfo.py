@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reading /proc/self/mountinfo: which paths are mount points, and how."""
+
+import re
+from collections import namedtuple
+
+Mount = namedtuple('Mount', 'mount_id parent_id root mount_point fstype propagation')
+
+_ESCAPE = re.compile(r'\\([0-7]{3})')
+
+
+def _unescape(field):
+    # The kernel octal-escapes space, tab, newline and backslash.
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse(text):
+    mounts = []
+    for line in text.splitlines():
+        fields = line.split(' ')
+        try:
+            sep = fields.index('-', 6)
+        except ValueError:
+            continue
+        optional = fields[6:sep]
+        propagation = [opt for opt in optional if opt.split(':')[0] in ('shared', 'master', 'propagate_from', 'unbindable')]
+        mounts.append(Mount(int(fields[0]), int(fields[1]), _unescape(fields[3]),
+                            _unescape(fields[4]), fields[sep + 1], propagation))
+    return mounts
+
+
+def read(pid='self'):
+    with open('/proc/%s/mountinfo' % pid) as handle:
+        return parse(handle.read())
+
+
+def mounts_at(path, mounts=None):
+    """The mounts stacked on exactly path, bottom first."""
+    return [m for m in (read() if mounts is None else mounts) if m.mount_point == path]
+
+
+def is_mount_point(path, mounts=None):
+    return bool(mounts_at(path, mounts))
+
+
+def nsfs_mounts(mounts=None):
+    return [m for m in (read() if mounts is None else mounts) if m.fstype == 'nsfs']

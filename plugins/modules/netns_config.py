@@ -1,0 +1,352 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r'''
+module: netns_config
+short_description: Declare what many network namespaces contain, and converge them in one call
+version_added: 0.1.0
+author:
+  - nsfd maintainers (@nsfd)
+description:
+  - Converges a list of named network namespaces - links (veth, bridge, dummy, vlan, macvlan, ipvlan, physical),
+    addresses, routes, sysctls and C(/etc/netns/NAME/) files - through netlink with pyroute2, never by running C(ip).
+  - Namespaces are created and removed with the pin engine of M(nsfd.namespaces.namespace), so C(ip netns) sees them.
+  - Idempotent to the attribute - a rerun with the same input reports no change, and changing one address changes only
+    that address. Addresses compare as networks, MAC addresses case-insensitively, names exactly.
+  - The whole input is validated first; a bad item fails the task with its path (for example
+    C(namespaces[3].links[0].peer.name)) and nothing is touched.
+  - One netlink socket per namespace, created from this process by entering the namespace only for the C(socket())
+    call; no helper process per namespace, and the module process never stays in another namespace.
+  - A failure part-way through one namespace leaves the others converged; the result says which namespace failed
+    and what had been done to it.
+requirements:
+  - pyroute2 >= 0.9 on the managed host
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - nsfd.namespaces.pin_dir
+attributes:
+  check_mode:
+    support: full
+    details: Lists exactly the actions a real run would take, and touches nothing.
+  diff_mode:
+    support: full
+    details: Shows the /etc/netns files before and after, and the list of actions.
+  platform:
+    platforms: posix
+options:
+  namespaces:
+    description: The network namespaces to converge.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Namespace name (its pin is C(/run/netns/NAME)).
+        type: str
+        required: true
+      state:
+        description:
+          - V(absent) deletes the links inside whose other ends live outside (veth peers, vlans on host links),
+            then removes the namespace.
+        type: str
+        choices: [present, absent]
+        default: present
+      nsid:
+        description:
+          - The nsid of the namespace as seen from the host (C(ip netns set NAME ID)). Set when unassigned;
+            a different existing nsid is an error, since the kernel cannot change it.
+        type: int
+      loopback:
+        description: Bring C(lo) up.
+        type: bool
+        default: true
+      links:
+        description: Links inside the namespace.
+        type: list
+        elements: dict
+        suboptions:
+          name:
+            description: Interface name inside the namespace, at most 15 bytes.
+            type: str
+            required: true
+          kind:
+            description:
+              - V(veth) creates a pair, the other end being O(namespaces[].links[].peer).
+              - V(vlan), V(macvlan), V(ipvlan) are created on the host link O(namespaces[].links[].parent) and
+                moved in. V(physical) moves the host link O(namespaces[].links[].parent) in, renamed to the name.
+            type: str
+            required: true
+            choices: [veth, dummy, bridge, vlan, macvlan, ipvlan, physical]
+          state:
+            description: Administrative state.
+            type: str
+            choices: [up, down]
+            default: up
+          mtu:
+            description: MTU.
+            type: int
+          address:
+            description: MAC address.
+            type: str
+          master:
+            description: A bridge declared in the same namespace to attach this link to.
+            type: str
+          addresses:
+            description: Addresses with prefix length (CIDR), IPv4 or IPv6.
+            type: list
+            elements: str
+          parent:
+            description: The host link a vlan, macvlan, ipvlan or physical link comes from.
+            type: str
+          vlan_id:
+            description: VLAN id (1-4094) of a vlan link.
+            type: int
+          mode:
+            description:
+              - Mode of a macvlan (V(private), V(vepa), V(bridge), V(passthru), V(source); default V(bridge)) or an
+                ipvlan (V(l2), V(l3), V(l3s); default V(l2)).
+            type: str
+          peer:
+            description: The other end of a veth.
+            type: dict
+            suboptions:
+              name:
+                description: Interface name of the other end.
+                type: str
+                required: true
+              netns:
+                description: Another namespace of this call to put the other end in; omitted, it stays on the host.
+                type: str
+              addresses:
+                description: Addresses of the other end (CIDR).
+                type: list
+                elements: str
+              state:
+                description: Administrative state of the other end.
+                type: str
+                choices: [up, down]
+                default: up
+              mtu:
+                description: MTU of the other end.
+                type: int
+              master:
+                description: A bridge on the other end's side (for example a host bridge) to attach it to.
+                type: str
+      routes:
+        description: Routes inside the namespace.
+        type: list
+        elements: dict
+        suboptions:
+          dst:
+            description: Destination network (CIDR) or V(default).
+            type: str
+            required: true
+          via:
+            description: Gateway address.
+            type: str
+          dev:
+            description: Output link.
+            type: str
+          metric:
+            description: Route metric (priority).
+            type: int
+          table:
+            description: Routing table id (default the main table, 254).
+            type: int
+          src:
+            description: Preferred source address.
+            type: str
+      sysctls:
+        description:
+          - C(net.*) sysctls set inside the namespace, like C(net.ipv4.ip_forward=1). Keys may use C(/) separators as in
+            sysctl(8) (C(net/ipv4/conf/eth0.100/forwarding)) so interface names with dots work. Other keys are
+            rejected, since they would change the host.
+        type: dict
+      files:
+        description:
+          - Files under C(/etc/netns/NAME/), relative path to content, written atomically with mode 0644. C(ip netns
+            exec), M(nsfd.namespaces.namespace_exec) and the P(nsfd.namespaces.netns#become) become plugin show them
+            over C(/etc).
+        type: dict
+  purge:
+    description:
+      - Inside each listed namespace, also remove links, addresses and routes that are not declared. The kernel's own
+        routes, IPv6 link-local addresses and C(lo) are left alone, as are veth ends that another namespace of this
+        call declares.
+    type: bool
+    default: false
+  record:
+    description:
+      - Path of a JSON file listing the namespaces that calls with this O(record) manage on the host
+        (an object whose key C(namespaces) holds a list of names). After the run it holds the namespaces declared present, plus the earlier
+        ones not pruned and not declared absent. Keep it on persistent storage, not under C(/run).
+      - The P(nsfd.namespaces.netns#role) role keeps one in C(/var/lib/nsfd-netns/managed.json).
+    type: path
+  prune:
+    description:
+      - Remove the namespaces listed in O(record) that are no longer in O(namespaces), as if they were declared
+        with C(state=absent). Namespaces this module never recorded are never touched.
+    type: bool
+    default: false
+notes:
+  - Needs root.
+  - Links with kinds this kernel lacks (for example dummy or vlan without their modules) fail with the kernel's error.
+seealso:
+  - module: nsfd.namespaces.namespace
+  - module: nsfd.namespaces.namespace_exec
+'''
+
+EXAMPLES = r'''
+- name: Two tenants, each with a veth to the host, an address on both ends and a default route
+  nsfd.namespaces.netns_config:
+    namespaces:
+      - name: tenant-a
+        links:
+          - name: eth0
+            kind: veth
+            addresses: [10.200.1.2/24, "fd00:1::2/64"]
+            peer: {name: ta-host, addresses: [10.200.1.1/24]}
+        routes:
+          - {dst: default, via: 10.200.1.1}
+        sysctls:
+          net.ipv4.ip_forward: 1
+        files:
+          resolv.conf: "nameserver 10.200.1.1\n"
+      - name: tenant-b
+        nsid: 20
+        links:
+          - {name: br0, kind: bridge, addresses: [192.168.50.1/24]}
+          - {name: eth0, kind: veth, master: br0, peer: {name: tb-host}}
+
+- name: Two namespaces cabled to each other
+  nsfd.namespaces.netns_config:
+    namespaces:
+      - name: left
+        links:
+          - {name: l0, kind: veth, addresses: [10.9.0.1/30], peer: {name: r0, netns: right, addresses: [10.9.0.2/30]}}
+      - name: right
+
+- name: Exactly what is declared, nothing else
+  nsfd.namespaces.netns_config:
+    purge: true
+    namespaces:
+      - name: tenant-a
+        links:
+          - {name: eth0, kind: veth, addresses: [10.200.1.2/24], peer: {name: ta-host}}
+
+- name: Manage a set of namespaces, and remove the ones this set created earlier that are gone from it
+  nsfd.namespaces.netns_config:
+    record: /var/lib/tenants/managed.json
+    prune: true
+    namespaces:
+      - name: tenant-a
+
+- name: Remove a tenant and the host ends of its veths
+  nsfd.namespaces.netns_config:
+    namespaces:
+      - {name: tenant-b, state: absent}
+'''
+
+RETURN = r'''
+record:
+  description: The namespaces O(record) lists after the run, and those this run pruned.
+  returned: when O(record) is set
+  type: dict
+  contains:
+    path:
+      description: The record file.
+      type: str
+      sample: /var/lib/nsfd-netns/managed.json
+    managed:
+      description: The names the record holds now (in check mode, would hold).
+      type: list
+      elements: str
+      sample: [tenant-a]
+    pruned:
+      description: The names removed because O(prune) was set.
+      type: list
+      elements: str
+      sample: [tenant-old]
+namespaces:
+  description: One entry per declared namespace, in order, then one per pruned namespace.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The namespace name.
+      type: str
+      sample: tenant-a
+    changed:
+      description: Whether anything changed (in check mode, would change) in or for this namespace.
+      type: bool
+    changes:
+      description: The actions taken (in check mode, that would be taken), in order, in words.
+      type: list
+      elements: str
+      sample: ["create net namespace and pin it at /run/netns/tenant-a", "set lo in namespace 'tenant-a' up"]
+    pins:
+      description: The namespace's pin, as M(nsfd.namespaces.namespace) returns it.
+      type: list
+      elements: dict
+    failed:
+      description: Present and true when this namespace failed; RV(namespaces[].msg) says where.
+      type: bool
+      returned: on failure of this namespace
+    msg:
+      description: What failed, and what had been done to this namespace before.
+      type: str
+      returned: on failure of this namespace
+'''
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils import netconfig
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            # validated as a whole by netconfig_spec, which names each bad item's path
+            namespaces=dict(type='list', elements='dict', required=True),
+            purge=dict(type='bool', default=False),
+            pin_dir=dict(type='path'),
+            record=dict(type='path'),
+            prune=dict(type='bool', default=False),
+        ),
+        required_if=[('prune', True, ['record'])],
+        supports_check_mode=True,
+    )
+    if not HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib('pyroute2'), exception=str(PYROUTE2_IMPORT_ERROR))
+    params = module.params
+    try:
+        outcomes, record = netconfig.converge_recorded(
+            params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
+            purge=params['purge'], check_mode=module.check_mode)
+    except NamespaceError as exc:
+        module.fail_json(**exc.to_result())
+    results = [o.as_dict() for o in outcomes]
+    output = {'changed': any(r['changed'] for r in results), 'namespaces': results}
+    if record is not None:
+        record_changed = record.pop('changed')
+        output['changed'] = output['changed'] or record_changed
+        output['record'] = record
+    if module._diff:
+        diffs = [d for o in outcomes for d in o.diffs]
+        diffs.append({'prepared': '\n'.join('%s: %s' % (o.name, c) for o in outcomes for c in o.changes)})
+        output['diff'] = diffs
+    failed = [o.name for o in outcomes if o.failed]
+    if failed:
+        module.fail_json(msg='netns_config failed for %s; the other namespaces were converged' % ', '.join(failed),
+                         **output)
+    module.exit_json(**output)
+
+
+if __name__ == '__main__':
+    main()

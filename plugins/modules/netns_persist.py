@@ -1,0 +1,182 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r'''
+module: netns_persist
+short_description: Make declared network namespaces come back after a reboot, without Ansible
+version_added: 0.1.0
+author:
+  - nsfd maintainers (@nsfd)
+description:
+  - C(/run) is a tmpfs, so a reboot removes every namespace pin and with it every network namespace and the links
+    inside. From the same declaration as M(nsfd.namespaces.netns_config), this module writes what rebuilds them at
+    boot with iproute2 alone.
+  - C(BOOT_DIR/host.batch), an C(ip -batch) file that adds the namespaces, sets their nsids and creates the links
+    that cross into them (veth pairs to the host or between namespaces, vlan, macvlan and ipvlan links on host
+    parents, physical links moved in), with the settings of the host ends.
+  - C(BOOT_DIR/namespaces.sh), a POSIX shell script that runs one C(ip -n NAME -batch) per namespace (lo, bridges,
+    dummies, MTU, MAC, masters, addresses, link state, routes) and then its sysctls with C(ip netns exec NAME sysctl -w).
+    It attempts every namespace and exits non-zero when any failed.
+  - A oneshot systemd unit, ordered before C(network-pre.target) and C(network-online.target), whose two
+    C(ExecStart) lines run those files (they can be run by hand, in order), enabled with symlinks in the
+    C(.wants) directories of O(wanted_by), which is what C(systemctl enable) does; this also works while systemd is
+    not running (an image build, a container).
+  - C(/etc/netns/NAME/) files are not rewritten at boot; they are on disk already.
+  - Only namespaces declared with C(state=present) (the default) are persisted. Nothing is created or changed in the
+    namespaces themselves; that is M(nsfd.namespaces.netns_config)'s job. The P(nsfd.namespaces.netns#role) role
+    runs both.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Shows each boot file before and after.
+  platform:
+    platforms: posix
+options:
+  namespaces:
+    description:
+      - The declaration, exactly as given to O(nsfd.namespaces.netns_config#module:namespaces), validated the same way.
+      - Namespace names, interface names and route devices must consist of letters, digits and C(_.@+-), since they
+        go into iproute2 batch files, a shell script and a systemd unit; anything else fails before any change.
+      - Required when O(state=present).
+    type: list
+    elements: dict
+  state:
+    description: V(absent) disables the unit and removes it and the boot files.
+    type: str
+    choices: [present, absent]
+    default: present
+  boot_dir:
+    description: Directory of C(host.batch) and C(namespaces.sh).
+    type: path
+    default: /etc/nsfd-netns
+  unit_dir:
+    description: Directory of the systemd unit.
+    type: path
+    default: /etc/systemd/system
+  unit_name:
+    description: File name of the systemd unit.
+    type: str
+    default: nsfd-netns.service
+  ip_command:
+    description: Absolute path of C(ip) (iproute2) on the host.
+    type: path
+    default: /usr/sbin/ip
+  sysctl_command:
+    description: Absolute path of C(sysctl) (procps) on the host.
+    type: path
+    default: /usr/sbin/sysctl
+  wanted_by:
+    description: Targets that pull the unit in (the C(WantedBy=) of its C([Install]) section).
+    type: list
+    elements: str
+    default: [multi-user.target, network-online.target]
+notes:
+  - Run C(systemctl daemon-reload) after a change when systemd is running; RV(systemd_running) says whether it is.
+seealso:
+  - module: nsfd.namespaces.netns_config
+'''
+
+EXAMPLES = r'''
+- name: Rebuild tenant-a and its veth to the host at every boot
+  nsfd.namespaces.netns_persist:
+    namespaces:
+      - name: tenant-a
+        links:
+          - name: eth0
+            kind: veth
+            addresses: [10.200.1.2/24]
+            peer: {name: ta-host, addresses: [10.200.1.1/24]}
+        routes:
+          - {dst: default, via: 10.200.1.1}
+        sysctls:
+          net.ipv4.ip_forward: 1
+  register: boot
+
+- name: Tell a running systemd
+  ansible.builtin.systemd_service:
+    daemon_reload: true
+  when: boot.changed and boot.systemd_running
+
+- name: Stop rebuilding them at boot
+  nsfd.namespaces.netns_persist:
+    state: absent
+'''
+
+RETURN = r'''
+changes:
+  description: What was (in check mode, would be) written, enabled or removed, in words.
+  returned: always
+  type: list
+  elements: str
+  sample: ["write /etc/nsfd-netns/host.batch", "enable nsfd-netns.service: link /etc/systemd/system/multi-user.target.wants/nsfd-netns.service"]
+files:
+  description: The paths written, linked or removed.
+  returned: always
+  type: list
+  elements: str
+unit:
+  description: Path of the systemd unit.
+  returned: always
+  type: str
+  sample: /etc/systemd/system/nsfd-netns.service
+systemd_running:
+  description: Whether systemd runs on the host (C(/run/systemd/system) exists), so a daemon-reload is due after a change.
+  returned: always
+  type: bool
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils import boot_files
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig_spec import validate
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            namespaces=dict(type='list', elements='dict'),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            boot_dir=dict(type='path', default='/etc/nsfd-netns'),
+            unit_dir=dict(type='path', default='/etc/systemd/system'),
+            unit_name=dict(type='str', default='nsfd-netns.service'),
+            ip_command=dict(type='path', default='/usr/sbin/ip'),
+            sysctl_command=dict(type='path', default='/usr/sbin/sysctl'),
+            wanted_by=dict(type='list', elements='str', default=['multi-user.target', 'network-online.target']),
+        ),
+        required_if=[('state', 'present', ['namespaces'])],
+        supports_check_mode=True,
+    )
+    params = module.params
+    options = boot_files.BootOptions(
+        boot_dir=params['boot_dir'], unit_dir=params['unit_dir'], unit_name=params['unit_name'],
+        ip_command=params['ip_command'], sysctl_command=params['sysctl_command'], wanted_by=params['wanted_by'])
+    try:
+        if params['state'] == 'present':
+            changes = boot_files.ensure_present(validate(params['namespaces']), options, check_mode=module.check_mode)
+        else:
+            changes = boot_files.ensure_absent(options, check_mode=module.check_mode)
+    except NamespaceError as exc:
+        module.fail_json(**exc.to_result())
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot write the boot files: %s (errno %s) at %s' % (exc.strerror, exc.errno, exc.filename),
+                         errno=exc.errno, path=exc.filename)
+    output = {'changed': bool(changes), 'changes': [c.text for c in changes], 'files': [c.path for c in changes],
+              'unit': options.unit_path, 'systemd_running': os.path.isdir('/run/systemd/system')}
+    if module._diff:
+        output['diff'] = [{'before_header': c.path, 'after_header': c.path, 'before': c.before or '', 'after': c.after or ''}
+                          for c in changes if c.after is not None]
+    module.exit_json(**output)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,202 @@
+"""A simulated fleet of Linux hosts on one machine, for molecule, the demo and tests.
+
+Each host is a long-running process in its own mount, uts, net, ipc, pid and
+cgroup namespaces, with a private tmpfs /run, its own /sys, copy-on-write
+/etc and /var (overlayfs, kept in the fleet's state directory so they survive
+a simulated reboot), and a hostname. Hosts are cabled by veth pairs to a
+bridge that lives in a dedicated lab network namespace, never in the
+machine's root network namespace: host N is 10.77.0.N/24 on its eth0.
+
+Run it inside a throwaway sandbox (scripts/sandbox): the lab namespace is
+pinned in that sandbox's /run/netns.
+
+  fleet.py up STATE_DIR host1 host2 ...   start hosts, print JSON {name: pid}
+  fleet.py reboot STATE_DIR host1          kill it (all its namespaces, pins and links die), start it again
+  fleet.py down STATE_DIR                  kill every host and the lab (idempotent, also after a crash)
+  fleet.py status STATE_DIR                JSON {name: pid or null}
+"""
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+LAB_NETNS = 'nsfd-lab'
+LAB_BRIDGE = 'labbr0'
+SUBNET = '10.77.0'
+
+# The host's init: set up its own view of the world, then wait. It is pid 1
+# of its pid namespace, so everything started inside dies with it.
+HOST_INIT = r'''
+set -e
+# overlays first: the state directory may live under the /run about to be replaced
+for d in etc var; do
+  mount -t overlay overlay -o lowerdir=/$d,upperdir=$STATE/$d/upper,workdir=$STATE/$d/work /$d
+done
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t sysfs sysfs /sys
+hostname "$HOST"
+ip link set lo up
+echo ready
+exec >/dev/null
+trap 'exit 0' TERM
+while :; do sleep 3600 & wait $!; done
+'''
+
+
+def sh(*argv, **kwargs):
+    check = kwargs.pop('check', True)
+    return subprocess.run(list(argv), capture_output=True, text=True, check=check, **kwargs)
+
+
+def _state(state_dir):
+    path = os.path.join(state_dir, 'fleet.json')
+    if os.path.exists(path):
+        with open(path) as handle:
+            return json.load(handle)
+    return {'hosts': {}}
+
+
+def _save(state_dir, state):
+    tmp = os.path.join(state_dir, 'fleet.json.tmp')
+    with open(tmp, 'w') as handle:
+        json.dump(state, handle, indent=1, sort_keys=True)
+    os.replace(tmp, os.path.join(state_dir, 'fleet.json'))
+
+
+def _alive(pid):
+    if not pid:
+        return False
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+            return b'nsfd-fleet-host' in handle.read()
+    except OSError:
+        return False
+
+
+def ensure_lab():
+    if sh('ip', 'netns', 'list').stdout.split().count(LAB_NETNS) == 0:
+        sh('ip', 'netns', 'add', LAB_NETNS)
+    if sh('ip', '-n', LAB_NETNS, 'link', 'show', LAB_BRIDGE, check=False).returncode != 0:
+        sh('ip', '-n', LAB_NETNS, 'link', 'add', LAB_BRIDGE, 'type', 'bridge')
+        sh('ip', '-n', LAB_NETNS, 'addr', 'add', SUBNET + '.254/24', 'dev', LAB_BRIDGE)
+        sh('ip', '-n', LAB_NETNS, 'link', 'set', LAB_BRIDGE, 'up')
+        sh('ip', '-n', LAB_NETNS, 'link', 'set', 'lo', 'up')
+
+
+def start_host(state_dir, name, index):
+    host_dir = os.path.join(state_dir, name)
+    for sub in ('etc/upper', 'etc/work', 'var/upper', 'var/work'):
+        os.makedirs(os.path.join(host_dir, sub), exist_ok=True)
+    env = dict(os.environ, HOST=name, STATE=host_dir)
+    proc = subprocess.Popen(
+        ['unshare', '--mount', '--uts', '--net', '--ipc', '--pid', '--cgroup', '--fork', '--kill-child',
+         '--propagation', 'private', '--mount-proc', '--', 'sh', '-c', HOST_INIT, 'nsfd-fleet-host', name],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True)
+    ready = select.select([proc.stdout], [], [], 10)[0]
+    if not ready or proc.stdout.readline() != b'ready\n':
+        proc.kill()
+        raise SystemExit('host %s did not start: %s' % (name, proc.stderr.read().decode(errors='replace')))
+    proc.stdout.close()
+    proc.stderr.close()
+    pid = _init_pid(proc.pid)
+    cable(name, pid, index)
+    return pid
+
+
+def _init_pid(unshare_pid):
+    """The host's init: the child unshare forked into the new pid namespace."""
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        try:
+            with open('/proc/%d/task/%d/children' % (unshare_pid, unshare_pid)) as handle:
+                children = handle.read().split()
+        except OSError:
+            children = []
+        if children:
+            return int(children[0])
+        time.sleep(0.01)
+    raise SystemExit('no init process under unshare %d' % unshare_pid)
+
+
+def cable(name, pid, index):
+    lab_end = ('lab-%s' % name)[:15]
+    sh('ip', '-n', LAB_NETNS, 'link', 'del', lab_end, check=False)
+    sh('ip', '-n', LAB_NETNS, 'link', 'add', lab_end, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', str(pid))
+    sh('ip', '-n', LAB_NETNS, 'link', 'set', lab_end, 'master', LAB_BRIDGE, 'up')
+    nsenter = ['nsenter', '-t', str(pid), '--net', '--']
+    sh(*(nsenter + ['ip', 'addr', 'add', '%s.%d/24' % (SUBNET, index), 'dev', 'eth0']))
+    sh(*(nsenter + ['ip', 'link', 'set', 'eth0', 'up']))
+
+
+def up(state_dir, names):
+    os.makedirs(state_dir, exist_ok=True)
+    ensure_lab()
+    state = _state(state_dir)
+    for index, name in enumerate(names, start=1):
+        entry = state['hosts'].get(name)
+        if entry and _alive(entry['pid']):
+            continue
+        state['hosts'][name] = {'pid': start_host(state_dir, name, index), 'index': index,
+                                'address': '%s.%d' % (SUBNET, index)}
+        _save(state_dir, state)
+    return dict((n, state['hosts'][n]['pid']) for n in names)
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return
+    deadline = time.time() + 5
+    while _alive(pid) and time.time() < deadline:
+        time.sleep(0.01)
+
+
+def reboot(state_dir, name):
+    state = _state(state_dir)
+    entry = state['hosts'][name]
+    _kill(entry['pid'])
+    ensure_lab()
+    entry['pid'] = start_host(state_dir, name, entry['index'])
+    _save(state_dir, state)
+    return entry['pid']
+
+
+def down(state_dir):
+    state = _state(state_dir)
+    for entry in state['hosts'].values():
+        _kill(entry['pid'])
+    # also hosts a crashed run never recorded
+    for pid in os.listdir('/proc'):
+        if pid.isdigit() and _alive(int(pid)):
+            _kill(int(pid))
+    sh('ip', 'netns', 'delete', LAB_NETNS, check=False)
+    state['hosts'] = {}
+    if os.path.isdir(state_dir):
+        _save(state_dir, state)
+
+
+def main(argv):
+    if len(argv) < 3:
+        raise SystemExit(__doc__)
+    command, state_dir = argv[1], os.path.abspath(argv[2])
+    if command == 'up':
+        print(json.dumps(up(state_dir, argv[3:])))
+    elif command == 'reboot':
+        print(json.dumps({argv[3]: reboot(state_dir, argv[3])}))
+    elif command == 'down':
+        down(state_dir)
+    elif command == 'status':
+        state = _state(state_dir)
+        print(json.dumps(dict((n, e['pid'] if _alive(e['pid']) else None) for n, e in state['hosts'].items())))
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == '__main__':
+    main(sys.argv)

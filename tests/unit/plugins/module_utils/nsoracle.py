@@ -1,0 +1,53 @@
+"""What operators' own tools say about namespaces: the tests' oracle.
+
+Everything here asks util-linux, iproute2 or /proc, never the collection's
+own code, so the tests check the engine against an independent view.
+"""
+
+import json
+import os
+import subprocess
+
+
+def sh(*argv, check=True, **kwargs):
+    result = subprocess.run(list(argv), capture_output=True, text=True, check=False, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError('%s failed (rc=%d)\nstdout: %s\nstderr: %s'
+                             % (' '.join(argv), result.returncode, result.stdout, result.stderr))
+    return result
+
+
+def nsfs_mounts():
+    """findmnt's list of nsfs mounts: [{target, source, propagation}]."""
+    out = sh('findmnt', '-J', '-t', 'nsfs', '-o', 'TARGET,SOURCE,PROPAGATION', check=False).stdout
+    if not out.strip():
+        return []
+    return json.loads(out)['filesystems']
+
+
+def mounts_at(path):
+    return [m for m in nsfs_mounts() if m['target'] == path]
+
+
+def pin_kind_and_inode(path):
+    """('net', 4026532281) as findmnt's SOURCE column shows it: nsfs[net:[4026532281]]."""
+    found = mounts_at(path)
+    assert len(found) == 1, 'expected exactly one nsfs mount at %s, found %r' % (path, found)
+    source = found[0]['source']
+    kind, ino = source[len('nsfs['):-1].split(':')
+    return kind, int(ino.strip('[]'))
+
+
+def ip_netns_list():
+    return sorted(line.split()[0] for line in sh('ip', 'netns', 'list').stdout.splitlines() if line.strip())
+
+
+def proc_inode(pid, kind):
+    link = os.readlink('/proc/%s/ns/%s' % (pid, kind))
+    return int(link.split('[')[1].rstrip(']'))
+
+
+def lsns(kind):
+    """lsns -J -t KIND: {inode: entry}."""
+    out = sh('lsns', '-J', '--list', '-t', kind).stdout
+    return dict((int(e['ns']), e) for e in json.loads(out)['namespaces'])

@@ -1,0 +1,21 @@
+"""Run a module's main() in-process the way Ansible would, and return its JSON."""
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+
+def run_module(module, args, capsys, check_mode=False, diff=False):
+    args = dict(args)
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            module.main()
+    out = json.loads(capsys.readouterr().out)
+    out['_exit_code'] = exc.value.code
+    return out
