@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ENV := . scripts/env.sh &&
 
-.PHONY: bootstrap test unit sanity build demo bench clean
+.PHONY: bootstrap test unit sanity build docs demo bench clean
 
 bootstrap:
 	scripts/bootstrap
@@ -21,6 +21,9 @@ build: bootstrap
 
 demo: bootstrap
 	scripts/demo
+
+docs: bootstrap
+	scripts/docs
 
 bench: bootstrap
 	scripts/bench

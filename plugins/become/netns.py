@@ -16,7 +16,7 @@ description:
     interface facts and C(/sys/class/net) describe the namespace, and the files of C(/etc/netns/NAME/) bind-mounted
     over C(/etc).
   - The host needs only Python 3; a small standard-library launcher is sent with the command. It enters the
-    namespace with C(setns(fd, CLONE_NEWNET)), so a pin of another type is refused by the kernel.
+    namespace with C(setns) and the type C(CLONE_NEWNET), so a pin of another type is refused by the kernel.
   - A missing namespace fails the task with a message naming it.
 options:
   netns_name:

@@ -12,8 +12,8 @@ author:
   - nsfd maintainers (@nsfd)
 description:
   - Runs one command inside existing namespaces, given by name, by pin path or by a process, like
-    C(ip netns exec) and C(nsenter). The command's process enters them with C(setns(fd, type)), so the kernel
-    refuses a pin of the wrong type; the module process itself never leaves its own namespaces.
+    C(ip netns exec) and C(nsenter). The command's process enters them with C(setns) on each pin, passing its
+    type, so the kernel refuses a pin of the wrong type; the module process itself never leaves its own namespaces.
   - Each pin is checked first to be an nsfs mount of the expected type. A missing or stale pin fails the task;
     this module never creates a namespace.
   - In a network namespace the command behaves as under C(ip netns exec) - it gets its own mount namespace with
@@ -64,7 +64,7 @@ options:
     default: false
   argv:
     description:
-      - The command as a list of arguments. No shell is involved, so spaces, quotes and C($()) are literal.
+      - The command as a list of arguments. No shell is involved, so spaces, quotes, C(;) and command substitutions are literal.
       - Exactly one of O(argv) and O(cmd) is required.
     type: list
     elements: str
@@ -204,8 +204,8 @@ delta:
   type: str
   sample: '0:00:00.111111'
 entered:
-  description: The namespaces the command ran in.
-  returned: always
+  description: The namespaces the command ran in (or would run in, in check mode).
+  returned: unless O(all=true), where each of RV(results) has its own
   type: list
   elements: dict
   contains:
@@ -221,11 +221,64 @@ entered:
       description: The namespace inode.
       type: int
       sample: 4026532281
+msg:
+  description: Why the command did not run (O(creates) or O(removes)), or where it would run (check mode).
+  returned: when the command did not run
+  type: str
+  sample: would run in blue (check mode)
 results:
-  description: With O(all=true), one result per network namespace, each with the keys above and C(namespace).
+  description: With O(all=true), one result per pinned network namespace, in name order.
   returned: when O(all=true)
   type: list
   elements: dict
+  contains:
+    namespace:
+      description: The network namespace's name.
+      type: str
+      sample: blue
+    changed:
+      description: Whether the command ran there.
+      type: bool
+    rc:
+      description: The exit status there.
+      type: int
+    stdout:
+      description: Standard output there.
+      type: str
+    stderr:
+      description: Standard error there.
+      type: str
+    stdout_lines:
+      description: RV(results[].stdout) split into lines.
+      type: list
+      elements: str
+    stderr_lines:
+      description: RV(results[].stderr) split into lines.
+      type: list
+      elements: str
+    cmd:
+      description: The command as run.
+      type: list
+      elements: str
+    start:
+      description: When the command started there.
+      type: str
+    end:
+      description: When the command ended there.
+      type: str
+    delta:
+      description: How long it ran there.
+      type: str
+    entered:
+      description: The namespace entered, as in RV(entered).
+      type: list
+      elements: dict
+    msg:
+      description: Why the command did not run there (O(creates) or O(removes)), or that it would run (check mode).
+      type: str
+    skipped:
+      description: True when O(creates) or O(removes) kept the command from running there.
+      type: bool
 '''
 
 import glob
@@ -304,6 +357,8 @@ def main():
             for name in exec_run.pinned_netns_names(params['pin_dir']):
                 one = _run_one(module, params, argv, stdin, namespace=name, types=['net'], pin_dir=params['pin_dir'])
                 one['namespace'] = name
+                for warning in one.pop('warnings', []):
+                    module.warn('%s: %s' % (name, warning))
                 results.append(one)
             failed = [r['namespace'] for r in results if r.get('rc', 0) != 0]
             output = {'changed': any(r['changed'] for r in results), 'results': results, 'cmd': argv}

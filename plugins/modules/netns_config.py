@@ -18,8 +18,8 @@ description:
     that address. Addresses compare as networks, MAC addresses case-insensitively, names exactly.
   - The whole input is validated first; a bad item fails the task with its path (for example
     C(namespaces[3].links[0].peer.name)) and nothing is touched.
-  - One netlink socket per namespace, created from this process by entering the namespace only for the C(socket())
-    call; no helper process per namespace, and the module process never stays in another namespace.
+  - One netlink socket per namespace, created from this process by entering the namespace only for the C(socket) syscall;
+    no helper process per namespace, and the module process never stays in another namespace.
   - A failure part-way through one namespace leaves the others converged; the result says which namespace failed
     and what had been done to it.
 requirements:

@@ -1,0 +1,86 @@
+"""Every module's EXAMPLES run as written, in the sandbox, and what each
+example task returned matches the module's RETURN documentation.
+
+The examples are the play's tasks verbatim; the test only supplies what an
+operator's inventory would (the variables they use, processes to point at)
+and the namespaces that an example assumes exist. Each task's result is
+registered under a generated name (or the example's own) and checked against
+RETURN by returndoc.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+from returndoc import module_docs, problems
+from test_targets import REPO, playbook_env
+
+MODULES = os.path.join(REPO, 'plugins', 'modules')
+
+# What each module's examples take for granted on the host.
+PREREQUISITES = {
+    'namespace_exec': [
+        {'nsfd.namespaces.namespace': {'name': 'blue'}},
+        {'nsfd.namespaces.namespace': {'name': 'web1', 'type': ['net', 'uts', 'ipc'], 'hostname': 'web1'}},
+        {'nsfd.namespaces.namespace': {'name': 'batch', 'type': 'pid'}},
+    ],
+    'namespace_info': [
+        {'nsfd.namespaces.namespace': {'name': 'blue'}},
+    ],
+}
+
+
+def _modules():
+    return sorted(name[:-3] for name in os.listdir(MODULES) if name.endswith('.py') and not name.startswith('_'))
+
+
+def _process_in_own_namespaces():
+    """A stand-in for an application or a container: a process in its own
+    mount, uts and network namespaces (the sandbox reaps it)."""
+    return subprocess.Popen(['unshare', '--mount', '--uts', '--net', 'sleep', '600'])
+
+
+def _registered(tasks):
+    """The examples with every module task registered; returns (tasks, {register name: module})."""
+    names = {}
+    for index, task in enumerate(tasks):
+        module = next((key for key in task if key.startswith('nsfd.namespaces.')), None)
+        if module is None:
+            continue
+        task.setdefault('register', 'example_result_%d' % index)
+        names[task['register']] = module.split('.')[-1]
+    return tasks, names
+
+
+@pytest.mark.parametrize('module', _modules())
+def test_examples_run_as_written_and_return_what_is_documented(module, tmp_path):
+    docs = module_docs(os.path.join(MODULES, module + '.py'))
+    tasks, registered = _registered(docs['EXAMPLES'])
+    assert registered, 'the EXAMPLES of %s use no nsfd.namespaces module' % module
+    app = _process_in_own_namespaces()
+    results = tmp_path / 'results.json'
+    play = {
+        'name': 'EXAMPLES of %s' % module,
+        'hosts': 'localhost',
+        'gather_facts': False,
+        'vars': {'app_pid': app.pid, 'container_pid': app.pid},
+        'pre_tasks': PREREQUISITES.get(module, []),
+        'tasks': tasks + [{'ansible.builtin.copy': {
+            'content': '{{ %s | to_json }}' % ('{%s}' % ', '.join("'%s': %s" % (name, name) for name in registered)),
+            'dest': str(results), 'mode': '0600'}}],
+    }
+    playbook = tmp_path / 'examples.yml'
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
+         str(playbook)], capture_output=True, text=True, env=playbook_env(tmp_path), timeout=600, check=False)
+    assert proc.returncode == 0, 'the EXAMPLES of %s failed:\n%s\n%s' % (module, proc.stdout[-6000:], proc.stderr[-3000:])
+    found = []
+    for name, result in sorted(json.loads(results.read_text()).items()):
+        if not result.get('skipped'):
+            found += ['%s (%s): %s' % (name, registered[name], p)
+                      for p in problems(result, module_docs(os.path.join(MODULES, registered[name] + '.py'))['RETURN'])]
+    assert not found, '\n'.join(found)
