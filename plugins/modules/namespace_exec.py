@@ -287,7 +287,7 @@ import shlex
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import exec_run
-from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 from ansible_collections.nsfd.namespaces.plugins.module_utils.nsexec import call_in
 from ansible_collections.nsfd.namespaces.plugins.module_utils.nstypes import TYPE_NAMES
 
@@ -351,24 +351,22 @@ def main():
     stdin = params['stdin']
     if stdin is not None and params['stdin_add_newline']:
         stdin += '\n'
-    try:
-        if params['all']:
-            results = []
-            for name in exec_run.pinned_netns_names(params['pin_dir']):
-                one = _run_one(module, params, argv, stdin, namespace=name, types=['net'], pin_dir=params['pin_dir'])
-                one['namespace'] = name
-                for warning in one.pop('warnings', []):
-                    module.warn('%s: %s' % (name, warning))
-                results.append(one)
-            failed = [r['namespace'] for r in results if r.get('rc', 0) != 0]
-            output = {'changed': any(r['changed'] for r in results), 'results': results, 'cmd': argv}
-            if failed:
-                module.fail_json(msg='the command failed in %s' % ', '.join(failed), **output)
-            module.exit_json(**output)
-        result = _run_one(module, params, argv, stdin, namespace=params['namespace'], types=params['types'],
-                          pin_dir=params['pin_dir'], paths=params['path'], pid=params['pid'])
-    except NamespaceError as exc:
-        module.fail_json(cmd=argv, **exc.to_result())
+    if params['all']:
+        def run_everywhere():
+            return [dict(_run_one(module, params, argv, stdin, namespace=name, types=['net'], pin_dir=params['pin_dir']),
+                         namespace=name) for name in exec_run.pinned_netns_names(params['pin_dir'])]
+        results = call_or_fail(module, run_everywhere, cmd=argv)
+        for one in results:
+            for warning in one.pop('warnings', []):
+                module.warn('%s: %s' % (one['namespace'], warning))
+        failed = [r['namespace'] for r in results if r.get('rc', 0) != 0]
+        output = {'changed': any(r['changed'] for r in results), 'results': results, 'cmd': argv}
+        if failed:
+            module.fail_json(msg='the command failed in %s' % ', '.join(failed), **output)
+        module.exit_json(**output)
+    result = call_or_fail(module, lambda: _run_one(module, params, argv, stdin, namespace=params['namespace'],
+                                                   types=params['types'], pin_dir=params['pin_dir'],
+                                                   paths=params['path'], pid=params['pid']), cmd=argv)
     for warning in result.pop('warnings', []):
         module.warn(warning)
     if result.get('rc', 0) != 0:

@@ -119,6 +119,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.listing import list_namespaces
+from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 from ansible_collections.nsfd.namespaces.plugins.module_utils.names import check_types
 from ansible_collections.nsfd.namespaces.plugins.module_utils.nstypes import TYPE_NAMES
 
@@ -134,19 +135,18 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    try:
+
+    def read():
         types = check_types(params['types'] or TYPE_NAMES, 'types')
         pin_dirs = {}
         if params['pin_dir']:
             if len(types) != 1:
                 raise NamespaceError('pin_dir needs exactly one type in types')
             pin_dirs[types[0]] = params['pin_dir']
-        namespaces, warnings = list_namespaces(types, names=params['names'],
-                                               include_unpinned=params['include_unpinned'], pin_dirs=pin_dirs)
-    except NamespaceError as exc:
-        module.fail_json(**exc.to_result())
-    except OSError as exc:
-        module.fail_json(msg='cannot read the namespaces: %s' % exc)
+        return list_namespaces(types, names=params['names'], include_unpinned=params['include_unpinned'],
+                               pin_dirs=pin_dirs)
+
+    namespaces, warnings = call_or_fail(module, read, os_action='cannot read the namespaces')
     for warning in warnings:
         module.warn(warning)
     module.exit_json(changed=False, namespaces=namespaces)

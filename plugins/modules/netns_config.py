@@ -305,7 +305,7 @@ namespaces:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import netconfig
-from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
 
 
@@ -325,12 +325,9 @@ def main():
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib('pyroute2'), exception=str(PYROUTE2_IMPORT_ERROR))
     params = module.params
-    try:
-        outcomes, record = netconfig.converge_recorded(
-            params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
-            purge=params['purge'], check_mode=module.check_mode)
-    except NamespaceError as exc:
-        module.fail_json(**exc.to_result())
+    outcomes, record = call_or_fail(module, lambda: netconfig.converge_recorded(
+        params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
+        purge=params['purge'], check_mode=module.check_mode))
     results = [o.as_dict() for o in outcomes]
     output = {'changed': any(r['changed'] for r in results), 'namespaces': results}
     if record is not None:

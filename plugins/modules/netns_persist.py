@@ -137,7 +137,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import boot_files
-from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig_spec import validate
 
 
@@ -160,16 +160,13 @@ def main():
     options = boot_files.BootOptions(
         boot_dir=params['boot_dir'], unit_dir=params['unit_dir'], unit_name=params['unit_name'],
         ip_command=params['ip_command'], sysctl_command=params['sysctl_command'], wanted_by=params['wanted_by'])
-    try:
+
+    def write():
         if params['state'] == 'present':
-            changes = boot_files.ensure_present(validate(params['namespaces']), options, check_mode=module.check_mode)
-        else:
-            changes = boot_files.ensure_absent(options, check_mode=module.check_mode)
-    except NamespaceError as exc:
-        module.fail_json(**exc.to_result())
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot write the boot files: %s (errno %s) at %s' % (exc.strerror, exc.errno, exc.filename),
-                         errno=exc.errno, path=exc.filename)
+            return boot_files.ensure_present(validate(params['namespaces']), options, check_mode=module.check_mode)
+        return boot_files.ensure_absent(options, check_mode=module.check_mode)
+
+    changes = call_or_fail(module, write, os_action='cannot write the boot files')
     output = {'changed': bool(changes), 'changes': [c.text for c in changes], 'files': [c.path for c in changes],
               'unit': options.unit_path, 'systemd_running': os.path.isdir('/run/systemd/system')}
     if module._diff:
