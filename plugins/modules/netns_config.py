@@ -191,6 +191,45 @@ options:
         with C(state=absent). Namespaces this module never recorded are never touched.
     type: bool
     default: false
+  boot:
+    description:
+      - Also write (or remove) the files that rebuild the declared namespaces at boot without Ansible, exactly as
+        M(nsfd.namespaces.netns_persist) does with the same options, in this one module call.
+      - They are written before any namespace is touched, so a name that cannot go into them fails the task with
+        nothing changed.
+      - Omitted, boot files are left as they are.
+    type: dict
+    suboptions:
+      state:
+        description: V(absent) disables the unit and removes it and the boot files.
+        type: str
+        choices: [present, absent]
+        default: present
+      boot_dir:
+        description: See O(nsfd.namespaces.netns_persist#module:boot_dir).
+        type: path
+        default: /etc/nsfd-netns
+      unit_dir:
+        description: See O(nsfd.namespaces.netns_persist#module:unit_dir).
+        type: path
+        default: /etc/systemd/system
+      unit_name:
+        description: See O(nsfd.namespaces.netns_persist#module:unit_name).
+        type: str
+        default: nsfd-netns.service
+      ip_command:
+        description: See O(nsfd.namespaces.netns_persist#module:ip_command).
+        type: path
+        default: /usr/sbin/ip
+      sysctl_command:
+        description: See O(nsfd.namespaces.netns_persist#module:sysctl_command).
+        type: path
+        default: /usr/sbin/sysctl
+      wanted_by:
+        description: See O(nsfd.namespaces.netns_persist#module:wanted_by).
+        type: list
+        elements: str
+        default: [multi-user.target, network-online.target]
 notes:
   - Needs root.
   - Links with kinds this kernel lacks (for example dummy or vlan without their modules) fail with the kernel's error.
@@ -251,6 +290,30 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+boot:
+  description: What O(boot) wrote, enabled or removed, as M(nsfd.namespaces.netns_persist) returns it.
+  returned: when O(boot) is set
+  type: dict
+  contains:
+    changed:
+      description: Whether a boot file or unit link changed (in check mode, would change).
+      type: bool
+    changes:
+      description: What was (would be) written, enabled or removed, in words.
+      type: list
+      elements: str
+      sample: ["write /etc/nsfd-netns/host.batch"]
+    files:
+      description: The paths written, linked or removed.
+      type: list
+      elements: str
+    unit:
+      description: Path of the systemd unit.
+      type: str
+      sample: /etc/systemd/system/nsfd-netns.service
+    systemd_running:
+      description: Whether systemd runs on the host, so a daemon-reload is due after a change.
+      type: bool
 record:
   description: The namespaces O(record) lists after the run, and those this run pruned.
   returned: when O(record) is set
@@ -304,7 +367,7 @@ namespaces:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils import netconfig
+from ansible_collections.nsfd.namespaces.plugins.module_utils import netconfig, persist
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
 
@@ -318,6 +381,7 @@ def main():
             pin_dir=dict(type='path'),
             record=dict(type='path'),
             prune=dict(type='bool', default=False),
+            boot=dict(type='dict', options=persist.OPTION_SPEC),
         ),
         required_if=[('prune', True, ['record'])],
         supports_check_mode=True,
@@ -325,6 +389,11 @@ def main():
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib('pyroute2'), exception=str(PYROUTE2_IMPORT_ERROR))
     params = module.params
+    boot = None
+    if params['boot'] is not None:
+        boot = call_or_fail(module, lambda: persist.apply(params['namespaces'], params['boot'],
+                                                          check_mode=module.check_mode, diff=module._diff),
+                            os_action='cannot write the boot files')
     outcomes, record = call_or_fail(module, lambda: netconfig.converge_recorded(
         params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
         purge=params['purge'], check_mode=module.check_mode))
@@ -334,8 +403,13 @@ def main():
         record_changed = record.pop('changed')
         output['changed'] = output['changed'] or record_changed
         output['record'] = record
+    boot_diffs = []
+    if boot is not None:
+        boot_diffs = boot.pop('diff', [])
+        output['changed'] = output['changed'] or boot['changed']
+        output['boot'] = boot
     if module._diff:
-        diffs = [d for o in outcomes for d in o.diffs]
+        diffs = [d for o in outcomes for d in o.diffs] + boot_diffs
         diffs.append({'prepared': '\n'.join('%s: %s' % (o.name, c) for o in outcomes for c in o.changes)})
         output['diff'] = diffs
     failed = [o.name for o in outcomes if o.failed]

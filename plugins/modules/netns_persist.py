@@ -26,8 +26,8 @@ description:
     not running (an image build, a container).
   - C(/etc/netns/NAME/) files are not rewritten at boot; they are on disk already.
   - Only namespaces declared with C(state=present) (the default) are persisted. Nothing is created or changed in the
-    namespaces themselves; that is M(nsfd.namespaces.netns_config)'s job. The P(nsfd.namespaces.netns#role) role
-    runs both.
+    namespaces themselves; that is M(nsfd.namespaces.netns_config)'s job, which can also write these files in the
+    same call (O(nsfd.namespaces.netns_config#module:boot)), as the P(nsfd.namespaces.netns#role) role does.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -132,46 +132,21 @@ systemd_running:
   type: bool
 '''
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils import boot_files
+from ansible_collections.nsfd.namespaces.plugins.module_utils import persist
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig_spec import validate
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            namespaces=dict(type='list', elements='dict'),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
-            boot_dir=dict(type='path', default='/etc/nsfd-netns'),
-            unit_dir=dict(type='path', default='/etc/systemd/system'),
-            unit_name=dict(type='str', default='nsfd-netns.service'),
-            ip_command=dict(type='path', default='/usr/sbin/ip'),
-            sysctl_command=dict(type='path', default='/usr/sbin/sysctl'),
-            wanted_by=dict(type='list', elements='str', default=['multi-user.target', 'network-online.target']),
-        ),
+        argument_spec=dict(namespaces=dict(type='list', elements='dict'), **persist.OPTION_SPEC),
         required_if=[('state', 'present', ['namespaces'])],
         supports_check_mode=True,
     )
-    params = module.params
-    options = boot_files.BootOptions(
-        boot_dir=params['boot_dir'], unit_dir=params['unit_dir'], unit_name=params['unit_name'],
-        ip_command=params['ip_command'], sysctl_command=params['sysctl_command'], wanted_by=params['wanted_by'])
-
-    def write():
-        if params['state'] == 'present':
-            return boot_files.ensure_present(validate(params['namespaces']), options, check_mode=module.check_mode)
-        return boot_files.ensure_absent(options, check_mode=module.check_mode)
-
-    changes = call_or_fail(module, write, os_action='cannot write the boot files')
-    output = {'changed': bool(changes), 'changes': [c.text for c in changes], 'files': [c.path for c in changes],
-              'unit': options.unit_path, 'systemd_running': os.path.isdir('/run/systemd/system')}
-    if module._diff:
-        output['diff'] = [{'before_header': c.path, 'after_header': c.path, 'before': c.before or '', 'after': c.after or ''}
-                          for c in changes if c.after is not None]
+    output = call_or_fail(module, lambda: persist.apply(module.params['namespaces'], module.params,
+                                                        check_mode=module.check_mode, diff=module._diff),
+                          os_action='cannot write the boot files')
     module.exit_json(**output)
 
 

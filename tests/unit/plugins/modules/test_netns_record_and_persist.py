@@ -79,3 +79,38 @@ def test_persist_rejects_bad_input_with_its_path_and_writes_nothing(tmp_path, ca
     assert not os.path.exists(str(tmp_path / 'boot'))
     result = run_module(netns_persist, {'boot_dir': str(tmp_path / 'boot')}, capsys)
     assert result['failed'] and 'namespaces' in result['msg']
+
+
+def _boot(tmp_path, **extra):
+    boot = {'boot_dir': str(tmp_path / 'boot'), 'unit_dir': str(tmp_path / 'units')}
+    boot.update(extra)
+    return boot
+
+
+def test_netns_config_writes_the_same_boot_files_as_netns_persist_in_one_call(tmp_path, capsys):
+    declaration = _persist_args(tmp_path)['namespaces']
+    first = run_module(netns_config, {'namespaces': declaration, 'boot': _boot(tmp_path)}, capsys)
+    assert first['changed'] and first['boot']['changed'] and netns_list() == ['blue']
+    assert first['boot']['unit'] == str(tmp_path / 'units' / 'nsfd-netns.service')
+    written = {name: (tmp_path / 'boot' / name).read_text() for name in ('host.batch', 'namespaces.sh')}
+    # netns_persist, given the same declaration and places, finds nothing to do
+    same = run_module(netns_persist, _persist_args(tmp_path), capsys)
+    assert not same['changed'], same['changes']
+    again = run_module(netns_config, {'namespaces': declaration, 'boot': _boot(tmp_path)}, capsys)
+    assert not again['changed'] and not again['boot']['changed']
+    assert 'ip netns add' not in written['host.batch'] and 'netns add blue' in written['host.batch']
+    # boot: {state: absent} removes them and leaves the namespaces alone
+    gone = run_module(netns_config, {'namespaces': declaration, 'boot': _boot(tmp_path, state='absent')}, capsys)
+    assert gone['changed'] and gone['boot']['changed'] and not (tmp_path / 'boot').exists()
+    assert not any(n['changed'] for n in gone['namespaces']) and netns_list() == ['blue']
+
+
+def test_netns_config_boot_name_problem_fails_before_any_namespace_is_touched(tmp_path, capsys):
+    declaration = [{'name': 'ok'}, {'name': 'b#d'}]
+    result = run_module(netns_config, {'namespaces': declaration, 'boot': _boot(tmp_path)}, capsys)
+    assert result['failed'] and 'namespaces[1].name' in result['msg']
+    assert netns_list() == [] and not (tmp_path / 'boot').exists()
+    checked = run_module(netns_config, {'namespaces': [{'name': 'ok'}], 'boot': _boot(tmp_path)}, capsys,
+                         check_mode=True)
+    assert checked['changed'] and checked['boot']['changes'] and netns_list() == []
+    assert not (tmp_path / 'boot').exists() and not (tmp_path / 'units').exists()

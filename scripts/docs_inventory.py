@@ -1,5 +1,4 @@
-#!/usr/bin/env python3
-"""scripts/docs-inventory SOURCE.txt OUT.inv: write a Sphinx (intersphinx)
+"""python3 scripts/docs_inventory.py SOURCE.txt OUT.inv: write a Sphinx (intersphinx)
 inventory, version 2, from the plain-text lines of SOURCE.txt."""
 import sys
 import zlib
