@@ -23,7 +23,28 @@ REPO = os.path.dirname(HERE)
 SANDBOX = os.path.join(REPO, 'scripts', 'sandbox')
 
 
+def _busy_fraction(interval=0.5):
+    def sample():
+        with open('/proc/stat') as handle:
+            fields = [int(v) for v in handle.readline().split()[1:9]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+    total0, idle0 = sample()
+    time.sleep(interval)
+    total1, idle1 = sample()
+    return 1.0 - (idle1 - idle0) / float(max(total1 - total0, 1))
+
+
+def settle(limit=30.0):
+    """Wait until the machine is idle: the kernel frees the previous run's
+    namespaces asynchronously, and that work must not be billed to the next
+    contender."""
+    deadline = time.time() + limit
+    while time.time() < deadline and _busy_fraction() > 0.05:
+        pass
+
+
 def one_run(args):
+    settle()
     argv = [SANDBOX, sys.executable, os.path.join(HERE, 'contender.py')] + [str(a) for a in args]
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -33,11 +54,12 @@ def one_run(args):
 
 def median_of(runs):
     record = dict(runs[0])
-    for key in ('first_s', 'rerun_s', 'peak_rss_mb'):
+    for key in ('first_s', 'rerun_s', 'peak_rss_mb', 'steal_s'):
         values = [r[key] for r in runs if r[key] is not None]
         record[key] = round(statistics.median(values), 3) if values else None
     record['runs'] = len(runs)
     record['first_all'] = [r['first_s'] for r in runs]
+    record['rerun_all'] = [r['rerun_s'] for r in runs]
     return record
 
 

@@ -124,7 +124,16 @@ def fleet(hosts, count, workdir):
         subprocess.run([PYTHON, fleet_py, 'down', state], capture_output=True, check=False)
 
 
+def cpu_steal_s():
+    """CPU time the hypervisor gave to others (all CPUs, /proc/stat): on a
+    shared virtual machine the cause of most run-to-run spread."""
+    with open('/proc/stat') as handle:
+        fields = handle.readline().split()
+    return int(fields[8]) / float(os.sysconf('SC_CLK_TCK'))
+
+
 def main(argv):
+    steal_before = cpu_steal_s()
     kind = argv[1]
     workdir = tempfile.mkdtemp(prefix='nsfd-bench-')
     if kind == 'fleet':
@@ -136,7 +145,8 @@ def main(argv):
         first, rerun = globals()[kind](count, workdir)
         record = {'contender': kind, 'n': count}
     record.update({'first_s': round(first, 3), 'rerun_s': None if rerun is None else round(rerun, 3),
-                   'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, 1)})
+                   'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, 1),
+                   'steal_s': round(cpu_steal_s() - steal_before, 2)})
     print(json.dumps(record))
 
 
