@@ -54,7 +54,7 @@ def one_run(args):
 
 def median_of(runs):
     record = dict(runs[0])
-    for key in ('first_s', 'rerun_s', 'peak_rss_mb', 'steal_s'):
+    for key in ('first_s', 'rerun_s', 'first_cpu_s', 'rerun_cpu_s', 'peak_rss_mb', 'steal_s'):
         values = [r[key] for r in runs if r[key] is not None]
         record[key] = round(statistics.median(values), 3) if values else None
     record['runs'] = len(runs)
