@@ -201,7 +201,7 @@ options:
     type: dict
     suboptions:
       state:
-        description: V(absent) disables the unit and removes it and the boot files.
+        description: See O(nsfd.namespaces.netns_persist#module:state); V(absent) leaves the namespaces alone.
         type: str
         choices: [present, absent]
         default: present
