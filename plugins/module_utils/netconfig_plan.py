@@ -14,8 +14,8 @@ name when they run, since earlier actions create the links.
 import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig_state import (
-    MAIN_TABLE, RTPROT_BOOT, RTPROT_STATIC)
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netns_socket import ipr_in
+    MAIN_TABLE, RTPROT_BOOT, RTPROT_STATIC, link_index)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netns_socket import ipr_in, rtnl_in
 
 IPVLAN_MODE_NUMBER = {'l2': 0, 'l3': 1, 'l3s': 2}
 
@@ -47,14 +47,21 @@ def in_phase(actions, phase):
 class Side(object):
     """One network namespace as the planner sees it: a label for texts, its
     netlink socket (None in check mode for a namespace not created yet),
-    its fd for IFLA_NET_NS_FD, and its current state."""
+    its fd for IFLA_NET_NS_FD, and its current state. lookup(name) finds
+    the ifindex of a link created during the run (default: one RTM_GETLINK
+    over a plain netlink socket in the namespace)."""
 
-    def __init__(self, label, state, path=None, ipr=None, fd=None):
+    def __init__(self, label, state, path=None, ipr=None, fd=None, lookup=None):
         self.label = label
         self.path = path
         self._ipr = ipr
         self._fd = fd
+        self._lookup = lookup or self._lookup_by_netlink
         self.set_state(state)
+
+    def _lookup_by_netlink(self, name):
+        with rtnl_in(self.fd) as sock:
+            return link_index(sock, name)
 
     def set_state(self, state):
         self.state = state
@@ -91,10 +98,10 @@ class Side(object):
         asked for once (links created during the run). A lookup by dump
         would cost a full link dump per call."""
         if name not in self._indexes:
-            try:
-                self._indexes[name] = self.ipr.link('get', ifname=name)[0]['index']
-            except Exception:  # noqa: B902 - pyroute2 raises NetlinkError (ENODEV)
+            index = self._lookup(name)
+            if index is None:
                 raise LookupError('link %s not found in %s' % (name, self.label))
+            self._indexes[name] = index
         return self._indexes[name]
 
     def forget(self, name):

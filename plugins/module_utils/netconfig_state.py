@@ -5,6 +5,7 @@
 """What a network namespace holds now, read over one plain netlink socket
 (see rtnl for why not pyroute2)."""
 
+import errno
 import ipaddress
 import socket
 import struct
@@ -105,3 +106,17 @@ def read(sock):
     _read_addresses(sock, state)
     _read_routes(sock, state)
     return state
+
+
+def link_index(sock, name):
+    """The ifindex of the link called name, or None when there is none: one
+    RTM_GETLINK by name instead of a dump (links created during a run)."""
+    raw = name.encode('utf-8') + b'\0'
+    body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + rtnl.ATTR.pack(rtnl.ATTR.size + len(raw), IFLA_IFNAME) + raw
+    try:
+        reply = sock.request(RTM_GETLINK, body + b'\0' * (-len(body) % 4), flags=0)
+    except OSError as exc:
+        if exc.errno == errno.ENODEV:
+            return None
+        raise
+    return IFINFOMSG.unpack_from(reply, 0)[2]

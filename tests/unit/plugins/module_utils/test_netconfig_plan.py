@@ -1,6 +1,6 @@
 """The netlink requests planned for link kinds a kernel may lack (dummy,
-vlan, ipvlan): checked on a recording stand-in for the pyroute2 socket,
-since this machine's kernel cannot create them."""
+vlan, ipvlan): checked on a recording stand-in for the pyroute2 socket and
+a table of ifindexes, since this machine's kernel cannot create them."""
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig_plan import Side, plan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig_spec import validate
@@ -13,10 +13,6 @@ class Recorder(object):
         self.links = links
 
     def link(self, verb, **kwargs):
-        if verb == 'get':
-            if kwargs['ifname'] not in self.links:
-                raise OSError(19, 'No such device')
-            return [{'index': self.links[kwargs['ifname']]}]
         self.calls.append(('link', verb, kwargs))
         return None
 
@@ -31,8 +27,8 @@ def _run(link):
     decl = validate([{'name': 'k', 'links': [link]}])[0]
     host_state = NetState.empty()
     host_state.links['uplink'] = {'index': 7, 'kind': 'veth', 'up': True, 'mtu': 1500, 'address': None, 'master': None}
-    host = Side('the host', host_state, ipr=Recorder({'uplink': 7}), fd=100)
-    ns = Side("namespace 'k'", NetState.empty(), ipr=Recorder({'x0': 3, 'lo': 1}), fd=200)
+    host = Side('the host', host_state, ipr=Recorder({'uplink': 7}), fd=100, lookup={'uplink': 7}.get)
+    ns = Side("namespace 'k'", NetState.empty(), ipr=Recorder({'x0': 3, 'lo': 1}), fd=200, lookup={'x0': 3, 'lo': 1}.get)
     actions = plan(decl, ns, host, {'k': ns}, set(), purge=False)
     for action in actions:
         action.run()
@@ -66,5 +62,5 @@ def test_an_existing_up_link_with_its_address_needs_nothing():
     state.links['x0'] = {'index': 3, 'kind': 'dummy', 'up': True, 'mtu': 1500, 'address': None, 'master': None}
     import ipaddress
     state.addresses['x0'] = [ipaddress.ip_interface('10.1.0.1/24')]
-    ns = Side("namespace 'k'", state, ipr=Recorder({}), fd=200)
+    ns = Side("namespace 'k'", state, ipr=Recorder({}), fd=200, lookup={}.get)
     assert plan(decl, ns, ns, {'k': ns}, set(), purge=False) == []

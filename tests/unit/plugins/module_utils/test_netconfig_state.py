@@ -112,3 +112,13 @@ def test_attributes_tolerate_truncated_input():
     assert rtnl.text(b'eth0\x00junk') == 'eth0'
     assert rtnl.u32(None) is None
     assert socket.AF_NETLINK  # the sandbox kernel has netlink
+
+
+def test_link_index_finds_one_link_by_exact_name():
+    sh('ip', 'link', 'add', 'eth.100-x', 'type', 'veth', 'peer', 'name', 'eth.100')
+    expected = dict((link['ifname'], link['ifindex']) for link in _ip_json('link'))
+    with rtnl.Socket() as sock:
+        assert netconfig_state.link_index(sock, 'eth.100') == expected['eth.100']
+        assert netconfig_state.link_index(sock, 'eth.100-x') == expected['eth.100-x']
+        assert netconfig_state.link_index(sock, 'lo') == 1
+        assert netconfig_state.link_index(sock, 'eth.10') is None
