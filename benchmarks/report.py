@@ -27,7 +27,8 @@ def single_table(results):
     rows = ['| N | contender | first converge, wall | first, CPU | no-op rerun, wall | rerun, CPU | peak RSS | '
             'CPU steal | runs |', '|---|---|---|---|---|---|---|---|---|']
     for r in results['single_host']:
-        cells = (r['n'], LABELS[r['contender']], _s(r['first_s']) + _spread(r.get('first_all')), _s(r.get('first_cpu_s')),
+        label = LABELS[r['contender']] + (' ¹' if r.get('reused') else '')
+        cells = (r['n'], label, _s(r['first_s']) + _spread(r.get('first_all')), _s(r.get('first_cpu_s')),
                  _s(r['rerun_s']) + _spread(r.get('rerun_all')), _s(r.get('rerun_cpu_s')), r['peak_rss_mb'],
                  _s(r.get('steal_s')), r['runs'])
         rows.append('| %d | %s | %s | %s | %s | %s | %.0f MB | %s | %d |' % cells)
@@ -113,7 +114,10 @@ def main(argv):
             'guests during a run (median, from /proc/stat): this machine is a shared virtual machine, and steal '
             'explains most of the spread between runs. CPU is the user + system time of the processes the run '
             'started (ansible-playbook with its workers and modules, the module, or ip): it does not grow with '
-            'steal.' % results['runs'], '', single_table(results), '', ratio_table(results), '', fleet_table(results), '']
+            'steal.' % results['runs'], '',
+            '¹ From an earlier run on the same machine and day (compare.py --reuse-naive): the naive playbook does '
+            'not use this collection, and measuring it takes half an hour.'
+            if any(r.get('reused') for r in results['single_host']) else '', '', single_table(results), '', ratio_table(results), '', fleet_table(results), '']
     with open(os.path.join(DOCS, 'performance-table.md'), 'w') as out:
         out.write('\n'.join(text))
     plot(results, os.path.join(DOCS, 'performance.png'))
