@@ -52,13 +52,15 @@ def ratio_table(results):
 
 
 def fleet_table(results):
-    rows = ['| hosts (forks) | N per host | first converge | no-op rerun | first, CPU | CPU steal | vs 1 host (first) |',
-            '|---|---|---|---|---|---|---|']
+    cores = results['machine']['cpus']
+    rows = ['| hosts (forks) | N per host | first converge | no-op rerun | first, CPU | CPU / %d cores (floor) | '
+            'CPU steal | vs 1 host (first) |' % cores, '|---|---|---|---|---|---|---|---|']
     base = results['fleet'][0]['first_s'] if results['fleet'] else None
     for r in results['fleet']:
-        rows.append('| %d | %d | %s | %s | %s | %s | %.2f× |' % (
+        floor = _s(r['first_cpu_s'] / cores) if r.get('first_cpu_s') else '—'
+        rows.append('| %d | %d | %s | %s | %s | %s | %s | %.2f× |' % (
             r['hosts'], r['n'], _s(r['first_s']) + _spread(r.get('first_all')), _s(r['rerun_s']),
-            _s(r.get('first_cpu_s')), _s(r.get('steal_s')), r['first_s'] / base))
+            _s(r.get('first_cpu_s')), floor, _s(r.get('steal_s')), r['first_s'] / base))
     return '\n'.join(rows)
 
 
@@ -88,6 +90,10 @@ def plot(results, path):
         right.plot(hosts, [r['first_s'] for r in fleet], 's-', label='first converge')
         right.plot(hosts, [r['rerun_s'] for r in fleet], 'o-', label='no-op rerun')
         right.plot(hosts, [2.5 * fleet[0]['first_s']] * len(hosts), ':', color='grey', label='2.5 × one host (target)')
+        if all(r.get('first_cpu_s') for r in fleet):
+            cores = results['machine']['cpus']
+            right.plot(hosts, [r['first_cpu_s'] / cores for r in fleet], '--', color='black', alpha=0.6,
+                       label='first converge, CPU time / %d cores (floor)' % cores)
         right.set_xlabel('simulated hosts M (forks = M), N=%d each' % fleet[0]['n'])
         right.set_ylabel('wall time, s (median)')
         right.set_title('Fleet: netns role on M hosts')
