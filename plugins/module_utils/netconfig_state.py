@@ -112,7 +112,7 @@ def link_index(sock, name):
     """The ifindex of the link called name, or None when there is none: one
     RTM_GETLINK by name instead of a dump (links created during a run)."""
     raw = name.encode('utf-8') + b'\0'
-    body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + rtnl.ATTR.pack(rtnl.ATTR.size + len(raw), IFLA_IFNAME) + raw
+    body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + rtnl.attr(IFLA_IFNAME, '%ds' % len(raw), raw)
     try:
         reply = sock.request(RTM_GETLINK, body + b'\0' * (-len(body) % 4), flags=0)
     except OSError as exc:
