@@ -19,20 +19,19 @@ import subprocess
 import sys
 import time
 
+import procstat
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 SANDBOX = os.path.join(REPO, 'scripts', 'sandbox')
 
 
 def _busy_fraction(interval=0.5):
-    def sample():
-        with open('/proc/stat') as handle:
-            fields = [int(v) for v in handle.readline().split()[1:9]]
-        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
-    total0, idle0 = sample()
+    before = procstat.cpu_seconds()
     time.sleep(interval)
-    total1, idle1 = sample()
-    return 1.0 - (idle1 - idle0) / float(max(total1 - total0, 1))
+    after = procstat.cpu_seconds()
+    spent = dict((name, after[name] - before[name]) for name in procstat.FIELDS)
+    return 1.0 - (spent['idle'] + spent['iowait']) / max(sum(spent.values()), 1e-9)
 
 
 def settle(limit=30.0):

@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
+import procstat  # noqa: E402
 import workload  # noqa: E402
 
 PYTHON = sys.executable
@@ -141,16 +142,8 @@ def fleet(hosts, count, workdir):
         subprocess.run([PYTHON, fleet_py, 'down', state], capture_output=True, check=False)
 
 
-def cpu_steal_s():
-    """CPU time the hypervisor gave to others (all CPUs, /proc/stat): on a
-    shared virtual machine the cause of most run-to-run spread."""
-    with open('/proc/stat') as handle:
-        fields = handle.readline().split()
-    return int(fields[8]) / float(os.sysconf('SC_CLK_TCK'))
-
-
 def main(argv):
-    steal_before = cpu_steal_s()
+    steal_before = procstat.cpu_seconds()['steal']
     kind = argv[1]
     workdir = tempfile.mkdtemp(prefix='nsfd-bench-')
     if kind == 'fleet':
@@ -165,7 +158,7 @@ def main(argv):
                    'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, 1),
                    'first_cpu_s': round(CPU_TIMES[0], 3),
                    'rerun_cpu_s': None if CPU_TIMES[1] is None else round(CPU_TIMES[1], 3),
-                   'steal_s': round(cpu_steal_s() - steal_before, 2)})
+                   'steal_s': round(procstat.cpu_seconds()['steal'] - steal_before, 2)})
     print(json.dumps(record))
 
 

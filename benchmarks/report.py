@@ -120,10 +120,11 @@ def main(argv):
             'guests during a run (median, from /proc/stat): this machine is a shared virtual machine, and steal '
             'explains most of the spread between runs. CPU is the user + system time of the processes the run '
             'started (ansible-playbook with its workers and modules, the module, or ip): it does not grow with '
-            'steal.' % results['runs'], '',
-            '¹ From an earlier run on the same machine and day (compare.py --reuse-naive): the naive playbook does '
-            'not use this collection, and measuring it takes half an hour.'
-            if any(r.get('reused') for r in results['single_host']) else '', '', single_table(results), '', ratio_table(results), '', fleet_table(results), '']
+            'steal.' % results['runs'], '']
+    if any(r.get('reused') for r in results['single_host']):
+        text += ['¹ From an earlier run on the same machine and day (compare.py --reuse-naive): the naive playbook '
+                 'does not use this collection, and measuring it takes half an hour.', '']
+    text += [single_table(results), '', ratio_table(results), '', fleet_table(results), '']
     with open(os.path.join(DOCS, 'performance-table.md'), 'w') as out:
         out.write('\n'.join(text))
     plot(results, os.path.join(DOCS, 'performance.png'))
