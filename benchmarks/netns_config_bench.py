@@ -16,7 +16,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, '.cache', 'collections'))
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils import netconfig  # noqa: E402
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge  # noqa: E402
 
 
 def workload(count):
@@ -34,7 +34,7 @@ def workload(count):
 
 def timed(decl):
     start = time.perf_counter()
-    outcomes = netconfig.converge(decl)
+    outcomes = converge.converge(decl)
     elapsed = time.perf_counter() - start
     failed = [o.name for o in outcomes if o.failed]
     assert not failed, failed[:3]
@@ -50,7 +50,7 @@ def main(counts):
         print(json.dumps({'n': count, 'first_s': round(first, 3), 'rerun_s': round(rerun, 3),
                           'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}))
         sys.stdout.flush()
-        netconfig.converge([{'name': n['name'], 'state': 'absent'} for n in decl])
+        converge.converge([{'name': n['name'], 'state': 'absent'} for n in decl])
 
 
 if __name__ == '__main__':

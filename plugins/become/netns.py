@@ -117,7 +117,7 @@ import shlex
 from ansible.errors import AnsibleError
 from ansible.plugins.become import BecomeBase
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.names import name_problem
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 
 _LAUNCHER = []
 
@@ -125,7 +125,7 @@ _LAUNCHER = []
 def launcher_source():
     """The standalone launcher's code, read once from this collection."""
     if not _LAUNCHER:
-        data = pkgutil.get_data('ansible_collections.nsfd.namespaces.plugins.module_utils', 'exec_launch.py')
+        data = pkgutil.get_data('ansible_collections.nsfd.namespaces.plugins.module_utils.execute', 'launch.py')
         _LAUNCHER.append(data.decode('utf-8'))
     return _LAUNCHER[0]
 

@@ -218,10 +218,10 @@ pids_remaining:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils import engine, spec as spec_util
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPE_NAMES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import run
-from ansible_collections.nsfd.namespaces.plugins.module_utils.nstypes import TYPE_NAMES
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as spec_util
 
 
 def main():

@@ -286,10 +286,10 @@ import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils import exec_run
+from ansible_collections.nsfd.namespaces.plugins.module_utils.execute import command
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nsexec import call_in
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPE_NAMES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
-from ansible_collections.nsfd.namespaces.plugins.module_utils.nsexec import call_in
-from ansible_collections.nsfd.namespaces.plugins.module_utils.nstypes import TYPE_NAMES
 
 
 def _matches(target, pattern):
@@ -307,7 +307,7 @@ def _skip_reason(target, params):
 
 
 def _run_one(module, params, argv, stdin, **where):
-    target = exec_run.resolve(**where)
+    target = command.resolve(**where)
     try:
         skip = _skip_reason(target, params)
         if skip:
@@ -315,7 +315,7 @@ def _run_one(module, params, argv, stdin, **where):
         if module.check_mode:
             return {'changed': True, 'msg': 'would run in %s (check mode)' % target.label, 'cmd': argv,
                     'entered': target.entered}
-        result = exec_run.run(target, argv, stdin=stdin, chdir=params['chdir'], etc_files=params['etc_files'])
+        result = command.run(target, argv, stdin=stdin, chdir=params['chdir'], etc_files=params['etc_files'])
         result['changed'] = True
         return result
     finally:
@@ -354,7 +354,7 @@ def main():
     if params['all']:
         def run_everywhere():
             return [dict(_run_one(module, params, argv, stdin, namespace=name, types=['net'], pin_dir=params['pin_dir']),
-                         namespace=name) for name in exec_run.pinned_netns_names(params['pin_dir'])]
+                         namespace=name) for name in command.pinned_netns_names(params['pin_dir'])]
         results = call_or_fail(module, run_everywhere, cmd=argv)
         for one in results:
             for warning in one.pop('warnings', []):

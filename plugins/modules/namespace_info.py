@@ -118,10 +118,10 @@ namespaces:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.listing import list_namespaces
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPE_NAMES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
-from ansible_collections.nsfd.namespaces.plugins.module_utils.names import check_types
-from ansible_collections.nsfd.namespaces.plugins.module_utils.nstypes import TYPE_NAMES
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.listing import list_namespaces
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_types
 
 
 def main():

@@ -367,15 +367,16 @@ namespaces:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils import netconfig, persist
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            # validated as a whole by netconfig_spec, which names each bad item's path
+            # validated as a whole by netconfig.spec, which names each bad item's path
             namespaces=dict(type='list', elements='dict', required=True),
             purge=dict(type='bool', default=False),
             pin_dir=dict(type='path'),
@@ -394,7 +395,7 @@ def main():
         boot = call_or_fail(module, lambda: persist.apply(params['namespaces'], params['boot'],
                                                           check_mode=module.check_mode, diff=module._diff),
                             os_action='cannot write the boot files')
-    outcomes, record = call_or_fail(module, lambda: netconfig.converge_recorded(
+    outcomes, record = call_or_fail(module, lambda: converge.converge_recorded(
         params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
         purge=params['purge'], check_mode=module.check_mode))
     results = [o.as_dict() for o in outcomes]

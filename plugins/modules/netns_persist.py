@@ -134,7 +134,7 @@ systemd_running:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils import persist
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 
 

@@ -224,7 +224,7 @@ def test_macvlan_and_physical_links_come_from_the_host(capsys):
 def test_kinds_this_kernel_may_lack(capsys, kind, extra):
     subprocess.run(['ip', 'link', 'add', 'uplink', 'type', 'veth', 'peer', 'name', 'uplink-p'], check=True)
     if not kind_available(kind):
-        pytest.skip('this kernel has no %s links (module not built); the request is covered by test_netconfig_plan' % kind)
+        pytest.skip('this kernel has no %s links (module not built); the request is covered by netconfig/test_plan.py' % kind)
     decl = [{'name': 'k', 'links': [dict({'name': 'x0', 'kind': kind}, **extra)]}]
     assert not converge(capsys, decl).get('failed')
     assert not converge(capsys, decl)['changed']

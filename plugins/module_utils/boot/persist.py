@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The boot files as modules offer them: netns_persist takes these options
+at its top level, netns_config under `boot` (so the netns role persists and
+converges a host in one module call), and both return the same result."""
+
+import os
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import files as boot_files
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
+
+OPTION_SPEC = dict(
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    boot_dir=dict(type='path', default='/etc/nsfd-netns'),
+    unit_dir=dict(type='path', default='/etc/systemd/system'),
+    unit_name=dict(type='str', default='nsfd-netns.service'),
+    ip_command=dict(type='path', default='/usr/sbin/ip'),
+    sysctl_command=dict(type='path', default='/usr/sbin/sysctl'),
+    wanted_by=dict(type='list', elements='str', default=list(boot_files.DEFAULT_WANTED_BY)),
+)
+
+
+def systemd_running():
+    return os.path.isdir('/run/systemd/system')
+
+
+def apply(namespaces, params, check_mode=False, diff=False):
+    """Write (state present) or remove the boot files for the declaration
+    `namespaces` (netns_config's schema); params holds OPTION_SPEC's keys.
+    Raises NamespaceError (bad input, nothing written) or OSError."""
+    options = boot_files.BootOptions(**dict((key, params[key]) for key in OPTION_SPEC if key != 'state'))
+    decls = validate(namespaces) if namespaces is not None else []  # a bad declaration changes nothing, either state
+    if params['state'] == 'present':
+        changes = boot_files.ensure_present(decls, options, check_mode=check_mode)
+    else:
+        changes = boot_files.ensure_absent(options, check_mode=check_mode)
+    result = {'changed': bool(changes), 'changes': [c.text for c in changes], 'files': [c.path for c in changes],
+              'unit': options.unit_path, 'systemd_running': systemd_running()}
+    if diff:
+        result['diff'] = [{'before_header': c.path, 'after_header': c.path, 'before': c.before or '', 'after': c.after or ''}
+                          for c in changes if c.after is not None]
+    return result

@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run one command inside pinned namespaces, for the namespace_exec module.
+
+Targets are resolved and checked first (each pin must be an nsfs mount of
+the expected type; nothing is ever created). The command's process enters
+them between fork and exec; the module process never moves.
+"""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import time
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.execute import launch as exec_launch
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, ordered, proc_path
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name, check_pin_path, check_types
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
+    PRESENT, inspect, location, open_nsfs)
+
+# The exit status of a command whose setup failed before exec.
+SETUP_FAILED = 126
+
+
+class Target(object):
+    """Open namespace fds to enter, with what the result reports of them."""
+
+    def __init__(self, name=None):
+        self.name = name      # the net namespace name, for /etc/netns/NAME
+        self.fds = {}         # type -> fd
+        self.entered = []     # [{type, path, inode}]
+
+    def add(self, nstype, path, fd, ino):
+        self.fds[nstype] = fd
+        self.entered.append({'type': nstype, 'path': path, 'inode': ino})
+
+    def close(self):
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds = {}
+
+    @property
+    def label(self):
+        return self.name or ', '.join(e['path'] for e in self.entered)
+
+
+def _open_pin(name, nstype, path):
+    state = inspect(location(name, nstype, path=path))
+    if state.state != PRESENT:
+        what = {'absent': 'does not exist', 'stale': 'is a stale pin (an empty file, no namespace mounted)'}
+        raise NamespaceError('the %s namespace pin %s' % (nstype, what.get(state.state, state.detail or state.state)),
+                             name=name, path=path,
+                             hint='Create it first (nsfd.namespaces.namespace); namespace_exec never creates one.')
+    fd, actual, st = open_nsfs(path)
+    if actual != nstype or (st.st_dev, st.st_ino) != (state.dev, state.ino):
+        os.close(fd)
+        raise NamespaceError('the pin changed while it was being opened', name=name, path=path)
+    return fd, st.st_ino
+
+
+def resolve(namespace=None, types=None, pin_dir=None, paths=None, pid=None):
+    """Open the namespaces of a name (one pin per type), of pin paths, or
+    of a process. Raises NamespaceError, leaving nothing open."""
+    target = Target(namespace)
+    try:
+        if namespace is not None:
+            check_name(namespace, 'namespace')
+            types = check_types(types or ['net'], 'types')
+            if pin_dir and len(types) != 1:
+                raise NamespaceError('pin_dir needs exactly one type in types')
+            for nstype in types:
+                path = location(namespace, nstype, pin_dir=pin_dir).path
+                target.add(nstype, path, *_open_pin(namespace, nstype, path))
+        elif paths:
+            for raw in paths:
+                path = check_pin_path(raw)
+                try:
+                    fd, actual, st = open_nsfs(path)
+                except OSError as exc:
+                    raise NamespaceError.from_os_error(exc, 'cannot open the pin', path=path,
+                                                       hint='Give the path of an existing namespace pin.')
+                os.close(fd)
+                if actual is None:
+                    raise NamespaceError('not a namespace pin (no nsfs mount there)', path=path)
+                if actual in target.fds:
+                    raise NamespaceError('two paths name %s namespaces' % actual, path=path)
+                target.add(actual, path, *_open_pin(os.path.basename(path), actual, path))
+        elif pid is not None:
+            types = check_types(types or ['net'], 'types')
+            for nstype in types:
+                path = proc_path(pid, nstype)
+                try:
+                    fd, actual, st = open_nsfs(path, follow=True)
+                except OSError as exc:
+                    raise NamespaceError.from_os_error(exc, 'cannot open the namespace of process %s' % pid,
+                                                       path=path, hint='Check that the process is running.')
+                target.add(nstype, path, fd, st.st_ino)
+        else:
+            raise NamespaceError('give one of namespace, path or pid')
+    except Exception:
+        target.close()
+        raise
+    return target
+
+
+def _report(pipe_fd, message):  # pragma: no cover - runs between fork and exec
+    try:
+        os.write(pipe_fd, json.dumps(message).encode('utf-8'))
+    except OSError:
+        pass
+    os._exit(SETUP_FAILED)
+
+
+def _enter(target, chdir, etc_files, report_fd):  # pragma: no cover - runs between fork and exec
+    """preexec_fn: enter, set up like ip netns exec, chdir, and for a pid
+    namespace fork once more (it applies to children only)."""
+    step = 'setns'
+    # pass_fds made these inheritable; the command must get none of them.
+    for fd in list(target.fds.values()) + [report_fd]:
+        os.set_inheritable(fd, False)
+    try:
+        for nstype in ordered(target.fds):
+            if nstype == 'net':
+                continue
+            step = 'setns %s' % nstype
+            syscalls.setns(target.fds[nstype], TYPES[nstype].flag)
+        warnings = []
+        if 'net' in target.fds:
+            step = 'enter the network namespace like ip netns exec'
+            warnings = exec_launch.enter_netns_like_ip(target.fds['net'], target.name, etc_files)
+        if warnings:
+            os.write(report_fd, json.dumps({'warnings': warnings}).encode('utf-8') + b'\n')
+        if chdir:
+            step = 'chdir %s' % chdir
+            os.chdir(chdir)
+        if 'pid' in target.fds:
+            step = 'fork into the pid namespace'
+            _fork_into_pid_namespace()
+    except OSError as exc:
+        _report(report_fd, {'step': step, 'errno': exc.errno, 'error': exc.strerror or str(exc)})
+
+
+def _fork_into_pid_namespace():  # pragma: no cover - runs between fork and exec
+    child = os.fork()
+    if child == 0:
+        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+        return  # the grandchild goes on to exec the command
+    # The intermediate process relays the command's exit status, then ends.
+    # subprocess runs preexec_fn before it closes inherited fds, so this
+    # process still holds Popen's exec-status pipe and the parent's ends of
+    # the stdio pipes: close them all, or the caller would wait forever.
+    os.closerange(0, 65536)
+    status = os.waitpid(child, 0)[1]
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.WEXITSTATUS(status))
+
+
+def run(target, argv, stdin=None, chdir=None, etc_files=True):
+    """Run argv inside the target. Returns a dict like ansible.builtin.command's."""
+    report_r, report_w = os.pipe()
+    start = time.time()
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True,
+            pass_fds=list(target.fds.values()) + [report_w],
+            preexec_fn=lambda: _enter(target, chdir, etc_files, report_w))
+    except OSError as exc:
+        os.close(report_r)
+        os.close(report_w)
+        code = 127 if exc.errno in (errno.ENOENT, errno.EACCES) else 126
+        return _result(argv, start, code, '', '%s: %s' % (argv[0], exc.strerror), target, [])
+    os.close(report_w)
+    stdout, stderr = proc.communicate(stdin.encode('utf-8') if stdin is not None else None)
+    report = b''
+    while True:
+        chunk = os.read(report_r, 65536)
+        if not chunk:
+            break
+        report += chunk
+    os.close(report_r)
+    warnings, setup_error = [], None
+    for line in report.decode('utf-8', 'replace').splitlines():
+        message = json.loads(line)
+        if 'warnings' in message:
+            warnings.extend(message['warnings'])
+        else:
+            setup_error = message
+    if setup_error:
+        raise NamespaceError('cannot enter %s: %s failed: %s'
+                             % (target.label, setup_error['step'], setup_error['error']),
+                             errno=setup_error.get('errno'))
+    return _result(argv, start, proc.returncode, stdout.decode('utf-8', 'replace'),
+                   stderr.decode('utf-8', 'replace'), target, warnings)
+
+
+def _result(argv, start, rc, stdout, stderr, target, warnings):
+    end = time.time()
+    fmt = '%Y-%m-%d %H:%M:%S'
+    return {
+        'cmd': list(argv), 'rc': rc,
+        'stdout': stdout.rstrip('\r\n'), 'stderr': stderr.rstrip('\r\n'),
+        'stdout_lines': stdout.splitlines(), 'stderr_lines': stderr.splitlines(),
+        'start': time.strftime(fmt, time.localtime(start)) + '.%06d' % int(start % 1 * 1000000),
+        'end': time.strftime(fmt, time.localtime(end)) + '.%06d' % int(end % 1 * 1000000),
+        'delta': '%d:%02d:%09.6f' % ((end - start) // 3600, (end - start) % 3600 // 60, (end - start) % 60),
+        'entered': list(target.entered), 'warnings': warnings,
+    }
+
+
+def pinned_netns_names(pin_dir=None):
+    """Every valid network namespace pin name in the directory, sorted."""
+    directory = pin_dir or TYPES['net'].default_dir
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    return [n for n in names if inspect(location(n, 'net', pin_dir=directory)).state == PRESENT]

@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run a Python function inside existing namespaces, in a throwaway child."""
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, ordered
+
+
+def enter(fds_by_type):
+    """setns() into each namespace, the user namespace first (it grants the
+    capabilities the others need). The nstype argument makes the kernel
+    refuse an fd of another type, so a wrong pin is never entered."""
+    for nstype in ordered(fds_by_type):
+        try:
+            syscalls.setns(fds_by_type[nstype], TYPES[nstype].flag)
+        except OSError as exc:
+            raise ChildFailed('setns %s' % nstype, exc.errno, exc.strerror)
+
+
+def call_in(fds_by_type, func, *args):
+    """Return func(*args) computed in a child that entered the namespaces.
+
+    The result must be JSON-serialisable. A pid namespace applies only to
+    children, so with 'pid' the function runs in a grandchild.
+    """
+    def body(channel):
+        enter(fds_by_type)
+        if 'pid' in fds_by_type:
+            inner = Child(lambda ch: ch.send({'result': func(*args)}))
+            channel.send(inner.receive())
+            inner.finish()
+        else:
+            channel.send({'result': func(*args)})
+
+    child = Child(body)
+    try:
+        return child.receive()['result']
+    finally:
+        child.finish()

@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The eight Linux namespace types and where their pins live."""
+
+import os
+from collections import OrderedDict, namedtuple
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
+
+# proc_name: the /proc/PID/ns entry of a process's own namespace.
+# child_proc_name: the entry to pin after unshare(). pid and time namespaces
+# only apply to the children of the unsharing process, so the kernel exposes
+# them as *_for_children.
+NamespaceType = namedtuple('NamespaceType', 'name flag proc_name child_proc_name default_dir')
+
+# Order matters: the user namespace comes first because it owns the others
+# when it is created in the same unshare().
+TYPES = OrderedDict((t.name, t) for t in (
+    NamespaceType('user', syscalls.CLONE_NEWUSER, 'user', 'user', '/run/userns'),
+    NamespaceType('mnt', syscalls.CLONE_NEWNS, 'mnt', 'mnt', '/run/mntns'),
+    NamespaceType('uts', syscalls.CLONE_NEWUTS, 'uts', 'uts', '/run/utsns'),
+    NamespaceType('ipc', syscalls.CLONE_NEWIPC, 'ipc', 'ipc', '/run/ipcns'),
+    NamespaceType('net', syscalls.CLONE_NEWNET, 'net', 'net', '/run/netns'),
+    NamespaceType('pid', syscalls.CLONE_NEWPID, 'pid', 'pid_for_children', '/run/pidns'),
+    NamespaceType('cgroup', syscalls.CLONE_NEWCGROUP, 'cgroup', 'cgroup', '/run/cgroupns'),
+    NamespaceType('time', syscalls.CLONE_NEWTIME, 'time', 'time_for_children', '/run/timens'),
+))
+
+TYPE_NAMES = list(TYPES)
+BY_FLAG = dict((t.flag, t) for t in TYPES.values())
+
+
+def ordered(types):
+    """The given type names, deduplicated, in creation order."""
+    wanted = set(types)
+    return [name for name in TYPE_NAMES if name in wanted]
+
+
+def kernel_supports(name):
+    """Whether this kernel has the namespace type (it shows it in /proc)."""
+    return os.path.exists('/proc/self/ns/%s' % TYPES[name].proc_name)
+
+
+def proc_path(pid, name):
+    """The /proc entry naming the namespace of type name that pid is in."""
+    return '/proc/%s/ns/%s' % (pid, TYPES[name].proc_name)

@@ -1,0 +1,255 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Converge many network namespaces in one call (the netns_config module).
+
+1. Validate everything (netconfig.spec); a bad item changes nothing.
+2. Make sure each declared namespace exists, through the pin engine, and
+   open one netlink socket per namespace (netns_socket: no helper process).
+3. Plan every namespace from the state read at the start (netconfig.plan,
+   plus nsid, sysctls and /etc/netns files here).
+4. Check mode stops here. A real run carries the plans out namespace by
+   namespace; a failure stops that namespace only and is reported with what
+   had been done to it.
+"""
+
+import errno
+import os
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import record as netns_record, state as netconfig_state
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import (
+    LATE, LINKS, PEERS, Action, Side, in_phase, plan)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import home_fd, open_in, rtnl_in
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PRESENT, inspect
+
+ETC_NETNS = '/etc/netns'
+REMOVABLE_KINDS = ('veth', 'vlan', 'macvlan', 'ipvlan')
+
+
+class Outcome(object):
+    def __init__(self, name):
+        self.name = name
+        self.changes = []
+        self.pins = []
+        self.failed = None
+        self.diffs = []
+        self.actions = []
+
+    def as_dict(self):
+        result = {'name': self.name, 'changed': bool(self.changes), 'changes': self.changes, 'pins': self.pins}
+        if self.failed:
+            result['failed'] = True
+            result['msg'] = self.failed
+        return result
+
+
+def _file_actions(decl, outcome):
+    actions = []
+    for rel, content in sorted(decl['files'].items()):
+        path = os.path.join(ETC_NETNS, decl['name'], rel)
+        before = fileio.read_text(path)
+        if before != content:
+            outcome.diffs.append({'before_header': path, 'after_header': path,
+                                  'before': before or '', 'after': content})
+            actions.append(Action('%s %s' % ('write' if before is None else 'update', path),
+                                  lambda p=path, c=content: fileio.write_atomically(p, c)))
+    return actions
+
+
+def _sysctl_actions(decl, side):
+    actions = []
+    for path, value in sorted(decl['sysctls'].items()):
+        current = None
+        if side.fd is not None:
+            try:
+                with open_in(side.fd, path, 'r') as handle:
+                    current = ' '.join(handle.read().split())
+            except IOError as exc:
+                if exc.errno != errno.ENOENT:
+                    raise
+        if current != value:
+            key = path[len('/proc/sys/'):].replace('/', '.') if '.' not in path[len('/proc/sys/'):] else path
+            actions.append(Action('set sysctl %s = %s in %s' % (key, value, side.label),
+                                  lambda p=path, v=value: _write_sysctl(side, p, v)))
+    return actions
+
+
+def _write_sysctl(side, path, value):
+    with open_in(side.fd, path, 'w') as handle:
+        handle.write(value)
+
+
+def _nsid_actions(decl, side):
+    if decl['nsid'] is None:
+        return []
+    current = nsid_util.get_nsid(side.fd) if side.fd is not None else None
+    if current == decl['nsid']:
+        return []
+    if current is not None:
+        raise NamespaceError('has nsid %d, not %d; an nsid cannot change once assigned' % (current, decl['nsid']),
+                             name=decl['name'], hint='Remove the nsid from the declaration, or re-create the namespace.')
+    return [Action('set nsid of %s to %d' % (side.label, decl['nsid']),
+                   lambda: nsid_util.set_nsid(side.fd, decl['nsid']))]
+
+
+def _open_side(name, path):
+    """A Side with the namespace's current state, read over a plain netlink
+    socket that is closed again; the Side opens a pyroute2 socket only when
+    an action needs one."""
+    label = "namespace '%s'" % name
+    side = Side(label, netconfig_state.NetState(), path=path)
+    try:
+        with rtnl_in(side.fd) as sock:
+            side.set_state(netconfig_state.read(sock))
+    finally:
+        side.close()
+    return side
+
+
+def _owned_elsewhere(decls):
+    owned = {}
+    for decl in decls:
+        for link in decl['links']:
+            peer = link['peer']
+            if peer and peer['netns']:
+                owned.setdefault(peer['netns'], set()).add(peer['name'])
+    return owned
+
+
+def converge(namespaces, pin_dir=None, purge=False, check_mode=False):
+    """Returns (list of Outcome, host Side). Raises NamespaceError on bad input."""
+    decls = validate(namespaces)
+    with rtnl.Socket() as sock:
+        host = Side('the host', netconfig_state.read(sock), fd=home_fd())
+    sides, outcomes = {}, []
+    try:
+        for decl in decls:
+            outcome = Outcome(decl['name'])
+            outcomes.append(outcome)
+            pin = spec.build(decl['name'], 'net', pin_dir=pin_dir)
+            if decl['state'] == 'absent':
+                continue
+            try:
+                result = engine.ensure_present(pin, check_mode=check_mode)
+            except NamespaceError as exc:
+                outcome.failed = str(exc)
+                continue
+            outcome.changes.extend(result.actions)
+            outcome.pins = result.pins
+            path = pin.locations['net'].path
+            if inspect(pin.locations['net']).state == PRESENT:
+                sides[decl['name']] = _open_side(decl['name'], path)
+            else:  # check mode, namespace not created yet
+                sides[decl['name']] = Side("namespace '%s'" % decl['name'], netconfig_state.NetState.empty())
+        owned = _owned_elsewhere(decls)
+        linked = _linked(decls)
+        for decl, outcome in zip(decls, outcomes):
+            if outcome.failed:
+                continue
+            try:
+                if decl['state'] == 'absent':
+                    outcome.actions = _absent_actions(decl, pin_dir, check_mode, outcome)
+                    continue
+                side = sides[decl['name']]
+                late = in_phase(_sysctl_actions(decl, side) + _file_actions(decl, outcome),
+                                LATE if decl['name'] in linked else LINKS)
+                outcome.actions = (_nsid_actions(decl, side) +
+                                   plan(decl, side, host, sides, owned.get(decl['name'], set()), purge,
+                                        linked=decl['name'] in linked) + late)
+            except NamespaceError as exc:
+                outcome.failed = str(exc)
+            finally:
+                if decl['name'] in sides:
+                    sides[decl['name']].close()
+        for phase in (LINKS, PEERS, LATE):
+            for decl, outcome in zip(decls, outcomes):
+                if not outcome.failed:
+                    _run_phase(decl, outcome, phase, sides, check_mode)
+    finally:
+        for side in sides.values():
+            side.close()
+        host.close()
+    return outcomes
+
+
+def converge_recorded(namespaces, record_path=None, prune=False, **kwargs):
+    """converge(), keeping the record of managed namespaces at record_path
+    and pruning the recorded ones no longer listed. Returns (outcomes,
+    record result or None)."""
+    if record_path is None:
+        return converge(namespaces, **kwargs), None
+    validate(namespaces)  # a bad input fails before the record is read or anything pruned
+    recorded = netns_record.read(record_path)
+    pruned = netns_record.to_prune(recorded, namespaces) if prune else []
+    outcomes = converge(list(namespaces) + [{'name': n, 'state': 'absent'} for n in pruned], **kwargs)
+    failed = set(o.name for o in outcomes if o.failed)
+    pruned = [n for n in pruned if n not in failed]
+    managed = netns_record.updated(recorded, namespaces, pruned) + sorted(failed & set(recorded))
+    changed = netns_record.write(record_path, sorted(set(managed)), check_mode=kwargs.get('check_mode', False))
+    return outcomes, {'path': record_path, 'managed': sorted(set(managed)), 'pruned': pruned, 'changed': changed}
+
+
+def _linked(decls):
+    """Names of the namespaces joined to another one of the call by a veth."""
+    linked = set()
+    for decl in decls:
+        for link in decl['links']:
+            if link['peer'] and link['peer']['netns']:
+                linked.update((decl['name'], link['peer']['netns']))
+    return linked
+
+
+def _run_phase(decl, outcome, phase, sides, check_mode):
+    try:
+        for action in outcome.actions:
+            if action.phase != phase:
+                continue
+            if not check_mode:
+                try:
+                    action.run()
+                except Exception as exc:  # noqa: B902 - report which step of which namespace failed
+                    outcome.failed = ('%s failed: %s; done before: %s'
+                                      % (action.text, exc, '; '.join(outcome.changes) or 'nothing'))
+                    return
+            outcome.changes.append(action.text)
+    finally:
+        _close_sides_of(decl, sides)
+
+
+def _close_sides_of(decl, sides):
+    for name in [decl['name']] + [l['peer']['netns'] for l in decl['links'] if l['peer'] and l['peer']['netns']]:
+        if name in sides:
+            sides[name].close()
+
+
+def _absent_actions(decl, pin_dir, check_mode, outcome):
+    """Delete the links whose other ends live outside (veth peers on the host,
+    vlans on host parents) before unpinning: a namespace kept alive by a
+    process would otherwise keep them. Then unpin through the engine."""
+    pin = spec.build(decl['name'], 'net', pin_dir=pin_dir)
+    loc = pin.locations['net']
+    actions = []
+    if inspect(loc).state == PRESENT:
+        side = _open_side(decl['name'], loc.path)
+        for name, link in sorted(side.state.links.items()):
+            if link['kind'] in REMOVABLE_KINDS:
+                also = ' (and its peer)' if link['kind'] == 'veth' else ''
+                actions.append(Action('delete %s %s in %s%s' % (link['kind'], name, side.label, also),
+                                      lambda n=name, s=side: (s.ipr.link('del', index=s.index(n)), s.close())))
+
+    def unpin():
+        result = engine.ensure_absent(pin, check_mode=False)
+        outcome.pins = result.pins
+    if inspect(loc).state != 'absent':
+        actions.append(Action('unpin network namespace %s at %s' % (decl['name'], loc.path), unpin))
+    for rel in sorted(decl['files']):
+        path = os.path.join(ETC_NETNS, decl['name'], rel)
+        if os.path.exists(path):
+            actions.append(Action('remove %s' % path, lambda p=path: os.unlink(p)))
+    return actions

@@ -1,0 +1,279 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Validation of netns_config's whole input, before anything is touched.
+
+Every error names the item's path (namespaces[3].links[0].peer.name).
+The result is normalised: addresses as ipaddress interfaces, MACs in lower
+case, routes with their family, sysctl keys as /proc/sys paths.
+"""
+
+import ipaddress
+import os
+import re
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
+
+IFNAMSIZ = 16  # with the NUL: names are at most 15 bytes
+KINDS = ('veth', 'dummy', 'bridge', 'vlan', 'macvlan', 'ipvlan', 'physical')
+NEEDS_PARENT = ('vlan', 'macvlan', 'ipvlan', 'physical')
+MACVLAN_MODES = ('private', 'vepa', 'bridge', 'passthru', 'source')
+IPVLAN_MODES = ('l2', 'l3', 'l3s')
+MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
+SYSCTL_KEY = re.compile(r'^[A-Za-z0-9_.:/@-]+$')
+LINK_KEYS = {'name', 'kind', 'state', 'mtu', 'address', 'master', 'addresses', 'peer', 'parent', 'vlan_id', 'mode'}
+PEER_KEYS = {'name', 'netns', 'addresses', 'state', 'mtu', 'master'}
+ROUTE_KEYS = {'dst', 'via', 'dev', 'metric', 'table', 'src'}
+NS_KEYS = {'name', 'state', 'nsid', 'loopback', 'links', 'routes', 'sysctls', 'files'}
+
+
+def fail(path, message):
+    raise NamespaceError('%s: %s' % (path, message), hint='Nothing was changed.')
+
+
+def _dict(value, path, allowed):
+    if not isinstance(value, dict):
+        fail(path, 'must be a dict, not %s' % type(value).__name__)
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        fail(path, 'unknown key(s) %s; known: %s' % (', '.join(unknown), ', '.join(sorted(allowed))))
+    return value
+
+
+def _list(value, path):
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        fail(path, 'must be a list')
+    return value
+
+
+def ifname(value, path):
+    if not isinstance(value, str) or not value:
+        fail(path, 'must be a non-empty interface name')
+    if len(value.encode('utf-8')) >= IFNAMSIZ:
+        fail(path, 'interface name %r is longer than 15 bytes (IFNAMSIZ)' % value)
+    if value in ('.', '..') or any(c in value for c in '/ :') or any(ord(c) < 0x21 or ord(c) == 0x7f for c in value):
+        fail(path, 'interface name %r may not contain "/", ":", spaces or control characters' % value)
+    return value
+
+
+def _state(value, path):
+    if value is None:
+        return 'up'
+    if value not in ('up', 'down'):
+        fail(path, "must be 'up' or 'down', not %r" % (value,))
+    return value
+
+
+def _int(value, path, low, high):
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        fail(path, 'must be an integer')
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        fail(path, 'must be an integer, not %r' % (value,))
+    if not low <= number <= high:
+        fail(path, 'must be between %d and %d, not %d' % (low, high, number))
+    return number
+
+
+def _mac(value, path):
+    if value is None:
+        return None
+    text = str(value).lower()
+    if not MAC.match(text):
+        fail(path, 'must be a MAC address like 02:00:00:00:00:01, not %r' % (value,))
+    return text
+
+
+def _addresses(values, path):
+    result = []
+    for index, value in enumerate(_list(values, path)):
+        where = '%s[%d]' % (path, index)
+        if not isinstance(value, str) or '/' not in value:
+            fail(where, 'must be an address with a prefix length (CIDR), such as 10.0.0.1/24, not %r' % (value,))
+        try:
+            address = ipaddress.ip_interface(value)
+        except ValueError as exc:
+            fail(where, str(exc))
+        if address in result:
+            fail(where, '%s is listed twice' % address)
+        result.append(address)
+    return result
+
+
+def _peer(value, path, namespace_names):
+    _dict(value, path, PEER_KEYS)
+    if 'name' not in value:
+        fail(path + '.name', 'is required')
+    netns = value.get('netns')
+    if netns is not None and netns not in namespace_names:
+        fail(path + '.netns', 'names %r, which is not a namespace of this call (omit it for the host)' % netns)
+    return {'name': ifname(value['name'], path + '.name'), 'netns': netns,
+            'addresses': _addresses(value.get('addresses'), path + '.addresses'),
+            'state': _state(value.get('state'), path + '.state'),
+            'mtu': _int(value.get('mtu'), path + '.mtu', 68, 65535),
+            'master': ifname(value['master'], path + '.master') if value.get('master') is not None else None}
+
+
+def _link(value, path, namespace_names):
+    _dict(value, path, LINK_KEYS)
+    for key in ('name', 'kind'):
+        if key not in value:
+            fail('%s.%s' % (path, key), 'is required')
+    kind = value['kind']
+    if kind not in KINDS:
+        fail(path + '.kind', 'must be one of %s, not %r' % (', '.join(KINDS), kind))
+    link = {'name': ifname(value['name'], path + '.name'), 'kind': kind,
+            'state': _state(value.get('state'), path + '.state'),
+            'mtu': _int(value.get('mtu'), path + '.mtu', 68, 65535),
+            'address': _mac(value.get('address'), path + '.address'),
+            'master': ifname(value['master'], path + '.master') if value.get('master') is not None else None,
+            'addresses': _addresses(value.get('addresses'), path + '.addresses'),
+            'peer': None, 'parent': None, 'vlan_id': None, 'mode': None}
+    if kind == 'veth':
+        if value.get('peer') is None:
+            fail(path + '.peer', 'is required for a veth link')
+        link['peer'] = _peer(value['peer'], path + '.peer', namespace_names)
+    elif value.get('peer') is not None:
+        fail(path + '.peer', 'only applies to veth links')
+    if kind in NEEDS_PARENT:
+        if value.get('parent') is None:
+            fail(path + '.parent', 'is required for a %s link (the host link it sits on)' % kind)
+        link['parent'] = ifname(value['parent'], path + '.parent')
+    elif value.get('parent') is not None:
+        fail(path + '.parent', 'only applies to %s links' % ', '.join(NEEDS_PARENT))
+    if kind == 'vlan':
+        if value.get('vlan_id') is None:
+            fail(path + '.vlan_id', 'is required for a vlan link')
+        link['vlan_id'] = _int(value['vlan_id'], path + '.vlan_id', 1, 4094)
+    elif value.get('vlan_id') is not None:
+        fail(path + '.vlan_id', 'only applies to vlan links')
+    if kind in ('macvlan', 'ipvlan'):
+        modes = MACVLAN_MODES if kind == 'macvlan' else IPVLAN_MODES
+        mode = value.get('mode') or ('bridge' if kind == 'macvlan' else 'l2')
+        if mode not in modes:
+            fail(path + '.mode', 'must be one of %s, not %r' % (', '.join(modes), mode))
+        link['mode'] = mode
+    elif value.get('mode') is not None:
+        fail(path + '.mode', 'only applies to macvlan and ipvlan links')
+    return link
+
+
+def _route(value, path, link_names):
+    _dict(value, path, ROUTE_KEYS)
+    if value.get('dst') is None:
+        fail(path + '.dst', "is required (a CIDR, or 'default')")
+    via = value.get('via')
+    src = value.get('src')
+    family = None
+    try:
+        via = ipaddress.ip_address(via) if via is not None else None
+        src = ipaddress.ip_address(src) if src is not None else None
+    except ValueError as exc:
+        fail(path, str(exc))
+    for address in (via, src):
+        if address is not None:
+            if family and family != address.version:
+                fail(path, 'mixes IPv4 and IPv6')
+            family = address.version
+    dst = value['dst']
+    if dst == 'default':
+        dst = ipaddress.ip_network('::/0' if family == 6 else '0.0.0.0/0')
+    else:
+        try:
+            dst = ipaddress.ip_network(dst, strict=False)
+        except ValueError as exc:
+            fail(path + '.dst', str(exc))
+    if family and dst.version != family:
+        fail(path, 'mixes IPv4 and IPv6')
+    dev = value.get('dev')
+    if dev is not None:
+        ifname(dev, path + '.dev')
+    if via is None and dev is None:
+        fail(path, 'needs via or dev')
+    return {'dst': dst, 'via': via, 'dev': dev, 'src': src,
+            'metric': _int(value.get('metric'), path + '.metric', 0, 4294967295),
+            'table': _int(value.get('table'), path + '.table', 1, 4294967295) or 254}
+
+
+def sysctl_path(key, path):
+    """net.ipv4.ip_forward or net/ipv4/conf/eth0.100/forwarding -> /proc/sys/... ."""
+    if not isinstance(key, str) or not SYSCTL_KEY.match(key) or '..' in key.split('/'):
+        fail(path, 'is not a sysctl key: %r' % (key,))
+    parts = key.split('/') if '/' in key else key.split('.')
+    if parts[0] != 'net':
+        fail(path, 'only net.* keys are per network namespace; %r would change the host' % key)
+    return '/proc/sys/' + '/'.join(parts)
+
+
+def _files(values, path):
+    result = {}
+    for rel, content in sorted(_dict(values or {}, path, set(values or {})).items()):
+        where = '%s[%r]' % (path, rel)
+        norm = os.path.normpath(rel) if isinstance(rel, str) else ''
+        if not norm or os.path.isabs(norm) or norm.startswith('..') or norm == '.':
+            fail(where, 'must be a relative path inside /etc/netns/NAME')
+        if not isinstance(content, str):
+            fail(where, 'content must be a string')
+        result[norm] = content
+    return result
+
+
+def validate(namespaces):
+    """Validate and normalise the whole list. Raises NamespaceError."""
+    items = _list(namespaces, 'namespaces')
+    names = []
+    for index, item in enumerate(items):
+        where = 'namespaces[%d]' % index
+        _dict(item, where, NS_KEYS)
+        name = item.get('name')
+        if name is None:
+            fail(where + '.name', 'is required')
+        problem = name_problem(name)
+        if problem:
+            fail(where + '.name', '%r %s' % (name, problem))
+        if name in names:
+            fail(where + '.name', '%r is listed twice' % name)
+        names.append(name)
+    result = []
+    for index, item in enumerate(items):
+        where = 'namespaces[%d]' % index
+        state = item.get('state') or 'present'
+        if state not in ('present', 'absent'):
+            fail(where + '.state', "must be 'present' or 'absent'")
+        loopback = item.get('loopback', True)
+        if not isinstance(loopback, bool):
+            fail(where + '.loopback', 'must be a boolean')
+        links = [_link(v, '%s.links[%d]' % (where, i), names) for i, v in enumerate(_list(item.get('links'), where + '.links'))]
+        seen = set()
+        for i, link in enumerate(links):
+            if link['name'] in seen or link['name'] == 'lo':
+                fail('%s.links[%d].name' % (where, i), '%r is declared twice (or is lo)' % link['name'])
+            seen.add(link['name'])
+        for i, link in enumerate(links):
+            if link['master'] is not None and not any(l['name'] == link['master'] and l['kind'] == 'bridge' for l in links):
+                fail('%s.links[%d].master' % (where, i), '%r is not a bridge declared in this namespace' % link['master'])
+            peer = link['peer']
+            if peer and peer['netns'] == item['name']:
+                fail('%s.links[%d].peer.netns' % (where, i), 'is the namespace itself')
+        sysctls = {}
+        for key, value in sorted((item.get('sysctls') or {}).items()):
+            spath = sysctl_path(key, '%s.sysctls[%r]' % (where, key))
+            if isinstance(value, bool):
+                value = int(value)
+            sysctls[spath] = ' '.join(str(value).split())
+        result.append({'name': item['name'], 'state': state,
+                       'nsid': _int(item.get('nsid'), where + '.nsid', 0, 2147483647),
+                       'loopback': loopback, 'links': links,
+                       'routes': [_route(v, '%s.routes[%d]' % (where, i), seen)
+                                  for i, v in enumerate(_list(item.get('routes'), where + '.routes'))],
+                       'sysctls': sysctls, 'files': _files(item.get('files'), where + '.files')})
+    if len(set(n['nsid'] for n in result if n['nsid'] is not None)) != len([n for n in result if n['nsid'] is not None]):
+        fail('namespaces', 'two namespaces ask for the same nsid')
+    return result

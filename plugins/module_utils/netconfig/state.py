@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a network namespace holds now, read over one plain netlink socket
+(see rtnl for why not pyroute2)."""
+
+import errno
+import ipaddress
+import socket
+import struct
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import rtnl
+
+IFF_UP = 0x1
+RTPROT_BOOT = 3
+RTPROT_STATIC = 4
+RTN_UNICAST = 1
+MAIN_TABLE = 254
+
+
+class NetState(object):
+    """Links by name, addresses by link name, routes, as plain values."""
+
+    def __init__(self):
+        self.links = {}      # name -> {index, kind, up, mtu, address, master}
+        self.addresses = {}  # name -> [ip_interface]
+        self.routes = []     # [{dst, via, oif, src, metric, table, proto, family}]
+
+    @classmethod
+    def empty(cls):
+        state = cls()
+        state.links['lo'] = {'index': 1, 'kind': None, 'up': False, 'mtu': 65536, 'address': None, 'master': None}
+        return state
+
+    def name_of(self, index):
+        for name, link in self.links.items():
+            if link['index'] == index:
+                return name
+        return None
+
+
+# Message types, fixed headers and attribute numbers from linux/rtnetlink.h,
+# linux/if_link.h, linux/if_addr.h.
+RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 18, 22, 26
+IFINFOMSG = struct.Struct('=BxHiII')     # family, type, index, flags, change
+IFADDRMSG = struct.Struct('=BBBBI')      # family, prefixlen, flags, scope, index
+RTMSG = struct.Struct('=BBBBBBBBI')      # family, dst_len, src_len, tos, table, protocol, scope, type, flags
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 10, 18
+IFLA_INFO_KIND = 1
+IFA_ADDRESS, IFA_LOCAL = 1, 2
+RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
+
+
+def _mac(payload):
+    return ':'.join('%02x' % b for b in bytearray(payload)) if payload else None
+
+
+def _ip(family, payload):
+    return socket.inet_ntop(family, payload) if payload else None
+
+
+def _read_links(sock, state):
+    for buf, start, end in sock.dump(RTM_GETLINK, IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)):
+        index, flags = IFINFOMSG.unpack_from(buf, start)[2:4]
+        attrs = rtnl.attributes(buf, start + IFINFOMSG.size, end)
+        info = attrs.get(IFLA_LINKINFO)
+        kind = rtnl.text(rtnl.attributes(info, 0, len(info)).get(IFLA_INFO_KIND)) if info else None
+        state.links[rtnl.text(attrs.get(IFLA_IFNAME))] = {
+            'index': index, 'kind': kind, 'up': bool(flags & IFF_UP), 'mtu': rtnl.u32(attrs.get(IFLA_MTU)),
+            'address': _mac(attrs.get(IFLA_ADDRESS)), 'master': rtnl.u32(attrs.get(IFLA_MASTER))}
+
+
+def _read_addresses(sock, state):
+    names = dict((link['index'], name) for name, link in state.links.items())
+    for buf, start, end in sock.dump(RTM_GETADDR, IFADDRMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)):
+        family, prefixlen, _flags, _scope, index = IFADDRMSG.unpack_from(buf, start)
+        attrs = rtnl.attributes(buf, start + IFADDRMSG.size, end)
+        local = _ip(family, attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS))
+        if index in names and local is not None:
+            state.addresses.setdefault(names[index], []).append(ipaddress.ip_interface('%s/%d' % (local, prefixlen)))
+
+
+def _read_routes(sock, state):
+    for family in (socket.AF_INET, socket.AF_INET6):
+        for buf, start, end in sock.dump(RTM_GETROUTE, RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)):
+            msg_family, dst_len, _src_len, _tos, table, proto, _scope, kind, _flags = RTMSG.unpack_from(buf, start)
+            if kind != RTN_UNICAST or msg_family != family:
+                continue
+            attrs = rtnl.attributes(buf, start + RTMSG.size, end)
+            dst = _ip(family, attrs.get(RTA_DST)) or ('::' if family == socket.AF_INET6 else '0.0.0.0')
+            gateway = _ip(family, attrs.get(RTA_GATEWAY))
+            src = _ip(family, attrs.get(RTA_PREFSRC))
+            state.routes.append({
+                'dst': ipaddress.ip_network('%s/%d' % (dst, dst_len)),
+                'via': ipaddress.ip_address(gateway) if gateway else None,
+                'oif': rtnl.u32(attrs.get(RTA_OIF)), 'src': ipaddress.ip_address(src) if src else None,
+                'metric': rtnl.u32(attrs.get(RTA_PRIORITY)) or 0,
+                'table': rtnl.u32(attrs.get(RTA_TABLE)) or table, 'proto': proto})
+
+
+def read(sock):
+    """The NetState of the namespace sock (an rtnl.Socket) lives in."""
+    state = NetState()
+    _read_links(sock, state)
+    _read_addresses(sock, state)
+    _read_routes(sock, state)
+    return state
+
+
+def link_index(sock, name):
+    """The ifindex of the link called name, or None when there is none: one
+    RTM_GETLINK by name instead of a dump (links created during a run)."""
+    raw = name.encode('utf-8') + b'\0'
+    body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + rtnl.attr(IFLA_IFNAME, '%ds' % len(raw), raw)
+    try:
+        reply = sock.request(RTM_GETLINK, body + b'\0' * (-len(body) % 4), flags=0)
+    except OSError as exc:
+        if exc.errno == errno.ENODEV:
+            return None
+        raise
+    return IFINFOMSG.unpack_from(reply, 0)[2]

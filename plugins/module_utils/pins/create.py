@@ -1,0 +1,257 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Creating new namespaces: one unshare() for every requested type at once.
+
+Namespaces that belong to a task rather than a process (net, uts, ipc,
+cgroup), born without id maps or clock offsets, are created by a short-lived
+thread: it unshares, opens its /proc/thread-self/ns/* and ends, so the
+module's own threads never change namespace and no process is forked (a
+fork costs ten times the kernel's own work here, which matters for a
+thousand network namespaces in one call).
+
+Everything else goes through a child process: the child unshares, the parent writes the user namespace maps, the child
+writes time offsets and the hostname and, for a pid namespace, starts the
+holder that stays its init. The parent then opens /proc/CHILD/ns/* as file
+descriptors (which keep the namespaces alive) and lets the child go; the
+binds happen from the caller's own mount namespace.
+"""
+
+import errno
+import os
+import signal
+import sys
+import threading
+import time
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError, default_hint
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, kernel_supports
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.procscan import HOLDER_MARKER
+
+# The init of a pid namespace we create: it reaps orphans (what an init
+# owes the processes later started inside) and otherwise waits. Signals are
+# taken synchronously, so there is no race between reaping and waiting.
+HOLDER_CODE = (
+    'import os,signal\n'
+    'for s in (signal.SIGINT,signal.SIGHUP,signal.SIGQUIT,signal.SIGTSTP): signal.signal(s,signal.SIG_IGN)\n'
+    'w={signal.SIGCHLD,signal.SIGTERM}; signal.pthread_sigmask(signal.SIG_BLOCK,w)\n'
+    'while signal.sigwaitinfo(w).si_signo!=signal.SIGTERM:\n'
+    ' try:\n'
+    '  while os.waitpid(-1,os.WNOHANG)[0]>0: pass\n'
+    ' except ChildProcessError: pass\n'
+)
+
+
+class CreateOptions(object):
+    """What a new namespace set is born with."""
+
+    def __init__(self, hostname=None, domainname=None, uid_map=None, gid_map=None, time_offsets=None):
+        self.hostname = hostname
+        self.domainname = domainname
+        self.uid_map = uid_map or []          # [(inside, outside, count)]
+        self.gid_map = gid_map or []
+        self.time_offsets = time_offsets or {}  # {'monotonic': (secs, nsecs)}
+
+
+def map_text(entries):
+    return ''.join('%d %d %d\n' % tuple(entry) for entry in entries)
+
+
+def offsets_lines(offsets):
+    return ['%s %d %d\n' % (clock, secs, nsecs) for clock, (secs, nsecs) in sorted(offsets.items())]
+
+
+def _step(name, func, *args):
+    try:
+        return func(*args)
+    except OSError as exc:
+        raise ChildFailed(name, exc.errno, exc.strerror or str(exc))
+
+
+def _forget_copied_pins():
+    """In a new mount namespace, drop the copies of existing pins, so that the
+    new namespace does not keep other namespaces alive after their own pins
+    are removed. Private first, so the unmounts do not propagate back."""
+    syscalls.mount(None, '/', None, syscalls.MS_REC | syscalls.MS_PRIVATE)
+    for mount in reversed(mountinfo.nsfs_mounts(mountinfo.read('self'))):
+        try:
+            syscalls.umount2(mount.mount_point, syscalls.MNT_DETACH)
+        except OSError:
+            pass  # locked under a new user namespace: the kernel keeps it
+
+
+def _become_holder(name):  # pragma: no cover - runs in the holder
+    os.setsid()
+    os.chdir('/')
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    # Ansible waits for EOF on the module's pipes: hold none of them.
+    os.closerange(3, 65536)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    try:
+        os.execv(sys.executable, [sys.executable, '-I', '-S', '-c', HOLDER_CODE, HOLDER_MARKER, name])
+    except OSError:
+        # No usable interpreter under this uid (an unmapped user namespace):
+        # be the holder in this already running Python.
+        exec(HOLDER_CODE, {'__name__': HOLDER_MARKER})  # pylint: disable=exec-used
+
+
+def _child_body(types, options, name, cpu):
+    flags = 0
+    for nstype in types:
+        flags |= TYPES[nstype].flag
+
+    def body(channel):
+        if cpu is not None:
+            _step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
+        _step('unshare', syscalls.unshare, flags)
+        if 'mnt' in types:
+            _step('make the new mount namespace private', _forget_copied_pins)
+        channel.send('unshared')
+        if channel.receive() != 'go':
+            raise ChildFailed('wait', None, 'the parent gave up')
+        for line in offsets_lines(options.time_offsets):
+            with open('/proc/self/timens_offsets', 'w') as handle:
+                _step('write time offsets %r' % line.strip(), handle.write, line)
+        if options.hostname is not None:
+            _step('sethostname', syscalls.sethostname, options.hostname)
+        if options.domainname is not None:
+            _step('setdomainname', syscalls.setdomainname, options.domainname)
+        holder = 0
+        if 'pid' in types:
+            holder = os.fork()
+            if holder == 0:  # pragma: no cover - the holder
+                _become_holder(name)
+                os._exit(0)
+        channel.send({'holder': holder})
+        channel.receive()  # EOF: the parent holds the fds now
+    return body
+
+
+def _write_maps(pid, options):
+    for kind, entries in (('uid_map', options.uid_map), ('gid_map', options.gid_map)):
+        if entries:
+            with open('/proc/%d/%s' % (pid, kind), 'w') as handle:
+                handle.write(map_text(entries))
+
+
+# unshare() of these is allowed in a multi-threaded process and takes effect
+# in the calling thread only.
+THREAD_TYPES = frozenset(['net', 'uts', 'ipc', 'cgroup'])
+
+
+def _thread_can_create(types, options):
+    return set(types) <= THREAD_TYPES and not (options.uid_map or options.gid_map or options.time_offsets)
+
+
+def _create_in_thread(types, options):
+    flags = 0
+    for nstype in types:
+        flags |= TYPES[nstype].flag
+    outcome = {'fds': {}}
+
+    def body():
+        outcome['tid'] = threading.get_native_id()
+        try:
+            _step('unshare', syscalls.unshare, flags)
+            if options.hostname is not None:
+                _step('sethostname', syscalls.sethostname, options.hostname)
+            if options.domainname is not None:
+                _step('setdomainname', syscalls.setdomainname, options.domainname)
+            for nstype in types:
+                outcome['fds'][nstype] = _step('open the new namespace', os.open,
+                                               '/proc/thread-self/ns/%s' % TYPES[nstype].proc_name,
+                                               os.O_RDONLY | os.O_CLOEXEC)
+        except ChildFailed as exc:
+            outcome['error'] = exc
+
+    thread = threading.Thread(target=body, name='nsfd-unshare')
+    thread.start()
+    thread.join()
+    _wait_task_gone(outcome.get('tid'))
+    if 'error' in outcome:
+        _close_all(outcome['fds'])
+        raise outcome['error']
+    return outcome['fds']
+
+
+def _wait_task_gone(tid):
+    """join() returns a moment before the kernel task of the thread is gone;
+    until then the process still lists a task in the new namespaces."""
+    path = '/proc/self/task/%s' % tid
+    for _attempt in range(10000):
+        if tid is None or not os.path.exists(path):
+            return
+        time.sleep(0.0001)
+
+
+def create(name, types, options, cpu=None):
+    """Create namespaces of all types with one unshare().
+
+    cpu, when given, is where the child runs while it unshares (see
+    engine._create_and_bind for why a mount namespace may need that).
+
+    Returns (fds, holder_pid): fds maps type -> an open nsfs fd (the caller
+    binds and closes them); holder_pid is the pid namespace's init or None.
+    """
+    missing = [t for t in types if not kernel_supports(t)]
+    if missing:
+        raise NamespaceError('this kernel has no %s namespaces (no /proc/self/ns/%s)' % (missing[0], missing[0]),
+                             name=name, errno=errno.EINVAL,
+                             hint='Use a kernel built with that namespace type (time needs Linux 5.6+).')
+    if _thread_can_create(types, options):
+        try:
+            return _create_in_thread(types, options), None
+        except ChildFailed as exc:
+            raise _creation_failed(name, types, exc)
+    child = Child(_child_body(types, options, name, cpu))
+    fds = {}
+    holder = None
+    try:
+        child.receive()
+        try:
+            _write_maps(child.pid, options)
+        except (IOError, OSError) as exc:
+            raise NamespaceError.from_os_error(
+                exc, 'cannot write the user namespace id maps', name=name,
+                hint='Each map line is "inside outside count"; ranges must not overlap and '
+                     'the outside ids must exist in the parent namespace.')
+        child.send('go')
+        holder = child.receive()['holder'] or None
+        for nstype in types:
+            fds[nstype] = os.open('/proc/%d/ns/%s' % (child.pid, TYPES[nstype].child_proc_name),
+                                  os.O_RDONLY | os.O_CLOEXEC)
+    except ChildFailed as exc:
+        _close_all(fds)
+        kill_holder(holder)
+        raise _creation_failed(name, types, exc)
+    except BaseException:
+        _close_all(fds)
+        kill_holder(holder)
+        raise
+    finally:
+        child.finish()
+    return fds, holder
+
+
+def _creation_failed(name, types, exc):
+    return NamespaceError('cannot create the %s namespace(s): %s failed: %s' % ('+'.join(types), exc.step, exc.message),
+                          name=name, errno=exc.errno, hint=default_hint(exc.errno))
+
+
+def kill_holder(pid):
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _close_all(fds):
+    for fd in fds.values():
+        os.close(fd)
+    fds.clear()

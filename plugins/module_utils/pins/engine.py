@@ -1,0 +1,372 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The pin engine: converge a named namespace (set) to present or absent.
+
+A run first plans from what the kernel shows, without touching anything;
+check mode stops there. A real run with nothing to do also stops there, so
+it creates nothing, not even a directory. Otherwise the pin directories are
+prepared and locked, the plan is made again under the locks (another process
+may have acted meanwhile), and carried out.
+"""
+
+import errno
+import os
+import time
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import procscan
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import ChildFailed
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import proc_path
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import create as creating, nsprops, pindir, pinops
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
+    ABSENT, NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, inspect, open_nsfs)
+
+# Plan steps per type.
+KEEP = 'keep'
+CREATE = 'create'
+RECREATE = 'recreate'
+PIN = 'pin'
+REPIN = 'repin'
+
+
+class Result(object):
+    def __init__(self):
+        self.changed = False
+        self.actions = []
+        self.warnings = []
+        self.pins = []
+        self.before = {}
+        self.after = {}
+        self.pids_remaining = None
+
+    def act(self, text):
+        self.changed = True
+        self.actions.append(text)
+
+    def as_dict(self):
+        result = {'changed': self.changed, 'actions': self.actions, 'pins': self.pins,
+                  'diff': {'before': self.before, 'after': self.after}}
+        if self.pids_remaining is not None:
+            result['pids_remaining'] = self.pids_remaining
+        return result
+
+
+def _pin_view(state):
+    if state.state == ABSENT:
+        return {'state': 'absent'}
+    view = {'state': state.state, 'path': state.location.path}
+    if state.ino is not None:
+        view['inode'] = state.ino
+    return view
+
+
+def _inspect_all(spec):
+    return dict((t, inspect(spec.locations[t])) for t in spec.types)
+
+
+def _fail_not_a_pin(spec, state):
+    raise NamespaceError('the path exists and is not a %s namespace pin: it %s'
+                         % (state.location.type, state.detail), name=spec.name, path=state.location.path,
+                         hint='It is left untouched. Move it away, or choose another name or pin_dir.')
+
+
+class _Source(object):
+    """The namespaces to attach, opened once: what is checked is what is bound."""
+
+    def __init__(self, spec):
+        self.fds = {}
+        self.identity = {}
+        try:
+            for nstype in spec.types:
+                path = spec.source_path or proc_path(spec.source_pid, nstype)
+                try:
+                    fd, actual, st = open_nsfs(path, follow=True)
+                except OSError as exc:
+                    hint = ('Check that process %s is running.' % spec.source_pid
+                            if spec.source_pid is not None else 'Check the path.')
+                    raise NamespaceError.from_os_error(exc, 'cannot open the source namespace',
+                                                       name=spec.name, path=path, hint=hint)
+                self.fds[nstype] = fd
+                if actual != nstype:
+                    raise NamespaceError('the source is %s, not a %s namespace'
+                                         % ('a %s namespace' % actual if actual else 'not a namespace file', nstype),
+                                         name=spec.name, path=path)
+                self.identity[nstype] = (st.st_dev, st.st_ino)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self):
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds = {}
+
+
+def _is_defunct_pid_ns(state):
+    # A pid namespace whose init has exited can never run a process again.
+    return state.location.type == 'pid' and not procscan.pids_in('pid', state.ino)
+
+
+def _plan(spec, states, source, result):
+    """Decide a step per type, and the property changes on kept namespaces."""
+    steps = {}
+    for nstype in spec.types:
+        state = states[nstype]
+        if state.state == NOT_A_PIN:
+            _fail_not_a_pin(spec, state)
+        if state.state == WRONG_TYPE and not spec.force:
+            raise NamespaceError('the path holds a %s namespace, not a %s namespace'
+                                 % (state.actual_type, nstype), name=spec.name, path=state.location.path,
+                                 hint='Set force: true to replace it, or choose another name.')
+        if source:
+            if state.state == PRESENT and state.identity == source.identity[nstype]:
+                steps[nstype] = KEEP
+            elif state.state in (PRESENT, WRONG_TYPE):
+                if not spec.force:
+                    raise NamespaceError('the pin holds another %s namespace (inode %s) than the source (inode %s)'
+                                         % (nstype, state.ino, source.identity[nstype][1]), name=spec.name,
+                                         path=state.location.path,
+                                         hint='Set force: true to re-pin it to the source.')
+                steps[nstype] = REPIN
+            else:
+                steps[nstype] = PIN
+        elif state.state == PRESENT and not _is_defunct_pid_ns(state):
+            steps[nstype] = KEEP
+        elif state.state == ABSENT:
+            steps[nstype] = CREATE
+        else:
+            steps[nstype] = RECREATE
+            if state.state == STALE:
+                result.warnings.append('%s pin %s was stale (%s); it is repaired'
+                                       % (nstype, state.location.path, state.detail))
+            elif state.state == PRESENT:
+                result.warnings.append('pid namespace pinned at %s has no init process left; it is re-created'
+                                       % state.location.path)
+    prop_changes = _plan_properties(spec, states, steps)
+    return steps, prop_changes
+
+
+def _plan_properties(spec, states, steps):
+    """Compare wanted properties with kept namespaces. Immutable ones that
+    differ turn KEEP into RECREATE under force, or fail."""
+    kept = [t for t in spec.types if steps[t] == KEEP]
+    keys = [k for k in spec.wanted if nsprops.PROPERTY_TYPES[k] in kept]
+    if not keys:
+        return []
+    fds = {}
+    try:
+        for nstype in set(nsprops.PROPERTY_TYPES[k] for k in keys):
+            fds[nstype] = os.open(states[nstype].location.path, os.O_RDONLY | os.O_CLOEXEC)
+        current = nsprops.read(fds, keys)
+    except ChildFailed as exc:
+        raise NamespaceError('cannot read the properties of the existing namespace: %s: %s'
+                             % (exc.step, exc.message), name=spec.name, errno=exc.errno)
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+    changes = []
+    for key, have, want in nsprops.differences(current, dict((k, spec.wanted[k]) for k in keys)):
+        nstype = nsprops.PROPERTY_TYPES[key]
+        if key in nsprops.MUTABLE:
+            changes.append((key, have, want))
+        elif spec.force:
+            steps[nstype] = RECREATE
+        else:
+            raise NamespaceError('%s of the existing %s namespace is %r, not %r; it cannot change after creation'
+                                 % (key, nstype, have, want), name=spec.name, path=states[nstype].location.path,
+                                 hint='Remove the namespace (state: absent) and create it again, '
+                                      'or set force: true to re-create it.')
+    return [c for c in changes if steps['uts'] == KEEP]
+
+
+def _describe(spec, steps, prop_changes, result):
+    for nstype in spec.types:
+        step, path = steps[nstype], spec.locations[nstype].path
+        if step == CREATE:
+            result.act('create %s namespace and pin it at %s' % (nstype, path))
+        elif step == RECREATE:
+            result.act('re-create %s namespace and pin it at %s' % (nstype, path))
+        elif step == PIN:
+            result.act('pin the %s namespace of %s at %s' % (nstype, spec.source_path or 'pid %s' % spec.source_pid, path))
+        elif step == REPIN:
+            result.act('re-pin %s at %s to the %s namespace of %s'
+                       % (nstype, path, nstype, spec.source_path or 'pid %s' % spec.source_pid))
+    for key, have, want in prop_changes:
+        result.act('set %s of uts namespace %s from %r to %r' % (key, spec.name, have, want))
+
+
+def ensure_present(spec, check_mode=False):
+    result = Result()
+    source = _Source(spec) if spec.attach else None
+    try:
+        states = _inspect_all(spec)
+        result.before = dict((t, _pin_view(s)) for t, s in states.items())
+        steps, prop_changes = _plan(spec, states, source, result)
+        if check_mode or all(s == KEEP for s in steps.values()) and not prop_changes:
+            _describe(spec, steps, prop_changes, result)
+            result.after = _predicted_after(spec, states, steps)
+            result.pins = [_predicted_pin(spec, states, steps, t) for t in spec.types]
+            return result
+        directories = sorted(set(loc.directory for loc in spec.locations.values()))
+        for directory in directories:
+            pindir.ensure_directory(directory)
+        with pindir.locked(directories):
+            for nstype in spec.types:
+                pindir.prepare(spec.locations[nstype].directory, nstype)
+            # Plan again: another process may have acted while we waited.
+            states = _inspect_all(spec)
+            result.warnings = []
+            steps, prop_changes = _plan(spec, states, source, result)
+            _describe(spec, steps, prop_changes, result)
+            _execute(spec, states, steps, prop_changes, source, result)
+        final = _inspect_all(spec)
+        result.after = dict((t, _pin_view(s)) for t, s in final.items())
+        result.pins = [final[t].as_dict() for t in spec.types]
+        return result
+    finally:
+        if source:
+            source.close()
+
+
+def _predicted_pin(spec, states, steps, nstype):
+    pin = {'type': nstype, 'path': spec.locations[nstype].path, 'inode': None, 'dev': None}
+    if steps[nstype] == KEEP:
+        pin.update(inode=states[nstype].ino, dev=states[nstype].dev)
+    return pin
+
+
+def _predicted_after(spec, states, steps):
+    after = {}
+    for nstype in spec.types:
+        if steps[nstype] == KEEP:
+            after[nstype] = _pin_view(states[nstype])
+        else:
+            after[nstype] = {'state': PRESENT, 'path': spec.locations[nstype].path}
+    return after
+
+
+def _execute(spec, states, steps, prop_changes, source, result):
+    done = []
+    try:
+        for nstype in spec.types:
+            if steps[nstype] in (RECREATE, REPIN) or states[nstype].state == STALE:
+                pinops.unpin(spec.locations[nstype])
+                done.append('removed the old %s pin %s' % (nstype, spec.locations[nstype].path))
+        if source:
+            for nstype in spec.types:
+                if steps[nstype] in (PIN, REPIN):
+                    pinops.bind_fd(spec.locations[nstype], source.fds[nstype])
+                    done.append('pinned %s at %s' % (nstype, spec.locations[nstype].path))
+        else:
+            _create_and_bind(spec, [t for t in spec.types if steps[t] in (CREATE, RECREATE)], result, done)
+        if prop_changes:
+            fd = os.open(spec.locations['uts'].path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                nsprops.set_uts(fd, spec.options.hostname, spec.options.domainname)
+            except ChildFailed as exc:
+                raise NamespaceError('cannot set %s: %s' % (exc.step, exc.message), name=spec.name,
+                                     path=spec.locations['uts'].path, errno=exc.errno)
+            finally:
+                os.close(fd)
+    except NamespaceError as exc:
+        exc.done = done + exc.done
+        raise
+
+
+def _create_and_bind(spec, types, result, done):
+    if not types:
+        return
+    if len(types) < len(spec.types):
+        result.warnings.append('%s of %s created on their own: the other types already existed, so '
+                               'they do not come from one unshare()' % ('+'.join(types), spec.name))
+    # The kernel binds a mount namespace file only when the namespace's id is
+    # above the caller's (its loop check). Since Linux 6.18 ids come from
+    # per-CPU batches, so a namespace created later on another CPU can get a
+    # lower id. The CPU holding the newest batch always gives a higher one:
+    # when the bind is refused, create again on each CPU in turn.
+    attempts = [None]
+    if 'mnt' in types:
+        attempts += sorted(os.sched_getaffinity(0))
+    for attempt, cpu in enumerate(attempts):
+        try:
+            _create_and_bind_once(spec, types, cpu, done)
+            return
+        except NamespaceError as exc:
+            if exc.errno != errno.EINVAL or 'mnt' not in types or attempt == len(attempts) - 1:
+                raise
+
+
+def _create_and_bind_once(spec, types, cpu, done):
+    fds, holder = creating.create(spec.name, types, spec.options, cpu=cpu)
+    bound = []
+    try:
+        for nstype in types:
+            pinops.bind_fd(spec.locations[nstype], fds[nstype])
+            bound.append(spec.locations[nstype])
+        done.extend('created %s namespace pinned at %s' % (loc.type, loc.path) for loc in bound)
+    except NamespaceError:
+        # All or nothing for one unshare(): a half-pinned set is worse than none.
+        for loc in bound:
+            pinops.unpin(loc)
+        creating.kill_holder(holder)
+        raise
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
+def ensure_absent(spec, check_mode=False):
+    result = Result()
+    states = _inspect_all(spec)
+    result.before = dict((t, _pin_view(s)) for t, s in states.items())
+    for state in states.values():
+        if state.state == NOT_A_PIN:
+            _fail_not_a_pin(spec, state)
+        if state.state == WRONG_TYPE:
+            raise NamespaceError('the path holds a %s namespace, not a %s namespace; it is left in place'
+                                 % (state.actual_type, state.location.type), name=spec.name,
+                                 path=state.location.path, hint='Remove it with the right type.')
+    targets = [s for s in states.values() if s.state in (PRESENT, STALE)]
+    # pid first: ending the holder lets the other namespaces of the set go.
+    targets.sort(key=lambda s: s.location.type != 'pid')
+    result.after = dict((t, {'state': 'absent'}) for t in spec.types)
+    result.pins = [states[t].as_dict() for t in spec.types]
+    for state in targets:
+        if state.state == STALE:
+            result.act('remove stale %s pin file %s' % (state.location.type, state.location.path))
+        else:
+            result.act('unpin %s namespace at %s' % (state.location.type, state.location.path))
+    if check_mode or not targets:
+        result.pids_remaining = sorted(set(
+            pid for s in targets if s.state == PRESENT for pid in procscan.pids_in(s.location.type, s.ino)))
+        return result
+    directories = sorted(set(s.location.directory for s in targets))
+    killed = []
+    with pindir.locked(directories):
+        for state in targets:
+            if state.state == PRESENT and state.location.type == 'pid':
+                holder = procscan.holder_of(procscan.pids_in('pid', state.ino))
+                if holder:
+                    creating.kill_holder(holder)
+                    killed.append(state.ino)
+                    result.actions.append('end the init (holder) process %d of pid namespace %s'
+                                          % (holder, spec.name))
+            pinops.unpin(state.location)
+    for ino in killed:
+        _wait_pid_ns_empty(ino)
+    result.pids_remaining = sorted(set(
+        pid for s in targets if s.state == PRESENT for pid in procscan.pids_in(s.location.type, s.ino)))
+    if result.pids_remaining:
+        result.warnings.append('processes %s are still inside; the namespace(s) of %s live on until they exit'
+                               % (', '.join(map(str, result.pids_remaining)), spec.name))
+    return result
+
+
+def _wait_pid_ns_empty(ino, timeout=5.0):
+    # The kernel kills a pid namespace's processes when its init dies, but
+    # asynchronously; report only what is really left.
+    deadline = time.time() + timeout
+    while procscan.pids_in('pid', ino) and time.time() < deadline:
+        time.sleep(0.01)

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A read-only inventory of pinned (and optionally unpinned) namespaces."""
+
+import errno
+import os
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, procscan
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, proc_path
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
+    NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, inspect, location)
+
+
+def _entries(directory):
+    try:
+        return sorted(os.listdir(directory))
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return []
+        raise
+
+
+def _nsid(path):
+    try:
+        return nsid_util.nsid_of_path(path)
+    except OSError:
+        return None
+
+
+def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
+    """Entries {name, type, path, inode, stale, pids, nsid}, plus a list of
+    warnings about directory entries that are not pins at all."""
+    pin_dirs = pin_dirs or {}
+    wanted = set(names) if names is not None else None
+    owners = procscan.scan(types)
+    entries, warnings, pinned = [], [], set()
+    for nstype in types:
+        directory = pin_dirs.get(nstype) or TYPES[nstype].default_dir
+        for name in _entries(directory):
+            if wanted is not None and name not in wanted:
+                continue
+            if name_problem(name):
+                continue
+            state = inspect(location(name, nstype, pin_dir=directory))
+            if state.state in (NOT_A_PIN, WRONG_TYPE):
+                warnings.append('%s is not a %s namespace pin: it %s' % (state.location.path, nstype, state.detail))
+                continue
+            entry = {'name': name, 'type': nstype, 'path': state.location.path, 'inode': state.ino,
+                     'stale': state.state == STALE, 'pids': [], 'nsid': None}
+            if state.state == PRESENT:
+                pinned.add((nstype, state.ino))
+                entry['pids'] = sorted(owners[nstype].get(state.ino, []))
+                if nstype == 'pid' and not entry['pids']:
+                    entry['stale'] = True  # its init is gone: nothing can run in it again
+                if nstype == 'net':
+                    entry['nsid'] = _nsid(state.location.path)
+            entries.append(entry)
+    if include_unpinned and wanted is None:
+        for nstype in types:
+            for ino, pids in sorted(owners[nstype].items()):
+                if (nstype, ino) in pinned:
+                    continue
+                pids = sorted(pids)
+                path = proc_path(pids[0], nstype)
+                entries.append({'name': None, 'type': nstype, 'path': path, 'inode': ino, 'stale': False,
+                                'pids': pids, 'nsid': _nsid(path) if nstype == 'net' else None})
+    return entries, warnings

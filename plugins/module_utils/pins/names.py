@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Validation of namespace names, types and pin paths, done before any change."""
+
+import os
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, ordered
+
+NAME_MAX = 255
+
+
+def name_problem(name):
+    """Why name cannot be a namespace name, or None when it can.
+
+    The rules are iproute2's (a file name in the pin directory) plus what
+    makes a name unsafe to pass around: control characters, and a leading
+    '-' that commands would read as an option. A numeric name is a name.
+    """
+    if not isinstance(name, str):
+        return 'must be a string, not %s' % type(name).__name__
+    if name == '':
+        return 'must not be empty'
+    if name in ('.', '..'):
+        return "must not be '.' or '..'"
+    if '/' in name:
+        return "must not contain '/'"
+    if '\x00' in name:
+        return 'must not contain a NUL byte'
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+        return 'must not contain control characters'
+    if name.startswith('-'):
+        return "must not start with '-'"
+    try:
+        size = len(name.encode('utf-8'))
+    except UnicodeEncodeError:
+        return 'must be valid UTF-8'
+    if size > NAME_MAX:
+        return 'must be at most %d bytes, not %d' % (NAME_MAX, size)
+    return None
+
+
+def check_name(name, field='name'):
+    problem = name_problem(name)
+    if problem:
+        raise NamespaceError('%s %r %s' % (field, name, problem),
+                             hint='Choose a plain file name such as "blue" or "tenant-1".')
+    return name
+
+
+def check_types(types, field='type'):
+    """Normalise a type or list of types to a list in creation order."""
+    if isinstance(types, str):
+        types = [types]
+    if not types:
+        raise NamespaceError('%s must name at least one namespace type' % field)
+    unknown = [t for t in types if t not in TYPES]
+    if unknown:
+        raise NamespaceError('%s has unknown namespace type(s) %s; valid types are %s'
+                             % (field, ', '.join(map(str, unknown)), ', '.join(TYPES)))
+    return ordered(types)
+
+
+def check_pin_path(path, field='path'):
+    if not isinstance(path, str) or not path:
+        raise NamespaceError('%s must be a non-empty path' % field)
+    if '\x00' in path:
+        raise NamespaceError('%s must not contain a NUL byte' % field)
+    if not os.path.isabs(path):
+        raise NamespaceError('%s %r must be an absolute path' % (field, path))
+    if path.endswith('/') or os.path.basename(path) in ('.', '..'):
+        raise NamespaceError('%s %r must name a file, not a directory' % (field, path))
+    return os.path.normpath(path)

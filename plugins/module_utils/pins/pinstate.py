@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a pin path holds: a live pin, nothing, a stale file, or something else.
+
+A pin is a bind mount of an nsfs file. It is judged by what the kernel says
+about the open file (filesystem magic, NS_GET_NSTYPE, dev+ino), never by the
+name or by a directory listing.
+"""
+
+import errno
+import os
+import stat
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import BY_FLAG, TYPES
+
+ABSENT = 'absent'
+PRESENT = 'present'
+# An empty regular file that nothing is mounted on: what a crash between
+# creating the pin file and binding it (or an unmount without unlink) leaves.
+STALE = 'stale'
+# An nsfs mount of another namespace type than the one asked for.
+WRONG_TYPE = 'wrong_type'
+# A directory, a non-empty file, a symlink, another filesystem mounted there.
+NOT_A_PIN = 'not_a_pin'
+
+
+class PinLocation(object):
+    """Where the pin of one namespace type of a named namespace lives."""
+
+    __slots__ = ('name', 'type', 'path')
+
+    def __init__(self, name, nstype, path):
+        self.name = name
+        self.type = nstype
+        self.path = path
+
+    @property
+    def directory(self):
+        return os.path.dirname(self.path)
+
+    def __repr__(self):
+        return 'PinLocation(%r, %r, %r)' % (self.name, self.type, self.path)
+
+
+class PinState(object):
+    """The inspected state of one pin path."""
+
+    __slots__ = ('location', 'state', 'dev', 'ino', 'actual_type', 'detail')
+
+    def __init__(self, location, state, dev=None, ino=None, actual_type=None, detail=None):
+        self.location = location
+        self.state = state
+        self.dev = dev
+        self.ino = ino
+        self.actual_type = actual_type
+        self.detail = detail
+
+    @property
+    def present(self):
+        return self.state == PRESENT
+
+    @property
+    def identity(self):
+        return (self.dev, self.ino) if self.present else None
+
+    def as_dict(self):
+        return {'type': self.location.type, 'path': self.location.path,
+                'inode': self.ino if self.present else None,
+                'dev': self.dev if self.present else None}
+
+    def __repr__(self):
+        return 'PinState(%r, %s, ino=%r, %s)' % (self.location.path, self.state, self.ino, self.detail)
+
+
+def location(name, nstype, pin_dir=None, path=None):
+    if path:
+        return PinLocation(name, nstype, path)
+    return PinLocation(name, nstype, os.path.join(pin_dir or TYPES[nstype].default_dir, name))
+
+
+def open_nsfs(path, follow=False):
+    """Open path read-only and return (fd, type name, stat) when it is an
+    nsfs file, or (fd, None, stat) when it is not. The caller closes fd."""
+    flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK
+    if not follow:
+        flags |= os.O_NOFOLLOW
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if syscalls.fstatfs_type(fd) != syscalls.NSFS_MAGIC:
+            return fd, None, st
+        nstype = BY_FLAG.get(syscalls.ns_get_type(fd))
+        return fd, nstype.name if nstype else '?', st
+    except Exception:
+        os.close(fd)
+        raise
+
+
+def inspect(loc, mounts=None):
+    """Inspect loc.path without changing anything."""
+    try:
+        lst = os.lstat(loc.path)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return PinState(loc, ABSENT)
+        raise
+    if stat.S_ISLNK(lst.st_mode):
+        return PinState(loc, NOT_A_PIN, detail='is a symbolic link')
+    if stat.S_ISDIR(lst.st_mode):
+        return PinState(loc, NOT_A_PIN, detail='is a directory')
+    if not stat.S_ISREG(lst.st_mode):
+        # Never open a device or a FIFO just to look at it.
+        return PinState(loc, NOT_A_PIN, detail='is a special file (mode %o)' % lst.st_mode)
+    fd, actual, st = open_nsfs(loc.path)
+    os.close(fd)
+    if actual == loc.type:
+        return PinState(loc, PRESENT, dev=st.st_dev, ino=st.st_ino, actual_type=actual)
+    if actual is not None:
+        return PinState(loc, WRONG_TYPE, dev=st.st_dev, ino=st.st_ino, actual_type=actual,
+                        detail='holds a %s namespace, not a %s namespace' % (actual, loc.type))
+    if mountinfo.is_mount_point(loc.path, mounts):
+        return PinState(loc, NOT_A_PIN, detail='has a non-namespace filesystem mounted on it')
+    if st.st_size == 0:
+        return PinState(loc, STALE, detail='is an empty file with no namespace mounted on it')
+    return PinState(loc, NOT_A_PIN, detail='is a regular file with %d bytes of data' % st.st_size)

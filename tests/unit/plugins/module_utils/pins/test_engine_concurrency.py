@@ -1,0 +1,45 @@
+"""Parallel creates serialise on the pin directory's flock."""
+
+import multiprocessing
+import os
+
+from nsoracle import ip_netns_list, nsfs_mounts
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec
+
+
+def _create(args):
+    name, types = args
+    try:
+        return engine.ensure_present(spec.build(name, types)).changed
+    except Exception as exc:  # report, do not hide
+        return 'error: %s' % exc
+
+
+def _run_parallel(jobs):
+    # fork, not spawn: the workers inherit the sandbox and sys.path
+    with multiprocessing.get_context('fork').Pool(len(jobs)) as pool:
+        return pool.map(_create, jobs)
+
+
+def test_twenty_parallel_creates_of_one_name_make_one_mount():
+    results = _run_parallel([('same', ['net'])] * 20)
+    assert [r for r in results if r not in (True, False)] == []
+    assert results.count(True) == 1, results
+    assert [m['target'] for m in nsfs_mounts()] == ['/run/netns/same']
+    assert ip_netns_list() == ['same']
+
+
+def test_twenty_parallel_creates_of_one_set_make_one_mount_per_type():
+    results = _run_parallel([('vs', ['net', 'uts', 'pid'])] * 20)
+    assert results.count(True) == 1 and results.count(False) == 19, results
+    assert sorted(m['target'] for m in nsfs_mounts()) == ['/run/netns/vs', '/run/pidns/vs', '/run/utsns/vs']
+
+
+def test_parallel_creates_of_different_names_all_succeed():
+    names = ['n%02d' % i for i in range(20)]
+    results = _run_parallel([(n, ['net']) for n in names])
+    assert results == [True] * 20
+    assert ip_netns_list() == names
+    assert len(nsfs_mounts()) == 20
+    assert len(set(os.stat('/run/netns/%s' % n).st_ino for n in names)) == 20
