@@ -27,6 +27,7 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - nsfd.namespaces.pin_dir
+  - nsfd.namespaces.boot_files.boot_option
 attributes:
   check_mode:
     support: full
@@ -191,45 +192,6 @@ options:
         with C(state=absent). Namespaces this module never recorded are never touched.
     type: bool
     default: false
-  boot:
-    description:
-      - Also write (or remove) the files that rebuild the declared namespaces at boot without Ansible, exactly as
-        M(nsfd.namespaces.netns_persist) does with the same options, in this one module call.
-      - They are written before any namespace is touched, so a name that cannot go into them fails the task with
-        nothing changed.
-      - Omitted, boot files are left as they are.
-    type: dict
-    suboptions:
-      state:
-        description: See O(nsfd.namespaces.netns_persist#module:state); V(absent) leaves the namespaces alone.
-        type: str
-        choices: [present, absent]
-        default: present
-      boot_dir:
-        description: See O(nsfd.namespaces.netns_persist#module:boot_dir).
-        type: path
-        default: /etc/nsfd-netns
-      unit_dir:
-        description: See O(nsfd.namespaces.netns_persist#module:unit_dir).
-        type: path
-        default: /etc/systemd/system
-      unit_name:
-        description: See O(nsfd.namespaces.netns_persist#module:unit_name).
-        type: str
-        default: nsfd-netns.service
-      ip_command:
-        description: See O(nsfd.namespaces.netns_persist#module:ip_command).
-        type: path
-        default: /usr/sbin/ip
-      sysctl_command:
-        description: See O(nsfd.namespaces.netns_persist#module:sysctl_command).
-        type: path
-        default: /usr/sbin/sysctl
-      wanted_by:
-        description: See O(nsfd.namespaces.netns_persist#module:wanted_by).
-        type: list
-        elements: str
-        default: [multi-user.target, network-online.target]
 notes:
   - Needs root.
   - Links with kinds this kernel lacks (for example dummy or vlan without their modules) fail with the kernel's error.

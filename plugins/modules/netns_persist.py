@@ -30,6 +30,7 @@ description:
     same call (O(nsfd.namespaces.netns_config#module:boot)), as the P(nsfd.namespaces.netns#role) role does.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - nsfd.namespaces.boot_files
 attributes:
   check_mode:
     support: full
@@ -47,36 +48,6 @@ options:
       - Required when O(state=present).
     type: list
     elements: dict
-  state:
-    description: V(absent) disables the unit and removes it and the boot files.
-    type: str
-    choices: [present, absent]
-    default: present
-  boot_dir:
-    description: Directory of C(host.batch) and C(namespaces.sh).
-    type: path
-    default: /etc/nsfd-netns
-  unit_dir:
-    description: Directory of the systemd unit.
-    type: path
-    default: /etc/systemd/system
-  unit_name:
-    description: File name of the systemd unit.
-    type: str
-    default: nsfd-netns.service
-  ip_command:
-    description: Absolute path of C(ip) (iproute2) on the host.
-    type: path
-    default: /usr/sbin/ip
-  sysctl_command:
-    description: Absolute path of C(sysctl) (procps) on the host.
-    type: path
-    default: /usr/sbin/sysctl
-  wanted_by:
-    description: Targets that pull the unit in (the C(WantedBy=) of its C([Install]) section).
-    type: list
-    elements: str
-    default: [multi-user.target, network-online.target]
 notes:
   - Run C(systemctl daemon-reload) after a change when systemd is running; RV(systemd_running) says whether it is.
 seealso:
