@@ -24,6 +24,7 @@ import os
 import re
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import BootOptions  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 
 try:
@@ -34,25 +35,6 @@ except ImportError:  # pragma: no cover - Python 2
 PLAIN = re.compile(r'^[A-Za-z0-9_.@+-]+$')
 HEADER = '# Managed by nsfd.namespaces (netns_persist): changes here are overwritten.\n'
 MAIN_TABLE = 254
-DEFAULT_WANTED_BY = ('multi-user.target', 'network-online.target')
-
-
-class BootOptions(object):
-    def __init__(self, boot_dir='/etc/nsfd-netns', unit_dir='/etc/systemd/system', unit_name='nsfd-netns.service',
-                 ip_command='/usr/sbin/ip', sysctl_command='/usr/sbin/sysctl', wanted_by=DEFAULT_WANTED_BY):
-        self.boot_dir = boot_dir
-        self.unit_dir = unit_dir
-        self.unit_name = unit_name
-        self.ip_command = ip_command
-        self.sysctl_command = sysctl_command
-        self.wanted_by = list(wanted_by)
-
-    @property
-    def unit_path(self):
-        return os.path.join(self.unit_dir, self.unit_name)
-
-    def wants_links(self):
-        return [os.path.join(self.unit_dir, '%s.wants' % target, self.unit_name) for target in self.wanted_by]
 
 
 def check_plain(decls):
@@ -198,10 +180,6 @@ def render(decls, options):
     """{path: (content, mode)} of every boot file for the present namespaces."""
     present = [d for d in decls if d['state'] == 'present']
     check_plain(present)
-    for path in (options.boot_dir, options.ip_command, options.sysctl_command, options.unit_dir):
-        if not os.path.isabs(path) or any(c.isspace() for c in path):
-            raise NamespaceError('%r must be an absolute path without blanks (it goes into a systemd unit)' % path,
-                                 path=path, hint='Nothing was changed.')
     return {
         os.path.join(options.boot_dir, 'host.batch'): (host_batch(present), 0o644),
         os.path.join(options.boot_dir, 'namespaces.sh'): (namespaces_script(present, options), 0o755),
@@ -224,10 +202,38 @@ def _file_mode(path):
         return None
 
 
+def _written_by_us(path):
+    """A file at path that this collection did not write (a package's unit of
+    the same name, an admin's file) is neither overwritten nor removed."""
+    if not os.path.lexists(path):
+        return True
+    if os.path.islink(path) or not os.path.isfile(path):
+        return False
+    return HEADER.rstrip('\n') in (fileio.read_text(path) or '').splitlines()[:2]
+
+
+def _refuse_foreign(paths):
+    for path in paths:
+        if not _written_by_us(path):
+            raise NamespaceError('%s exists and was not written by nsfd.namespaces (its first lines lack %r): it is '
+                                 'neither overwritten nor removed' % (path, HEADER.rstrip('\n')), path=path,
+                                 hint='Choose another unit_name or boot_dir, or move that file away. Nothing was changed.')
+
+
+def _managed_files(options):
+    return [options.boot_file('host.batch'), options.boot_file('namespaces.sh'), options.unit_path]
+
+
 def ensure_present(decls, options, check_mode=False):
     """Write what differs, enable the unit. Returns [Change]."""
+    rendered = render(decls, options)
+    _refuse_foreign(_managed_files(options))
+    for link in options.wants_links():
+        if os.path.lexists(link) and not os.path.islink(link):
+            raise NamespaceError('%s is not a symlink: it is not replaced' % link, path=link,
+                                 hint='Move it away. Nothing was changed.')
     changes = []
-    for path, (content, mode) in sorted(render(decls, options).items()):
+    for path, (content, mode) in sorted(rendered.items()):
         before = fileio.read_text(path)
         if before != content:
             changes.append(Change('%s %s' % ('write' if before is None else 'update', path), path, before, content))
@@ -251,16 +257,18 @@ def ensure_present(decls, options, check_mode=False):
 
 def ensure_absent(options, check_mode=False):
     """Disable and remove the unit and the boot files. Returns [Change]."""
+    files = _managed_files(options)
+    _refuse_foreign(files)
+    # only the links that enable this very unit file
+    links = [link for link in options.wants_links() if os.path.islink(link) and os.readlink(link) == options.unit_path]
     changes = []
-    paths = options.wants_links() + [options.unit_path] + [
-        os.path.join(options.boot_dir, n) for n in ('host.batch', 'namespaces.sh')]
-    for path in paths:
+    for path in links + files:
         if os.path.lexists(path):
             changes.append(Change('remove %s' % path, path, fileio.read_text(path) if not os.path.islink(path) else None, ''))
             if not check_mode:
                 fileio.remove(path)
     if os.path.isdir(options.boot_dir) and not [n for n in os.listdir(options.boot_dir)
-                                                if os.path.join(options.boot_dir, n) not in paths]:
+                                                if os.path.join(options.boot_dir, n) not in files]:
         changes.append(Change('remove directory %s' % options.boot_dir, options.boot_dir))
         if not check_mode:
             os.rmdir(options.boot_dir)
