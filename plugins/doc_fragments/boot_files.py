@@ -38,7 +38,7 @@ options:
       - File name of the systemd unit, following systemd's unit name rules, checked before any change in both states.
       - It ends in C(.service), has at most 255 characters, letters, digits and C(:_.\-) and at most one C(@)
         followed by an instance (C(name@instance.service); a template C(name@.service) is refused). No C(/), so the
-        unit stays in O(unit_dir).
+        unit stays in C(unit_dir).
       - An existing file of that name that this collection did not write (its first lines lack the C(Managed by
         nsfd.namespaces) header) is neither overwritten nor removed; the task fails instead.
     type: str
@@ -58,9 +58,9 @@ options:
   wanted_by:
     description:
       - Targets (or services) that pull the unit in (the C(WantedBy=) of its C([Install]) section); the unit is
-        enabled with a link in each one's C(.wants) directory under O(unit_dir).
-      - Each is a systemd unit name ending in C(.target) or C(.service), by the same rules as O(unit_name), so no
-        C(/), blank or control character can move a link out of O(unit_dir) or add a line to the unit.
+        enabled with a link in each one's C(.wants) directory under C(unit_dir).
+      - Each is a systemd unit name ending in C(.target) or C(.service), by the same rules as C(unit_name), so no
+        C(/), blank or control character can move a link out of C(unit_dir) or add a line to the unit.
     type: list
     elements: str
     default: [multi-user.target, network-online.target]
@@ -103,7 +103,7 @@ options:
           - File name of the systemd unit, following systemd's unit name rules, checked before any change in both states.
           - It ends in C(.service), has at most 255 characters, letters, digits and C(:_.\-) and at most one C(@)
             followed by an instance (C(name@instance.service); a template C(name@.service) is refused). No C(/), so the
-            unit stays in O(unit_dir).
+            unit stays in C(unit_dir).
           - An existing file of that name that this collection did not write (its first lines lack the C(Managed by
             nsfd.namespaces) header) is neither overwritten nor removed; the task fails instead.
         type: str
@@ -123,9 +123,9 @@ options:
       wanted_by:
         description:
           - Targets (or services) that pull the unit in (the C(WantedBy=) of its C([Install]) section); the unit is
-            enabled with a link in each one's C(.wants) directory under O(unit_dir).
-          - Each is a systemd unit name ending in C(.target) or C(.service), by the same rules as O(unit_name), so no
-            C(/), blank or control character can move a link out of O(unit_dir) or add a line to the unit.
+            enabled with a link in each one's C(.wants) directory under C(unit_dir).
+          - Each is a systemd unit name ending in C(.target) or C(.service), by the same rules as C(unit_name), so no
+            C(/), blank or control character can move a link out of C(unit_dir) or add a line to the unit.
         type: list
         elements: str
         default: [multi-user.target, network-online.target]
