@@ -3,6 +3,8 @@ systemd unit or the boot script is checked against what that consumer
 accepts, before anything is written or removed, in both states."""
 
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -133,3 +135,33 @@ def test_netns_config_boot_option_refuses_the_same_values_before_any_namespace_e
     result = run_module(netns_persist, dict(boot, namespaces=DECLARATION), capsys)
     assert result['failed'] and 'wanted_by[0]' in result['msg'], result
     assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.skipif(not (shutil.which('systemctl') and shutil.which('systemd-analyze')), reason='needs systemd tools')
+def test_every_accepted_odd_value_means_the_same_to_systemd(tmp_path):
+    """The oracle is systemd itself: `systemctl --root enable` reads the
+    unit's [Install] WantedBy= and makes exactly the links we make, and
+    `systemd-analyze verify` accepts the unit whose ExecStart names a
+    boot_dir with every extra character allowed there."""
+    ours, theirs = tmp_path / 'ours', tmp_path / 'theirs'
+    unit_name = 'nsfd\\x2dnetns@blue:1.service'
+    options = boot_files.BootOptions(boot_dir=str(tmp_path / 'b+o@o:t,-_.x'), unit_dir=str(ours / 'etc/systemd/system'),
+                                     unit_name=unit_name, wanted_by=['multi-user.target', 'foo\\x2dbar.target',
+                                                                     'x@y.service'])
+    persist.apply(DECLARATION, dict(_params(tmp_path), boot_dir=options.boot_dir, unit_dir=options.unit_dir,
+                                    unit_name=options.unit_name, wanted_by=options.wanted_by))
+    (theirs / 'etc/systemd/system').mkdir(parents=True)
+    with open(options.unit_path) as handle:
+        (theirs / 'etc/systemd/system' / unit_name).write_text(handle.read())
+    subprocess.run(['systemctl', '--root', str(theirs), 'enable', unit_name], check=True, capture_output=True)
+
+    def links(root):
+        return sorted((os.path.relpath(path, str(root)), target.replace(str(root), ''))
+                      for path, target in _snapshot(root).items() if target.startswith('link:'))
+    assert links(ours) == links(theirs) and len(links(ours)) == 3
+    # verify cannot load an instance's own unit file ("Couldn't process aliases"): a plain copy
+    plain = tmp_path / 'verify' / 'nsfd-netns.service'
+    plain.parent.mkdir()
+    plain.write_text((theirs / 'etc/systemd/system' / unit_name).read_text())
+    verify = subprocess.run(['systemd-analyze', 'verify', str(plain)], capture_output=True, text=True, check=False)
+    assert verify.returncode == 0, verify.stderr
