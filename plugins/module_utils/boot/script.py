@@ -82,9 +82,10 @@ def check_plain(decls):
         for i, route in enumerate(decl['routes']):
             names.append(('%s.routes[%d].dev' % (where, i), route['dev']))
         for path, value in names:
-            if value is not None and not PLAIN.match(value):
+            # a leading - would be read as an option by ip
+            if value is not None and (not PLAIN.match(value) or value.startswith('-')):
                 raise NamespaceError('%s: %r cannot go into the boot files (iproute2 batch, sh, systemd): only letters, '
-                                     'digits and _.@+- are allowed' % (path, value), name=decl['name'],
+                                     'digits and _.@+-, not starting with -, are allowed' % (path, value), name=decl['name'],
                                      hint='Rename it, or do not persist (netns_persist: false). Nothing was changed.')
 
 
@@ -170,7 +171,7 @@ def _fill(decl, peers_here):
                          % (ns, link['name'], ns, link['parent'], link['name'],
                             quote('namespace %s: cannot rename %s to %s' % (ns, link['parent'], link['name']))))
         elif link['kind'] in ('bridge', 'dummy'):
-            lines.append('has %s %s || "$ip" -n %s link add %s type %s || fail %s'
+            lines.append('has %s %s || "$ip" -n %s link add name %s type %s || fail %s'
                          % (ns, link['name'], ns, link['name'], link['kind'],
                             quote('namespace %s: cannot add %s %s' % (ns, link['kind'], link['name']))))
     settings = ['link set lo up'] if decl['loopback'] else []

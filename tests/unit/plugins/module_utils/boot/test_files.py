@@ -261,6 +261,8 @@ def test_absent_removes_everything_it_wrote(tmp_path):
     ({'name': 'a#b'}, 'namespaces[0].name'),
     ({'name': 'a', 'links': [{'name': 'e;0', 'kind': 'bridge'}]}, 'namespaces[0].links[0].name'),
     ({'name': 'a', 'links': [{'name': 'e0', 'kind': 'veth', 'peer': {'name': "p'0"}}]}, 'namespaces[0].links[0].peer.name'),
+    ({'name': 'a', 'links': [{'name': '-x', 'kind': 'bridge'}]}, 'namespaces[0].links[0].name'),
+    ({'name': 'a', 'routes': [{'dst': 'default', 'dev': '-n'}]}, 'namespaces[0].routes[0].dev'),
 ])
 def test_names_that_cannot_go_into_boot_files_fail_before_any_write(tmp_path, bad, where):
     options = _options(str(tmp_path))
