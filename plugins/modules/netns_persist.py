@@ -50,8 +50,7 @@ options:
     description:
       - The declaration, exactly as given to O(nsfd.namespaces.netns_config#module:namespaces), validated the same way.
       - Namespace names, interface names and route devices must consist of letters, digits and C(_.@+-) and not start
-        with C(-), since they
-        go into iproute2 batch files, a shell script and a systemd unit; anything else fails before any change.
+        with C(-), since they go into iproute2 batch lines of a shell script; anything else fails before any change.
       - Required when O(state=present).
     type: list
     elements: dict
