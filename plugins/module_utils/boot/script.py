@@ -54,9 +54,12 @@ netns() {
 
 # nsid NAME ID: the namespace has that id (the kernel sets one only once)
 nsid() {
+    # `ip netns list` says "NAME (id: ID)", or just NAME while it has none
     current=$("$ip" netns list | while read -r name id; do [ "$name" = "$1" ] && echo "$id"; done)
+    current=${current#"(id: "}
+    current=${current%")"}
     case $current in
-        "(id: $2)") return 0 ;;
+        "$2") return 0 ;;
         "") "$ip" netns set "$1" "$2" ;;
         *) echo "nsfd-netns: namespace $1 has nsid $current, not $2: the kernel cannot change it;" \
                 "delete the namespace (ip netns delete $1) and run this again to renumber it" >&2

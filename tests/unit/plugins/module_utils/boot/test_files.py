@@ -215,6 +215,21 @@ def test_a_failing_item_skips_nothing_else_and_the_exit_status_says_so(tmp_path)
     assert 'br0' in sh('ip', '-n', 'b', 'link').stdout
 
 
+def test_a_namespace_with_another_nsid_is_reported_and_the_rest_built(tmp_path):
+    options = _options(str(tmp_path))
+    boot_files.ensure_present(validate(DECLARATION), options)
+    sh('ip', 'netns', 'add', 'edge')
+    sh('ip', 'netns', 'set', 'edge', '7')
+    proc = _run_unit(options)
+    assert proc.returncode == 1
+    assert 'namespace edge has nsid 7, not 40: the kernel cannot change it' in proc.stderr
+    assert proc.stderr.count('nsfd-netns:') == 2  # that, and the summary line naming the item
+    outcomes = converge.converge(DECLARATION, check_mode=True)
+    assert [(o.name, o.changes) for o in outcomes if o.name != 'edge'] == [('core', []), ('gone', [])]
+    assert 'toedge' in sh('ip', '-n', 'core', 'link').stdout
+    assert '10.44.0.2/30' in sh('ip', '-n', 'edge', 'addr').stdout
+
+
 def test_commands_with_quotes_percent_and_blanks_are_quoted_exactly(tmp_path):
     """ip_command and sysctl_command only reach the script, quoted for sh."""
     weird = tmp_path / "it's 100% $HOME \\ \"bin\""
