@@ -215,6 +215,25 @@ def test_a_failing_item_skips_nothing_else_and_the_exit_status_says_so(tmp_path)
     assert 'br0' in sh('ip', '-n', 'b', 'link').stdout
 
 
+def test_moved_renamed_and_macvlan_links_converge_on_a_second_run(tmp_path):
+    """A physical link is moved in and renamed once; a second run finds it
+    under its new name (a veth end on the host stands in for a NIC)."""
+    sh('ip', 'link', 'add', 'nic0', 'type', 'veth', 'peer', 'name', 'nic1')
+    declaration = [{'name': 'lan', 'links': [
+        {'name': 'uplink', 'kind': 'physical', 'parent': 'nic0', 'addresses': ['10.7.0.2/24']},
+        {'name': 'mv0', 'kind': 'macvlan', 'parent': 'nic1', 'mode': 'bridge', 'addresses': ['10.7.1.2/24']}]}]
+    options = _options(str(tmp_path))
+    boot_files.ensure_present(validate(declaration), options)
+    for _ in range(2):
+        proc = _run_unit(options)
+        assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ''
+    assert 'nic0' not in sh('ip', 'link').stdout
+    assert '10.7.0.2/24' in sh('ip', '-n', 'lan', 'addr', 'show', 'dev', 'uplink').stdout
+    assert '10.7.1.2/24' in sh('ip', '-n', 'lan', 'addr', 'show', 'dev', 'mv0').stdout
+    assert [(o.name, o.changes) for o in converge.converge(declaration, check_mode=True)] == [('lan', [])]
+
+
 def test_a_namespace_with_another_nsid_is_reported_and_the_rest_built(tmp_path):
     options = _options(str(tmp_path))
     boot_files.ensure_present(validate(DECLARATION), options)
