@@ -224,9 +224,9 @@ def test_moved_renamed_and_macvlan_links_converge_on_a_second_run(tmp_path):
         {'name': 'mv0', 'kind': 'macvlan', 'parent': 'nic1', 'mode': 'bridge', 'addresses': ['10.7.1.2/24']}]}]
     options = _options(str(tmp_path))
     boot_files.ensure_present(validate(declaration), options)
-    for _ in range(2):
+    for run in (1, 2):
         proc = _run_unit(options)
-        assert proc.returncode == 0, proc.stderr
+        assert proc.returncode == 0, (run, proc.stderr)
     assert proc.stderr == ''
     assert 'nic0' not in sh('ip', 'link').stdout
     assert '10.7.0.2/24' in sh('ip', '-n', 'lan', 'addr', 'show', 'dev', 'uplink').stdout
