@@ -20,27 +20,47 @@ options:
     choices: [present, absent]
     default: present
   boot_dir:
-    description: Directory of C(host.batch) and C(namespaces.sh).
+    description:
+      - Directory of C(namespaces.sh).
+      - An absolute, normalised path (no C(//), C(/./), C(/../) or trailing C(/)), not C(/), of letters, digits and
+        C(/_.+@:,-) only, since the unit's C(ExecStart=) names it and systemd would expand C(%) and C($), unescape
+        C(\) and split at blanks and quotes. Anything else fails before any change, in both states.
     type: path
     default: /etc/nsfd-netns
   unit_dir:
-    description: Directory of the systemd unit.
+    description:
+      - Directory of the systemd unit.
+      - An absolute, normalised path without control characters, not C(/).
     type: path
     default: /etc/systemd/system
   unit_name:
-    description: File name of the systemd unit.
+    description:
+      - File name of the systemd unit, following systemd's unit name rules, checked before any change in both states.
+      - It ends in C(.service), has at most 255 characters, letters, digits and C(:_.\-) and at most one C(@)
+        followed by an instance (C(name@instance.service); a template C(name@.service) is refused). No C(/), so the
+        unit stays in C(unit_dir).
+      - An existing file of that name that this collection did not write (its first lines lack the C(Managed by
+        nsfd.namespaces) header) is neither overwritten nor removed; the task fails instead.
     type: str
     default: nsfd-netns.service
   ip_command:
-    description: Absolute path of C(ip) (iproute2) on the host.
+    description:
+      - Absolute, normalised path of C(ip) (iproute2) on the host, without control characters.
+      - It only goes into C(namespaces.sh), quoted for sh.
     type: path
     default: /usr/sbin/ip
   sysctl_command:
-    description: Absolute path of C(sysctl) (procps) on the host.
+    description:
+      - Absolute, normalised path of C(sysctl) (procps) on the host, without control characters.
+      - It only goes into C(namespaces.sh), quoted for sh.
     type: path
     default: /usr/sbin/sysctl
   wanted_by:
-    description: Targets that pull the unit in (the C(WantedBy=) of its C([Install]) section).
+    description:
+      - Targets (or services) that pull the unit in (the C(WantedBy=) of its C([Install]) section); the unit is
+        enabled with a link in each one's C(.wants) directory under C(unit_dir).
+      - Each is a systemd unit name ending in C(.target) or C(.service), by the same rules as C(unit_name), so no
+        C(/), blank or control character can move a link out of C(unit_dir) or add a line to the unit.
     type: list
     elements: str
     default: [multi-user.target, network-online.target]
@@ -65,27 +85,47 @@ options:
         choices: [present, absent]
         default: present
       boot_dir:
-        description: Directory of C(host.batch) and C(namespaces.sh).
+        description:
+          - Directory of C(namespaces.sh).
+          - An absolute, normalised path (no C(//), C(/./), C(/../) or trailing C(/)), not C(/), of letters, digits and
+            C(/_.+@:,-) only, since the unit's C(ExecStart=) names it and systemd would expand C(%) and C($), unescape
+            C(\) and split at blanks and quotes. Anything else fails before any change, in both states.
         type: path
         default: /etc/nsfd-netns
       unit_dir:
-        description: Directory of the systemd unit.
+        description:
+          - Directory of the systemd unit.
+          - An absolute, normalised path without control characters, not C(/).
         type: path
         default: /etc/systemd/system
       unit_name:
-        description: File name of the systemd unit.
+        description:
+          - File name of the systemd unit, following systemd's unit name rules, checked before any change in both states.
+          - It ends in C(.service), has at most 255 characters, letters, digits and C(:_.\-) and at most one C(@)
+            followed by an instance (C(name@instance.service); a template C(name@.service) is refused). No C(/), so the
+            unit stays in C(unit_dir).
+          - An existing file of that name that this collection did not write (its first lines lack the C(Managed by
+            nsfd.namespaces) header) is neither overwritten nor removed; the task fails instead.
         type: str
         default: nsfd-netns.service
       ip_command:
-        description: Absolute path of C(ip) (iproute2) on the host.
+        description:
+          - Absolute, normalised path of C(ip) (iproute2) on the host, without control characters.
+          - It only goes into C(namespaces.sh), quoted for sh.
         type: path
         default: /usr/sbin/ip
       sysctl_command:
-        description: Absolute path of C(sysctl) (procps) on the host.
+        description:
+          - Absolute, normalised path of C(sysctl) (procps) on the host, without control characters.
+          - It only goes into C(namespaces.sh), quoted for sh.
         type: path
         default: /usr/sbin/sysctl
       wanted_by:
-        description: Targets that pull the unit in (the C(WantedBy=) of its C([Install]) section).
+        description:
+          - Targets (or services) that pull the unit in (the C(WantedBy=) of its C([Install]) section); the unit is
+            enabled with a link in each one's C(.wants) directory under C(unit_dir).
+          - Each is a systemd unit name ending in C(.target) or C(.service), by the same rules as C(unit_name), so no
+            C(/), blank or control character can move a link out of C(unit_dir) or add a line to the unit.
         type: list
         elements: str
         default: [multi-user.target, network-online.target]

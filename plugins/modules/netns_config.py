@@ -264,7 +264,7 @@ boot:
       description: What was (would be) written, enabled or removed, in words.
       type: list
       elements: str
-      sample: ["write /etc/nsfd-netns/host.batch"]
+      sample: ["write /etc/nsfd-netns/namespaces.sh"]
     files:
       description: The paths written, linked or removed.
       type: list

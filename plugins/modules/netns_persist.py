@@ -14,16 +14,22 @@ description:
   - C(/run) is a tmpfs, so a reboot removes every namespace pin and with it every network namespace and the links
     inside. From the same declaration as M(nsfd.namespaces.netns_config), this module writes what rebuilds them at
     boot with iproute2 alone.
-  - C(BOOT_DIR/host.batch), an C(ip -batch) file that adds the namespaces, sets their nsids and creates the links
+  - C(BOOT_DIR/namespaces.sh), a POSIX shell script that adds the namespaces and their nsids, creates the links
     that cross into them (veth pairs to the host or between namespaces, vlan, macvlan and ipvlan links on host
-    parents, physical links moved in), with the settings of the host ends.
-  - C(BOOT_DIR/namespaces.sh), a POSIX shell script that runs one C(ip -n NAME -batch) per namespace (lo, bridges,
-    dummies, MTU, MAC, masters, addresses, link state, routes) and then its sysctls with C(ip netns exec NAME sysctl -w).
-    It attempts every namespace and exits non-zero when any failed.
-  - A oneshot systemd unit, ordered before C(network-pre.target) and C(network-online.target), whose two
-    C(ExecStart) lines run those files (they can be run by hand, in order), enabled with symlinks in the
-    C(.wants) directories of O(wanted_by), which is what C(systemctl enable) does; this also works while systemd is
-    not running (an image build, a container).
+    parents, physical links moved in) with the settings of the host ends, and then per namespace its bridges and
+    dummies, one C(ip -n NAME -force -batch) (lo, MTU, MAC, masters, addresses, link state, routes) and its sysctls
+    with C(ip netns exec NAME sysctl -w).
+  - The script converges rather than replays, so it can run again at any time (a restart of the unit, a boot where
+    some namespaces exist already). A namespace, nsid or link is added only when missing, a stale pin (a file under
+    C(/run/netns) with no namespace mounted on it) is replaced, addresses and routes use C(replace). Every item is
+    attempted even when an earlier one fails, and the exit status is non-zero when any did not converge; the
+    failures are logged on stderr (the journal), starting with C(nsfd-netns:).
+  - A oneshot systemd unit, ordered before C(network-pre.target) and C(network-online.target), whose C(ExecStart)
+    runs that script (it can be run by hand), enabled with symlinks in the C(.wants) directories of O(wanted_by),
+    which is what C(systemctl enable) does; this also works while systemd is not running (an image build, a
+    container).
+  - A C(BOOT_DIR/host.batch) written by earlier versions is removed when the files are written again.
+  - An existing unit or boot file that this module did not write is never overwritten or removed.
   - C(/etc/netns/NAME/) files are not rewritten at boot; they are on disk already.
   - Only namespaces declared with C(state=present) (the default) are persisted. Nothing is created or changed in the
     namespaces themselves; that is M(nsfd.namespaces.netns_config)'s job, which can also write these files in the
@@ -43,8 +49,8 @@ options:
   namespaces:
     description:
       - The declaration, exactly as given to O(nsfd.namespaces.netns_config#module:namespaces), validated the same way.
-      - Namespace names, interface names and route devices must consist of letters, digits and C(_.@+-), since they
-        go into iproute2 batch files, a shell script and a systemd unit; anything else fails before any change.
+      - Namespace names, interface names and route devices must consist of letters, digits and C(_.@+-) and not start
+        with C(-), since they go into iproute2 batch lines of a shell script; anything else fails before any change.
       - Required when O(state=present).
     type: list
     elements: dict
@@ -86,7 +92,7 @@ changes:
   returned: always
   type: list
   elements: str
-  sample: ["write /etc/nsfd-netns/host.batch", "enable nsfd-netns.service: link /etc/systemd/system/multi-user.target.wants/nsfd-netns.service"]
+  sample: ["write /etc/nsfd-netns/namespaces.sh", "enable nsfd-netns.service: link /etc/systemd/system/multi-user.target.wants/nsfd-netns.service"]
 files:
   description: The paths written, linked or removed.
   returned: always

@@ -9,6 +9,7 @@ converges a host in one module call), and both return the same result."""
 import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import files as boot_files
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import DEFAULT_WANTED_BY, BootOptions
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 
 OPTION_SPEC = dict(
@@ -18,7 +19,7 @@ OPTION_SPEC = dict(
     unit_name=dict(type='str', default='nsfd-netns.service'),
     ip_command=dict(type='path', default='/usr/sbin/ip'),
     sysctl_command=dict(type='path', default='/usr/sbin/sysctl'),
-    wanted_by=dict(type='list', elements='str', default=list(boot_files.DEFAULT_WANTED_BY)),
+    wanted_by=dict(type='list', elements='str', default=list(DEFAULT_WANTED_BY)),
 )
 
 
@@ -30,7 +31,8 @@ def apply(namespaces, params, check_mode=False, diff=False):
     """Write (state present) or remove the boot files for the declaration
     `namespaces` (netns_config's schema); params holds OPTION_SPEC's keys.
     Raises NamespaceError (bad input, nothing written) or OSError."""
-    options = boot_files.BootOptions(**dict((key, params[key]) for key in OPTION_SPEC if key != 'state'))
+    # both raise NamespaceError before anything is touched, in either state
+    options = BootOptions(**dict((key, params[key]) for key in OPTION_SPEC if key != 'state'))
     decls = validate(namespaces) if namespaces is not None else []  # a bad declaration changes nothing, either state
     if params['state'] == 'present':
         changes = boot_files.ensure_present(decls, options, check_mode=check_mode)

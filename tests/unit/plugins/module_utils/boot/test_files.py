@@ -2,12 +2,13 @@
 netns_config converges (a converge right after finds nothing to change),
 and writing them is idempotent, honest in check mode, and reversible."""
 
+import json
 import os
 import subprocess
 import time
 
 import pytest
-from nsoracle import ip_netns_list, sh
+from nsoracle import ip_netns_list, nsfs_mounts, sh
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import files as boot_files
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
@@ -80,15 +81,187 @@ def test_boot_files_rebuild_exactly_what_netns_config_declares(tmp_path):
     assert sh('ip', 'netns', 'exec', 'edge', 'cat', '/proc/sys/net/ipv4/conf/eth0/rp_filter').stdout.strip() == '2'
 
 
-def test_script_goes_on_after_a_failing_namespace_and_says_so(tmp_path):
+def _run_unit(options):
+    """What systemd does on start or restart: the ExecStart lines, in order;
+    the first that fails fails the unit."""
+    for line in _exec_start_lines(options):
+        proc = subprocess.run(line, shell=True, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            return proc
+    return proc
+
+
+def _state():
+    """What iproute2 shows of the host and every namespace: links (kind,
+    mtu, MAC, master, state), addresses, routes of all tables, nsids,
+    and whether each pin is an nsfs mount (findmnt)."""
+    def links(prefix):
+        out = []
+        for link in json.loads(sh(*(prefix + ['-j', '-d', 'link', 'show'])).stdout):
+            out.append((link['ifname'], link.get('linkinfo', {}).get('info_kind'), link['mtu'], link.get('address'),
+                        link.get('master'), link['operstate'] if link['ifname'] != 'lo' else None,
+                        'UP' in link['flags']))
+        return sorted(out)
+
+    def addresses(prefix):
+        return sorted((a['ifname'], i['local'], i['prefixlen']) for a in json.loads(sh(*(prefix + ['-j', 'addr'])).stdout)
+                      for i in a['addr_info'])
+
+    def routes(prefix):
+        return sorted(json.dumps(r, sort_keys=True) for family in ('-4', '-6')
+                      for r in json.loads(sh(*(prefix + [family, '-j', 'route', 'show', 'table', 'all'])).stdout))
+
+    state = {'netns': sh('ip', 'netns', 'list').stdout,
+             'pins': sorted(m['target'] for m in nsfs_mounts() if m['target'].startswith('/run/netns/'))}
+    for name in [None] + ip_netns_list():
+        prefix = ['ip'] if name is None else ['ip', '-n', name]
+        state[name or ''] = (links(prefix), addresses(prefix), routes(prefix))
+    return state
+
+
+def _settled_state():
+    """_state() once the kernel is done reacting (carrier up, IPv6 link-local
+    addresses, duplicate address detection and its local routes): no
+    address tentative, and the same twice in a row."""
+    deadline = time.time() + 20
+    last = None
+    while time.time() < deadline:
+        now = _state()
+        if now == last and not _tentative():
+            return now
+        last = now
+        time.sleep(0.3)
+    raise AssertionError('the namespaces did not settle within 20 s')
+
+
+def _tentative():
+    return [(name, i['local']) for name in [None] + ip_netns_list()
+            for a in json.loads(sh(*((['ip'] if name is None else ['ip', '-n', name]) + ['-j', 'addr'])).stdout)
+            for i in a['addr_info'] if i.get('tentative')]
+
+
+def _converged():
+    outcomes = converge.converge(DECLARATION, check_mode=True)
+    return [(o.name, o.changes) for o in outcomes] == [('edge', []), ('core', []), ('gone', [])]
+
+
+def test_restarting_the_unit_succeeds_and_changes_nothing(tmp_path):
+    """Issue 11: a restart failed at the first existing namespace (File exists)."""
     options = _options(str(tmp_path))
-    boot_files.ensure_present(validate([{'name': 'a'}, {'name': 'b', 'links': [{'name': 'd0', 'kind': 'bridge'}]}]),
-                              options)
-    sh('ip', 'netns', 'add', 'b')  # a missing: its batch fails, b's must still run
-    script = os.path.join(options.boot_dir, 'namespaces.sh')
-    proc = subprocess.run(['/bin/sh', script], capture_output=True, text=True, check=False)
+    boot_files.ensure_present(validate(DECLARATION), options)
+    first = _run_unit(options)
+    assert first.returncode == 0, first.stderr
+    assert _converged()
+    before = _settled_state()
+    again = _run_unit(options)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr == ''
+    assert _settled_state() == before
+
+
+def _precreate_namespace():
+    sh('ip', 'netns', 'add', 'core')
+
+
+def _precreate_veth():
+    sh('ip', 'netns', 'add', 'edge')
+    sh('ip', 'netns', 'set', 'edge', '40')  # else the veth makes the kernel pick one
+    sh('ip', 'link', 'add', 'name', 'edge-host', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', 'edge')
+
+
+def _precreate_stale_pin():
+    os.makedirs('/run/netns', exist_ok=True)
+    open('/run/netns/edge', 'w').close()
+
+
+def _precreate_nsid_and_bridge():
+    sh('ip', 'netns', 'add', 'edge')
+    sh('ip', 'netns', 'set', 'edge', '40')
+    sh('ip', '-n', 'edge', 'link', 'add', 'br0', 'type', 'bridge')
+
+
+@pytest.mark.parametrize('precreate', [_precreate_namespace, _precreate_veth, _precreate_stale_pin,
+                                       _precreate_nsid_and_bridge])
+def test_boot_builds_the_rest_whatever_already_exists(tmp_path, precreate):
+    """Issue 11: at a boot where one declared namespace existed already,
+    every later namespace and veth was never built."""
+    options = _options(str(tmp_path))
+    boot_files.ensure_present(validate(DECLARATION), options)
+    precreate()
+    proc = _run_unit(options)
+    assert proc.returncode == 0, proc.stderr
+    assert ip_netns_list() == ['core', 'edge']
+    # live pins, not files: findmnt sees an nsfs mount at each
+    assert sorted(m['target'] for m in nsfs_mounts()) == ['/run/netns/core', '/run/netns/edge']
+    assert 'nsid 40 (iproute2 netns name: edge)' in sh('ip', 'netns', 'list-id').stdout
+    assert _converged()
+
+
+def test_a_failing_item_skips_nothing_else_and_the_exit_status_says_so(tmp_path):
+    options = _options(str(tmp_path))
+    boot_files.ensure_present(validate([
+        {'name': 'a', 'links': [{'name': 'v0', 'kind': 'vlan', 'parent': 'nosuch0', 'vlan_id': 5,
+                                 'addresses': ['10.8.0.1/24']},
+                                {'name': 'e0', 'kind': 'veth', 'addresses': ['10.9.0.1/24'], 'peer': {'name': 'h0'}}]},
+        {'name': 'b', 'links': [{'name': 'br0', 'kind': 'bridge'}]}]), options)
+    proc = _run_unit(options)
     assert proc.returncode == 1
-    assert 'd0' in sh('ip', '-n', 'b', 'link').stdout
+    # the vlan (a cross link) and its settings (lines in a's batch before e0's) fail ...
+    assert 'namespace a: cannot add vlan link v0' in proc.stderr
+    assert 'namespace a: some settings failed' in proc.stderr
+    # ... and nothing else is skipped
+    assert ip_netns_list() == ['a', 'b']
+    assert '10.9.0.1/24' in sh('ip', '-n', 'a', 'addr', 'show', 'dev', 'e0').stdout
+    assert 'br0' in sh('ip', '-n', 'b', 'link').stdout
+
+
+def test_moved_renamed_and_macvlan_links_converge_on_a_second_run(tmp_path):
+    """A physical link is moved in and renamed once; a second run finds it
+    under its new name (a veth end on the host stands in for a NIC)."""
+    sh('ip', 'link', 'add', 'nic0', 'type', 'veth', 'peer', 'name', 'nic1')
+    declaration = [{'name': 'lan', 'links': [
+        {'name': 'uplink', 'kind': 'physical', 'parent': 'nic0', 'addresses': ['10.7.0.2/24']},
+        {'name': 'mv0', 'kind': 'macvlan', 'parent': 'nic1', 'mode': 'bridge', 'addresses': ['10.7.1.2/24']}]}]
+    options = _options(str(tmp_path))
+    boot_files.ensure_present(validate(declaration), options)
+    for run in (1, 2):
+        proc = _run_unit(options)
+        assert proc.returncode == 0, (run, proc.stderr)
+    assert proc.stderr == ''
+    assert 'nic0' not in sh('ip', 'link').stdout
+    assert '10.7.0.2/24' in sh('ip', '-n', 'lan', 'addr', 'show', 'dev', 'uplink').stdout
+    assert '10.7.1.2/24' in sh('ip', '-n', 'lan', 'addr', 'show', 'dev', 'mv0').stdout
+    assert [(o.name, o.changes) for o in converge.converge(declaration, check_mode=True)] == [('lan', [])]
+
+
+def test_a_namespace_with_another_nsid_is_reported_and_the_rest_built(tmp_path):
+    options = _options(str(tmp_path))
+    boot_files.ensure_present(validate(DECLARATION), options)
+    sh('ip', 'netns', 'add', 'edge')
+    sh('ip', 'netns', 'set', 'edge', '7')
+    proc = _run_unit(options)
+    assert proc.returncode == 1
+    assert 'namespace edge has nsid 7, not 40: the kernel cannot change it' in proc.stderr
+    assert proc.stderr.count('nsfd-netns:') == 2  # that, and the summary line naming the item
+    outcomes = converge.converge(DECLARATION, check_mode=True)
+    assert [(o.name, o.changes) for o in outcomes if o.name != 'edge'] == [('core', []), ('gone', [])]
+    assert 'toedge' in sh('ip', '-n', 'core', 'link').stdout
+    assert '10.44.0.2/30' in sh('ip', '-n', 'edge', 'addr').stdout
+
+
+def test_commands_with_quotes_percent_and_blanks_are_quoted_exactly(tmp_path):
+    """ip_command and sysctl_command only reach the script, quoted for sh."""
+    weird = tmp_path / "it's 100% $HOME \\ \"bin\""
+    weird.mkdir()
+    os.symlink('/usr/sbin/ip', str(weird / 'ip'))
+    os.symlink('/usr/sbin/sysctl', str(weird / 'sysctl'))
+    options = boot_files.BootOptions(boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'),
+                                     ip_command=str(weird / 'ip'), sysctl_command=str(weird / 'sysctl'))
+    boot_files.ensure_present(validate([{'name': 'q', 'sysctls': {'net.ipv4.ip_forward': 1}}]), options)
+    proc = _run_unit(options)
+    assert proc.returncode == 0, proc.stderr
+    assert ip_netns_list() == ['q']
+    assert sh('ip', 'netns', 'exec', 'q', 'cat', '/proc/sys/net/ipv4/ip_forward').stdout.strip() == '1'
 
 
 def test_writing_is_idempotent_and_check_mode_touches_nothing(tmp_path):
@@ -102,7 +275,7 @@ def test_writing_is_idempotent_and_check_mode_touches_nothing(tmp_path):
     for link in options.wants_links():
         assert os.readlink(link) == options.unit_path
     assert os.stat(os.path.join(options.boot_dir, 'namespaces.sh')).st_mode & 0o777 == 0o755
-    with open(os.path.join(options.boot_dir, 'host.batch')) as handle:
+    with open(os.path.join(options.boot_dir, 'namespaces.sh')) as handle:
         assert 'gone' not in handle.read()
 
 
@@ -122,6 +295,8 @@ def test_absent_removes_everything_it_wrote(tmp_path):
     ({'name': 'a#b'}, 'namespaces[0].name'),
     ({'name': 'a', 'links': [{'name': 'e;0', 'kind': 'bridge'}]}, 'namespaces[0].links[0].name'),
     ({'name': 'a', 'links': [{'name': 'e0', 'kind': 'veth', 'peer': {'name': "p'0"}}]}, 'namespaces[0].links[0].peer.name'),
+    ({'name': 'a', 'links': [{'name': '-x', 'kind': 'bridge'}]}, 'namespaces[0].links[0].name'),
+    ({'name': 'a', 'routes': [{'dst': 'default', 'dev': '-n'}]}, 'namespaces[0].routes[0].dev'),
 ])
 def test_names_that_cannot_go_into_boot_files_fail_before_any_write(tmp_path, bad, where):
     options = _options(str(tmp_path))
@@ -129,3 +304,21 @@ def test_names_that_cannot_go_into_boot_files_fail_before_any_write(tmp_path, ba
         boot_files.ensure_present(validate([bad]), options)
     assert where in str(caught.value)
     assert not os.path.exists(options.boot_dir)
+
+
+def test_host_batch_of_earlier_versions_is_replaced_by_the_script(tmp_path):
+    """Files written before the boot script converged: host.batch (which a
+    second run failed on) goes, the unit runs namespaces.sh alone."""
+    options = _options(str(tmp_path))
+    legacy = os.path.join(options.boot_dir, 'host.batch')
+    os.makedirs(options.boot_dir)
+    with open(legacy, 'w') as handle:
+        handle.write(boot_files.HEADER + 'netns add edge\n')
+    planned = boot_files.ensure_present(validate(DECLARATION), options, check_mode=True)
+    assert os.path.exists(legacy)
+    done = boot_files.ensure_present(validate(DECLARATION), options)
+    assert [c.text for c in planned] == [c.text for c in done]
+    assert 'remove %s (replaced by namespaces.sh)' % legacy in [c.text for c in done]
+    assert not os.path.exists(legacy)
+    assert _exec_start_lines(options) == ['/bin/sh %s' % os.path.join(options.boot_dir, 'namespaces.sh')]
+    assert boot_files.ensure_present(validate(DECLARATION), options) == []

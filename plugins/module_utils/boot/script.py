@@ -1,0 +1,225 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""namespaces.sh: the POSIX sh script that builds the declared network
+namespaces with iproute2 alone, at boot and at every later run.
+
+It converges instead of replaying: a unit restart, or a boot where some of
+the namespaces or links exist already, keeps what is there and builds the
+rest. So each item that iproute2 cannot add twice (a namespace, its nsid, a
+link) is added only when missing, a pin file with no namespace mounted on it
+(stale, left by a crash) is replaced, and everything else is idempotent by
+itself (`addr replace`, `route replace`, `link set`, `sysctl -w`). Each item
+is attempted even when an earlier one failed (`ip -force -batch` within a
+namespace), and the exit status is 0 only when all of them succeeded.
+
+iproute2 batch lines split on blanks and treat `#` as a comment, and the
+script is parsed by sh, so every name that goes into it must be plain:
+checked before anything is written.
+"""
+
+import re
+from shlex import quote
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+
+PLAIN = re.compile(r'^[A-Za-z0-9_.@+-]+$')
+HEADER = '# Managed by nsfd.namespaces (netns_persist): changes here are overwritten.'
+MAIN_TABLE = 254
+PIN_DIR = '/run/netns'  # where `ip netns` pins, fixed in iproute2
+
+# Functions the items below call. `pinned` reads /proc/self/mountinfo, so it
+# tells a live pin (an nsfs mount) from a stale file without another tool.
+PRELUDE = r'''rc=0
+fail() { echo "nsfd-netns: $*" >&2; rc=1; }
+
+# pinned NAME: a network namespace is mounted on $pins/NAME
+pinned() {
+    while IFS= read -r line; do
+        case $line in *" $pins/$1 "*" - nsfs "*) return 0 ;; esac
+    done </proc/self/mountinfo
+    return 1
+}
+
+# netns NAME: the namespace exists afterwards; a stale pin is replaced
+netns() {
+    if [ -e "$pins/$1" ] || [ -L "$pins/$1" ]; then
+        pinned "$1" && return 0
+        echo "nsfd-netns: $pins/$1 is a stale pin (no namespace is mounted on it): replacing it" >&2
+        "$ip" netns delete "$1" || return 1
+    fi
+    "$ip" netns add "$1"
+}
+
+# nsid NAME ID: the namespace has that id (the kernel sets one only once)
+nsid() {
+    # `ip netns list` says "NAME (id: ID)", or just NAME while it has none
+    current=$("$ip" netns list | while read -r name id; do [ "$name" = "$1" ] && echo "$id"; done)
+    current=${current#"(id: "}
+    current=${current%")"}
+    case $current in
+        "$2") return 0 ;;
+        "") "$ip" netns set "$1" "$2" ;;
+        *) echo "nsfd-netns: namespace $1 has nsid $current, not $2: the kernel cannot change it;" \
+                "delete the namespace (ip netns delete $1) and run this again to renumber it" >&2
+           return 1 ;;
+    esac
+}
+
+# has NETNS DEV: NETNS has a link DEV; host_has DEV: this namespace has
+has() { "$ip" -n "$1" link show dev "$2" >/dev/null 2>&1; }
+host_has() { "$ip" link show dev "$1" >/dev/null 2>&1; }'''
+
+
+def check_plain(decls):
+    """Every namespace and interface name that goes into the boot files."""
+    for index, decl in enumerate(decls):
+        where = 'namespaces[%d]' % index
+        names = [(where + '.name', decl['name'])]
+        for i, link in enumerate(decl['links']):
+            at = '%s.links[%d]' % (where, i)
+            names += [(at + '.name', link['name']), (at + '.parent', link['parent']), (at + '.master', link['master'])]
+            if link['peer']:
+                names += [(at + '.peer.name', link['peer']['name']), (at + '.peer.master', link['peer']['master'])]
+        for i, route in enumerate(decl['routes']):
+            names.append(('%s.routes[%d].dev' % (where, i), route['dev']))
+        for path, value in names:
+            # a leading - would be read as an option by ip
+            if value is not None and (not PLAIN.match(value) or value.startswith('-')):
+                raise NamespaceError('%s: %r cannot go into the boot files (iproute2 batch, sh, systemd): only letters, '
+                                     'digits and _.@+-, not starting with -, are allowed' % (path, value), name=decl['name'],
+                                     hint='Rename it, or do not persist (netns_persist: false). Nothing was changed.')
+
+
+def _end_lines(end, is_link):
+    """Settings of one link end, already in the namespace being filled; each
+    line can run again without error or change."""
+    name = end['name']
+    lines = []
+    if end['mtu'] is not None:
+        lines.append('link set dev %s mtu %d' % (name, end['mtu']))
+    if is_link and end['address'] is not None:
+        lines.append('link set dev %s address %s' % (name, end['address']))
+    if end['master'] is not None:
+        lines.append('link set dev %s master %s' % (name, end['master']))
+    lines += ['addr replace %s dev %s' % (address, name) for address in end['addresses']]
+    lines.append('link set dev %s %s' % (name, end['state']))
+    return lines
+
+
+def _route_line(route):
+    parts = ['route replace', str(route['dst'])]
+    if route['via'] is not None:
+        parts.append('via %s' % route['via'])
+    if route['dev'] is not None:
+        parts.append('dev %s' % route['dev'])
+    if route['src'] is not None:
+        parts.append('src %s' % route['src'])
+    if route['metric'] is not None:
+        parts.append('metric %d' % route['metric'])
+    if route['table'] != MAIN_TABLE:
+        parts.append('table %d' % route['table'])
+    parts.append('proto static')
+    return ' '.join(parts)
+
+
+def _batch(target, lines, what):
+    """Run lines with one `ip -force -batch`: every line is attempted."""
+    if not lines:
+        return []
+    return (['"$ip"%s -force -batch - <<\'NSFD_NETNS_BATCH\' || fail %s' % (target, quote(what + ' (see above)'))]
+            + lines + ['NSFD_NETNS_BATCH'])
+
+
+def _cross_links(decl):
+    """The links that cross into decl's namespace, each added when missing,
+    and the settings of their host ends."""
+    ns = decl['name']
+    items, host_settings = [], []
+    for link in decl['links']:
+        kind, peer, name = link['kind'], link['peer'], link['name']
+        what = quote('namespace %s: cannot add %s link %s' % (ns, kind, name))
+        if kind == 'veth' and peer['netns']:
+            items.append('has %s %s && has %s %s || "$ip" link add name %s netns %s type veth peer name %s netns %s '
+                         '|| fail %s' % (ns, name, peer['netns'], peer['name'], name, ns, peer['name'], peer['netns'],
+                                         what))
+        elif kind == 'veth':
+            items.append('has %s %s && host_has %s || "$ip" link add name %s type veth peer name %s netns %s || fail %s'
+                         % (ns, name, peer['name'], peer['name'], name, ns, what))
+            host_settings += _end_lines(peer, is_link=False)
+        elif kind == 'vlan':
+            items.append('has %s %s || "$ip" link add link %s name %s netns %s type vlan id %d || fail %s'
+                         % (ns, name, link['parent'], name, ns, link['vlan_id'], what))
+        elif kind in ('macvlan', 'ipvlan'):
+            items.append('has %s %s || "$ip" link add link %s name %s netns %s type %s mode %s || fail %s'
+                         % (ns, name, link['parent'], name, ns, kind, link['mode'], what))
+        elif kind == 'physical':
+            # moved in and renamed on an earlier run, or moved in only
+            items.append('has %s %s || has %s %s || "$ip" link set dev %s netns %s || fail %s'
+                         % (ns, name, ns, link['parent'], link['parent'], ns,
+                            quote('namespace %s: cannot move link %s in' % (ns, link['parent']))))
+    return items, host_settings
+
+
+def _fill(decl, peers_here):
+    """Links made inside one namespace, then its settings in one batch, then
+    its sysctls. peers_here are the veth ends other namespaces' links put in
+    this one."""
+    ns = decl['name']
+    lines = []
+    for link in decl['links']:
+        if link['kind'] == 'physical':
+            lines.append('has %s %s || "$ip" -n %s link set dev %s name %s || fail %s'
+                         % (ns, link['name'], ns, link['parent'], link['name'],
+                            quote('namespace %s: cannot rename %s to %s' % (ns, link['parent'], link['name']))))
+        elif link['kind'] in ('bridge', 'dummy'):
+            lines.append('has %s %s || "$ip" -n %s link add name %s type %s || fail %s'
+                         % (ns, link['name'], ns, link['name'], link['kind'],
+                            quote('namespace %s: cannot add %s %s' % (ns, link['kind'], link['name']))))
+    settings = ['link set lo up'] if decl['loopback'] else []
+    # bridges first, so that their ports can be attached
+    for link in sorted(decl['links'], key=lambda l: l['kind'] != 'bridge'):
+        settings += _end_lines(link, is_link=True)
+    for peer in peers_here:
+        settings += _end_lines(peer, is_link=False)
+    settings += [_route_line(route) for route in decl['routes']]
+    lines += _batch(' -n %s' % ns, settings, 'namespace %s: some settings failed' % ns)
+    for path, value in sorted(decl['sysctls'].items()):
+        # sysctl(8) takes the /-separated form, so keys of links with dots work
+        setting = '%s=%s' % (path[len('/proc/sys/'):], value)
+        lines.append('"$ip" netns exec %s "$sysctl" -q -w %s || fail %s'
+                     % (ns, quote(setting), quote('namespace %s: cannot set %s' % (ns, setting))))
+    return lines
+
+
+def render(decls, options):
+    """The script for the present namespaces in decls (check_plain'ed)."""
+    peers_in = {}
+    for decl in decls:
+        for link in decl['links']:
+            if link['peer'] and link['peer']['netns']:
+                peers_in.setdefault(link['peer']['netns'], []).append(link['peer'])
+    out = ['#!/bin/sh', HEADER,
+           '# Builds the network namespaces declared for this host with iproute2: at boot,',
+           '# and again at any time (a restart of %s). What exists is kept,' % options.unit_name,
+           '# a stale pin is replaced, what is missing is built; every item is attempted',
+           '# even when an earlier one fails, and the exit status is 0 only when all succeeded.',
+           'ip=%s' % quote(options.ip_command), 'sysctl=%s' % quote(options.sysctl_command),
+           'pins=%s' % PIN_DIR, PRELUDE, '', '# the namespaces, and their ids']
+    for decl in decls:
+        out.append('netns %s || fail %s' % (decl['name'], quote('cannot create namespace %s' % decl['name'])))
+        if decl['nsid'] is not None:
+            out.append('nsid %s %d || fail %s' % (decl['name'], decl['nsid'],
+                                                  quote('namespace %s: cannot set nsid %d' % (decl['name'], decl['nsid']))))
+    host_settings = []
+    out += ['', '# the links that cross into them, and their ends on this host']
+    for decl in decls:
+        items, settings = _cross_links(decl)
+        out += items
+        host_settings += settings
+    out += _batch('', host_settings, 'host ends of veth links: some settings failed')
+    for decl in decls:
+        out += ['', '# namespace %s' % decl['name']] + _fill(decl, peers_in.get(decl['name'], []))
+    out += ['', 'exit $rc']
+    return '\n'.join(out) + '\n'
