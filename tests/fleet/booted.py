@@ -18,7 +18,7 @@ scripts/sandbox python3 tests/fleet/booted.py ...). Commands enter the
 container through its systemd (the child of systemd-nspawn): entering the
 systemd-nspawn process itself would land in the machine's namespaces.
 
-  booted.py up STATE_DIR ROOT [NAME]   boot, print {"name": ..., "pid": ...} and wait until interrupted
+  booted.py run STATE_DIR ROOT [CMD...]   boot, run CMD (default: bash) in the host, power it off
 """
 
 import json
@@ -276,16 +276,12 @@ def ship_python_package(host, package, prefix='/opt/nsfd-python'):
 
 
 def main(argv):
-    if len(argv) < 4 or argv[1] != 'up':
+    if len(argv) < 4 or argv[1] != 'run':
         raise SystemExit(__doc__)
-    host = BootedHost(argv[3], argv[2], argv[4] if len(argv) > 4 else 'booted')
-    with host:
-        print(json.dumps({'name': host.name, 'pid': host.pid}), flush=True)
-        try:
-            while host.wrapper.poll() is None:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
+    with BootedHost(argv[3], argv[2]) as host:
+        # interactive: the terminal is the command's; a reboot inside ends it
+        status = subprocess.call(host.command(*(argv[4:] or ['bash'])))
+    sys.exit(status)
 
 
 if __name__ == '__main__':
