@@ -23,6 +23,7 @@ systemd-nspawn process itself would land in the machine's namespaces.
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -93,6 +94,10 @@ def _rmdir_tree(path):
         os.rmdir(path)
     except OSError:
         pass
+
+
+def _enter(pid, argv):
+    return ['nsenter', '--target', str(pid), '--all', '--', 'env', '-i', 'PATH=' + PATH, 'LANG=C.UTF-8'] + list(argv)
 
 
 class BootedHost(object):
@@ -166,7 +171,9 @@ class BootedHost(object):
                                 % (self.name, self.wrapper.returncode, self.console()))
             pid = self.pid
             if pid is not None and pid != previous:
-                state = self.run('systemctl', 'is-system-running', check=False).stdout.strip() or state
+                # pid 1 may be gone again by now (a reboot in progress): then the answer is empty
+                state = subprocess.run(_enter(pid, ['systemctl', 'is-system-running']), capture_output=True,
+                                       text=True, check=False, timeout=30).stdout.strip() or state
                 if state in ('running', 'degraded'):
                     self.boots += 1
                     return state
@@ -227,7 +234,7 @@ class BootedHost(object):
         pid = self.pid
         if pid is None:
             raise BootError('%s is not running:\n%s' % (self.name, self.console()))
-        return ['nsenter', '--target', str(pid), '--all', '--', 'env', '-i', 'PATH=' + PATH, 'LANG=C.UTF-8'] + list(argv)
+        return _enter(pid, argv)
 
     def run(self, *argv, **kwargs):
         """Run argv in the host. check (default true) raises BootError with
@@ -261,7 +268,6 @@ def ship_python_package(host, package, prefix='/opt/nsfd-python'):
     python3 (--without-pip: Debian ships ensurepip separately, and the host
     has no route out) with the package's files copied in. Returns the venv's
     python path, for ansible_python_interpreter."""
-    import shutil
     module = __import__(package)
     source = os.path.dirname(module.__file__)
     python = os.path.join(prefix, 'bin', 'python3')
