@@ -34,7 +34,8 @@ CGROUP_MOUNT = '/sys/fs/cgroup'
 PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 REBOOT_STATUS = 133  # systemd-nspawn's exit status when the container asked for a reboot
 
-# The host's "firmware": boot again when the container asks for a reboot.
+# The host's "firmware": boot again when the container asks for a reboot,
+# unless the launcher is shutting it down for good ($STOP exists).
 WRAPPER = r'''
 echo $$ > "$CGROUP/cgroup.procs" || exit 1
 while :; do
@@ -43,7 +44,7 @@ while :; do
     --console=read-only --machine="$MACHINE" --directory="$MERGED" </dev/null >>"$LOG" 2>&1
   rc=$?
   echo "nsfd-booted: systemd-nspawn exited with status $rc" >>"$LOG"
-  [ "$rc" -eq 133 ] || exit "$rc"
+  [ "$rc" -eq 133 ] && [ ! -e "$STOP" ] || exit "$rc"
 done
 '''
 
@@ -82,8 +83,20 @@ def _comm(pid):
         return None
 
 
-def _rmdir_tree(path):
-    """Remove a cgroup and its children, deepest first (cgroup dirs are only rmdir-able)."""
+def _populated(cgroup):
+    try:
+        with open(os.path.join(cgroup, 'cgroup.events')) as handle:
+            return 'populated 1' in handle.read()
+    except OSError:
+        return False
+
+
+def _rmdir_tree(path, timeout=10.0):
+    """Remove a cgroup and its children, deepest first (cgroup dirs are only
+    rmdir-able), once the processes killed in it are really gone."""
+    deadline = time.time() + timeout
+    while _populated(path) and time.time() < deadline:
+        time.sleep(0.1)
     for top, dirs, _files in os.walk(path, topdown=False):
         for name in dirs:
             try:
@@ -110,6 +123,7 @@ class BootedHost(object):
         self.name = name
         self.merged = os.path.join(self.state_dir, 'root')
         self.log = os.path.join(self.state_dir, 'console.log')
+        self.stop_file = os.path.join(self.state_dir, 'stop')
         self.cgroup = None
         self.wrapper = None
         self.boots = 0
@@ -122,7 +136,10 @@ class BootedHost(object):
             raise BootError('%s has no /sbin/init: build a root with scripts/debian-root' % self.root)
         self._overlay()
         self._own_cgroup()
-        env = dict(os.environ, CGROUP=self.cgroup, LOG=self.log, MACHINE=self.name, MERGED=self.merged)
+        if os.path.exists(self.stop_file):
+            os.unlink(self.stop_file)
+        env = dict(os.environ, CGROUP=self.cgroup, LOG=self.log, MACHINE=self.name, MERGED=self.merged,
+                   STOP=self.stop_file)
         self.wrapper = subprocess.Popen(['sh', '-c', WRAPPER, 'nsfd-booted-' + self.name], env=env,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
         self.wait_running(timeout)
@@ -190,6 +207,8 @@ class BootedHost(object):
     def poweroff(self, timeout=30):
         if self.wrapper is None or self.wrapper.poll() is not None:
             return
+        # a reboot under way ends the wrapper instead of booting again
+        open(self.stop_file, 'w').close()
         if self.pid is not None:
             self.run('systemctl', 'poweroff', check=False)
         try:
