@@ -31,6 +31,7 @@ import time
 import uuid
 
 CGROUP_MOUNT = '/sys/fs/cgroup'
+CGROUP_PREFIX = 'nsfd-booted-'
 PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 REBOOT_STATUS = 133  # systemd-nspawn's exit status when the container asked for a reboot
 
@@ -109,6 +110,22 @@ def _rmdir_tree(path, timeout=10.0):
         pass
 
 
+def _sweep_cgroups(min_age=60.0):
+    """Remove the empty cgroups of earlier hosts whose cleanup never ran (a
+    test killed at its timeout). The cgroup2 tree is the machine's, shared by
+    every sandbox: a populated one is a running host, a young one may be a
+    host about to start."""
+    for name in os.listdir(CGROUP_MOUNT):
+        path = os.path.join(CGROUP_MOUNT, name)
+        if name.startswith(CGROUP_PREFIX) and not _populated(path):
+            try:
+                old = time.time() - os.stat(path).st_ctime > min_age
+            except OSError:
+                continue
+            if old:
+                _rmdir_tree(path, timeout=0)
+
+
 def _enter(pid, argv):
     return ['nsenter', '--target', str(pid), '--all', '--', 'env', '-i', 'PATH=' + PATH, 'LANG=C.UTF-8'] + list(argv)
 
@@ -162,7 +179,8 @@ class BootedHost(object):
         elif fstype != 'cgroup2':
             raise BootError('%s is %s, not cgroup2: run this in a sandbox (scripts/sandbox), whose fresh /sys '
                             'has no cgroup mounted' % (CGROUP_MOUNT, fstype))
-        self.cgroup = os.path.join(CGROUP_MOUNT, 'nsfd-booted-%s-%s' % (self.name, uuid.uuid4().hex[:8]))
+        _sweep_cgroups()
+        self.cgroup = os.path.join(CGROUP_MOUNT, '%s%s-%s' % (CGROUP_PREFIX, self.name, uuid.uuid4().hex[:8]))
         os.mkdir(self.cgroup)
 
     @property
