@@ -227,8 +227,13 @@ class BootedHost(object):
             return
         # a reboot under way ends the wrapper instead of booting again
         open(self.stop_file, 'w').close()
-        if self.pid is not None:
-            self.run('systemctl', 'poweroff', check=False)
+        if self.pid is None:
+            return  # not up (yet): nothing to shut down cleanly, cleanup() kills
+        try:
+            if self.run('systemctl', 'poweroff', check=False).returncode != 0:
+                return  # systemd not ready to take it (still booting): cleanup() kills
+        except BootError:
+            pass  # pid 1 went away meanwhile: the wrapper ends on its own
         try:
             self.wrapper.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -247,18 +252,22 @@ class BootedHost(object):
     def _kill(self):
         if self.wrapper is None or self.wrapper.poll() is not None:
             return
-        init = self.pid
-        if init is not None:
-            # pid 1 of the container: the kernel kills everything in its pid namespace with it
-            os.kill(init, signal.SIGKILL)
+        # everything the wrapper started is in its cgroup, also a container
+        # still on its way to pid 1 in a session of its own
         try:
-            os.killpg(self.wrapper.pid, signal.SIGKILL)
+            with open(os.path.join(self.cgroup, 'cgroup.kill'), 'w') as handle:
+                handle.write('1')
         except OSError:
-            pass
+            os.killpg(self.wrapper.pid, signal.SIGKILL)
         self.wrapper.wait()
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            # a host that never finished booting is cleaned up all the same
+            self.cleanup()
+            raise
 
     def __exit__(self, *exc):
         self.cleanup()
