@@ -11,7 +11,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, proc_path
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
-    NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, inspect, location)
+    NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, canonical_dir, inspect, location)
 
 
 def _entries(directory):
@@ -38,7 +38,7 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
     owners = procscan.scan(types)
     entries, warnings, pinned = [], [], set()
     for nstype in types:
-        directory = pin_dirs.get(nstype) or TYPES[nstype].default_dir
+        directory = canonical_dir(pin_dirs.get(nstype) or TYPES[nstype].default_dir)
         for name in _entries(directory):
             if wanted is not None and name not in wanted:
                 continue

@@ -75,10 +75,28 @@ class PinState(object):
         return 'PinState(%r, %s, ino=%r, %s)' % (self.location.path, self.state, self.ino, self.detail)
 
 
+def canonical_path(path):
+    """path with its directory resolved (symlinks, '..'), its last component
+    kept as it is: a pin is judged by lstat/O_NOFOLLOW, never through a
+    symlink at that name.
+
+    /proc/self/mountinfo and the directory locks know a pin only by its real
+    path: reached through /var/run -> /run it would not be recognised as a
+    mount point, and a directory self-bind would copy the pins already there
+    (two mounts, and `ip netns del` fails with EBUSY).
+    """
+    directory, base = os.path.split(os.path.normpath(path))
+    return os.path.join(os.path.realpath(directory), base)
+
+
+def canonical_dir(directory):
+    return os.path.realpath(directory)
+
+
 def location(name, nstype, pin_dir=None, path=None):
     if path:
-        return PinLocation(name, nstype, path)
-    return PinLocation(name, nstype, os.path.join(pin_dir or TYPES[nstype].default_dir, name))
+        return PinLocation(name, nstype, canonical_path(path))
+    return PinLocation(name, nstype, canonical_path(os.path.join(pin_dir or TYPES[nstype].default_dir, name)))
 
 
 def open_nsfs(path, follow=False):
