@@ -21,7 +21,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc i
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import proc_path
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import create as creating, nsprops, pindir, pinops
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
-    ABSENT, NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, inspect, open_nsfs)
+    ABSENT, FOREIGN, NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, inspect, open_nsfs)
 
 # Plan steps per type.
 KEEP = 'keep'
@@ -67,9 +67,14 @@ def _inspect_all(spec):
 
 
 def _fail_not_a_pin(spec, state):
+    if state.state == FOREIGN:
+        hint = ('It is left untouched: it belongs to something else. Choose another name, path or pin_dir '
+                '(pins belong in the /run/*ns defaults or a directory under /run).')
+    else:
+        hint = 'It is left untouched. Move it away, or choose another name or pin_dir.'
     raise NamespaceError('the path exists and is not a %s namespace pin: it %s'
                          % (state.location.type, state.detail), name=spec.name, path=state.location.path,
-                         hint='It is left untouched. Move it away, or choose another name or pin_dir.')
+                         hint=hint)
 
 
 class _Source(object):
@@ -114,7 +119,7 @@ def _plan(spec, states, source, result):
     steps = {}
     for nstype in spec.types:
         state = states[nstype]
-        if state.state == NOT_A_PIN:
+        if state.state in (NOT_A_PIN, FOREIGN):
             _fail_not_a_pin(spec, state)
         if state.state == WRONG_TYPE and not spec.force:
             raise NamespaceError('the path holds a %s namespace, not a %s namespace'
@@ -322,6 +327,11 @@ def ensure_absent(spec, check_mode=False):
     states = _inspect_all(spec)
     result.before = dict((t, _pin_view(s)) for t, s in states.items())
     for state in states.values():
+        if state.state == FOREIGN:
+            # Absent asks for no namespace there, and there is none: someone
+            # else's file (dpkg's lock, say) is no business of ours.
+            result.warnings.append('%s is not a %s namespace pin: it %s; it is left alone'
+                                   % (state.location.path, state.location.type, state.detail))
         if state.state == NOT_A_PIN:
             _fail_not_a_pin(spec, state)
         if state.state == WRONG_TYPE:

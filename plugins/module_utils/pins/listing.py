@@ -11,7 +11,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, proc_path
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
-    NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, canonical_dir, inspect, location)
+    FOREIGN, NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, canonical_dir, inspect, location)
 
 
 def _entries(directory):
@@ -39,12 +39,16 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
     entries, warnings, pinned = [], [], set()
     for nstype in types:
         directory = canonical_dir(pin_dirs.get(nstype) or TYPES[nstype].default_dir)
+        foreign = 0
         for name in _entries(directory):
             if wanted is not None and name not in wanted:
                 continue
             if name_problem(name):
                 continue
             state = inspect(location(name, nstype, pin_dir=directory))
+            if state.state == FOREIGN:
+                foreign += 1  # one warning for the directory, not one per file of, say, /etc
+                continue
             if state.state in (NOT_A_PIN, WRONG_TYPE):
                 warnings.append('%s is not a %s namespace pin: it %s' % (state.location.path, nstype, state.detail))
                 continue
@@ -58,6 +62,10 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
                 if nstype == 'net':
                     entry['nsid'] = _nsid(state.location.path)
             entries.append(entry)
+        if foreign:
+            warnings.append('%s is not a pin directory: %d entries in it that are not %s namespace pins are '
+                            'not listed (empty files count as stale pins only in the pin directories)'
+                            % (directory, foreign, nstype))
     if include_unpinned and wanted is None:
         for nstype in types:
             for ino, pids in sorted(owners[nstype].items()):

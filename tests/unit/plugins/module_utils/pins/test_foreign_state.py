@@ -70,3 +70,89 @@ def test_same_pin_through_a_symlinked_dir_is_recognised(foreign_pin):
 def test_listing_through_a_symlinked_dir_names_canonical_paths(foreign_pin):
     entries = listing.list_namespaces(['net'], pin_dirs={'net': '/var/run/netns'})[0]
     assert [(e['name'], e['path']) for e in entries] == [('other', '/run/netns/other')]
+
+
+def _empty_file(path, mode):
+    # The sandbox's /etc and /var are copy-on-write: make the file as a stock host has it.
+    if not os.path.isdir(os.path.dirname(path)):
+        os.makedirs(os.path.dirname(path))
+    if not os.path.exists(path):
+        open(path, 'w').close()
+    os.chmod(path, mode)
+    with open(path, 'w'):
+        pass
+    return os.lstat(path)
+
+
+def _same_file(path, before):
+    after = os.lstat(path)
+    return (before.st_ino, before.st_mode, before.st_size) == (after.st_ino, after.st_mode, after.st_size)
+
+
+FOREIGN_FILES = [
+    # (what the user wrote, the file it names, its mode on a stock Debian host)
+    (dict(path='/var/lib/dpkg/lock'), '/var/lib/dpkg/lock', 0o640),
+    (dict(name='.pwd.lock', pin_dir='/etc'), '/etc/.pwd.lock', 0o600),
+    (dict(name='lock', types='uts', pin_dir='/var/lib/dpkg'), '/var/lib/dpkg/lock', 0o640),
+]
+
+
+@pytest.mark.parametrize('args, path, mode', FOREIGN_FILES)
+def test_an_empty_file_outside_the_pin_directories_is_never_deleted(args, path, mode):
+    before = _empty_file(path, mode)
+    for check_mode in (True, False):
+        result = engine.ensure_absent(spec.build(**args), check_mode=check_mode)
+        assert not result.changed and result.actions == []
+        assert any(path in w and 'not a' in w and 'left' in w for w in result.warnings), result.warnings
+        assert _same_file(path, before)
+
+
+@pytest.mark.parametrize('args, path, mode', FOREIGN_FILES)
+def test_an_empty_file_outside_the_pin_directories_is_never_mounted_over(args, path, mode):
+    before = _empty_file(path, mode)
+    for check_mode in (True, False):
+        with pytest.raises(NamespaceError) as info:
+            engine.ensure_present(spec.build(**args), check_mode=check_mode)
+        assert path in str(info.value) and 'not a' in str(info.value) and 'pin' in str(info.value)
+        assert _same_file(path, before)
+    assert nsfs_mounts() == []
+    assert sh('findmnt', path, check=False).returncode != 0
+
+
+def test_namespace_info_never_lists_foreign_files_as_stale():
+    _empty_file('/etc/.pwd.lock', 0o600)
+    entries, warnings = listing.list_namespaces(['net'], pin_dirs={'net': '/etc'})
+    assert entries == []
+    assert any('/etc' in w and 'not' in w for w in warnings), warnings
+
+
+def test_a_crash_leftover_in_the_default_pin_directory_is_still_stale():
+    os.makedirs('/run/ipcns')
+    _empty_file('/run/ipcns/left', 0o644)  # whatever its mode: the directory is ours
+    assert listing.list_namespaces(['ipc'])[0][0]['stale']
+    result = engine.ensure_present(spec.build('left', 'ipc'))
+    assert result.changed and any('stale' in w for w in result.warnings)
+    assert pin_kind_and_inode('/run/ipcns/left')[0] == 'ipc'
+
+
+def test_a_pin_file_left_in_a_custom_pin_dir_under_run_is_stale():
+    # What bind_fd and `ip netns add` leave after a crash: an empty mode-000 file.
+    os.makedirs('/run/tenant/uts')
+    _empty_file('/run/tenant/uts/a', 0)
+    result = engine.ensure_absent(spec.build('a', 'uts', pin_dir='/run/tenant/uts'))
+    assert result.changed and not os.path.exists('/run/tenant/uts/a')
+    # in a pin directory that is a mount of its own (as made for net pins), any empty file is stale
+    engine.ensure_present(spec.build('b', pin_dir='/run/tenant/net'))
+    _empty_file('/run/tenant/net/c', 0o644)
+    result = engine.ensure_present(spec.build('c', pin_dir='/run/tenant/net'))
+    assert result.changed and pin_kind_and_inode('/run/tenant/net/c')[0] == 'net'
+
+
+def test_an_ordinary_empty_file_in_a_custom_dir_under_run_is_foreign():
+    os.makedirs('/run/app')
+    before = _empty_file('/run/app/ready', 0o644)
+    result = engine.ensure_absent(spec.build('ready', 'uts', pin_dir='/run/app'))
+    assert not result.changed and _same_file('/run/app/ready', before)
+    with pytest.raises(NamespaceError):
+        engine.ensure_present(spec.build('ready', 'uts', pin_dir='/run/app'))
+    assert _same_file('/run/app/ready', before) and nsfs_mounts() == []
