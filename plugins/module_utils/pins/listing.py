@@ -9,6 +9,7 @@ import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, procscan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, proc_path
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import holder
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
     FOREIGN, NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, canonical_dir, inspect, location)
@@ -76,3 +77,23 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
                 entries.append({'name': None, 'type': nstype, 'path': path, 'inode': ino, 'stale': False,
                                 'pids': pids, 'nsid': _nsid(path) if nstype == 'net' else None})
     return entries, warnings
+
+
+def orphan_holders():
+    """Holders this collection started whose pid namespace is pinned nowhere
+    (a creator killed by an older version, pins removed by hand), with a
+    warning each saying how to end them. ([{pid, name, pin, inode, pids}],
+    warnings)"""
+    orphans = holder.orphans()
+    warnings = ['process %d is the init (holder) of pid namespace %s (inode %d), which is pinned nowhere: it '
+                'keeps its namespaces alive with nothing to reach them by; end it with nsfd.namespaces.namespace '
+                'name=%s type=pid state=absent%s'
+                % (o['pid'], o['name'], o['inode'], o['name'],
+                   ' pin_dir=%s' % holder_dir(o) if holder_dir(o) else '') for o in orphans]
+    return orphans, warnings
+
+
+def holder_dir(orphan):
+    """The pin_dir to name in advice, when it is not the default."""
+    directory = os.path.dirname(orphan['pin'] or '')
+    return directory if directory and directory != canonical_dir(TYPES['pid'].default_dir) else None
