@@ -13,7 +13,7 @@ thousand network namespaces in one call).
 
 Everything else goes through a child process: the child unshares, the parent writes the user namespace maps, the child
 writes time offsets and the hostname and, for a pid namespace, starts the
-holder that stays its init. The parent then opens /proc/CHILD/ns/* as file
+holder that stays its init (pins/holder.py). The parent then opens /proc/CHILD/ns/* as file
 descriptors (which keep the namespaces alive) and lets the child go; the
 binds happen from the caller's own mount namespace.
 """
@@ -28,6 +28,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import moun
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, kernel_supports
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import holder as holders
+
 
 class CreateOptions(object):
     """What a new namespace set is born with."""
