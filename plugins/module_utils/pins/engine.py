@@ -69,8 +69,8 @@ def _inspect_all(spec):
 
 def _fail_not_a_pin(spec, state):
     if state.state == FOREIGN:
-        hint = ('It is left untouched: it belongs to something else. Choose another name, path or pin_dir '
-                '(pins belong in the /run/*ns defaults or a directory under /run).')
+        hint = ('It is left untouched: it belongs to something else. %s names it; choose another name, path '
+                'or pin_dir (pins belong in the /run/*ns defaults or a directory under /run).' % spec.given)
     else:
         hint = 'It is left untouched. Move it away, or choose another name or pin_dir.'
     raise NamespaceError('the path exists and is not a %s namespace pin: it %s'

@@ -114,6 +114,7 @@ def test_an_empty_file_outside_the_pin_directories_is_never_mounted_over(args, p
         with pytest.raises(NamespaceError) as info:
             engine.ensure_present(spec.build(**args), check_mode=check_mode)
         assert path in str(info.value) and 'not a' in str(info.value) and 'pin' in str(info.value)
+        assert repr(args.get('path') or args['pin_dir']) in str(info.value)  # names the option's value
         assert _same_file(path, before)
     assert nsfs_mounts() == []
     assert sh('findmnt', path, check=False).returncode != 0
