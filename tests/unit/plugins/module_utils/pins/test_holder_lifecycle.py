@@ -118,7 +118,7 @@ def test_a_creator_killed_at_any_step_leaves_no_holder(point):
     # no run needed: a holder whose creator died before pinning it ends itself
     _wait_for(lambda: _holders(name) == [])
     assert _lsns_commands(name) == []
-    # the next run builds the set whole, with exactly one holder
+    # the next run completes the set (after last-bind: pid and cgroup anew), with exactly one holder
     result = engine.ensure_present(spec.build(name, SET))
     assert result.changed
     assert len(_holders(name)) == 1
