@@ -14,5 +14,12 @@ options:
         C(/run/utsns), C(/run/ipcns), C(/run/mntns), C(/run/pidns), C(/run/userns), C(/run/cgroupns),
         C(/run/timens) for the other types (the layout of cri-o's pinns).
       - Only valid with a single namespace type.
+      - Symbolic links in the directory path are resolved first (C(/var/run/netns) is C(/run/netns)), so a pin
+        is recognised however its directory is reached; results report the resolved path.
+      - An empty file with no namespace mounted on it counts as a stale pin (a crash leftover, repaired or
+        removed) only in a pin directory - a per-type default, or a directory under C(/run) that is a mount
+        point (as net pin directories are) or where the file has mode C(000) (as this collection and
+        C(ip netns add) create pin files). Anywhere else such a file belongs to another program and is never
+        touched.
     type: path
 '''

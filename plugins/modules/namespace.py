@@ -17,7 +17,10 @@ description:
     C(nsenter --net=PATH) and C(lsns) see them.
   - Presence is decided by what the kernel reports about the path (an nsfs mount of the right namespace type,
     with its device and inode), never by the name alone. An empty file left behind by a crash (a stale pin) is
-    repaired on C(state=present) and removed on C(state=absent).
+    repaired on C(state=present) and removed on C(state=absent), but only in a pin directory (see O(pin_dir)).
+  - Anything else at the pin path that is not a pin is never touched. Outside the pin directories it belongs to
+    another program (dpkg's lock, C(/etc/.pwd.lock)) - C(state=present) fails naming it, C(state=absent) leaves it
+    alone with a warning and reports no change. Inside a pin directory both fail.
   - All eight namespace types are supported. Several types under one name are created by a single C(unshare),
     so they belong together like the namespaces of one container.
   - The module process itself never leaves its own namespaces; a helper child does the C(unshare).
@@ -45,6 +48,10 @@ options:
       - The namespace type, or a list of types pinned together under one name.
       - For C(pid), the module starts a minimal init (holder) process inside the new namespace, since a pid
         namespace dies with its first process; removal ends it.
+      - The holder waits for the module's word that the namespaces are pinned; if the module dies first (killed,
+        out of memory), the holder exits and takes the unpinned namespaces with it.
+      - A holder of this name whose pid namespace is pinned nowhere (an orphan, as an interrupted older version
+        left them) is ended by C(state=absent), and by C(state=present) when nothing else runs inside it.
     type: list
     elements: str
     choices: [net, uts, ipc, mnt, pid, user, cgroup, time]
@@ -53,7 +60,8 @@ options:
     description:
       - V(present) creates the namespace, or pins the one given by O(source_pid) or O(source_path).
       - V(absent) unmounts and removes the pins. The namespace itself lives on while processes are inside;
-        their pids are returned as RV(pids_remaining).
+        their pids are returned as RV(pids_remaining). What it removes is decided again under the pin directory
+        locks, so a create of the same name running at the same time leaves nothing half removed.
     type: str
     choices: [present, absent]
     default: present
@@ -174,6 +182,12 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "Still inside: {{ removed.pids_remaining }}"
   when: removed.pids_remaining | length > 0
+
+- name: End a pid namespace, and an orphan holder of that name left by an interrupted older run
+  nsfd.namespaces.namespace:
+    name: batch
+    type: pid
+    state: absent
 '''
 
 RETURN = r'''
@@ -202,7 +216,9 @@ pins:
       type: int
       sample: 4
 actions:
-  description: What was done, or in check mode what would be done, in words.
+  description:
+    - What was done, or in check mode what would be done, in words.
+    - Includes ending orphan holders of this name (pid namespaces pinned nowhere), with their pids.
   returned: always
   type: list
   elements: str

@@ -15,6 +15,10 @@ description:
     types), like C(ip netns list) and C(lsns) together.
   - A pin is reported only when the kernel shows an nsfs mount of the right type on it. An empty file left by a crash
     is reported with RV(namespaces[].stale=true) and a null inode, never as a namespace.
+  - Only in a pin directory is an empty file a stale pin (see O(pin_dir)); files of other programs in a directory
+    that is not a pin directory are not listed, and one warning says how many were skipped.
+  - When C(pid) is among O(types), init (holder) processes this collection started whose pid namespace is pinned
+    nowhere are returned as RV(orphan_holders), each with a warning saying how to end it.
   - Read-only; it never creates a namespace, a pin or a directory.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -70,6 +74,11 @@ EXAMPLES = r'''
   ansible.builtin.assert:
     that: netns.namespaces | selectattr('stale') | list | length == 0
 
+- name: Fail when an interrupted run left a pid namespace holder that nothing pins
+  ansible.builtin.assert:
+    that: ns.orphan_holders | length == 0
+    fail_msg: "End them with state=absent: {{ ns.orphan_holders | map(attribute='name') | list }}"
+
 - name: List all network namespaces in use, pinned or not (like lsns -t net)
   nsfd.namespaces.namespace_info:
     types: [net]
@@ -113,6 +122,37 @@ namespaces:
       description: For network namespaces, the nsid assigned in the caller's network namespace, else null.
       type: int
       sample: 0
+orphan_holders:
+  description:
+    - Init (holder) processes of pid namespaces created by this collection that are pinned nowhere, in no mount
+      namespace, and held by no other process. They keep their namespace set alive with nothing to reach it by a
+      name. C(nsfd.namespaces.namespace) with the same O(names) and C(state=absent) ends them.
+    - Empty unless C(pid) is among O(types).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    pid:
+      description: The holder's process id.
+      type: int
+      sample: 4242
+    name:
+      description: The namespace name it was created for.
+      type: str
+      sample: batch
+    pin:
+      description: The pid pin path it was created for, or null for holders of older versions.
+      type: str
+      sample: /run/pidns/batch
+    inode:
+      description: The inode of its pid namespace.
+      type: int
+      sample: 4026532290
+    pids:
+      description: The processes inside its pid namespace, the holder included.
+      type: list
+      elements: int
+      sample: [4242]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -120,7 +160,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPE_NAMES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
-from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.listing import list_namespaces
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.listing import list_namespaces, orphan_holders
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_types
 
 
@@ -143,13 +183,18 @@ def main():
             if len(types) != 1:
                 raise NamespaceError('pin_dir needs exactly one type in types')
             pin_dirs[types[0]] = params['pin_dir']
-        return list_namespaces(types, names=params['names'], include_unpinned=params['include_unpinned'],
-                               pin_dirs=pin_dirs)
+        namespaces, warnings = list_namespaces(types, names=params['names'],
+                                               include_unpinned=params['include_unpinned'], pin_dirs=pin_dirs)
+        orphans = []
+        if 'pid' in types:
+            orphans, more = orphan_holders()
+            warnings = warnings + more
+        return namespaces, orphans, warnings
 
-    namespaces, warnings = call_or_fail(module, read, os_action='cannot read the namespaces')
+    namespaces, orphans, warnings = call_or_fail(module, read, os_action='cannot read the namespaces')
     for warning in warnings:
         module.warn(warning)
-    module.exit_json(changed=False, namespaces=namespaces)
+    module.exit_json(changed=False, namespaces=namespaces, orphan_holders=orphans)
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@
 
 import os
 
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES
 
 HOLDER_MARKER = 'nsfd-namespaces-holder'
@@ -53,6 +54,93 @@ def scan(types):
 
 def pids_in(nstype, ino):
     return sorted(scan([nstype])[nstype].get(ino, []))
+
+
+def _link_inode(link, nstype):
+    """4026532281 for 'pid:[4026532281]' when the link names a namespace of nstype."""
+    prefix = TYPES[nstype].proc_name + ':['
+    if link.startswith(prefix) and link.endswith(']'):
+        return int(link[len(prefix):-1])
+    return None
+
+
+def _ns_inode(pid, entry, nstype):
+    try:
+        return _link_inode(os.readlink('/proc/%d/ns/%s' % (pid, entry)), nstype)
+    except OSError:
+        return None
+
+
+def pinned_everywhere(nstype):
+    """Inodes of the namespaces of nstype bind-mounted anywhere: in the
+    mountinfo of every mount namespace that has a process (one per mount
+    namespace is enough). A pin copied into another mount namespace
+    (ip netns exec, a container) counts too."""
+    seen, inodes = set(), set()
+    for pid in _pids():
+        mnt = _ns_inode(pid, 'mnt', 'mnt')
+        if mnt is None or mnt in seen:
+            continue
+        try:
+            mounts = mountinfo.read(pid)
+        except (IOError, OSError):
+            continue  # exited meanwhile: its mount namespace is seen through another process or gone
+        seen.add(mnt)
+        for mount in mountinfo.nsfs_mounts(mounts):
+            ino = _link_inode(mount.root, nstype)
+            if ino is not None:
+                inodes.add(ino)
+    return inodes
+
+
+def referenced_from_outside(nstype, inodes):
+    """Which of inodes a process outside that namespace holds: by an open
+    file descriptor (a creator between unshare and pin) or, for pid and
+    time, as the namespace its next children are born in (the creating child
+    right after unshare)."""
+    wanted, found = set(inodes), set()
+    if not wanted:
+        return found
+    for pid in _pids():
+        if _ns_inode(pid, TYPES[nstype].proc_name, nstype) in wanted:
+            continue  # a member: being inside is not holding it from outside
+        child_ns = _ns_inode(pid, TYPES[nstype].child_proc_name, nstype)
+        if child_ns in wanted:
+            found.add(child_ns)
+        try:
+            fds = os.listdir('/proc/%d/fd' % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                ino = _link_inode(os.readlink('/proc/%d/fd/%s' % (pid, fd)), nstype)
+            except OSError:
+                continue
+            if ino in wanted:
+                found.add(ino)
+    return found
+
+
+def holders():
+    """Every holder process this collection started as the init of a pid
+    namespace: [(pid, pid namespace inode, [the words after the marker])].
+    The words are its label: the namespace name and its pid pin path."""
+    found = []
+    marker = HOLDER_MARKER.encode()
+    for pid in _pids():
+        try:
+            with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+                argv = handle.read().split(b'\x00')
+            if marker not in argv:
+                continue
+            nspid = _status_field(pid, 'NSpid')
+        except (IOError, OSError):
+            continue
+        ino = _ns_inode(pid, 'pid', 'pid')
+        if nspid and nspid[-1] == '1' and ino is not None:
+            label = [a.decode('utf-8', 'replace') for a in argv[argv.index(marker) + 1:] if a]
+            found.append((pid, ino, label))
+    return found
 
 
 def _status_field(pid, field):

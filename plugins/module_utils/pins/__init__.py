@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The pin engine: names and specs of namespaces, what a pin path holds,
 pin directories and their locks, creating, binding and removing namespaces,
-the engine that converges a named namespace (set), listing and properties.
+pid namespace holders, the engine that converges a named namespace (set), listing and properties.
 
 May import: kernel and the basics.
 """

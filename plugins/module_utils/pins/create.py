@@ -13,15 +13,13 @@ thousand network namespaces in one call).
 
 Everything else goes through a child process: the child unshares, the parent writes the user namespace maps, the child
 writes time offsets and the hostname and, for a pid namespace, starts the
-holder that stays its init. The parent then opens /proc/CHILD/ns/* as file
+holder that stays its init (pins/holder.py). The parent then opens /proc/CHILD/ns/* as file
 descriptors (which keep the namespaces alive) and lets the child go; the
 binds happen from the caller's own mount namespace.
 """
 
 import errno
 import os
-import signal
-import sys
 import threading
 import time
 
@@ -29,20 +27,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, kernel_supports
-from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.procscan import HOLDER_MARKER
-
-# The init of a pid namespace we create: it reaps orphans (what an init
-# owes the processes later started inside) and otherwise waits. Signals are
-# taken synchronously, so there is no race between reaping and waiting.
-HOLDER_CODE = (
-    'import os,signal\n'
-    'for s in (signal.SIGINT,signal.SIGHUP,signal.SIGQUIT,signal.SIGTSTP): signal.signal(s,signal.SIG_IGN)\n'
-    'w={signal.SIGCHLD,signal.SIGTERM}; signal.pthread_sigmask(signal.SIG_BLOCK,w)\n'
-    'while signal.sigwaitinfo(w).si_signo!=signal.SIGTERM:\n'
-    ' try:\n'
-    '  while os.waitpid(-1,os.WNOHANG)[0]>0: pass\n'
-    ' except ChildProcessError: pass\n'
-)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import holder as holders
 
 
 class CreateOptions(object):
@@ -83,29 +68,16 @@ def _forget_copied_pins():
             pass  # locked under a new user namespace: the kernel keeps it
 
 
-def _become_holder(name):  # pragma: no cover - runs in the holder
-    os.setsid()
-    os.chdir('/')
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    # Ansible waits for EOF on the module's pipes: hold none of them.
-    os.closerange(3, 65536)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    try:
-        os.execv(sys.executable, [sys.executable, '-I', '-S', '-c', HOLDER_CODE, HOLDER_MARKER, name])
-    except OSError:
-        # No usable interpreter under this uid (an unmapped user namespace):
-        # be the holder in this already running Python.
-        exec(HOLDER_CODE, {'__name__': HOLDER_MARKER})  # pylint: disable=exec-used
-
-
-def _child_body(types, options, name, cpu):
+def _child_body(types, options, name, cpu, holder, pin):
     flags = 0
     for nstype in types:
         flags |= TYPES[nstype].flag
 
     def body(channel):
+        if holder:
+            # The creator's end belongs to the creator alone: when it dies,
+            # the holder must see EOF.
+            holder.creator_end.close()
         if cpu is not None:
             _step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
         _step('unshare', syscalls.unshare, flags)
@@ -121,13 +93,12 @@ def _child_body(types, options, name, cpu):
             _step('sethostname', syscalls.sethostname, options.hostname)
         if options.domainname is not None:
             _step('setdomainname', syscalls.setdomainname, options.domainname)
-        holder = 0
-        if 'pid' in types:
-            holder = os.fork()
-            if holder == 0:  # pragma: no cover - the holder
-                _become_holder(name)
-                os._exit(0)
-        channel.send({'holder': holder})
+        holder_pid = 0
+        if holder:
+            holder_pid = os.fork()
+            if holder_pid == 0:  # pragma: no cover - the holder
+                holders.become(holder, name, pin)
+        channel.send({'holder': holder_pid})
         channel.receive()  # EOF: the parent holds the fds now
     return body
 
@@ -189,14 +160,16 @@ def _wait_task_gone(tid):
         time.sleep(0.0001)
 
 
-def create(name, types, options, cpu=None):
+def create(name, types, options, cpu=None, pin=None):
     """Create namespaces of all types with one unshare().
 
     cpu, when given, is where the child runs while it unshares (see
     engine._create_and_bind for why a mount namespace may need that).
+    pin is the path the pid namespace will be pinned at (the holder's label).
 
-    Returns (fds, holder_pid): fds maps type -> an open nsfs fd (the caller
-    binds and closes them); holder_pid is the pid namespace's init or None.
+    Returns (fds, holder): fds maps type -> an open nsfs fd (the caller
+    binds and closes them); holder is the pid namespace's init (a
+    holder.Holder: confirm() it once pinned, kill() it on failure) or None.
     """
     missing = [t for t in types if not kernel_supports(t)]
     if missing:
@@ -208,9 +181,16 @@ def create(name, types, options, cpu=None):
             return _create_in_thread(types, options), None
         except ChildFailed as exc:
             raise _creation_failed(name, types, exc)
-    child = Child(_child_body(types, options, name, cpu))
+    holder = holders.Holder() if 'pid' in types else None
     fds = {}
-    holder = None
+    try:
+        child = Child(_child_body(types, options, name, cpu, holder,
+                                  pin or os.path.join(TYPES['pid'].default_dir, name)))
+    except BaseException:
+        kill_holder(holder)
+        raise
+    if holder:
+        holder.drop_holder_end()
     try:
         child.receive()
         try:
@@ -221,7 +201,10 @@ def create(name, types, options, cpu=None):
                 hint='Each map line is "inside outside count"; ranges must not overlap and '
                      'the outside ids must exist in the parent namespace.')
         child.send('go')
-        holder = child.receive()['holder'] or None
+        if holder:
+            holder.pid = child.receive()['holder']
+        else:
+            child.receive()
         for nstype in types:
             fds[nstype] = os.open('/proc/%d/ns/%s' % (child.pid, TYPES[nstype].child_proc_name),
                                   os.O_RDONLY | os.O_CLOEXEC)
@@ -243,12 +226,10 @@ def _creation_failed(name, types, exc):
                           name=name, errno=exc.errno, hint=default_hint(exc.errno))
 
 
-def kill_holder(pid):
-    if pid:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+def kill_holder(holder):
+    """End a holder this run started (SIGKILL; the kernel then ends its pid namespace)."""
+    if holder:
+        holder.kill()
 
 
 def _close_all(fds):

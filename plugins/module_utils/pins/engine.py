@@ -19,9 +19,10 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import procscan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import ChildFailed
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import proc_path
-from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import create as creating, nsprops, pindir, pinops
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import (
+    create as creating, holder as holders, nsprops, pindir, pinops)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
-    ABSENT, NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, inspect, open_nsfs)
+    ABSENT, FOREIGN, NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, inspect, open_nsfs)
 
 # Plan steps per type.
 KEEP = 'keep'
@@ -67,9 +68,14 @@ def _inspect_all(spec):
 
 
 def _fail_not_a_pin(spec, state):
+    if state.state == FOREIGN:
+        hint = ('It is left untouched: it belongs to something else. %s names it; choose another name, path '
+                'or pin_dir (pins belong in the /run/*ns defaults or a directory under /run).' % spec.given)
+    else:
+        hint = 'It is left untouched. Move it away, or choose another name or pin_dir.'
     raise NamespaceError('the path exists and is not a %s namespace pin: it %s'
                          % (state.location.type, state.detail), name=spec.name, path=state.location.path,
-                         hint='It is left untouched. Move it away, or choose another name or pin_dir.')
+                         hint=hint)
 
 
 class _Source(object):
@@ -114,7 +120,7 @@ def _plan(spec, states, source, result):
     steps = {}
     for nstype in spec.types:
         state = states[nstype]
-        if state.state == NOT_A_PIN:
+        if state.state in (NOT_A_PIN, FOREIGN):
             _fail_not_a_pin(spec, state)
         if state.state == WRONG_TYPE and not spec.force:
             raise NamespaceError('the path holds a %s namespace, not a %s namespace'
@@ -204,7 +210,9 @@ def ensure_present(spec, check_mode=False):
         states = _inspect_all(spec)
         result.before = dict((t, _pin_view(s)) for t, s in states.items())
         steps, prop_changes = _plan(spec, states, source, result)
-        if check_mode or all(s == KEEP for s in steps.values()) and not prop_changes:
+        orphans = _plan_orphans(spec, result)
+        if check_mode or all(s == KEEP for s in steps.values()) and not prop_changes and not orphans:
+            _describe_orphans(orphans, result)
             _describe(spec, steps, prop_changes, result)
             result.after = _predicted_after(spec, states, steps)
             result.pins = [_predicted_pin(spec, states, steps, t) for t in spec.types]
@@ -219,7 +227,11 @@ def ensure_present(spec, check_mode=False):
             states = _inspect_all(spec)
             result.warnings = []
             steps, prop_changes = _plan(spec, states, source, result)
+            orphans = _plan_orphans(spec, result)
+            _describe_orphans(orphans, result)
             _describe(spec, steps, prop_changes, result)
+            for orphan in orphans:
+                holders.end(orphan['pid'])
             _execute(spec, states, steps, prop_changes, source, result)
         final = _inspect_all(spec)
         result.after = dict((t, _pin_view(s)) for t, s in final.items())
@@ -228,6 +240,26 @@ def ensure_present(spec, check_mode=False):
     finally:
         if source:
             source.close()
+
+
+def _plan_orphans(spec, result):
+    """Orphan holders of this name: ended when only the holder is inside;
+    with processes inside they are left (state=absent ends them) and said."""
+    alone = []
+    for orphan in _orphans(spec):
+        if len(orphan['pids']) > 1:
+            result.warnings.append('the init (holder) process %d of an earlier pid namespace %s (inode %d) is '
+                                   'pinned nowhere; it is left running because processes %s are inside: end it '
+                                   'with state=absent' % (orphan['pid'], orphan['name'], orphan['inode'], ', '.join(
+                                       str(p) for p in orphan['pids'] if p != orphan['pid'])))
+        else:
+            alone.append(orphan)
+    return alone
+
+
+def _describe_orphans(orphans, result):
+    for orphan in orphans:
+        result.act(_describe_orphan(orphan))
 
 
 def _predicted_pin(spec, states, steps, nstype):
@@ -299,12 +331,17 @@ def _create_and_bind(spec, types, result, done):
 
 
 def _create_and_bind_once(spec, types, cpu, done):
-    fds, holder = creating.create(spec.name, types, spec.options, cpu=cpu)
+    pid_pin = spec.locations['pid'].path if 'pid' in types else None
+    fds, holder = creating.create(spec.name, types, spec.options, cpu=cpu, pin=pid_pin)
     bound = []
     try:
         for nstype in types:
             pinops.bind_fd(spec.locations[nstype], fds[nstype])
             bound.append(spec.locations[nstype])
+        if holder:
+            # Before the fds close: until the holder acknowledges, they are
+            # what tells it apart from an orphan.
+            holder.confirm(spec.name)
         done.extend('created %s namespace pinned at %s' % (loc.type, loc.path) for loc in bound)
     except NamespaceError:
         # All or nothing for one unshare(): a half-pinned set is worse than none.
@@ -317,11 +354,28 @@ def _create_and_bind_once(spec, types, cpu, done):
             os.close(fd)
 
 
-def ensure_absent(spec, check_mode=False):
-    result = Result()
-    states = _inspect_all(spec)
-    result.before = dict((t, _pin_view(s)) for t, s in states.items())
+def _orphans(spec):
+    """Holders labelled with this name and pid pin that nothing pins or holds."""
+    if 'pid' not in spec.types or spec.attach:
+        return []
+    return holders.orphans(spec.name, spec.locations['pid'].path)
+
+
+def _describe_orphan(orphan):
+    others = [p for p in orphan['pids'] if p != orphan['pid']]
+    return ('end the orphan init (holder) process %d of pid namespace %s (inode %d, pinned nowhere)%s'
+            % (orphan['pid'], orphan['name'], orphan['inode'],
+               ' and the processes %s inside' % ', '.join(map(str, others)) if others else ''))
+
+
+def _plan_absent(spec, states, result):
+    result.warnings = []
     for state in states.values():
+        if state.state == FOREIGN:
+            # Absent asks for no namespace there, and there is none: someone
+            # else's file (dpkg's lock, say) is no business of ours.
+            result.warnings.append('%s is not a %s namespace pin: it %s; it is left alone'
+                                   % (state.location.path, state.location.type, state.detail))
         if state.state == NOT_A_PIN:
             _fail_not_a_pin(spec, state)
         if state.state == WRONG_TYPE:
@@ -331,37 +385,74 @@ def ensure_absent(spec, check_mode=False):
     targets = [s for s in states.values() if s.state in (PRESENT, STALE)]
     # pid first: ending the holder lets the other namespaces of the set go.
     targets.sort(key=lambda s: s.location.type != 'pid')
-    result.after = dict((t, {'state': 'absent'}) for t in spec.types)
-    result.pins = [states[t].as_dict() for t in spec.types]
+    orphans = _orphans(spec)
+    result.changed, result.actions = False, []
+    for orphan in orphans:
+        result.act(_describe_orphan(orphan))
     for state in targets:
         if state.state == STALE:
             result.act('remove stale %s pin file %s' % (state.location.type, state.location.path))
         else:
             result.act('unpin %s namespace at %s' % (state.location.type, state.location.path))
-    if check_mode or not targets:
-        result.pids_remaining = sorted(set(
-            pid for s in targets if s.state == PRESENT for pid in procscan.pids_in(s.location.type, s.ino)))
+    return targets, orphans
+
+
+def _pids_inside(targets):
+    return sorted(set(pid for s in targets if s.state == PRESENT for pid in procscan.pids_in(s.location.type, s.ino)))
+
+
+def ensure_absent(spec, check_mode=False):
+    result = Result()
+    states = _inspect_all(spec)
+    result.before = dict((t, _pin_view(s)) for t, s in states.items())
+    result.after = dict((t, {'state': 'absent'}) for t in spec.types)
+    result.pins = [states[t].as_dict() for t in spec.types]
+    targets, orphans = _plan_absent(spec, states, result)
+    if check_mode or not (targets or orphans):
+        result.pids_remaining = _pids_inside(targets)
         return result
-    directories = sorted(set(s.location.directory for s in targets))
-    killed = []
-    with pindir.locked(directories):
-        for state in targets:
-            if state.state == PRESENT and state.location.type == 'pid':
-                holder = procscan.holder_of(procscan.pids_in('pid', state.ino))
-                if holder:
-                    creating.kill_holder(holder)
-                    killed.append(state.ino)
-                    result.actions.append('end the init (holder) process %d of pid namespace %s'
-                                          % (holder, spec.name))
-            pinops.unpin(state.location)
+    wanted = sorted(set(loc.directory for loc in spec.locations.values()))
+    for _attempt in range(3):
+        directories = [d for d in wanted if os.path.isdir(d)]
+        with pindir.locked(directories):
+            # Plan again under the locks: while this run waited, another may
+            # have removed the set and created it anew (a new holder to end).
+            states = _inspect_all(spec)
+            targets, orphans = _plan_absent(spec, states, result)
+            if any(s.location.directory not in directories for s in targets):
+                continue  # a directory appeared meanwhile: lock it too
+            killed = _remove(spec, targets, orphans, result)
+            break
+    else:
+        raise NamespaceError('the pin directories kept changing while the pins were being removed',
+                             name=spec.name, errno=errno.EAGAIN, hint='Run the task again.')
     for ino in killed:
         _wait_pid_ns_empty(ino)
-    result.pids_remaining = sorted(set(
-        pid for s in targets if s.state == PRESENT for pid in procscan.pids_in(s.location.type, s.ino)))
+    result.pins = [states[t].as_dict() for t in spec.types]
+    result.pids_remaining = _pids_inside(targets)
     if result.pids_remaining:
         result.warnings.append('processes %s are still inside; the namespace(s) of %s live on until they exit'
                                % (', '.join(map(str, result.pids_remaining)), spec.name))
     return result
+
+
+def _remove(spec, targets, orphans, result):
+    """Carry out a removal plan, under the locks. Returns the inodes of the
+    pid namespaces whose holder was ended."""
+    killed = []
+    for orphan in orphans:
+        holders.end(orphan['pid'])
+        killed.append(orphan['inode'])
+    for state in targets:
+        if state.state == PRESENT and state.location.type == 'pid':
+            holder = procscan.holder_of(procscan.pids_in('pid', state.ino))
+            if holder:
+                holders.end(holder)
+                killed.append(state.ino)
+                result.actions.append('end the init (holder) process %d of pid namespace %s'
+                                      % (holder, spec.name))
+        pinops.unpin(state.location)
+    return killed
 
 
 def _wait_pid_ns_empty(ino, timeout=5.0):

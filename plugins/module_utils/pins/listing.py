@@ -9,9 +9,10 @@ import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, procscan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, proc_path
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import holder
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
-    NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, inspect, location)
+    FOREIGN, NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, canonical_dir, inspect, location)
 
 
 def _entries(directory):
@@ -38,13 +39,17 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
     owners = procscan.scan(types)
     entries, warnings, pinned = [], [], set()
     for nstype in types:
-        directory = pin_dirs.get(nstype) or TYPES[nstype].default_dir
+        directory = canonical_dir(pin_dirs.get(nstype) or TYPES[nstype].default_dir)
+        foreign = 0
         for name in _entries(directory):
             if wanted is not None and name not in wanted:
                 continue
             if name_problem(name):
                 continue
             state = inspect(location(name, nstype, pin_dir=directory))
+            if state.state == FOREIGN:
+                foreign += 1  # one warning for the directory, not one per file of, say, /etc
+                continue
             if state.state in (NOT_A_PIN, WRONG_TYPE):
                 warnings.append('%s is not a %s namespace pin: it %s' % (state.location.path, nstype, state.detail))
                 continue
@@ -58,6 +63,10 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
                 if nstype == 'net':
                     entry['nsid'] = _nsid(state.location.path)
             entries.append(entry)
+        if foreign:
+            warnings.append('%s is not a pin directory: %d entries in it that are not %s namespace pins are '
+                            'not listed (empty files count as stale pins only in the pin directories)'
+                            % (directory, foreign, nstype))
     if include_unpinned and wanted is None:
         for nstype in types:
             for ino, pids in sorted(owners[nstype].items()):
@@ -68,3 +77,23 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
                 entries.append({'name': None, 'type': nstype, 'path': path, 'inode': ino, 'stale': False,
                                 'pids': pids, 'nsid': _nsid(path) if nstype == 'net' else None})
     return entries, warnings
+
+
+def orphan_holders():
+    """Holders this collection started whose pid namespace is pinned nowhere
+    (a creator killed by an older version, pins removed by hand), with a
+    warning each saying how to end them. ([{pid, name, pin, inode, pids}],
+    warnings)"""
+    orphans = holder.orphans()
+    warnings = ['process %d is the init (holder) of pid namespace %s (inode %d), which is pinned nowhere: it '
+                'keeps its namespaces alive with nothing to reach them by; end it with nsfd.namespaces.namespace '
+                'name=%s type=pid state=absent%s'
+                % (o['pid'], o['name'], o['inode'], o['name'],
+                   ' pin_dir=%s' % holder_dir(o) if holder_dir(o) else '') for o in orphans]
+    return orphans, warnings
+
+
+def holder_dir(orphan):
+    """The pin_dir to name in advice, when it is not the default."""
+    directory = os.path.dirname(orphan['pin'] or '')
+    return directory if directory and directory != canonical_dir(TYPES['pid'].default_dir) else None

@@ -25,6 +25,13 @@ STALE = 'stale'
 WRONG_TYPE = 'wrong_type'
 # A directory, a non-empty file, a symlink, another filesystem mounted there.
 NOT_A_PIN = 'not_a_pin'
+# Anything but an nsfs mount outside the pin directories (see
+# in_pin_directory): another program's file, such as dpkg's lock. Never
+# touched: creating there fails, removing leaves it alone.
+FOREIGN = 'foreign'
+
+# Where a file that is not (or no longer) a pin may be treated as a pin file.
+RUN = '/run'
 
 
 class PinLocation(object):
@@ -75,10 +82,51 @@ class PinState(object):
         return 'PinState(%r, %s, ino=%r, %s)' % (self.location.path, self.state, self.ino, self.detail)
 
 
+def canonical_path(path):
+    """path with its directory resolved (symlinks, '..'), its last component
+    kept as it is: a pin is judged by lstat/O_NOFOLLOW, never through a
+    symlink at that name.
+
+    /proc/self/mountinfo and the directory locks know a pin only by its real
+    path: reached through /var/run -> /run it would not be recognised as a
+    mount point, and a directory self-bind would copy the pins already there
+    (two mounts, and `ip netns del` fails with EBUSY).
+    """
+    directory, base = os.path.split(os.path.normpath(path))
+    return os.path.join(os.path.realpath(directory), base)
+
+
+def canonical_dir(directory):
+    return os.path.realpath(directory)
+
+
 def location(name, nstype, pin_dir=None, path=None):
     if path:
-        return PinLocation(name, nstype, path)
-    return PinLocation(name, nstype, os.path.join(pin_dir or TYPES[nstype].default_dir, name))
+        return PinLocation(name, nstype, canonical_path(path))
+    return PinLocation(name, nstype, canonical_path(os.path.join(pin_dir or TYPES[nstype].default_dir, name)))
+
+
+def default_dirs():
+    return frozenset(canonical_dir(t.default_dir) for t in TYPES.values())
+
+
+def in_pin_directory(loc, st, mounts=None):
+    """Whether loc is a place where this collection (or iproute2) makes pins,
+    so that an empty file there can only be a pin file left by a crash.
+
+    That is: a per-type default directory (/run/netns, /run/utsns, ...), or a
+    directory under /run that is a mount of its own (what pin directories of
+    net and mnt pins become, here and with `ip netns add`), or a file under
+    /run with mode 000 (how this collection and iproute2 create pin files).
+    Anywhere else an empty file belongs to someone else: dpkg's lock,
+    /etc/.pwd.lock.
+    """
+    directory = loc.directory
+    if directory in default_dirs():
+        return True
+    if not directory.startswith(RUN + '/'):
+        return False
+    return stat.S_IMODE(st.st_mode) == 0 or mountinfo.is_mount_point(directory, mounts)
 
 
 def open_nsfs(path, follow=False):
@@ -107,6 +155,15 @@ def inspect(loc, mounts=None):
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return PinState(loc, ABSENT)
         raise
+    state = _inspect_file(loc, lst, mounts)
+    if state.state in (NOT_A_PIN, STALE) and not in_pin_directory(loc, lst, mounts):
+        what = 'is an empty regular file' if state.state == STALE else state.detail
+        return PinState(loc, FOREIGN, detail='%s, and %s is not a pin directory (the /run/*ns defaults, '
+                                             'or a pin directory under /run)' % (what, loc.directory))
+    return state
+
+
+def _inspect_file(loc, lst, mounts):
     if stat.S_ISLNK(lst.st_mode):
         return PinState(loc, NOT_A_PIN, detail='is a symbolic link')
     if stat.S_ISDIR(lst.st_mode):

@@ -32,6 +32,8 @@ class Spec(object):
         self.options = options or CreateOptions()
         # The properties the caller asked to be checked on existing namespaces.
         self.wanted = wanted or {}
+        # The options that chose the pin paths, as the user wrote them, for errors.
+        self.given = 'name=%r' % (name,)
 
     @property
     def attach(self):
@@ -106,6 +108,7 @@ def _needs(types, nstype, field, value):
 def build(name=None, types='net', pin_dir=None, path=None, source_pid=None, source_path=None,
           force=False, hostname=None, domainname=None, uid_map=None, gid_map=None, time_offsets=None):
     types = check_types(types)
+    given_path, given_pin_dir = path, pin_dir
     if path is not None:
         path = check_pin_path(path)
         if len(types) != 1:
@@ -158,5 +161,10 @@ def build(name=None, types='net', pin_dir=None, path=None, source_pid=None, sour
     if options.time_offsets:
         wanted['time_offsets'] = dict((k, list(v)) for k, v in options.time_offsets.items())
     locations = dict((t, location(name, t, pin_dir=pin_dir, path=path)) for t in types)
-    return Spec(name, types, locations, source_pid=source_pid, source_path=source_path,
-                force=bool(force), options=options, wanted=wanted)
+    result = Spec(name, types, locations, source_pid=source_pid, source_path=source_path,
+                  force=bool(force), options=options, wanted=wanted)
+    if path is not None:
+        result.given = 'path=%r' % (given_path,)
+    elif pin_dir is not None:
+        result.given = 'name=%r, pin_dir=%r' % (name, given_pin_dir)
+    return result
