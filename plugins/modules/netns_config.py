@@ -332,7 +332,21 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge, hostlock
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
+
+
+def _apply(module, params):
+    """The boot files, then the namespaces and the record."""
+    boot = None
+    if params['boot'] is not None:
+        boot = call_or_fail(module, lambda: persist.apply(params['namespaces'], params['boot'],
+                                                          check_mode=module.check_mode, diff=module._diff),
+                            os_action='cannot write the boot files')
+    outcomes, record = call_or_fail(module, lambda: converge.converge_recorded(
+        params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
+        purge=params['purge'], check_mode=module.check_mode))
+    return boot, outcomes, record
 
 
 def main():
@@ -352,14 +366,10 @@ def main():
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib('pyroute2'), exception=str(PYROUTE2_IMPORT_ERROR))
     params = module.params
-    boot = None
-    if params['boot'] is not None:
-        boot = call_or_fail(module, lambda: persist.apply(params['namespaces'], params['boot'],
-                                                          check_mode=module.check_mode, diff=module._diff),
-                            os_action='cannot write the boot files')
-    outcomes, record = call_or_fail(module, lambda: converge.converge_recorded(
-        params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
-        purge=params['purge'], check_mode=module.check_mode))
+    call_or_fail(module, lambda: validate(params['namespaces']))  # bad input touches nothing, not even the lock
+    # one run per host at a time; released on return and on fail_json alike
+    with call_or_fail(module, lambda: hostlock.acquire(check_mode=module.check_mode)):
+        boot, outcomes, record = _apply(module, params)
     results = [o.as_dict() for o in outcomes]
     output = {'changed': any(r['changed'] for r in results), 'namespaces': results}
     if record is not None:
