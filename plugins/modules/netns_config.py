@@ -22,6 +22,10 @@ description:
     no helper process per namespace, and the module process never stays in another namespace.
   - A failure part-way through one namespace leaves the others converged; the result says which namespace failed
     and what had been done to it.
+  - One run at a time per host. A run holds C(flock) on C(/run/nsfd-netns-config.lock) from before it reads the
+    namespaces (and O(record)) until it has written the record, so a second run started meanwhile waits, then
+    converges from what the first left (with the same declaration it has nothing to do). A run waits at most
+    15 minutes, then fails naming the pid of the holder. The kernel drops the lock of a killed run.
 requirements:
   - pyroute2 >= 0.9 on the managed host
 extends_documentation_fragment:
@@ -52,6 +56,9 @@ options:
         description:
           - V(absent) deletes the links inside whose other ends live outside (veth peers, vlans on host links),
             then removes the namespace.
+          - V(absent) also removes the files of C(/etc/netns/NAME/) that this item lists in
+            O(namespaces[].files) or that O(record) lists for NAME, then the directory if that leaves it empty; a
+            file written there by someone else is kept (and so is the directory) unless O(purge) is set.
         type: str
         choices: [present, absent]
         default: present
@@ -177,19 +184,29 @@ options:
       - Inside each listed namespace, also remove links, addresses and routes that are not declared. The kernel's own
         routes, IPv6 link-local addresses and C(lo) are left alone, as are veth ends that another namespace of this
         call declares.
+      - For namespaces removed (V(absent), or pruned), remove the whole C(/etc/netns/NAME/) directory, with any
+        files others put there.
     type: bool
     default: false
   record:
     description:
-      - Path of a JSON file listing the namespaces that calls with this O(record) manage on the host
-        (an object whose key C(namespaces) holds a list of names). After the run it holds the namespaces declared present, plus the earlier
-        ones not pruned and not declared absent. Keep it on persistent storage, not under C(/run).
+      - Path of a JSON file listing the namespaces that calls with this O(record) manage on the host, and the
+        C(/etc/netns/NAME/) files they wrote (an object whose key C(namespaces) holds a list of names and whose
+        optional key C(files) maps a name to a list of relative paths). Keep it on persistent storage, not under
+        C(/run).
+      - The record is written before anything is created, with the names and files recorded so far plus the ones
+        declared present, and again at the end without the namespaces that are really gone (pruned or
+        V(absent), their pin no longer there). So a run killed at any point leaves a record that lists at
+        least every namespace it created, and a later run with O(prune) removes them. A namespace that failed to
+        be removed stays recorded.
       - The P(nsfd.namespaces.netns#role) role keeps one in C(/var/lib/nsfd-netns/managed.json).
     type: path
   prune:
     description:
       - Remove the namespaces listed in O(record) that are no longer in O(namespaces), as if they were declared
-        with C(state=absent). Namespaces this module never recorded are never touched.
+        with C(state=absent) (so their recorded C(/etc/netns/NAME/) files go too). Namespaces this module never
+        recorded are never touched.
+      - A name in O(record) that is not a valid namespace name fails the task before anything is touched.
     type: bool
     default: false
 notes:
