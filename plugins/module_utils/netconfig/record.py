@@ -21,6 +21,7 @@ import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 
 
 class Record(object):
@@ -48,12 +49,21 @@ def _parse(text):
     names = data['namespaces']
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ValueError('namespaces is not a list of names')
+    for name in names:
+        # a record is data on disk: a name in it must be as safe as a declared one before prune acts on it
+        problem = name_problem(name)
+        if problem:
+            raise ValueError('namespaces holds %r, which %s' % (name, problem))
     files = data.get('files', {})
     if not isinstance(files, dict):
         raise ValueError('files is not an object')
     for name, paths in files.items():
-        if not isinstance(paths, list) or not all(isinstance(p, str) and _relative(p) for p in paths):
-            raise ValueError('files[%r] is not a list of relative paths inside /etc/netns/%s' % (name, name))
+        if not isinstance(paths, list):
+            raise ValueError('files[%r] is not a list of paths' % (name,))
+        for rel in paths:
+            if not isinstance(rel, str) or not _relative(rel):
+                raise ValueError('files[%r] holds %r, not a normalised relative path inside /etc/netns/%s'
+                                 % (name, rel, name))
     return Record(names, files)
 
 

@@ -85,12 +85,13 @@ def test_kill_9_at_random_points_of_a_300_namespace_run_then_prune_leaves_nothin
     small = [tenant('n000', veth=True, resolver='10.0.0.1'), tenant('keep')]
     declared = sorted(d['name'] for d in small)
     seed = int(os.environ.get('NSFD_KILL_SEED', '0')) or random.SystemRandom().randrange(1, 1 << 30)
-    points = sorted(random.Random(seed).sample(range(1, 300), 3))
+    # 0: as soon as the record appears, before (or as) the first namespace is made
+    points = [0] + sorted(random.Random(seed).sample(range(1, 300), 3))
     for round_, point in enumerate(points):
         proc = start(tmp_path, 'big%d' % round_, {'namespaces': big, 'record': record, 'prune': True})
         deadline = time.time() + 600
-        while len(pins()) < point and proc.poll() is None and time.time() < deadline:
-            time.sleep(0.005)
+        while (len(pins()) < point or not os.path.exists(record)) and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.002)
         assert proc.poll() is None, 'seed %d: the run ended before %d namespaces appeared' % (seed, point)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -99,7 +100,7 @@ def test_kill_9_at_random_points_of_a_300_namespace_run_then_prune_leaves_nothin
         assert not out.get('failed'), (seed, point, out.get('msg'))
         assert netns_list() == declared, 'seed %d, killed after %d namespaces' % (seed, point)
         assert host_links() == ['h-n000'], 'seed %d, killed after %d namespaces' % (seed, point)
-        assert sorted(os.listdir('/etc/netns')) == ['n000'], 'seed %d, killed after %d' % (seed, point)
+        assert sorted(os.listdir('/etc/netns')) == ['n000'], 'seed %d, killed after %d namespaces' % (seed, point)
         assert recorded(record) == declared
     # a prune run killed part-way is finished by the next one
     first = run_module(netns_config, {'namespaces': big, 'record': record, 'prune': True}, capsys)
@@ -141,9 +142,7 @@ def test_two_concurrent_runs_of_different_declarations_record_both(tmp_path):
     both = sorted(d['name'] for d in left + right)
     assert netns_list() == both and recorded(record) == both
     # so a later prune run knows every one of them
-    run_module_out = None
-    run_module_out = start(tmp_path, 'prune', {'namespaces': left[:1], 'record': record, 'prune': True})
-    assert not finish(run_module_out).get('failed')
+    assert not finish(start(tmp_path, 'prune', {'namespaces': left[:1], 'record': record, 'prune': True})).get('failed')
     assert netns_list() == ['a00'] and recorded(record) == ['a00']
 
 
@@ -183,3 +182,19 @@ def test_check_mode_prune_writes_no_record_and_no_lock(tmp_path, capsys):
     assert out['changed'] and out['record']['managed'] == ['a']
     assert not os.path.exists(str(tmp_path / 'state')) and set(os.listdir('/run')) == before
     assert netns_list() == [] and not os.path.exists('/etc/netns/a')
+
+
+@pytest.mark.parametrize('content, bad', [
+    ({'namespaces': ['ok', '../../etc']}, "'../../etc'"),
+    ({'namespaces': ['ok'], 'files': {'ok': ['../../shadow']}}, "'../../shadow'"),
+])
+def test_a_hostile_record_fails_before_anything_is_touched(tmp_path, capsys, content, bad):
+    record = tmp_path / 'managed.json'
+    record.write_text(json.dumps(content))
+    os.makedirs('/etc/netns/ok')
+    with open('/etc/netns/ok/keep', 'w') as handle:
+        handle.write('mine\n')
+    out = run_module(netns_config, {'namespaces': [{'name': 'new'}], 'record': str(record), 'prune': True}, capsys)
+    assert out['failed'] and str(record) in out['msg'] and bad.strip("'").split('/')[-1] in out['msg']
+    assert netns_list() == [] and json.loads(record.read_text()) == content
+    assert os.listdir('/etc/netns/ok') == ['keep']
