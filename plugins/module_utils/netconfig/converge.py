@@ -50,8 +50,15 @@ class Outcome(object):
         return result
 
 
-def _file_actions(decl, outcome):
+def _file_actions(decl, outcome, stale=()):
+    """Write the declared files; remove the stale ones (recorded as written
+    for this namespace earlier, no longer declared: prune)."""
+    base = os.path.join(ETC_NETNS, decl['name'])
     actions = []
+    for path in _removable(base, set(stale) - set(decl['files'])):
+        outcome.diffs.append({'before_header': path, 'after_header': path,
+                              'before': fileio.read_text(path) or '', 'after': ''})
+        actions.append(Action('remove %s' % path, lambda p=path: fileio.remove(p)))
     for rel, content in sorted(decl['files'].items()):
         path = os.path.join(ETC_NETNS, decl['name'], rel)
         before = fileio.read_text(path)
@@ -123,10 +130,11 @@ def _owned_elsewhere(decls):
     return owned
 
 
-def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_files=None):
+def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_files=None, prune_files=False):
     """Returns the list of Outcome. Raises NamespaceError on bad input.
     recorded_files maps a name to the /etc/netns/NAME/ files a record says
-    were written for it: removing the namespace removes them too."""
+    were written for it: removing the namespace removes them too, and with
+    prune_files so does a present namespace that no longer declares one."""
     decls = validate(namespaces)
     recorded_files = recorded_files or {}
     with rtnl.Socket() as sock:
@@ -162,7 +170,8 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
                                                       recorded_files.get(decl['name'], ()))
                     continue
                 side = sides[decl['name']]
-                late = in_phase(_sysctl_actions(decl, side) + _file_actions(decl, outcome),
+                late = in_phase(_sysctl_actions(decl, side) + _file_actions(
+                    decl, outcome, recorded_files.get(decl['name'], ()) if prune_files else ()),
                                 LATE if decl['name'] in linked else LINKS)
                 outcome.actions = (_nsid_actions(decl, side) +
                                    plan(decl, side, host, sides, owned.get(decl['name'], set()), purge,
@@ -205,7 +214,7 @@ def converge_recorded(namespaces, record_path=None, prune=False, **kwargs):
     intended = netns_record.intent(recorded, decls)
     if not check_mode:
         netns_record.write(record_path, intended)
-    outcomes = converge(asked, recorded_files=intended.files, **kwargs)
+    outcomes = converge(asked, recorded_files=intended.files, prune_files=prune, **kwargs)
     failed = set(o.name for o in outcomes if o.failed)
     leaving = set(pruned) | set(d['name'] for d in decls if d['state'] == 'absent')
     gone = set(n for n in leaving if n not in failed and (check_mode or _pin_absent(n, kwargs.get('pin_dir'))))
@@ -291,20 +300,27 @@ def _etc_removal(name, rels, purge):
         return [Action('remove %s' % base, lambda: os.unlink(base))] if purge else []
     if purge:
         return [Action('remove %s and everything in it' % base, lambda: shutil.rmtree(base))]
-    real_base = os.path.realpath(base)
-    doomed = set()
-    for rel in sorted(rels):
-        path = os.path.join(base, rel)
-        parent = os.path.realpath(os.path.dirname(path))
-        inside = parent == real_base or parent.startswith(real_base + os.sep)
-        if inside and os.path.lexists(path) and (os.path.islink(path) or not os.path.isdir(path)):
-            doomed.add(path)
+    doomed = set(_removable(base, rels))
     actions = [Action('remove %s' % p, lambda p=p: fileio.remove(p)) for p in sorted(doomed)]
     left = [os.path.join(d, e) for d, dirs, files in os.walk(base)
             for e in files + [x for x in dirs if os.path.islink(os.path.join(d, x))]]
     if not set(left) - doomed:
         actions.append(Action('remove the directory %s' % base, lambda: _remove_empty_dirs(base)))
     return actions
+
+
+def _removable(base, rels):
+    """The existing files base/REL, skipping any reached through a symlinked
+    directory (that would be outside base) and directories."""
+    real_base = os.path.realpath(base)
+    found = []
+    for rel in sorted(rels):
+        path = os.path.join(base, rel)
+        parent = os.path.realpath(os.path.dirname(path))
+        inside = parent == real_base or parent.startswith(real_base + os.sep)
+        if inside and os.path.lexists(path) and (os.path.islink(path) or not os.path.isdir(path)):
+            found.append(path)
+    return found
 
 
 def _remove_empty_dirs(base):

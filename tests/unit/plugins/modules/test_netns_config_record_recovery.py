@@ -96,6 +96,8 @@ def test_kill_9_at_random_points_of_a_300_namespace_run_then_prune_leaves_nothin
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert len(pins()) >= point
+        # the record already lists every namespace the killed run left (and its files)
+        assert set(pins()) <= set(recorded(record)), 'seed %d, killed after %d namespaces' % (seed, point)
         out = run_module(netns_config, {'namespaces': small, 'record': record, 'prune': True}, capsys)
         assert not out.get('failed'), (seed, point, out.get('msg'))
         assert netns_list() == declared, 'seed %d, killed after %d namespaces' % (seed, point)
@@ -152,6 +154,9 @@ def test_prune_and_absent_remove_the_etc_netns_files_they_wrote(tmp_path, capsys
     assert run_module(netns_config, {'namespaces': old, 'record': record}, capsys)['changed']
     assert os.path.exists('/etc/netns/tenant/resolv.conf')
     # the tenant is dropped from the declaration and pruned: its /etc/netns dir goes with it
+    would = run_module(netns_config, {'namespaces': old[1:], 'record': record, 'prune': True}, capsys, check_mode=True)
+    assert any(c == 'remove /etc/netns/tenant/resolv.conf' for c in would['namespaces'][-1]['changes'])
+    assert os.path.exists('/etc/netns/tenant/resolv.conf') and netns_list() == ['other', 'tenant']
     pruned = run_module(netns_config, {'namespaces': old[1:], 'record': record, 'prune': True}, capsys)
     assert pruned['record']['pruned'] == ['tenant'] and netns_list() == ['other']
     assert not os.path.exists('/etc/netns/tenant')
@@ -172,6 +177,27 @@ def test_prune_and_absent_remove_the_etc_netns_files_they_wrote(tmp_path, capsys
     purged = run_module(netns_config, {'namespaces': [{'name': 'other', 'state': 'absent'}], 'purge': True,
                                        'record': record}, capsys)
     assert purged['changed'] and not os.path.exists('/etc/netns/other')
+    assert not run_module(netns_config, {'namespaces': [{'name': 'other', 'state': 'absent'}], 'purge': True,
+                                         'record': record}, capsys)['changed']
+
+
+def test_prune_removes_a_file_dropped_from_a_kept_namespace(tmp_path, capsys):
+    record = str(tmp_path / 'state' / 'managed.json')
+    first = {'name': 'tenant', 'files': {'resolv.conf': 'nameserver 192.0.2.53\n', 'hosts': '192.0.2.1 gw\n'}}
+    run_module(netns_config, {'namespaces': [first], 'record': record}, capsys)
+    with open(record) as handle:
+        assert json.load(handle)['files'] == {'tenant': ['hosts', 'resolv.conf']}
+    with open('/etc/netns/tenant/mine', 'w') as handle:
+        handle.write('not written by netns_config\n')
+    second = {'name': 'tenant', 'files': {'hosts': '192.0.2.1 gw\n'}}
+    kept = run_module(netns_config, {'namespaces': [second], 'record': record}, capsys)
+    assert not kept['changed'] and os.path.exists('/etc/netns/tenant/resolv.conf')
+    pruned = run_module(netns_config, {'namespaces': [second], 'record': record, 'prune': True}, capsys, diff=True)
+    assert pruned['namespaces'][0]['changes'] == ['remove /etc/netns/tenant/resolv.conf']
+    assert sorted(os.listdir('/etc/netns/tenant')) == ['hosts', 'mine']
+    with open(record) as handle:
+        assert json.load(handle)['files'] == {'tenant': ['hosts']}
+    assert not run_module(netns_config, {'namespaces': [second], 'record': record, 'prune': True}, capsys)['changed']
 
 
 def test_check_mode_prune_writes_no_record_and_no_lock(tmp_path, capsys):
