@@ -170,8 +170,8 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
                                                       recorded_files.get(decl['name'], ()))
                     continue
                 side = sides[decl['name']]
-                late = in_phase(_sysctl_actions(decl, side) + _file_actions(
-                    decl, outcome, recorded_files.get(decl['name'], ()) if prune_files else ()),
+                stale = recorded_files.get(decl['name'], ()) if prune_files else ()
+                late = in_phase(_sysctl_actions(decl, side) + _file_actions(decl, outcome, stale),
                                 LATE if decl['name'] in linked else LINKS)
                 outcome.actions = (_nsid_actions(decl, side) +
                                    plan(decl, side, host, sides, owned.get(decl['name'], set()), purge,
