@@ -206,6 +206,8 @@ options:
       - Remove the namespaces listed in O(record) that are no longer in O(namespaces), as if they were declared
         with C(state=absent) (so their recorded C(/etc/netns/NAME/) files go too). Namespaces this module never
         recorded are never touched.
+      - In a namespace still declared, remove the C(/etc/netns/NAME/) files O(record) lists as written for it that
+        O(namespaces[].files) no longer declares. Files nobody declared are kept.
       - A name in O(record) that is not a valid namespace name fails the task before anything is touched.
     type: bool
     default: false
