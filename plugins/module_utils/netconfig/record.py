@@ -108,8 +108,23 @@ def after(intended, gone, exists):
 def write(path, record, check_mode=False):
     """Write the record when it differs; True when it did (or would)."""
     content = record.content()
+    if not check_mode:
+        _remove_leftovers(path)
     if fileio.read_text(path) == content:
         return False
     if not check_mode:
         fileio.write_atomically(path, content)
     return True
+
+
+def _remove_leftovers(path):
+    """Temporary files of a write killed before its rename. Only a run
+    holding the host lock writes the record, so none is in use now."""
+    directory, base = os.path.split(path)
+    try:
+        entries = os.listdir(directory or '.')
+    except OSError:
+        return
+    for entry in entries:
+        if entry.startswith('.%s.' % base):
+            fileio.remove(os.path.join(directory, entry))

@@ -224,3 +224,12 @@ def test_a_hostile_record_fails_before_anything_is_touched(tmp_path, capsys, con
     assert out['failed'] and str(record) in out['msg'] and bad.strip("'").split('/')[-1] in out['msg']
     assert netns_list() == [] and json.loads(record.read_text()) == content
     assert os.listdir('/etc/netns/ok') == ['keep']
+
+
+def test_the_temporary_file_of_a_killed_record_write_is_cleaned_up(tmp_path, capsys):
+    state = tmp_path / 'state'
+    state.mkdir()
+    (state / '.managed.json.k1ll3d').write_text('{"namespaces": ["half')
+    (state / 'notes.txt').write_text('mine\n')
+    out = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'record': str(state / 'managed.json')}, capsys)
+    assert not out.get('failed') and sorted(os.listdir(str(state))) == ['managed.json', 'notes.txt']
