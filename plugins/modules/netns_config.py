@@ -310,7 +310,10 @@ record:
       elements: str
       sample: [tenant-a]
     pruned:
-      description: The names removed because O(prune) was set.
+      description:
+        - The names removed because O(prune) was set.
+        - A recorded name with nothing left to remove (a run killed before it created it) leaves the record without
+          being listed here.
       type: list
       elements: str
       sample: [tenant-old]

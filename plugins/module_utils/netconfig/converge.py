@@ -222,7 +222,10 @@ def converge_recorded(namespaces, record_path=None, prune=False, **kwargs):
         os.path.join(ETC_NETNS, name, rel)))
     if not check_mode:
         netns_record.write(record_path, final)
-    return outcomes, {'path': record_path, 'managed': final.managed(), 'pruned': [n for n in pruned if n in gone],
+    # a recorded name a killed run never got to create is dropped, not reported as pruned
+    removed = set(o.name for o in outcomes if o.changes)
+    return outcomes, {'path': record_path, 'managed': final.managed(),
+                      'pruned': [n for n in pruned if n in gone and n in removed],
                       'changed': text_before != final.content()}
 
 

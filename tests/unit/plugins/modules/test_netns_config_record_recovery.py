@@ -98,12 +98,14 @@ def test_kill_9_at_random_points_of_a_300_namespace_run_then_prune_leaves_nothin
         assert len(pins()) >= point
         # the record already lists every namespace the killed run left (and its files)
         assert set(pins()) <= set(recorded(record)), 'seed %d, killed after %d namespaces' % (seed, point)
+        left = set(pins()) | set(os.listdir('/etc/netns') if os.path.isdir('/etc/netns') else [])
         out = run_module(netns_config, {'namespaces': small, 'record': record, 'prune': True}, capsys)
         assert not out.get('failed'), (seed, point, out.get('msg'))
         assert netns_list() == declared, 'seed %d, killed after %d namespaces' % (seed, point)
         assert host_links() == ['h-n000'], 'seed %d, killed after %d namespaces' % (seed, point)
         assert sorted(os.listdir('/etc/netns')) == ['n000'], 'seed %d, killed after %d namespaces' % (seed, point)
         assert recorded(record) == declared
+        assert set(out['record']['pruned']) == set(n for n in left if n not in declared)
     # a prune run killed part-way is finished by the next one
     first = run_module(netns_config, {'namespaces': big, 'record': record, 'prune': True}, capsys)
     assert not first.get('failed') and len(netns_list()) == 300
