@@ -22,6 +22,10 @@ description:
     no helper process per namespace, and the module process never stays in another namespace.
   - A failure part-way through one namespace leaves the others converged; the result says which namespace failed
     and what had been done to it.
+  - One run at a time per host. A run holds C(flock) on C(/run/nsfd-netns-config.lock) from before it reads the
+    namespaces (and O(record)) until it has written the record, so a second run started meanwhile waits, then
+    converges from what the first left (with the same declaration it has nothing to do). A run waits at most
+    15 minutes, then fails naming the pid of the holder. The kernel drops the lock of a killed run.
 requirements:
   - pyroute2 >= 0.9 on the managed host
 extends_documentation_fragment:
@@ -52,6 +56,9 @@ options:
         description:
           - V(absent) deletes the links inside whose other ends live outside (veth peers, vlans on host links),
             then removes the namespace.
+          - V(absent) also removes the files of C(/etc/netns/NAME/) that this item lists in
+            O(namespaces[].files) or that O(record) lists for NAME, then the directory if that leaves it empty; a
+            file written there by someone else is kept (and so is the directory) unless O(purge) is set.
         type: str
         choices: [present, absent]
         default: present
@@ -177,19 +184,31 @@ options:
       - Inside each listed namespace, also remove links, addresses and routes that are not declared. The kernel's own
         routes, IPv6 link-local addresses and C(lo) are left alone, as are veth ends that another namespace of this
         call declares.
+      - For namespaces removed (V(absent), or pruned), remove the whole C(/etc/netns/NAME/) directory, with any
+        files others put there.
     type: bool
     default: false
   record:
     description:
-      - Path of a JSON file listing the namespaces that calls with this O(record) manage on the host
-        (an object whose key C(namespaces) holds a list of names). After the run it holds the namespaces declared present, plus the earlier
-        ones not pruned and not declared absent. Keep it on persistent storage, not under C(/run).
+      - Path of a JSON file listing the namespaces that calls with this O(record) manage on the host, and the
+        C(/etc/netns/NAME/) files they wrote (an object whose key C(namespaces) holds a list of names and whose
+        optional key C(files) maps a name to a list of relative paths). Keep it on persistent storage, not under
+        C(/run).
+      - The record is written before anything is created, with the names and files recorded so far plus the ones
+        declared present, and again at the end without the namespaces that are really gone (pruned or
+        V(absent), their pin no longer there). So a run killed at any point leaves a record that lists at
+        least every namespace it created, and a later run with O(prune) removes them. A namespace that failed to
+        be removed stays recorded.
       - The P(nsfd.namespaces.netns#role) role keeps one in C(/var/lib/nsfd-netns/managed.json).
     type: path
   prune:
     description:
       - Remove the namespaces listed in O(record) that are no longer in O(namespaces), as if they were declared
-        with C(state=absent). Namespaces this module never recorded are never touched.
+        with C(state=absent) (so their recorded C(/etc/netns/NAME/) files go too). Namespaces this module never
+        recorded are never touched.
+      - In a namespace still declared, remove the C(/etc/netns/NAME/) files O(record) lists as written for it that
+        O(namespaces[].files) no longer declares. Files nobody declared are kept.
+      - A name in O(record) that is not a valid namespace name fails the task before anything is touched.
     type: bool
     default: false
 notes:
@@ -291,7 +310,10 @@ record:
       elements: str
       sample: [tenant-a]
     pruned:
-      description: The names removed because O(prune) was set.
+      description:
+        - The names removed because O(prune) was set.
+        - A recorded name with nothing left to remove (a run killed before it created it) leaves the record without
+          being listed here.
       type: list
       elements: str
       sample: [tenant-old]
@@ -332,7 +354,21 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge, hostlock
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
+
+
+def _apply(module, params):
+    """The boot files, then the namespaces and the record."""
+    boot = None
+    if params['boot'] is not None:
+        boot = call_or_fail(module, lambda: persist.apply(params['namespaces'], params['boot'],
+                                                          check_mode=module.check_mode, diff=module._diff),
+                            os_action='cannot write the boot files')
+    outcomes, record = call_or_fail(module, lambda: converge.converge_recorded(
+        params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
+        purge=params['purge'], check_mode=module.check_mode))
+    return boot, outcomes, record
 
 
 def main():
@@ -352,14 +388,10 @@ def main():
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib('pyroute2'), exception=str(PYROUTE2_IMPORT_ERROR))
     params = module.params
-    boot = None
-    if params['boot'] is not None:
-        boot = call_or_fail(module, lambda: persist.apply(params['namespaces'], params['boot'],
-                                                          check_mode=module.check_mode, diff=module._diff),
-                            os_action='cannot write the boot files')
-    outcomes, record = call_or_fail(module, lambda: converge.converge_recorded(
-        params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
-        purge=params['purge'], check_mode=module.check_mode))
+    call_or_fail(module, lambda: validate(params['namespaces']))  # bad input touches nothing, not even the lock
+    # one run per host at a time; released on return and on fail_json alike
+    with call_or_fail(module, lambda: hostlock.acquire(check_mode=module.check_mode)):
+        boot, outcomes, record = _apply(module, params)
     results = [o.as_dict() for o in outcomes]
     output = {'changed': any(r['changed'] for r in results), 'namespaces': results}
     if record is not None:

@@ -16,6 +16,7 @@
 
 import errno
 import os
+import shutil
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
@@ -26,7 +27,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan imp
     LATE, LINKS, PEERS, Action, Side, in_phase, plan)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import home_fd, open_in, rtnl_in
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
-from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PRESENT, inspect
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect
 
 ETC_NETNS = '/etc/netns'
 REMOVABLE_KINDS = ('veth', 'vlan', 'macvlan', 'ipvlan')
@@ -49,8 +50,15 @@ class Outcome(object):
         return result
 
 
-def _file_actions(decl, outcome):
+def _file_actions(decl, outcome, stale=()):
+    """Write the declared files; remove the stale ones (recorded as written
+    for this namespace earlier, no longer declared: prune)."""
+    base = os.path.join(ETC_NETNS, decl['name'])
     actions = []
+    for path in _removable(base, set(stale) - set(decl['files'])):
+        outcome.diffs.append({'before_header': path, 'after_header': path,
+                              'before': fileio.read_text(path) or '', 'after': ''})
+        actions.append(Action('remove %s' % path, lambda p=path: fileio.remove(p)))
     for rel, content in sorted(decl['files'].items()):
         path = os.path.join(ETC_NETNS, decl['name'], rel)
         before = fileio.read_text(path)
@@ -122,9 +130,13 @@ def _owned_elsewhere(decls):
     return owned
 
 
-def converge(namespaces, pin_dir=None, purge=False, check_mode=False):
-    """Returns (list of Outcome, host Side). Raises NamespaceError on bad input."""
+def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_files=None, prune_files=False):
+    """Returns the list of Outcome. Raises NamespaceError on bad input.
+    recorded_files maps a name to the /etc/netns/NAME/ files a record says
+    were written for it: removing the namespace removes them too, and with
+    prune_files so does a present namespace that no longer declares one."""
     decls = validate(namespaces)
+    recorded_files = recorded_files or {}
     with rtnl.Socket() as sock:
         host = Side('the host', netconfig_state.read(sock), fd=home_fd())
     sides, outcomes = {}, []
@@ -154,10 +166,12 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False):
                 continue
             try:
                 if decl['state'] == 'absent':
-                    outcome.actions = _absent_actions(decl, pin_dir, check_mode, outcome)
+                    outcome.actions = _absent_actions(decl, pin_dir, outcome, purge,
+                                                      recorded_files.get(decl['name'], ()))
                     continue
                 side = sides[decl['name']]
-                late = in_phase(_sysctl_actions(decl, side) + _file_actions(decl, outcome),
+                stale = recorded_files.get(decl['name'], ()) if prune_files else ()
+                late = in_phase(_sysctl_actions(decl, side) + _file_actions(decl, outcome, stale),
                                 LATE if decl['name'] in linked else LINKS)
                 outcome.actions = (_nsid_actions(decl, side) +
                                    plan(decl, side, host, sides, owned.get(decl['name'], set()), purge,
@@ -181,18 +195,42 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False):
 def converge_recorded(namespaces, record_path=None, prune=False, **kwargs):
     """converge(), keeping the record of managed namespaces at record_path
     and pruning the recorded ones no longer listed. Returns (outcomes,
-    record result or None)."""
+    record result or None). The caller holds the host lock (hostlock), so
+    the record's read-modify-write is not interleaved with another run's.
+
+    The record is written twice: before anything is touched, with every
+    name and file this run may create (a run killed part-way leaves nothing
+    a later prune does not know), and at the end, without the names that
+    are really gone."""
     if record_path is None:
         return converge(namespaces, **kwargs), None
-    validate(namespaces)  # a bad input fails before the record is read or anything pruned
+    check_mode = kwargs.get('check_mode', False)
+    decls = validate(namespaces)  # a bad input fails before the record is read or anything pruned
+    text_before = fileio.read_text(record_path)
     recorded = netns_record.read(record_path)
-    pruned = netns_record.to_prune(recorded, namespaces) if prune else []
-    outcomes = converge(list(namespaces) + [{'name': n, 'state': 'absent'} for n in pruned], **kwargs)
+    pruned = netns_record.to_prune(recorded, decls) if prune else []
+    asked = list(namespaces) + [{'name': n, 'state': 'absent'} for n in pruned]
+    validate(asked)  # a name in the record that is no valid name fails before anything is written
+    intended = netns_record.intent(recorded, decls)
+    if not check_mode:
+        netns_record.write(record_path, intended)
+    outcomes = converge(asked, recorded_files=intended.files, prune_files=prune, **kwargs)
     failed = set(o.name for o in outcomes if o.failed)
-    pruned = [n for n in pruned if n not in failed]
-    managed = netns_record.updated(recorded, namespaces, pruned) + sorted(failed & set(recorded))
-    changed = netns_record.write(record_path, sorted(set(managed)), check_mode=kwargs.get('check_mode', False))
-    return outcomes, {'path': record_path, 'managed': sorted(set(managed)), 'pruned': pruned, 'changed': changed}
+    leaving = set(pruned) | set(d['name'] for d in decls if d['state'] == 'absent')
+    gone = set(n for n in leaving if n not in failed and (check_mode or _pin_absent(n, kwargs.get('pin_dir'))))
+    final = netns_record.after(intended, gone, lambda name, rel: check_mode or os.path.lexists(
+        os.path.join(ETC_NETNS, name, rel)))
+    if not check_mode:
+        netns_record.write(record_path, final)
+    # a recorded name a killed run never got to create is dropped, not reported as pruned
+    removed = set(o.name for o in outcomes if o.changes)
+    return outcomes, {'path': record_path, 'managed': final.managed(),
+                      'pruned': [n for n in pruned if n in gone and n in removed],
+                      'changed': text_before != final.content()}
+
+
+def _pin_absent(name, pin_dir):
+    return inspect(spec.build(name, 'net', pin_dir=pin_dir).locations['net']).state == ABSENT
 
 
 def _linked(decls):
@@ -228,10 +266,12 @@ def _close_sides_of(decl, sides):
             sides[name].close()
 
 
-def _absent_actions(decl, pin_dir, check_mode, outcome):
+def _absent_actions(decl, pin_dir, outcome, purge, recorded_files):
     """Delete the links whose other ends live outside (veth peers on the host,
     vlans on host parents) before unpinning: a namespace kept alive by a
-    process would otherwise keep them. Then unpin through the engine."""
+    process would otherwise keep them. Then unpin through the engine, and
+    remove the /etc/netns/NAME/ files, so that a later namespace of the same
+    name does not inherit them."""
     pin = spec.build(decl['name'], 'net', pin_dir=pin_dir)
     loc = pin.locations['net']
     actions = []
@@ -246,10 +286,46 @@ def _absent_actions(decl, pin_dir, check_mode, outcome):
     def unpin():
         result = engine.ensure_absent(pin, check_mode=False)
         outcome.pins = result.pins
-    if inspect(loc).state != 'absent':
+    if inspect(loc).state != ABSENT:
         actions.append(Action('unpin network namespace %s at %s' % (decl['name'], loc.path), unpin))
-    for rel in sorted(decl['files']):
-        path = os.path.join(ETC_NETNS, decl['name'], rel)
-        if os.path.exists(path):
-            actions.append(Action('remove %s' % path, lambda p=path: os.unlink(p)))
+    return actions + _etc_removal(decl['name'], set(decl['files']) | set(recorded_files), purge)
+
+
+def _etc_removal(name, rels, purge):
+    """Actions removing /etc/netns/NAME/: with purge all of it; otherwise the
+    files declared or recorded for NAME (what this collection wrote), then
+    the directories left empty. A user's own files there are kept, and so is
+    their directory. A symlink in place of a directory is never followed."""
+    base = os.path.join(ETC_NETNS, name)
+    if not os.path.lexists(base):
+        return []
+    if os.path.islink(base) or not os.path.isdir(base):
+        return [Action('remove %s' % base, lambda: os.unlink(base))] if purge else []
+    if purge:
+        return [Action('remove %s and everything in it' % base, lambda: shutil.rmtree(base))]
+    doomed = set(_removable(base, rels))
+    actions = [Action('remove %s' % p, lambda p=p: fileio.remove(p)) for p in sorted(doomed)]
+    left = [os.path.join(d, e) for d, dirs, files in os.walk(base)
+            for e in files + [x for x in dirs if os.path.islink(os.path.join(d, x))]]
+    if not set(left) - doomed:
+        actions.append(Action('remove the directory %s' % base, lambda: _remove_empty_dirs(base)))
     return actions
+
+
+def _removable(base, rels):
+    """The existing files base/REL, skipping any reached through a symlinked
+    directory (that would be outside base) and directories."""
+    real_base = os.path.realpath(base)
+    found = []
+    for rel in sorted(rels):
+        path = os.path.join(base, rel)
+        parent = os.path.realpath(os.path.dirname(path))
+        inside = parent == real_base or parent.startswith(real_base + os.sep)
+        if inside and os.path.lexists(path) and (os.path.islink(path) or not os.path.isdir(path)):
+            found.append(path)
+    return found
+
+
+def _remove_empty_dirs(base):
+    for directory, _dirs, _files in os.walk(base, topdown=False):
+        os.rmdir(directory)

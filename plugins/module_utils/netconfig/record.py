@@ -5,51 +5,126 @@
 """The record of which network namespaces a caller (the netns role) manages
 on a host, so that pruning removes what it created and nothing else.
 
-A JSON file {"namespaces": [names]} on persistent storage: /run is wiped by
-a reboot, the record must not be.
+A JSON file {"namespaces": [names], "files": {name: [paths]}} on persistent
+storage: /run is wiped by a reboot, the record must not be. "files" lists
+the /etc/netns/NAME/ files the declarations wrote (relative paths), so that
+removing NAME removes them too; it is left out while empty.
+
+The record is an intent log. Before a run touches anything it records every
+name it may create (intent()); names leave it only once they are gone
+(after()). A run killed at any point thus leaves a record that lists at
+least every namespace and file that exists because of it.
 """
 
 import json
+import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
+
+
+class Record(object):
+    def __init__(self, names=(), files=None):
+        self.names = set(names)
+        self.files = dict((n, set(f)) for n, f in (files or {}).items() if f and n in self.names)
+
+    def managed(self):
+        return sorted(self.names)
+
+    def content(self):
+        data = {'namespaces': self.managed()}
+        if self.files:
+            data['files'] = dict((n, sorted(f)) for n, f in sorted(self.files.items()))
+        return json.dumps(data, indent=2, sort_keys=True) + '\n'
+
+
+def _relative(rel):
+    norm = os.path.normpath(rel)
+    return norm == rel and not os.path.isabs(rel) and rel != '.' and not rel.startswith('..')
+
+
+def _parse(text):
+    data = json.loads(text)
+    names = data['namespaces']
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError('namespaces is not a list of names')
+    for name in names:
+        # a record is data on disk: a name in it must be as safe as a declared one before prune acts on it
+        problem = name_problem(name)
+        if problem:
+            raise ValueError('namespaces holds %r, which %s' % (name, problem))
+    files = data.get('files', {})
+    if not isinstance(files, dict):
+        raise ValueError('files is not an object')
+    for name, paths in files.items():
+        if not isinstance(paths, list):
+            raise ValueError('files[%r] is not a list of paths' % (name,))
+        for rel in paths:
+            if not isinstance(rel, str) or not _relative(rel):
+                raise ValueError('files[%r] holds %r, not a normalised relative path inside /etc/netns/%s'
+                                 % (name, rel, name))
+    return Record(names, files)
 
 
 def read(path):
-    """The recorded names ([] when there is no record yet)."""
+    """The Record at path (empty when there is no record yet)."""
     text = fileio.read_text(path)
     if text is None:
-        return []
+        return Record()
     try:
-        names = json.loads(text)['namespaces']
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise ValueError('namespaces is not a list of names')
-    except (ValueError, KeyError, TypeError) as exc:
-        raise NamespaceError('the record %s is not {"namespaces": [names]}: %s' % (path, exc), path=path,
-                             hint='Fix or remove the file; without it, nothing is pruned.')
-    return names
+        return _parse(text)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise NamespaceError('the record %s is not {"namespaces": [names], "files": {name: [paths]}}: %s'
+                             % (path, exc), path=path, hint='Fix or remove the file; without it, nothing is pruned.')
 
 
 def to_prune(recorded, declared):
     """Recorded names no longer declared at all (neither present nor absent)."""
     named = set(d['name'] for d in declared)
-    return [n for n in recorded if n not in named]
+    return sorted(recorded.names - named)
 
 
-def updated(recorded, declared, pruned):
-    """What the record holds after a run: the namespaces declared present,
-    plus the earlier ones neither pruned nor declared absent (kept until a
-    run prunes them)."""
-    absent = set(d['name'] for d in declared if d.get('state', 'present') == 'absent')
-    present = [d['name'] for d in declared if d.get('state', 'present') != 'absent']
-    return sorted(set(present) | (set(recorded) - set(pruned) - absent))
+def intent(recorded, declared):
+    """What to record before acting: every recorded name and file, plus the
+    namespaces and files declared present."""
+    names = set(recorded.names)
+    files = dict((n, set(f)) for n, f in recorded.files.items())
+    for decl in declared:
+        if decl['state'] != 'absent':
+            names.add(decl['name'])
+            files.setdefault(decl['name'], set()).update(decl['files'])
+    return Record(names, files)
 
 
-def write(path, names, check_mode=False):
+def after(intended, gone, exists):
+    """What the record holds after a run: the intent, less the names now
+    gone and the files no longer on disk (exists(name, rel) says)."""
+    names = intended.names - set(gone)
+    files = dict((n, set(r for r in f if exists(n, r))) for n, f in intended.files.items() if n in names)
+    return Record(names, files)
+
+
+def write(path, record, check_mode=False):
     """Write the record when it differs; True when it did (or would)."""
-    content = json.dumps({'namespaces': sorted(names)}, indent=2) + '\n'
+    content = record.content()
+    if not check_mode:
+        _remove_leftovers(path)
     if fileio.read_text(path) == content:
         return False
     if not check_mode:
         fileio.write_atomically(path, content)
     return True
+
+
+def _remove_leftovers(path):
+    """Temporary files of a write killed before its rename. Only a run
+    holding the host lock writes the record, so none is in use now."""
+    directory, base = os.path.split(path)
+    try:
+        entries = os.listdir(directory or '.')
+    except OSError:
+        return
+    for entry in entries:
+        if entry.startswith('.%s.' % base):
+            fileio.remove(os.path.join(directory, entry))
