@@ -102,3 +102,136 @@ def test_integral_floats_and_numeric_strings_are_still_numbers(capsys):
              'routes': [{'dst': '10.5.0.0/16', 'dev': 'b0', 'metric': '7'}]}]
     converged_twice(capsys, decl)
     assert ip('link', 'show', 'b0', netns='n')[0]['mtu'] == 1400
+
+
+# --- addresses: secondaries, prefix lengths ------------------------------
+
+def routes(netns, family='-4', table='main'):
+    return ip(family, 'route', 'show', 'table', table, netns=netns)
+
+
+def lab(addresses, routes_=(), **extra):
+    """A namespace with a portless bridge as a dummy stand-in (this kernel
+    has no dummy links)."""
+    return [dict({'name': 'n', 'links': [{'name': 'd0', 'kind': 'bridge', 'addresses': list(addresses)}],
+                  'routes': list(routes_)}, **extra)]
+
+
+GW_ROUTES = [{'dst': 'default', 'via': '10.7.0.254'}, {'dst': '10.8.0.0/16', 'via': '10.7.0.254'}]
+
+
+def test_renumbering_in_the_same_subnet_keeps_the_address_and_the_routes(capsys):
+    converged_twice(capsys, lab(['10.7.0.1/24'], GW_ROUTES), purge=True)
+    renumbered = lab(['10.7.0.2/24'], GW_ROUTES)
+    predicted = converge(capsys, renumbered, purge=True, check_mode=True)
+    assert addrs('d0', 'n') == ['10.7.0.1/24'], 'check mode changed nothing'
+    out = converged_twice(capsys, renumbered, purge=True)
+    assert out['namespaces'][0]['changes'] == predicted['namespaces'][0]['changes']
+    assert addrs('d0', 'n') == ['10.7.0.2/24']
+    table = dict((r['dst'], r) for r in routes('n'))
+    assert table['default']['gateway'] == '10.7.0.254' and table['10.8.0.0/16']['gateway'] == '10.7.0.254'
+    assert table['10.7.0.0/24']['prefsrc'] == '10.7.0.2'
+    promote = subprocess.run(['ip', 'netns', 'exec', 'n', 'cat', '/proc/sys/net/ipv4/conf/d0/promote_secondaries'],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert promote == '0', 'the sysctl is left as it was'
+
+
+def test_deleting_a_primary_keeps_the_declared_secondaries(capsys):
+    converged_twice(capsys, lab(['10.7.0.1/24', '10.7.0.3/24', '10.7.0.4/24'], GW_ROUTES))
+    converged_twice(capsys, lab(['10.7.0.3/24', '10.7.0.4/24'], GW_ROUTES), purge=True)
+    assert addrs('d0', 'n') == ['10.7.0.3/24', '10.7.0.4/24']
+    assert any(r['dst'] == 'default' for r in routes('n'))
+
+
+@pytest.mark.parametrize('before, after', [(['fd00:1::2/64'], ['fd00:1::2/56']),
+                                           (['10.7.0.1/24'], ['10.7.0.1/16'])])
+@pytest.mark.parametrize('purge', [False, True])
+def test_a_prefix_length_change_converges(capsys, before, after, purge):
+    converged_twice(capsys, lab(before))
+    converged_twice(capsys, lab(after), purge=purge)
+    if purge or ':' in after[0]:  # the kernel keeps one IPv6 address per link, IPv4 ones per prefix
+        assert addrs('d0', 'n') == after
+    else:
+        assert addrs('d0', 'n') == sorted(before + after)
+
+
+# --- routes: kernel defaults and what purge owns -------------------------
+
+def test_ipv6_metric_0_is_the_kernels_1024(capsys):
+    decl = lab(['fd00:1::2/64'], [{'dst': 'fd00:9::/64', 'via': 'fd00:1::1', 'metric': 0}])
+    converged_twice(capsys, decl)
+    converged_twice(capsys, decl, purge=True)
+    assert [r['metric'] for r in routes('n', '-6') if r['dst'] == 'fd00:9::/64'] == [1024]
+
+
+STRAYS = [
+    ['10.66.0.0/16', 'dev', 'd0'],                       # link scope, proto boot
+    ['10.67.0.0/16', 'via', '10.7.0.254', 'proto', 'dhcp'],
+    ['10.68.0.0/16', 'via', '10.7.0.254', 'proto', '42', 'metric', '5'],
+    ['10.69.0.0/16', 'via', '10.7.0.254', 'tos', '0x10'],
+    ['blackhole', '10.70.0.0/16'],
+    ['unreachable', '10.71.0.0/16'],
+    ['prohibit', '10.72.0.0/16', 'table', '100'],
+    ['-6', 'blackhole', 'fd00:70::/48'],
+    ['-6', 'fd00:71::/48', 'dev', 'd0', 'proto', 'dhcp'],
+]
+
+
+def test_purge_deletes_every_route_it_owns_by_its_full_identity(capsys):
+    declared = GW_ROUTES + [{'dst': '10.9.0.0/16', 'via': '10.7.0.254', 'table': 100}]
+    decl = lab(['10.7.0.1/24', 'fd00:1::2/64'], declared)
+    converged_twice(capsys, decl)
+    for stray in STRAYS:
+        family = [stray.pop(0)] if stray[0] == '-6' else []
+        sh('ip', '-n', 'n', *(family + ['route', 'add'] + stray))
+    out = converged_twice(capsys, decl, purge=True)
+    assert len(out['namespaces'][0]['changes']) == len(STRAYS), out['namespaces'][0]['changes']
+    assert sorted(r['dst'] for r in routes('n')) == ['10.7.0.0/24', '10.8.0.0/16', 'default']
+    assert [r['dst'] for r in routes('n', table='100')] == ['10.9.0.0/16']
+    assert not [r for r in routes('n', '-6') if r['dst'].startswith('fd00:7')]
+    assert all(r.get('protocol') == 'kernel' for r in routes('n', table='local'))
+
+
+def test_purge_removes_the_routes_of_a_deleted_link_without_failing(capsys):
+    decl = lab(['10.7.0.1/24'], GW_ROUTES)
+    converged_twice(capsys, decl)
+    sh('ip', '-n', 'n', 'link', 'add', 'stray', 'type', 'bridge')
+    sh('ip', '-n', 'n', 'link', 'set', 'stray', 'up')
+    sh('ip', '-n', 'n', 'addr', 'add', '10.99.0.1/24', 'dev', 'stray')
+    sh('ip', '-n', 'n', 'route', 'add', '10.98.0.0/16', 'via', '10.99.0.254')
+    converged_twice(capsys, decl, purge=True)
+    assert [l['ifname'] for l in ip('link', netns='n')] == ['lo', 'd0']
+
+
+# --- link kinds and the links declared links depend on ------------------
+
+def test_a_link_of_another_kind_fails_without_purge_and_is_replaced_with_it(capsys):
+    sh('ip', 'netns', 'add', 'n')
+    sh('ip', '-n', 'n', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd0-peer')
+    decl = lab(['10.7.0.1/24'], GW_ROUTES)
+    out = converge(capsys, decl)
+    assert out['failed'] and "d0" in out['msg'] + out['namespaces'][0]['msg']
+    msg = out['namespaces'][0]['msg']
+    assert "'bridge'" in msg and "'veth'" in msg and 'purge' in msg, msg
+    assert ip('-d', 'link', 'show', 'd0', netns='n')[0]['linkinfo']['info_kind'] == 'veth', 'nothing was changed'
+    converged_twice(capsys, decl, purge=True)
+    assert ip('-d', 'link', 'show', 'd0', netns='n')[0]['linkinfo']['info_kind'] == 'bridge'
+    assert addrs('d0', 'n') == ['10.7.0.1/24'] and any(r['dst'] == 'default' for r in routes('n'))
+
+
+def test_purge_keeps_the_undeclared_veth_peer_of_a_declared_link(capsys):
+    sh('ip', 'netns', 'add', 'n')
+    sh('ip', '-n', 'n', 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1')
+    decl = [{'name': 'n', 'links': [{'name': 'p0', 'kind': 'physical', 'parent': 'unused', 'addresses': ['10.7.0.1/24']}]}]
+    converged_twice(capsys, decl, purge=True)
+    assert sorted(l['ifname'] for l in ip('link', netns='n')) == ['lo', 'p0', 'p1']
+    assert addrs('p0', 'n') == ['10.7.0.1/24']
+
+
+def test_purge_keeps_the_undeclared_parent_of_a_declared_macvlan(capsys):
+    sh('ip', 'netns', 'add', 'n')
+    sh('ip', '-n', 'n', 'link', 'add', 'par', 'type', 'bridge')
+    sh('ip', '-n', 'n', 'link', 'add', 'mv0', 'link', 'par', 'type', 'macvlan', 'mode', 'bridge')
+    decl = [{'name': 'n', 'links': [{'name': 'mv0', 'kind': 'macvlan', 'parent': 'par', 'mode': 'bridge'}]}]
+    converged_twice(capsys, decl, purge=True)
+    assert sorted(l['ifname'] for l in ip('link', netns='n')) == ['lo', 'mv0', 'par']
