@@ -14,13 +14,17 @@ name when they run, since earlier actions create the links.
 import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import (  # noqa: F401 - re-exported
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import (
     LATE, LINKS, PEERS, Action, in_phase)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.routes import plan_routes
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import link_index
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import ipr_in, open_in, rtnl_in
 
 IPVLAN_MODE_NUMBER = {'l2': 0, 'l3': 1, 'l3s': 2}
+
+# the phases and Action live in netconfig.action (routes uses them too);
+# converge takes them from here
+__all__ = ['LATE', 'LINKS', 'PEERS', 'Action', 'Side', 'in_phase', 'plan']
 
 
 class Side(object):

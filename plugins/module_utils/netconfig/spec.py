@@ -367,4 +367,3 @@ def _check_peers(decls):
                 fail(where + '.name', '%r in %s is already declared by %s' % (
                     peer['name'], "namespace '%s'" % peer['netns'] if peer['netns'] else 'the host', claimed[key]))
             claimed[key] = where + '.name'
-

@@ -58,7 +58,8 @@ RTM_GETLINK, RTM_GETADDR, RTM_DELROUTE, RTM_GETROUTE = 18, 22, 25, 26
 IFINFOMSG = struct.Struct('=BxHiII')     # family, type, index, flags, change
 IFADDRMSG = struct.Struct('=BBBBI')      # family, prefixlen, flags, scope, index
 RTMSG = struct.Struct('=BBBBBBBBI')      # family, dst_len, src_len, tos, table, protocol, scope, type, flags
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO, IFLA_LINK_NETNSID = 1, 3, 4, 5, 10, 18, 37
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 5, 10, 18
+IFLA_LINK_NETNSID = 37
 IFLA_INFO_KIND = 1
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
@@ -128,8 +129,9 @@ def delete_route(sock, route):
     dst, tos, type, scope, protocol, metric, and its single next hop): the
     kernel takes a missing scope for 'universe' and so would not find a
     link-scope route, and the metric tells same-destination routes apart."""
-    family = route['family']
-    body = RTMSG.pack(family, route['dst'].prefixlen, 0, route['tos'], RT_TABLE_COMPAT if route['table'] > 255 else route['table'], route['proto'], route['scope'], route['type'], 0)
+    table = RT_TABLE_COMPAT if route['table'] > 255 else route['table']
+    body = RTMSG.pack(route['family'], route['dst'].prefixlen, 0, route['tos'], table, route['proto'], route['scope'],
+                      route['type'], 0)
     if route['dst'].prefixlen:
         body += _attr_bytes(RTA_DST, route['dst'].network_address.packed)
     body += rtnl.attr(RTA_TABLE, '=I', route['table']) + rtnl.attr(RTA_PRIORITY, '=I', route['metric'])
