@@ -235,3 +235,30 @@ def test_purge_keeps_the_undeclared_parent_of_a_declared_macvlan(capsys):
     decl = [{'name': 'n', 'links': [{'name': 'mv0', 'kind': 'macvlan', 'parent': 'par', 'mode': 'bridge'}]}]
     converged_twice(capsys, decl, purge=True)
     assert sorted(l['ifname'] for l in ip('link', netns='n')) == ['lo', 'mv0', 'par']
+
+
+def snapshot(netns):
+    return (ip('-d', 'link', netns=netns), ip('addr', netns=netns), ip('route', 'show', 'table', 'all', netns=netns),
+            ip('-6', 'route', 'show', 'table', 'all', netns=netns))
+
+
+def test_check_mode_predicts_replacements_and_purges_and_touches_nothing(capsys):
+    sh('ip', 'netns', 'add', 'n')
+    sh('ip', '-n', 'n', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd0-peer')
+    sh('ip', '-n', 'n', 'link', 'add', 'strayA', 'type', 'veth', 'peer', 'name', 'strayB')
+    sh('ip', '-n', 'n', 'link', 'set', 'strayA', 'up')
+    sh('ip', '-n', 'n', 'addr', 'add', '10.99.0.1/24', 'dev', 'strayA')
+    sh('ip', '-n', 'n', 'route', 'add', '10.98.0.0/16', 'via', '10.99.0.254')
+    sh('ip', '-n', 'n', 'route', 'add', 'blackhole', '10.70.0.0/16', 'proto', 'dhcp')
+    decl = lab(['10.7.0.1/24', 'fd00:1::2/64'], GW_ROUTES + [{'dst': 'fd00:9::/64', 'via': 'fd00:1::1', 'metric': 0}])
+    before = snapshot('n')
+    predicted = converge(capsys, decl, purge=True, check_mode=True, diff=True)
+    assert snapshot('n') == before, 'check mode changed nothing'
+    changes = predicted['namespaces'][0]['changes']
+    assert "delete link strayA from namespace 'n' with strayB (not declared; purge)" in changes
+    assert "delete veth d0 from namespace 'n' with d0-peer to create it as a bridge (purge)" in changes
+    assert any(c.startswith('delete route blackhole 10.70.0.0/16 proto dhcp') for c in changes), changes
+    assert not any('10.98.0.0' in c for c in changes), 'the kernel drops it with strayA'
+    real = converged_twice(capsys, decl, purge=True)
+    assert real['namespaces'][0]['changes'] == changes
+    assert sorted(l['ifname'] for l in ip('link', netns='n')) == ['d0', 'lo']
