@@ -20,7 +20,8 @@ import socket
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import (
-    IPV6_DEFAULT_METRIC, MAIN_TABLE, RTN_UNICAST, RTPROT_KERNEL, RTPROT_RA, RTPROT_STATIC, delete_route)
+    IPV6_DEFAULT_METRIC, MAIN_TABLE, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_UNICAST, RTPROT_KERNEL, RTPROT_RA,
+    RTPROT_STATIC, delete_route)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import rtnl_in
 
 KERNEL_PROTOCOLS = (RTPROT_KERNEL, RTPROT_RA)
@@ -36,6 +37,13 @@ def metric(route):
     return route['metric'] or 0
 
 
+def scope(route):
+    """As `ip route add` does: an IPv4 route without a gateway reaches its
+    destination directly, scope link. With scope universe the kernel would
+    not resolve gateways through it (ENETUNREACH for a route via them)."""
+    return RT_SCOPE_LINK if route['dst'].version == 4 and route['via'] is None else RT_SCOPE_UNIVERSE
+
+
 def _declared_key(route):
     return (route['dst'], route['table'], 0, metric(route))
 
@@ -45,7 +53,7 @@ def _stored_key(route):
 
 
 def _matches(want, have, names):
-    if have['type'] != RTN_UNICAST or want['via'] != have['via']:
+    if have['type'] != RTN_UNICAST or want['via'] != have['via'] or have['scope'] != scope(want):
         return False
     if want['src'] is not None and want['src'] != have['src']:
         return False
@@ -84,7 +92,8 @@ def _existing_text(route, names):
 
 
 def _apply(side, route):
-    args = {'dst': str(route['dst']), 'table': route['table'], 'proto': RTPROT_STATIC, 'priority': metric(route)}
+    args = {'dst': str(route['dst']), 'table': route['table'], 'proto': RTPROT_STATIC, 'priority': metric(route),
+            'scope': scope(route)}
     if route['via']:
         args['gateway'] = str(route['via'])
     if route['dev']:

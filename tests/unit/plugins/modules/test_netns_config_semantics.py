@@ -262,3 +262,15 @@ def test_check_mode_predicts_replacements_and_purges_and_touches_nothing(capsys)
     real = converged_twice(capsys, decl, purge=True)
     assert real['namespaces'][0]['changes'] == changes
     assert sorted(l['ifname'] for l in ip('link', netns='n')) == ['d0', 'lo']
+
+
+def test_a_route_without_gateway_has_link_scope_so_gateways_resolve_through_it(capsys):
+    decl = lab([], [{'dst': '10.5.0.0/16', 'dev': 'd0'}, {'dst': 'default', 'via': '10.5.0.1'},
+                    {'dst': 'fd00:5::/64', 'dev': 'd0'}])
+    converged_twice(capsys, decl, purge=True)
+    table = dict((r['dst'], r) for r in routes('n'))
+    assert table['10.5.0.0/16']['scope'] == 'link' and table['default']['gateway'] == '10.5.0.1'
+    # one made by hand the same way is the same route
+    sh('ip', '-n', 'n', 'route', 'del', '10.5.0.0/16')
+    sh('ip', '-n', 'n', 'route', 'add', '10.5.0.0/16', 'dev', 'd0', 'proto', 'boot')
+    assert not converge(capsys, decl)['changed']
