@@ -16,7 +16,7 @@ import os
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import (
     LATE, LINKS, PEERS, Action, in_phase)
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.routes import plan_routes
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.routes import Gone, plan_routes
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import link_index
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import ipr_in, open_in, rtnl_in
 
@@ -299,22 +299,25 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False):
             peer_current = peer_side.state.links.get(peer['name']) if current is not None else None
             peer_actions = _attributes(peer_side, peer['name'], peer, peer_current)
             actions.extend(in_phase(peer_actions, PEERS) if peer['netns'] else peer_actions)
-    removed = set()
+    removed, bare = set(), set()
     if purge:
         for link in decl['links']:
             if link['name'] not in state.links or state.links[link['name']]['index'] in gone:
                 continue
             wanted = set(link['addresses'])
             replaced = set(a.ip for a in wanted if a.version == 6)  # prefix changes, done above
+            had_v4 = False
             for address in state.addresses.get(link['name'], []):
+                had_v4 = had_v4 or address.version == 4
                 if address in wanted or address.ip.is_link_local or address.ip in replaced:
                     continue
                 removed.add(address.ip)
                 actions.append(Action('remove address %s from %s in %s (not declared; purge)'
                                       % (address, link['name'], ns.label),
                                       lambda a=address, n=link['name']: _del_address(ns, n, a)))
-    gone_sources = _gone_sources(state, removed, gone)
-    route_actions = plan_routes(ns, decl['routes'], purge, gone, gone_sources)
+            if had_v4 and not any(a.version == 4 for a in wanted):
+                bare.add(state.links[link['name']]['index'])
+    route_actions = plan_routes(ns, decl['routes'], purge, Gone(gone, bare, _gone_sources(state, removed, gone)))
     actions.extend(in_phase(route_actions, LATE) if linked else route_actions)
     return actions
 

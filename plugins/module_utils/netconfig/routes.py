@@ -113,19 +113,31 @@ def _delete(side, route):
                 raise
 
 
-def survives(route, gone_links, gone_sources):
-    """Whether route outlives the link and address deletions of the run."""
-    if route['oif'] in gone_links:
-        return False
-    return not (route['family'] == socket.AF_INET and route['src'] in gone_sources)
+class Gone(object):
+    """What the run deletes before the routes are planned: links (ifindexes),
+    links left without IPv4 address (the kernel flushes their IPv4 routes),
+    and IPv4 addresses gone from the namespace (it drops the routes using
+    them as source)."""
+
+    def __init__(self, links=(), bare_links=(), sources=()):
+        self.links = set(links)
+        self.bare_links = set(bare_links)
+        self.sources = set(sources)
+
+    def survives(self, route):
+        if route['oif'] in self.links:
+            return False
+        if route['family'] == socket.AF_INET:
+            return route['oif'] not in self.bare_links and route['src'] not in self.sources
+        return True
 
 
-def plan_routes(side, routes, purge, gone_links=(), gone_sources=()):
+def plan_routes(side, routes, purge, gone=None):
     """Actions for the declared routes of one namespace (a list of spec
     routes), and with purge the deletion of the routes it owns but that are
     not declared."""
     names = dict((link['index'], name) for name, link in side.state.links.items())
-    existing = [r for r in side.state.routes if survives(r, gone_links, gone_sources)]
+    existing = [r for r in side.state.routes if (gone or Gone()).survives(r)]
     actions, wanted = [], set()
     for route in routes:
         key = _declared_key(route)

@@ -274,3 +274,13 @@ def test_a_route_without_gateway_has_link_scope_so_gateways_resolve_through_it(c
     sh('ip', '-n', 'n', 'route', 'del', '10.5.0.0/16')
     sh('ip', '-n', 'n', 'route', 'add', '10.5.0.0/16', 'dev', 'd0', 'proto', 'boot')
     assert not converge(capsys, decl)['changed']
+
+
+def test_removing_the_last_ipv4_address_of_a_link_keeps_its_declared_routes(capsys):
+    """The kernel flushes the IPv4 routes through a link that loses its last
+    IPv4 address: the declared ones are added again in the same run."""
+    keep = [{'dst': '10.66.0.0/16', 'dev': 'd0'}, {'dst': 'fd00:66::/64', 'dev': 'd0'}]
+    converged_twice(capsys, lab(['10.7.0.1/24', 'fd00:1::1/64'], keep + [{'dst': '10.8.0.0/16', 'via': '10.7.0.254'}]))
+    converged_twice(capsys, lab(['fd00:1::1/64'], keep), purge=True)
+    assert [r['dst'] for r in routes('n')] == ['10.66.0.0/16']
+    assert addrs('d0', 'n') == ['fd00:1::1/64']
