@@ -133,6 +133,8 @@ def _addresses(values, path):
             fail(where, str(exc))
         if address in result:
             fail(where, '%s is listed twice' % address)
+        if address.version == 6 and any(a.ip == address.ip for a in result):
+            fail(where, '%r: the kernel holds an IPv6 address once per link, whatever its prefix length' % (value,))
         result.append(address)
     return result
 
@@ -328,16 +330,32 @@ def validate(namespaces):
         for key, value in sorted(_mapping(item.get('sysctls'), where + '.sysctls').items(), key=lambda kv: str(kv[0])):
             spath = sysctl_path(key, '%s.sysctls[%r]' % (where, key))
             sysctls[spath] = _sysctl_value(value, '%s.sysctls[%r]' % (where, key))
+        routes = [_route(v, '%s.routes[%d]' % (where, i), seen)
+                  for i, v in enumerate(_list(item.get('routes'), where + '.routes'))]
+        _check_route_identities(routes, where)
         result.append({'name': item['name'], 'state': state,
                        'nsid': _int(item.get('nsid'), where + '.nsid', 0, 2147483647),
                        'loopback': loopback, 'links': links,
-                       'routes': [_route(v, '%s.routes[%d]' % (where, i), seen)
-                                  for i, v in enumerate(_list(item.get('routes'), where + '.routes'))],
+                       'routes': routes,
                        'sysctls': sysctls, 'files': _files(item.get('files'), where + '.files')})
     if len(set(n['nsid'] for n in result if n['nsid'] is not None)) != len([n for n in result if n['nsid'] is not None]):
         fail('namespaces', 'two namespaces ask for the same nsid')
     _check_peers(result)
     return result
+
+
+def _check_route_identities(routes, where):
+    """Two routes the kernel cannot tell apart (same table, destination and
+    metric; an IPv6 metric of 0 or none is 1024) would replace each other on
+    every run."""
+    seen = {}
+    for i, route in enumerate(routes):
+        metric = route['metric'] or (1024 if route['dst'].version == 6 else 0)
+        key = (route['table'], route['dst'], metric)
+        if key in seen:
+            fail('%s.routes[%d]' % (where, i), 'is the same route as routes[%d] to the kernel (table %d, dst %s, metric %d);'
+                 ' give one another metric or table' % (seen[key], route['table'], route['dst'], metric))
+        seen[key] = i
 
 
 def _check_peers(decls):

@@ -86,6 +86,11 @@ BRIDGE = {'name': 'b0', 'kind': 'bridge'}
     ([{'name': 'a', 'links': [{'name': 'e\x85', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', r"'e\x85'"),
     ([{'name': 'a', 'links': [{'name': 'e\u2028', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', r"'e\u2028'"),
     ([{'name': 'a\x85'}], 'namespaces[1].name', r"'a\x85'"),
+    ([{'name': 'a', 'links': [dict(BRIDGE, addresses=['fd00::1/64', 'fd00::1/56'])]}],
+     'namespaces[1].links[0].addresses[1]', "'fd00::1/56'"),
+    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'fd00:9::/64', 'dev': 'b0'},
+                                                   {'dst': 'fd00:9::/64', 'dev': 'b0', 'metric': 0}]}],
+     'namespaces[1].routes[1]', 'metric 1024'),
 ])
 def test_hostile_input_is_refused_before_anything_is_touched(capsys, bad, where, value):
     good = {'name': 'fine', 'links': [{'name': 'b0', 'kind': 'bridge'}]}
