@@ -207,8 +207,9 @@ options:
         metric, next hop). Routes the kernel drops on its own with a deleted link or source address count as
         deleted.
       - C(lo), IPv6 link-local addresses and veth ends that another namespace of this call declares are left alone,
-        and so is an undeclared link that a kept link sits on - its veth peer or the parent of a macvlan - since
-        deleting it would delete the kept link too. Deleting a link deletes what sits on it (its veth peer, its
+        and so is an undeclared link that a kept link sits on - its veth peer or the parent of a macvlan - or whose
+        veth peer is a link this call keeps in another namespace or on the host, since deleting it would delete the
+        kept link too. Deleting a link deletes what sits on it (its veth peer, its
         macvlans); the change says so.
     type: bool
     default: false

@@ -17,14 +17,14 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import (
     LATE, LINKS, PEERS, Action, in_phase)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.routes import Gone, plan_routes
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import link_index
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import link_index, nsid_seen_from
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import ipr_in, open_in, rtnl_in
 
 IPVLAN_MODE_NUMBER = {'l2': 0, 'l3': 1, 'l3s': 2}
 
 # the phases and Action live in netconfig.action (routes uses them too);
 # converge takes them from here
-__all__ = ['LATE', 'LINKS', 'PEERS', 'Action', 'Side', 'in_phase', 'plan']
+__all__ = ['LATE', 'LINKS', 'PEERS', 'Action', 'Side', 'in_phase', 'kept_links', 'plan']
 
 
 class Side(object):
@@ -221,16 +221,46 @@ def _dependents(state, index):
     return found
 
 
-def _purge_links(ns, keep, gone):
+def kept_links(decls):
+    """{namespace name, or None for the host: names of the links the call
+    declares there (links, and veth ends put there)}."""
+    kept = {}
+    for decl in decls:
+        if decl['state'] == 'absent':
+            continue
+        kept.setdefault(decl['name'], set()).update(l['name'] for l in decl['links'])
+        for link in decl['links']:
+            if link['peer']:
+                kept.setdefault(link['peer']['netns'], set()).add(link['peer']['name'])
+    return kept
+
+
+def _far_peer_kept(ns, link, others, kept):
+    """Whether link is a veth end whose peer, in another namespace of the
+    call or on the host, is a link the call keeps there."""
+    if link['kind'] != 'veth' or link['link_netnsid'] is None or ns.fd is None:
+        return False
+    with rtnl_in(ns.fd) as sock:
+        for name, side in others:
+            if side.fd is not None and side is not ns and nsid_seen_from(sock, side.fd) == link['link_netnsid']:
+                return side.state.name_of(link['link']) in kept.get(name, ())
+    return False
+
+
+def _purge_links(ns, keep, gone, others=(), kept=None):
     """Delete the links not in keep, except those a kept link sits on (its
-    veth peer, a macvlan's parent): deleting them would delete it too.
-    Adds the ifindexes that go to gone."""
+    veth peer, a macvlan's parent) or a veth end whose peer another
+    namespace of the call keeps (others: (name, Side) pairs, None for the
+    host; kept: see kept_links): deleting them would delete it too. Adds the
+    ifindexes that go to gone."""
     state = ns.state
     protected = _lowers(state, keep)
     actions = []
     for name in sorted(state.links):
         link = state.links[name]
         if name == 'lo' or name in keep or link['index'] in gone or link['index'] in protected:
+            continue
+        if kept and _far_peer_kept(ns, link, others, kept):
             continue
         also = _dependents(state, link['index'])
         gone.add(link['index'])
@@ -261,21 +291,23 @@ def _replace(ns, link, current, purge, keep):
                                        [ns.forget(x) for x in also]))
 
 
-def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False):
+def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None):
     """Ordered actions for one namespace declaration.
 
     sides maps a managed namespace name to its Side (for veth peers);
     owned_elsewhere is the set of link names in this namespace that other
     declarations create (veth peers), which purge must leave alone; linked
     says the namespace is joined to another one of the call by a veth (see
-    the phases above). Raises NamespaceError for a link of another kind
-    than declared (without purge), before anything is done."""
+    the phases above); kept (see kept_links) lets purge leave a veth end
+    whose peer another namespace keeps. Raises NamespaceError for a link of
+    another kind than declared (without purge), before anything is done."""
     actions = []
     state = ns.state
     keep = set(l['name'] for l in decl['links']) | set(owned_elsewhere)
     gone = set()  # ifindexes the run deletes: their addresses and routes go with them
     if purge:
-        actions.extend(_purge_links(ns, keep, gone))
+        others = sorted(sides.items(), key=lambda kv: kv[0]) + [(None, host)]
+        actions.extend(_purge_links(ns, keep, gone, others, kept))
     if decl['loopback'] and not state.links.get('lo', {}).get('up'):
         actions.append(Action('set lo in %s up' % ns.label, lambda: ns.ipr.link('set', index=ns.index('lo'), state='up')))
     # bridges first, so that links can be attached to them

@@ -10,7 +10,7 @@ import ipaddress
 import socket
 import struct
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import rtnl
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
 
 IFF_UP = 0x1
 RTPROT_KERNEL = 2
@@ -145,6 +145,15 @@ def delete_route(sock, route):
 
 def _attr_bytes(kind, payload):
     return rtnl.attr(kind, '%ds' % len(payload), payload) + b'\0' * (-len(payload) % 4)
+
+
+def nsid_seen_from(sock, fd):
+    """The nsid that the namespace of sock gives the network namespace
+    behind fd (what IFLA_LINK_NETNSID of its links says), or None."""
+    reply = sock.request(nsid_util.RTM_GETNSID, nsid_util.RTGENMSG + rtnl.attr(nsid_util.NETNSA_FD, '=I', fd), flags=0)
+    value = rtnl.attributes(reply, len(nsid_util.RTGENMSG), len(reply)).get(nsid_util.NETNSA_NSID) if reply else None
+    value = struct.unpack('=i', value)[0] if value is not None else nsid_util.NSID_NOT_ASSIGNED
+    return None if value == nsid_util.NSID_NOT_ASSIGNED else value
 
 
 def link_index(sock, name):

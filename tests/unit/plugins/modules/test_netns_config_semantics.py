@@ -88,8 +88,8 @@ BRIDGE = {'name': 'b0', 'kind': 'bridge'}
     ([{'name': 'a\x85'}], 'namespaces[1].name', r"'a\x85'"),
     ([{'name': 'a', 'links': [dict(BRIDGE, addresses=['fd00::1/64', 'fd00::1/56'])]}],
      'namespaces[1].links[0].addresses[1]', "'fd00::1/56'"),
-    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'fd00:9::/64', 'dev': 'b0'},
-                                                   {'dst': 'fd00:9::/64', 'dev': 'b0', 'metric': 0}]}],
+    ([{'name': 'a', 'links': [BRIDGE],
+       'routes': [{'dst': 'fd00:9::/64', 'dev': 'b0'}, {'dst': 'fd00:9::/64', 'dev': 'b0', 'metric': 0}]}],
      'namespaces[1].routes[1]', 'metric 1024'),
 ])
 def test_hostile_input_is_refused_before_anything_is_touched(capsys, bad, where, value):
@@ -289,3 +289,20 @@ def test_removing_the_last_ipv4_address_of_a_link_keeps_its_declared_routes(caps
     converged_twice(capsys, lab(['fd00:1::1/64'], keep), purge=True)
     assert [r['dst'] for r in routes('n')] == ['10.66.0.0/16']
     assert addrs('d0', 'n') == ['fd00:1::1/64']
+
+
+def test_purge_keeps_an_undeclared_veth_end_whose_peer_another_namespace_keeps(capsys):
+    cabled = [{'name': 'left', 'links': [{'name': 'l0', 'kind': 'veth', 'peer': {'name': 'r0', 'netns': 'right'}}]},
+              {'name': 'right'}]
+    converged_twice(capsys, cabled)
+    # right now claims r0 itself; left no longer declares l0, whose deletion would take r0 along
+    moved = [{'name': 'left'}, {'name': 'right', 'links': [{'name': 'r0', 'kind': 'physical', 'parent': 'unused',
+                                                            'addresses': ['10.9.0.2/30']}]}]
+    converged_twice(capsys, moved, purge=True)
+    assert [l['ifname'] for l in ip('link', netns='left')] == ['lo', 'l0']
+    assert addrs('r0', 'right') == ['10.9.0.2/30']
+    # a veth to a namespace outside the call, or an undeclared end there, is purged
+    sh('ip', 'netns', 'add', 'outside')
+    sh('ip', '-n', 'left', 'link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1', 'netns', 'outside')
+    out = converged_twice(capsys, moved, purge=True)
+    assert out['namespaces'][0]['changes'] == ["delete link x0 from namespace 'left' (not declared; purge)"]
