@@ -320,14 +320,12 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None)
             gone.update(state.links[n]['index'] for n in also)
             current = None
         if current is None:
-            peer_side = None
-            if link['kind'] == 'veth':
-                peer_side = sides[link['peer']['netns']] if link['peer']['netns'] else host
+            peer_side = _peer_side(link, ns, sides, host) if link['kind'] == 'veth' else None
             actions.append(_create(link, ns, host, peer_side))
         actions.extend(_attributes(ns, link['name'], link, current))
         if link['kind'] == 'veth':
             peer = link['peer']
-            peer_side = sides[peer['netns']] if peer['netns'] else host
+            peer_side = _peer_side(link, ns, sides, host)
             peer_current = peer_side.state.links.get(peer['name']) if current is not None else None
             peer_actions = _attributes(peer_side, peer['name'], peer, peer_current)
             actions.extend(in_phase(peer_actions, PEERS) if peer['netns'] else peer_actions)
@@ -352,6 +350,17 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None)
     route_actions = plan_routes(ns, decl['routes'], purge, Gone(gone, bare, _gone_sources(state, removed, gone)))
     actions.extend(in_phase(route_actions, LATE) if linked else route_actions)
     return actions
+
+
+def _peer_side(link, ns, sides, host):
+    netns = link['peer']['netns']
+    if netns is None:
+        return host
+    if netns not in sides:
+        raise NamespaceError("the peer of veth %s in %s goes into namespace '%s', which could not be made ready"
+                             % (link['name'], ns.label, netns),
+                             hint='Nothing was changed in it. See the error of that namespace.')
+    return sides[netns]
 
 
 def _gone_sources(state, removed, gone):

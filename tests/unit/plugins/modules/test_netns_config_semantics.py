@@ -306,3 +306,14 @@ def test_purge_keeps_an_undeclared_veth_end_whose_peer_another_namespace_keeps(c
     sh('ip', '-n', 'left', 'link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1', 'netns', 'outside')
     out = converged_twice(capsys, moved, purge=True)
     assert out['namespaces'][0]['changes'] == ["delete link x0 from namespace 'left' (not declared; purge)"]
+
+
+def test_a_veth_into_a_namespace_that_could_not_be_made_fails_that_namespace_only(capsys):
+    os.makedirs('/run/netns/b/in-the-way')  # the pin path is taken: b fails
+    decl = [{'name': 'a', 'links': [{'name': 'e', 'kind': 'veth', 'peer': {'name': 'p', 'netns': 'b'}}]},
+            {'name': 'b'}, {'name': 'c', 'links': [BRIDGE]}]
+    out = converge(capsys, decl)
+    a, b, c = out['namespaces']
+    assert b['failed'] and a['failed'] and "'b'" in a['msg'] and 'Module failed' not in out['msg'], out
+    assert not c.get('failed') and [l['ifname'] for l in ip('link', netns='c')] == ['lo', 'b0']
+    assert [l['ifname'] for l in ip('link', netns='a')] == ['lo'], 'nothing was done in a'
