@@ -27,8 +27,9 @@ description:
     briefly on for its link (then set back), since the kernel otherwise deletes the secondaries and the routes with
     their primary. Changing the prefix length of an IPv6 address deletes and re-adds it (the kernel holds one
     IPv6 address per link whatever its prefix length).
-  - An existing link of the declared name but of another kind (a veth where a bridge is declared) fails that
-    namespace without O(purge), and with O(purge) is deleted and created again as declared. A V(physical) link
+  - An existing link of the declared name but of another kind (a veth where a bridge is declared), or a veth whose
+    peer is not the declared O(namespaces[].links[].peer), fails that namespace without O(purge), and with O(purge)
+    is deleted and created again as declared (unless that would delete a link the call keeps). A V(physical) link
     may be of any kind.
 requirements:
   - pyroute2 >= 0.9 on the managed host

@@ -272,11 +272,36 @@ def _purge_links(ns, keep, gone, others=(), kept=None):
     return actions
 
 
-def _replace(ns, link, current, purge, keep):
-    """A link of the declared name but another kind: replaced under purge,
-    an error otherwise."""
+def _mismatch(link, current, ns, sides, host):
+    """Why the existing link is not the declared one (another kind, or a
+    veth whose peer is not the declared end), or None."""
+    if _kind_differs(link, current):
+        return "link %s in %s is a %r, not the declared %r" % (link['name'], ns.label, current['kind'], link['kind'])
+    if link['kind'] != 'veth' or ns.fd is None:
+        return None
+    peer = link['peer']
+    side = sides.get(peer['netns']) if peer['netns'] else host
+    if side is None or side.fd is None:
+        return None  # cannot tell; the namespace is not there yet (check mode)
+    if current['link_netnsid'] is None:
+        actual = '%s in the same namespace' % (ns.state.name_of(current['link']) or 'a link')
+    else:
+        with rtnl_in(ns.fd) as sock:
+            there = nsid_seen_from(sock, side.fd)
+        if there != current['link_netnsid']:
+            actual = 'in another namespace'
+        elif side.state.name_of(current['link']) != peer['name']:
+            actual = '%s in %s' % (side.state.name_of(current['link']) or 'a link', side.label)
+        else:
+            return None
+    return 'veth %s in %s is not paired with the declared peer %s in %s: its peer is %s' % (
+        link['name'], ns.label, peer['name'], side.label, actual)
+
+
+def _replace(ns, link, current, purge, keep, problem):
+    """A link of the declared name that is not the declared link: replaced
+    under purge, an error otherwise."""
     name = link['name']
-    problem = "link %s in %s is a %r, not the declared %r" % (name, ns.label, current['kind'], link['kind'])
     if not purge:
         raise NamespaceError(problem, hint='Nothing was changed in it. Delete the link, or run with purge: true '
                                            'to replace it.')
@@ -285,7 +310,7 @@ def _replace(ns, link, current, purge, keep):
     if taken or current['index'] in _lowers(ns.state, keep - set([name])):
         raise NamespaceError('%s, and deleting it would delete %s too' % (problem, ', '.join(taken) or 'a declared link'),
                              hint='Nothing was changed in it. Delete the link by hand.')
-    text = 'delete %s %s from %s%s to create it as a %s (purge)' % (
+    text = 'delete %s %s from %s%s to create it as declared, a %s (purge)' % (
         current['kind'] or 'link', name, ns.label, ' with %s' % ', '.join(also) if also else '', link['kind'])
     return also, Action(text, lambda: (ns.ipr.link('del', index=ns.index(name)), ns.forget(name),
                                        [ns.forget(x) for x in also]))
@@ -313,8 +338,9 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None)
     # bridges first, so that links can be attached to them
     for link in sorted(decl['links'], key=lambda l: l['kind'] != 'bridge'):
         current = state.links.get(link['name'])
-        if current is not None and _kind_differs(link, current):
-            also, action = _replace(ns, link, current, purge, keep)
+        problem = _mismatch(link, current, ns, sides, host) if current is not None else None
+        if problem:
+            also, action = _replace(ns, link, current, purge, keep, problem)
             actions.append(action)
             gone.add(current['index'])
             gone.update(state.links[n]['index'] for n in also)

@@ -261,7 +261,7 @@ def test_check_mode_predicts_replacements_and_purges_and_touches_nothing(capsys)
     assert snapshot('n') == before, 'check mode changed nothing'
     changes = predicted['namespaces'][0]['changes']
     assert "delete link strayA from namespace 'n' with strayB (not declared; purge)" in changes
-    assert "delete veth d0 from namespace 'n' with d0-peer to create it as a bridge (purge)" in changes
+    assert "delete veth d0 from namespace 'n' with d0-peer to create it as declared, a bridge (purge)" in changes
     assert any(c.startswith('delete route blackhole 10.70.0.0/16 proto dhcp') for c in changes), changes
     assert not any('10.98.0.0' in c for c in changes), 'the kernel drops it with strayA'
     real = converged_twice(capsys, decl, purge=True)
@@ -317,3 +317,17 @@ def test_a_veth_into_a_namespace_that_could_not_be_made_fails_that_namespace_onl
     assert b['failed'] and a['failed'] and "'b'" in a['msg'] and 'Module failed' not in out['msg'], out
     assert not c.get('failed') and [l['ifname'] for l in ip('link', netns='c')] == ['lo', 'b0']
     assert [l['ifname'] for l in ip('link', netns='a')] == ['lo'], 'nothing was done in a'
+
+
+def test_a_veth_whose_peer_is_not_the_declared_one_fails_without_purge_and_is_replaced_with_it(capsys):
+    sh('ip', 'netns', 'add', 'n')
+    sh('ip', '-n', 'n', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'x')
+    decl = [{'name': 'n', 'links': [veth('eth0', 'h0', ['10.7.0.2/24'])]}]
+    out = converge(capsys, decl)
+    msg = out['namespaces'][0].get('msg', '')
+    assert out['failed'] and 'eth0' in msg and 'h0' in msg and 'purge' in msg, out
+    assert sorted(l['ifname'] for l in ip('link', netns='n')) == ['eth0', 'lo', 'x'], 'nothing was changed'
+    converged_twice(capsys, decl, purge=True)
+    assert [l['ifname'] for l in ip('link', netns='n')] == ['lo', 'eth0']
+    assert [l['ifname'] for l in ip('link')] == ['lo', 'h0']
+    assert addrs('eth0', 'n') == ['10.7.0.2/24']
