@@ -25,15 +25,15 @@ def lowers(state, names):
     what those sit on: a veth's peer, a macvlan's parent. Deleting one
     deletes the link too."""
     by_index = dict((link['index'], link) for link in state.links.values())
-    lowers = set()
+    found = set()
     todo = [state.links[n] for n in names if n in state.links]
     while todo:
         link = todo.pop()
-        if link['link'] and link['link_netnsid'] is None and link['link'] not in lowers:
-            lowers.add(link['link'])
+        if link['link'] and link['link_netnsid'] is None and link['link'] not in found:
+            found.add(link['link'])
             if link['link'] in by_index:
                 todo.append(by_index[link['link']])
-    return lowers
+    return found
 
 
 def dependents(state, index):
