@@ -219,6 +219,8 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None)
             current = None
         if current is None:
             peer_side = _peer_side(link, ns, sides, host) if link['kind'] == 'veth' else None
+            if peer_side is not None and (peer_side is host or not purge):
+                _check_free(link['peer']['name'], peer_side)
             actions.append(_create(link, ns, host, peer_side))
         actions.extend(_attributes(ns, link['name'], link, current))
         if link['kind'] == 'veth':
@@ -248,6 +250,16 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None)
     route_actions = plan_routes(ns, decl['routes'], purge, Gone(gone, bare, _gone_sources(state, removed, gone)))
     actions.extend(in_phase(route_actions, LATE) if linked else route_actions)
     return actions
+
+
+def _check_free(name, side):
+    """A veth end cannot be created under a name its namespace already has
+    (EEXIST half-way through the run). Under purge, an undeclared link of a
+    managed namespace may go first, so only the host is checked then."""
+    if name in side.state.links:
+        raise NamespaceError('the veth end %r cannot be created in %s: a %s link has that name there'
+                             % (name, side.label, side.state.links[name]['kind'] or 'physical'),
+                             hint='Nothing was changed in this namespace. Choose another peer name, or delete that link.')
 
 
 def _peer_side(link, ns, sides, host):

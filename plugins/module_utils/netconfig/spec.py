@@ -146,6 +146,8 @@ def _peer(value, path, namespace_names):
     netns = value.get('netns')
     if netns is not None and netns not in namespace_names:
         fail(path + '.netns', 'names %r, which is not a namespace of this call (omit it for the host)' % netns)
+    if value['name'] == 'lo':
+        fail(path + '.name', "%r: every network namespace has its own lo already" % value['name'])
     return {'name': ifname(value['name'], path + '.name'), 'netns': netns,
             'addresses': _addresses(value.get('addresses'), path + '.addresses'),
             'state': _state(value.get('state'), path + '.state'),

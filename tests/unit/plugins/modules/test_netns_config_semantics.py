@@ -331,3 +331,14 @@ def test_a_veth_whose_peer_is_not_the_declared_one_fails_without_purge_and_is_re
     assert [l['ifname'] for l in ip('link', netns='n')] == ['lo', 'eth0']
     assert [l['ifname'] for l in ip('link')] == ['lo', 'h0']
     assert addrs('eth0', 'n') == ['10.7.0.2/24']
+
+
+def test_a_veth_peer_name_taken_on_the_host_fails_before_anything_is_done_in_the_namespace(capsys):
+    sh('ip', 'link', 'add', 'taken', 'type', 'bridge')
+    out = converge(capsys, [{'name': 'n', 'links': [veth('e0', 'taken', ['10.7.0.2/24'])]}, {'name': 'ok'}])
+    bad, good = out['namespaces']
+    assert bad['failed'] and "'taken'" in bad['msg'] and 'the host' in bad['msg'], bad
+    assert [l['ifname'] for l in ip('link', netns='n')] == ['lo'] and not good.get('failed')
+    assert ip('-d', 'link', 'show', 'taken')[0]['linkinfo']['info_kind'] == 'bridge'
+    out = converge(capsys, [{'name': 'n', 'links': [veth('e0', 'lo')]}])
+    assert out['failed'] and 'namespaces[0].links[0].peer.name' in out['msg'] and "'lo'" in out['msg'], out
