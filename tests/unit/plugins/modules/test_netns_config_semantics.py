@@ -342,3 +342,14 @@ def test_a_veth_peer_name_taken_on_the_host_fails_before_anything_is_done_in_the
     assert ip('-d', 'link', 'show', 'taken')[0]['linkinfo']['info_kind'] == 'bridge'
     out = converge(capsys, [{'name': 'n', 'links': [veth('e0', 'lo')]}])
     assert out['failed'] and 'namespaces[0].links[0].peer.name' in out['msg'] and "'lo'" in out['msg'], out
+
+
+def test_renumbering_with_a_route_from_the_address_converges_in_one_run(capsys):
+    def decl(host):
+        return lab(['10.7.0.%d/24' % host], GW_ROUTES[:1] + [{'dst': '10.8.0.0/16', 'via': '10.7.0.254',
+                                                              'src': '10.7.0.%d' % host}])
+    converged_twice(capsys, decl(1), purge=True)
+    predicted = converge(capsys, decl(2), purge=True, check_mode=True)
+    out = converged_twice(capsys, decl(2), purge=True)
+    assert out['namespaces'][0]['changes'] == predicted['namespaces'][0]['changes']
+    assert dict((r['dst'], r.get('prefsrc')) for r in routes('n'))['10.8.0.0/16'] == '10.7.0.2'
