@@ -152,7 +152,9 @@ options:
                 description: MTU of the other end.
                 type: int
               master:
-                description: A bridge on the other end's side (for example a host bridge) to attach it to.
+                description:
+                  - A bridge on the other end's side to attach it to - declared in that namespace, or already on
+                    the host.
                 type: str
       routes:
         description: Routes inside the namespace.

@@ -222,6 +222,8 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None)
             if peer_side is not None and (peer_side is host or not purge):
                 _check_free(link['peer']['name'], peer_side)
             actions.append(_create(link, ns, host, peer_side))
+        if link['kind'] == 'veth' and link['peer']['netns'] is None and link['peer']['master'] is not None:
+            _check_host_bridge(link['peer']['master'], host)
         actions.extend(_attributes(ns, link['name'], link, current))
         if link['kind'] == 'veth':
             peer = link['peer']
@@ -260,6 +262,16 @@ def _check_free(name, side):
         raise NamespaceError('the veth end %r cannot be created in %s: a %s link has that name there'
                              % (name, side.label, side.state.links[name]['kind'] or 'physical'),
                              hint='Nothing was changed in this namespace. Choose another peer name, or delete that link.')
+
+
+def _check_host_bridge(name, host):
+    """A host end's master is not declared by the call: it must be a bridge
+    on the host already."""
+    kind = host.state.links[name]['kind'] if name in host.state.links else None
+    if kind != 'bridge':
+        raise NamespaceError('the master %r of a veth end on the host is %s' % (
+            name, 'a %s link, not a bridge' % (kind or 'physical') if name in host.state.links else 'no link there'),
+            hint='Nothing was changed in this namespace. Create the bridge on the host first.')
 
 
 def _peer_side(link, ns, sides, host):

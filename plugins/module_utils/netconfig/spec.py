@@ -365,6 +365,7 @@ def _check_peers(decls):
     nothing else there claims: otherwise the second creation fails with
     EEXIST (or takes the other declaration's link) after the first is done."""
     absent = set(d['name'] for d in decls if d['state'] == 'absent')
+    by_name = dict((d['name'], d) for d in decls)
     claimed = {}  # (namespace name or None for the host, link name) -> who declares it
     for index, decl in enumerate(decls):
         if decl['state'] == 'absent':
@@ -382,6 +383,9 @@ def _check_peers(decls):
             if peer['netns'] in absent:
                 fail(where + '.netns', '%r is declared absent in this call; a veth end cannot be put there'
                      % peer['netns'])
+            if peer['netns'] and peer['master'] is not None and not any(
+                    l['name'] == peer['master'] and l['kind'] == 'bridge' for l in by_name[peer['netns']]['links']):
+                fail(where + '.master', "%r is not a bridge declared in namespace '%s'" % (peer['master'], peer['netns']))
             key = (peer['netns'], peer['name'])
             if key in claimed:
                 fail(where + '.name', '%r in %s is already declared by %s' % (

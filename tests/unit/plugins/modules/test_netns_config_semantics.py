@@ -86,6 +86,9 @@ BRIDGE = {'name': 'b0', 'kind': 'bridge'}
     ([{'name': 'a', 'links': [{'name': 'e\x85', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', r"'e\x85'"),
     ([{'name': 'a', 'links': [{'name': 'e\u2028', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', r"'e\u2028'"),
     ([{'name': 'a\x85'}], 'namespaces[1].name', r"'a\x85'"),
+    ([{'name': 'a', 'links': [{'name': 'e', 'kind': 'veth', 'peer': {'name': 'p', 'netns': 'c', 'master': 'nobr'}}]},
+      {'name': 'c', 'links': [{'name': 'v', 'kind': 'veth', 'peer': {'name': 'vh'}}]}],
+     'namespaces[1].links[0].peer.master', "'nobr'"),
     ([{'name': 'a', 'links': [dict(BRIDGE, addresses=['fd00::1/64', 'fd00::1/56'])]}],
      'namespaces[1].links[0].addresses[1]', "'fd00::1/56'"),
     ([{'name': 'a', 'links': [BRIDGE],
@@ -353,3 +356,12 @@ def test_renumbering_with_a_route_from_the_address_converges_in_one_run(capsys):
     out = converged_twice(capsys, decl(2), purge=True)
     assert out['namespaces'][0]['changes'] == predicted['namespaces'][0]['changes']
     assert dict((r['dst'], r.get('prefsrc')) for r in routes('n'))['10.8.0.0/16'] == '10.7.0.2'
+
+
+def test_a_host_peer_master_that_is_no_host_bridge_fails_before_anything_is_done(capsys):
+    sh('ip', 'link', 'add', 'notbr', 'type', 'veth', 'peer', 'name', 'notbr-p')
+    for master in ('nosuch', 'notbr'):
+        out = converge(capsys, [{'name': 'n', 'links': [dict(veth('e0', 'h0'), peer={'name': 'h0', 'master': master})]}])
+        assert out['failed'] and repr(master) in out['namespaces'][0]['msg'], out
+        assert [l['ifname'] for l in ip('link', netns='n')] == ['lo']
+        assert 'h0' not in [l['ifname'] for l in ip('link')]
