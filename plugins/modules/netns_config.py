@@ -26,6 +26,15 @@ description:
     namespaces (and O(record)) until it has written the record, so a second run started meanwhile waits, then
     converges from what the first left (with the same declaration it has nothing to do). A run waits at most
     15 minutes, then fails naming the pid of the holder. The kernel drops the lock of a killed run.
+  - Planned with the kernel's own rules. Renumbering an IPv4 address within its subnet keeps connectivity - the
+    new address is added before the old one is deleted, and the old one is deleted with C(promote_secondaries)
+    briefly on for its link (then set back), since the kernel otherwise deletes the secondaries and the routes with
+    their primary. Changing the prefix length of an IPv6 address deletes and re-adds it (the kernel holds one
+    IPv6 address per link whatever its prefix length).
+  - An existing link of the declared name but of another kind (a veth where a bridge is declared), or a veth whose
+    peer is not the declared O(namespaces[].links[].peer), fails that namespace without O(purge), and with O(purge)
+    is deleted and created again as declared (unless that would delete a link the call keeps). A V(physical) link
+    may be of any kind.
 requirements:
   - pyroute2 >= 0.9 on the managed host
 extends_documentation_fragment:
@@ -77,7 +86,10 @@ options:
         elements: dict
         suboptions:
           name:
-            description: Interface name inside the namespace, at most 15 bytes.
+            description:
+              - Interface name inside the namespace, at most 15 bytes, without C(/), C(:), spaces or control
+                characters. V(all) and V(default) are refused, since C(/proc/sys/net/*/conf/all) and C(default)
+                hold the settings of every link.
             type: str
             required: true
           kind:
@@ -97,13 +109,15 @@ options:
             description: MTU.
             type: int
           address:
-            description: MAC address.
+            description: Unicast MAC address (first octet even, not all zero).
             type: str
           master:
-            description: A bridge declared in the same namespace to attach this link to.
+            description: A bridge declared in the same namespace to attach this link to (not the link itself).
             type: str
           addresses:
-            description: Addresses with prefix length (CIDR), IPv4 or IPv6.
+            description:
+              - Addresses with prefix length (CIDR), IPv4 or IPv6. An IPv4 address is identified by address and
+                prefix length, an IPv6 one by address alone (see the description for renumbering).
             type: list
             elements: str
           parent:
@@ -122,11 +136,15 @@ options:
             type: dict
             suboptions:
               name:
-                description: Interface name of the other end.
+                description:
+                  - Interface name of the other end, with the rules of O(namespaces[].links[].name). No other link
+                    or veth end of this call may claim the same name in the same namespace (or on the host).
                 type: str
                 required: true
               netns:
-                description: Another namespace of this call to put the other end in; omitted, it stays on the host.
+                description:
+                  - Another namespace of this call, not declared V(absent), to put the other end in; omitted, it
+                    stays on the host.
                 type: str
               addresses:
                 description: Addresses of the other end (CIDR).
@@ -141,7 +159,9 @@ options:
                 description: MTU of the other end.
                 type: int
               master:
-                description: A bridge on the other end's side (for example a host bridge) to attach it to.
+                description:
+                  - A bridge on the other end's side to attach it to - declared in that namespace, or already on
+                    the host.
                 type: str
       routes:
         description: Routes inside the namespace.
@@ -159,10 +179,13 @@ options:
             description: Output link.
             type: str
           metric:
-            description: Route metric (priority).
+            description:
+              - Route metric (priority). Together with O(namespaces[].routes[].dst) and
+                O(namespaces[].routes[].table) it identifies the route, as in the kernel. An IPv6 route without a
+                metric or with metric 0 has the metric the kernel gives it, 1024.
             type: int
           table:
-            description: Routing table id (default the main table, 254).
+            description: Routing table id (default the main table, 254). The local table (255) is refused.
             type: int
           src:
             description: Preferred source address.
@@ -171,19 +194,33 @@ options:
         description:
           - C(net.*) sysctls set inside the namespace, like C(net.ipv4.ip_forward=1). Keys may use C(/) separators as in
             sysctl(8) (C(net/ipv4/conf/eth0.100/forwarding)) so interface names with dots work. Other keys are
-            rejected, since they would change the host.
+            rejected, since they would change the host, and so are groups of sysctls (C(net.ipv4),
+            C(net.ipv4.conf.all)).
+          - Values are strings or whole numbers (booleans become 0 and 1); null, lists, fractions and control
+            characters are refused.
         type: dict
       files:
         description:
-          - Files under C(/etc/netns/NAME/), relative path to content, written atomically with mode 0644. C(ip netns
+          - Files under C(/etc/netns/NAME/), relative path (without control characters or NUL) to content, written
+            atomically with mode 0644. C(ip netns
             exec), M(nsfd.namespaces.namespace_exec) and the P(nsfd.namespaces.netns#become) become plugin show them
             over C(/etc).
         type: dict
   purge:
     description:
-      - Inside each listed namespace, also remove links, addresses and routes that are not declared. The kernel's own
-        routes, IPv6 link-local addresses and C(lo) are left alone, as are veth ends that another namespace of this
-        call declares.
+      - Inside each listed namespace, also remove links, addresses and routes that are not declared, and replace links
+        of another kind than declared.
+      - Purge owns every route in the main table and in the tables the namespace's routes use, whatever its type
+        (unicast, blackhole, unreachable, prohibit, throw...) and protocol (static, boot, dhcp, numeric), except the
+        routes the kernel adds itself - protocol C(kernel) (prefix, local, link-local routes) and C(ra) (router
+        advertisements). Each is deleted by its full identity (table, destination, tos, type, scope, protocol,
+        metric, next hop). Routes the kernel drops on its own with a deleted link or source address count as
+        deleted.
+      - C(lo), IPv6 link-local addresses and veth ends that another namespace of this call declares are left alone,
+        and so is an undeclared link that a kept link sits on - its veth peer or the parent of a macvlan - or whose
+        veth peer is a link this call keeps in another namespace or on the host, since deleting it would delete the
+        kept link too. Deleting a link deletes what sits on it (its veth peer, its
+        macvlans); the change says so.
       - For namespaces removed (V(absent), or pruned), remove the whole C(/etc/netns/NAME/) directory, with any
         files others put there.
     type: bool
@@ -256,6 +293,17 @@ EXAMPLES = r'''
       - name: tenant-a
         links:
           - {name: eth0, kind: veth, addresses: [10.200.1.2/24], peer: {name: ta-host}}
+
+- name: Renumber 10.200.1.2 to .3 without losing the default route (purge deletes .2 once .3 is there)
+  nsfd.namespaces.netns_config:
+    purge: true
+    namespaces:
+      - name: tenant-a
+        links:
+          - {name: eth0, kind: veth, addresses: [10.200.1.3/24, "fd00:1::2/56"], peer: {name: ta-host}}
+        routes:
+          - {dst: default, via: 10.200.1.1}
+          - {dst: "fd00:9::/64", via: "fd00:1::1", metric: 1024, table: 100}
 
 - name: Manage a set of namespaces, and remove the ones this set created earlier that are gone from it
   nsfd.namespaces.netns_config:

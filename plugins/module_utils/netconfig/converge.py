@@ -24,7 +24,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import record as netns_record, state as netconfig_state
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import (
-    LATE, LINKS, PEERS, Action, Side, in_phase, plan)
+    LATE, LINKS, PEERS, Action, Side, in_phase, kept_links, plan)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import home_fd, open_in, rtnl_in
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect
@@ -175,7 +175,7 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
                                 LATE if decl['name'] in linked else LINKS)
                 outcome.actions = (_nsid_actions(decl, side) +
                                    plan(decl, side, host, sides, owned.get(decl['name'], set()), purge,
-                                        linked=decl['name'] in linked) + late)
+                                        linked=decl['name'] in linked, kept=kept_links(decls)) + late)
             except NamespaceError as exc:
                 outcome.failed = str(exc)
             finally:

@@ -13,35 +13,20 @@ name when they run, since earlier actions create the links.
 
 import os
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import (
-    MAIN_TABLE, RTPROT_BOOT, RTPROT_STATIC, link_index)
-from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import ipr_in, rtnl_in
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import (
+    LATE, LINKS, PEERS, Action, in_phase)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import (
+    kept_links, mismatch, purge_links, replace_link)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.routes import Gone, plan_routes
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import link_index
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import ipr_in, open_in, rtnl_in
 
 IPVLAN_MODE_NUMBER = {'l2': 0, 'l3': 1, 'l3s': 2}
 
-
-# Execution phases across all namespaces of a call. A veth end that one
-# namespace's declaration puts into another can only be attached to that
-# namespace's bridge once the bridge exists, and a route over it only once it
-# is up: so namespaces joined by such veths get their links first (phase
-# LINKS, every namespace), then the far ends' settings (PEERS), then routes,
-# sysctls and files (LATE). Namespaces without such veths run in one pass.
-LINKS, PEERS, LATE = 1, 2, 3
-
-
-class Action(object):
-    __slots__ = ('text', 'run', 'phase')
-
-    def __init__(self, text, run, phase=LINKS):
-        self.text = text
-        self.run = run
-        self.phase = phase
-
-
-def in_phase(actions, phase):
-    for action in actions:
-        action.phase = phase
-    return actions
+# the phases and Action live in netconfig.action (routes uses them too);
+# converge takes them from here
+__all__ = ['LATE', 'LINKS', 'PEERS', 'Action', 'Side', 'in_phase', 'kept_links', 'plan']
 
 
 class Side(object):
@@ -108,10 +93,6 @@ class Side(object):
         self._indexes.pop(name, None)
 
 
-def _default_route_metric(route):
-    return route['metric'] if route['metric'] is not None else (1024 if route['dst'].version == 6 else 0)
-
-
 def _create(link, ns, host, peer_side):
     kind = link['kind']
     name = link['name']
@@ -163,113 +144,156 @@ def _attributes(side, name, want, current):
                               lambda: side.ipr.link('set', index=side.index(name), state=want['state'])))
     have = set(side.state.addresses.get(name, [])) if current is not None else set()
     for address in want['addresses']:
-        if address not in have:
+        if address in have:
+            continue
+        # the kernel keeps one IPv6 address per link whatever its prefix
+        # length (adding the new one is EEXIST): delete, then add
+        old = [a for a in have if a.version == 6 and a.ip == address.ip]
+        if old:
+            actions.append(Action('change prefix length of %s on %s in %s from /%d to /%d' % (
+                address.ip, name, side.label, old[0].network.prefixlen, address.network.prefixlen),
+                lambda a=address, o=old[0]: (_del_address(side, name, o), _add_address(side, name, a))))
+        else:
             actions.append(Action('add address %s to %s in %s' % (address, name, side.label),
-                                  lambda a=address: side.ipr.addr('add', index=side.index(name), address=str(a.ip),
-                                                                  prefixlen=a.network.prefixlen)))
+                                  lambda a=address: _add_address(side, name, a)))
     return actions
 
 
-def _route_key(route):
-    return (route['dst'], route['table'], _default_route_metric(route))
+def _add_address(side, name, address):
+    side.ipr.addr('add', index=side.index(name), address=str(address.ip), prefixlen=address.network.prefixlen)
 
 
-def _route_matches(want, have, side):
-    if want['via'] != have['via'] or want['src'] is not None and want['src'] != have['src']:
-        return False
-    return want['dev'] is None or side.state.name_of(have['oif']) == want['dev']
+def _del_address(side, name, address):
+    """Delete one address. Deleting an IPv4 primary address also deletes
+    the secondaries of its subnet (a renumbered .2 added beside .1), and
+    with them every route through the link, unless promote_secondaries is
+    on: so it is turned on for the deletion and set back afterwards."""
+    if address.version == 6:
+        side.ipr.addr('del', index=side.index(name), address=str(address.ip), prefixlen=address.network.prefixlen)
+        return
+    path = '/proc/sys/net/ipv4/conf/%s/promote_secondaries' % name
+    with open_in(side.fd, path, 'r') as handle:
+        before = handle.read().strip()
+    if before != '1':
+        _write(side, path, '1')
+    try:
+        side.ipr.addr('del', index=side.index(name), address=str(address.ip), prefixlen=address.network.prefixlen)
+    finally:
+        if before != '1':
+            _write(side, path, before)
 
 
-def _route_text(route):
-    parts = [str(route['dst']) if route['dst'].prefixlen else 'default (%s)' % route['dst']]
-    if route['via']:
-        parts.append('via %s' % route['via'])
-    if route['dev']:
-        parts.append('dev %s' % route['dev'])
-    if route['src']:
-        parts.append('src %s' % route['src'])
-    if route['metric'] is not None:
-        parts.append('metric %d' % route['metric'])
-    if route['table'] != MAIN_TABLE:
-        parts.append('table %d' % route['table'])
-    return ' '.join(parts)
+def _write(side, path, value):
+    with open_in(side.fd, path, 'w') as handle:
+        handle.write(value)
 
 
-def _route_action(side, route, verb):
-    def run():
-        args = {'dst': str(route['dst']), 'table': route['table'], 'proto': RTPROT_STATIC}
-        if route['via']:
-            args['gateway'] = str(route['via'])
-        if route['dev']:
-            args['oif'] = side.index(route['dev'])
-        if route['src']:
-            args['prefsrc'] = str(route['src'])
-        args['priority'] = _default_route_metric(route)
-        side.ipr.route('replace', **args)
-    return Action('%s route %s in %s' % (verb, _route_text(route), side.label), run)
-
-
-def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False):
+def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None):
     """Ordered actions for one namespace declaration.
 
     sides maps a managed namespace name to its Side (for veth peers);
     owned_elsewhere is the set of link names in this namespace that other
     declarations create (veth peers), which purge must leave alone; linked
     says the namespace is joined to another one of the call by a veth (see
-    the phases above)."""
+    the phases above); kept (see kept_links) lets purge leave a veth end
+    whose peer another namespace keeps. Raises NamespaceError for a link of
+    another kind than declared (without purge), before anything is done."""
     actions = []
     state = ns.state
-    declared = set(l['name'] for l in decl['links'])
+    keep = set(l['name'] for l in decl['links']) | set(owned_elsewhere)
+    gone = set()  # ifindexes the run deletes: their addresses and routes go with them
     if purge:
-        for name in sorted(state.links):
-            if name != 'lo' and name not in declared and name not in owned_elsewhere:
-                actions.append(Action('delete link %s from %s (not declared; purge)' % (name, ns.label),
-                                      lambda n=name: (ns.ipr.link('del', index=ns.index(n)), ns.forget(n))))
+        others = sorted(sides.items(), key=lambda kv: kv[0]) + [(None, host)]
+        actions.extend(purge_links(ns, keep, gone, others, kept))
     if decl['loopback'] and not state.links.get('lo', {}).get('up'):
         actions.append(Action('set lo in %s up' % ns.label, lambda: ns.ipr.link('set', index=ns.index('lo'), state='up')))
     # bridges first, so that links can be attached to them
     for link in sorted(decl['links'], key=lambda l: l['kind'] != 'bridge'):
         current = state.links.get(link['name'])
+        problem = mismatch(link, current, ns, sides, host) if current is not None else None
+        if problem:
+            also, action = replace_link(ns, link, current, purge, keep, problem)
+            actions.append(action)
+            gone.add(current['index'])
+            gone.update(state.links[n]['index'] for n in also)
+            current = None
         if current is None:
-            peer_side = None
-            if link['kind'] == 'veth':
-                peer_side = sides[link['peer']['netns']] if link['peer']['netns'] else host
+            peer_side = _peer_side(link, ns, sides, host) if link['kind'] == 'veth' else None
+            if peer_side is not None and (peer_side is host or not purge):
+                _check_free(link['peer']['name'], peer_side)
             actions.append(_create(link, ns, host, peer_side))
+        if link['kind'] == 'veth' and link['peer']['netns'] is None and link['peer']['master'] is not None:
+            _check_host_bridge(link['peer']['master'], host)
         actions.extend(_attributes(ns, link['name'], link, current))
         if link['kind'] == 'veth':
             peer = link['peer']
-            peer_side = sides[peer['netns']] if peer['netns'] else host
+            peer_side = _peer_side(link, ns, sides, host)
             peer_current = peer_side.state.links.get(peer['name']) if current is not None else None
             peer_actions = _attributes(peer_side, peer['name'], peer, peer_current)
             actions.extend(in_phase(peer_actions, PEERS) if peer['netns'] else peer_actions)
+    removed, bare = set(), set()
     if purge:
         for link in decl['links']:
+            if link['name'] not in state.links or state.links[link['name']]['index'] in gone:
+                continue
             wanted = set(link['addresses'])
+            replaced = set(a.ip for a in wanted if a.version == 6)  # prefix changes, done above
+            had_v4 = False
             for address in state.addresses.get(link['name'], []):
-                if address not in wanted and not address.ip.is_link_local:
-                    actions.append(Action('remove address %s from %s in %s (not declared; purge)'
-                                          % (address, link['name'], ns.label),
-                                          lambda a=address, n=link['name']: ns.ipr.addr(
-                                              'del', index=ns.index(n), address=str(a.ip),
-                                              prefixlen=a.network.prefixlen)))
-    route_actions = []
-    existing = dict((_route_key(r), r) for r in state.routes if r['proto'] in (RTPROT_BOOT, RTPROT_STATIC))
-    wanted_keys = set()
-    for route in decl['routes']:
-        key = _route_key(route)
-        wanted_keys.add(key)
-        have = existing.get(key)
-        if have is None:
-            route_actions.append(_route_action(ns, route, 'add'))
-        elif not _route_matches(route, have, ns):
-            route_actions.append(_route_action(ns, route, 'change'))
-    if purge:
-        tables = set([MAIN_TABLE] + [r['table'] for r in decl['routes']])
-        for key, have in sorted(existing.items(), key=lambda kv: str(kv[0])):
-            if key not in wanted_keys and have['table'] in tables:
-                route_actions.append(Action('delete route %s table %d in %s (not declared; purge)'
-                                            % (have['dst'], have['table'], ns.label),
-                                            lambda h=have: ns.ipr.route('del', dst=str(h['dst']), table=h['table'],
-                                                                        priority=h['metric'])))
+                had_v4 = had_v4 or address.version == 4
+                if address in wanted or address.ip.is_link_local or address.ip in replaced:
+                    continue
+                removed.add(address.ip)
+                actions.append(Action('remove address %s from %s in %s (not declared; purge)'
+                                      % (address, link['name'], ns.label),
+                                      lambda a=address, n=link['name']: _del_address(ns, n, a)))
+            if had_v4 and not any(a.version == 4 for a in wanted):
+                bare.add(state.links[link['name']]['index'])
+    route_actions = plan_routes(ns, decl['routes'], purge, Gone(gone, bare, _gone_sources(state, removed, gone)))
     actions.extend(in_phase(route_actions, LATE) if linked else route_actions)
     return actions
+
+
+def _check_free(name, side):
+    """A veth end cannot be created under a name its namespace already has
+    (EEXIST half-way through the run). Under purge, an undeclared link of a
+    managed namespace may go first, so only the host is checked then."""
+    if name in side.state.links:
+        raise NamespaceError('the veth end %r cannot be created in %s: a %s link has that name there'
+                             % (name, side.label, side.state.links[name]['kind'] or 'physical'),
+                             hint='Nothing was changed in this namespace. Choose another peer name, or delete that link.')
+
+
+def _check_host_bridge(name, host):
+    """A host end's master is not declared by the call: it must be a bridge
+    on the host already."""
+    kind = host.state.links[name]['kind'] if name in host.state.links else None
+    if kind != 'bridge':
+        raise NamespaceError('the master %r of a veth end on the host is %s' % (
+            name, 'a %s link, not a bridge' % (kind or 'physical') if name in host.state.links else 'no link there'),
+            hint='Nothing was changed in this namespace. Create the bridge on the host first.')
+
+
+def _peer_side(link, ns, sides, host):
+    netns = link['peer']['netns']
+    if netns is None:
+        return host
+    if netns not in sides:
+        raise NamespaceError("the peer of veth %s in %s goes into namespace '%s', which could not be made ready"
+                             % (link['name'], ns.label, netns),
+                             hint='Nothing was changed in it. See the error of that namespace.')
+    return sides[netns]
+
+
+def _gone_sources(state, removed, gone):
+    """IPv4 addresses the run removes from the namespace altogether: the
+    kernel drops the routes that use them as source."""
+    remaining = set()
+    for name, addresses in state.addresses.items():
+        if state.links[name]['index'] not in gone:
+            remaining.update(a.ip for a in addresses if a.ip not in removed)
+    lost = set(removed)
+    for name, addresses in state.addresses.items():
+        if state.links[name]['index'] in gone:
+            lost.update(a.ip for a in addresses)
+    return set(ip for ip in lost if ip.version == 4 and ip not in remaining)

@@ -10,13 +10,19 @@ case, routes with their family, sysctl keys as /proc/sys paths.
 """
 
 import ipaddress
+import numbers
 import os
 import re
+import unicodedata
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 
 IFNAMSIZ = 16  # with the NUL: names are at most 15 bytes
+# /proc/sys/net/ipv{4,6}/conf/{all,default} hold the settings for every link:
+# a link called so would have no sysctl directory of its own.
+RESERVED_IFNAMES = ('all', 'default')
+LOCAL_TABLE = 255  # the kernel fills it with local and broadcast routes itself
 KINDS = ('veth', 'dummy', 'bridge', 'vlan', 'macvlan', 'ipvlan', 'physical')
 NEEDS_PARENT = ('vlan', 'macvlan', 'ipvlan', 'physical')
 MACVLAN_MODES = ('private', 'vepa', 'bridge', 'passthru', 'source')
@@ -42,6 +48,21 @@ def _dict(value, path, allowed):
     return value
 
 
+def unprintable(text):
+    """Whether text holds a control, format or separator character (C0, DEL,
+    C1 such as U+0085, U+2028...): invisible in logs and `ip` output."""
+    return any(unicodedata.category(c)[0] in 'CZ' and c != ' ' for c in text)
+
+
+def _mapping(value, path):
+    """A dict of user-chosen keys (sysctls, files); None is empty."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        fail(path, 'must be a dict, not %s' % type(value).__name__)
+    return value
+
+
 def _list(value, path):
     if value is None:
         return []
@@ -55,8 +76,11 @@ def ifname(value, path):
         fail(path, 'must be a non-empty interface name')
     if len(value.encode('utf-8')) >= IFNAMSIZ:
         fail(path, 'interface name %r is longer than 15 bytes (IFNAMSIZ)' % value)
-    if value in ('.', '..') or any(c in value for c in '/ :') or any(ord(c) < 0x21 or ord(c) == 0x7f for c in value):
+    if value in ('.', '..') or any(c in value for c in '/ :') or unprintable(value):
         fail(path, 'interface name %r may not contain "/", ":", spaces or control characters' % value)
+    if value in RESERVED_IFNAMES:
+        fail(path, 'interface name %r is reserved: /proc/sys/net/*/conf/%s holds the settings of every link'
+             % (value, value))
     return value
 
 
@@ -71,12 +95,15 @@ def _state(value, path):
 def _int(value, path, low, high):
     if value is None:
         return None
-    if isinstance(value, bool):
-        fail(path, 'must be an integer')
+    # int() would truncate 1500.7 and accept True: only whole numbers, as
+    # numbers or decimal strings (templating yields strings)
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, float, str)) or \
+            isinstance(value, float) and not value.is_integer():
+        fail(path, 'must be a whole number, not %r' % (value,))
     try:
         number = int(value)
     except (TypeError, ValueError):
-        fail(path, 'must be an integer, not %r' % (value,))
+        fail(path, 'must be a whole number, not %r' % (value,))
     if not low <= number <= high:
         fail(path, 'must be between %d and %d, not %d' % (low, high, number))
     return number
@@ -88,6 +115,9 @@ def _mac(value, path):
     text = str(value).lower()
     if not MAC.match(text):
         fail(path, 'must be a MAC address like 02:00:00:00:00:01, not %r' % (value,))
+    # the kernel refuses both (EADDRNOTAVAIL): a link needs a unicast address
+    if int(text[:2], 16) & 1 or text == '00:00:00:00:00:00':
+        fail(path, 'must be a unicast MAC address (first octet even, not all zero), not %r' % (value,))
     return text
 
 
@@ -103,6 +133,8 @@ def _addresses(values, path):
             fail(where, str(exc))
         if address in result:
             fail(where, '%s is listed twice' % address)
+        if address.version == 6 and any(a.ip == address.ip for a in result):
+            fail(where, '%r: the kernel holds an IPv6 address once per link, whatever its prefix length' % (value,))
         result.append(address)
     return result
 
@@ -114,6 +146,8 @@ def _peer(value, path, namespace_names):
     netns = value.get('netns')
     if netns is not None and netns not in namespace_names:
         fail(path + '.netns', 'names %r, which is not a namespace of this call (omit it for the host)' % netns)
+    if value['name'] == 'lo':
+        fail(path + '.name', "%r: every network namespace has its own lo already" % value['name'])
     return {'name': ifname(value['name'], path + '.name'), 'netns': netns,
             'addresses': _addresses(value.get('addresses'), path + '.addresses'),
             'state': _state(value.get('state'), path + '.state'),
@@ -199,7 +233,14 @@ def _route(value, path, link_names):
         fail(path, 'needs via or dev')
     return {'dst': dst, 'via': via, 'dev': dev, 'src': src,
             'metric': _int(value.get('metric'), path + '.metric', 0, 4294967295),
-            'table': _int(value.get('table'), path + '.table', 1, 4294967295) or 254}
+            'table': _table(value.get('table'), path + '.table')}
+
+
+def _table(value, path):
+    table = _int(value, path, 1, 4294967295) or 254
+    if table == LOCAL_TABLE:
+        fail(path, 'must not be %d, the local table the kernel keeps itself; use another table id' % table)
+    return table
 
 
 def sysctl_path(key, path):
@@ -209,16 +250,36 @@ def sysctl_path(key, path):
     parts = key.split('/') if '/' in key else key.split('.')
     if parts[0] != 'net':
         fail(path, 'only net.* keys are per network namespace; %r would change the host' % key)
+    if len(parts) < 3 or '' in parts:
+        fail(path, '%r is not a sysctl key but a group of them (like net.ipv4.ip_forward, net.core.somaxconn)' % key)
+    # the directories (net.ipv4.conf.all) are the same in every network
+    # namespace, so this host's /proc/sys tells before anything is touched
+    if os.path.isdir('/proc/sys/' + '/'.join(parts)):
+        fail(path, '%r is a directory of sysctls, not one sysctl' % key)
     return '/proc/sys/' + '/'.join(parts)
+
+
+def _sysctl_value(value, path):
+    """The text written to the sysctl file: numbers, strings, booleans as 0/1."""
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, float) or not isinstance(value, (numbers.Integral, str)):
+        fail(path, 'must be a string or a whole number, not %r' % (value,))
+    text = ' '.join(str(value).split())
+    if not text or unprintable(text):
+        fail(path, 'must be a non-empty value without control characters, not %r' % (value,))
+    return text
 
 
 def _files(values, path):
     result = {}
-    for rel, content in sorted(_dict(values or {}, path, set(values or {})).items()):
+    for rel, content in sorted(_mapping(values, path).items(), key=lambda kv: str(kv[0])):
         where = '%s[%r]' % (path, rel)
         norm = os.path.normpath(rel) if isinstance(rel, str) else ''
         if not norm or os.path.isabs(norm) or norm.startswith('..') or norm == '.':
             fail(where, 'must be a relative path inside /etc/netns/NAME')
+        if unprintable(norm.replace(' ', '')):
+            fail(where, 'file name %r may not contain NUL or other control characters' % (rel,))
         if not isinstance(content, str):
             fail(where, 'content must be a string')
         result[norm] = content
@@ -236,6 +297,8 @@ def validate(namespaces):
         if name is None:
             fail(where + '.name', 'is required')
         problem = name_problem(name)
+        if not problem and unprintable(name):
+            problem = 'must not contain control characters'
         if problem:
             fail(where + '.name', '%r %s' % (name, problem))
         if name in names:
@@ -259,21 +322,72 @@ def validate(namespaces):
         for i, link in enumerate(links):
             if link['master'] is not None and not any(l['name'] == link['master'] and l['kind'] == 'bridge' for l in links):
                 fail('%s.links[%d].master' % (where, i), '%r is not a bridge declared in this namespace' % link['master'])
+            if link['master'] == link['name']:
+                fail('%s.links[%d].master' % (where, i), '%r is the link itself; a bridge cannot be its own port'
+                     % link['master'])
             peer = link['peer']
             if peer and peer['netns'] == item['name']:
                 fail('%s.links[%d].peer.netns' % (where, i), 'is the namespace itself')
         sysctls = {}
-        for key, value in sorted((item.get('sysctls') or {}).items()):
+        for key, value in sorted(_mapping(item.get('sysctls'), where + '.sysctls').items(), key=lambda kv: str(kv[0])):
             spath = sysctl_path(key, '%s.sysctls[%r]' % (where, key))
-            if isinstance(value, bool):
-                value = int(value)
-            sysctls[spath] = ' '.join(str(value).split())
+            sysctls[spath] = _sysctl_value(value, '%s.sysctls[%r]' % (where, key))
+        routes = [_route(v, '%s.routes[%d]' % (where, i), seen)
+                  for i, v in enumerate(_list(item.get('routes'), where + '.routes'))]
+        _check_route_identities(routes, where)
         result.append({'name': item['name'], 'state': state,
                        'nsid': _int(item.get('nsid'), where + '.nsid', 0, 2147483647),
                        'loopback': loopback, 'links': links,
-                       'routes': [_route(v, '%s.routes[%d]' % (where, i), seen)
-                                  for i, v in enumerate(_list(item.get('routes'), where + '.routes'))],
+                       'routes': routes,
                        'sysctls': sysctls, 'files': _files(item.get('files'), where + '.files')})
     if len(set(n['nsid'] for n in result if n['nsid'] is not None)) != len([n for n in result if n['nsid'] is not None]):
         fail('namespaces', 'two namespaces ask for the same nsid')
+    _check_peers(result)
     return result
+
+
+def _check_route_identities(routes, where):
+    """Two routes the kernel cannot tell apart (same table, destination and
+    metric; an IPv6 metric of 0 or none is 1024) would replace each other on
+    every run."""
+    seen = {}
+    for i, route in enumerate(routes):
+        metric = route['metric'] or (1024 if route['dst'].version == 6 else 0)
+        key = (route['table'], route['dst'], metric)
+        if key in seen:
+            fail('%s.routes[%d]' % (where, i), 'is the same route as routes[%d] to the kernel (table %d, dst %s, metric %d);'
+                 ' give one another metric or table' % (seen[key], route['table'], route['dst'], metric))
+        seen[key] = i
+
+
+def _check_peers(decls):
+    """A veth's far end must land in a namespace that stays, under a name
+    nothing else there claims: otherwise the second creation fails with
+    EEXIST (or takes the other declaration's link) after the first is done."""
+    absent = set(d['name'] for d in decls if d['state'] == 'absent')
+    by_name = dict((d['name'], d) for d in decls)
+    claimed = {}  # (namespace name or None for the host, link name) -> who declares it
+    for index, decl in enumerate(decls):
+        if decl['state'] == 'absent':
+            continue
+        for i, link in enumerate(decl['links']):
+            claimed[(decl['name'], link['name'])] = 'namespaces[%d].links[%d].name' % (index, i)
+    for index, decl in enumerate(decls):
+        if decl['state'] == 'absent':
+            continue
+        for i, link in enumerate(decl['links']):
+            peer = link['peer']
+            if not peer:
+                continue
+            where = 'namespaces[%d].links[%d].peer' % (index, i)
+            if peer['netns'] in absent:
+                fail(where + '.netns', '%r is declared absent in this call; a veth end cannot be put there'
+                     % peer['netns'])
+            if peer['netns'] and peer['master'] is not None and not any(
+                    l['name'] == peer['master'] and l['kind'] == 'bridge' for l in by_name[peer['netns']]['links']):
+                fail(where + '.master', "%r is not a bridge declared in namespace '%s'" % (peer['master'], peer['netns']))
+            key = (peer['netns'], peer['name'])
+            if key in claimed:
+                fail(where + '.name', '%r in %s is already declared by %s' % (
+                    peer['name'], "namespace '%s'" % peer['netns'] if peer['netns'] else 'the host', claimed[key]))
+            claimed[key] = where + '.name'

@@ -10,27 +10,39 @@ import ipaddress
 import socket
 import struct
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import rtnl
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
 
 IFF_UP = 0x1
+RTPROT_KERNEL = 2
 RTPROT_BOOT = 3
 RTPROT_STATIC = 4
+RTPROT_RA = 9
 RTN_UNICAST = 1
+RT_SCOPE_UNIVERSE = 0
+RT_SCOPE_LINK = 253
 MAIN_TABLE = 254
+RT_TABLE_COMPAT = 252  # rtm_table of a table id above 255 (the id is in RTA_TABLE)
+IPV6_DEFAULT_METRIC = 1024  # what the kernel stores for an IPv6 route given metric 0 or none
 
 
 class NetState(object):
     """Links by name, addresses by link name, routes, as plain values."""
 
     def __init__(self):
-        self.links = {}      # name -> {index, kind, up, mtu, address, master}
+        # name -> {index, kind, up, mtu, address, master, link, link_netnsid}:
+        # link is the ifindex of a veth's peer or a macvlan's parent (IFLA_LINK),
+        # in the namespace link_netnsid names (None: this one)
+        self.links = {}
         self.addresses = {}  # name -> [ip_interface]
-        self.routes = []     # [{dst, via, oif, src, metric, table, proto, family}]
+        # [{dst, via, oif, src, metric, table, proto, family, tos, scope, type}]:
+        # every type (blackhole, local...) and protocol, for purge to choose
+        self.routes = []
 
     @classmethod
     def empty(cls):
         state = cls()
-        state.links['lo'] = {'index': 1, 'kind': None, 'up': False, 'mtu': 65536, 'address': None, 'master': None}
+        state.links['lo'] = {'index': 1, 'kind': None, 'up': False, 'mtu': 65536, 'address': None, 'master': None,
+                             'link': None, 'link_netnsid': None}
         return state
 
     def name_of(self, index):
@@ -42,11 +54,12 @@ class NetState(object):
 
 # Message types, fixed headers and attribute numbers from linux/rtnetlink.h,
 # linux/if_link.h, linux/if_addr.h.
-RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 18, 22, 26
+RTM_GETLINK, RTM_GETADDR, RTM_DELROUTE, RTM_GETROUTE = 18, 22, 25, 26
 IFINFOMSG = struct.Struct('=BxHiII')     # family, type, index, flags, change
 IFADDRMSG = struct.Struct('=BBBBI')      # family, prefixlen, flags, scope, index
 RTMSG = struct.Struct('=BBBBBBBBI')      # family, dst_len, src_len, tos, table, protocol, scope, type, flags
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 10, 18
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 5, 10, 18
+IFLA_LINK_NETNSID = 37
 IFLA_INFO_KIND = 1
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
@@ -68,7 +81,9 @@ def _read_links(sock, state):
         kind = rtnl.text(rtnl.attributes(info, 0, len(info)).get(IFLA_INFO_KIND)) if info else None
         state.links[rtnl.text(attrs.get(IFLA_IFNAME))] = {
             'index': index, 'kind': kind, 'up': bool(flags & IFF_UP), 'mtu': rtnl.u32(attrs.get(IFLA_MTU)),
-            'address': _mac(attrs.get(IFLA_ADDRESS)), 'master': rtnl.u32(attrs.get(IFLA_MASTER))}
+            'address': _mac(attrs.get(IFLA_ADDRESS)), 'master': rtnl.u32(attrs.get(IFLA_MASTER)),
+            'link': rtnl.u32(attrs.get(IFLA_LINK)),
+            'link_netnsid': struct.unpack('=i', attrs[IFLA_LINK_NETNSID])[0] if IFLA_LINK_NETNSID in attrs else None}
 
 
 def _read_addresses(sock, state):
@@ -84,8 +99,8 @@ def _read_addresses(sock, state):
 def _read_routes(sock, state):
     for family in (socket.AF_INET, socket.AF_INET6):
         for buf, start, end in sock.dump(RTM_GETROUTE, RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)):
-            msg_family, dst_len, _src_len, _tos, table, proto, _scope, kind, _flags = RTMSG.unpack_from(buf, start)
-            if kind != RTN_UNICAST or msg_family != family:
+            msg_family, dst_len, _src_len, tos, table, proto, scope, kind, _flags = RTMSG.unpack_from(buf, start)
+            if msg_family != family:
                 continue
             attrs = rtnl.attributes(buf, start + RTMSG.size, end)
             dst = _ip(family, attrs.get(RTA_DST)) or ('::' if family == socket.AF_INET6 else '0.0.0.0')
@@ -96,7 +111,8 @@ def _read_routes(sock, state):
                 'via': ipaddress.ip_address(gateway) if gateway else None,
                 'oif': rtnl.u32(attrs.get(RTA_OIF)), 'src': ipaddress.ip_address(src) if src else None,
                 'metric': rtnl.u32(attrs.get(RTA_PRIORITY)) or 0,
-                'table': rtnl.u32(attrs.get(RTA_TABLE)) or table, 'proto': proto})
+                'table': rtnl.u32(attrs.get(RTA_TABLE)) or table, 'proto': proto,
+                'family': family, 'tos': tos, 'scope': scope, 'type': kind})
 
 
 def read(sock):
@@ -106,6 +122,38 @@ def read(sock):
     _read_addresses(sock, state)
     _read_routes(sock, state)
     return state
+
+
+def delete_route(sock, route):
+    """Delete one route read by read(), matched by its whole identity (table,
+    dst, tos, type, scope, protocol, metric, and its single next hop): the
+    kernel takes a missing scope for 'universe' and so would not find a
+    link-scope route, and the metric tells same-destination routes apart."""
+    table = RT_TABLE_COMPAT if route['table'] > 255 else route['table']
+    body = RTMSG.pack(route['family'], route['dst'].prefixlen, 0, route['tos'], table, route['proto'], route['scope'],
+                      route['type'], 0)
+    if route['dst'].prefixlen:
+        body += _attr_bytes(RTA_DST, route['dst'].network_address.packed)
+    body += rtnl.attr(RTA_TABLE, '=I', route['table']) + rtnl.attr(RTA_PRIORITY, '=I', route['metric'])
+    if route['type'] == RTN_UNICAST:
+        if route['oif']:
+            body += rtnl.attr(RTA_OIF, '=I', route['oif'])
+        if route['via'] is not None:
+            body += _attr_bytes(RTA_GATEWAY, route['via'].packed)
+    sock.request(RTM_DELROUTE, body)
+
+
+def _attr_bytes(kind, payload):
+    return rtnl.attr(kind, '%ds' % len(payload), payload) + b'\0' * (-len(payload) % 4)
+
+
+def nsid_seen_from(sock, fd):
+    """The nsid that the namespace of sock gives the network namespace
+    behind fd (what IFLA_LINK_NETNSID of its links says), or None."""
+    reply = sock.request(nsid_util.RTM_GETNSID, nsid_util.RTGENMSG + rtnl.attr(nsid_util.NETNSA_FD, '=I', fd), flags=0)
+    value = rtnl.attributes(reply, len(nsid_util.RTGENMSG), len(reply)).get(nsid_util.NETNSA_NSID) if reply else None
+    value = struct.unpack('=i', value)[0] if value is not None else nsid_util.NSID_NOT_ASSIGNED
+    return None if value == nsid_util.NSID_NOT_ASSIGNED else value
 
 
 def link_index(sock, name):

@@ -123,3 +123,34 @@ def test_link_index_finds_one_link_by_exact_name():
         assert netconfig_state.link_index(sock, 'eth.100-x') == expected['eth.100-x']
         assert netconfig_state.link_index(sock, 'lo') == 1
         assert netconfig_state.link_index(sock, 'eth.10') is None
+
+
+def test_route_types_scopes_protocols_and_tos_are_read():
+    """Every route type is read, with what identifies it to the kernel, and
+    delete_route removes exactly the one it is given."""
+    _build_lab()
+    sh('ip', 'route', 'add', '10.66.0.0/16', 'dev', 'v0')
+    sh('ip', 'route', 'add', '10.67.0.0/16', 'via', '10.9.0.254', 'proto', 'dhcp', 'tos', '0x10', 'metric', '3')
+    sh('ip', 'route', 'add', 'blackhole', '10.70.0.0/16', 'table', '1000')
+    sh('ip', '-6', 'route', 'add', 'unreachable', 'fd00:70::/48')
+    with rtnl.Socket() as sock:
+        routes = dict((str(r['dst']), r) for r in netconfig_state.read(sock).routes if r['proto'] != 2)
+        assert (routes['10.66.0.0/16']['scope'], routes['10.66.0.0/16']['proto']) == (netconfig_state.RT_SCOPE_LINK, 3)
+        assert (routes['10.67.0.0/16']['proto'], routes['10.67.0.0/16']['tos'], routes['10.67.0.0/16']['metric']) == (16, 0x10, 3)
+        assert (routes['10.70.0.0/16']['type'], routes['10.70.0.0/16']['table']) == (6, 1000)
+        assert routes['fd00:70::/48']['type'] == 7 and routes['fd00:70::/48']['family'] == socket.AF_INET6
+        for dst in ('10.66.0.0/16', '10.67.0.0/16', '10.70.0.0/16', 'fd00:70::/48'):
+            netconfig_state.delete_route(sock, routes[dst])
+        left = set(str(r['dst']) for r in netconfig_state.read(sock).routes)
+    assert not left & {'10.66.0.0/16', '10.67.0.0/16', '10.70.0.0/16', 'fd00:70::/48'}
+    assert {'0.0.0.0/0', '192.0.2.0/24', '2001:db8::/32'} <= left
+
+
+def test_a_veth_and_a_macvlan_name_the_link_they_sit_on():
+    sh('ip', 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1')
+    sh('ip', 'link', 'add', 'mv0', 'link', 'p0', 'type', 'macvlan')
+    with rtnl.Socket() as sock:
+        links = netconfig_state.read(sock).links
+    assert (links['p0']['link'], links['p1']['link'], links['mv0']['link']) == (
+        links['p1']['index'], links['p0']['index'], links['p0']['index'])
+    assert links['p0']['link_netnsid'] is None and links['lo']['link'] is None

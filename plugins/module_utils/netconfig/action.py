@@ -1,0 +1,30 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A planned change: the sentence check mode reports and the function a
+real run calls, so that the two cannot differ."""
+
+
+# Execution phases across all namespaces of a call. A veth end that one
+# namespace's declaration puts into another can only be attached to that
+# namespace's bridge once the bridge exists, and a route over it only once it
+# is up: so namespaces joined by such veths get their links first (phase
+# LINKS, every namespace), then the far ends' settings (PEERS), then routes,
+# sysctls and files (LATE). Namespaces without such veths run in one pass.
+LINKS, PEERS, LATE = 1, 2, 3
+
+
+class Action(object):
+    __slots__ = ('text', 'run', 'phase')
+
+    def __init__(self, text, run, phase=LINKS):
+        self.text = text
+        self.run = run
+        self.phase = phase
+
+
+def in_phase(actions, phase):
+    for action in actions:
+        action.phase = phase
+    return actions

@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Which existing links are the declared ones, and which purge may delete.
+
+The kernel deletes a veth with its peer and a macvlan with its parent, so
+a link is only the declared one when its kind (and a veth's peer) match,
+and purge leaves every link that a kept link depends on.
+"""
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import nsid_seen_from
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import rtnl_in
+
+
+def kind_differs(link, current):
+    """physical takes any link; the others must be of their kind."""
+    return link['kind'] != 'physical' and current['kind'] != link['kind']
+
+
+def lowers(state, names):
+    """The ifindexes the links called names sit on in this namespace, and
+    what those sit on: a veth's peer, a macvlan's parent. Deleting one
+    deletes the link too."""
+    by_index = dict((link['index'], link) for link in state.links.values())
+    found = set()
+    todo = [state.links[n] for n in names if n in state.links]
+    while todo:
+        link = todo.pop()
+        if link['link'] and link['link_netnsid'] is None and link['link'] not in found:
+            found.add(link['link'])
+            if link['link'] in by_index:
+                todo.append(by_index[link['link']])
+    return found
+
+
+def dependents(state, index):
+    """Names of the links the kernel deletes with the link index: its veth
+    peer and the links sitting on it, recursively (same namespace only)."""
+    found, todo = [], [index]
+    while todo:
+        current = todo.pop()
+        for name, link in sorted(state.links.items()):
+            if link['link'] == current and link['link_netnsid'] is None and link['index'] != index \
+                    and name not in found:
+                found.append(name)
+                todo.append(link['index'])
+    return found
+
+
+def kept_links(decls):
+    """{namespace name, or None for the host: names of the links the call
+    declares there (links, and veth ends put there)}."""
+    kept = {}
+    for decl in decls:
+        if decl['state'] == 'absent':
+            continue
+        kept.setdefault(decl['name'], set()).update(l['name'] for l in decl['links'])
+        for link in decl['links']:
+            if link['peer']:
+                kept.setdefault(link['peer']['netns'], set()).add(link['peer']['name'])
+    return kept
+
+
+def far_peer_kept(ns, link, others, kept):
+    """Whether link is a veth end whose peer, in another namespace of the
+    call or on the host, is a link the call keeps there."""
+    if link['kind'] != 'veth' or link['link_netnsid'] is None or ns.fd is None:
+        return False
+    with rtnl_in(ns.fd) as sock:
+        for name, side in others:
+            if side.fd is not None and side is not ns and nsid_seen_from(sock, side.fd) == link['link_netnsid']:
+                return side.state.name_of(link['link']) in kept.get(name, ())
+    return False
+
+
+def purge_links(ns, keep, gone, others=(), kept=None):
+    """Delete the links not in keep, except those a kept link sits on (its
+    veth peer, a macvlan's parent) or a veth end whose peer another
+    namespace of the call keeps (others: (name, Side) pairs, None for the
+    host; kept: see kept_links): deleting them would delete it too. Adds the
+    ifindexes that go to gone."""
+    state = ns.state
+    protected = lowers(state, keep)
+    actions = []
+    for name in sorted(state.links):
+        link = state.links[name]
+        if name == 'lo' or name in keep or link['index'] in gone or link['index'] in protected:
+            continue
+        if kept and far_peer_kept(ns, link, others, kept):
+            continue
+        also = dependents(state, link['index'])
+        gone.add(link['index'])
+        gone.update(state.links[n]['index'] for n in also)
+        text = 'delete link %s from %s%s (not declared; purge)' % (
+            name, ns.label, ' with %s' % ', '.join(also) if also else '')
+        actions.append(Action(text, lambda n=name, a=also: (ns.ipr.link('del', index=ns.index(n)), ns.forget(n),
+                                                            [ns.forget(x) for x in a])))
+    return actions
+
+
+def mismatch(link, current, ns, sides, host):
+    """Why the existing link is not the declared one (another kind, or a
+    veth whose peer is not the declared end), or None."""
+    if kind_differs(link, current):
+        return "link %s in %s is a %r, not the declared %r" % (link['name'], ns.label, current['kind'], link['kind'])
+    if link['kind'] != 'veth' or ns.fd is None:
+        return None
+    peer = link['peer']
+    side = sides.get(peer['netns']) if peer['netns'] else host
+    if side is None or side.fd is None:
+        return None  # cannot tell; the namespace is not there yet (check mode)
+    if current['link_netnsid'] is None:
+        actual = '%s in the same namespace' % (ns.state.name_of(current['link']) or 'a link')
+    else:
+        with rtnl_in(ns.fd) as sock:
+            there = nsid_seen_from(sock, side.fd)
+        if there != current['link_netnsid']:
+            actual = 'in another namespace'
+        elif side.state.name_of(current['link']) != peer['name']:
+            actual = '%s in %s' % (side.state.name_of(current['link']) or 'a link', side.label)
+        else:
+            return None
+    return 'veth %s in %s is not paired with the declared peer %s in %s: its peer is %s' % (
+        link['name'], ns.label, peer['name'], side.label, actual)
+
+
+def replace_link(ns, link, current, purge, keep, problem):
+    """A link of the declared name that is not the declared link: replaced
+    under purge, an error otherwise."""
+    name = link['name']
+    if not purge:
+        raise NamespaceError(problem, hint='Nothing was changed in it. Delete the link, or run with purge: true '
+                                           'to replace it.')
+    also = dependents(ns.state, current['index'])
+    taken = [n for n in also if n in keep]
+    if taken or current['index'] in lowers(ns.state, keep - set([name])):
+        raise NamespaceError('%s, and deleting it would delete %s too' % (problem, ', '.join(taken) or 'a declared link'),
+                             hint='Nothing was changed in it. Delete the link by hand.')
+    text = 'delete %s %s from %s%s to create it as declared, a %s (purge)' % (
+        current['kind'] or 'link', name, ns.label, ' with %s' % ', '.join(also) if also else '', link['kind'])
+    return also, Action(text, lambda: (ns.ipr.link('del', index=ns.index(name)), ns.forget(name),
+                                       [ns.forget(x) for x in also]))

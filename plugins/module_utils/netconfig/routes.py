@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Plan the routes of one network namespace with the kernel's own rules.
+
+A route is identified as the kernel does: table, destination, tos and
+metric (an IPv6 route asked for with metric 0, or none, is stored with
+1024). Purge owns every route in the main table and in the tables the
+declaration uses - any type (unicast, blackhole, unreachable, prohibit,
+throw...) and any protocol - except those the kernel adds itself (proto
+kernel: prefix, local and link-local routes; proto ra: router
+advertisements). Routes the kernel drops on its own during the run (those
+through a deleted link, or IPv4 ones from a deleted source address) are
+neither deleted again nor taken as present.
+"""
+
+import errno
+import socket
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import (
+    IPV6_DEFAULT_METRIC, MAIN_TABLE, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_UNICAST, RTPROT_KERNEL, RTPROT_RA,
+    RTPROT_STATIC, delete_route)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import rtnl_in
+
+KERNEL_PROTOCOLS = (RTPROT_KERNEL, RTPROT_RA)
+TYPE_NAMES = {2: 'local', 3: 'broadcast', 4: 'anycast', 5: 'multicast', 6: 'blackhole', 7: 'unreachable',
+              8: 'prohibit', 9: 'throw', 10: 'nat'}
+PROTOCOL_NAMES = {3: 'boot', 4: 'static', 16: 'dhcp'}
+
+
+def metric(route):
+    """The metric the kernel stores for a declared route."""
+    if route['dst'].version == 6 and not route['metric']:
+        return IPV6_DEFAULT_METRIC
+    return route['metric'] or 0
+
+
+def scope(route):
+    """As `ip route add` does: an IPv4 route without a gateway reaches its
+    destination directly, scope link. With scope universe the kernel would
+    not resolve gateways through it (ENETUNREACH for a route via them)."""
+    return RT_SCOPE_LINK if route['dst'].version == 4 and route['via'] is None else RT_SCOPE_UNIVERSE
+
+
+def _declared_key(route):
+    return (route['dst'], route['table'], 0, metric(route))
+
+
+def _stored_key(route):
+    return (route['dst'], route['table'], route['tos'], route['metric'])
+
+
+def _matches(want, have, names):
+    if have['type'] != RTN_UNICAST or want['via'] != have['via'] or have['scope'] != scope(want):
+        return False
+    if want['src'] is not None and want['src'] != have['src']:
+        return False
+    return want['dev'] is None or names.get(have['oif']) == want['dev']
+
+
+def declared_text(route):
+    parts = [str(route['dst']) if route['dst'].prefixlen else 'default (%s)' % route['dst']]
+    if route['via']:
+        parts.append('via %s' % route['via'])
+    if route['dev']:
+        parts.append('dev %s' % route['dev'])
+    if route['src']:
+        parts.append('src %s' % route['src'])
+    if route['metric'] is not None:
+        parts.append('metric %d' % metric(route))
+    if route['table'] != MAIN_TABLE:
+        parts.append('table %d' % route['table'])
+    return ' '.join(parts)
+
+
+def _existing_text(route, names):
+    parts = [TYPE_NAMES.get(route['type'], 'type %d' % route['type'])] if route['type'] != RTN_UNICAST else []
+    parts.append(str(route['dst']))
+    if route['via']:
+        parts.append('via %s' % route['via'])
+    if route['oif'] and route['type'] == RTN_UNICAST:
+        parts.append('dev %s' % names.get(route['oif'], route['oif']))
+    parts.append('proto %s' % PROTOCOL_NAMES.get(route['proto'], route['proto']))
+    if route['tos']:
+        parts.append('tos 0x%02x' % route['tos'])
+    if route['metric']:
+        parts.append('metric %d' % route['metric'])
+    parts.append('table %d' % route['table'])
+    return ' '.join(parts)
+
+
+def _apply(side, route):
+    args = {'dst': str(route['dst']), 'table': route['table'], 'proto': RTPROT_STATIC, 'priority': metric(route),
+            'scope': scope(route)}
+    if route['via']:
+        args['gateway'] = str(route['via'])
+    if route['dev']:
+        args['oif'] = side.index(route['dev'])
+    if route['src']:
+        args['prefsrc'] = str(route['src'])
+    side.ipr.route('replace', **args)
+
+
+def _delete(side, route):
+    with rtnl_in(side.fd) as sock:
+        try:
+            delete_route(sock, route)
+        except OSError as exc:
+            # gone already: the kernel dropped it with its link or source address
+            if exc.errno != errno.ESRCH:
+                raise
+
+
+class Gone(object):
+    """What the run deletes before the routes are planned: links (ifindexes),
+    links left without IPv4 address (the kernel flushes their IPv4 routes),
+    and IPv4 addresses gone from the namespace (it drops the routes using
+    them as source)."""
+
+    def __init__(self, links=(), bare_links=(), sources=()):
+        self.links = set(links)
+        self.bare_links = set(bare_links)
+        self.sources = set(sources)
+
+    def survives(self, route):
+        if route['oif'] in self.links:
+            return False
+        if route['family'] == socket.AF_INET:
+            return route['oif'] not in self.bare_links and route['src'] not in self.sources
+        return True
+
+
+def plan_routes(side, routes, purge, gone=None):
+    """Actions for the declared routes of one namespace (a list of spec
+    routes), and with purge the deletion of the routes it owns but that are
+    not declared."""
+    names = dict((link['index'], name) for name, link in side.state.links.items())
+    existing = [r for r in side.state.routes if (gone or Gone()).survives(r)]
+    actions, wanted = [], set()
+    for route in routes:
+        key = _declared_key(route)
+        wanted.add(key)
+        present = [r for r in existing if _stored_key(r) == key]
+        if not any(_matches(route, r, names) for r in present):
+            verb = 'change' if present else 'add'
+            actions.append(Action('%s route %s in %s' % (verb, declared_text(route), side.label),
+                                  lambda r=route: _apply(side, r)))
+    if purge:
+        tables = set([MAIN_TABLE] + [r['table'] for r in routes])
+        for route in existing:
+            if route['table'] in tables and route['proto'] not in KERNEL_PROTOCOLS and _stored_key(route) not in wanted:
+                actions.append(Action('delete route %s in %s (not declared; purge)'
+                                      % (_existing_text(route, names), side.label),
+                                      lambda r=route: _delete(side, r)))
+    return actions
