@@ -13,10 +13,9 @@ import ipaddress
 import numbers
 import os
 import re
-import unicodedata
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem, unprintable
 
 IFNAMSIZ = 16  # with the NUL: names are at most 15 bytes
 # /proc/sys/net/ipv{4,6}/conf/{all,default} hold the settings for every link:
@@ -46,12 +45,6 @@ def _dict(value, path, allowed):
     if unknown:
         fail(path, 'unknown key(s) %s; known: %s' % (', '.join(unknown), ', '.join(sorted(allowed))))
     return value
-
-
-def unprintable(text):
-    """Whether text holds a control, format or separator character (C0, DEL,
-    C1 such as U+0085, U+2028...): invisible in logs and `ip` output."""
-    return any(unicodedata.category(c)[0] in 'CZ' and c != ' ' for c in text)
 
 
 def _mapping(value, path):

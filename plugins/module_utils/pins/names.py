@@ -5,11 +5,18 @@
 """Validation of namespace names, types and pin paths, done before any change."""
 
 import os
+import unicodedata
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, ordered
 
 NAME_MAX = 255
+
+
+def unprintable(text):
+    """Whether text holds a control, format or separator character (C0, DEL,
+    C1 such as U+0085, U+2028...): invisible in logs and `ip` output."""
+    return any(unicodedata.category(c)[0] in 'CZ' and c != ' ' for c in text)
 
 
 def name_problem(name):
@@ -29,7 +36,7 @@ def name_problem(name):
         return "must not contain '/'"
     if '\x00' in name:
         return 'must not contain a NUL byte'
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+    if unprintable(name):
         return 'must not contain control characters'
     if name.startswith('-'):
         return "must not start with '-'"

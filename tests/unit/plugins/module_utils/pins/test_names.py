@@ -5,7 +5,8 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import 
     check_name, check_pin_path, check_types, name_problem)
 
 BAD_NAMES = ['', '.', '..', 'a/b', '/abs', 'nul\x00byte', 'new\nline', 'tab\tbed', 'del\x7f', '-rf',
-             'x' * 256, u'\u00e9' * 128]
+             'x' * 256, u'\u00e9' * 128,
+             u'nel\u0085', u'line\u2028sep', u'zero\u200bwidth', u'csi\u009b']
 
 
 @pytest.mark.parametrize('name', BAD_NAMES)
