@@ -141,8 +141,7 @@ def debian_root():
 
 def parse_host(token):
     """HOST or HOST:KIND."""
-    name, _, kind = token.partition(':')
-    kind = kind or SandboxHost.kind
+    name, kind = (token.split(':', 1) + [SandboxHost.kind])[:2]
     if not name or kind not in KINDS:
         raise SystemExit('bad host %r: expected NAME or NAME:KIND with KIND one of %s'
                          % (token, ', '.join(sorted(KINDS))))
@@ -169,14 +168,20 @@ def _save(state_dir, state):
     os.replace(tmp, os.path.join(state_dir, 'fleet.json'))
 
 
-def _alive(pid):
+def _alive(pid, state_dir):
+    """A host of this fleet: its init's command line ends with the marker, its name and the state directory.
+
+    Other fleets (other state directories) may run on the same machine and,
+    from a caller without its own pid namespace, show in the same /proc.
+    """
     if not pid:
         return False
     try:
         with open('/proc/%d/cmdline' % pid, 'rb') as handle:
-            return b'nsfd-fleet-host' in handle.read()
+            argv = handle.read().split(b'\0')
     except OSError:
         return False
+    return len(argv) > 3 and argv[-4] == b'nsfd-fleet-host' and argv[-2] == os.fsencode(state_dir)
 
 
 def ensure_lab():
@@ -195,7 +200,7 @@ def start_host(state_dir, name, index, kind):
     env = dict(os.environ, HOST=name, STATE=host_dir, **host.prepare())
     proc = subprocess.Popen(
         ['unshare', '--mount', '--uts', '--net', '--ipc', '--pid', '--cgroup', '--fork', '--kill-child',
-         '--propagation', 'private', '--mount-proc', '--', 'sh', '-c', host.init, 'nsfd-fleet-host', name],
+         '--propagation', 'private', '--mount-proc', '--', 'sh', '-c', host.init, 'nsfd-fleet-host', name, state_dir],
         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True)
     ready = select.select([proc.stdout], [], [], 10)[0]
@@ -242,7 +247,7 @@ def up(state_dir, tokens):
     state = _state(state_dir)
     for index, (name, kind) in enumerate(hosts, start=1):
         entry = state['hosts'].get(name)
-        if entry and _alive(entry['pid']):
+        if entry and _alive(entry['pid'], state_dir):
             if entry.get('kind', SandboxHost.kind) != kind:
                 raise SystemExit('host %s is already up as a %s host, not %s: run down first'
                                  % (name, entry.get('kind', SandboxHost.kind), kind))
@@ -250,23 +255,25 @@ def up(state_dir, tokens):
         state['hosts'][name] = {'pid': start_host(state_dir, name, index, kind), 'index': index, 'kind': kind,
                                 'address': '%s.%d' % (SUBNET, index)}
         _save(state_dir, state)
-    return dict((n, state['hosts'][n]['pid']) for n, _ in hosts)
+    return dict((host[0], state['hosts'][host[0]]['pid']) for host in hosts)
 
 
-def _kill(pid):
+def _kill(pid, state_dir):
+    if not _alive(pid, state_dir):  # gone, or its pid reused by another process
+        return
     try:
         os.kill(pid, signal.SIGKILL)
     except OSError:
         return
     deadline = time.time() + 5
-    while _alive(pid) and time.time() < deadline:
+    while _alive(pid, state_dir) and time.time() < deadline:
         time.sleep(0.01)
 
 
 def reboot(state_dir, name):
     state = _state(state_dir)
     entry = state['hosts'][name]
-    _kill(entry['pid'])
+    _kill(entry['pid'], state_dir)
     ensure_lab()
     entry['pid'] = start_host(state_dir, name, entry['index'], entry.get('kind', SandboxHost.kind))
     _save(state_dir, state)
@@ -276,11 +283,11 @@ def reboot(state_dir, name):
 def down(state_dir):
     state = _state(state_dir)
     for entry in state['hosts'].values():
-        _kill(entry['pid'])
+        _kill(entry['pid'], state_dir)
     # also hosts a crashed run never recorded
     for pid in os.listdir('/proc'):
-        if pid.isdigit() and _alive(int(pid)):
-            _kill(int(pid))
+        if pid.isdigit() and _alive(int(pid), state_dir):
+            _kill(int(pid), state_dir)
     sh('ip', 'netns', 'delete', LAB_NETNS, check=False)
     # their filesystems (copy-on-write layers, a whole root) went with them:
     # the mounts lived in the hosts' own mount namespaces
@@ -303,7 +310,7 @@ def main(argv):
         down(state_dir)
     elif command == 'status':
         state = _state(state_dir)
-        print(json.dumps(dict((n, e['pid'] if _alive(e['pid']) else None) for n, e in state['hosts'].items())))
+        print(json.dumps(dict((n, e['pid'] if _alive(e['pid'], state_dir) else None) for n, e in state['hosts'].items())))
     else:
         raise SystemExit(__doc__)
 

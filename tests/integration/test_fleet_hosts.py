@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -19,7 +20,22 @@ needs_debian_root = pytest.mark.skipif(
 
 
 def fleet(*argv, **kwargs):
-    return subprocess.run([sys.executable, FLEET] + list(argv), capture_output=True, text=True, **kwargs)
+    return subprocess.run([sys.executable, FLEET] + list(argv), capture_output=True, text=True,
+                          check=kwargs.pop('check', False), **kwargs)
+
+
+def gone(pid, wait=5.0):
+    """The process exited (a zombie its parent has not reaped yet counts)."""
+    deadline = time.time() + wait
+    while time.time() < deadline:
+        try:
+            with open('/proc/%d/stat' % pid) as handle:
+                if handle.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X'):
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def inside(pid, *argv):
@@ -69,7 +85,7 @@ def test_debian_host_keeps_its_root_across_a_reboot_and_down_removes_it(tmp_path
     fleet('down', state, check=True)
     assert json.loads(fleet('status', state, check=True).stdout) == {}
     assert not os.path.exists(os.path.join(state, 'deb1')), 'down leaves nothing of the host'
-    assert not os.path.exists('/proc/%d' % new)
+    assert gone(new)
 
 
 def test_unknown_host_kind_is_refused_before_anything_starts(tmp_path):
@@ -78,4 +94,21 @@ def test_unknown_host_kind_is_refused_before_anything_starts(tmp_path):
     assert result.returncode != 0
     assert "'h2:solaris'" in result.stderr and 'debian, sandbox' in result.stderr
     assert not os.path.exists(state)
-    assert 'nsfd-lab' not in subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True).stdout
+    netns = subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True, check=True).stdout
+    assert 'nsfd-lab' not in netns
+
+
+def test_down_kills_only_its_own_fleet(tmp_path):
+    # test sandboxes share the machine's pid namespace: a sweep for hosts a
+    # crashed run never recorded must not reach another fleet (another test's,
+    # another engineer's molecule run)
+    mine, other = str(tmp_path / 'mine'), str(tmp_path / 'other')
+    other_pid = json.loads(fleet('up', other, 'o1', check=True).stdout)['o1']
+    try:
+        mine_pid = json.loads(fleet('up', mine, 'm1', check=True).stdout)['m1']
+        os.remove(os.path.join(mine, 'fleet.json'))  # as after a crash: m1 is not recorded
+        fleet('down', mine, check=True)
+        assert gone(mine_pid), 'the unrecorded host of this fleet is swept'
+        assert inside(other_pid, 'hostname').stdout.strip() == 'o1', 'the other fleet is untouched'
+    finally:
+        fleet('down', other, check=True)
