@@ -36,6 +36,11 @@ import time
 LAB_NETNS = 'nsfd-lab'
 LAB_BRIDGE = 'labbr0'
 SUBNET = '10.77.0'
+# argv[0] of every host's init, followed by its name and the fleet's state
+# directory. Deliberately not the earlier 'nsfd-fleet-host': fleet.py copies
+# that predate per-fleet matching kill every process whose command line
+# contains that string, on the whole machine.
+HOST_MARKER = 'nsfd-fleet.host'
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -181,7 +186,7 @@ def _alive(pid, state_dir):
             argv = handle.read().split(b'\0')
     except OSError:
         return False
-    return len(argv) > 3 and argv[-4] == b'nsfd-fleet-host' and argv[-2] == os.fsencode(state_dir)
+    return len(argv) > 3 and argv[-4] == os.fsencode(HOST_MARKER) and argv[-2] == os.fsencode(state_dir)
 
 
 def ensure_lab():
@@ -200,7 +205,7 @@ def start_host(state_dir, name, index, kind):
     env = dict(os.environ, HOST=name, STATE=host_dir, **host.prepare())
     proc = subprocess.Popen(
         ['unshare', '--mount', '--uts', '--net', '--ipc', '--pid', '--cgroup', '--fork', '--kill-child',
-         '--propagation', 'private', '--mount-proc', '--', 'sh', '-c', host.init, 'nsfd-fleet-host', name, state_dir],
+         '--propagation', 'private', '--mount-proc', '--', 'sh', '-c', host.init, HOST_MARKER, name, state_dir],
         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True)
     ready = select.select([proc.stdout], [], [], 10)[0]
