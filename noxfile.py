@@ -42,8 +42,8 @@ def _install(session, core):
     stamp = os.path.join(session.virtualenv.location, '.requirements-' + key)
     if os.path.exists(stamp):
         return
-    session.install('-q', '--upgrade', 'pip')
-    session.install('-q', '-r', REQUIREMENTS, 'ansible-core==%s.*' % core)
+    session.install('--upgrade', 'pip')
+    session.install('-r', REQUIREMENTS, 'ansible-core==%s.*' % core)
     open(stamp, 'w').close()
 
 
