@@ -16,7 +16,7 @@ def _run(*args, **env):
     # no pyenv and only the system's binaries: Python 3.12 is nowhere
     base.update({'PYENV_ROOT': '/nonexistent', 'PATH': '/usr/sbin:/usr/bin:/sbin:/bin'})
     base.update(env)
-    return subprocess.run([MATRIX] + list(args), capture_output=True, text=True, env=base, timeout=600)
+    return subprocess.run([MATRIX] + list(args), capture_output=True, text=True, env=base, timeout=600, check=False)
 
 
 def test_versions_come_from_the_noxfile():
