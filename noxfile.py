@@ -56,6 +56,9 @@ def _define(core, python):
         env = {'NSFD_VENV': session.virtualenv.location}
         # `scripts/matrix 2.21 -- sanity` runs one of the two
         stages = session.posargs or ['pytest', 'sanity']
+        unknown = sorted(set(stages) - {'pytest', 'sanity'})
+        if unknown:
+            session.error('unknown stage(s) %r: give pytest and/or sanity' % unknown)
         if 'pytest' in stages:
             session.run('python', '-m', 'pytest', 'tests', env=env)
         if 'sanity' in stages:
