@@ -9,15 +9,13 @@ the expected type; nothing is ever created). The command's process enters
 them between fork and exec; the module process never moves.
 """
 
-import errno
-import json
 import os
 import signal
-import subprocess
 import time
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.execute import launch as exec_launch
+from ansible_collections.nsfd.namespaces.plugins.module_utils.execute import spawn
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, ordered, proc_path
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name, check_pin_path, check_types
@@ -25,7 +23,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate impo
     PRESENT, inspect, location, open_nsfs)
 
 # The exit status of a command whose setup failed before exec.
-SETUP_FAILED = 126
+SETUP_FAILED = spawn.SETUP_FAILED
 
 
 class Target(object):
@@ -109,21 +107,11 @@ def resolve(namespace=None, types=None, pin_dir=None, paths=None, pid=None):
     return target
 
 
-def _report(pipe_fd, message):  # pragma: no cover - runs between fork and exec
-    try:
-        os.write(pipe_fd, json.dumps(message).encode('utf-8'))
-    except OSError:
-        pass
-    os._exit(SETUP_FAILED)
-
-
 def _enter(target, chdir, etc_files, report_fd):  # pragma: no cover - runs between fork and exec
-    """preexec_fn: enter, set up like ip netns exec, chdir, and for a pid
-    namespace fork once more (it applies to children only)."""
+    """In the command's process before exec: enter, set up like ip netns
+    exec, chdir, and for a pid namespace fork once more (it applies to
+    children only)."""
     step = 'setns'
-    # pass_fds made these inheritable; the command must get none of them.
-    for fd in list(target.fds.values()) + [report_fd]:
-        os.set_inheritable(fd, False)
     try:
         for nstype in ordered(target.fds):
             if nstype == 'net':
@@ -135,7 +123,7 @@ def _enter(target, chdir, etc_files, report_fd):  # pragma: no cover - runs betw
             step = 'enter the network namespace like ip netns exec'
             warnings = exec_launch.enter_netns_like_ip(target.fds['net'], target.name, etc_files)
         if warnings:
-            os.write(report_fd, json.dumps({'warnings': warnings}).encode('utf-8') + b'\n')
+            spawn.report(report_fd, {'warnings': warnings})
         if chdir:
             step = 'chdir %s' % chdir
             os.chdir(chdir)
@@ -143,7 +131,7 @@ def _enter(target, chdir, etc_files, report_fd):  # pragma: no cover - runs betw
             step = 'fork into the pid namespace'
             _fork_into_pid_namespace()
     except OSError as exc:
-        _report(report_fd, {'step': step, 'errno': exc.errno, 'error': exc.strerror or str(exc)})
+        spawn.fail(report_fd, {'step': step, 'errno': exc.errno, 'error': exc.strerror or str(exc)})
 
 
 def _fork_into_pid_namespace():  # pragma: no cover - runs between fork and exec
@@ -152,9 +140,8 @@ def _fork_into_pid_namespace():  # pragma: no cover - runs between fork and exec
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
         return  # the grandchild goes on to exec the command
     # The intermediate process relays the command's exit status, then ends.
-    # subprocess runs preexec_fn before it closes inherited fds, so this
-    # process still holds Popen's exec-status pipe and the parent's ends of
-    # the stdio pipes: close them all, or the caller would wait forever.
+    # It holds the stdio and report pipes too: close them all, or the
+    # caller would wait for their end forever.
     os.closerange(0, 65536)
     status = os.waitpid(child, 0)[1]
     if os.WIFSIGNALED(status):
@@ -165,41 +152,18 @@ def _fork_into_pid_namespace():  # pragma: no cover - runs between fork and exec
 
 def run(target, argv, stdin=None, chdir=None, etc_files=True):
     """Run argv inside the target. Returns a dict like ansible.builtin.command's."""
-    report_r, report_w = os.pipe()
     start = time.time()
-    try:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True,
-            pass_fds=list(target.fds.values()) + [report_w],
-            preexec_fn=lambda: _enter(target, chdir, etc_files, report_w))
-    except OSError as exc:
-        os.close(report_r)
-        os.close(report_w)
-        code = 127 if exc.errno in (errno.ENOENT, errno.EACCES) else 126
-        return _result(argv, start, code, '', '%s: %s' % (argv[0], exc.strerror), target, [])
-    os.close(report_w)
-    stdout, stderr = proc.communicate(stdin.encode('utf-8') if stdin is not None else None)
-    report = b''
-    while True:
-        chunk = os.read(report_r, 65536)
-        if not chunk:
-            break
-        report += chunk
-    os.close(report_r)
-    warnings, setup_error = [], None
-    for line in report.decode('utf-8', 'replace').splitlines():
-        message = json.loads(line)
-        if 'warnings' in message:
-            warnings.extend(message['warnings'])
-        else:
-            setup_error = message
-    if setup_error:
-        raise NamespaceError('cannot enter %s: %s failed: %s'
-                             % (target.label, setup_error['step'], setup_error['error']),
-                             errno=setup_error.get('errno'))
-    return _result(argv, start, proc.returncode, stdout.decode('utf-8', 'replace'),
-                   stderr.decode('utf-8', 'replace'), target, warnings)
+    done = spawn.spawn(argv, setup=lambda report_fd: _enter(target, chdir, etc_files, report_fd),
+                       stdin=stdin.encode('utf-8') if stdin is not None else None)
+    failed = done.exec_error
+    if failed:
+        return _result(argv, start, done.rc, '', '%s: %s' % (argv[0], failed['error']), target, done.warnings)
+    failed = done.setup_error
+    if failed:
+        raise NamespaceError('cannot enter %s: %s failed: %s' % (target.label, failed['step'], failed['error']),
+                             errno=failed.get('errno'))
+    return _result(argv, start, done.rc, done.stdout.decode('utf-8', 'replace'),
+                   done.stderr.decode('utf-8', 'replace'), target, done.warnings)
 
 
 def _result(argv, start, rc, stdout, stderr, target, warnings):

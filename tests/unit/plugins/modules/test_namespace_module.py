@@ -100,8 +100,7 @@ def test_all_options_of_a_full_set(capsys):
 def test_info_filters_and_stays_read_only(capsys):
     before = os.listdir('/run')
     out = run_module(namespace_info, {'types': ['net'], 'names': ['nothing']}, capsys)
-    assert out == {'changed': False, 'namespaces': [], 'orphan_holders': [], 'invocation': out['invocation'],
-                   '_exit_code': 0}
+    assert out == {'changed': False, 'namespaces': [], 'orphan_holders': [], '_exit_code': 0}
     assert os.listdir('/run') == before
     run_module(namespace, {'name': 'n1'}, capsys)
     run_module(namespace, {'name': 'n1', 'type': 'uts'}, capsys)
