@@ -27,6 +27,10 @@ NEEDS_PARENT = ('vlan', 'macvlan', 'ipvlan', 'physical')
 MACVLAN_MODES = ('private', 'vepa', 'bridge', 'passthru', 'source')
 IPVLAN_MODES = ('l2', 'l3', 'l3s')
 MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
+# Addresses as text of digits, dots and colons only: ipaddress also takes an
+# IPv6 scope id ('fe80::1%eth0', any text after '%', newlines included) and
+# integers, neither of which a link address, a route or the boot script can hold.
+ADDRESS_TEXT = re.compile(r'^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$')
 SYSCTL_KEY = re.compile(r'^[A-Za-z0-9_.:/@-]+$')
 LINK_KEYS = {'name', 'kind', 'state', 'mtu', 'address', 'master', 'addresses', 'peer', 'parent', 'vlan_id', 'mode'}
 PEER_KEYS = {'name', 'netns', 'addresses', 'state', 'mtu', 'master'}
@@ -114,16 +118,23 @@ def _mac(value, path):
     return text
 
 
+def _ip(parse, value, path, example):
+    """parse(value) for an address written as plain text, or fail naming path and value."""
+    if not isinstance(value, str) or not ADDRESS_TEXT.match(value):
+        fail(path, 'must be an address such as %s (digits, dots and colons; no scope id), not %r' % (example, value))
+    try:
+        return parse(value)
+    except ValueError as exc:
+        fail(path, '%s (%r)' % (exc, value))
+
+
 def _addresses(values, path):
     result = []
     for index, value in enumerate(_list(values, path)):
         where = '%s[%d]' % (path, index)
         if not isinstance(value, str) or '/' not in value:
             fail(where, 'must be an address with a prefix length (CIDR), such as 10.0.0.1/24, not %r' % (value,))
-        try:
-            address = ipaddress.ip_interface(value)
-        except ValueError as exc:
-            fail(where, str(exc))
+        address = _ip(ipaddress.ip_interface, value, where, '10.0.0.1/24')
         if address in result:
             fail(where, '%s is listed twice' % address)
         if address.version == 6 and any(a.ip == address.ip for a in result):
@@ -199,11 +210,8 @@ def _route(value, path, link_names):
     via = value.get('via')
     src = value.get('src')
     family = None
-    try:
-        via = ipaddress.ip_address(via) if via is not None else None
-        src = ipaddress.ip_address(src) if src is not None else None
-    except ValueError as exc:
-        fail(path, str(exc))
+    via = _ip(ipaddress.ip_address, via, path + '.via', '10.0.0.1') if via is not None else None
+    src = _ip(ipaddress.ip_address, src, path + '.src', '10.0.0.2') if src is not None else None
     for address in (via, src):
         if address is not None:
             if family and family != address.version:
@@ -213,10 +221,7 @@ def _route(value, path, link_names):
     if dst == 'default':
         dst = ipaddress.ip_network('::/0' if family == 6 else '0.0.0.0/0')
     else:
-        try:
-            dst = ipaddress.ip_network(dst, strict=False)
-        except ValueError as exc:
-            fail(path + '.dst', str(exc))
+        dst = _ip(lambda text: ipaddress.ip_network(text, strict=False), dst, path + '.dst', "10.1.0.0/16 or 'default'")
     if family and dst.version != family:
         fail(path, 'mixes IPv4 and IPv6')
     dev = value.get('dev')

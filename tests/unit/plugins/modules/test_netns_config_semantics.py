@@ -94,6 +94,16 @@ BRIDGE = {'name': 'b0', 'kind': 'bridge'}
     ([{'name': 'a', 'links': [BRIDGE],
        'routes': [{'dst': 'fd00:9::/64', 'dev': 'b0'}, {'dst': 'fd00:9::/64', 'dev': 'b0', 'metric': 0}]}],
      'namespaces[1].routes[1]', 'metric 1024'),
+    # an IPv6 scope id may hold any text, newlines included: it must never reach the boot script
+    ([{'name': 'a', 'links': [dict(BRIDGE, addresses=['fe80::1%x\necho INJECTED\n/64'])]}],
+     'namespaces[1].links[0].addresses[0]', 'INJECTED'),
+    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'fd00:9::/64', 'via': 'fe80::1%y #z'}]}],
+     'namespaces[1].routes[0].via', '#z'),
+    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'fd00:9::%q/64', 'dev': 'b0'}]}],
+     'namespaces[1].routes[0].dst', '%q'),
+    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 10, 'dev': 'b0'}]}], 'namespaces[1].routes[0].dst', '10'),
+    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'default', 'via': 167772161}]}],
+     'namespaces[1].routes[0].via', '167772161'),
 ])
 def test_hostile_input_is_refused_before_anything_is_touched(capsys, bad, where, value):
     good = {'name': 'fine', 'links': [{'name': 'b0', 'kind': 'bridge'}]}
