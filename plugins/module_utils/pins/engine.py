@@ -444,15 +444,23 @@ def _remove(spec, targets, orphans, result):
         holders.end(orphan['pid'])
         killed.append(orphan['inode'])
     for state in targets:
-        if state.state == PRESENT and state.location.type == 'pid':
+        pinops.unpin(state.location)
+        if state.state == PRESENT and state.location.type == 'pid' and not _still_pinned_pid_ns(state.ino):
             holder = procscan.holder_of(procscan.pids_in('pid', state.ino))
             if holder:
                 holders.end(holder)
                 killed.append(state.ino)
                 result.actions.append('end the init (holder) process %d of pid namespace %s'
                                       % (holder, spec.name))
-        pinops.unpin(state.location)
     return killed
+
+
+def _still_pinned_pid_ns(ino):
+    # Another pin (an attach of the same namespace under another name, or a
+    # copy in another mount namespace) keeps it: its holder is its init and
+    # must live while it does. A process merely waiting on a child inside
+    # (nsenter) does not: removing the last pin ends the namespace, as before.
+    return ino in procscan.pinned_everywhere('pid')
 
 
 def _wait_pid_ns_empty(ino, timeout=5.0):

@@ -194,6 +194,18 @@ def test_remove_pid_namespace_ends_its_holder_and_everything_inside():
     assert nsfs_mounts() == []
 
 
+def test_removing_a_second_name_of_a_pid_namespace_keeps_its_holder_for_the_first():
+    first = engine.ensure_present(spec.build('a', 'pid'))
+    engine.ensure_present(spec.build('b', 'pid', source_path='/run/pidns/a'))
+    result = engine.ensure_absent(spec.build('b', 'pid'))
+    assert result.changed and not any('holder' in a for a in result.actions), result.actions
+    # a is still a live pid namespace: its init is there, and a new process gets pid 2
+    again = engine.ensure_present(spec.build('a', 'pid'))
+    assert not again.changed and again.pins[0]['inode'] == first.pins[0]['inode'], again.warnings
+    out = sh('nsenter', '--pid=/run/pidns/a', '--', 'sh', '-c', 'echo $$').stdout.strip()
+    assert out == '2'
+
+
 def test_removing_an_attached_pid_namespace_never_kills_a_foreign_init():
     proc = subprocess.Popen(['unshare', '--pid', '--fork', 'sleep', '60'])
     try:
