@@ -72,10 +72,19 @@ def fail(report_fd, message):  # pragma: no cover - runs between fork and exec
     os._exit(SETUP_FAILED)
 
 
-def _close_on_exec_above_stdio():  # pragma: no cover - runs between fork and exec
+def _open_fds():  # pragma: no cover - runs between fork and exec
+    # Listed before setup() enters other namespaces: inside a container's
+    # mount namespace /proc may belong to another pid namespace, where
+    # /proc/self does not resolve. Fds opened later by Python are close-on-exec.
+    try:
+        return [int(name) for name in os.listdir('/proc/self/fd')]
+    except OSError:
+        return range(3, min(os.sysconf('SC_OPEN_MAX'), 65536))
+
+
+def _close_on_exec_above_stdio(fds):  # pragma: no cover - runs between fork and exec
     # like close_fds=True: the command gets stdin, stdout and stderr only
-    for name in os.listdir('/proc/self/fd'):
-        fd = int(name)
+    for fd in fds:
         if fd > 2:
             try:
                 os.set_inheritable(fd, False)
@@ -87,9 +96,10 @@ def _child(argv, setup, stdio, report_w):  # pragma: no cover - runs between for
     try:
         for target, fd in enumerate(stdio):
             os.dup2(fd, target)
+        fds = _open_fds()
         if setup is not None:
             setup(report_w)
-        _close_on_exec_above_stdio()
+        _close_on_exec_above_stdio(fds)
         # Python ignores SIGPIPE and SIGXFSZ; an exec'd command expects the defaults
         for signum in (signal.SIGPIPE, signal.SIGXFSZ):
             signal.signal(signum, signal.SIG_DFL)

@@ -153,3 +153,24 @@ def test_a_missing_program_is_rc_127(capsys):
     _blue_with_a_link(capsys)
     out = run_module(namespace_exec, {'namespace': 'blue', 'argv': ['/no/such/program']}, capsys)
     assert out['failed'] and out['rc'] == 127
+
+
+def test_enters_the_mount_namespace_of_a_container_with_its_own_proc(capsys):
+    # a container: own pid and mount namespaces, its /proc of its own pid
+    # namespace, where /proc/self of a process from outside does not resolve
+    proc = subprocess.Popen(['unshare', '--pid', '--fork', '--mount', '--uts', '--mount-proc', '--',
+                             'sh', '-c', 'hostname box; touch /tmp/inside-the-box; exec sleep 60'])
+    try:
+        import time
+        deadline = time.time() + 5
+        while True:
+            children = open('/proc/%d/task/%d/children' % (proc.pid, proc.pid)).read().split()
+            if children and open('/proc/%s/comm' % children[0]).read().strip() == 'sleep':
+                break
+            assert time.time() < deadline
+            time.sleep(0.02)
+        out = run_module(namespace_exec, {'pid': int(children[0]), 'types': ['mnt', 'uts', 'net'],
+                                          'argv': ['hostname']}, capsys)
+        assert out['rc'] == 0 and out['stdout'].strip() == 'box', out
+    finally:
+        proc.kill()
