@@ -17,9 +17,8 @@ options:
       - Symbolic links in the directory path are resolved first (C(/var/run/netns) is C(/run/netns)), so a pin
         is recognised however its directory is reached; results report the resolved path.
       - An empty file with no namespace mounted on it counts as a stale pin (a crash leftover, repaired or
-        removed) only in a pin directory - a per-type default, or a directory under C(/run) that is a mount
-        point (as net pin directories are) or where the file has mode C(000) (as this collection and
-        C(ip netns add) create pin files). Anywhere else such a file belongs to another program and is never
-        touched.
+        removed) only in a per-type default directory, or under C(/run) when the file has mode C(000) (as
+        this collection and C(ip netns add) create pin files). Anywhere else (C(/run/lock), C(/etc), ...) such a
+        file belongs to another program and is never touched.
     type: path
 '''

@@ -110,23 +110,21 @@ def default_dirs():
     return frozenset(canonical_dir(t.default_dir) for t in TYPES.values())
 
 
-def in_pin_directory(loc, st, mounts=None):
+def in_pin_directory(loc, st):
     """Whether loc is a place where this collection (or iproute2) makes pins,
     so that an empty file there can only be a pin file left by a crash.
 
-    That is: a per-type default directory (/run/netns, /run/utsns, ...), or a
-    directory under /run that is a mount of its own (what pin directories of
-    net and mnt pins become, here and with `ip netns add`), or a file under
-    /run with mode 000 (how this collection and iproute2 create pin files).
+    That is: a per-type default directory (/run/netns, /run/utsns, ...), or
+    a file with mode 000 under /run (how this collection and iproute2 create
+    pin files). Being a mount point says nothing: /run/lock and
+    /run/user/UID are tmpfs mounts full of other programs' empty lock files.
     Anywhere else an empty file belongs to someone else: dpkg's lock,
     /etc/.pwd.lock.
     """
     directory = loc.directory
     if directory in default_dirs():
         return True
-    if not directory.startswith(RUN + '/'):
-        return False
-    return stat.S_IMODE(st.st_mode) == 0 or mountinfo.is_mount_point(directory, mounts)
+    return directory.startswith(RUN + '/') and stat.S_IMODE(st.st_mode) == 0
 
 
 def open_nsfs(path, follow=False):
@@ -156,10 +154,10 @@ def inspect(loc, mounts=None):
             return PinState(loc, ABSENT)
         raise
     state = _inspect_file(loc, lst, mounts)
-    if state.state in (NOT_A_PIN, STALE) and not in_pin_directory(loc, lst, mounts):
+    if state.state in (NOT_A_PIN, STALE) and not in_pin_directory(loc, lst):
         what = 'is an empty regular file' if state.state == STALE else state.detail
         return PinState(loc, FOREIGN, detail='%s, and %s is not a pin directory (the /run/*ns defaults, '
-                                             'or a pin directory under /run)' % (what, loc.directory))
+                                             'or a mode-000 pin file under /run)' % (what, loc.directory))
     return state
 
 

@@ -142,11 +142,20 @@ def test_a_pin_file_left_in_a_custom_pin_dir_under_run_is_stale():
     _empty_file('/run/tenant/uts/a', 0)
     result = engine.ensure_absent(spec.build('a', 'uts', pin_dir='/run/tenant/uts'))
     assert result.changed and not os.path.exists('/run/tenant/uts/a')
-    # in a pin directory that is a mount of its own (as made for net pins), any empty file is stale
-    engine.ensure_present(spec.build('b', pin_dir='/run/tenant/net'))
-    _empty_file('/run/tenant/net/c', 0o644)
-    result = engine.ensure_present(spec.build('c', pin_dir='/run/tenant/net'))
-    assert result.changed and pin_kind_and_inode('/run/tenant/net/c')[0] == 'net'
+
+
+def test_an_empty_lock_file_in_a_tmpfs_under_run_is_foreign():
+    # /run/lock (and /run/user/UID) are mounts of their own full of other
+    # programs' empty files: being a mount point makes nothing a pin directory
+    os.makedirs('/run/lock', exist_ok=True)
+    subprocess.run(['mount', '-t', 'tmpfs', 'tmpfs', '/run/lock'], check=True)
+    before = _empty_file('/run/lock/myapp.lock', 0o644)
+    result = engine.ensure_absent(spec.build('myapp.lock', pin_dir='/run/lock'))
+    assert not result.changed and _same_file('/run/lock/myapp.lock', before)
+    with pytest.raises(NamespaceError):
+        engine.ensure_present(spec.build('myapp.lock', pin_dir='/run/lock'))
+    assert _same_file('/run/lock/myapp.lock', before)
+    assert [m for m in nsfs_mounts() if 'myapp' in str(m)] == []
 
 
 def test_an_ordinary_empty_file_in_a_custom_dir_under_run_is_foreign():
