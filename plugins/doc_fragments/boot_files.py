@@ -75,6 +75,8 @@ options:
       - They are written before any namespace is touched, so a name that cannot go into them fails the task with
         nothing changed.
       - Omitted, boot files are left as they are.
+      - The boot script pins in C(/run/netns), as iproute2 does, so with O(boot.state=present) a O(pin_dir) other
+        than C(/run/netns) is refused before anything is written.
     type: dict
     suboptions:
 

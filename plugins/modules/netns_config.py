@@ -408,6 +408,10 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec imp
 
 def _apply(module, params):
     """The boot files, then the namespaces and the record."""
+    # what can fail on input fails before the boot files are written
+    call_or_fail(module, lambda: persist.check_pin_dir(params['boot'], params['pin_dir']))
+    if params['record'] is not None:
+        call_or_fail(module, lambda: converge.read_record(params['namespaces'], params['record'], params['prune']))
     boot = None
     if params['boot'] is not None:
         boot = call_or_fail(module, lambda: persist.apply(params['namespaces'], params['boot'],

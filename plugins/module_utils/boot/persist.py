@@ -8,8 +8,9 @@ converges a host in one module call), and both return the same result."""
 
 import os
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import files as boot_files
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import files as boot_files, script as boot_script
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import DEFAULT_WANTED_BY, BootOptions
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 
 OPTION_SPEC = dict(
@@ -44,3 +45,16 @@ def apply(namespaces, params, check_mode=False, diff=False):
         result['diff'] = [{'before_header': c.path, 'after_header': c.path, 'before': c.before or '', 'after': c.after or ''}
                           for c in changes if c.after is not None]
     return result
+
+
+def check_pin_dir(params, pin_dir):
+    """The boot script pins network namespaces where iproute2 does
+    (/run/netns): refuse a boot option that would rebuild them elsewhere
+    than the pin_dir the same call converges, before anything is written."""
+    if params is None or params['state'] != 'present' or pin_dir is None:
+        return
+    if os.path.realpath(pin_dir) != boot_script.PIN_DIR:
+        raise NamespaceError('boot rebuilds the namespaces in %s (the iproute2 directory), not in pin_dir %r; '
+                             'nothing was changed' % (boot_script.PIN_DIR, pin_dir), path=pin_dir,
+                             hint='Leave pin_dir unset (or %s) to persist these namespaces, or drop boot.'
+                             % boot_script.PIN_DIR)

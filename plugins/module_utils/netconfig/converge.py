@@ -192,6 +192,19 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
     return outcomes
 
 
+def read_record(namespaces, record_path, prune):
+    """(declarations, recorded names, names to prune, what to converge),
+    or NamespaceError for a bad declaration, an unreadable record or a
+    recorded name that is no valid name: callers check this before they
+    write anything (the boot files included)."""
+    decls = validate(namespaces)  # a bad input fails before the record is read or anything pruned
+    recorded = netns_record.read(record_path)
+    pruned = netns_record.to_prune(recorded, decls) if prune else []
+    asked = list(namespaces) + [{'name': n, 'state': 'absent'} for n in pruned]
+    validate(asked)  # a name in the record that is no valid name fails before anything is written
+    return decls, recorded, pruned, asked
+
+
 def converge_recorded(namespaces, record_path=None, prune=False, **kwargs):
     """converge(), keeping the record of managed namespaces at record_path
     and pruning the recorded ones no longer listed. Returns (outcomes,
@@ -205,12 +218,8 @@ def converge_recorded(namespaces, record_path=None, prune=False, **kwargs):
     if record_path is None:
         return converge(namespaces, **kwargs), None
     check_mode = kwargs.get('check_mode', False)
-    decls = validate(namespaces)  # a bad input fails before the record is read or anything pruned
     text_before = fileio.read_text(record_path)
-    recorded = netns_record.read(record_path)
-    pruned = netns_record.to_prune(recorded, decls) if prune else []
-    asked = list(namespaces) + [{'name': n, 'state': 'absent'} for n in pruned]
-    validate(asked)  # a name in the record that is no valid name fails before anything is written
+    decls, recorded, pruned, asked = read_record(namespaces, record_path, prune)
     intended = netns_record.intent(recorded, decls)
     if not check_mode:
         netns_record.write(record_path, intended)

@@ -235,3 +235,24 @@ def test_the_temporary_file_of_a_killed_record_write_is_cleaned_up(tmp_path, cap
     (state / 'notes.txt').write_text('mine\n')
     out = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'record': str(state / 'managed.json')}, capsys)
     assert not out.get('failed') and sorted(os.listdir(str(state))) == ['managed.json', 'notes.txt']
+
+
+def test_a_hostile_record_fails_before_the_boot_files_are_written(tmp_path, capsys):
+    record = tmp_path / 'managed.json'
+    record.write_text(json.dumps({'namespaces': ['ok', '../../etc']}))
+    boot = {'boot_dir': str(tmp_path / 'boot'), 'unit_dir': str(tmp_path / 'units')}
+    out = run_module(netns_config, {'namespaces': [{'name': 'new'}], 'record': str(record), 'prune': True,
+                                    'boot': boot}, capsys)
+    assert out['failed'] and '../../etc' in out['msg'], out
+    assert not os.path.exists(boot['boot_dir']) and not os.path.exists(boot['unit_dir'])
+    assert netns_list() == []
+
+
+def test_boot_with_a_pin_dir_the_boot_script_does_not_use_is_refused(tmp_path, capsys):
+    boot = {'boot_dir': str(tmp_path / 'boot'), 'unit_dir': str(tmp_path / 'units')}
+    out = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'pin_dir': '/run/tenant', 'boot': boot}, capsys)
+    assert out['failed'] and 'pin_dir' in out['msg'] and '/run/tenant' in out['msg'], out
+    assert not os.path.exists(boot['boot_dir']) and not os.path.exists('/run/tenant')
+    # the iproute2 directory itself, however it is named, is fine
+    out = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'pin_dir': '/run/netns', 'boot': boot}, capsys)
+    assert not out.get('failed') and netns_list() == ['a'], out
