@@ -70,13 +70,28 @@ def check_types(types, field='type'):
     return ordered(types)
 
 
-def check_pin_path(path, field='path'):
+def _check_absolute(path, field):
     if not isinstance(path, str) or not path:
-        raise NamespaceError('%s must be a non-empty path' % field)
-    if '\x00' in path:
-        raise NamespaceError('%s must not contain a NUL byte' % field)
+        raise NamespaceError('%s must be a non-empty path, not %r' % (field, path))
+    if unprintable(path):
+        raise NamespaceError('%s %r must not contain NUL or other control characters' % (field, path))
     if not os.path.isabs(path):
         raise NamespaceError('%s %r must be an absolute path' % (field, path))
+
+
+def check_pin_path(path, field='path'):
+    _check_absolute(path, field)
     if path.endswith('/') or os.path.basename(path) in ('.', '..'):
         raise NamespaceError('%s %r must name a file, not a directory' % (field, path))
     return os.path.normpath(path)
+
+
+def check_pin_dir(pin_dir, field='pin_dir'):
+    """A directory to keep pins in. Never the root: a pin directory is made
+    a shared (or, for mnt pins, private) mount of itself."""
+    _check_absolute(pin_dir, field)
+    normal = os.path.normpath(pin_dir)
+    if normal == '/' or os.path.realpath(normal) == '/':
+        raise NamespaceError('%s %r must not be the root directory: pin directories are made mounts of their own'
+                             % (field, pin_dir), hint='Use a directory under /run, such as /run/netns.')
+    return normal

@@ -13,7 +13,7 @@ import os
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.create import CreateOptions
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import (
-    check_name, check_pin_path, check_types)
+    check_name, check_pin_dir, check_pin_path, check_types, unprintable)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import location
 
 HOST_NAME_MAX = 64
@@ -55,12 +55,16 @@ def parse_id_map(entries, field):
             values = entry.split()
         else:
             raise NamespaceError('%s must be "inside outside count" or a dict' % where)
+        if any(isinstance(v, (bool, float)) for v in values):
+            raise NamespaceError('%s must hold three integers (inside outside count), not %r' % (where, entry))
         try:
             values = [int(v) for v in values]
         except (TypeError, ValueError):
             raise NamespaceError('%s must hold three integers (inside outside count), not %r' % (where, entry))
         if len(values) != 3 or values[0] < 0 or values[1] < 0 or values[2] < 1:
             raise NamespaceError('%s must be "inside outside count" with count >= 1, not %r' % (where, entry))
+        if values[0] + values[2] > 2 ** 32 or values[1] + values[2] > 2 ** 32:
+            raise NamespaceError('%s %r goes past the 32-bit id range' % (where, entry))
         result.append(tuple(values))
     if len(result) > 340:
         raise NamespaceError('%s has %d lines; the kernel takes at most 340' % (field, len(result)))
@@ -75,15 +79,19 @@ def parse_offsets(offsets):
         if clock not in CLOCKS:
             raise NamespaceError('time_offsets has unknown clock %r; use %s' % (clock, ' or '.join(CLOCKS)))
         try:
+            if isinstance(value, bool):
+                raise TypeError('a boolean is not a number of seconds')
             if isinstance(value, str) and len(value.split()) == 2:
                 secs, nsecs = (int(v) for v in value.split())
             else:
                 total = round(float(value) * 1000000000)
                 secs, nsecs = divmod(int(total), 1000000000)
-        except (TypeError, ValueError):
-            raise NamespaceError('time_offsets.%s must be a number of seconds, not %r' % (clock, value))
+        except (TypeError, ValueError, OverflowError):
+            raise NamespaceError('time_offsets.%s must be a finite number of seconds, not %r' % (clock, value))
         if not 0 <= nsecs < 1000000000:
-            raise NamespaceError('time_offsets.%s nanoseconds must be in [0, 999999999]' % clock)
+            raise NamespaceError('time_offsets.%s nanoseconds must be in [0, 999999999], not %r' % (clock, value))
+        if abs(secs) > 2 ** 62:
+            raise NamespaceError('time_offsets.%s %r is out of range for the kernel' % (clock, value))
         result[clock] = (secs, nsecs)
     return result
 
@@ -92,11 +100,11 @@ def _check_host_field(value, field):
     if value is None:
         return None
     if not isinstance(value, str):
-        raise NamespaceError('%s must be a string' % field)
+        raise NamespaceError('%s must be a string, not %r' % (field, value))
     if len(value.encode('utf-8')) > HOST_NAME_MAX:
         raise NamespaceError('%s %r is longer than %d bytes' % (field, value, HOST_NAME_MAX))
-    if '\x00' in value:
-        raise NamespaceError('%s must not contain a NUL byte' % field)
+    if unprintable(value):
+        raise NamespaceError('%s %r must not contain NUL, newlines or other control characters' % (field, value))
     return value
 
 
@@ -121,13 +129,11 @@ def build(name=None, types='net', pin_dir=None, path=None, source_pid=None, sour
         raise NamespaceError('name is required (or path)')
     check_name(name)
     if pin_dir is not None:
-        if not isinstance(pin_dir, str) or not os.path.isabs(pin_dir):
-            raise NamespaceError('pin_dir %r must be an absolute path' % (pin_dir,))
+        pin_dir = check_pin_dir(pin_dir)
         if len(types) != 1:
             raise NamespaceError('pin_dir sets the directory of one type; with several types '
                                  '(%s) each keeps its default directory' % ', '.join(types),
                                  hint='Use one task per type to put pins in other directories.')
-        pin_dir = os.path.normpath(pin_dir)
     if source_pid is not None and source_path is not None:
         raise NamespaceError('source_pid and source_path are mutually exclusive')
     if source_pid is not None:

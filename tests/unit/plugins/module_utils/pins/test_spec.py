@@ -39,6 +39,19 @@ def test_explicit_path_names_the_pin():
     (dict(name='a', time_offsets={'monotonic': 1}), "add 'time'"),
     (dict(name='a', types='user', uid_map=['0 0 1'], source_pid=1), 'fixed when a namespace is created'),
     (dict(name=None), 'name is required'),
+    (dict(name='a', pin_dir='/'), 'root directory'),
+    (dict(name='a', pin_dir='/run/../'), 'root directory'),
+    (dict(name='a', pin_dir='/run/ne\x00t'), 'control characters'),
+    (dict(name='a', pin_dir='/run/ne\nt'), 'control characters'),
+    (dict(name='a', path='/run/netns/a\u2028b'), 'control characters'),
+    (dict(name='a', types='uts', hostname='web\nevil'), 'control characters'),
+    (dict(name='a', types='uts', domainname='d\u0085'), 'control characters'),
+    (dict(name='a', types='time', time_offsets={'monotonic': float('inf')}), 'finite'),
+    (dict(name='a', types='time', time_offsets={'monotonic': 1e400}), 'finite'),
+    (dict(name='a', types='time', time_offsets={'boottime': True}), 'finite'),
+    (dict(name='a', types='user', uid_map=[{'inside': 0, 'outside': 0, 'count': 1.9}]), 'three integers'),
+    (dict(name='a', types='user', uid_map=[{'inside': True, 'outside': 0}]), 'three integers'),
+    (dict(name='a', types='user', uid_map=['4294967295 0 2']), '32-bit'),
 ])
 def test_bad_combinations_fail_before_anything_happens(kwargs, words):
     with pytest.raises(NamespaceError) as info:
