@@ -55,7 +55,7 @@ def _stored_key(route):
 def _matches(want, have, names):
     if have['type'] != RTN_UNICAST or want['via'] != have['via'] or have['scope'] != scope(want):
         return False
-    if want['src'] is not None and want['src'] != have['src']:
+    if want['src'] != have['src']:  # a src no longer declared is removed too
         return False
     return want['dev'] is None or names.get(have['oif']) == want['dev']
 

@@ -182,6 +182,16 @@ def test_ipv6_metric_0_is_the_kernels_1024(capsys):
     assert [r['metric'] for r in routes('n', '-6') if r['dst'] == 'fd00:9::/64'] == [1024]
 
 
+def test_a_src_no_longer_declared_is_removed_from_the_route(capsys):
+    with_src = lab(['10.7.0.2/24', '10.7.0.3/24'], [{'dst': '10.8.0.0/16', 'via': '10.7.0.254', 'src': '10.7.0.3'}])
+    converged_twice(capsys, with_src)
+    assert [r.get('prefsrc') for r in routes('n') if r['dst'] == '10.8.0.0/16'] == ['10.7.0.3']
+    without = lab(['10.7.0.2/24', '10.7.0.3/24'], [{'dst': '10.8.0.0/16', 'via': '10.7.0.254'}])
+    out = converged_twice(capsys, without)
+    assert out['changed']
+    assert [r.get('prefsrc') for r in routes('n') if r['dst'] == '10.8.0.0/16'] == [None]
+
+
 STRAYS = [
     ['10.66.0.0/16', 'dev', 'd0'],                       # link scope, proto boot
     ['10.67.0.0/16', 'via', '10.7.0.254', 'proto', 'dhcp'],
