@@ -30,7 +30,7 @@ MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
 # Addresses as text of digits, dots and colons only: ipaddress also takes an
 # IPv6 scope id ('fe80::1%eth0', any text after '%', newlines included) and
 # integers, neither of which a link address, a route or the boot script can hold.
-ADDRESS_TEXT = re.compile(r'^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$')
+ADDRESS_TEXT = re.compile(r'^[0-9A-Fa-f.:]+(/[0-9.]{1,15})?$')  # a prefix length or an IPv4 netmask
 SYSCTL_KEY = re.compile(r'^[A-Za-z0-9_.:/@-]+$')
 LINK_KEYS = {'name', 'kind', 'state', 'mtu', 'address', 'master', 'addresses', 'peer', 'parent', 'vlan_id', 'mode'}
 PEER_KEYS = {'name', 'netns', 'addresses', 'state', 'mtu', 'master'}
@@ -270,17 +270,26 @@ def _sysctl_value(value, path):
 
 
 def _files(values, path):
-    result = {}
+    result, keys = {}, {}
     for rel, content in sorted(_mapping(values, path).items(), key=lambda kv: str(kv[0])):
         where = '%s[%r]' % (path, rel)
         norm = os.path.normpath(rel) if isinstance(rel, str) else ''
-        if not norm or os.path.isabs(norm) or norm.startswith('..') or norm == '.':
-            fail(where, 'must be a relative path inside /etc/netns/NAME')
+        if not norm or os.path.isabs(norm) or norm.split('/')[0] == '..' or norm == '.':
+            fail(where, 'must be a relative path inside /etc/netns/NAME, not %r' % (rel,))
         if unprintable(norm.replace(' ', '')):
             fail(where, 'file name %r may not contain NUL or other control characters' % (rel,))
         if not isinstance(content, str):
-            fail(where, 'content must be a string')
-        result[norm] = content
+            fail(where, 'content must be a string, not %r' % (type(content).__name__,))
+        if norm in result:
+            fail(where, '%r and %r name the same file' % (keys[norm], rel))
+        result[norm], keys[norm] = content, rel
+    for norm in result:
+        # a file that is also the directory of another cannot be written
+        parent = os.path.dirname(norm)
+        while parent:
+            if parent in result:
+                fail('%s[%r]' % (path, parent), 'is a file, and also the directory of %r' % (norm,))
+            parent = os.path.dirname(parent)
     return result
 
 

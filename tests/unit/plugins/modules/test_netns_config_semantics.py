@@ -94,6 +94,9 @@ BRIDGE = {'name': 'b0', 'kind': 'bridge'}
     ([{'name': 'a', 'links': [BRIDGE],
        'routes': [{'dst': 'fd00:9::/64', 'dev': 'b0'}, {'dst': 'fd00:9::/64', 'dev': 'b0', 'metric': 0}]}],
      'namespaces[1].routes[1]', 'metric 1024'),
+    ([{'name': 'a', 'files': {'resolv.conf': 'x', 'resolv.conf/inner': 'y'}}], "namespaces[1].files['resolv.conf']",
+     'inner'),
+    ([{'name': 'a', 'files': {'hosts': 'x', './hosts': 'y'}}], 'namespaces[1].files', "'./hosts'"),
     # an IPv6 scope id may hold any text, newlines included: it must never reach the boot script
     ([{'name': 'a', 'links': [dict(BRIDGE, addresses=['fe80::1%x\necho INJECTED\n/64'])]}],
      'namespaces[1].links[0].addresses[0]', 'INJECTED'),
