@@ -33,3 +33,10 @@ def test_a_missing_python_is_skipped_loudly_and_fails_under_ci():
     out = _run('2.20', CI='true')
     assert out.returncode == 1
     assert 'SKIPPED ansible-core 2.20' in out.stderr and 'CI must run every supported ansible-core' in out.stderr
+
+
+def test_an_ansible_core_outside_the_matrix_is_an_error_not_a_skip():
+    out = _run('2.22', CI='true')
+    assert out.returncode == 2 and 'not in the support matrix' in out.stderr
+    out = _run('2.22')
+    assert out.returncode == 2
