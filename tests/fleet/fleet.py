@@ -306,7 +306,7 @@ def down(state_dir):
 def main(argv):
     if len(argv) < 3:
         raise SystemExit(__doc__)
-    command, state_dir = argv[1], os.path.abspath(argv[2])
+    command, state_dir = argv[1], os.path.realpath(argv[2])  # one spelling: hosts are matched by it
     if command == 'up':
         print(json.dumps(up(state_dir, argv[3:])))
     elif command == 'reboot':
