@@ -169,7 +169,11 @@ options:
         elements: dict
         suboptions:
           dst:
-            description: Destination network (CIDR) or V(default).
+            description:
+              - Destination network (CIDR) or V(default).
+              - V(default) is the IPv4 default route (C(0.0.0.0/0)) unless O(namespaces[].routes[].via) or
+                O(namespaces[].routes[].src) is an IPv6 address; for an IPv6 default route through a device alone,
+                write C(::/0).
             type: str
             required: true
           via:
@@ -216,7 +220,7 @@ options:
         advertisements). Each is deleted by its full identity (table, destination, tos, type, scope, protocol,
         metric, next hop). Routes the kernel drops on its own with a deleted link or source address count as
         deleted.
-      - C(lo), IPv6 link-local addresses and veth ends that another namespace of this call declares are left alone,
+      - C(lo), link-local addresses (IPv6 C(fe80::/10), IPv4 C(169.254.0.0/16)) and veth ends that another namespace of this call declares are left alone,
         and so is an undeclared link that a kept link sits on - its veth peer or the parent of a macvlan - or whose
         veth peer is a link this call keeps in another namespace or on the host, since deleting it would delete the
         kept link too. Deleting a link deletes what sits on it (its veth peer, its
