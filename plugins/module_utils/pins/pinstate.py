@@ -12,6 +12,7 @@ name or by a directory listing.
 import errno
 import os
 import stat
+import time
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import BY_FLAG, TYPES
@@ -145,8 +146,34 @@ def open_nsfs(path, follow=False):
         raise
 
 
+# How often an observation that contradicts itself is taken again (see inspect).
+_ATTEMPTS = 5
+MOUNTED_OVER = 'has a non-namespace filesystem mounted on it'
+
+
 def inspect(loc, mounts=None):
-    """Inspect loc.path without changing anything."""
+    """Inspect loc.path without changing anything.
+
+    Before a caller holds the directory locks another process may be pinning
+    or unpinning right there. An observation that contradicts itself - the
+    file gone between lstat and open, or a mount listed that the opened file
+    is not on (it came after the open) - is taken again, so a pin half-way
+    through its bind is never reported as someone else's file."""
+    for attempt in range(_ATTEMPTS - 1):
+        try:
+            state = _inspect_once(loc, mounts)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                raise
+        else:
+            if state.detail != MOUNTED_OVER:
+                return state
+        mounts = None  # read the mount table afresh
+        time.sleep(0.002 * (attempt + 1))
+    return _inspect_once(loc, None)
+
+
+def _inspect_once(loc, mounts):
     try:
         lst = os.lstat(loc.path)
     except OSError as exc:
@@ -177,7 +204,7 @@ def _inspect_file(loc, lst, mounts):
         return PinState(loc, WRONG_TYPE, dev=st.st_dev, ino=st.st_ino, actual_type=actual,
                         detail='holds a %s namespace, not a %s namespace' % (actual, loc.type))
     if mountinfo.is_mount_point(loc.path, mounts):
-        return PinState(loc, NOT_A_PIN, detail='has a non-namespace filesystem mounted on it')
+        return PinState(loc, NOT_A_PIN, detail=MOUNTED_OVER)
     if st.st_size == 0:
         return PinState(loc, STALE, detail='is an empty file with no namespace mounted on it')
     return PinState(loc, NOT_A_PIN, detail='is a regular file with %d bytes of data' % st.st_size)

@@ -43,3 +43,29 @@ def test_parallel_creates_of_different_names_all_succeed():
     assert ip_netns_list() == names
     assert len(nsfs_mounts()) == 20
     assert len(set(os.stat('/run/netns/%s' % n).st_ino for n in names)) == 20
+
+
+def test_a_set_half_way_through_its_binds_is_never_someone_elses_file():
+    # What a second run sees before it takes the locks while another pins
+    # and unpins: never "not a pin" (a mount listed after the open) nor a
+    # FileNotFoundError (a file gone between lstat and open).
+    import time
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import NOT_A_PIN, inspect
+    the_set = spec.build('vs', ['net', 'uts', 'pid'])
+    churn = os.fork()
+    if churn == 0:  # pragma: no cover - the other run
+        deadline = time.time() + 3
+        while time.time() < deadline:
+            engine.ensure_present(the_set)
+            engine.ensure_absent(the_set)
+        os._exit(0)
+    seen, deadline = [], time.time() + 3
+    try:
+        while time.time() < deadline:
+            for loc in the_set.locations.values():
+                state = inspect(loc)
+                if state.state == NOT_A_PIN:
+                    seen.append((loc.path, state.detail))
+    finally:
+        os.waitpid(churn, 0)
+    assert seen == []
