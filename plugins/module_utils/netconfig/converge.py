@@ -24,7 +24,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import record as netns_record, state as netconfig_state
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import (
-    LATE, LINKS, PEERS, Action, Side, in_phase, kept_links, plan)
+    LATE, LINKS, PEERS, Action, Side, in_phase, kept_links, plan, write_sysctl)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import home_fd, open_in, rtnl_in
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect
@@ -84,13 +84,8 @@ def _sysctl_actions(decl, side):
         if current != value:
             key = path[len('/proc/sys/'):].replace('/', '.') if '.' not in path[len('/proc/sys/'):] else path
             actions.append(Action('set sysctl %s = %s in %s' % (key, value, side.label),
-                                  lambda p=path, v=value: _write_sysctl(side, p, v)))
+                                  lambda p=path, v=value: write_sysctl(side, p, v)))
     return actions
-
-
-def _write_sysctl(side, path, value):
-    with open_in(side.fd, path, 'w') as handle:
-        handle.write(value)
 
 
 def _nsid_actions(decl, side):

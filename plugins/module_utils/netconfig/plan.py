@@ -175,15 +175,16 @@ def _del_address(side, name, address):
     with open_in(side.fd, path, 'r') as handle:
         before = handle.read().strip()
     if before != '1':
-        _write(side, path, '1')
+        write_sysctl(side, path, '1')
     try:
         side.ipr.addr('del', index=side.index(name), address=str(address.ip), prefixlen=address.network.prefixlen)
     finally:
         if before != '1':
-            _write(side, path, before)
+            write_sysctl(side, path, before)
 
 
-def _write(side, path, value):
+def write_sysctl(side, path, value):
+    """Write a /proc/sys file of side's network namespace."""
     with open_in(side.fd, path, 'w') as handle:
         handle.write(value)
 
