@@ -19,6 +19,7 @@ import os
 import re
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import unprintable
 
 DEFAULT_WANTED_BY = ('multi-user.target', 'network-online.target')
 
@@ -56,7 +57,7 @@ def check_path(option, value, exec_safe=False):
         allowed += (', of letters, digits and /_.+@:,- only, since it goes into the unit\'s ExecStart= line '
                     '(systemd would expand %, $ and \\ and split at blanks and quotes)')
     if (not isinstance(value, str) or not value.startswith('/') or value.startswith('//')
-            or os.path.normpath(value) != value or any(ord(c) < 32 or ord(c) == 127 for c in value)
+            or os.path.normpath(value) != value or unprintable(value)
             or (exec_safe and not EXEC_SAFE_PATH.match(value))):
         _refuse(option, value, allowed)
     return value
