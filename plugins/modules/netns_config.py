@@ -98,7 +98,7 @@ options:
               - V(veth) creates a pair, the other end being O(namespaces[].links[].peer).
               - V(vlan), V(macvlan), V(ipvlan) are created on the host link O(namespaces[].links[].parent) and
                 moved in. V(physical) moves the host link O(namespaces[].links[].parent) in, renamed to the name.
-              - V(vxlan) is a VXLAN tunnel whose device is in the namespace and whose UDP socket (the underlay end:
+              - V(vxlan) is a VXLAN tunnel whose device is in the namespace and whose UDP socket (the underlay end,
                 O(namespaces[].links[].local), O(namespaces[].links[].underlay_dev)) is on the host, in the network
                 namespace this module runs in. It is created there with the namespace as target, so no link of its
                 name ever appears on the host. See O(namespaces[].links[].vni) and O(namespaces[].links[].fdb).

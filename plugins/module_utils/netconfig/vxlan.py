@@ -104,13 +104,13 @@ def fdb_actions(ns, link, have):
             continue
         moved = [e for e in have if e['mac'] == entry['mac'] and not flooding(entry['mac'])]
         if moved:
-            text = 'change fdb entry %s on %s in %s: dst %s, not %s' % (entry['mac'], name, ns.label, entry['dst'],
-                                                                       moved[0]['dst'])
+            text = 'change fdb entry %s on %s in %s: dst %s, not %s' % (
+                entry['mac'], name, ns.label, entry['dst'], moved[0]['dst'])
             actions.append(Action(text, lambda e=entry: _fdb(ns, 'replace', name, e)))
         else:
             text = 'add fdb entry %s dst %s to %s in %s' % (entry['mac'], entry['dst'], name, ns.label)
-            actions.append(Action(text, lambda e=entry: _fdb(ns, 'append' if flooding(e['mac']) else 'replace',
-                                                             name, e)))
+            command = 'append' if flooding(entry['mac']) else 'replace'
+            actions.append(Action(text, lambda e=entry, c=command: _fdb(ns, c, name, e)))
     for entry in have:
         if entry in wanted or any(e['mac'] == entry['mac'] and not flooding(e['mac']) for e in wanted):
             continue

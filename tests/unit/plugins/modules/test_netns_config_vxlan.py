@@ -194,7 +194,8 @@ def test_record_and_prune_remove_a_namespace_with_its_vxlan(tmp_path, capsys, un
     converged_twice(capsys, [red(), {'name': 'keep'}], record=record, prune=True)
     out = converged_twice(capsys, [{'name': 'keep'}], record=record, prune=True)
     assert out['record']['pruned'] == ['red']
-    assert not subprocess.run(['ss', '-Huan', 'sport', '= :4789'], capture_output=True, text=True).stdout.strip()
+    sockets = subprocess.run(['ss', '-Huan', 'sport', '= :4789'], capture_output=True, text=True, check=True)
+    assert not sockets.stdout.strip(), 'the tunnel socket went with the namespace'
 
 
 def test_a_missing_underlay_dev_fails_the_namespace_before_anything_is_done_in_it(capsys, underlay):
