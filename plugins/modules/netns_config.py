@@ -153,8 +153,9 @@ options:
             type: str
           underlay_dev:
             description:
-              - Underlay device of a vxlan link - a link on the host (the network namespace this module runs in). A
-                name that is no link there fails the namespace before anything is changed in it.
+              - Underlay device of a vxlan link - a link on the host (the network namespace this module runs in), or
+                the host end of a veth that an earlier namespace of this call declares. A name that is neither fails
+                the namespace before anything is changed in it.
               - Without O(namespaces[].links[].mtu) the kernel derives the vxlan's MTU from it (its MTU minus 50,
                 minus 70 for IPv6); with neither, the MTU is 1500.
             type: str

@@ -36,11 +36,12 @@ def describe(vxlan):
     return ' '.join(parts)
 
 
-def check_underlay(link, ns, host):
+def check_underlay(link, ns, host, host_ends=()):
     """The underlay device is a link of the host (the namespace this module
-    runs in): fail before anything is done in the namespace otherwise."""
+    runs in), or a host end of a veth the call declares (host_ends): fail
+    before anything is done in the namespace otherwise."""
     dev = link['vxlan']['underlay_dev']
-    if dev is not None and dev not in host.state.links:
+    if dev is not None and dev not in host.state.links and dev not in host_ends:
         raise NamespaceError('vxlan %s in %s: its underlay_dev %r is no link on the host (the network namespace '
                              'netns_config runs in)' % (link['name'], ns.label, dev),
                              hint='Nothing was changed in this namespace. Name an existing host link, or omit '
