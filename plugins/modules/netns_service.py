@@ -22,7 +22,7 @@ description:
     C(BindReadOnlyPaths=) line (C(BindPaths=) with O(writable_etc=true)) per entry of C(/etc/netns/NAMESPACE) present
     when the module runs. A file added there later needs another run (the P(nsfd.namespaces.netns#role) role runs it
     after writing the files); a file removed later is skipped when the service starts (each line begins with C(-)).
-  - Refused before anything is written, with a message that says what to do, is what cannot work
+  - Refused before anything is written, with a message that says what to do, are the cases that cannot work,
     a unit that does not exist or is masked, a unit with C(PrivateNetwork=yes) (it would get a namespace of its own
     with only C(lo)), a missing or stale pin (unless O(require_pin=false)), and names or paths that systemd would not
     take literally.
@@ -118,11 +118,12 @@ notes:
     mount namespace, so no C(/etc/netns) file would apply.
   - When systemd is not running, the unit's files (O(unit_dir), then systemd's search path) are read to find the unit
     and its C(PrivateNetwork=); RV(unit_source) says which way was used.
-  - See the guide R(Run a service inside a namespace,ansible_collections.nsfd.namespaces.docsite.services).
+  - The P(nsfd.namespaces.netns#role) role runs this module for the C(services) of each declared namespace.
 seealso:
   - module: nsfd.namespaces.netns_config
   - module: nsfd.namespaces.netns_persist
-  - role: nsfd.namespaces.netns
+  - ref: ansible_collections.nsfd.namespaces.docsite.services
+    description: Run a service inside a namespace, with the netns role or this module.
 '''
 
 EXAMPLES = r'''

@@ -61,6 +61,7 @@ def assert_in_blue(host):
     assert service_netns == pin != host_netns
     assert host.run('cat', '/proc/%d/root/etc/resolv.conf' % pid).stdout == RESOLV
     assert host.run('cat', '/etc/resolv.conf').stdout != RESOLV, 'the host keeps its own resolv.conf'
+    print('service sees /sys/class/net: %s' % host.run('ls', '/proc/%d/root/sys/class/net' % pid).stdout.split())
     inside = _fetch(host, 'ip', 'netns', 'exec', 'blue')
     assert inside.returncode == 0 and inside.stdout == RESOLV, inside.stdout + inside.stderr
     outside = _fetch(host)

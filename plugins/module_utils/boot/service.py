@@ -36,14 +36,14 @@ OPTIONS = ('unit', 'namespace', 'pin_dir', 'unit_dir', 'boot_unit', 'etc_dir', '
 
 def _check_pin(options):
     """The pin must be a live network namespace: systemd opens it when the
-    service starts, and fails it (status 226/NAMESPACE) when it is not."""
+    service starts, and fails to start it when it is not."""
     state = pinstate.inspect(pinstate.location(options.namespace, 'net', pin_dir=options.pin_dir))
     if state.present:
         return state
     why = {pinstate.ABSENT: 'does not exist', pinstate.STALE: 'is a stale pin (no namespace is mounted on it)',
            pinstate.WRONG_TYPE: 'is a %s namespace, not a network namespace' % state.actual_type}
-    raise NamespaceError('%s %s, and the service would fail to start' % (state.location.path,
-                                                                        why.get(state.state, state.detail)),
+    problem = why.get(state.state, state.detail)
+    raise NamespaceError('%s %s, and the service would fail to start' % (state.location.path, problem),
                          name=options.namespace, path=state.location.path,
                          hint='Create it first (nsfd.namespaces.netns_config, the netns role or ip netns add), or '
                               'set require_pin: false when the boot unit creates it later. Nothing was changed.')
