@@ -92,6 +92,15 @@ def test_booted_host_runs_a_service_inside_blue_across_a_reboot(host, tmp_path):
     assert not again['changed'] and not again['restarted'], again
     assert host.run('systemctl', 'show', '-p', 'MainPID', '--value', UNIT).stdout.strip() == str(after_pid)
 
+    # blue made anew under a running service (same drop-in): the service is
+    # still in the old namespace, so restart: true restarts it into the new one
+    host.run('ip', 'netns', 'delete', 'blue')
+    [moved] = _converge(host, tmp_path, PLAYBOOK)['services']
+    assert moved['changed'] and moved['restarted'] and not moved['daemon_reloaded'], moved
+    moved_pid, moved_pin = assert_in_blue(host)
+    assert moved_pid != after_pid and moved_pin != after_pin
+    print('blue made anew: MainPID %d restarted into net:[%s]' % (moved_pid, moved_pin))
+
 
 @pytest.mark.timeout_s(120)
 def test_booted_host_refuses_a_service_with_private_network(host, tmp_path):
