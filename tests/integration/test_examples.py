@@ -30,6 +30,13 @@ PREREQUISITES = {
     'namespace_info': [
         {'nsfd.namespaces.namespace': {'name': 'blue'}},
     ],
+    'netns_service': [
+        {'nsfd.namespaces.namespace': {'name': 'tenant-a', 'type': 'net'}},
+        {'nsfd.namespaces.namespace': {'name': 'vpn', 'type': 'net'}},
+        {'ansible.builtin.copy': {'dest': '/etc/systemd/system/{{ item }}', 'mode': '0644',
+                                  'content': '[Service]\nExecStart=/bin/sleep infinity\n'},
+         'loop': ['unbound.service', 'wg-client.service']},
+    ],
 }
 
 
