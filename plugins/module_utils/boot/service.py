@@ -71,12 +71,13 @@ def _check_unit(options):
     return props
 
 
-def _run(*argv):
-    done = unitprops.systemctl(*argv)
-    if done.returncode != 0:
-        raise NamespaceError('systemctl %s failed (status %d): %s' % (' '.join(argv), done.returncode,
-                                                                      (done.stderr or done.stdout).strip()),
-                             hint='See journalctl -u %s.' % argv[-1])
+def _run(argv, done, unit=None):
+    """systemctl argv; a failure says what had been changed before it."""
+    ran = unitprops.systemctl(*argv)
+    if ran.returncode != 0:
+        raise NamespaceError('systemctl %s failed (status %d): %s' % (' '.join(argv), ran.returncode,
+                                                                      (ran.stderr or ran.stdout).strip()),
+                             done=done, hint='See journalctl -u %s.' % unit if unit else None)
 
 
 def apply(params, check_mode=False, diff=False):
@@ -101,7 +102,7 @@ def apply(params, check_mode=False, diff=False):
     if change is not None and running and params['daemon_reload']:
         result['changes'].append('systemctl daemon-reload')
         if not check_mode:
-            _run('daemon-reload')
+            _run(['daemon-reload'], result['changes'][:-1])
             result['daemon_reloaded'] = True
     moved = present and _outside(options, props)
     if params['restart'] and running and (change is not None or moved):
@@ -110,7 +111,7 @@ def apply(params, check_mode=False, diff=False):
         result['changes'].append('systemctl %s %s' % (verb, options.unit))
         result['changed'] = True
         if not check_mode:
-            _run(verb, options.unit)
+            _run([verb, options.unit], result['changes'][:-1], options.unit)
             result['restarted'] = True
     if props is not None:
         result['unit_source'] = props.source
