@@ -41,8 +41,9 @@ def host(tmp_path):
         yield running
 
 
-def _converge(host, tmp_path):
-    """The role on the booted host; returns its netns_config result."""
+def _converge(host, tmp_path, playbook=PLAYBOOK):
+    """A playbook (default: the role's) on the booted host; returns what it
+    wrote to out_dir/result.json."""
     python = booted.ship_python_package(host, 'pyroute2')
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text('lab:\n  hosts:\n    booted:\n      ansible_host: "pid:%d"\n'
@@ -52,7 +53,7 @@ def _converge(host, tmp_path):
     out.mkdir(exist_ok=True)
     result = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inventory),
-         '-e', 'out_dir=%s' % out, '-e', 'controller_python=%s' % sys.executable, PLAYBOOK],
+         '-e', 'out_dir=%s' % out, '-e', 'controller_python=%s' % sys.executable, playbook],
         capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
     assert result.returncode == 0, 'the role failed:\n%s\n%s' % (result.stdout[-8000:], result.stderr[-3000:])
     return json.loads((out / 'result.json').read_text())

@@ -34,6 +34,13 @@ PREREQUISITES = {
     'netns_config': [
         {'ansible.builtin.command': 'ip link add eth0 type bridge', 'changed_when': True},
     ],
+    'netns_service': [
+        {'nsfd.namespaces.namespace': {'name': 'tenant-a', 'type': 'net'}},
+        {'nsfd.namespaces.namespace': {'name': 'vpn', 'type': 'net'}},
+        {'ansible.builtin.copy': {'dest': '/etc/systemd/system/{{ item }}', 'mode': '0644',
+                                  'content': '[Service]\nExecStart=/bin/sleep infinity\n'},
+         'loop': ['unbound.service', 'wg-client.service']},
+    ],
 }
 
 

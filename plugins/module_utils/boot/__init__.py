@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Persistence across reboot: the iproute2 batch file, the per-namespace
 script and the systemd unit rendered from a netns_config declaration, and
-the options both netns_persist and netns_config's boot take.
+the options both netns_persist and netns_config's boot take; and the
+systemd drop-ins that run services inside a pinned namespace (netns_service).
 
 May import: netconfig, pins, kernel and the basics.
 """

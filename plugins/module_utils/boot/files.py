@@ -78,14 +78,19 @@ def _file_mode(path):
         return None
 
 
-def _written_by_us(path):
-    """A file at path that this collection did not write (a package's unit of
-    the same name, an admin's file) is neither overwritten nor removed."""
+def written_by(path, header):
+    """Whether path is absent or a regular file whose first two lines hold
+    `header`. A file at path that this collection did not write (a package's
+    unit of the same name, an admin's file) is neither overwritten nor removed."""
     if not os.path.lexists(path):
         return True
     if os.path.islink(path) or not os.path.isfile(path):
         return False
-    return HEADER.rstrip('\n') in (fileio.read_text(path) or '').splitlines()[:2]
+    return header.rstrip('\n') in (fileio.read_text(path) or '').splitlines()[:2]
+
+
+def _written_by_us(path):
+    return written_by(path, HEADER)
 
 
 def _refuse_foreign(paths):

@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""netns_service: put an existing systemd service into a pinned network
+namespace (boot/dropin.py writes the drop-in), refusing first what cannot
+work, then telling a running systemd and restarting the service when asked.
+
+systemd reads a new or changed drop-in only at `daemon-reload`, so that
+follows every change while systemd runs (daemon_reload: false leaves it to
+the caller). A running service stays in the namespace it was started in:
+only a restart moves it, which happens with restart: true.
+"""
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import dropin, unitprops
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.persist import systemd_running
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import pinstate
+
+OPTION_SPEC = dict(
+    unit=dict(type='str', required=True),
+    namespace=dict(type='str', required=True),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    pin_dir=dict(type='path', default='/run/netns'),
+    require_pin=dict(type='bool', default=True),
+    boot_unit=dict(type='str', default='nsfd-netns.service'),
+    bind_etc=dict(type='bool', default=True),
+    writable_etc=dict(type='bool', default=False),
+    etc_dir=dict(type='path', default='/etc/netns'),
+    unit_dir=dict(type='path', default='/etc/systemd/system'),
+    daemon_reload=dict(type='bool', default=True),
+    restart=dict(type='bool', default=False),
+)
+OPTIONS = ('unit', 'namespace', 'pin_dir', 'unit_dir', 'boot_unit', 'etc_dir', 'bind_etc', 'writable_etc')
+
+
+def _check_pin(options):
+    """The pin must be a live network namespace: systemd opens it when the
+    service starts, and fails to start it when it is not."""
+    state = pinstate.inspect(pinstate.location(options.namespace, 'net', pin_dir=options.pin_dir))
+    if state.present:
+        return state
+    why = {pinstate.ABSENT: 'does not exist', pinstate.STALE: 'is a stale pin (no namespace is mounted on it)',
+           pinstate.WRONG_TYPE: 'is a %s namespace, not a network namespace' % state.actual_type}
+    problem = why.get(state.state, state.detail)
+    raise NamespaceError('%s %s, and the service would fail to start' % (state.location.path, problem),
+                         name=options.namespace, path=state.location.path,
+                         hint='Create it first (nsfd.namespaces.netns_config, the netns role or ip netns add), or '
+                              'set require_pin: false when the boot unit creates it later. Nothing was changed.')
+
+
+def _check_unit(options):
+    props = unitprops.inspect(options.unit, options.unit_dir)
+    where = 'systemd says so' if props.source == 'systemctl' else \
+        'found in none of %s; systemd is not running, so only the unit files were read' % ', '.join(
+            [options.unit_dir] + [d for d in unitprops.UNIT_PATH if d != options.unit_dir])
+    if not props.exists:
+        raise NamespaceError('unit %r does not exist (%s)' % (options.unit, where), name=options.namespace,
+                             hint='Install the service first; netns_service changes existing services only. '
+                                  'Nothing was changed.')
+    if props.masked:
+        raise NamespaceError('unit %r is masked (%s)' % (options.unit, props.fragment), name=options.namespace,
+                             hint='Unmask it first (systemctl unmask). Nothing was changed.')
+    if props.private_network:
+        raise NamespaceError('unit %r has PrivateNetwork=yes (read from %s): systemd gives it a network namespace '
+                             'of its own with only lo instead of joining %s'
+                             % (options.unit, 'systemctl show' if props.source == 'systemctl' else 'its unit files',
+                                options.pin_path), name=options.namespace, path=props.fragment,
+                             hint='Remove PrivateNetwork= from the unit (or set PrivateNetwork=no in a drop-in of '
+                                  'your own) and run again. Nothing was changed.')
+    return props
+
+
+def _run(argv, done, unit=None):
+    """systemctl argv; a failure says what had been changed before it."""
+    ran = unitprops.systemctl(*argv)
+    if ran.returncode != 0:
+        raise NamespaceError('systemctl %s failed (status %d): %s' % (' '.join(argv), ran.returncode,
+                                                                      (ran.stderr or ran.stdout).strip()),
+                             done=done, hint='See journalctl -u %s.' % unit if unit else None)
+
+
+def apply(params, check_mode=False, diff=False):
+    """params holds OPTION_SPEC's keys. Raises NamespaceError (bad input or a
+    service that cannot join the namespace: nothing written) or OSError."""
+    options = dropin.ServiceOptions(**dict((key, params[key]) for key in OPTIONS))
+    present = params['state'] == 'present'
+    props = None
+    if present:
+        if params['require_pin']:
+            _check_pin(options)
+        props = _check_unit(options)
+        entries = dropin.etc_entries(options)
+        change = dropin.ensure_present(options, dropin.render(options, entries), check_mode=check_mode)
+    else:
+        entries = []
+        change = dropin.ensure_absent(options, check_mode=check_mode)
+    running = systemd_running()
+    result = {'changed': change is not None, 'dropin': options.dropin_path, 'pin': options.pin_path,
+              'etc_files': entries, 'changes': [change.text] if change else [], 'systemd_running': running,
+              'daemon_reloaded': False, 'restarted': False}
+    if change is not None and running and params['daemon_reload']:
+        result['changes'].append('systemctl daemon-reload')
+        if not check_mode:
+            _run(['daemon-reload'], result['changes'][:-1])
+            result['daemon_reloaded'] = True
+    moved = present and _outside(options, props)
+    if params['restart'] and running and (change is not None or moved):
+        # leaving the namespace only concerns a running service
+        verb = 'restart' if present else 'try-restart'
+        result['changes'].append('systemctl %s %s' % (verb, options.unit))
+        result['changed'] = True
+        if not check_mode:
+            _run([verb, options.unit], result['changes'][:-1], options.unit)
+            result['restarted'] = True
+    if props is not None:
+        result['unit_source'] = props.source
+    if diff and change is not None:
+        result['diff'] = change.as_diff()
+    return result
+
+
+def _outside(options, props):
+    """A running service whose main process is not in the pin's namespace
+    (started before the drop-in, or the namespace was made anew since)."""
+    if props is None or props.main_pid is None:
+        return False
+    try:
+        pin = pinstate.inspect(pinstate.location(options.namespace, 'net', pin_dir=options.pin_dir))
+    except OSError:
+        return False
+    inode = unitprops.netns_inode(props.main_pid)
+    return pin.present and inode is not None and inode != pin.ino

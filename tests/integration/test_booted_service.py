@@ -1,0 +1,122 @@
+"""A service inside a named network namespace under a real systemd, across a
+real reboot (issue 14).
+
+The netns role runs on a systemd-booted stock Debian host
+(tests/fleet/booted.py) and puts nsfd-web.service, a `python3 -m http.server`
+serving /etc, into blue with a netns_service drop-in. Oracles, before and
+after `systemctl reboot`: a client inside blue (`ip netns exec blue`) gets
+blue's resolv.conf from the server, the host's own network namespace cannot
+reach it, and the service's main process is in the namespace pinned at
+/run/netns/blue (same inode) and sees blue's resolv.conf through
+/proc/PID/root.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from fleet import booted
+from test_booted_host import _converge, _reboot_for_real, _root
+from test_targets import playbook_env
+
+PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks', 'booted_netns_service.yml')
+UNIT = 'nsfd-web.service'
+DROPIN = '/etc/systemd/system/%s.d/50-nsfd-netns.conf' % UNIT
+RESOLV = 'nameserver 10.200.1.1\n'
+FETCH = ('import sys, urllib.request\n'
+         'try:\n'
+         '    print(urllib.request.urlopen("http://127.0.0.1:8080/resolv.conf", timeout=5).read().decode(), end="")\n'
+         'except OSError as exc:\n'
+         '    print("unreachable: %s" % exc)\n'
+         '    sys.exit(3)\n')
+
+
+@pytest.fixture
+def host(tmp_path):
+    with booted.BootedHost(_root(), str(tmp_path / 'host'), 'booted') as running:
+        yield running
+
+
+def _fetch(host, *prefix):
+    """What a client in the given namespace gets, retried while the service
+    is still starting."""
+    for _attempt in range(50):
+        got = host.run(*(list(prefix) + ['python3', '-c', FETCH]), check=False)
+        if got.returncode == 0 or 'refused' not in got.stdout:
+            return got
+        host.run('sleep', '0.1')
+    return got
+
+
+def assert_in_blue(host):
+    state = host.run('systemctl', 'show', '-p', 'ActiveState', '-p', 'MainPID', UNIT).stdout
+    props = dict(line.split('=', 1) for line in state.split())
+    assert props['ActiveState'] == 'active', host.run('journalctl', '-b', '-u', UNIT, '--no-pager', check=False).stdout
+    pid = int(props['MainPID'])
+    pin = host.run('stat', '-L', '-c', '%i', '/run/netns/blue').stdout.strip()
+    service_netns = host.run('stat', '-L', '-c', '%i', '/proc/%d/ns/net' % pid).stdout.strip()
+    host_netns = host.run('stat', '-L', '-c', '%i', '/proc/1/ns/net').stdout.strip()
+    assert service_netns == pin != host_netns
+    assert host.run('cat', '/proc/%d/root/etc/resolv.conf' % pid).stdout == RESOLV
+    assert host.run('cat', '/etc/resolv.conf').stdout != RESOLV, 'the host keeps its own resolv.conf'
+    print('service sees /sys/class/net: %s' % host.run('ls', '/proc/%d/root/sys/class/net' % pid).stdout.split())
+    inside = _fetch(host, 'ip', 'netns', 'exec', 'blue')
+    assert inside.returncode == 0 and inside.stdout == RESOLV, inside.stdout + inside.stderr
+    outside = _fetch(host)
+    assert outside.returncode == 3 and 'refused' in outside.stdout, outside.stdout
+    return pid, pin
+
+
+@pytest.mark.timeout_s(240)
+def test_booted_host_runs_a_service_inside_blue_across_a_reboot(host, tmp_path):
+    result = _converge(host, tmp_path, PLAYBOOK)
+    [placed] = result['services']
+    assert placed['changed'] and placed['restarted'] and placed['daemon_reloaded'], placed
+    assert placed['unit_source'] == 'systemctl' and placed['etc_files'] == ['resolv.conf']
+    dropin = host.run('cat', DROPIN).stdout
+    print('--- %s\n%s---' % (DROPIN, dropin))
+    before_pid, before_pin = assert_in_blue(host)
+    print('before reboot: MainPID %d in net:[%s] (the pin of blue), resolv.conf from inside blue: %r'
+          % (before_pid, before_pin, RESOLV))
+
+    _reboot_for_real(host)
+    after_pid, after_pin = assert_in_blue(host)
+    print('after reboot: MainPID %d in net:[%s] (the pin of blue, made anew at boot)' % (after_pid, after_pin))
+    order = host.run('systemctl', 'show', '-p', 'After', '-p', 'Requires', UNIT).stdout
+    assert 'nsfd-netns.service' in order
+
+    # and the role agrees: nothing to change, nothing restarted
+    [again] = _converge(host, tmp_path, PLAYBOOK)['services']
+    assert not again['changed'] and not again['restarted'], again
+    assert host.run('systemctl', 'show', '-p', 'MainPID', '--value', UNIT).stdout.strip() == str(after_pid)
+
+    # blue made anew under a running service (same drop-in): the service is
+    # still in the old namespace, so restart: true restarts it into the new one
+    host.run('ip', 'netns', 'delete', 'blue')
+    [moved] = _converge(host, tmp_path, PLAYBOOK)['services']
+    assert moved['changed'] and moved['restarted'] and not moved['daemon_reloaded'], moved
+    moved_pid, moved_pin = assert_in_blue(host)
+    assert moved_pid != after_pid and moved_pin != after_pin
+    print('blue made anew: MainPID %d restarted into net:[%s]' % (moved_pid, moved_pin))
+
+
+@pytest.mark.timeout_s(120)
+def test_booted_host_refuses_a_service_with_private_network(host, tmp_path):
+    """systemd's effective properties (systemctl show), not the unit file
+    alone: PrivateNetwork=yes comes from a drop-in of the admin's here."""
+    host.run('sh', '-c', 'mkdir -p /etc/systemd/system/nsfd-private.service.d && '
+             'printf "[Service]\\nExecStart=/bin/sleep infinity\\n" >/etc/systemd/system/nsfd-private.service && '
+             'printf "[Service]\\nPrivateNetwork=yes\\n" >/etc/systemd/system/nsfd-private.service.d/admin.conf && '
+             'systemctl daemon-reload && ip netns add blue')
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text('lab:\n  hosts:\n    booted:\n      ansible_host: "pid:%d"\n'
+                         '      ansible_connection: nsfd.namespaces.nsenter\n'
+                         '      ansible_python_interpreter: /usr/bin/python3\n' % host.pid)
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', str(inventory), 'booted',
+                          '-m', 'nsfd.namespaces.netns_service', '-a', 'unit=nsfd-private.service namespace=blue'],
+                         capture_output=True, text=True, env=playbook_env(tmp_path), timeout=120, check=False)
+    assert run.returncode != 0 and 'PrivateNetwork=yes (read from systemctl show)' in run.stdout, run.stdout
+    assert host.run('test', '-e', '/etc/systemd/system/nsfd-private.service.d/50-nsfd-netns.conf',
+                    check=False).returncode != 0

@@ -1,0 +1,82 @@
+"""The netns role's `services` (issue 14) on this sandbox as a host: the
+namespace entry's services get their netns_service drop-ins in the same run,
+netns_config never sees the key, a second run changes nothing, check mode
+writes nothing, and a service no longer declared is taken out again (only
+what the role recorded). systemd is not running here: the booted-host test
+(test_booted_service.py) starts the service for real."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from test_targets import playbook_env
+
+UNIT = 'nsfd-test-web.service'
+KEPT = 'nsfd-test-kept.service'
+DROPIN = '/etc/systemd/system/%s.d/50-nsfd-netns.conf' % UNIT
+RECORD = '/var/lib/nsfd-netns/services.json'
+PLAY = '''
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - role: nsfd.namespaces.netns
+      vars:
+        netns_namespaces:
+          - name: blue
+            files:
+              resolv.conf: "nameserver 10.200.1.1\\n"
+            services: %s
+'''
+
+
+def _role(tmp_path, services, *extra):
+    (tmp_path / 'play.yml').write_text(PLAY % json.dumps(services))
+    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,',
+                             '-c', 'local', str(tmp_path / 'play.yml')] + list(extra),
+                            capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    return int(re.search(r'changed=(\d+)', result.stdout).group(1)), result.stdout
+
+
+def test_role_places_declared_services_and_takes_out_undeclared_ones(tmp_path):
+    os.makedirs('/etc/systemd/system', exist_ok=True)
+    for unit in (UNIT, KEPT):
+        with open('/etc/systemd/system/' + unit, 'w') as handle:
+            handle.write('[Service]\nExecStart=/usr/bin/python3 -m http.server 8080\n')
+    kept = '/etc/systemd/system/%s.d/50-nsfd-netns.conf' % KEPT
+    changed, _out = _role(tmp_path, [UNIT], '--check')
+    assert changed and not os.path.exists(DROPIN) and not os.path.exists(RECORD)
+    assert subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True, check=True).stdout == ''
+
+    changed, _out = _role(tmp_path, [UNIT, {'name': KEPT, 'writable_etc': True}])
+    assert changed and os.path.exists(kept)
+    with open(DROPIN) as handle:
+        lines = handle.read().splitlines()
+    assert 'NetworkNamespacePath=/run/netns/blue' in lines and 'Requires=nsfd-netns.service' in lines
+    assert 'BindReadOnlyPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf' in lines
+    with open(RECORD) as handle:
+        assert json.load(handle) == {'services': [{'name': UNIT, 'namespace': 'blue'},
+                                                  {'name': KEPT, 'namespace': 'blue', 'writable_etc': True}]}
+
+    assert _role(tmp_path, [{'name': UNIT}, {'name': KEPT, 'writable_etc': True}])[0] == 0, 'nothing to change'
+
+    # only the service no longer declared is taken out
+    changed, out = _role(tmp_path, [{'name': KEPT, 'writable_etc': True}])
+    assert changed and not os.path.exists(DROPIN) and os.path.exists(kept) and 'out of blue' in out
+    with open(RECORD) as handle:
+        assert json.load(handle) == {'services': [{'name': KEPT, 'namespace': 'blue', 'writable_etc': True}]}
+    with open(kept) as handle:
+        assert 'BindPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf' in handle.read().splitlines()
+
+    # an admin's drop-in for another service is not the role's to prune
+    os.makedirs('/etc/systemd/system/other.service.d')
+    with open('/etc/systemd/system/other.service.d/50-nsfd-netns.conf', 'w') as handle:
+        handle.write('[Service]\nNice=1\n')
+    changed, out = _role(tmp_path, [])
+    assert changed and not os.path.exists(kept) and 'out of blue' in out
+    assert os.path.exists('/etc/systemd/system/other.service.d/50-nsfd-netns.conf')
+    with open(RECORD) as handle:
+        assert json.load(handle) == {'services': []}
+    assert _role(tmp_path, [])[0] == 0

@@ -1,0 +1,128 @@
+"""netns_service run as Ansible runs it (issue 14): the drop-in on disk,
+honest changed, check and diff mode, state absent, and the refusals of what
+cannot work, each before anything is written. systemd is not running in
+the sandbox, so the unit files are read (the booted-host test covers a
+running systemd)."""
+
+import os
+import subprocess
+
+from moduleharness import run_module
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import dropin
+from ansible_collections.nsfd.namespaces.plugins.modules import netns_service
+
+UNIT = 'nsfd-test-web.service'
+
+
+def _setup(tmp_path, unit_text='[Service]\nExecStart=/usr/bin/python3 -m http.server 8080\n', pin=True):
+    units = tmp_path / 'units'
+    units.mkdir()
+    if unit_text is not None:
+        (units / UNIT).write_text(unit_text)
+    if pin:
+        subprocess.run(['ip', 'netns', 'add', 'blue'], check=True)
+    os.makedirs('/etc/netns/blue', exist_ok=True)
+    with open('/etc/netns/blue/resolv.conf', 'w') as handle:
+        handle.write('nameserver 10.200.1.1\n')
+    return {'unit': UNIT, 'namespace': 'blue', 'unit_dir': str(units)}, units / (UNIT + '.d') / dropin.DROPIN
+
+
+def test_present_writes_the_dropin_once_check_and_diff_mode_honest(tmp_path, capsys):
+    args, path = _setup(tmp_path)
+    would = run_module(netns_service, args, capsys, check_mode=True, diff=True)
+    assert would['changed'] and not path.exists() and not path.parent.exists()
+    assert would['diff']['before'] == '' and 'NetworkNamespacePath=/run/netns/blue' in would['diff']['after']
+    done = run_module(netns_service, args, capsys, diff=True)
+    assert done['changed'] and done['diff'] == would['diff'] and path.read_text() == done['diff']['after']
+    assert done['unit_source'] == 'unit files' and not done['systemd_running'] and not done['daemon_reloaded']
+    assert done['etc_files'] == ['resolv.conf'] and done['dropin'] == str(path)
+    lines = path.read_text().splitlines()
+    assert lines[0] == dropin.HEADER
+    assert 'Requires=nsfd-netns.service' in lines and 'After=nsfd-netns.service' in lines
+    assert 'BindReadOnlyPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf' in lines
+    again = run_module(netns_service, args, capsys, diff=True)
+    assert not again['changed'] and 'diff' not in again and again['changes'] == []
+
+
+def test_a_file_added_to_etc_netns_later_is_bound_on_the_next_run(tmp_path, capsys):
+    args, path = _setup(tmp_path)
+    run_module(netns_service, args, capsys)
+    with open('/etc/netns/blue/hosts', 'w') as handle:
+        handle.write('10.200.1.1 gw\n')
+    update = run_module(netns_service, dict(args, writable_etc=True), capsys, diff=True)
+    assert update['changed'] and update['changes'] == ['update %s' % path]
+    assert 'BindReadOnlyPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf' in update['diff']['before']
+    assert [line for line in path.read_text().splitlines() if line.startswith('Bind')] == [
+        'BindPaths=-/etc/netns/blue/hosts:/etc/hosts', 'BindPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf']
+    no_boot = run_module(netns_service, dict(args, writable_etc=True, boot_unit=''), capsys)
+    assert no_boot['changed'] and 'Requires=' not in path.read_text()
+
+
+def test_absent_removes_only_its_own_dropin(tmp_path, capsys):
+    args, path = _setup(tmp_path)
+    run_module(netns_service, args, capsys)
+    (path.parent / '10-admin.conf').write_text('[Service]\nNice=5\n')
+    would = run_module(netns_service, dict(args, state='absent'), capsys, check_mode=True, diff=True)
+    assert would['changed'] and path.exists() and would['diff']['after'] == ''
+    gone = run_module(netns_service, dict(args, state='absent'), capsys)
+    assert gone['changed'] and not path.exists() and (path.parent / '10-admin.conf').exists()
+    assert not run_module(netns_service, dict(args, state='absent'), capsys)['changed']
+    # a drop-in directory left empty goes too
+    os.unlink(str(path.parent / '10-admin.conf'))
+    run_module(netns_service, args, capsys)
+    assert run_module(netns_service, dict(args, state='absent'), capsys)['changed'] and not path.parent.exists()
+
+
+def test_a_foreign_dropin_of_the_same_name_is_never_overwritten_or_removed(tmp_path, capsys):
+    args, path = _setup(tmp_path)
+    path.parent.mkdir()
+    path.write_text('[Service]\nNetworkNamespacePath=/run/netns/other\n')
+    for state in ('present', 'absent'):
+        failed = run_module(netns_service, dict(args, state=state), capsys)
+        assert failed['failed'] and str(path) in failed['msg'] and 'not written by nsfd.namespaces' in failed['msg']
+        assert path.read_text() == '[Service]\nNetworkNamespacePath=/run/netns/other\n'
+
+
+def test_a_missing_or_stale_pin_is_refused_unless_not_required(tmp_path, capsys):
+    args, path = _setup(tmp_path, pin=False)
+    missing = run_module(netns_service, args, capsys)
+    assert missing['failed'] and '/run/netns/blue does not exist' in missing['msg'] and 'require_pin' in missing['msg']
+    assert not path.parent.exists()
+    os.makedirs('/run/netns', exist_ok=True)
+    open('/run/netns/blue', 'w').close()
+    stale = run_module(netns_service, args, capsys)
+    assert stale['failed'] and 'stale pin' in stale['msg'] and not path.parent.exists()
+    later = run_module(netns_service, dict(args, require_pin=False), capsys)
+    assert later['changed'] and path.exists()
+
+
+def test_a_unit_that_does_not_exist_or_is_masked_is_refused(tmp_path, capsys):
+    args, path = _setup(tmp_path, unit_text=None)
+    missing = run_module(netns_service, args, capsys)
+    assert missing['failed'] and "unit 'nsfd-test-web.service' does not exist" in missing['msg']
+    assert 'systemd is not running' in missing['msg'] and not path.parent.exists()
+    os.symlink('/dev/null', str(path.parent.parent / UNIT))
+    masked = run_module(netns_service, args, capsys)
+    assert masked['failed'] and 'is masked' in masked['msg'] and not path.parent.exists()
+
+
+def test_private_network_is_refused_from_the_unit_or_a_dropin_and_a_later_reset_counts(tmp_path, capsys):
+    args, path = _setup(tmp_path, unit_text='[Service]\nPrivateNetwork=yes\nExecStart=/bin/sleep infinity\n')
+    refused = run_module(netns_service, args, capsys)
+    assert refused['failed'] and 'PrivateNetwork=yes' in refused['msg'] and 'its unit files' in refused['msg']
+    assert not path.parent.exists()
+    # an admin's drop-in sorted later turns it off: then the service can join
+    path.parent.mkdir()
+    (path.parent / '90-admin.conf').write_text('[Service]\nPrivateNetwork=no\n')
+    assert run_module(netns_service, args, capsys)['changed']
+    (path.parent / '90-admin.conf').write_text('[Service]\nPrivateNetwork=on\n')
+    again = run_module(netns_service, args, capsys)
+    assert again['failed'] and 'PrivateNetwork=yes' in again['msg']
+
+
+def test_an_instance_is_found_through_its_template(tmp_path, capsys):
+    args, _path = _setup(tmp_path, unit_text=None)
+    (tmp_path / 'units' / 'nsfd-vpn@.service').write_text('[Service]\nExecStart=/bin/sleep %i\n')
+    result = run_module(netns_service, dict(args, unit='nsfd-vpn@work.service'), capsys)
+    assert result['changed'] and os.path.exists(str(tmp_path / 'units' / 'nsfd-vpn@work.service.d' / dropin.DROPIN))
