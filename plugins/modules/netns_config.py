@@ -11,8 +11,9 @@ version_added: 0.1.0
 author:
   - nsfd maintainers (@nsfd)
 description:
-  - Converges a list of named network namespaces - links (veth, bridge, dummy, vlan, macvlan, ipvlan, physical),
-    addresses, routes, sysctls and C(/etc/netns/NAME/) files - through netlink with pyroute2, never by running C(ip).
+  - Converges a list of named network namespaces - links (veth, bridge, dummy, vlan, macvlan, ipvlan, physical,
+    vxlan with its static forwarding entries), addresses, routes, sysctls and C(/etc/netns/NAME/) files - through
+    netlink with pyroute2, never by running C(ip).
   - Namespaces are created and removed with the pin engine of M(nsfd.namespaces.namespace), so C(ip netns) sees them.
   - Idempotent to the attribute - a rerun with the same input reports no change, and changing one address changes only
     that address. Addresses compare as networks, MAC addresses case-insensitively, names exactly.
@@ -97,9 +98,13 @@ options:
               - V(veth) creates a pair, the other end being O(namespaces[].links[].peer).
               - V(vlan), V(macvlan), V(ipvlan) are created on the host link O(namespaces[].links[].parent) and
                 moved in. V(physical) moves the host link O(namespaces[].links[].parent) in, renamed to the name.
+              - V(vxlan) is a VXLAN tunnel whose device is in the namespace and whose UDP socket (the underlay end:
+                O(namespaces[].links[].local), O(namespaces[].links[].underlay_dev)) is on the host, in the network
+                namespace this module runs in. It is created there with the namespace as target, so no link of its
+                name ever appears on the host. See O(namespaces[].links[].vni) and O(namespaces[].links[].fdb).
             type: str
             required: true
-            choices: [veth, dummy, bridge, vlan, macvlan, ipvlan, physical]
+            choices: [veth, dummy, bridge, vlan, macvlan, ipvlan, physical, vxlan]
           state:
             description: Administrative state.
             type: str
@@ -131,6 +136,61 @@ options:
               - Mode of a macvlan (V(private), V(vepa), V(bridge), V(passthru), V(source); default V(bridge)) or an
                 ipvlan (V(l2), V(l3), V(l3s); default V(l2)).
             type: str
+          vni:
+            description:
+              - VXLAN network identifier (1-16777215) of a vxlan link; required for one. The kernel takes a VNI
+                once per UDP port and address family on a host, so the call refuses two vxlan links with the same.
+              - A vxlan whose VNI, O(namespaces[].links[].port), O(namespaces[].links[].learning), or declared
+                O(namespaces[].links[].local) or O(namespaces[].links[].underlay_dev) differ from the declaration is
+                deleted and created again (with its fdb entries), without O(purge) - it is the declared link. An omitted
+                O(namespaces[].links[].local), O(namespaces[].links[].underlay_dev) or O(namespaces[].links[].mtu) is
+                not compared.
+            type: int
+          local:
+            description:
+              - Local underlay address of a vxlan link (the tunnel's source), IPv4 or IPv6, plain (no prefix length,
+                no scope id). An IPv6 underlay needs it - without it the kernel opens an IPv4 socket only.
+            type: str
+          underlay_dev:
+            description:
+              - Underlay device of a vxlan link - a link on the host (the network namespace this module runs in). A
+                name that is no link there fails the namespace before anything is changed in it.
+              - Without O(namespaces[].links[].mtu) the kernel derives the vxlan's MTU from it (its MTU minus 50,
+                minus 70 for IPv6); with neither, the MTU is 1500.
+            type: str
+          port:
+            description: Destination UDP port of a vxlan link (the kernel's own default is 8472, so it is always set).
+            type: int
+            default: 4789
+          learning:
+            description:
+              - Whether a vxlan link learns the underlay address of source MACs from received packets (C(nolearning)
+                when off).
+            type: bool
+            default: true
+          fdb:
+            description:
+              - Static forwarding entries of a vxlan link (C(bridge fdb) entries of the device itself, C(self
+                permanent)). Only for vxlan links.
+              - A declared list is the whole list, with or without O(purge) - entries added and, when no longer
+                listed, deleted - so that a host leaving a segment disappears from the others' entries on the next
+                run; learned entries are never touched. Omitted, the entries are left as they are.
+              - The MAC V(00:00:00:00:00:00) is the default entry - unknown, broadcast and multicast destinations
+                are sent to each of its destinations (head-end replication), so list it once per remote host. A
+                multicast MAC may also have several destinations; a unicast MAC has one (a changed dst replaces it).
+            type: list
+            elements: dict
+            suboptions:
+              mac:
+                description: MAC address, such as V(02:00:00:00:00:01) or V(00:00:00:00:00:00).
+                type: str
+                required: true
+              dst:
+                description:
+                  - Underlay address of the remote tunnel end, of the family of O(namespaces[].links[].local)
+                    (IPv4 when it is omitted).
+                type: str
+                required: true
           peer:
             description: The other end of a veth.
             type: dict
@@ -308,6 +368,43 @@ EXAMPLES = r'''
         routes:
           - {dst: default, via: 10.200.1.1}
           - {dst: "fd00:9::/64", via: "fd00:1::1", metric: 1024, table: 100}
+
+# Two hosts, 10.77.0.1 (host1) and 10.77.0.2 (host2), join their tenant red's bridges over VXLAN 100: each
+# host's vxlan floods unknown and broadcast frames to the other (all-zeros MAC). Run the first task on host1 and
+# the second on host2 (in a play, from host_vars); the UDP socket of each tunnel is on the host, on eth0.
+- name: Host1's half of a VXLAN segment between two hosts
+  nsfd.namespaces.netns_config:
+    namespaces:
+      - name: red
+        links:
+          - {name: br100, kind: bridge, addresses: [10.200.0.11/24]}
+          - name: vx100
+            kind: vxlan
+            vni: 100
+            local: 10.77.0.1
+            underlay_dev: eth0
+            learning: false
+            master: br100
+            fdb:
+              - {mac: "00:00:00:00:00:00", dst: 10.77.0.2}
+
+- name: Host2's half of the same segment, and a static entry for a MAC known to live behind host1
+  nsfd.namespaces.netns_config:
+    namespaces:
+      - name: red
+        links:
+          - {name: br100, kind: bridge, addresses: [10.200.0.12/24]}
+          - name: vx100
+            kind: vxlan
+            vni: 100
+            local: 10.77.0.2
+            underlay_dev: eth0
+            port: 4789
+            mtu: 1450
+            master: br100
+            fdb:
+              - {mac: "00:00:00:00:00:00", dst: 10.77.0.1}
+              - {mac: "02:00:00:00:00:01", dst: 10.77.0.1}
 
 - name: Manage a set of namespaces, and remove the ones this set created earlier that are gone from it
   nsfd.namespaces.netns_config:

@@ -30,7 +30,9 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec imp
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect
 
 ETC_NETNS = '/etc/netns'
-REMOVABLE_KINDS = ('veth', 'vlan', 'macvlan', 'ipvlan')
+# links holding something outside the namespace: a host end or parent, or
+# (vxlan) a UDP socket on the host that a later device of the same VNI needs
+REMOVABLE_KINDS = ('veth', 'vlan', 'macvlan', 'ipvlan', 'vxlan')
 
 
 class Outcome(object):

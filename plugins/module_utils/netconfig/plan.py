@@ -20,6 +20,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links im
     kept_links, mismatch, purge_links, replace_link)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.routes import Gone, plan_routes
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import link_index
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import vxlan as vxlan_plan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import ipr_in, open_in, rtnl_in
 
 IPVLAN_MODE_NUMBER = {'l2': 0, 'l3': 1, 'l3s': 2}
@@ -103,6 +104,8 @@ def _create(link, ns, host, peer_side):
                                                 peer={'ifname': peer['name'], 'net_ns_fd': peer_side.fd}))
     if kind in ('bridge', 'dummy'):
         return Action('create %s %s in %s' % (kind, name, ns.label), lambda: ns.ipr.link('add', ifname=name, kind=kind))
+    if kind == 'vxlan':
+        return vxlan_plan.create(link, ns, host)
     if kind == 'physical':
         text = 'move host link %s into %s as %s' % (link['parent'], ns.label, name)
 
@@ -218,6 +221,13 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None)
             gone.add(current['index'])
             gone.update(state.links[n]['index'] for n in also)
             current = None
+        if link['kind'] == 'vxlan':
+            vxlan_plan.check_underlay(link, ns, host)
+            found = vxlan_plan.differences(link, current, host) if current is not None else None
+            if found:  # the declared link with other settings: no purge needed to put it right
+                actions.append(vxlan_plan.replace(link, ns, host, found))
+                gone.add(current['index'])
+                current = None
         if current is None:
             peer_side = _peer_side(link, ns, sides, host) if link['kind'] == 'veth' else None
             if peer_side is not None and (peer_side is host or not purge):
@@ -226,6 +236,9 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None)
         if link['kind'] == 'veth' and link['peer']['netns'] is None and link['peer']['master'] is not None:
             _check_host_bridge(link['peer']['master'], host)
         actions.extend(_attributes(ns, link['name'], link, current))
+        if link['fdb'] is not None:
+            have = state.fdb.get(link['name'], []) if current is not None else []
+            actions.extend(vxlan_plan.fdb_actions(ns, link, have))
         if link['kind'] == 'veth':
             peer = link['peer']
             peer_side = _peer_side(link, ns, sides, host)

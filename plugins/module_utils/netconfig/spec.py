@@ -22,7 +22,7 @@ IFNAMSIZ = 16  # with the NUL: names are at most 15 bytes
 # a link called so would have no sysctl directory of its own.
 RESERVED_IFNAMES = ('all', 'default')
 LOCAL_TABLE = 255  # the kernel fills it with local and broadcast routes itself
-KINDS = ('veth', 'dummy', 'bridge', 'vlan', 'macvlan', 'ipvlan', 'physical')
+KINDS = ('veth', 'dummy', 'bridge', 'vlan', 'macvlan', 'ipvlan', 'physical', 'vxlan')
 NEEDS_PARENT = ('vlan', 'macvlan', 'ipvlan', 'physical')
 MACVLAN_MODES = ('private', 'vepa', 'bridge', 'passthru', 'source')
 IPVLAN_MODES = ('l2', 'l3', 'l3s')
@@ -32,7 +32,11 @@ MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
 # integers, neither of which a link address, a route or the boot script can hold.
 ADDRESS_TEXT = re.compile(r'^[0-9A-Fa-f.:]+(/[0-9.]{1,15})?$')  # a prefix length or an IPv4 netmask
 SYSCTL_KEY = re.compile(r'^[A-Za-z0-9_.:/@-]+$')
-LINK_KEYS = {'name', 'kind', 'state', 'mtu', 'address', 'master', 'addresses', 'peer', 'parent', 'vlan_id', 'mode'}
+LINK_KEYS = {'name', 'kind', 'state', 'mtu', 'address', 'master', 'addresses', 'peer', 'parent', 'vlan_id', 'mode',
+             'vni', 'local', 'underlay_dev', 'port', 'learning', 'fdb'}
+VXLAN_KEYS = ('vni', 'local', 'underlay_dev', 'port', 'learning', 'fdb')
+VXLAN_PORT = 4789  # IANA's; the kernel's own default (8472) predates it, so the port is always sent
+FDB_KEYS = {'mac', 'dst'}
 PEER_KEYS = {'name', 'netns', 'addresses', 'state', 'mtu', 'master'}
 ROUTE_KEYS = {'dst', 'via', 'dev', 'metric', 'table', 'src'}
 NS_KEYS = {'name', 'state', 'nsid', 'loopback', 'links', 'routes', 'sysctls', 'files'}
@@ -173,7 +177,13 @@ def _link(value, path, namespace_names):
             'address': _mac(value.get('address'), path + '.address'),
             'master': ifname(value['master'], path + '.master') if value.get('master') is not None else None,
             'addresses': _addresses(value.get('addresses'), path + '.addresses'),
-            'peer': None, 'parent': None, 'vlan_id': None, 'mode': None}
+            'peer': None, 'parent': None, 'vlan_id': None, 'mode': None, 'vxlan': None, 'fdb': None}
+    if kind == 'vxlan':
+        link['vxlan'], link['fdb'] = _vxlan(value, path)
+    else:
+        for key in VXLAN_KEYS:
+            if value.get(key) is not None:
+                fail('%s.%s' % (path, key), 'only applies to vxlan links')
     if kind == 'veth':
         if value.get('peer') is None:
             fail(path + '.peer', 'is required for a veth link')
@@ -201,6 +211,63 @@ def _link(value, path, namespace_names):
     elif value.get('mode') is not None:
         fail(path + '.mode', 'only applies to macvlan and ipvlan links')
     return link
+
+
+def _vxlan(value, path):
+    """({vni, local, underlay_dev, port, learning}, fdb entries or None when
+    the key is not declared) of a vxlan link."""
+    if value.get('vni') is None:
+        fail(path + '.vni', 'is required for a vxlan link (the VXLAN network identifier, 1 to 16777215)')
+    local = value.get('local')
+    local = _ip(ipaddress.ip_address, local, path + '.local', '10.77.0.1') if local is not None else None
+    learning = value.get('learning', True)
+    if learning is None:
+        learning = True
+    if not isinstance(learning, bool):
+        fail(path + '.learning', 'must be a boolean, not %r' % (learning,))
+    port = value.get('port')
+    config = {'vni': _int(value['vni'], path + '.vni', 1, 16777215), 'local': local,
+              'underlay_dev': ifname(value['underlay_dev'], path + '.underlay_dev')
+              if value.get('underlay_dev') is not None else None,
+              'port': VXLAN_PORT if port is None else _int(port, path + '.port', 1, 65535), 'learning': learning}
+    if 'fdb' not in value or value['fdb'] is None:
+        return config, None
+    return config, _fdb(value['fdb'], path + '.fdb', local.version if local is not None else None)
+
+
+def _fdb(values, path, family):
+    """Static forwarding entries: a unicast MAC has one destination (the
+    kernel replaces it); the all-zeros or a multicast MAC may have several
+    (the kernel appends them: head-end replication)."""
+    entries = []
+    for index, value in enumerate(_list(values, path)):
+        where = '%s[%d]' % (path, index)
+        _dict(value, where, FDB_KEYS)
+        for key in ('mac', 'dst'):
+            if value.get(key) is None:
+                fail('%s.%s' % (where, key), 'is required')
+        mac = str(value['mac']).lower() if isinstance(value['mac'], str) else None
+        if mac is None or not MAC.match(mac):
+            fail(where + '.mac', 'must be a MAC address like 02:00:00:00:00:01 (00:00:00:00:00:00 floods to dst), '
+                 'not %r' % (value['mac'],))
+        dst = _ip(ipaddress.ip_address, value['dst'], where + '.dst', '10.77.0.2')
+        if dst.version != (family or 4):
+            fail(where + '.dst', '%r is IPv%d, but the tunnel is IPv%d (%s); an IPv6 underlay needs an IPv6 local'
+                 % (value['dst'], dst.version, family or 4, 'its local address' if family else 'no local address'))
+        entry = {'mac': mac, 'dst': dst}
+        for i, other in enumerate(entries):
+            if other == entry or other['mac'] == mac and not flooding(mac):
+                fail(where, '%s is already listed as %s[%d]%s' % (mac, path, i, '' if other == entry else
+                                                                  ' with dst %s: a unicast MAC has one destination'
+                                                                  % other['dst']))
+        entries.append(entry)
+    return entries
+
+
+def flooding(mac):
+    """Whether an fdb MAC takes several destinations: all zeros (the
+    default entry, head-end replication) or a multicast MAC."""
+    return mac == '00:00:00:00:00:00' or int(mac[:2], 16) & 1 == 1
 
 
 def _route(value, path, link_names):
@@ -350,7 +417,25 @@ def validate(namespaces):
     if len(set(n['nsid'] for n in result if n['nsid'] is not None)) != len([n for n in result if n['nsid'] is not None]):
         fail('namespaces', 'two namespaces ask for the same nsid')
     _check_peers(result)
+    _check_vnis(result)
     return result
+
+
+def _check_vnis(decls):
+    """Every vxlan socket of the call is on this host, where the kernel takes
+    a VNI once per UDP port and address family (EEXIST for the second)."""
+    seen = {}
+    for index, decl in enumerate(decls):
+        for i, link in enumerate(decl['links'] if decl['state'] == 'present' else ()):
+            if link['vxlan'] is None:
+                continue
+            vxlan = link['vxlan']
+            key = (vxlan['vni'], vxlan['port'], vxlan['local'].version if vxlan['local'] is not None else 4)
+            where = 'namespaces[%d].links[%d].vni' % (index, i)
+            if key in seen:
+                fail(where, 'VNI %d on UDP port %d (IPv%d) is already declared by %s; the kernel takes a VNI once per '
+                     'port on a host' % (key + (seen[key],)))
+            seen[key] = where
 
 
 def _check_route_identities(routes, where):

@@ -29,11 +29,16 @@ class NetState(object):
     """Links by name, addresses by link name, routes, as plain values."""
 
     def __init__(self):
-        # name -> {index, kind, up, mtu, address, master, link, link_netnsid}:
+        # name -> {index, kind, up, mtu, address, master, link, link_netnsid, vxlan}:
         # link is the ifindex of a veth's peer or a macvlan's parent (IFLA_LINK),
-        # in the namespace link_netnsid names (None: this one)
+        # in the namespace link_netnsid names (None: this one); vxlan is None,
+        # or a vxlan's {vni, local, underlay, port, learning} (underlay: an
+        # ifindex in the namespace of its socket, which link_netnsid names)
         self.links = {}
         self.addresses = {}  # name -> [ip_interface]
+        # vxlan link name -> [{mac, dst}]: its static forwarding entries
+        # (learned ones are not listed: they are never touched)
+        self.fdb = {}
         # [{dst, via, oif, src, metric, table, proto, family, tos, scope, type}]:
         # every type (blackhole, local...) and protocol, for purge to choose
         self.routes = []
@@ -42,7 +47,7 @@ class NetState(object):
     def empty(cls):
         state = cls()
         state.links['lo'] = {'index': 1, 'kind': None, 'up': False, 'mtu': 65536, 'address': None, 'master': None,
-                             'link': None, 'link_netnsid': None}
+                             'link': None, 'link_netnsid': None, 'vxlan': None}
         return state
 
     def name_of(self, index):
@@ -54,13 +59,19 @@ class NetState(object):
 
 # Message types, fixed headers and attribute numbers from linux/rtnetlink.h,
 # linux/if_link.h, linux/if_addr.h.
-RTM_GETLINK, RTM_GETADDR, RTM_DELROUTE, RTM_GETROUTE = 18, 22, 25, 26
+RTM_GETLINK, RTM_GETADDR, RTM_DELROUTE, RTM_GETROUTE, RTM_GETNEIGH = 18, 22, 25, 26, 30
 IFINFOMSG = struct.Struct('=BxHiII')     # family, type, index, flags, change
 IFADDRMSG = struct.Struct('=BBBBI')      # family, prefixlen, flags, scope, index
 RTMSG = struct.Struct('=BBBBBBBBI')      # family, dst_len, src_len, tos, table, protocol, scope, type, flags
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 5, 10, 18
 IFLA_LINK_NETNSID = 37
-IFLA_INFO_KIND = 1
+IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
+IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING, IFLA_VXLAN_PORT, IFLA_VXLAN_LOCAL6 = 1, 3, 4, 7, 15, 17
+NDMSG = struct.Struct('=BxxxiHBB')       # family, ifindex, state, flags, type
+AF_BRIDGE = 7
+NDA_DST, NDA_LLADDR = 1, 2
+NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
+NTF_SELF, NTF_EXT_LEARNED = 0x02, 0x10
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
 
@@ -77,13 +88,44 @@ def _read_links(sock, state):
     for buf, start, end in sock.dump(RTM_GETLINK, IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)):
         index, flags = IFINFOMSG.unpack_from(buf, start)[2:4]
         attrs = rtnl.attributes(buf, start + IFINFOMSG.size, end)
-        info = attrs.get(IFLA_LINKINFO)
-        kind = rtnl.text(rtnl.attributes(info, 0, len(info)).get(IFLA_INFO_KIND)) if info else None
+        info = rtnl.attributes(attrs[IFLA_LINKINFO], 0, len(attrs[IFLA_LINKINFO])) if IFLA_LINKINFO in attrs else {}
+        kind = rtnl.text(info.get(IFLA_INFO_KIND))
         state.links[rtnl.text(attrs.get(IFLA_IFNAME))] = {
             'index': index, 'kind': kind, 'up': bool(flags & IFF_UP), 'mtu': rtnl.u32(attrs.get(IFLA_MTU)),
             'address': _mac(attrs.get(IFLA_ADDRESS)), 'master': rtnl.u32(attrs.get(IFLA_MASTER)),
             'link': rtnl.u32(attrs.get(IFLA_LINK)),
-            'link_netnsid': struct.unpack('=i', attrs[IFLA_LINK_NETNSID])[0] if IFLA_LINK_NETNSID in attrs else None}
+            'link_netnsid': struct.unpack('=i', attrs[IFLA_LINK_NETNSID])[0] if IFLA_LINK_NETNSID in attrs else None,
+            'vxlan': _vxlan(info.get(IFLA_INFO_DATA)) if kind == 'vxlan' else None}
+
+
+def _vxlan(data):
+    attrs = rtnl.attributes(data, 0, len(data)) if data else {}
+    local = attrs.get(IFLA_VXLAN_LOCAL6) or attrs.get(IFLA_VXLAN_LOCAL)
+    local = ipaddress.ip_address(bytes(local)) if local and any(bytearray(local)) else None
+    learning = attrs.get(IFLA_VXLAN_LEARNING)
+    return {'vni': rtnl.u32(attrs.get(IFLA_VXLAN_ID)), 'local': local,
+            'underlay': rtnl.u32(attrs.get(IFLA_VXLAN_LINK)) or None,
+            'port': struct.unpack('!H', attrs[IFLA_VXLAN_PORT])[0] if IFLA_VXLAN_PORT in attrs else None,
+            'learning': bool(bytearray(learning)[0]) if learning else None}
+
+
+def _read_fdb(sock, state):
+    """The static entries of the vxlan links: each destination of an entry
+    comes as a message of its own (several for the all-zeros MAC)."""
+    vxlans = dict((link['index'], name) for name, link in state.links.items() if link['kind'] == 'vxlan')
+    if not vxlans:
+        return  # no dump on the hot path of namespaces without vxlan links
+    for name in vxlans.values():
+        state.fdb[name] = []
+    for buf, start, end in sock.dump(RTM_GETNEIGH, NDMSG.pack(AF_BRIDGE, 0, 0, 0, 0)):
+        family, index, nud, flags = NDMSG.unpack_from(buf, start)[:4]
+        if family != AF_BRIDGE or index not in vxlans or not flags & NTF_SELF or flags & NTF_EXT_LEARNED \
+                or not nud & (NUD_PERMANENT | NUD_NOARP):
+            continue
+        attrs = rtnl.attributes(buf, start + NDMSG.size, end)
+        dst, mac = attrs.get(NDA_DST), _mac(attrs.get(NDA_LLADDR))
+        if dst and mac:
+            state.fdb[vxlans[index]].append({'mac': mac, 'dst': ipaddress.ip_address(bytes(dst))})
 
 
 def _read_addresses(sock, state):
@@ -119,6 +161,7 @@ def read(sock):
     """The NetState of the namespace sock (an rtnl.Socket) lives in."""
     state = NetState()
     _read_links(sock, state)
+    _read_fdb(sock, state)
     _read_addresses(sock, state)
     _read_routes(sock, state)
     return state

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""vxlan links and their static forwarding (fdb) entries.
+
+A vxlan device is created by the host's socket with the target namespace's
+fd (IFLA_NET_NS_FD): the kernel opens the tunnel's UDP socket in the
+namespace of the request and puts only the device into the target. So the
+underlay (local address, underlay device) is the host's, and no device of
+that name ever exists on the host.
+
+The kernel cannot change a vxlan's VNI, port or addresses on a live device
+everywhere, so a declared attribute that differs replaces the device (its
+fdb entries go with it and are added again).
+"""
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import flooding
+
+NUD_PERMANENT = 0x80
+NTF_SELF = 0x02
+
+
+def describe(vxlan):
+    """The creation parameters as `ip link` would show them."""
+    parts = ['id %d' % vxlan['vni']]
+    if vxlan['local'] is not None:
+        parts.append('local %s' % vxlan['local'])
+    if vxlan['underlay_dev'] is not None:
+        parts.append('dev %s' % vxlan['underlay_dev'])
+    parts.append('dstport %d' % vxlan['port'])
+    if not vxlan['learning']:
+        parts.append('nolearning')
+    return ' '.join(parts)
+
+
+def check_underlay(link, ns, host):
+    """The underlay device is a link of the host (the namespace this module
+    runs in): fail before anything is done in the namespace otherwise."""
+    dev = link['vxlan']['underlay_dev']
+    if dev is not None and dev not in host.state.links:
+        raise NamespaceError('vxlan %s in %s: its underlay_dev %r is no link on the host (the network namespace '
+                             'netns_config runs in)' % (link['name'], ns.label, dev),
+                             hint='Nothing was changed in this namespace. Name an existing host link, or omit '
+                                  'underlay_dev.')
+
+
+def differences(link, current, host):
+    """What of the declared vxlan the existing device does not have, as
+    short texts (empty: it is the declared one). Only what is declared is
+    compared: an omitted local or underlay_dev takes any."""
+    want, have = link['vxlan'], current.get('vxlan') or {}
+    found = []
+    if current.get('link_netnsid') is None:
+        found.append('its UDP socket is in the namespace itself, not on the host')
+    for key, label in (('vni', 'id'), ('port', 'dstport')):
+        if have.get(key) != want[key]:
+            found.append('%s %s, not %s' % (label, have.get(key), want[key]))
+    if have.get('learning') is not None and have['learning'] != want['learning']:
+        found.append('learning %s, not %s' % ('on' if have['learning'] else 'off', 'on' if want['learning'] else 'off'))
+    if want['local'] is not None and have.get('local') != want['local']:
+        found.append('local %s, not %s' % (have.get('local') or 'none', want['local']))
+    if want['underlay_dev'] is not None:
+        underlay = host.state.links.get(want['underlay_dev'], {}).get('index')
+        if have.get('underlay') != underlay:
+            found.append('another underlay device than %s' % want['underlay_dev'])
+    return found
+
+
+def create(link, ns, host):
+    """The action creating the device: a request over the host's socket,
+    carrying the target namespace's fd."""
+    vxlan, name = link['vxlan'], link['name']
+    text = 'create vxlan %s (%s) in %s, its tunnel on the host' % (name, describe(vxlan), ns.label)
+
+    def run():
+        extra = {'vxlan_id': vxlan['vni'], 'vxlan_port': vxlan['port'], 'vxlan_learning': int(vxlan['learning'])}
+        if vxlan['local'] is not None:
+            extra['vxlan_local6' if vxlan['local'].version == 6 else 'vxlan_local'] = str(vxlan['local'])
+        if vxlan['underlay_dev'] is not None:
+            extra['vxlan_link'] = host.index(vxlan['underlay_dev'])
+        host.ipr.link('add', ifname=name, kind='vxlan', net_ns_fd=ns.fd, **extra)
+    return Action(text, run)
+
+
+def replace(link, ns, host, found):
+    """Delete the device so that it is created again as declared."""
+    name = link['name']
+    text = 'delete vxlan %s in %s to create it as declared (%s)' % (name, ns.label, '; '.join(found))
+    return Action(text, lambda: (ns.ipr.link('del', index=ns.index(name)), ns.forget(name)))
+
+
+def fdb_actions(ns, link, have):
+    """Add the declared entries that are missing and delete the static ones
+    no longer declared (a declared fdb list is the whole list: a host that
+    leaves a segment disappears from the others' entries). A unicast MAC
+    pointing elsewhere is replaced in place."""
+    name, wanted = link['name'], link['fdb']
+    actions = []
+    for entry in wanted:
+        if entry in have:
+            continue
+        moved = [e for e in have if e['mac'] == entry['mac'] and not flooding(entry['mac'])]
+        if moved:
+            text = 'change fdb entry %s on %s in %s: dst %s, not %s' % (entry['mac'], name, ns.label, entry['dst'],
+                                                                       moved[0]['dst'])
+            actions.append(Action(text, lambda e=entry: _fdb(ns, 'replace', name, e)))
+        else:
+            text = 'add fdb entry %s dst %s to %s in %s' % (entry['mac'], entry['dst'], name, ns.label)
+            actions.append(Action(text, lambda e=entry: _fdb(ns, 'append' if flooding(e['mac']) else 'replace',
+                                                             name, e)))
+    for entry in have:
+        if entry in wanted or any(e['mac'] == entry['mac'] and not flooding(e['mac']) for e in wanted):
+            continue
+        text = 'delete fdb entry %s dst %s from %s in %s (not declared)' % (entry['mac'], entry['dst'], name, ns.label)
+        actions.append(Action(text, lambda e=entry: _fdb(ns, 'del', name, e)))
+    return actions
+
+
+def _fdb(ns, command, name, entry):
+    """A static entry of the vxlan device itself (NTF_SELF, permanent):
+    append adds one more destination to an all-zeros or multicast MAC,
+    replace sets the one destination of a unicast MAC."""
+    ns.ipr.fdb(command, ifindex=ns.index(name), lladdr=entry['mac'], dst=str(entry['dst']),
+               state=NUD_PERMANENT, flags=NTF_SELF)
