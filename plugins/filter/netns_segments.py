@@ -17,10 +17,10 @@ description:
     bridge C(brN) holding the member's address and a C(vxlan) link C(vxN), a port of C(brN), with VNI N, C(local) the
     member's underlay address, and an all-zeros-MAC C(fdb) entry towards the underlay address of every other member
     (head-end replication: no multicast)."
-  - A member's address is stable: a SHA-256 hash of its inventory name within the usable addresses of C(subnet);
+  - "A member's address is stable: a SHA-256 hash of its inventory name within the usable addresses of C(subnet);
     explicit C(addresses) overrides are placed first, then the members in name order each take the first free address
     at or after their hashed one. An address moves only when an override is put on it, or when a member that sorts
-    earlier and probes through the same addresses joins or leaves.
+    earlier and probes through the same addresses joins or leaves."
   - "Each member's underlay address is its C(netns_underlay_address) host variable, else the variable named by
     O(underlay_var) (C(ansible_host) by default, which Ansible defaults to the inventory name) when it is an IP
     address."

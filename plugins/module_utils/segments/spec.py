@@ -130,8 +130,8 @@ def check_segment(index, item):
     subnet = _subnet(item['subnet'], where)
     members = _members(item['members'], where)
     port = None if item.get('port') is None else _int(item['port'], where, 'port', 1, 65535)
-    mtu = None if item.get('mtu') is None else _int(item['mtu'], where, 'mtu', 1280 if subnet.version == 6 else 68,
-                                                     65535)
+    lowest_mtu = 1280 if subnet.version == 6 else 68
+    mtu = None if item.get('mtu') is None else _int(item['mtu'], where, 'mtu', lowest_mtu, 65535)
     learning = item.get('learning')
     if learning is not None and not isinstance(learning, bool):
         fail(where, 'learning %r must be true or false' % (learning,))
