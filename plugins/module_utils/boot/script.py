@@ -19,10 +19,13 @@ script is parsed by sh, so every name that goes into it must be plain:
 checked before anything is written.
 """
 
+import os
 import re
 from shlex import quote
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import flooding
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.vxlan import describe
 
 PLAIN = re.compile(r'^[A-Za-z0-9_.@+-]+$')
 HEADER = '# Managed by nsfd.namespaces (netns_persist): changes here are overwritten.'
@@ -80,6 +83,8 @@ def check_plain(decls):
         for i, link in enumerate(decl['links']):
             at = '%s.links[%d]' % (where, i)
             names += [(at + '.name', link['name']), (at + '.parent', link['parent']), (at + '.master', link['master'])]
+            if link['vxlan']:
+                names.append((at + '.underlay_dev', link['vxlan']['underlay_dev']))
             if link['peer']:
                 names += [(at + '.peer.name', link['peer']['name']), (at + '.peer.master', link['peer']['master'])]
         for i, route in enumerate(decl['routes']):
@@ -154,6 +159,10 @@ def _cross_links(decl):
         elif kind in ('macvlan', 'ipvlan'):
             items.append('has %s %s || "$ip" link add link %s name %s netns %s type %s mode %s || fail %s'
                          % (ns, name, link['parent'], name, ns, kind, link['mode'], what))
+        elif kind == 'vxlan':
+            # created from here, so that the tunnel's UDP socket is on the host
+            items.append('has %s %s || "$ip" link add name %s netns %s type vxlan %s || fail %s'
+                         % (ns, name, name, ns, describe(link['vxlan']), what))
         elif kind == 'physical':
             # moved in and renamed on an earlier run, or moved in only
             items.append('has %s %s || has %s %s || "$ip" link set dev %s netns %s || fail %s'
@@ -185,12 +194,33 @@ def _fill(decl, peers_here):
         settings += _end_lines(peer, is_link=False)
     settings += [_route_line(route) for route in decl['routes']]
     lines += _batch(' -n %s' % ns, settings, 'namespace %s: some settings failed' % ns)
+    lines += _fdb_lines(decl)
     for path, value in sorted(decl['sysctls'].items()):
         # sysctl(8) takes the /-separated form, so keys of links with dots work
         setting = '%s=%s' % (path[len('/proc/sys/'):], value)
         lines.append('"$ip" netns exec %s "$sysctl" -q -w %s || fail %s'
                      % (ns, quote(setting), quote('namespace %s: cannot set %s' % (ns, setting))))
     return lines
+
+
+def _fdb_lines(decl):
+    """The static fdb entries of decl's vxlan links: `append` adds one more
+    destination of an all-zeros (or multicast) MAC and `replace` sets the
+    one of a unicast MAC; both succeed when the entry is there already."""
+    ns, lines = decl['name'], []
+    for link in decl['links']:
+        for entry in link['fdb'] or ():
+            command = 'append' if flooding(entry['mac']) else 'replace'
+            lines.append('"$bridge" -n %s fdb %s %s dev %s dst %s self permanent || fail %s'
+                         % (ns, command, entry['mac'], link['name'], entry['dst'],
+                            quote('namespace %s: cannot add fdb entry %s dst %s to %s'
+                                  % (ns, entry['mac'], entry['dst'], link['name']))))
+    return lines
+
+
+def bridge_command(options):
+    """bridge(8) comes with ip(8) in iproute2: the one next to ip_command."""
+    return os.path.join(os.path.dirname(options.ip_command), 'bridge')
 
 
 def render(decls, options):
@@ -205,8 +235,10 @@ def render(decls, options):
            '# and again at any time (a restart of %s). What exists is kept,' % options.unit_name,
            '# a stale pin is replaced, what is missing is built; every item is attempted',
            '# even when an earlier one fails, and the exit status is 0 only when all succeeded.',
-           'ip=%s' % quote(options.ip_command), 'sysctl=%s' % quote(options.sysctl_command),
-           'pins=%s' % PIN_DIR, PRELUDE, '', '# the namespaces, and their ids']
+           'ip=%s' % quote(options.ip_command), 'sysctl=%s' % quote(options.sysctl_command)]
+    if any(link['fdb'] for decl in decls for link in decl['links']):
+        out.append('bridge=%s' % quote(bridge_command(options)))
+    out += ['pins=%s' % PIN_DIR, PRELUDE, '', '# the namespaces, and their ids']
     for decl in decls:
         out.append('netns %s || fail %s' % (decl['name'], quote('cannot create namespace %s' % decl['name'])))
         if decl['nsid'] is not None:

@@ -26,7 +26,7 @@ KINDS = ('veth', 'dummy', 'bridge', 'vlan', 'macvlan', 'ipvlan', 'physical', 'vx
 NEEDS_PARENT = ('vlan', 'macvlan', 'ipvlan', 'physical')
 MACVLAN_MODES = ('private', 'vepa', 'bridge', 'passthru', 'source')
 IPVLAN_MODES = ('l2', 'l3', 'l3s')
-MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
+MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z')  # \Z: '$' would take a trailing newline
 # Addresses as text of digits, dots and colons only: ipaddress also takes an
 # IPv6 scope id ('fe80::1%eth0', any text after '%', newlines included) and
 # integers, neither of which a link address, a route or the boot script can hold.

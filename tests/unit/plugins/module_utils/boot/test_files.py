@@ -297,6 +297,8 @@ def test_absent_removes_everything_it_wrote(tmp_path):
     ({'name': 'a', 'links': [{'name': 'e0', 'kind': 'veth', 'peer': {'name': "p'0"}}]}, 'namespaces[0].links[0].peer.name'),
     ({'name': 'a', 'links': [{'name': '-x', 'kind': 'bridge'}]}, 'namespaces[0].links[0].name'),
     ({'name': 'a', 'routes': [{'dst': 'default', 'dev': '-n'}]}, 'namespaces[0].routes[0].dev'),
+    ({'name': 'a', 'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 7, 'underlay_dev': 'e$(id)'}]},
+     'namespaces[0].links[0].underlay_dev'),
 ])
 def test_names_that_cannot_go_into_boot_files_fail_before_any_write(tmp_path, bad, where):
     options = _options(str(tmp_path))
@@ -304,6 +306,43 @@ def test_names_that_cannot_go_into_boot_files_fail_before_any_write(tmp_path, ba
         boot_files.ensure_present(validate([bad]), options)
     assert where in str(caught.value)
     assert not os.path.exists(options.boot_dir)
+
+
+VXLAN = [{'name': 'red', 'links': [
+    {'name': 'br100', 'kind': 'bridge', 'addresses': ['10.200.0.11/24']},
+    {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': '10.77.0.1', 'underlay_dev': 'u1', 'learning': False,
+     'mtu': 1400, 'master': 'br100',
+     'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.77.0.2'}, {'mac': '00:00:00:00:00:00', 'dst': '10.77.0.3'},
+             {'mac': '02:00:00:00:00:01', 'dst': '10.77.0.3'}]}]}]
+
+
+def test_vxlan_links_and_fdb_entries_are_rebuilt_and_a_restart_changes_nothing(tmp_path):
+    """Issue 13: the vxlan is created from the host (its socket stays
+    there), its entries appended; a rerun adds nothing twice and fails
+    nothing; netns_config then finds nothing to do, also after a reboot."""
+    sh('ip', 'link', 'add', 'u1', 'type', 'bridge')  # the underlay device, which a reboot keeps
+    sh('ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'u1')
+    options = _options(str(tmp_path))
+    boot_files.ensure_present(validate(VXLAN), options)
+    for run in ('boot', 'restart'):
+        proc = _run_unit(options)
+        assert proc.returncode == 0 and proc.stderr == '', (run, proc.stderr)
+        assert [(o.name, o.changes) for o in converge.converge(VXLAN, check_mode=True)] == [('red', [])], run
+    link = json.loads(sh('ip', '-n', 'red', '-d', '-j', 'link', 'show', 'dev', 'vx100').stdout)[0]
+    assert 'link_netnsid' in link, 'the socket is on the host'
+    entries = [e for e in json.loads(sh('bridge', '-n', 'red', '-j', 'fdb', 'show', 'dev', 'vx100').stdout)
+               if 'dst' in e]
+    assert len(entries) == 3
+    for name in ip_netns_list():
+        sh('ip', 'netns', 'del', name)
+    # the kernel frees the namespace, its vxlan and the VNI on the host's socket asynchronously
+    deadline = time.time() + 20
+    while sh('ss', '-Huan', 'sport', '= :4789').stdout.strip():
+        assert time.time() < deadline, 'the vxlan socket outlived its namespace for 20 s'
+        time.sleep(0.05)
+    proc = _run_unit(options)
+    assert proc.returncode == 0, proc.stderr
+    assert [(o.name, o.changes) for o in converge.converge(VXLAN, check_mode=True)] == [('red', [])]
 
 
 def test_host_batch_of_earlier_versions_is_replaced_by_the_script(tmp_path):
