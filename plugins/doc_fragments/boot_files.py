@@ -47,6 +47,7 @@ options:
     description:
       - Absolute, normalised path of C(ip) (iproute2) on the host, without control characters.
       - It only goes into C(namespaces.sh), quoted for sh.
+      - C(bridge) (iproute2), which adds the C(fdb) entries of vxlan links, is run from the same directory.
     type: path
     default: /usr/sbin/ip
   sysctl_command:
@@ -114,6 +115,7 @@ options:
         description:
           - Absolute, normalised path of C(ip) (iproute2) on the host, without control characters.
           - It only goes into C(namespaces.sh), quoted for sh.
+          - C(bridge) (iproute2), which adds the C(fdb) entries of vxlan links, is run from the same directory.
         type: path
         default: /usr/sbin/ip
       sysctl_command:

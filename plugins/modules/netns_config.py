@@ -98,7 +98,7 @@ options:
               - V(veth) creates a pair, the other end being O(namespaces[].links[].peer).
               - V(vlan), V(macvlan), V(ipvlan) are created on the host link O(namespaces[].links[].parent) and
                 moved in. V(physical) moves the host link O(namespaces[].links[].parent) in, renamed to the name.
-              - V(vxlan) is a VXLAN tunnel whose device is in the namespace and whose UDP socket (the underlay end:
+              - V(vxlan) is a VXLAN tunnel whose device is in the namespace and whose UDP socket (the underlay end,
                 O(namespaces[].links[].local), O(namespaces[].links[].underlay_dev)) is on the host, in the network
                 namespace this module runs in. It is created there with the namespace as target, so no link of its
                 name ever appears on the host. See O(namespaces[].links[].vni) and O(namespaces[].links[].fdb).
@@ -153,8 +153,9 @@ options:
             type: str
           underlay_dev:
             description:
-              - Underlay device of a vxlan link - a link on the host (the network namespace this module runs in). A
-                name that is no link there fails the namespace before anything is changed in it.
+              - Underlay device of a vxlan link - a link on the host (the network namespace this module runs in), or
+                the host end of a veth that an earlier namespace of this call declares. A name that is neither fails
+                the namespace before anything is changed in it.
               - Without O(namespaces[].links[].mtu) the kernel derives the vxlan's MTU from it (its MTU minus 50,
                 minus 70 for IPv6); with neither, the MTU is 1500.
             type: str

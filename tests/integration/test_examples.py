@@ -30,6 +30,10 @@ PREREQUISITES = {
     'namespace_info': [
         {'nsfd.namespaces.namespace': {'name': 'blue'}},
     ],
+    # the underlay device of the vxlan examples (a bridge stands in for a NIC)
+    'netns_config': [
+        {'ansible.builtin.command': 'ip link add eth0 type bridge', 'changed_when': True},
+    ],
 }
 
 

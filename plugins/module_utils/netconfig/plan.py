@@ -222,7 +222,7 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None)
             gone.update(state.links[n]['index'] for n in also)
             current = None
         if link['kind'] == 'vxlan':
-            vxlan_plan.check_underlay(link, ns, host)
+            vxlan_plan.check_underlay(link, ns, host, (kept or {}).get(None, ()))
             found = vxlan_plan.differences(link, current, host) if current is not None else None
             if found:  # the declared link with other settings: no purge needed to put it right
                 actions.append(vxlan_plan.replace(link, ns, host, found))

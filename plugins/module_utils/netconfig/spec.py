@@ -220,6 +220,9 @@ def _vxlan(value, path):
         fail(path + '.vni', 'is required for a vxlan link (the VXLAN network identifier, 1 to 16777215)')
     local = value.get('local')
     local = _ip(ipaddress.ip_address, local, path + '.local', '10.77.0.1') if local is not None else None
+    if local is not None and (local.is_unspecified or local.is_multicast):
+        # the kernel stores 0.0.0.0 as no local address (a rerun would see a change) and refuses multicast
+        fail(path + '.local', 'must be a unicast address of this host, not %r' % (value['local'],))
     learning = value.get('learning', True)
     if learning is None:
         learning = True
@@ -251,6 +254,8 @@ def _fdb(values, path, family):
             fail(where + '.mac', 'must be a MAC address like 02:00:00:00:00:01 (00:00:00:00:00:00 floods to dst), '
                  'not %r' % (value['mac'],))
         dst = _ip(ipaddress.ip_address, value['dst'], where + '.dst', '10.77.0.2')
+        if dst.is_unspecified:
+            fail(where + '.dst', 'must be the address of a remote tunnel end, not %r' % (value['dst'],))
         if dst.version != (family or 4):
             fail(where + '.dst', '%r is IPv%d, but the tunnel is IPv%d (%s); an IPv6 underlay needs an IPv6 local'
                  % (value['dst'], dst.version, family or 4, 'its local address' if family else 'no local address'))

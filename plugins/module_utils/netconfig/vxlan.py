@@ -36,11 +36,12 @@ def describe(vxlan):
     return ' '.join(parts)
 
 
-def check_underlay(link, ns, host):
+def check_underlay(link, ns, host, host_ends=()):
     """The underlay device is a link of the host (the namespace this module
-    runs in): fail before anything is done in the namespace otherwise."""
+    runs in), or a host end of a veth the call declares (host_ends): fail
+    before anything is done in the namespace otherwise."""
     dev = link['vxlan']['underlay_dev']
-    if dev is not None and dev not in host.state.links:
+    if dev is not None and dev not in host.state.links and dev not in host_ends:
         raise NamespaceError('vxlan %s in %s: its underlay_dev %r is no link on the host (the network namespace '
                              'netns_config runs in)' % (link['name'], ns.label, dev),
                              hint='Nothing was changed in this namespace. Name an existing host link, or omit '
@@ -104,13 +105,13 @@ def fdb_actions(ns, link, have):
             continue
         moved = [e for e in have if e['mac'] == entry['mac'] and not flooding(entry['mac'])]
         if moved:
-            text = 'change fdb entry %s on %s in %s: dst %s, not %s' % (entry['mac'], name, ns.label, entry['dst'],
-                                                                       moved[0]['dst'])
+            text = 'change fdb entry %s on %s in %s: dst %s, not %s' % (
+                entry['mac'], name, ns.label, entry['dst'], moved[0]['dst'])
             actions.append(Action(text, lambda e=entry: _fdb(ns, 'replace', name, e)))
         else:
             text = 'add fdb entry %s dst %s to %s in %s' % (entry['mac'], entry['dst'], name, ns.label)
-            actions.append(Action(text, lambda e=entry: _fdb(ns, 'append' if flooding(e['mac']) else 'replace',
-                                                             name, e)))
+            command = 'append' if flooding(entry['mac']) else 'replace'
+            actions.append(Action(text, lambda e=entry, c=command: _fdb(ns, c, name, e)))
     for entry in have:
         if entry in wanted or any(e['mac'] == entry['mac'] and not flooding(e['mac']) for e in wanted):
             continue

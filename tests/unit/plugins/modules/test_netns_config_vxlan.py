@@ -194,7 +194,8 @@ def test_record_and_prune_remove_a_namespace_with_its_vxlan(tmp_path, capsys, un
     converged_twice(capsys, [red(), {'name': 'keep'}], record=record, prune=True)
     out = converged_twice(capsys, [{'name': 'keep'}], record=record, prune=True)
     assert out['record']['pruned'] == ['red']
-    assert not subprocess.run(['ss', '-Huan', 'sport', '= :4789'], capture_output=True, text=True).stdout.strip()
+    sockets = subprocess.run(['ss', '-Huan', 'sport', '= :4789'], capture_output=True, text=True, check=True)
+    assert not sockets.stdout.strip(), 'the tunnel socket went with the namespace'
 
 
 def test_a_missing_underlay_dev_fails_the_namespace_before_anything_is_done_in_it(capsys, underlay):
@@ -218,6 +219,10 @@ VX = {'name': 'vx0', 'kind': 'vxlan', 'vni': 5}
     ([{'name': 'a', 'links': [dict(VX, learning='no')]}], 'namespaces[1].links[0].learning', "'no'"),
     ([{'name': 'a', 'links': [dict(VX, local='10.0.0.1/24')]}], 'namespaces[1].links[0].local', "'10.0.0.1/24'"),
     ([{'name': 'a', 'links': [dict(VX, local='10.0.0.1; reboot')]}], 'namespaces[1].links[0].local', 'reboot'),
+    ([{'name': 'a', 'links': [dict(VX, local='0.0.0.0')]}], 'namespaces[1].links[0].local', "'0.0.0.0'"),
+    ([{'name': 'a', 'links': [dict(VX, local='ff02::1')]}], 'namespaces[1].links[0].local', "'ff02::1'"),
+    ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00', 'dst': '0.0.0.0'}])]}],
+     'namespaces[1].links[0].fdb[0].dst', "'0.0.0.0'"),
     ([{'name': 'a', 'links': [dict(VX, underlay_dev='eth0\nreboot')]}], 'namespaces[1].links[0].underlay_dev',
      'reboot'),
     ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:0g', 'dst': '10.0.0.2'}])]}],
