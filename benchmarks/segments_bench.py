@@ -91,12 +91,12 @@ def _address(index, segments, members, host):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--hosts', type=int, default=8)
     parser.add_argument('--segments', type=int, default=20)
     parser.add_argument('--runs', type=int, default=1)
     args = parser.parse_args()
-    for _ in range(args.runs):
+    for _run in range(args.runs):
         print(json.dumps(one_run(args.hosts, args.segments)))
         sys.stdout.flush()
 
