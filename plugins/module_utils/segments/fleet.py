@@ -18,11 +18,13 @@ EXPLICIT = 'netns_underlay_address'
 
 
 def underlay_source(host, hostvars, var):
-    """(address text or None, where it came from) for one host, from its inventory variables."""
-    try:
-        variables = hostvars[host]
-    except KeyError:
-        return None, 'no host %r in the inventory' % (host,)
+    """(address text or None, where it came from) for one host, from its inventory variables;
+    (None, None) for a host the inventory does not have."""
+    # Ansible's hostvars answers an unknown host with an undefined value that
+    # fails when read, not with KeyError: ask first
+    if host not in hostvars:
+        return None, None
+    variables = hostvars[host]
     explicit = variables.get(EXPLICIT)
     if explicit not in (None, ''):
         return explicit, '%s = %r' % (EXPLICIT, explicit)

@@ -181,14 +181,17 @@ def check_segments(items):
 def check_underlays(segments, underlays):
     """Every member's underlay address, parsed: an IP address, unique per segment, of one family per segment.
 
-    underlays maps host -> (address text or None, where it came from), as the caller found them.
+    underlays maps host -> (address text or None, where it came from), as the caller found them;
+    where it came from is None for a host the inventory does not have.
     """
     parsed = {}
     for segment in segments:
         owners = {}
         for host in segment.members:
-            text, source = underlays.get(host, (None, 'no such host in the inventory'))
+            text, source = underlays.get(host, (None, None))
             where = ' (segment %r, host %r)' % (segment.name, host)
+            if source is None:
+                fail(where, 'the member is not in the inventory; add it there, or remove it from members')
             if text in (None, ''):
                 fail(where, 'the member has no underlay address (%s); set netns_underlay_address for the host, '
                      'or name the variable that holds it in netns_underlay_address_var' % source)

@@ -97,7 +97,21 @@ def test_underlay_address_precedence():
     assert underlay_source('h', {'h': {'ansible_host': '10.0.0.1'}}, 'ansible_host')[0] == '10.0.0.1'
     assert underlay_source('10.0.0.5', {'10.0.0.5': {}}, 'ansible_host')[0] == '10.0.0.5', "ansible_host's default"
     assert underlay_source('h', {'h': {'lab': '10.0.0.2'}}, 'lab')[0] == '10.0.0.2'
-    assert underlay_source('h', {}, 'lab')[0] is None
+    assert underlay_source('h', {'h': {}}, 'lab') == (None, 'lab is not set')
+    assert underlay_source('h', {}, 'lab') == (None, None), 'not in the inventory'
+
+
+class HostVarsLike(dict):
+    """Ansible's hostvars: an unknown host reads as an undefined value that fails when used, not KeyError."""
+
+    def __getitem__(self, host):
+        if host not in self:
+            raise RuntimeError('undefined hostvars[%r]' % host)
+        return dict.__getitem__(self, host)
+
+
+def test_hostvars_are_asked_whether_they_have_a_host_before_it_is_read():
+    refused([red(members=['host1', 'ghost'])], 'not in the inventory', hostvars=HostVarsLike(HOSTS))
 
 
 def test_the_underlay_device_is_found_in_facts_by_address():
@@ -176,7 +190,7 @@ def test_a_member_without_an_underlay_address_is_refused():
 
 
 def test_a_member_not_in_the_inventory_is_refused():
-    refused([red(members=['host1', 'ghost'])], "host 'ghost'", 'no underlay address', 'inventory')
+    refused([red(members=['host1', 'ghost'])], "host 'ghost'", 'not in the inventory', 'remove it from members')
 
 
 def test_an_underlay_that_is_no_ip_address_is_refused():
@@ -197,7 +211,7 @@ def test_mixed_underlay_families_are_refused():
 
 def test_a_mistake_in_another_segment_fails_on_every_host():
     refused([red(), {'name': 'blue', 'id': 200, 'subnet': '10.201.0.0/24', 'members': ['host5', 'ghost']}],
-            "segment 'blue'", "host 'ghost'", host='host1')
+            "segment 'blue'", "host 'ghost'", 'not in the inventory', host='host1')
 
 
 @pytest.mark.parametrize('members', ['host1,host2', 'host1', {'host1': None}, 5])
