@@ -13,12 +13,23 @@ in the underlay).
 """
 
 import copy
+import hashlib
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.allocate import allocate
 from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import HINT
 
 FLOOD_MAC = '00:00:00:00:00:00'
+
+
+def bridge_mac(host, vni):
+    """A locally administered unicast MAC for the member's bridge, the same on every run and after a reboot.
+
+    The kernel gives a new bridge a random MAC: after a reboot the other
+    members' neighbour caches would point at the old one until they expire.
+    """
+    digest = hashlib.sha256(('%s\0%d' % (host, vni)).encode('utf-8')).digest()
+    return ':'.join('%02x' % b for b in (0x02,) + tuple(digest[:5]))
 
 
 def segment_item(segment, host, underlays, underlay_dev=None):
@@ -33,7 +44,8 @@ def segment_item(segment, host, underlays, underlay_dev=None):
     for key in ('port', 'mtu', 'learning'):
         if getattr(segment, key) is not None:
             vxlan[key] = getattr(segment, key)
-    bridge = {'name': segment.bridge, 'kind': 'bridge', 'addresses': [str(addresses[host])]}
+    bridge = {'name': segment.bridge, 'kind': 'bridge', 'address': bridge_mac(host, segment.vni),
+              'addresses': [str(addresses[host])]}
     if segment.mtu is not None:
         bridge['mtu'] = segment.mtu
     return {'name': segment.namespace, 'links': [bridge, vxlan]}

@@ -41,6 +41,10 @@ def test_a_member_gets_a_bridge_and_a_vxlan_flooding_to_every_other_member():
     address = ipaddress.ip_interface(bridge['addresses'][0])
     assert bridge['name'] == 'br100' and bridge['kind'] == 'bridge' and address in ipaddress.ip_network('10.200.0.0/24')
     assert address.network.prefixlen == 24
+    assert bridge['address'] == expand([red()])[0]['links'][0]['address'], 'a stable MAC (peers keep their ARP entry)'
+    assert int(bridge['address'][:2], 16) & 3 == 2, 'locally administered, unicast'
+    macs = [expand([red()], host=h)[0]['links'][0]['address'] for h in ('host1', 'host2', 'host3')]
+    assert len(set(macs)) == 3
     assert vxlan == {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': '10.77.0.1', 'master': 'br100',
                      'underlay_dev': 'eth0',
                      'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.77.0.2'},
