@@ -14,7 +14,8 @@ description:
     VXLAN) and returns the O(nsfd.namespaces.netns_config#module:namespaces) list of one host, its declared
     namespaces (O(namespaces)) merged with the segments it is a member of.
   - "On a member, a segment with C(id: N) is its namespace (the segment's C(namespace), default its C(name)) with a
-    bridge C(brN) holding the member's address and a C(vxlan) link C(vxN), a port of C(brN), with VNI N, C(local) the
+    bridge C(brN) holding the member's address (with a stable, locally administered MAC derived from the host name
+    and N, so after a reboot the other members' neighbour caches still hold) and a C(vxlan) link C(vxN), a port of C(brN), with VNI N, C(local) the
     member's underlay address, and an all-zeros-MAC C(fdb) entry towards the underlay address of every other member
     (head-end replication: no multicast)."
   - "A member's address is stable: a SHA-256 hash of its inventory name within the usable addresses of C(subnet);
