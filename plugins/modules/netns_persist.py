@@ -16,9 +16,10 @@ description:
     boot with iproute2 alone.
   - C(BOOT_DIR/namespaces.sh), a POSIX shell script that adds the namespaces and their nsids, creates the links
     that cross into them (veth pairs to the host or between namespaces, vlan, macvlan and ipvlan links on host
-    parents, physical links moved in) with the settings of the host ends, and then per namespace its bridges and
-    dummies, one C(ip -n NAME -force -batch) (lo, MTU, MAC, masters, addresses, link state, routes) and its sysctls
-    with C(ip netns exec NAME sysctl -w).
+    parents, physical links moved in, vxlan links whose tunnel socket stays on the host) with the settings of the
+    host ends, and then per namespace its bridges and dummies, one C(ip -n NAME -force -batch) (lo, MTU, MAC,
+    masters, addresses, link state, routes), the C(fdb) entries of its vxlan links with C(bridge -n NAME fdb
+    append) (or C(replace) for a unicast MAC), and its sysctls with C(ip netns exec NAME sysctl -w).
   - The script converges rather than replays, so it can run again at any time (a restart of the unit, a boot where
     some namespaces exist already). A namespace, nsid or link is added only when missing, a stale pin (a file under
     C(/run/netns) with no namespace mounted on it) is replaced, addresses and routes use C(replace). Every item is
