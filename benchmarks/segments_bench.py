@@ -1,0 +1,105 @@
+"""Fleet segments: M simulated hosts x S segments (every host a member of
+every segment: S namespaces per host, each with a bridge, a VXLAN device and
+M-1 flooding entries), through the netns role: first converge, no-op rerun,
+then the cost of one more host joining every segment (the run that adds it
+everywhere, and its no-op rerun), and a ping across the joined segment.
+
+Run it in a throwaway sandbox (it starts a simulated fleet and a lab network):
+  scripts/sandbox .cache/venv/bin/python benchmarks/segments_bench.py [--hosts 8] [--segments 20] [--runs 1]
+Prints one JSON line per run; wall time is around ansible-playbook (forks =
+hosts), CPU is user + system of everything it started.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import contender  # noqa: E402
+
+PYTHON = sys.executable
+FLEET = os.path.join(REPO, 'tests', 'fleet', 'fleet.py')
+
+
+def _cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(workdir, inventory, vars_path, forks, limit):
+    cpu = _cpu()
+    elapsed, out = contender._playbook(workdir, 'segments.yml', vars_path, inventory, forks=forks,
+                                       extra=['--limit', ','.join(limit)])
+    changed = sum(int(line.split('changed=')[1].split()[0]) for line in out.splitlines() if ' changed=' in line)
+    return round(elapsed, 3), round(_cpu() - cpu, 3), changed
+
+
+def _vars(path, segments, members):
+    with open(path, 'w') as out:
+        json.dump({'netns_underlay_address_var': 'lab_address', 'netns_prune': True,
+                   'netns_segments': [{'name': 'seg%02d' % i, 'id': 1000 + i, 'subnet': '10.200.%d.0/24' % i,
+                                       'members': members} for i in range(segments)]}, out)
+    return path
+
+
+def one_run(hosts, segments):
+    workdir = tempfile.mkdtemp(prefix='nsfd-segbench-')
+    names = ['host%d' % (i + 1) for i in range(hosts + 1)]
+    state = os.path.join(workdir, 'fleet')
+    pids = json.loads(subprocess.run([PYTHON, FLEET, 'up', state] + names, check=True, capture_output=True,
+                                     text=True).stdout)
+    try:
+        inventory = os.path.join(workdir, 'fleet.ini')
+        with open(inventory, 'w') as out:
+            out.write('[fleet]\n')
+            for index, name in enumerate(names, start=1):
+                out.write('%s ansible_host=pid:%d ansible_connection=nsfd.namespaces.nsenter lab_address=10.77.0.%d\n'
+                          % (name, pids[name], index))
+        members, joined = names[:-1], names
+        before = _vars(os.path.join(workdir, 'before.json'), segments, members)
+        after = _vars(os.path.join(workdir, 'after.json'), segments, joined)
+        record = {'hosts': hosts, 'segments': segments}
+        record['first_s'], record['first_cpu_s'], first_changed = _timed(workdir, inventory, before, hosts, members)
+        record['rerun_s'], record['rerun_cpu_s'], rerun_changed = _timed(workdir, inventory, before, hosts, members)
+        record['join_s'], record['join_cpu_s'], join_changed = _timed(workdir, inventory, after, hosts + 1, joined)
+        record['join_rerun_s'], record['join_rerun_cpu_s'], join_rerun_changed = _timed(
+            workdir, inventory, after, hosts + 1, joined)
+        assert (first_changed, rerun_changed, join_changed, join_rerun_changed) == (hosts, 0, hosts + 1, 0), \
+            (first_changed, rerun_changed, join_changed, join_rerun_changed)
+        # the newcomer reaches host1 inside the last segment (ARP flooded over every tunnel)
+        subprocess.run(['nsenter', '-t', str(pids[names[-1]]), '--net', '--mount', '--', 'ip', 'netns', 'exec',
+                        'seg%02d' % (segments - 1), 'ping', '-c', '1', '-W', '3',
+                        _address(segments - 1, segments, joined, 'host1')], check=True, capture_output=True)
+        return record
+    finally:
+        subprocess.run([PYTHON, FLEET, 'down', state], capture_output=True, check=False)
+
+
+def _address(index, segments, members, host):
+    sys.path.insert(0, os.path.join(REPO, '.cache', 'collections'))
+    from ansible_collections.nsfd.namespaces.plugins.filter.netns_segment_addresses import netns_segment_addresses
+    declared = [{'name': 'seg%02d' % i, 'id': 1000 + i, 'subnet': '10.200.%d.0/24' % i, 'members': members}
+                for i in range(segments)]
+    return netns_segment_addresses(declared)['seg%02d' % index][host]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    parser.add_argument('--hosts', type=int, default=8)
+    parser.add_argument('--segments', type=int, default=20)
+    parser.add_argument('--runs', type=int, default=1)
+    args = parser.parse_args()
+    for _run in range(args.runs):
+        print(json.dumps(one_run(args.hosts, args.segments)))
+        sys.stdout.flush()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Where a host's underlay comes from: the inventory, and its gathered facts.
+
+Each member's underlay address is netns_underlay_address when set, else the
+variable netns_underlay_address_var names (ansible_host by default, which
+Ansible defaults to the inventory name) when that is an IP address. The local
+underlay device is the interface the gathered network facts show holding the
+host's own underlay address.
+"""
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.expand import host_items, merge
+from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import check_segments, check_underlays
+
+EXPLICIT = 'netns_underlay_address'
+
+
+def underlay_source(host, hostvars, var):
+    """(address text or None, where it came from) for one host, from its inventory variables;
+    (None, None) for a host the inventory does not have."""
+    # Ansible's hostvars answers an unknown host with an undefined value that
+    # fails when read, not with KeyError: ask first
+    if host not in hostvars:
+        return None, None
+    variables = hostvars[host]
+    explicit = variables.get(EXPLICIT)
+    if explicit not in (None, ''):
+        return explicit, '%s = %r' % (EXPLICIT, explicit)
+    value = variables.get(var)
+    if value in (None, '') and var == 'ansible_host':
+        value = host  # Ansible's own default for ansible_host
+    return value, ('%s = %r' % (var, value) if value not in (None, '') else '%s is not set' % var)
+
+
+def device_of(address, facts):
+    """The interface gathered network facts show holding address, or None."""
+    text = str(address)
+    for value in (facts or {}).values():
+        if not isinstance(value, dict) or not isinstance(value.get('device'), str):
+            continue
+        ipv4 = [value.get('ipv4') or {}] + list(value.get('ipv4_secondaries') or [])
+        ipv6 = list(value.get('ipv6') or [])
+        if any(isinstance(a, dict) and a.get('address') == text for a in ipv4 + ipv6):
+            return value['device']
+    return None
+
+
+def expand_for_host(segments, host, hostvars, namespaces=None, underlay_var='ansible_host', underlay_device=None,
+                    facts=None):
+    """The netns_config namespaces of one host: its declared ones merged with its segments.
+
+    Every segment is checked, and every member's underlay address with it,
+    whichever host asks: a mistake anywhere fails everywhere.
+    """
+    checked = check_segments(segments)
+    members = sorted(set(h for s in checked for h in s.members))
+    underlays = check_underlays(checked, dict((h, underlay_source(h, hostvars, underlay_var)) for h in members))
+    device = underlay_device or (device_of(underlays[host], facts) if host in underlays else None)
+    return merge(namespaces, host_items(checked, host, underlays, device), host)

@@ -1,0 +1,265 @@
+"""Fleet segments: validation, stable addresses and one host's netns_config items (pure data, no kernel)."""
+
+import ipaddress
+
+import pytest
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.allocate import allocate
+from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.fleet import (
+    device_of, expand_for_host, underlay_source)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import check_segments
+
+HOSTS = dict(('host%d' % i, {'lab_address': '10.77.0.%d' % i}) for i in range(1, 9))
+
+
+def red(**extra):
+    segment = {'name': 'red', 'id': 100, 'subnet': '10.200.0.0/24', 'members': ['host1', 'host2', 'host3']}
+    segment.update(extra)
+    return segment
+
+
+def expand(segments, host='host1', hostvars=None, **kwargs):
+    kwargs.setdefault('underlay_var', 'lab_address')
+    return expand_for_host(segments, host, HOSTS if hostvars is None else hostvars, **kwargs)
+
+
+def refused(segments, *fragments, **kwargs):
+    with pytest.raises(NamespaceError) as info:
+        expand(segments, **kwargs)
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    assert 'Nothing was changed' in message
+    return message
+
+
+def test_a_member_gets_a_bridge_and_a_vxlan_flooding_to_every_other_member():
+    items = expand([red()], facts={'eth0': {'device': 'eth0', 'ipv4': {'address': '10.77.0.1'}}})
+    assert len(items) == 1 and items[0]['name'] == 'red'
+    bridge, vxlan = items[0]['links']
+    address = ipaddress.ip_interface(bridge['addresses'][0])
+    assert bridge['name'] == 'br100' and bridge['kind'] == 'bridge' and address in ipaddress.ip_network('10.200.0.0/24')
+    assert address.network.prefixlen == 24
+    assert bridge['address'] == expand([red()])[0]['links'][0]['address'], 'a stable MAC (peers keep their ARP entry)'
+    assert int(bridge['address'][:2], 16) & 3 == 2, 'locally administered, unicast'
+    macs = [expand([red()], host=h)[0]['links'][0]['address'] for h in ('host1', 'host2', 'host3')]
+    assert len(set(macs)) == 3
+    assert vxlan == {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': '10.77.0.1', 'master': 'br100',
+                     'underlay_dev': 'eth0',
+                     'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.77.0.2'},
+                             {'mac': '00:00:00:00:00:00', 'dst': '10.77.0.3'}]}
+
+
+def test_a_host_that_is_no_member_gets_nothing_but_its_declared_namespaces():
+    declared = [{'name': 'blue'}]
+    assert expand([red()], host='host4', namespaces=declared) == declared
+
+
+def test_declared_options_reach_the_vxlan_and_the_bridge_mtu():
+    vxlan = expand([red(port=8472, mtu=1400, learning=False, namespace='tenant')])[0]
+    assert vxlan['name'] == 'tenant'
+    bridge, link = vxlan['links']
+    assert bridge['mtu'] == 1400
+    assert (link['port'], link['mtu'], link['learning']) == (8472, 1400, False)
+    assert 'underlay_dev' not in link, 'no facts, no device: the kernel default MTU applies'
+
+
+def test_addresses_are_distinct_and_stable_across_runs_and_membership_changes():
+    three = allocate(check_segments([red()])[0])
+    again = allocate(check_segments([red(members=['host3', 'host1', 'host2'])])[0])
+    four = allocate(check_segments([red(members=['host1', 'host2', 'host3', 'host4'])])[0])
+    assert three == again
+    assert len(set(three.values())) == 3
+    assert dict((h, four[h]) for h in three) == three, 'a host joining moves nobody (no collision in a /24)'
+    two = allocate(check_segments([red(members=['host1', 'host3'])])[0])
+    assert two == dict((h, three[h]) for h in two), 'a host leaving moves nobody'
+
+
+def test_collisions_resolve_deterministically_and_overrides_win():
+    members = ['host%d' % i for i in range(1, 7)]
+    # a /29 has 6 usable addresses: every member collides with someone, all still get one
+    tight = allocate(check_segments([red(subnet='10.200.0.0/29', members=members)])[0])
+    assert sorted(str(a.ip) for a in tight.values()) == ['10.200.0.%d' % i for i in range(1, 7)]
+    assert tight == allocate(check_segments([red(subnet='10.200.0.0/29', members=list(reversed(members)))])[0])
+    taken = str(tight['host2'].ip)
+    moved = allocate(check_segments([red(subnet='10.200.0.0/29', members=members, addresses={'host5': taken})])[0])
+    assert str(moved['host5'].ip) == taken and str(moved['host2'].ip) != taken
+
+
+def test_ipv6_segments_and_underlays():
+    hostvars = {'a': {'ansible_host': 'fd00::1'}, 'b': {'ansible_host': 'fd00::2'}}
+    items = expand([{'name': 'v6', 'id': 7, 'subnet': 'fd77::/64', 'members': ['a', 'b']}], host='a',
+                   hostvars=hostvars, underlay_var='ansible_host')
+    bridge, vxlan = items[0]['links']
+    assert bridge['addresses'][0].endswith('/64') and vxlan['fdb'] == [{'mac': '00:00:00:00:00:00', 'dst': 'fd00::2'}]
+
+
+def test_underlay_address_precedence():
+    assert underlay_source('h', {'h': {'netns_underlay_address': '10.0.0.9', 'ansible_host': '10.0.0.1'}},
+                           'ansible_host')[0] == '10.0.0.9'
+    assert underlay_source('h', {'h': {'ansible_host': '10.0.0.1'}}, 'ansible_host')[0] == '10.0.0.1'
+    assert underlay_source('10.0.0.5', {'10.0.0.5': {}}, 'ansible_host')[0] == '10.0.0.5', "ansible_host's default"
+    assert underlay_source('h', {'h': {'lab': '10.0.0.2'}}, 'lab')[0] == '10.0.0.2'
+    assert underlay_source('h', {'h': {}}, 'lab') == (None, 'lab is not set')
+    assert underlay_source('h', {}, 'lab') == (None, None), 'not in the inventory'
+
+
+class HostVarsLike(dict):
+    """Ansible's hostvars: an unknown host reads as an undefined value that fails when used, not KeyError."""
+
+    def __getitem__(self, host):
+        if host not in self:
+            raise RuntimeError('undefined hostvars[%r]' % host)
+        return dict.__getitem__(self, host)
+
+
+def test_hostvars_are_asked_whether_they_have_a_host_before_it_is_read():
+    refused([red(members=['host1', 'ghost'])], 'not in the inventory', hostvars=HostVarsLike(HOSTS))
+
+
+def test_the_underlay_device_is_found_in_facts_by_address():
+    facts = {'lo': {'device': 'lo', 'ipv4': {'address': '127.0.0.1'}},
+             'lab_x': {'device': 'lab-x', 'ipv4': {'address': '10.0.0.1'},
+                       'ipv4_secondaries': [{'address': '10.77.0.1'}]},
+             'interfaces': ['lo', 'lab-x']}
+    assert device_of(ipaddress.ip_address('10.77.0.1'), facts) == 'lab-x'
+    assert device_of(ipaddress.ip_address('10.77.0.9'), facts) is None
+    items = expand([red()], facts=facts, underlay_device='eth9')
+    assert items[0]['links'][1]['underlay_dev'] == 'eth9', 'a declared device wins over facts'
+
+
+def test_two_segments_in_one_namespace_share_one_item():
+    items = expand([red(), red(name='red2', id=101, namespace='red', subnet='10.201.0.0/24')])
+    assert [i['name'] for i in items] == ['red']
+    assert [link['name'] for link in items[0]['links']] == ['br100', 'vx100', 'br101', 'vx101']
+
+
+def test_segment_links_are_added_to_a_declared_namespace():
+    declared = [{'name': 'red', 'links': [{'name': 'eth0', 'kind': 'veth', 'peer': {'name': 'red-host'}}]}]
+    items = expand([red()], namespaces=declared)
+    assert [link['name'] for link in items[0]['links']] == ['eth0', 'br100', 'vx100']
+    assert len(declared[0]['links']) == 1, 'the caller\'s list is not modified'
+
+
+def test_a_declared_link_with_a_generated_name_clashes():
+    refused([red()], "host 'host1'", "namespace 'red'", "'br100'",
+            namespaces=[{'name': 'red', 'links': [{'name': 'br100', 'kind': 'bridge'}]}])
+
+
+def test_a_segment_namespace_declared_absent_clashes():
+    refused([red()], "'absent'", "host 'host1'", namespaces=[{'name': 'red', 'state': 'absent'}])
+
+
+def test_duplicate_vnis_are_refused():
+    refused([red(), red(name='blue', subnet='10.201.0.0/24')], "segment 'blue'", 'id 100', "segment 'red'")
+
+
+def test_duplicate_segment_names_are_refused():
+    refused([red(), red(id=101)], "segment 'red'", 'unique')
+
+
+def test_a_subnet_too_small_for_the_members_is_refused():
+    refused([red(subnet='10.200.0.0/30')], "segment 'red'", '10.200.0.0/30', '2 usable', '3 members')
+
+
+def test_overrides_outside_the_subnet_are_refused():
+    refused([red(addresses={'host1': '10.9.9.9'})], "segment 'red'", "addresses['host1']", 'outside', '10.200.0.0/24')
+
+
+@pytest.mark.parametrize('override, fragment', [
+    ('10.200.0.0', 'network or broadcast'),
+    ('10.200.0.255', 'network or broadcast'),
+    ('10.200.0.7/24', 'without a prefix length'),
+    ('fd00::1', 'outside'),
+    ('nonsense', 'must be an address'),
+    (17, 'must be an address'),
+])
+def test_bad_overrides_are_refused(override, fragment):
+    refused([red(addresses={'host2': override})], "segment 'red'", "addresses['host2']", fragment)
+
+
+def test_colliding_overrides_are_refused():
+    refused([red(addresses={'host1': '10.200.0.5', 'host2': '10.200.0.5'})], "addresses['host2']", "host 'host1'")
+
+
+def test_an_override_for_a_host_that_is_no_member_is_refused():
+    refused([red(addresses={'host9': '10.200.0.5'})], "'host9'", 'not a member')
+
+
+def test_a_member_without_an_underlay_address_is_refused():
+    hostvars = dict(HOSTS, host3={})
+    refused([red()], "segment 'red'", "host 'host3'", 'no underlay address', 'lab_address is not set',
+            hostvars=hostvars)
+
+
+def test_a_member_not_in_the_inventory_is_refused():
+    refused([red(members=['host1', 'ghost'])], "host 'ghost'", 'not in the inventory', 'remove it from members')
+
+
+def test_an_underlay_that_is_no_ip_address_is_refused():
+    hostvars = {'host1': {'ansible_host': 'pid:123'}, 'host2': {'ansible_host': '10.0.0.2'}}
+    refused([red(members=['host1', 'host2'])], "host 'host1'", "'pid:123'", 'not an IP address',
+            'netns_underlay_address_var', hostvars=hostvars, underlay_var='ansible_host')
+
+
+def test_a_shared_underlay_address_is_refused():
+    hostvars = dict(HOSTS, host2={'lab_address': '10.77.0.1'})
+    refused([red()], "host 'host2'", 'also the underlay address', "'host1'", hostvars=hostvars)
+
+
+def test_mixed_underlay_families_are_refused():
+    hostvars = dict(HOSTS, host2={'lab_address': 'fd00::2'})
+    refused([red()], "host 'host2'", 'one family', hostvars=hostvars)
+
+
+def test_a_mistake_in_another_segment_fails_on_every_host():
+    refused([red(), {'name': 'blue', 'id': 200, 'subnet': '10.201.0.0/24', 'members': ['host5', 'ghost']}],
+            "segment 'blue'", "host 'ghost'", 'not in the inventory', host='host1')
+
+
+@pytest.mark.parametrize('members', ['host1,host2', 'host1', {'host1': None}, 5])
+def test_members_that_are_not_a_list_are_refused(members):
+    refused([red(members=members)], "segment 'red'", 'members', 'must be a list')
+
+
+@pytest.mark.parametrize('member', ['', 5, None, 'new\nline'])
+def test_members_that_are_no_host_names_are_refused(member):
+    refused([red(members=['host1', member])], "segment 'red'", 'not an inventory host name')
+
+
+@pytest.mark.parametrize('name', ['', '../etc', 'a/b', '-rf', 'new\nline', 5])
+def test_hostile_segment_names_are_refused(name):
+    refused([red(name=name)], 'name %r' % (name,))
+
+
+@pytest.mark.parametrize('namespace', ['../x', '-x', 'tab\tbed'])
+def test_hostile_namespace_names_are_refused(namespace):
+    refused([red(namespace=namespace)], "segment 'red'", 'namespace %r' % (namespace,))
+
+
+@pytest.mark.parametrize('change, fragment', [
+    ({'id': 0}, 'id'), ({'id': 16777216}, 'id'), ({'id': True}, 'id'), ({'id': '100'}, 'id'),
+    ({'subnet': '10.200.0.1/24'}, 'host bits'), ({'subnet': '10.200.0.0'}, 'CIDR'), ({'subnet': 'x'}, 'CIDR'),
+    ({'port': 0}, 'port'), ({'port': 70000}, 'port'), ({'mtu': 20}, 'mtu'), ({'learning': 'no'}, 'learning'),
+    ({'addresses': ['10.200.0.1']}, 'addresses'), ({'vni': 5}, 'unknown key'),
+])
+def test_bad_segment_options_are_refused(change, fragment):
+    refused([red(**change)], "segment 'red'", fragment)
+
+
+@pytest.mark.parametrize('key', ['name', 'id', 'subnet', 'members'])
+def test_required_keys(key):
+    segment = red()
+    del segment[key]
+    refused([segment], '%s is required' % key)
+
+
+def test_the_segments_must_be_a_list_of_dicts():
+    refused({'name': 'red'}, 'must be a list')
+    refused(['red'], 'netns_segments[0]', 'must be a dict')
+
+
+def test_no_segments_leaves_the_declared_namespaces_alone():
+    assert expand(None, namespaces=[{'name': 'a'}]) == [{'name': 'a'}]
+    assert expand([], namespaces=None) == []
