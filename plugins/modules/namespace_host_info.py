@@ -12,7 +12,7 @@ author:
   - nsfd maintainers (@nsfd)
 description:
   - Lists the namespace hosts made by M(nsfd.namespaces.namespace_host) whose records are in O(data_dir), with
-    RV(hosts[].running) false for a host whose init is gone (killed, or its pid now belongs to another process:
+    C(running) false for a host whose init is gone (killed, or its pid now belongs to another process;
     the record's start time tells them apart).
   - Read-only.
 extends_documentation_fragment:
