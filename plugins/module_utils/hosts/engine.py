@@ -11,9 +11,11 @@ again completely.
 """
 
 import errno
+import fcntl
 import ipaddress
 import os
 import shutil
+from contextlib import contextmanager
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import init, lab as labs, record
@@ -169,6 +171,9 @@ def started(spec, check_mode=False, reboot=False):
         if restart:
             pid, start = _start_and_pin(spec)
             planned['pid'], planned['start_time'] = pid, start
+        elif not pinned:
+            # a running init whose pins someone removed (ip netns delete) or moved
+            _pin(spec.name, rec['pid'])
         record.save(spec.data_dir, spec.name, planned)
         if spec.lab:
             labs.ensure(spec.lab)
@@ -195,7 +200,7 @@ def _start_and_pin(spec):
     for attempt, cpu in enumerate(attempts):
         pid, start = init.start(spec, cpu=cpu)
         try:
-            engine.ensure_present(pinspec.build(name=spec.name, types=TYPES, source_pid=pid, force=True))
+            _pin(spec.name, pid)
             return pid, start
         except NamespaceError as exc:
             init.kill(pid)
@@ -203,6 +208,11 @@ def _start_and_pin(spec):
             if exc.errno != errno.EINVAL or attempt == len(attempts) - 1:
                 raise
     raise AssertionError('unreachable')  # pragma: no cover
+
+
+def _pin(name, pid):
+    # force: the record proved these are the host's pins; they follow its (new) init
+    engine.ensure_present(pinspec.build(name=name, types=TYPES, source_pid=pid, force=True))
 
 
 def _unpin(name):
@@ -282,7 +292,32 @@ def info(data_dir, name=None):
 
 
 def converge(spec, check_mode=False):
-    """The module's one call: the host to spec.state."""
-    if spec.state == 'absent':
-        return absent(spec, check_mode)
-    return started(spec, check_mode, reboot=spec.state == 'rebooted')
+    """The module's one call: the host to spec.state.
+
+    Runs on one data_dir are serialised (its flock): the address checks, the
+    records and the lab's last-host test must not interleave. A data_dir that
+    does not exist yet is made only once a plan says there is work."""
+    def run(check):
+        if spec.state == 'absent':
+            return absent(spec, check)
+        return started(spec, check, reboot=spec.state == 'rebooted')
+
+    if check_mode:
+        return run(True)
+    if not os.path.isdir(spec.data_dir):
+        planned = run(True)
+        if not planned.changed or spec.state == 'absent':
+            return planned
+        os.makedirs(spec.data_dir, 0o755, exist_ok=True)
+    with _locked(spec.data_dir):
+        return run(False)
+
+
+@contextmanager
+def _locked(directory):
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

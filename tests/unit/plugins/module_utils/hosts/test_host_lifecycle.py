@@ -187,3 +187,35 @@ def test_a_mount_that_fails_leaves_nothing_behind(tmp_path):
     assert not os.path.exists(os.path.join(data_dir, 'h1'))
     assert snapshot(str(tmp_path / 'none')) == before
     assert 'nsfd-namespace-host' not in sh('ps', '-e', '-o', 'args=').stdout
+
+
+def test_pins_removed_under_a_running_host_are_made_again(data_dir):
+    first = up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    sh('ip', 'netns', 'delete', 'h1')
+    assert 'h1' not in ip_netns_list()
+    again = up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    assert again.changed and again.host['pid'] == first.host['pid']
+    assert os.stat('/run/netns/h1').st_ino == proc_inode(first.host['pid'], 'net')
+    sh('ip', 'netns', 'exec', 'nsfd-lab', 'ping', '-c1', '-W2', '10.77.0.1')
+    assert not up('h1', data_dir, lab=lab('10.77.0.1/24')).changed
+
+
+def test_parallel_starts_of_one_data_dir_make_each_host_once(data_dir):
+    import threading
+    errors = []
+
+    def start(name, address):
+        try:
+            engine.converge(hostspec.build(name=name, data_dir=data_dir, lab=lab(address)))
+        except Exception as exc:  # noqa: B902 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=('p%d' % i, '10.77.0.%d/24' % i)) for i in range(1, 5)]
+    threads += [threading.Thread(target=start, args=('p1', '10.77.0.1/24'))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(ip_netns_list()) == ['nsfd-lab', 'p1', 'p2', 'p3', 'p4']
+    assert [h['running'] for h in engine.info(data_dir)] == [True] * 4
