@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import init, lab as labs, record
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import TYPES, lab_end_name
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
     ABSENT, PRESENT, STALE, inspect, location)
@@ -123,6 +124,27 @@ def _check_lab(spec):
                              name=spec.name, hint='Use an address of that subnet, or another lab name.')
 
 
+OVERLAYFS_MAGIC = 0x794C7630
+
+
+def _check_data_dir_fs(spec):
+    """overlayfs refuses an overlay as upper layer (the copy-on-write /etc of
+    a container, say): say so before starting anything."""
+    existing = spec.data_dir
+    while not os.path.isdir(existing):
+        existing = os.path.dirname(existing)
+    fd = os.open(existing, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        magic = syscalls.fstatfs_type(fd)
+    finally:
+        os.close(fd)
+    if magic == OVERLAYFS_MAGIC:
+        raise NamespaceError('data_dir %r is on an overlay filesystem (%s), which overlayfs cannot use for the '
+                             "host's copy-on-write layers" % (spec.data_dir, existing), name=spec.name,
+                             path=spec.data_dir, errno=errno.EINVAL,
+                             hint='Choose a data_dir on ext4, xfs, btrfs or tmpfs.')
+
+
 def _differences(spec, rec):
     have = dict((k, rec.get(k)) for k in ('hostname', 'root', 'lab'))
     want = spec.config()
@@ -136,6 +158,7 @@ def started(spec, check_mode=False, reboot=False):
     _check_pins(spec, rec, states)
     if spec.lab:
         _check_lab(spec)
+    _check_data_dir_fs(spec)
     alive = rec is not None and record.init_alive(rec)
     result.before = view(rec, alive) if rec else {}
     if alive and not reboot and _differences(spec, rec):

@@ -177,16 +177,29 @@ def test_check_mode_predicts_and_touches_nothing(data_dir):
     assert engine.info(data_dir)[0]['running']
 
 
-def test_a_mount_that_fails_leaves_nothing_behind(tmp_path):
-    # the sandbox's /var is an overlay, which overlayfs refuses as an upper layer
-    data_dir = '/var/lib/nsfd-hosts-test'
-    before = snapshot(str(tmp_path / 'none'))
+def test_a_mount_that_fails_leaves_nothing_behind(tmp_path, data_dir):
+    # a root tree with /usr/bin and /etc but no /proc: the init's mount of proc fails half-way,
+    # after the overlay and the lab are made
+    root = tmp_path / 'root'
+    for sub in ('usr/bin', 'etc', 'sys', 'dev', 'run', 'tmp'):
+        (root / sub).mkdir(parents=True)
+    before = snapshot(data_dir)
     with pytest.raises(NamespaceError) as exc:
-        up('h1', data_dir, lab=lab('10.77.0.1/24'))
-    assert 'mount' in str(exc.value) and 'overlay' in str(exc.value), str(exc.value)
+        up('h1', data_dir, root=str(root), lab=lab('10.77.0.1/24'))
+    message = str(exc.value)
+    assert 'failed while setting up its filesystems' in message and '/proc' in message, message
     assert not os.path.exists(os.path.join(data_dir, 'h1'))
-    assert snapshot(str(tmp_path / 'none')) == before
-    assert 'nsfd-namespace-host' not in sh('ps', '-e', '-o', 'args=').stdout
+    assert snapshot(data_dir)[1:] == before[1:]
+    assert data_dir not in sh('ps', '-e', '-o', 'args=').stdout
+
+
+def test_a_data_dir_on_an_overlay_is_refused_before_anything_starts(data_dir):
+    # the sandbox's own /var is an overlay
+    before = snapshot(data_dir)
+    with pytest.raises(NamespaceError) as exc:
+        up('h1', '/var/lib/nsfd-hosts-test', lab=lab('10.77.0.1/24'))
+    assert "data_dir '/var/lib/nsfd-hosts-test' is on an overlay filesystem" in str(exc.value)
+    assert not os.path.exists('/var/lib/nsfd-hosts-test') and snapshot(data_dir) == before
 
 
 def test_pins_removed_under_a_running_host_are_made_again(data_dir):
