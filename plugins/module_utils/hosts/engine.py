@@ -102,6 +102,9 @@ def _check_pins(spec, rec, states):
 def _check_lab(spec):
     """The lab address against the other hosts of data_dir and the bridge."""
     lab = spec.lab
+    if lab.name == spec.name or lab.name in record.names(spec.data_dir):
+        raise NamespaceError('lab.name %r is the name of a host: a host\'s network namespace is no lab' % lab.name,
+                             name=spec.name, hint='Give the lab a name of its own, such as nsfd-lab.')
     for other in record.names(spec.data_dir):
         if other == spec.name:
             continue

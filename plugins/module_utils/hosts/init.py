@@ -54,6 +54,7 @@ mount -n -t sysfs -o nosuid,nodev,noexec sysfs /sys
 mount -n -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup 2>/dev/null || true
 mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -n -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+echo "$HOSTNAME" > /etc/hostname
 """ + _WAIT
 
 # A distribution root: an overlay over the tree (read-only lower layer),

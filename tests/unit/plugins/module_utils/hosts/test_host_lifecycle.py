@@ -81,6 +81,7 @@ def test_private_run_tmp_and_copy_on_write_etc(data_dir):
     assert not os.path.exists('/etc/nsfd-host-test')
     assert not os.path.exists('/tmp/t') and not os.path.exists('/run/r')
     assert enter('h1', 'cat', '/etc/nsfd-host-test').stdout == 'inside\n'
+    assert enter('h1', 'cat', '/etc/hostname').stdout == 'h1\n'
     assert enter('h1', 'findmnt', '-n', '-o', 'FSTYPE', '/run').stdout.split()[-1] == 'tmpfs'
 
 
