@@ -194,6 +194,8 @@ def started(spec, check_mode=False, reboot=False):
     try:
         if reboot and alive:
             init.kill(rec['pid'])
+        if restart and rec is not None:
+            _release(spec.name, rec)
         if restart:
             pid, start = _start_and_pin(spec)
             planned['pid'], planned['start_time'] = pid, start
@@ -234,6 +236,17 @@ def _start_and_pin(spec):
             if exc.errno != errno.EINVAL or attempt == len(attempts) - 1:
                 raise
     raise AssertionError('unreachable')  # pragma: no cover
+
+
+def _release(name, rec):
+    """Let the namespaces of a dead (or just killed) init go before a new one
+    starts: its mount namespace, held by its pin, still has the overlay over
+    the upper and work directories the new init is about to mount, and
+    overlayfs must not have two mounts on one upper layer."""
+    if rec.get('lab') and labs.exists(rec['lab']['name']):
+        labs.uncable(rec['lab']['name'], lab_end_name(name))
+    if any(s.state != ABSENT for s in _pin_states(name).values()):
+        _unpin(name)
 
 
 def _pin(name, pid):
