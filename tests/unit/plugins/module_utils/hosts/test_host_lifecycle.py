@@ -101,6 +101,10 @@ def test_two_hosts_ping_over_the_lab_and_absent_removes_everything(data_dir):
         for path in host['pins'].values():
             assert not os.path.exists(path)
         assert not os.path.exists(os.path.join(data_dir, name))
+        assert not [m for m in sh('findmnt', '-rn', '-o', 'TARGET').stdout.split() if m.endswith('/' + name)]
+        if name == 'h1':  # the lab stays for h2, without h1's end
+            links = sh('ip', '-n', 'nsfd-lab', '-o', 'link', 'show').stdout
+            assert 'lab-h1' not in links and 'lab-h2' in links
     assert ip_netns_list() == []
     assert not engine.absent(hostspec.build(name='h1', state='absent', data_dir=data_dir)).changed
 
