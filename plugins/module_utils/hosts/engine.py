@@ -211,6 +211,11 @@ def started(spec, check_mode=False, reboot=False):
         if new:
             _take_down(spec.name, spec.data_dir, planned, made_lab and spec.lab)
         raise
+    old_lab = (rec or {}).get('lab')
+    if old_lab and old_lab['name'] != (spec.lab.name if spec.lab else None) and labs.exists(old_lab['name']) \
+            and not _lab_in_use(old_lab, spec.data_dir):
+        labs.remove(old_lab['name'])
+        result.act('remove lab network namespace %s (no host is cabled to it any more)' % old_lab['name'])
     result.host = view(planned, True)
     result.after = result.host
     return result

@@ -107,6 +107,12 @@ def test_a_running_host_started_with_other_settings_fails_and_rebooted_applies_t
     result = engine.converge(hostspec.build(name='h1', state='rebooted', hostname='other', data_dir=data_dir))
     assert result.host['hostname'] == 'other'
     assert sh('nsenter', '--uts=/run/utsns/h1', 'hostname').stdout.strip() == 'other'
+    moved = engine.converge(hostspec.build(name='h1', state='rebooted', hostname='other', data_dir=data_dir,
+                                           lab=lab('10.79.0.1/24', name='lab-a')))
+    assert moved.host['address'] == '10.79.0.1/24' and 'lab-a' in ip_netns_list()
+    engine.converge(hostspec.build(name='h1', state='rebooted', hostname='other', data_dir=data_dir,
+                                   lab=lab('10.80.0.1/24', name='lab-b')))
+    assert sorted(ip_netns_list()) == ['h1', 'lab-b'], 'the lab no host uses any more is gone'
 
 
 def test_a_host_is_no_lab(data_dir):
