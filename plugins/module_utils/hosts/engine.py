@@ -57,7 +57,7 @@ def view(rec, running):
 
 
 def _new_record(spec, pid=None, started=None):
-    rec = {'name': spec.name, 'data_dir': spec.data_dir, 'pid': pid, 'start_time': started}
+    rec = {'name': spec.name, 'data_dir': spec.data_dir, 'pid': pid, 'start_time': started, 'pins': pins(spec.name)}
     rec.update(spec.config())
     return rec
 

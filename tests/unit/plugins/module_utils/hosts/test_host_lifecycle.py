@@ -70,6 +70,10 @@ def test_start_pins_and_names_the_host_and_a_rerun_changes_nothing(data_dir):
     for nstype in TYPES:
         assert result.host['pins'][nstype] == os.path.join(PIN_DIRS[nstype], 'h1')
         assert os.stat(result.host['pins'][nstype]).st_ino == proc_inode(pid, nstype)
+    with open(os.path.join(data_dir, 'h1', 'host.json')) as handle:
+        rec = json.load(handle)
+    assert rec['pid'] == pid and rec['start_time'] > 0 and rec['root'] == 'overlay'
+    assert rec['pins'] == result.host['pins']
     again = up('h1', data_dir)
     assert not again.changed, again.actions
     assert again.host['pid'] == pid
