@@ -56,7 +56,7 @@ def _step(name, func, *args):
         raise ChildFailed(name, exc.errno, exc.strerror or str(exc))
 
 
-def _forget_copied_pins():
+def forget_copied_pins():
     """In a new mount namespace, drop the copies of existing pins, so that the
     new namespace does not keep other namespaces alive after their own pins
     are removed. Private first, so the unmounts do not propagate back."""
@@ -82,7 +82,7 @@ def _child_body(types, options, name, cpu, holder, pin):
             _step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
         _step('unshare', syscalls.unshare, flags)
         if 'mnt' in types:
-            _step('make the new mount namespace private', _forget_copied_pins)
+            _step('make the new mount namespace private', forget_copied_pins)
         channel.send('unshared')
         if channel.receive() != 'go':
             raise ChildFailed('wait', None, 'the parent gave up')

@@ -1,0 +1,288 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Converge a namespace host to started, rebooted or absent, and list hosts.
+
+Every run first plans from what the machine shows (the record, the init,
+the pins, the lab) without touching anything; check mode and a run with
+nothing to do stop there. A new host that fails half-way is taken down
+again completely.
+"""
+
+import errno
+import ipaddress
+import os
+import shutil
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import init, lab as labs, record
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import TYPES, lab_end_name
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
+    ABSENT, PRESENT, STALE, inspect, location)
+
+
+class Result(object):
+    def __init__(self):
+        self.changed = False
+        self.actions = []
+        self.warnings = []
+        self.host = None
+        self.before = {}
+        self.after = {}
+
+    def act(self, text):
+        self.changed = True
+        self.actions.append(text)
+
+    def as_dict(self):
+        return {'changed': self.changed, 'actions': self.actions, 'host': self.host,
+                'diff': {'before': self.before, 'after': self.after}}
+
+
+def pins(name):
+    return dict((t, location(name, t).path) for t in TYPES)
+
+
+def view(rec, running):
+    """The host as modules return it."""
+    lab = rec.get('lab') or {}
+    return {'name': rec['name'], 'hostname': rec['hostname'], 'pid': rec.get('pid'), 'root': rec['root'],
+            'data_dir': rec['data_dir'], 'address': lab.get('address'), 'interface': lab.get('interface'),
+            'lab': lab or None, 'pins': pins(rec['name']), 'running': bool(running)}
+
+
+def _new_record(spec, pid=None, started=None):
+    rec = {'name': spec.name, 'data_dir': spec.data_dir, 'pid': pid, 'start_time': started}
+    rec.update(spec.config())
+    return rec
+
+
+def _pin_states(name):
+    return dict((t, inspect(location(name, t))) for t in TYPES)
+
+
+def _pins_follow(states, pid):
+    """Whether every pin holds the namespace the init is in."""
+    for nstype, state in states.items():
+        if state.state != PRESENT:
+            return False
+        try:
+            st = os.stat('/proc/%d/ns/%s' % (pid, nstype))
+        except OSError:
+            return False
+        if (st.st_dev, st.st_ino) != (state.dev, state.ino):
+            return False
+    return True
+
+
+def _check_pins(spec, rec, states):
+    if rec is None:
+        taken = [s for s in states.values() if s.state != ABSENT]
+        if taken:
+            raise NamespaceError('the name is taken: %s %s, and there is no host record at %s'
+                                 % (taken[0].location.path, 'is a %s namespace pin' % taken[0].location.type
+                                    if taken[0].state in (PRESENT, STALE) else 'exists (%s)' % taken[0].detail,
+                                    record.path_of(spec.data_dir, spec.name)),
+                                 name=spec.name, path=taken[0].location.path,
+                                 hint='Choose another host name, or remove that namespace first '
+                                      '(nsfd.namespaces.namespace state=absent) if it is yours to remove.')
+        return
+    for state in states.values():
+        if state.state not in (ABSENT, PRESENT, STALE):
+            raise NamespaceError('the pin path of the host is not a %s namespace pin: it %s'
+                                 % (state.location.type, state.detail), name=spec.name, path=state.location.path,
+                                 hint='It is left untouched; move it away.')
+
+
+def _check_lab(spec):
+    """The lab address against the other hosts of data_dir and the bridge."""
+    lab = spec.lab
+    for other in record.names(spec.data_dir):
+        if other == spec.name:
+            continue
+        theirs = (record.load(spec.data_dir, other) or {}).get('lab')
+        if not theirs or theirs['name'] != lab.name:
+            continue
+        if theirs['address'].split('/')[0] == str(lab.address.ip):
+            raise NamespaceError('lab.address %s is already the address of host %s in lab %s'
+                                 % (lab.address, other, lab.name), name=spec.name,
+                                 hint='Give every host of a lab its own address.')
+        if theirs['address'].split('/')[1] != str(lab.address.network.prefixlen) or \
+                lab.address.ip not in ipaddress.ip_interface(theirs['address']).network:
+            raise NamespaceError('lab.address %s is outside the lab subnet of %s (host %s has %s)'
+                                 % (lab.address, lab.name, other, theirs['address']), name=spec.name,
+                                 hint='Use an address of the lab subnet, or another lab name.')
+    networks = labs.bridge_networks(lab)
+    if networks and lab.address.network not in networks:
+        raise NamespaceError('lab.address %s is outside the lab subnet: bridge %s of lab %s has %s'
+                             % (lab.address, lab.bridge, lab.name, ', '.join(map(str, networks))),
+                             name=spec.name, hint='Use an address of that subnet, or another lab name.')
+
+
+def _differences(spec, rec):
+    have = dict((k, rec.get(k)) for k in ('hostname', 'root', 'lab'))
+    want = spec.config()
+    return ['%s %r (running with %r)' % (k, want[k], have[k]) for k in sorted(want) if want[k] != have[k]]
+
+
+def started(spec, check_mode=False, reboot=False):
+    result = Result()
+    rec = record.load(spec.data_dir, spec.name)
+    states = _pin_states(spec.name)
+    _check_pins(spec, rec, states)
+    if spec.lab:
+        _check_lab(spec)
+    alive = rec is not None and record.init_alive(rec)
+    result.before = view(rec, alive) if rec else {}
+    if alive and not reboot and _differences(spec, rec):
+        raise NamespaceError('the running host differs from the task: %s' % '; '.join(_differences(spec, rec)),
+                             name=spec.name, path=record.path_of(spec.data_dir, spec.name),
+                             hint='state: rebooted starts it again with these settings (keeping its files).')
+    restart = reboot or not alive
+    if reboot and alive:
+        result.act('end the init (pid %d) of host %s and everything inside' % (rec['pid'], spec.name))
+    if restart:
+        result.act('%s the init of host %s (%s root)' % (
+            'start' if rec is None else 'restart', spec.name, spec.root))
+    pinned = not restart and _pins_follow(states, rec['pid'])
+    if not pinned:
+        result.act('pin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
+    if spec.lab:
+        for text in labs.lab_actions(spec.lab):
+            result.act(text)
+        if not pinned or not labs.cabled(spec.lab, lab_end_name(spec.name), pins(spec.name)['net']):
+            result.act('cable %s (%s) to bridge %s of lab %s via %s' % (
+                spec.lab.interface, spec.lab.address, spec.lab.bridge, spec.lab.name, lab_end_name(spec.name)))
+    planned = _new_record(spec, rec.get('pid') if rec and not restart else None,
+                          rec.get('start_time') if rec and not restart else None)
+    if check_mode or not result.changed:
+        result.host = view(planned, not check_mode or not restart)
+        result.after = result.host
+        return result
+    new = rec is None
+    made_lab = spec.lab is not None and not labs.exists(spec.lab.name)
+    try:
+        if reboot and alive:
+            init.kill(rec['pid'])
+        if restart:
+            pid, start = _start_and_pin(spec)
+            planned['pid'], planned['start_time'] = pid, start
+        record.save(spec.data_dir, spec.name, planned)
+        if spec.lab:
+            labs.ensure(spec.lab)
+            if not labs.cabled(spec.lab, lab_end_name(spec.name), pins(spec.name)['net']):
+                labs.cable(spec.lab, lab_end_name(spec.name), pins(spec.name)['net'])
+    except BaseException:
+        if new:
+            _take_down(spec.name, spec.data_dir, planned, made_lab and spec.lab)
+        raise
+    result.host = view(planned, True)
+    result.after = result.host
+    return result
+
+
+def _start_and_pin(spec):
+    """Start the init and pin its namespaces; on failure nothing of it stays.
+
+    The kernel binds a mount namespace file only when that namespace's id is
+    above the caller's; since Linux 6.18 ids come from per-CPU batches, so
+    when the bind is refused the init is started again on each CPU in turn
+    (as the pins engine does for namespaces it creates)."""
+    init.prepare_layers(spec)
+    attempts = [None] + sorted(os.sched_getaffinity(0))
+    for attempt, cpu in enumerate(attempts):
+        pid, start = init.start(spec, cpu=cpu)
+        try:
+            engine.ensure_present(pinspec.build(name=spec.name, types=TYPES, source_pid=pid))
+            return pid, start
+        except NamespaceError as exc:
+            init.kill(pid)
+            _unpin(spec.name)
+            if exc.errno != errno.EINVAL or attempt == len(attempts) - 1:
+                raise
+    raise AssertionError('unreachable')  # pragma: no cover
+
+
+def _unpin(name):
+    engine.ensure_absent(pinspec.build(name=name, types=TYPES))
+
+
+def _take_down(name, data_dir, rec, lab=None):
+    """Everything of the host goes: init, lab end, pins, files; the lab too
+    when this was its last host. Returns what it did."""
+    done = []
+    if rec and rec.get('pid') and record.init_alive(rec):
+        init.kill(rec['pid'])
+        done.append('end the init (pid %d) of host %s and everything inside' % (rec['pid'], name))
+    their_lab = (rec or {}).get('lab') or (lab.as_dict() if lab else None)
+    if their_lab and labs.exists(their_lab['name']) and labs.uncable(their_lab['name'], lab_end_name(name)):
+        done.append('delete %s from lab %s' % (lab_end_name(name), their_lab['name']))
+    if any(s.state != ABSENT for s in _pin_states(name).values()):
+        _unpin(name)
+        done.append('unpin its namespaces at %s' % ', '.join(sorted(pins(name).values())))
+    host_dir = os.path.join(data_dir, name)
+    if os.path.lexists(host_dir):
+        shutil.rmtree(host_dir)
+        done.append('remove %s' % host_dir)
+    if their_lab and labs.exists(their_lab['name']) and not _lab_in_use(their_lab, data_dir):
+        labs.remove(their_lab['name'])
+        done.append('remove lab network namespace %s (no host is cabled to it any more)' % their_lab['name'])
+    return done
+
+
+def _lab_in_use(lab, data_dir):
+    for other in record.names(data_dir):
+        theirs = (record.load(data_dir, other) or {}).get('lab')
+        if theirs and theirs['name'] == lab['name']:
+            return True
+    return bool(labs.ports(lab))
+
+
+def absent(spec, check_mode=False):
+    result = Result()
+    rec = record.load(spec.data_dir, spec.name)
+    states = _pin_states(spec.name)
+    if rec is None:
+        if any(s.state != ABSENT for s in states.values()):
+            result.warnings.append('%s is pinned but is no namespace host (no record at %s): it is left alone'
+                                   % (spec.name, record.path_of(spec.data_dir, spec.name)))
+            return result
+        if os.path.lexists(spec.host_dir):
+            # a start that crashed before its record: its files only
+            result.act('remove %s' % spec.host_dir)
+            if not check_mode:
+                shutil.rmtree(spec.host_dir)
+        return result
+    _check_pins(spec, rec, states)
+    alive = record.init_alive(rec)
+    result.before = view(rec, alive)
+    if check_mode:
+        if alive:
+            result.act('end the init (pid %d) of host %s and everything inside' % (rec['pid'], spec.name))
+        if rec.get('lab'):
+            result.act('delete %s from lab %s' % (lab_end_name(spec.name), rec['lab']['name']))
+        result.act('unpin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
+        result.act('remove %s' % spec.host_dir)
+        return result
+    for text in _take_down(spec.name, spec.data_dir, rec):
+        result.act(text)
+    return result
+
+
+def info(data_dir, name=None):
+    hosts = []
+    for one in record.names(data_dir):
+        if name is not None and one != name:
+            continue
+        rec = record.load(data_dir, one)
+        hosts.append(view(rec, record.init_alive(rec)))
+    return hosts
+
+
+def converge(spec, check_mode=False):
+    """The module's one call: the host to spec.state."""
+    if spec.state == 'absent':
+        return absent(spec, check_mode)
+    return started(spec, check_mode, reboot=spec.state == 'rebooted')

@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Starting a host's init: pid 1 of new mnt, uts, ipc, pid, net and cgroup
+namespaces, in a session of its own, so it outlives the module.
+
+A forked helper unshares, makes the new mount tree private (mounts made
+inside never reach the machine), drops its copies of other namespaces' pins
+(they would keep those alive), sets the hostname and brings lo up over
+netlink, then forks the init and exits. The init is a short shell script:
+the mounts need util-linux mount's overlay and bind handling, and what is
+left is waiting and reaping as pid 1. It says "ready" on a pipe once set up;
+on a failure its stderr (which mount failed) is the error, and since it is
+pid 1 its exit ends the namespaces: nothing is left behind.
+"""
+
+import errno
+import os
+import select
+import signal
+import socket
+import struct
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import record
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import OVERLAY, TYPES
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import rtnl, syscalls
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES as NSTYPES
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.create import forget_copied_pins
+
+READY_TIMEOUT = 20.0
+PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+# The end of every init: as pid 1 of its pid namespace everything started
+# inside dies with it; wait reaps what is re-parented to it.
+_WAIT = r"""
+echo ready
+exec >/dev/null 2>&1 </dev/null
+trap 'exit 0' TERM
+while :; do sleep 3600 & wait $!; done
+"""
+
+# The machine's own root: copy-on-write /etc and /var (the overlays first:
+# data_dir may live under the /run or /tmp about to be replaced).
+OVERLAY_SCRIPT = r"""
+set -e
+for d in etc var; do
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$HOST_DIR/$d/upper,workdir=$HOST_DIR/$d/work" "/$d"
+done
+mount -t proc -o nosuid,nodev,noexec proc /proc
+mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup 2>/dev/null || true
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+""" + _WAIT
+
+# A distribution root: an overlay over the tree (read-only lower layer),
+# entered with pivot_root so `nsenter --mount` lands in it.
+ROOT_SCRIPT = r"""
+set -e
+new=$HOST_DIR/root/merged
+mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$HOST_DIR/root/upper,workdir=$HOST_DIR/root/work" "$new"
+mount -t proc -o nosuid,nodev,noexec proc "$new/proc"
+mount -t sysfs -o nosuid,nodev,noexec sysfs "$new/sys"
+mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$new/sys/fs/cgroup" 2>/dev/null || true
+# a minimal /dev: the machine's harmless character devices, private ptys and shm
+mount -t tmpfs -o mode=0755,nosuid tmpfs "$new/dev"
+for n in null zero full random urandom tty; do
+  : > "$new/dev/$n"
+  mount --bind "/dev/$n" "$new/dev/$n"
+done
+mkdir -m 0755 "$new/dev/pts"
+mkdir -m 1777 "$new/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$new/dev/pts"
+ln -s pts/ptmx "$new/dev/ptmx"
+ln -s /proc/self/fd "$new/dev/fd"
+ln -s /proc/self/fd/0 "$new/dev/stdin"
+ln -s /proc/self/fd/1 "$new/dev/stdout"
+ln -s /proc/self/fd/2 "$new/dev/stderr"
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$new/run"
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$new/tmp"
+echo "$HOSTNAME" > "$new/etc/hostname"
+mkdir -p "$new/mnt"
+cd "$new"
+pivot_root . mnt
+cd /
+umount -l /mnt
+""" + _WAIT
+
+LAYERS = {OVERLAY: ('etc/upper', 'etc/work', 'var/upper', 'var/work')}
+ROOT_LAYERS = ('root/upper', 'root/work', 'root/merged')
+
+RTM_NEWLINK = 16
+IFF_UP = 0x1
+_IFINFO = struct.Struct('=BxHiII')
+
+
+def prepare_layers(spec):
+    """The host's persistent directories (kept across reboots)."""
+    for sub in LAYERS.get(spec.root, ROOT_LAYERS):
+        os.makedirs(os.path.join(spec.host_dir, sub), 0o755, exist_ok=True)
+
+
+def _lo_up():
+    with rtnl.Socket() as sock:
+        sock.request(RTM_NEWLINK, _IFINFO.pack(socket.AF_UNSPEC, 0, 1, IFF_UP, IFF_UP))
+
+
+def _step(name, func, *args):
+    try:
+        return func(*args)
+    except OSError as exc:
+        raise ChildFailed(name, exc.errno, exc.strerror or str(exc))
+
+
+def _become_init(argv, env, out_w, err_w, affinity):  # pragma: no cover - runs in the init
+    try:
+        os.setsid()
+        os.sched_setaffinity(0, affinity)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        # Ansible waits for EOF on the module's pipes: hold nothing of them.
+        os.closerange(3, 65536)
+        for signum in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        os.execve('/bin/sh', argv, env)
+    finally:
+        os._exit(127)
+
+
+def _helper(spec, argv, env, out_w, err_w, cpu):
+    flags = 0
+    for nstype in TYPES:
+        flags |= NSTYPES[nstype].flag
+    affinity = sorted(os.sched_getaffinity(0))
+
+    def body(channel):
+        if cpu is not None:
+            _step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
+        _step('unshare', syscalls.unshare, flags)
+        _step('make the new mount tree private', forget_copied_pins)
+        _step('sethostname', syscalls.sethostname, spec.hostname)
+        _step('set lo up', _lo_up)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the init
+            _become_init(argv, env, out_w, err_w, affinity)
+        os.close(out_w)
+        os.close(err_w)
+        channel.send({'init': pid})
+    return body
+
+
+def start(spec, cpu=None):
+    """Start the host's init; returns (pid, start time) once its script
+    says ready. Raises NamespaceError saying what failed, with nothing left
+    running."""
+    env = {'PATH': PATH, 'HOST_DIR': spec.host_dir, 'HOSTNAME': spec.hostname, 'LANG': 'C'}
+    if spec.root != OVERLAY:
+        env['LOWER'] = spec.root
+    script = OVERLAY_SCRIPT if spec.root == OVERLAY else ROOT_SCRIPT
+    argv = ['/bin/sh', '-c', script, record.INIT_MARKER, spec.name, spec.data_dir]
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        try:
+            child = Child(_helper(spec, argv, env, out_w, err_w, cpu))
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+        try:
+            pid = child.receive()['init']
+        except ChildFailed as exc:
+            raise NamespaceError('cannot start the host: %s failed: %s' % (exc.step, exc.message),
+                                 name=spec.name, errno=exc.errno)
+        finally:
+            child.finish()
+        started = record.start_time(pid)
+        if not _ready(out_r):
+            kill(pid)
+            detail = _drain(err_r).strip() or 'it gave no reason'
+            raise NamespaceError('the host\'s init (pid %d) failed while setting up its filesystems: %s'
+                                 % (pid, detail), name=spec.name, path=spec.host_dir, errno=errno.EIO,
+                                 hint='Nothing was left running. Check root and data_dir (data_dir must be on a '
+                                      'filesystem overlayfs takes as upper layer, not on an overlay or tmpfs-less '
+                                      'network filesystem).')
+        return pid, started
+    finally:
+        os.close(out_r)
+        os.close(err_r)
+
+
+def _ready(fd):
+    seen = b''
+    while b'\n' not in seen:
+        if not select.select([fd], [], [], READY_TIMEOUT)[0]:
+            return False
+        chunk = os.read(fd, 64)
+        if not chunk:
+            return False
+        seen += chunk
+    return seen.split(b'\n')[0] == b'ready'
+
+
+def _drain(fd):
+    chunks = []
+    while select.select([fd], [], [], 1.0)[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b''.join(chunks).decode('utf-8', 'replace')
+
+
+def kill(pid, timeout=5.0):
+    """SIGKILL an init (the kernel then kills everything in its pid
+    namespace) and wait until it is gone. The caller checked it is the
+    host's init (record.init_alive)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return
+    for _attempt in range(int(timeout * 1000)):
+        if record.start_time(pid) is None:
+            return
+        select.select([], [], [], 0.001)

@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The lab: a network namespace pinned by name (never the machine's own)
+holding a bridge, and each host's veth pair to it, over netlink.
+
+The lab namespace is made by the pins engine like any other; links and
+addresses go through pyroute2 (imported only when a host has a lab).
+"""
+
+import errno
+import ipaddress
+import os
+from contextlib import contextmanager
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PRESENT, inspect, location
+
+IFF_UP = 0x1
+
+
+def pin_path(lab_name):
+    return location(lab_name, 'net').path
+
+
+def exists(lab_name):
+    return inspect(location(lab_name, 'net')).state == PRESENT
+
+
+def _need_pyroute2(name):
+    if not netns_socket.HAS_PYROUTE2:
+        raise NamespaceError('a host with a lab needs the Python library pyroute2 on the machine',
+                             name=name, hint='Install pyroute2 (pip install pyroute2), or leave lab out.')
+
+
+@contextmanager
+def netlink(path, name):
+    """An IPRoute socket in the network namespace pinned at path."""
+    _need_pyroute2(name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise NamespaceError.from_os_error(exc, 'cannot open the network namespace', name=name, path=path)
+    try:
+        ipr = netns_socket.ipr_in(fd)
+    finally:
+        os.close(fd)
+    try:
+        yield ipr
+    finally:
+        ipr.close()
+
+
+def _link(ipr, ifname):
+    found = ipr.link_lookup(ifname=ifname)
+    return ipr.get_links(found[0])[0] if found else None
+
+
+def _addresses(ipr, index):
+    return [ipaddress.ip_interface('%s/%d' % (msg.get_attr('IFA_ADDRESS'), msg['prefixlen']))
+            for msg in ipr.get_addr(index=index)]
+
+
+def bridge_networks(lab):
+    """The subnets of the lab bridge's addresses ([] when there is no lab yet)."""
+    if not exists(lab.name):
+        return []
+    with netlink(pin_path(lab.name), lab.name) as ipr:
+        bridge = _link(ipr, lab.bridge)
+        if bridge is None:
+            return []
+        return [a.network for a in _addresses(ipr, bridge['index'])]
+
+
+def lab_actions(lab):
+    """What making the lab (namespace, bridge, gateway address) would do."""
+    if not exists(lab.name):
+        return ['create lab network namespace %s with bridge %s (%s)' % (lab.name, lab.bridge, lab.gateway)]
+    with netlink(pin_path(lab.name), lab.name) as ipr:
+        bridge = _link(ipr, lab.bridge)
+        if bridge is None:
+            return ['create bridge %s (%s) in lab %s' % (lab.bridge, lab.gateway, lab.name)]
+        actions = []
+        if lab.gateway not in _addresses(ipr, bridge['index']):
+            actions.append('add %s to bridge %s in lab %s' % (lab.gateway, lab.bridge, lab.name))
+        if not bridge['flags'] & IFF_UP:
+            actions.append('set bridge %s in lab %s up' % (lab.bridge, lab.name))
+        return actions
+
+
+def ensure(lab):
+    """Make the lab namespace, its bridge and gateway address; returns what it did."""
+    actions = []
+    if not exists(lab.name):
+        engine.ensure_present(pinspec.build(name=lab.name, types='net'))
+        actions.append('create lab network namespace %s' % lab.name)
+    with netlink(pin_path(lab.name), lab.name) as ipr:
+        ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], state='up')
+        bridge = _link(ipr, lab.bridge)
+        if bridge is None:
+            ipr.link('add', ifname=lab.bridge, kind='bridge')
+            actions.append('create bridge %s in lab %s' % (lab.bridge, lab.name))
+            bridge = _link(ipr, lab.bridge)
+        if lab.gateway not in _addresses(ipr, bridge['index']):
+            ipr.addr('add', index=bridge['index'], address=str(lab.gateway.ip), prefixlen=lab.gateway.network.prefixlen)
+            actions.append('add %s to bridge %s' % (lab.gateway, lab.bridge))
+        if not bridge['flags'] & IFF_UP:
+            ipr.link('set', index=bridge['index'], state='up')
+            actions.append('set bridge %s up' % lab.bridge)
+    return actions
+
+
+def cabled(lab, lab_end, host_net):
+    """Whether the host (its network namespace pinned at host_net) is cabled
+    as declared: its end in the lab enslaved to the bridge and up, the peer
+    in the host with the address and up."""
+    if not exists(lab.name):
+        return False
+    with netlink(pin_path(lab.name), lab.name) as ipr:
+        end, bridge = _link(ipr, lab_end), _link(ipr, lab.bridge)
+        if end is None or bridge is None or end.get_attr('IFLA_MASTER') != bridge['index'] \
+                or not end['flags'] & IFF_UP:
+            return False
+        peer_index = end.get_attr('IFLA_LINK')
+    with netlink(host_net, lab_end) as ipr:
+        inner = _link(ipr, lab.interface)
+        return (inner is not None and inner['index'] == peer_index and bool(inner['flags'] & IFF_UP)
+                and lab.address in _addresses(ipr, inner['index']))
+
+
+def cable(lab, lab_end, host_net):
+    """(Re)make the host's veth pair: lab_end on the bridge, lab.interface
+    with lab.address in the host."""
+    uncable(lab.name, lab_end)
+    try:
+        fd = os.open(host_net, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise NamespaceError.from_os_error(exc, 'cannot open the host\'s network namespace', path=host_net)
+    try:
+        with netlink(pin_path(lab.name), lab.name) as ipr:
+            try:
+                ipr.link('add', ifname=lab_end, kind='veth', peer={'ifname': lab.interface, 'net_ns_fd': fd})
+            except OSError as exc:
+                raise NamespaceError.from_os_error(exc, 'cannot create the veth pair %s (lab) / %s (host)'
+                                                   % (lab_end, lab.interface), name=lab.name)
+            index = ipr.link_lookup(ifname=lab_end)[0]
+            ipr.link('set', index=index, master=ipr.link_lookup(ifname=lab.bridge)[0])
+            ipr.link('set', index=index, state='up')
+    finally:
+        os.close(fd)
+    with netlink(host_net, lab_end) as ipr:
+        index = ipr.link_lookup(ifname=lab.interface)[0]
+        ipr.addr('add', index=index, address=str(lab.address.ip), prefixlen=lab.address.network.prefixlen)
+        ipr.link('set', index=index, state='up')
+
+
+def uncable(lab_name, lab_end):
+    """Delete the host's lab end (its peer goes with it); True when there was one."""
+    if not exists(lab_name):
+        return False
+    with netlink(pin_path(lab_name), lab_name) as ipr:
+        found = ipr.link_lookup(ifname=lab_end)
+        if not found:
+            return False
+        try:
+            ipr.link('del', index=found[0])
+        except OSError as exc:
+            if exc.errno != errno.ENODEV:
+                raise
+    return True
+
+
+def ports(lab):
+    """The links enslaved to the lab bridge (other hosts' ends)."""
+    with netlink(pin_path(lab['name']), lab['name']) as ipr:
+        bridge = _link(ipr, lab['bridge'])
+        if bridge is None:
+            return []
+        return [link.get_attr('IFLA_IFNAME') for link in ipr.get_links()
+                if link.get_attr('IFLA_MASTER') == bridge['index']]
+
+
+def remove(lab_name):
+    """Remove the lab namespace (its bridge goes with it)."""
+    engine.ensure_absent(pinspec.build(name=lab_name, types='net'))

@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A validated namespace host: everything a caller can get wrong is refused
+here, before anything is looked at or changed."""
+
+import hashlib
+import ipaddress
+import os
+import re
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name, check_pin_dir, unprintable
+
+OVERLAY = 'overlay'
+DEFAULT_DATA_DIR = '/var/lib/nsfd-hosts'
+DEFAULT_LAB = 'nsfd-lab'
+DEFAULT_BRIDGE = 'labbr0'
+DEFAULT_INTERFACE = 'eth0'
+# Every namespace of a host, in the order the pins engine creates them.
+TYPES = ['mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup']
+STATES = ('started', 'rebooted', 'absent')
+LAB_KEYS = ('name', 'bridge', 'address', 'interface', 'gateway')
+
+HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$')
+IFNAME_MAX = 15
+# What a distribution root must hold to be one (and what fleet.py's debian kind needed).
+ROOT_MUST_HOLD = ('usr/bin', 'etc')
+
+
+class Lab(object):
+    def __init__(self, name, bridge, address, interface, gateway):
+        self.name = name
+        self.bridge = bridge
+        self.address = address          # ipaddress.IPv4Interface / IPv6Interface
+        self.interface = interface
+        self.gateway = gateway          # the bridge's address (an interface with the same prefix)
+
+    def as_dict(self):
+        return {'name': self.name, 'bridge': self.bridge, 'address': str(self.address),
+                'interface': self.interface, 'gateway': str(self.gateway)}
+
+
+class HostSpec(object):
+    def __init__(self, name, state, hostname, root, data_dir, lab):
+        self.name = name
+        self.state = state
+        self.hostname = hostname
+        self.root = root
+        self.data_dir = data_dir
+        self.lab = lab
+
+    @property
+    def host_dir(self):
+        return os.path.join(self.data_dir, self.name)
+
+    @property
+    def lab_end(self):
+        return lab_end_name(self.name)
+
+    def config(self):
+        """What a running host was started with; a difference needs a reboot."""
+        return {'hostname': self.hostname, 'root': self.root,
+                'lab': self.lab.as_dict() if self.lab else None}
+
+
+def lab_end_name(name):
+    """The host's veth end in the lab namespace: lab-NAME, or, when that is
+    longer than an interface name may be (15 bytes), lab- + the first 5
+    characters of the name + '-' + 5 hex digits of its SHA-1: stable, and
+    distinct for names that share their start."""
+    full = 'lab-' + name
+    if len(full.encode('utf-8')) <= IFNAME_MAX and full.isascii():
+        return full
+    digest = hashlib.sha1(name.encode('utf-8')).hexdigest()[:5]
+    head = ''.join(c for c in name if c.isascii() and (c.isalnum() or c in '-_.'))[:5]
+    return 'lab-%s-%s' % (head, digest)
+
+
+def check_hostname(value, field):
+    if not isinstance(value, str) or len(value) > 64 or not HOSTNAME.match(value):
+        raise NamespaceError('%s %r is not a valid hostname: it takes 1 to 64 letters, digits, "-" and ".", '
+                             'starting and ending with a letter or digit' % (field, value))
+    return value
+
+
+def check_ifname(value, field):
+    if (not isinstance(value, str) or not value or len(value.encode('utf-8')) > IFNAME_MAX or unprintable(value)
+            or any(c in value for c in '/: ') or value in ('.', '..')):
+        raise NamespaceError('%s %r is not a valid interface name: 1 to %d bytes, no "/", ":", spaces or '
+                             'control characters' % (field, value, IFNAME_MAX))
+    return value
+
+
+def check_root(root):
+    if root == OVERLAY:
+        return root
+    if not isinstance(root, str) or not os.path.isabs(root) or unprintable(root):
+        raise NamespaceError("root %r must be 'overlay' or the absolute path of a distribution root tree" % (root,))
+    root = os.path.normpath(root)
+    missing = [sub for sub in ROOT_MUST_HOLD if not os.path.isdir(os.path.join(root, sub))]
+    if root == '/' or missing:
+        raise NamespaceError('root %r is not a distribution root tree: %s' % (
+            root, 'it is the machine\'s own root (use root: overlay)' if root == '/' else
+            'it has no %s directory' % ' or '.join('/' + m for m in missing)),
+            path=root, hint='Point root at an unpacked root filesystem (debootstrap, scripts/debian-root).')
+    return root
+
+
+def check_data_dir(data_dir):
+    data_dir = check_pin_dir(data_dir, 'data_dir')
+    if data_dir in ('/etc', '/var', '/run', '/tmp', '/proc', '/sys', '/dev', '/usr'):
+        raise NamespaceError('data_dir %r must be a directory of its own, such as %s' % (data_dir, DEFAULT_DATA_DIR))
+    return data_dir
+
+
+def _interface(value, field):
+    try:
+        address = ipaddress.ip_interface(value if isinstance(value, str) else '')
+    except ValueError:
+        raise NamespaceError('%s %r must be an address with its prefix length, such as 10.77.0.1/24' % (field, value))
+    if '/' not in value:
+        raise NamespaceError('%s %r needs a prefix length (the lab subnet), such as 10.77.0.1/24' % (field, value))
+    return address
+
+
+def _usable(network):
+    """The first and last host address of a subnet."""
+    if network.prefixlen >= network.max_prefixlen - 1:
+        return network[0], network[-1]
+    return network[1], network[-1] - (0 if network.version == 6 else 1)
+
+
+def check_lab(lab):
+    if lab is None:
+        return None
+    if not isinstance(lab, dict):
+        raise NamespaceError('lab must be a dictionary with the keys %s, not %r' % (', '.join(LAB_KEYS), lab))
+    unknown = sorted(set(lab) - set(LAB_KEYS))
+    if unknown:
+        raise NamespaceError('lab has unknown key(s) %s; it takes %s' % (', '.join(map(repr, unknown)),
+                                                                         ', '.join(LAB_KEYS)))
+    name = check_name(lab.get('name') or DEFAULT_LAB, 'lab.name')
+    bridge = check_ifname(lab.get('bridge') or DEFAULT_BRIDGE, 'lab.bridge')
+    interface = check_ifname(lab.get('interface') or DEFAULT_INTERFACE, 'lab.interface')
+    if interface == 'lo':
+        raise NamespaceError("lab.interface must not be 'lo': the host already has its loopback")
+    if lab.get('address') is None:
+        raise NamespaceError('lab.address is required with lab: the host\'s address and prefix, such as 10.77.0.1/24')
+    address = _interface(lab['address'], 'lab.address')
+    network = address.network
+    first, last = _usable(network)
+    if not first <= address.ip <= last:
+        raise NamespaceError('lab.address %r is not a usable host address of %s (the network or broadcast address)'
+                             % (lab['address'], network))
+    if lab.get('gateway') is None:
+        gateway = ipaddress.ip_interface('%s/%d' % (last, network.prefixlen))
+    else:
+        given = lab['gateway']
+        try:
+            gateway = ipaddress.ip_interface('%s/%d' % (str(given).split('/')[0], network.prefixlen))
+        except ValueError:
+            gateway = None
+        if gateway is None or not isinstance(given, str) or gateway.ip not in network \
+                or not first <= gateway.ip <= last:
+            raise NamespaceError('lab.gateway %r must be a usable address of the lab subnet %s (of lab.address %r)'
+                                 % (given, network, lab['address']))
+    if gateway.ip == address.ip:
+        raise NamespaceError('lab.address %r is the lab bridge\'s own address (the gateway %s); choose another one'
+                             % (lab['address'], gateway.ip))
+    return Lab(name, bridge, address, interface, gateway)
+
+
+def build(name=None, state='started', hostname=None, root=OVERLAY, data_dir=DEFAULT_DATA_DIR, lab=None):
+    if state not in STATES:
+        raise NamespaceError('state %r must be one of %s' % (state, ', '.join(STATES)))
+    check_name(name)
+    check_hostname(name, 'name')
+    hostname = check_hostname(name if hostname is None else hostname, 'hostname')
+    data_dir = check_data_dir(data_dir or DEFAULT_DATA_DIR)
+    if state == 'absent':
+        # absent needs no more than where the host is: its record says the rest.
+        return HostSpec(name, state, hostname, root, data_dir, None)
+    return HostSpec(name, state, hostname, check_root(root or OVERLAY), data_dir, check_lab(lab))

@@ -1,0 +1,244 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r'''
+module: namespace_host
+short_description: Start, reboot and remove namespace hosts (light containers made of pinned namespaces)
+version_added: 0.2.0
+author:
+  - nsfd maintainers (@nsfd)
+description:
+  - Makes a named I(namespace host) on the machine the task runs on: an init process that is pid 1 of its own pid
+    namespace, in new mnt, uts, ipc, pid, net and cgroup namespaces, with a hostname, a private C(/run) and C(/tmp),
+    its own C(/proc) and C(/sys), and either copy-on-write C(/etc) and C(/var) over the machine's own root
+    (O(root=overlay)) or a distribution root tree (O(root) a path), entered with C(pivot_root).
+  - Its namespaces are pinned by name in the default pin directories (C(/run/netns/NAME), C(/run/utsns/NAME),
+    C(/run/ipcns/NAME), C(/run/mntns/NAME), C(/run/pidns/NAME), C(/run/cgroupns/NAME)), so C(ip netns),
+    C(lsns), M(nsfd.namespaces.namespace_info), C(nsenter --net=/run/netns/NAME) and the
+    P(nsfd.namespaces.nsenter#connection) connection plugin reach it.
+  - The init runs in a session of its own and outlives the task. Everything started inside dies with it.
+  - With O(lab), the host is cabled by a veth pair to a bridge in a lab network namespace (never the machine's own
+    network namespace): O(lab.interface) inside the host gets O(lab.address); the bridge gets the subnet's last usable
+    address (or O(lab.gateway)). The lab end of the pair is C(lab-NAME); when that is longer than 15 bytes it is
+    C(lab-) + the first 5 characters of the name + C(-) + the first 5 hex digits of the name's SHA-1.
+  - The host's record (O(data_dir)/NAME/host.json) holds the init's pid and its start time (so a reused pid is never
+    taken for the host), the root, the address and the pins; the copy-on-write layers live beside it.
+  - Idempotent. A second O(state=started) changes nothing. A host whose init is gone (killed) is started again, with
+    its files, and reported as changed. A host running with another O(hostname), O(root) or O(lab) than the task
+    asks for fails with the difference; O(state=rebooted) applies it.
+  - Bad names, a name already pinned by a namespace that is not a host, a lab address another host of O(data_dir) has
+    or outside the lab's subnet, and a O(root) that is no root tree fail before anything is changed. A new host that
+    fails half-way (a mount its init cannot make) is removed again completely, and the error quotes what failed.
+  - Needs root. O(lab) needs the Python library C(pyroute2) on the machine; the init needs C(/bin/sh) and
+    util-linux C(mount), C(pivot_root) and C(umount) there.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Plans from what the machine shows and changes nothing.
+  diff_mode:
+    support: full
+    details: The host before and after, as in RV(host).
+  platform:
+    platforms: posix
+options:
+  name:
+    description:
+      - The host's name, used for its pins, its record and, by default, its hostname.
+      - 1 to 64 letters, digits, C(-) and C(.), starting and ending with a letter or digit (a valid pin name and
+        hostname).
+    type: str
+    required: true
+  state:
+    description:
+      - V(started) starts the host when it is not running (a killed init is started again) and pins and cables it.
+      - V(rebooted) always changes: it kills the init and everything inside and starts the host again with its
+        persistent files (the copy-on-write layers in O(data_dir)) and the task's settings; a new pid.
+      - V(absent) leaves nothing behind: no process, lab end, mount, pin or file; the lab network namespace goes too
+        when no host is cabled to it any more.
+    type: str
+    choices: [started, rebooted, absent]
+    default: started
+  hostname:
+    description:
+      - The host's hostname (its uts namespace). Default is O(name).
+    type: str
+  root:
+    description:
+      - V(overlay) is the machine's own root with copy-on-write C(/etc) and C(/var).
+      - An absolute path is a distribution root tree (it must hold C(/usr/bin) and C(/etc)), for example the stock
+        Debian tree C(scripts/debian-root) builds. It is the read-only lower layer of an overlay whose upper layer is
+        kept in O(data_dir), so the whole root survives O(state=rebooted) and the tree itself is never written.
+    type: str
+    default: overlay
+  data_dir:
+    description:
+      - Where the hosts' persistent files live, one directory per host (O(data_dir)/NAME), kept across
+        O(state=rebooted), removed by O(state=absent).
+      - It must be on a filesystem overlayfs takes as an upper layer (ext4, xfs, btrfs, tmpfs; not overlayfs itself).
+    type: path
+    default: /var/lib/nsfd-hosts
+  lab:
+    description:
+      - Cable the host to a lab bridge. Without it, the host has no network but C(lo).
+    type: dict
+    suboptions:
+      name:
+        description:
+          - The lab network namespace, pinned at C(/run/netns/NAME) on the machine, created when missing.
+        type: str
+        default: nsfd-lab
+      bridge:
+        description:
+          - The bridge in the lab namespace.
+        type: str
+        default: labbr0
+      address:
+        description:
+          - The host's address with the prefix length of the lab subnet, such as V(10.77.0.1/24).
+          - It must be a usable address of the subnet, not the bridge's, not another host's of O(data_dir), and in the
+            subnet the lab bridge already has.
+        type: str
+        required: true
+      interface:
+        description:
+          - The host's end of the veth pair, inside the host.
+        type: str
+        default: eth0
+      gateway:
+        description:
+          - The bridge's address in the lab subnet. Default is the subnet's last usable address (C(.254) in a C(/24)).
+        type: str
+seealso:
+  - module: nsfd.namespaces.namespace_host_info
+  - plugin: nsfd.namespaces.nsenter
+    plugin_type: connection
+notes:
+  - All hosts share the machine's kernel; kernel modules, sysctls outside the host's namespaces and the kernel
+    version are the machine's.
+'''
+
+EXAMPLES = r'''
+- name: Three hosts over the machine's own root, on one lab
+  nsfd.namespaces.namespace_host:
+    name: "web{{ item }}"
+    lab:
+      address: "10.77.0.{{ item }}/24"
+  loop: [1, 2, 3]
+
+- name: A host with its own Debian root
+  nsfd.namespaces.namespace_host:
+    name: deb1
+    root: /var/cache/nsfd/debian-bookworm
+    lab:
+      name: nsfd-lab
+      address: 10.77.0.11/24
+
+- name: Reboot it (its files stay, every process starts anew)
+  nsfd.namespaces.namespace_host:
+    name: deb1
+    root: /var/cache/nsfd/debian-bookworm
+    lab:
+      address: 10.77.0.11/24
+    state: rebooted
+
+- name: Remove it
+  nsfd.namespaces.namespace_host:
+    name: deb1
+    state: absent
+'''
+
+RETURN = r'''
+host:
+  description:
+    - The host. In check mode, what it would be (RV(host.pid) null when it would be started).
+    - Null after O(state=absent).
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: The host's name.
+      type: str
+      sample: web1
+    hostname:
+      description: Its hostname.
+      type: str
+      sample: web1
+    pid:
+      description: The pid of its init, as the machine sees it.
+      type: int
+      sample: 4242
+    root:
+      description: V(overlay) or the distribution root tree.
+      type: str
+      sample: overlay
+    data_dir:
+      description: Where its persistent files are (in a directory named after it).
+      type: str
+      sample: /var/lib/nsfd-hosts
+    address:
+      description: Its lab address with prefix length, or null without a lab.
+      type: str
+      sample: 10.77.0.1/24
+    interface:
+      description: Its lab interface, or null without a lab.
+      type: str
+      sample: eth0
+    lab:
+      description: The lab settings (name, bridge, address, interface, gateway), or null.
+      type: dict
+      sample: {name: nsfd-lab, bridge: labbr0, address: 10.77.0.1/24, interface: eth0, gateway: 10.77.0.254/24}
+    pins:
+      description: The pin path of each of its namespaces, by type.
+      type: dict
+      sample: {mnt: /run/mntns/web1, uts: /run/utsns/web1, ipc: /run/ipcns/web1, net: /run/netns/web1,
+               pid: /run/pidns/web1, cgroup: /run/cgroupns/web1}
+    running:
+      description: Whether its init runs.
+      type: bool
+      sample: true
+actions:
+  description: What was done (or, in check mode, would be done).
+  returned: always
+  type: list
+  elements: str
+  sample: ['start the init of host web1 (overlay root)', 'pin its namespaces at /run/cgroupns/web1, ...']
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, spec
+from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import run
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', choices=list(spec.STATES), default='started'),
+            hostname=dict(type='str'),
+            root=dict(type='str', default=spec.OVERLAY),
+            data_dir=dict(type='path', default=spec.DEFAULT_DATA_DIR),
+            lab=dict(type='dict', options=dict(
+                name=dict(type='str', default=spec.DEFAULT_LAB),
+                bridge=dict(type='str', default=spec.DEFAULT_BRIDGE),
+                address=dict(type='str', required=True),
+                interface=dict(type='str', default=spec.DEFAULT_INTERFACE),
+                gateway=dict(type='str'),
+            )),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    run(module, lambda: engine.converge(spec.build(name=params['name'], state=params['state'],
+                                                   hostname=params['hostname'], root=params['root'],
+                                                   data_dir=params['data_dir'], lab=params['lab']),
+                                        check_mode=module.check_mode))
+
+
+if __name__ == '__main__':
+    main()
