@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,13 @@ import contender  # noqa: E402
 def lifecycle(count):
     """Inside a sandbox: {create_s, destroy_s} for count hosts."""
     workdir = tempfile.mkdtemp(prefix='nsfd-bench-hosts-')
+    try:
+        return _lifecycle(count, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _lifecycle(count, workdir):
     create = contender.hosts_playbook(workdir, count, 'started')
     running = subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True, check=True).stdout
     pinned = len(re.findall(r'^host\d+\b', running, re.M))
