@@ -11,7 +11,7 @@ version_added: 0.2.0
 author:
   - nsfd maintainers (@nsfd)
 description:
-  - Makes a named I(namespace host) on the machine the task runs on: an init process that is pid 1 of its own pid
+  - Makes a named I(namespace host) on the machine the task runs on, an init process that is pid 1 of its own pid
     namespace, in new mnt, uts, ipc, pid, net and cgroup namespaces, with a hostname, a private C(/run) and C(/tmp),
     its own C(/proc) and C(/sys), and either copy-on-write C(/etc) and C(/var) over the machine's own root
     (O(root=overlay)) or a distribution root tree (O(root) a path), entered with C(pivot_root).
@@ -21,7 +21,7 @@ description:
     P(nsfd.namespaces.nsenter#connection) connection plugin reach it.
   - The init runs in a session of its own and outlives the task. Everything started inside dies with it.
   - With O(lab), the host is cabled by a veth pair to a bridge in a lab network namespace (never the machine's own
-    network namespace): O(lab.interface) inside the host gets O(lab.address); the bridge gets the subnet's last usable
+    network namespace). O(lab.interface) inside the host gets O(lab.address); the bridge gets the subnet's last usable
     address (or O(lab.gateway)). The lab end of the pair is C(lab-NAME); when that is longer than 15 bytes it is
     C(lab-) + the first 5 characters of the name + C(-) + the first 5 hex digits of the name's SHA-1.
   - The host's record (O(data_dir)/NAME/host.json) holds the init's pid and its start time (so a reused pid is never
@@ -56,9 +56,9 @@ options:
   state:
     description:
       - V(started) starts the host when it is not running (a killed init is started again) and pins and cables it.
-      - V(rebooted) always changes: it kills the init and everything inside and starts the host again with its
+      - V(rebooted) always changes; it kills the init and everything inside and starts the host again with its
         persistent files (the copy-on-write layers in O(data_dir)) and the task's settings; a new pid.
-      - V(absent) leaves nothing behind: no process, lab end, mount, pin or file; the lab network namespace goes too
+      - V(absent) leaves nothing behind (no process, lab end, mount, pin or file); the lab network namespace goes too
         when no host is cabled to it any more.
     type: str
     choices: [started, rebooted, absent]

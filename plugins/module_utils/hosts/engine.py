@@ -195,7 +195,7 @@ def _start_and_pin(spec):
     for attempt, cpu in enumerate(attempts):
         pid, start = init.start(spec, cpu=cpu)
         try:
-            engine.ensure_present(pinspec.build(name=spec.name, types=TYPES, source_pid=pid))
+            engine.ensure_present(pinspec.build(name=spec.name, types=TYPES, source_pid=pid, force=True))
             return pid, start
         except NamespaceError as exc:
             init.kill(pid)

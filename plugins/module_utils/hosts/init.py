@@ -47,13 +47,13 @@ while :; do sleep 3600 & wait $!; done
 OVERLAY_SCRIPT = r"""
 set -e
 for d in etc var; do
-  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$HOST_DIR/$d/upper,workdir=$HOST_DIR/$d/work" "/$d"
+  mount -n -t overlay overlay -o "lowerdir=/$d,upperdir=$HOST_DIR/$d/upper,workdir=$HOST_DIR/$d/work" "/$d"
 done
-mount -t proc -o nosuid,nodev,noexec proc /proc
-mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
-mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup 2>/dev/null || true
-mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+mount -n -t proc -o nosuid,nodev,noexec proc /proc
+mount -n -t sysfs -o nosuid,nodev,noexec sysfs /sys
+mount -n -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup 2>/dev/null || true
+mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+mount -n -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 """ + _WAIT
 
 # A distribution root: an overlay over the tree (read-only lower layer),
@@ -61,26 +61,26 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 ROOT_SCRIPT = r"""
 set -e
 new=$HOST_DIR/root/merged
-mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$HOST_DIR/root/upper,workdir=$HOST_DIR/root/work" "$new"
-mount -t proc -o nosuid,nodev,noexec proc "$new/proc"
-mount -t sysfs -o nosuid,nodev,noexec sysfs "$new/sys"
-mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$new/sys/fs/cgroup" 2>/dev/null || true
+mount -n -t overlay overlay -o "lowerdir=$LOWER,upperdir=$HOST_DIR/root/upper,workdir=$HOST_DIR/root/work" "$new"
+mount -n -t proc -o nosuid,nodev,noexec proc "$new/proc"
+mount -n -t sysfs -o nosuid,nodev,noexec sysfs "$new/sys"
+mount -n -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$new/sys/fs/cgroup" 2>/dev/null || true
 # a minimal /dev: the machine's harmless character devices, private ptys and shm
-mount -t tmpfs -o mode=0755,nosuid tmpfs "$new/dev"
+mount -n -t tmpfs -o mode=0755,nosuid tmpfs "$new/dev"
 for n in null zero full random urandom tty; do
   : > "$new/dev/$n"
-  mount --bind "/dev/$n" "$new/dev/$n"
+  mount -n --bind "/dev/$n" "$new/dev/$n"
 done
 mkdir -m 0755 "$new/dev/pts"
 mkdir -m 1777 "$new/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$new/dev/pts"
+mount -n -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$new/dev/pts"
 ln -s pts/ptmx "$new/dev/ptmx"
 ln -s /proc/self/fd "$new/dev/fd"
 ln -s /proc/self/fd/0 "$new/dev/stdin"
 ln -s /proc/self/fd/1 "$new/dev/stdout"
 ln -s /proc/self/fd/2 "$new/dev/stderr"
-mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$new/run"
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$new/tmp"
+mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$new/run"
+mount -n -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$new/tmp"
 echo "$HOSTNAME" > "$new/etc/hostname"
 mkdir -p "$new/mnt"
 cd "$new"

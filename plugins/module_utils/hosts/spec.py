@@ -159,7 +159,7 @@ def check_lab(lab):
     else:
         given = lab['gateway']
         try:
-            gateway = ipaddress.ip_interface('%s/%d' % (str(given).split('/')[0], network.prefixlen))
+            gateway = ipaddress.ip_interface('%s/%d' % (str(given).split('/', maxsplit=1)[0], network.prefixlen))
         except ValueError:
             gateway = None
         if gateway is None or not isinstance(given, str) or gateway.ip not in network \

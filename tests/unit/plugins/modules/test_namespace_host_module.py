@@ -1,13 +1,15 @@
 """namespace_host and namespace_host_info as Ansible runs them, against the real kernel."""
 
 import os
+import signal
+import time
 
 import pytest
 
 from moduleharness import run_module
 from nsoracle import ip_netns_list, sh
 
-from ansible_collections.nsfd.namespaces.plugins.modules import namespace_host
+from ansible_collections.nsfd.namespaces.plugins.modules import namespace_host, namespace_host_info
 
 
 @pytest.fixture
@@ -29,3 +31,39 @@ def test_started_then_unchanged_then_absent(capsys, data_dir):
     assert gone['changed'] and gone['host'] is None
     assert ip_netns_list() == []
     assert not os.path.exists(os.path.join(data_dir, 'web1'))
+
+
+def test_info_lists_hosts_and_says_when_an_init_is_gone(capsys, data_dir):
+    assert run_module(namespace_host_info, {'data_dir': data_dir}, capsys)['hosts'] == []
+    for name in ('a1', 'b1'):
+        run_module(namespace_host, {'name': name, 'data_dir': data_dir}, capsys)
+    hosts = run_module(namespace_host_info, {'data_dir': data_dir}, capsys)['hosts']
+    assert [h['name'] for h in hosts] == ['a1', 'b1'] and all(h['running'] for h in hosts)
+    assert hosts[0]['pins']['net'] == '/run/netns/a1' and hosts[0]['address'] is None
+    os.kill(hosts[0]['pid'], signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        only = run_module(namespace_host_info, {'data_dir': data_dir, 'name': 'a1'}, capsys)['hosts']
+        if not only[0]['running']:
+            break
+    assert [h['name'] for h in only] == ['a1'] and not only[0]['running']
+    restarted = run_module(namespace_host, {'name': 'a1', 'data_dir': data_dir}, capsys)
+    assert restarted['changed'] and restarted['host']['running']
+
+
+def test_check_and_diff_mode(capsys, data_dir):
+    args = {'name': 'web1', 'data_dir': data_dir}
+    planned = run_module(namespace_host, args, capsys, check_mode=True, diff=True)
+    assert planned['changed'] and planned['diff']['before'] == {} and planned['diff']['after']['name'] == 'web1'
+    assert not os.path.exists(data_dir) and 'web1' not in ip_netns_list()
+    run_module(namespace_host, args, capsys)
+    planned = run_module(namespace_host, dict(args, state='absent'), capsys, check_mode=True, diff=True)
+    assert planned['changed'] and planned['diff']['before']['running'] and 'web1' in ip_netns_list()
+
+
+def test_bad_input_fails_the_task_naming_option_and_value(capsys, data_dir):
+    out = run_module(namespace_host, {'name': 'web1', 'data_dir': data_dir, 'root': '/nonexistent'}, capsys)
+    assert out['failed'] and "root '/nonexistent' is not a distribution root tree" in out['msg']
+    out = run_module(namespace_host, {'name': 'web1', 'data_dir': data_dir, 'lab': {'name': 'nsfd-lab'}}, capsys)
+    assert out['failed'] and 'address' in out['msg']
+    assert not os.path.exists(data_dir)

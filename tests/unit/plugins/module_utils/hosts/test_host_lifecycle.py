@@ -1,12 +1,15 @@
 """Namespace hosts against the real kernel: start, rerun, reach, remove."""
 
+import json
 import os
+import subprocess
 import time
 
 import pytest
 
 from nsoracle import ip_netns_list, lsns, proc_inode, sh
 
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, spec as hostspec
 
 TYPES = ('mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup')
@@ -36,6 +39,13 @@ def gone_process(pid):
             return handle.read().rsplit(')', 1)[1].split()[0] == 'Z'
     except OSError:
         return True
+
+
+def kill_init(pid):
+    os.kill(pid, 9)
+    deadline = time.monotonic() + 5
+    while not gone_process(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def enter(name, *argv):
@@ -92,3 +102,88 @@ def test_two_hosts_ping_over_the_lab_and_absent_removes_everything(data_dir):
         assert not os.path.exists(os.path.join(data_dir, name))
     assert ip_netns_list() == []
     assert not engine.absent(hostspec.build(name='h1', state='absent', data_dir=data_dir)).changed
+
+
+def reboot(name, data_dir, **kwargs):
+    return engine.converge(hostspec.build(name=name, state='rebooted', data_dir=data_dir, **kwargs))
+
+
+def test_rebooted_keeps_etc_changes_and_changes_the_pid(data_dir):
+    first = up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    enter('h1', 'sh', '-c', 'echo kept > /etc/nsfd-host-test; echo lost > /tmp/t; sleep 4242 >/dev/null 2>&1 &')
+    assert 'sleep 4242' in enter('h1', 'ps', '-e', '-o', 'args=').stdout
+    again = reboot('h1', data_dir, lab=lab('10.77.0.1/24'))
+    assert again.changed and again.host['pid'] != first.host['pid']
+    assert gone_process(first.host['pid'])
+    assert enter('h1', 'cat', '/etc/nsfd-host-test').stdout == 'kept\n'
+    assert enter('h1', 'ls', '/tmp').stdout == ''
+    assert 'sleep 4242' not in enter('h1', 'ps', '-e', '-o', 'args=').stdout
+    for nstype, path in again.host['pins'].items():
+        assert os.stat(path).st_ino == proc_inode(again.host['pid'], nstype)
+    sh('ip', 'netns', 'exec', 'nsfd-lab', 'ping', '-c1', '-W2', '10.77.0.1')
+    assert not up('h1', data_dir, lab=lab('10.77.0.1/24')).changed
+
+
+def test_a_killed_init_is_started_again(data_dir):
+    first = up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    kill_init(first.host['pid'])
+    assert not engine.info(data_dir)[0]['running']
+    again = up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    assert again.changed and any('restart' in a for a in again.actions), again.actions
+    assert again.host['pid'] != first.host['pid'] and engine.info(data_dir)[0]['running']
+    assert os.stat('/run/netns/h1').st_ino == proc_inode(again.host['pid'], 'net')
+    sh('ip', 'netns', 'exec', 'nsfd-lab', 'ping', '-c1', '-W2', '10.77.0.1')
+
+
+def test_a_reused_pid_is_not_the_host(data_dir):
+    first = up('h1', data_dir)
+    kill_init(first.host['pid'])
+    # another process now has the recorded pid: the record's start time tells them apart
+    path = os.path.join(data_dir, 'h1', 'host.json')
+    with open(path) as handle:
+        rec = json.load(handle)
+    stranger = subprocess.Popen(['sleep', '600'])
+    try:
+        rec['pid'] = stranger.pid
+        with open(path, 'w') as handle:
+            json.dump(rec, handle)
+        assert not engine.info(data_dir)[0]['running']
+        engine.absent(hostspec.build(name='h1', state='absent', data_dir=data_dir))
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def snapshot(data_dir):
+    return (os.path.exists(data_dir), sorted(ip_netns_list()), sh('findmnt', '-rn', '-o', 'TARGET').stdout,
+            sorted(os.listdir('/run')))
+
+
+def test_check_mode_predicts_and_touches_nothing(data_dir):
+    before = snapshot(data_dir)
+    result = up('h1', data_dir, check_mode=True, lab=lab('10.77.0.1/24'))
+    assert result.changed and result.host['pid'] is None and not result.host['running']
+    assert snapshot(data_dir) == before
+    up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    before = snapshot(data_dir)
+    assert not up('h1', data_dir, check_mode=True, lab=lab('10.77.0.1/24')).changed
+    gone = engine.absent(hostspec.build(name='h1', state='absent', data_dir=data_dir), check_mode=True)
+    assert gone.changed and gone.actions
+    rebooted = engine.converge(hostspec.build(name='h1', state='rebooted', data_dir=data_dir,
+                                              lab=lab('10.77.0.1/24')), check_mode=True)
+    assert rebooted.changed
+    assert snapshot(data_dir) == before
+    assert engine.info(data_dir)[0]['running']
+
+
+def test_a_mount_that_fails_leaves_nothing_behind(tmp_path):
+    # the sandbox's /var is an overlay, which overlayfs refuses as an upper layer
+    data_dir = '/var/lib/nsfd-hosts-test'
+    before = snapshot(str(tmp_path / 'none'))
+    with pytest.raises(NamespaceError) as exc:
+        up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    assert 'mount' in str(exc.value) and 'overlay' in str(exc.value), str(exc.value)
+    assert not os.path.exists(os.path.join(data_dir, 'h1'))
+    assert snapshot(str(tmp_path / 'none')) == before
+    assert 'nsfd-namespace-host' not in sh('ps', '-e', '-o', 'args=').stdout

@@ -1,0 +1,116 @@
+"""Wrong or hostile input is refused before anything is touched, with a message naming option and value."""
+
+import os
+
+import pytest
+
+from nsoracle import ip_netns_list, sh
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, spec as hostspec
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine as pins, spec as pinspec
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return str(tmp_path / 'hosts')
+
+
+def lab(address, **kwargs):
+    return dict({'name': 'nsfd-lab', 'address': address}, **kwargs)
+
+
+def snapshot(data_dir):
+    return (sorted(os.listdir(data_dir)) if os.path.isdir(data_dir) else None, sorted(ip_netns_list()),
+            sh('findmnt', '-rn', '-o', 'TARGET').stdout, sorted(os.listdir('/run')),
+            [a for a in sh('ps', '-e', '-o', 'args=').stdout.splitlines() if a.endswith(data_dir)])
+
+
+def refused(where, expected, **kwargs):
+    kwargs.setdefault('data_dir', where)
+    before = snapshot(where)
+    with pytest.raises(NamespaceError) as exc:
+        engine.converge(hostspec.build(**kwargs))
+    assert expected in str(exc.value), str(exc.value)
+    assert snapshot(where) == before
+    return str(exc.value)
+
+
+@pytest.mark.parametrize('name, expected', [
+    ('', 'must not be empty'),
+    ('-rf', "must not start with '-'"),
+    ('a/b', "must not contain '/'"),
+    ('..', "must not be '.' or '..'"),
+    ('a b', 'not a valid hostname'),
+    ('h\n1', 'control characters'),
+    ('h\u20281', 'control characters'),
+    ('x' * 65, 'not a valid hostname'),
+    ('h\u00e9', 'not a valid hostname'),
+    ('h_1', 'not a valid hostname'),
+    (None, 'must be a string'),
+])
+def test_bad_names(data_dir, name, expected):
+    message = refused(data_dir, expected, name=name)
+    assert repr(name) in message
+
+
+@pytest.mark.parametrize('options, expected', [
+    ({'hostname': 'a b'}, "hostname 'a b' is not a valid hostname"),
+    ({'hostname': 'x' * 65}, 'is not a valid hostname'),
+    ({'root': 'relative/root'}, "root 'relative/root' must be 'overlay' or the absolute path"),
+    ({'root': '/nonexistent-root'}, "root '/nonexistent-root' is not a distribution root tree"),
+    ({'root': '/'}, "it is the machine's own root"),
+    ({'root': '/etc/hostname'}, 'has no /usr/bin or /etc directory'),
+    ({'data_dir': 'relative'}, "data_dir 'relative' must be an absolute path"),
+    ({'data_dir': '/'}, 'must not be the root directory'),
+    ({'data_dir': '/etc'}, "data_dir '/etc' must be a directory of its own"),
+    ({'state': 'running'}, "state 'running' must be one of"),
+    ({'lab': 'nsfd-lab'}, "lab must be a dictionary"),
+    ({'lab': {'name': 'nsfd-lab'}}, 'lab.address is required'),
+    ({'lab': lab('10.77.0.1')}, "lab.address '10.77.0.1' needs a prefix length"),
+    ({'lab': lab('10.77.0.300/24')}, "lab.address '10.77.0.300/24' must be an address"),
+    ({'lab': lab('10.77.0.0/24')}, "lab.address '10.77.0.0/24' is not a usable host address"),
+    ({'lab': lab('10.77.0.255/24')}, 'is not a usable host address'),
+    ({'lab': lab('10.77.0.254/24')}, "is the lab bridge's own address"),
+    ({'lab': lab('10.77.0.1/24', gateway='10.78.0.1')}, "lab.gateway '10.78.0.1' must be a usable address"),
+    ({'lab': lab('10.77.0.1/24', bridge='a' * 16)}, 'is not a valid interface name'),
+    ({'lab': lab('10.77.0.1/24', interface='lo')}, "must not be 'lo'"),
+    ({'lab': lab('10.77.0.1/24', interface='e/0')}, "lab.interface 'e/0' is not a valid interface name"),
+    ({'lab': lab('10.77.0.1/24', name='../x')}, "lab.name '../x' must not contain '/'"),
+    ({'lab': lab('10.77.0.1/24', vlan=3)}, "lab has unknown key(s) 'vlan'"),
+])
+def test_bad_options(data_dir, options, expected):
+    refused(data_dir, expected, name='h1', **options)
+
+
+def test_a_name_pinned_by_a_plain_namespace_is_refused(data_dir):
+    pins.ensure_present(pinspec.build(name='blue', types=['net', 'uts']))
+    message = refused(data_dir, 'the name is taken: /run/utsns/blue is a uts namespace pin', name='blue')
+    assert 'no host record' in message
+    gone = engine.absent(hostspec.build(name='blue', state='absent', data_dir=data_dir))
+    assert not gone.changed and gone.warnings and 'blue' in ip_netns_list()
+
+
+def test_two_hosts_with_one_address_and_an_address_outside_the_lab(data_dir):
+    engine.converge(hostspec.build(name='h1', data_dir=data_dir, lab=lab('10.77.0.1/24')))
+    refused(data_dir, 'lab.address 10.77.0.1/24 is already the address of host h1', name='h2',
+            lab=lab('10.77.0.1/24'))
+    refused(data_dir, 'outside the lab subnet', name='h2', lab=lab('10.78.0.2/24'))
+    refused(data_dir, 'outside the lab subnet', name='h2', lab=lab('10.77.0.2/16'))
+    # another lab is another subnet
+    engine.converge(hostspec.build(name='h2', data_dir=data_dir, lab=lab('10.78.0.2/24', name='lab2')))
+
+
+def test_a_running_host_started_with_other_settings_fails_and_rebooted_applies_them(data_dir):
+    engine.converge(hostspec.build(name='h1', data_dir=data_dir))
+    refused(data_dir, "hostname 'other' (running with 'h1')", name='h1', hostname='other')
+    result = engine.converge(hostspec.build(name='h1', state='rebooted', hostname='other', data_dir=data_dir))
+    assert result.host['hostname'] == 'other'
+    assert sh('nsenter', '--uts=/run/utsns/h1', 'hostname').stdout.strip() == 'other'
+
+
+def test_long_names_get_a_stable_short_lab_end():
+    assert hostspec.lab_end_name('web1') == 'lab-web1'
+    long_one = hostspec.lab_end_name('a-rather-long-host-name')
+    assert len(long_one) <= 15 and long_one == hostspec.lab_end_name('a-rather-long-host-name')
+    assert long_one != hostspec.lab_end_name('a-rather-long-host-name2')
