@@ -90,11 +90,11 @@ def main(argv):
     print('| hosts | create (s) | per host (s) | destroy (s) |')
     print('|---:|---:|---:|---:|')
     for row in results['lifecycle']:
-        print('| %d | %.1f | %.2f | %.1f |' % (row['hosts'], row['create_s'], row['create_s'] / row['hosts'],
-                                             row['destroy_s']))
+        per_host = row['create_s'] / row['hosts']
+        print('| %d | %.1f | %.2f | %.1f |' % (row['hosts'], row['create_s'], per_host, row['destroy_s']))
     if results['molecule']:
-        print('\nmolecule test of a small role on %d hosts: %d s' % (results['molecule']['hosts'],
-                                                                      results['molecule']['test_s']))
+        done = results['molecule']
+        print('\nmolecule test of a small role on %d hosts: %d s' % (done['hosts'], done['test_s']))
 
 
 if __name__ == '__main__':
