@@ -123,12 +123,17 @@ notes:
 '''
 
 EXAMPLES = r'''
-- name: Three hosts over the machine's own root, on one lab
+- name: A host over the machine's own root, on the lab nsfd-lab
   nsfd.namespaces.namespace_host:
-    name: "web{{ item }}"
+    name: web1
     lab:
-      address: "10.77.0.{{ item }}/24"
-  loop: [1, 2, 3]
+      address: 10.77.0.1/24
+
+- name: Another one on the same lab (10.77.0.1 and 10.77.0.2 ping each other)
+  nsfd.namespaces.namespace_host:
+    name: web2
+    lab:
+      address: 10.77.0.2/24
 
 - name: A host with its own Debian root
   nsfd.namespaces.namespace_host:

@@ -30,6 +30,16 @@ PREREQUISITES = {
     'namespace_info': [
         {'nsfd.namespaces.namespace': {'name': 'blue'}},
     ],
+    # The sandbox's /var is an overlay, which overlayfs refuses as an upper
+    # layer: the default data_dir gets a tmpfs (in the sandbox's own mount
+    # namespace). The machine's root, bound where the example's Debian tree
+    # would be, stands in for a distribution root tree.
+    'namespace_host': [
+        {'ansible.builtin.file': {'path': '/var/lib/nsfd-hosts', 'state': 'directory', 'mode': '0755'}},
+        {'ansible.builtin.command': 'mount -t tmpfs tmpfs /var/lib/nsfd-hosts'},
+        {'ansible.builtin.file': {'path': '/var/cache/nsfd/debian-bookworm', 'state': 'directory', 'mode': '0755'}},
+        {'ansible.builtin.command': 'mount --bind / /var/cache/nsfd/debian-bookworm'},
+    ],
 }
 
 

@@ -11,13 +11,16 @@ again completely.
 """
 
 import errno
+import fcntl
 import ipaddress
 import os
 import shutil
+from contextlib import contextmanager
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import init, lab as labs, record
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import TYPES, lab_end_name
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
     ABSENT, PRESENT, STALE, inspect, location)
@@ -54,7 +57,7 @@ def view(rec, running):
 
 
 def _new_record(spec, pid=None, started=None):
-    rec = {'name': spec.name, 'data_dir': spec.data_dir, 'pid': pid, 'start_time': started}
+    rec = {'name': spec.name, 'data_dir': spec.data_dir, 'pid': pid, 'start_time': started, 'pins': pins(spec.name)}
     rec.update(spec.config())
     return rec
 
@@ -99,6 +102,9 @@ def _check_pins(spec, rec, states):
 def _check_lab(spec):
     """The lab address against the other hosts of data_dir and the bridge."""
     lab = spec.lab
+    if lab.name == spec.name or lab.name in record.names(spec.data_dir):
+        raise NamespaceError('lab.name %r is the name of a host: a host\'s network namespace is no lab' % lab.name,
+                             name=spec.name, hint='Give the lab a name of its own, such as nsfd-lab.')
     for other in record.names(spec.data_dir):
         if other == spec.name:
             continue
@@ -121,6 +127,27 @@ def _check_lab(spec):
                              name=spec.name, hint='Use an address of that subnet, or another lab name.')
 
 
+OVERLAYFS_MAGIC = 0x794C7630
+
+
+def _check_data_dir_fs(spec):
+    """overlayfs refuses an overlay as upper layer (the copy-on-write /etc of
+    a container, say): say so before starting anything."""
+    existing = spec.data_dir
+    while not os.path.isdir(existing):
+        existing = os.path.dirname(existing)
+    fd = os.open(existing, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        magic = syscalls.fstatfs_type(fd)
+    finally:
+        os.close(fd)
+    if magic == OVERLAYFS_MAGIC:
+        raise NamespaceError('data_dir %r is on an overlay filesystem (%s), which overlayfs cannot use for the '
+                             "host's copy-on-write layers" % (spec.data_dir, existing), name=spec.name,
+                             path=spec.data_dir, errno=errno.EINVAL,
+                             hint='Choose a data_dir on ext4, xfs, btrfs or tmpfs.')
+
+
 def _differences(spec, rec):
     have = dict((k, rec.get(k)) for k in ('hostname', 'root', 'lab'))
     want = spec.config()
@@ -134,6 +161,7 @@ def started(spec, check_mode=False, reboot=False):
     _check_pins(spec, rec, states)
     if spec.lab:
         _check_lab(spec)
+    _check_data_dir_fs(spec)
     alive = rec is not None and record.init_alive(rec)
     result.before = view(rec, alive) if rec else {}
     if alive and not reboot and _differences(spec, rec):
@@ -166,9 +194,14 @@ def started(spec, check_mode=False, reboot=False):
     try:
         if reboot and alive:
             init.kill(rec['pid'])
+        if restart and rec is not None:
+            _release(spec.name, rec)
         if restart:
             pid, start = _start_and_pin(spec)
             planned['pid'], planned['start_time'] = pid, start
+        elif not pinned:
+            # a running init whose pins someone removed (ip netns delete) or moved
+            _pin(spec.name, rec['pid'])
         record.save(spec.data_dir, spec.name, planned)
         if spec.lab:
             labs.ensure(spec.lab)
@@ -178,6 +211,11 @@ def started(spec, check_mode=False, reboot=False):
         if new:
             _take_down(spec.name, spec.data_dir, planned, made_lab and spec.lab)
         raise
+    old_lab = (rec or {}).get('lab')
+    if old_lab and old_lab['name'] != (spec.lab.name if spec.lab else None) and labs.exists(old_lab['name']) \
+            and not _lab_in_use(old_lab, spec.data_dir):
+        labs.remove(old_lab['name'])
+        result.act('remove lab network namespace %s (no host is cabled to it any more)' % old_lab['name'])
     result.host = view(planned, True)
     result.after = result.host
     return result
@@ -195,7 +233,7 @@ def _start_and_pin(spec):
     for attempt, cpu in enumerate(attempts):
         pid, start = init.start(spec, cpu=cpu)
         try:
-            engine.ensure_present(pinspec.build(name=spec.name, types=TYPES, source_pid=pid, force=True))
+            _pin(spec.name, pid)
             return pid, start
         except NamespaceError as exc:
             init.kill(pid)
@@ -203,6 +241,22 @@ def _start_and_pin(spec):
             if exc.errno != errno.EINVAL or attempt == len(attempts) - 1:
                 raise
     raise AssertionError('unreachable')  # pragma: no cover
+
+
+def _release(name, rec):
+    """Let the namespaces of a dead (or just killed) init go before a new one
+    starts: its mount namespace, held by its pin, still has the overlay over
+    the upper and work directories the new init is about to mount, and
+    overlayfs must not have two mounts on one upper layer."""
+    if rec.get('lab') and labs.exists(rec['lab']['name']):
+        labs.uncable(rec['lab']['name'], lab_end_name(name))
+    if any(s.state != ABSENT for s in _pin_states(name).values()):
+        _unpin(name)
+
+
+def _pin(name, pid):
+    # force: the record proved these are the host's pins; they follow its (new) init
+    engine.ensure_present(pinspec.build(name=name, types=TYPES, source_pid=pid, force=True))
 
 
 def _unpin(name):
@@ -282,7 +336,32 @@ def info(data_dir, name=None):
 
 
 def converge(spec, check_mode=False):
-    """The module's one call: the host to spec.state."""
-    if spec.state == 'absent':
-        return absent(spec, check_mode)
-    return started(spec, check_mode, reboot=spec.state == 'rebooted')
+    """The module's one call: the host to spec.state.
+
+    Runs on one data_dir are serialised (its flock): the address checks, the
+    records and the lab's last-host test must not interleave. A data_dir that
+    does not exist yet is made only once a plan says there is work."""
+    def run(check):
+        if spec.state == 'absent':
+            return absent(spec, check)
+        return started(spec, check, reboot=spec.state == 'rebooted')
+
+    if check_mode:
+        return run(True)
+    if not os.path.isdir(spec.data_dir):
+        planned = run(True)
+        if not planned.changed or spec.state == 'absent':
+            return planned
+        os.makedirs(spec.data_dir, 0o755, exist_ok=True)
+    with _locked(spec.data_dir):
+        return run(False)
+
+
+@contextmanager
+def _locked(directory):
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

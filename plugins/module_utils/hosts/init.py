@@ -54,6 +54,7 @@ mount -n -t sysfs -o nosuid,nodev,noexec sysfs /sys
 mount -n -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup 2>/dev/null || true
 mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -n -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+echo "$HOSTNAME" > /etc/hostname
 """ + _WAIT
 
 # A distribution root: an overlay over the tree (read-only lower layer),
@@ -89,7 +90,8 @@ cd /
 umount -l /mnt
 """ + _WAIT
 
-LAYERS = {OVERLAY: ('etc/upper', 'etc/work', 'var/upper', 'var/work')}
+# The persistent directories in data_dir/NAME of each kind of root.
+OVERLAY_LAYERS = ('etc/upper', 'etc/work', 'var/upper', 'var/work')
 ROOT_LAYERS = ('root/upper', 'root/work', 'root/merged')
 
 RTM_NEWLINK = 16
@@ -99,7 +101,7 @@ _IFINFO = struct.Struct('=BxHiII')
 
 def prepare_layers(spec):
     """The host's persistent directories (kept across reboots)."""
-    for sub in LAYERS.get(spec.root, ROOT_LAYERS):
+    for sub in OVERLAY_LAYERS if spec.root == OVERLAY else ROOT_LAYERS:
         os.makedirs(os.path.join(spec.host_dir, sub), 0o755, exist_ok=True)
 
 
@@ -185,9 +187,9 @@ def start(spec, cpu=None):
             detail = _drain(err_r).strip() or 'it gave no reason'
             raise NamespaceError('the host\'s init (pid %d) failed while setting up its filesystems: %s'
                                  % (pid, detail), name=spec.name, path=spec.host_dir, errno=errno.EIO,
-                                 hint='Nothing was left running. Check root and data_dir (data_dir must be on a '
-                                      'filesystem overlayfs takes as upper layer, not on an overlay or tmpfs-less '
-                                      'network filesystem).')
+                                 hint='Nothing of it is left running. Check that root is a complete root tree '
+                                      '(with /proc, /sys, /dev, /run, /tmp and /mnt) and that data_dir is on a '
+                                      'filesystem overlayfs takes as an upper layer.')
         return pid, started
     finally:
         os.close(out_r)

@@ -107,6 +107,20 @@ def test_a_running_host_started_with_other_settings_fails_and_rebooted_applies_t
     result = engine.converge(hostspec.build(name='h1', state='rebooted', hostname='other', data_dir=data_dir))
     assert result.host['hostname'] == 'other'
     assert sh('nsenter', '--uts=/run/utsns/h1', 'hostname').stdout.strip() == 'other'
+    moved = engine.converge(hostspec.build(name='h1', state='rebooted', hostname='other', data_dir=data_dir,
+                                           lab=lab('10.79.0.1/24', name='lab-a')))
+    assert moved.host['address'] == '10.79.0.1/24' and 'lab-a' in ip_netns_list()
+    engine.converge(hostspec.build(name='h1', state='rebooted', hostname='other', data_dir=data_dir,
+                                   lab=lab('10.80.0.1/24', name='lab-b')))
+    assert sorted(ip_netns_list()) == ['h1', 'lab-b'], 'the lab no host uses any more is gone'
+
+
+def test_a_host_is_no_lab(data_dir):
+    refused(data_dir, "lab.name 'h1' is the name of a host", name='h1', lab=lab('10.77.0.1/24', name='h1'))
+    engine.converge(hostspec.build(name='h1', data_dir=data_dir))
+    refused(data_dir, "lab.name 'h1' is the name of a host", name='h2', lab=lab('10.77.0.2/24', name='h1'))
+    engine.converge(hostspec.build(name='h3', data_dir=data_dir, lab=lab('10.77.0.3/24')))
+    refused(data_dir, 'the name is taken: /run/netns/nsfd-lab is a net namespace pin', name='nsfd-lab')
 
 
 def test_long_names_get_a_stable_short_lab_end():

@@ -70,6 +70,10 @@ def test_start_pins_and_names_the_host_and_a_rerun_changes_nothing(data_dir):
     for nstype in TYPES:
         assert result.host['pins'][nstype] == os.path.join(PIN_DIRS[nstype], 'h1')
         assert os.stat(result.host['pins'][nstype]).st_ino == proc_inode(pid, nstype)
+    with open(os.path.join(data_dir, 'h1', 'host.json')) as handle:
+        rec = json.load(handle)
+    assert rec['pid'] == pid and rec['start_time'] > 0 and rec['root'] == 'overlay'
+    assert rec['pins'] == result.host['pins']
     again = up('h1', data_dir)
     assert not again.changed, again.actions
     assert again.host['pid'] == pid
@@ -81,6 +85,7 @@ def test_private_run_tmp_and_copy_on_write_etc(data_dir):
     assert not os.path.exists('/etc/nsfd-host-test')
     assert not os.path.exists('/tmp/t') and not os.path.exists('/run/r')
     assert enter('h1', 'cat', '/etc/nsfd-host-test').stdout == 'inside\n'
+    assert enter('h1', 'cat', '/etc/hostname').stdout == 'h1\n'
     assert enter('h1', 'findmnt', '-n', '-o', 'FSTYPE', '/run').stdout.split()[-1] == 'tmpfs'
 
 
@@ -100,6 +105,10 @@ def test_two_hosts_ping_over_the_lab_and_absent_removes_everything(data_dir):
         for path in host['pins'].values():
             assert not os.path.exists(path)
         assert not os.path.exists(os.path.join(data_dir, name))
+        assert not [m for m in sh('findmnt', '-rn', '-o', 'TARGET').stdout.split() if m.endswith('/' + name)]
+        if name == 'h1':  # the lab stays for h2, without h1's end
+            links = sh('ip', '-n', 'nsfd-lab', '-o', 'link', 'show').stdout
+            assert 'lab-h1' not in links and 'lab-h2' in links
     assert ip_netns_list() == []
     assert not engine.absent(hostspec.build(name='h1', state='absent', data_dir=data_dir)).changed
 
@@ -177,13 +186,58 @@ def test_check_mode_predicts_and_touches_nothing(data_dir):
     assert engine.info(data_dir)[0]['running']
 
 
-def test_a_mount_that_fails_leaves_nothing_behind(tmp_path):
-    # the sandbox's /var is an overlay, which overlayfs refuses as an upper layer
-    data_dir = '/var/lib/nsfd-hosts-test'
-    before = snapshot(str(tmp_path / 'none'))
+def test_a_mount_that_fails_leaves_nothing_behind(tmp_path, data_dir):
+    # a root tree with /usr/bin and /etc but no /proc: the init's mount of proc fails half-way,
+    # after the overlay and the lab are made
+    root = tmp_path / 'root'
+    for sub in ('usr/bin', 'etc', 'sys', 'dev', 'run', 'tmp'):
+        (root / sub).mkdir(parents=True)
+    before = snapshot(data_dir)
     with pytest.raises(NamespaceError) as exc:
-        up('h1', data_dir, lab=lab('10.77.0.1/24'))
-    assert 'mount' in str(exc.value) and 'overlay' in str(exc.value), str(exc.value)
+        up('h1', data_dir, root=str(root), lab=lab('10.77.0.1/24'))
+    message = str(exc.value)
+    assert 'failed while setting up its filesystems' in message and '/proc' in message, message
     assert not os.path.exists(os.path.join(data_dir, 'h1'))
-    assert snapshot(str(tmp_path / 'none')) == before
-    assert 'nsfd-namespace-host' not in sh('ps', '-e', '-o', 'args=').stdout
+    assert snapshot(data_dir)[1:] == before[1:]
+    assert data_dir not in sh('ps', '-e', '-o', 'args=').stdout
+
+
+def test_a_data_dir_on_an_overlay_is_refused_before_anything_starts(data_dir):
+    # the sandbox's own /var is an overlay
+    before = snapshot(data_dir)
+    with pytest.raises(NamespaceError) as exc:
+        up('h1', '/var/lib/nsfd-hosts-test', lab=lab('10.77.0.1/24'))
+    assert "data_dir '/var/lib/nsfd-hosts-test' is on an overlay filesystem" in str(exc.value)
+    assert not os.path.exists('/var/lib/nsfd-hosts-test') and snapshot(data_dir) == before
+
+
+def test_pins_removed_under_a_running_host_are_made_again(data_dir):
+    first = up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    sh('ip', 'netns', 'delete', 'h1')
+    assert 'h1' not in ip_netns_list()
+    again = up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    assert again.changed and again.host['pid'] == first.host['pid']
+    assert os.stat('/run/netns/h1').st_ino == proc_inode(first.host['pid'], 'net')
+    sh('ip', 'netns', 'exec', 'nsfd-lab', 'ping', '-c1', '-W2', '10.77.0.1')
+    assert not up('h1', data_dir, lab=lab('10.77.0.1/24')).changed
+
+
+def test_parallel_starts_of_one_data_dir_make_each_host_once(data_dir):
+    import threading
+    errors = []
+
+    def start(name, address):
+        try:
+            engine.converge(hostspec.build(name=name, data_dir=data_dir, lab=lab(address)))
+        except Exception as exc:  # noqa: B902 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=('p%d' % i, '10.77.0.%d/24' % i)) for i in range(1, 5)]
+    threads += [threading.Thread(target=start, args=('p1', '10.77.0.1/24'))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(ip_netns_list()) == ['nsfd-lab', 'p1', 'p2', 'p3', 'p4']
+    assert [h['running'] for h in engine.info(data_dir)] == [True] * 4
