@@ -123,23 +123,30 @@ def batch(count, workdir):
     return elapsed, None
 
 
+def hosts_playbook(workdir, count, state):
+    """Start (started) or remove (absent) namespace hosts host1..hostCOUNT with playbooks/hosts.yml.
+
+    Returns the playbook's wall time in seconds."""
+    argv = [os.path.join(os.path.dirname(PYTHON), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
+            os.path.join(HERE, 'playbooks', 'hosts.yml'), '-e', 'host_count=%d' % count, '-e', 'host_state=%s' % state,
+            '-e', 'host_data_dir=%s' % os.path.join(workdir, 'hosts')]
+    return _run(argv, env=_ansible_env(workdir))[0]
+
+
 def fleet(hosts, count, workdir):
-    """M simulated hosts (tests/fleet), N namespaces each, forks = M."""
+    """M namespace hosts (nsfd.namespaces.namespace_host), N namespaces each, forks = M."""
     names = ['host%d' % (i + 1) for i in range(hosts)]
-    state = os.path.join(workdir, 'fleet')
-    fleet_py = os.path.join(REPO, 'tests', 'fleet', 'fleet.py')
-    pids = json.loads(subprocess.run([PYTHON, fleet_py, 'up', state] + names, check=True,
-                                     capture_output=True, text=True).stdout)
+    hosts_playbook(workdir, hosts, 'started')
     try:
         inventory = os.path.join(workdir, 'fleet.ini')
         with open(inventory, 'w') as out:
             out.write('[fleet]\n')
             for name in names:
-                out.write('%s ansible_host=pid:%d ansible_connection=nsfd.namespaces.nsenter\n' % (name, pids[name]))
+                out.write('%s ansible_host=%s ansible_connection=nsfd.namespaces.nsenter\n' % (name, name))
         vars_path = workload.write_vars(count, os.path.join(workdir, 'vars.json'), 'netns_namespaces')
         return _both(lambda: _playbook(workdir, 'role.yml', vars_path, inventory, forks=hosts))
     finally:
-        subprocess.run([PYTHON, fleet_py, 'down', state], capture_output=True, check=False)
+        hosts_playbook(workdir, hosts, 'absent')
 
 
 def main(argv):

@@ -5,7 +5,7 @@
 
 DOCUMENTATION = r'''
 name: nsenter
-short_description: Run tasks inside the namespaces of a process on the controller's machine
+short_description: Run tasks inside the namespaces of a process or a pinned host on the controller's machine
 version_added: 0.1.0
 author:
   - nsfd maintainers (@nsfd)
@@ -16,10 +16,17 @@ description:
     temporary directory included) are the target's.
   - Pipelining is supported.
   - A target process that has exited makes the host unreachable, with a message naming the process.
+  - A target given by name (C(host1) or C(name:host1)) is entered through its pins in the per-type default
+    directories (C(/run/netns/host1), C(/run/utsns/host1), C(/run/mntns/host1), ...), as
+    M(nsfd.namespaces.namespace_host) pins its hosts. The pins are looked up again on every connection, so a
+    host started again (C(state=rebooted)) is found by the same name.
 options:
   remote_addr:
     description:
-      - The target process id, as C(1234) or C(pid:1234).
+      - The target, as a process id (C(1234) or C(pid:1234)), or as the name its namespaces are pinned under
+        (C(host1) or C(name:host1); every type in O(nsenter_types) must be pinned under that name).
+      - A named target whose pins are missing, are not namespaces of the right type, or whose pid namespace has no
+        process left (its init was killed) is unreachable, with a message naming the pin.
     default: inventory_hostname
     type: str
     vars:
@@ -66,6 +73,8 @@ EXAMPLES = r'''
 #     db:
 #       ansible_host: 4343
 #       ansible_nsenter_types: [mnt, uts, net, pid]
+#     host1:
+#       ansible_host: host1    # pinned by name, as nsfd.namespaces.namespace_host makes it
 #   vars:
 #     ansible_connection: nsfd.namespaces.nsenter
 
@@ -90,20 +99,33 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import procscan
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import names, pinstate
+
 display = Display()
 
 FLAGS = {'mnt': '--mount', 'uts': '--uts', 'ipc': '--ipc', 'net': '--net', 'pid': '--pid',
          'cgroup': '--cgroup', 'user': '--user', 'time': '--time'}
 
 
-def parse_pid(value):
+def parse_target(value):
+    """('pid', 1234) for 1234 or pid:1234; ('name', 'host1') for host1 or name:host1."""
     text = str(value).strip()
-    if text.startswith('pid:'):
-        text = text[4:]
-    if not text.isdigit() or int(text) < 1:
-        raise AnsibleError('nsfd.namespaces.nsenter: ansible_host must be a process id (1234 or pid:1234), not %r'
-                           % (value,))
-    return int(text)
+    if text.startswith('pid:') or text.isdigit():
+        digits = text[4:] if text.startswith('pid:') else text
+        if digits.isdigit() and int(digits) >= 1:
+            return 'pid', int(digits)
+        raise AnsibleError('nsfd.namespaces.nsenter: ansible_host %r is not a process id: expected 1234 or pid:1234 '
+                           '(or a pinned name, host1 or name:host1)' % (value,))
+    name = text[5:] if text.startswith('name:') else text
+    try:
+        names.check_name(name, field='ansible_host')
+    except NamespaceError as exc:
+        raise AnsibleError('nsfd.namespaces.nsenter: %s; expected a process id (1234, pid:1234) or the name a host '
+                           'is pinned under (host1, name:host1)' % exc)
+    return 'name', name
 
 
 def process_alive(pid):
@@ -114,37 +136,89 @@ def process_alive(pid):
         return False
 
 
+def pinned_host(name, types):
+    """{type: pin path} of the host pinned as name, or why it cannot be entered.
+
+    Returns (paths, problem): problem is None when every pin is a namespace of
+    its type and, when a pid namespace is entered, a process still lives in it
+    (a pid namespace whose init died can be pinned but never entered again).
+    """
+    paths = {}
+    for nstype in types:
+        path = os.path.join(TYPES[nstype].default_dir, name)
+        try:
+            fd, actual, st = pinstate.open_nsfs(path)
+        except OSError as exc:
+            return None, 'its %s pin %s cannot be opened: %s' % (nstype, path, os.strerror(exc.errno))
+        os.close(fd)
+        if actual != nstype:
+            return None, 'its %s pin %s is %s' % (nstype, path, 'not a namespace' if actual is None
+                                                  else 'a %s namespace' % actual)
+        paths[nstype] = path
+        if nstype == 'pid' and not procscan.pids_in('pid', st.st_ino):
+            return None, 'its pid namespace (pin %s) has no process left: its init is gone' % path
+    return paths, None
+
+
 class Connection(ConnectionBase):
-    """Local execution through nsenter into a target process's namespaces."""
+    """Local execution through nsenter into a target process's (or a pinned host's) namespaces."""
 
     transport = 'nsfd.namespaces.nsenter'
     has_pipelining = True
 
     def __init__(self, *args, **kwargs):
         super(Connection, self).__init__(*args, **kwargs)
-        self._pid = None
+        self._target_id = None  # a pid, or a pinned name when self._pins is set
+        self._pins = None
+        self._label = None
 
-    def _target(self):
-        pid = parse_pid(self.get_option('remote_addr'))
-        if not process_alive(pid):
-            raise AnsibleConnectionFailure('nsfd.namespaces.nsenter: target process %d (ansible_host %s) is gone; '
-                                           'start it again or fix ansible_host' % (pid, self._play_context.remote_addr))
-        return pid
-
-    def _connect(self):
-        if not self._connected:
-            self._pid = self._target()
-            display.vvv('NSENTER: target pid %d, namespaces %s' % (self._pid, ','.join(self.get_option('nsenter_types'))))
-            self._connected = True
-        return self
-
-    def _nsenter(self, argv):
+    def _types(self):
         types = self.get_option('nsenter_types')
         unknown = [t for t in types if t not in FLAGS]
         if unknown:
-            raise AnsibleError('nsfd.namespaces.nsenter: unknown namespace types %s' % ', '.join(unknown))
-        command = [self.get_option('nsenter_exe'), '--target', str(self._pid)]
-        command += [FLAGS[t] for t in FLAGS if t in types]
+            raise AnsibleError('nsfd.namespaces.nsenter: unknown namespace types %s; allowed: %s'
+                               % (', '.join(unknown), ', '.join(sorted(FLAGS))))
+        return [t for t in FLAGS if t in types]
+
+    def _target(self):
+        kind, target = parse_target(self.get_option('remote_addr'))
+        if kind == 'name':
+            pins, problem = pinned_host(target, self._types())
+            if problem:
+                raise AnsibleConnectionFailure(
+                    'nsfd.namespaces.nsenter: host %s (ansible_host %s) cannot be entered: %s; start it with '
+                    'nsfd.namespaces.namespace_host (state=started) or fix ansible_host'
+                    % (target, self._play_context.remote_addr, problem))
+            return target, pins, 'host %s' % target
+        if not process_alive(target):
+            raise AnsibleConnectionFailure('nsfd.namespaces.nsenter: target process %d (ansible_host %s) is gone; '
+                                           'start it again or fix ansible_host' % (target, self._play_context.remote_addr))
+        return target, None, 'process %d' % target
+
+    def _connect(self):
+        if not self._connected:
+            # looked up on every connection: a host started again is found by its pins
+            self._target_id, self._pins, self._label = self._target()
+            display.vvv('NSENTER: target %s, namespaces %s' % (self._label, ','.join(self._types())))
+            self._connected = True
+        return self
+
+    def _alive(self):
+        if self._pins is not None:
+            return pinned_host(self._target_id, self._types())[1] is None
+        return process_alive(self._target_id)
+
+    def _gone(self):
+        what = self._label if self._pins is not None else 'target ' + self._label
+        return AnsibleConnectionFailure('nsfd.namespaces.nsenter: %s (ansible_host %s) is gone'
+                                        % (what, self._play_context.remote_addr))
+
+    def _nsenter(self, argv):
+        command = [self.get_option('nsenter_exe')]
+        if self._pins is not None:
+            command += ['%s=%s' % (FLAGS[t], self._pins[t]) for t in self._types()]
+        else:
+            command += ['--target', str(self._target_id)] + [FLAGS[t] for t in self._types()]
         return command + ['--'] + argv
 
     def _run(self, argv, in_data=None, stdin=None):
@@ -156,36 +230,35 @@ class Connection(ConnectionBase):
             raise AnsibleConnectionFailure('nsfd.namespaces.nsenter: cannot run %s: %s'
                                            % (self.get_option('nsenter_exe'), exc))
         stdout, stderr = proc.communicate(in_data)
-        if proc.returncode != 0 and not process_alive(self._pid):
-            raise AnsibleConnectionFailure('nsfd.namespaces.nsenter: target process %d (ansible_host %s) is gone'
-                                           % (self._pid, self._play_context.remote_addr))
+        if proc.returncode != 0 and not self._alive():
+            raise self._gone()
         return proc.returncode, stdout, stderr
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
         super(Connection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
-        display.vvv('NSENTER EXEC %s' % cmd, host=str(self._pid))
+        display.vvv('NSENTER EXEC %s' % cmd, host=self._label)
         executable = self._play_context.executable or '/bin/sh'
         return self._run([executable, '-c', cmd], in_data=in_data)
 
     def put_file(self, in_path, out_path):
         super(Connection, self).put_file(in_path, out_path)
-        display.vvv('NSENTER PUT %s TO %s' % (in_path, out_path), host=str(self._pid))
+        display.vvv('NSENTER PUT %s TO %s' % (in_path, out_path), host=self._label)
         if not os.path.exists(in_path):
             raise AnsibleError('file or module does not exist: %s' % in_path)
         with open(in_path, 'rb') as source:
             # the path is an argument ($1), never part of the script
             rc, stdout, stderr = self._run(['/bin/sh', '-c', 'cat > "$1"', 'sh', out_path], stdin=source)
         if rc != 0:
-            raise AnsibleError('failed to transfer %s to %s in process %d: %s'
-                               % (in_path, out_path, self._pid, stderr.decode('utf-8', 'replace').strip()))
+            raise AnsibleError('failed to transfer %s to %s in %s: %s'
+                               % (in_path, out_path, self._label, stderr.decode('utf-8', 'replace').strip()))
 
     def fetch_file(self, in_path, out_path):
         super(Connection, self).fetch_file(in_path, out_path)
-        display.vvv('NSENTER FETCH %s TO %s' % (in_path, out_path), host=str(self._pid))
+        display.vvv('NSENTER FETCH %s TO %s' % (in_path, out_path), host=self._label)
         rc, stdout, stderr = self._run(['cat', '--', in_path])
         if rc != 0:
-            raise AnsibleError('failed to fetch %s from process %d: %s'
-                               % (in_path, self._pid, stderr.decode('utf-8', 'replace').strip()))
+            raise AnsibleError('failed to fetch %s from %s: %s'
+                               % (in_path, self._label, stderr.decode('utf-8', 'replace').strip()))
         with open(out_path, 'wb') as target:
             target.write(stdout)
 

@@ -1,27 +1,18 @@
-"""The simulated fleet's host kinds (tests/fleet/fleet.py), seen from inside the hosts, in the sandbox."""
+"""Namespace hosts as molecule's platforms use them (nsfd.namespaces.namespace_host), seen from inside, in the sandbox."""
 
-import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
 
+from nshosts import debian_root, inside, namespace_host, remove, start
 from test_targets import REPO
 
-FLEET = os.path.join(REPO, 'tests', 'fleet', 'fleet.py')
-DEBIAN_ROOT = subprocess.run([os.path.join(REPO, 'scripts', 'debian-root'), '--print-only'], capture_output=True,
-                             text=True, check=True).stdout.strip()
+DEBIAN_ROOT = debian_root()
 
 needs_debian_root = pytest.mark.skipif(
     not os.path.isfile(os.path.join(DEBIAN_ROOT, '.complete')),
     reason='no cached Debian root: run scripts/debian-root on the machine (it needs the Debian mirror)')
-
-
-def fleet(*argv, **kwargs):
-    return subprocess.run([sys.executable, FLEET] + list(argv), capture_output=True, text=True,
-                          check=kwargs.pop('check', False), **kwargs)
 
 
 def gone(pid, wait=5.0):
@@ -38,77 +29,75 @@ def gone(pid, wait=5.0):
     return False
 
 
-def inside(pid, *argv):
-    """A command inside the host, as the nsenter connection runs it."""
-    return subprocess.run(['nsenter', '-t', str(pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup',
-                           '--'] + list(argv), capture_output=True, text=True, check=False)
-
-
 @needs_debian_root
 def test_debian_host_runs_on_its_own_stock_root(tmp_path):
-    state = str(tmp_path / 'fleet')
-    pids = json.loads(fleet('up', state, 'deb1:debian', 'plain', check=True).stdout)
+    data_dir = str(tmp_path / 'hosts')
+    start(tmp_path, ['deb1'], data_dir, root=DEBIAN_ROOT)
+    start(tmp_path, ['plain'], data_dir, first=2)
     try:
-        deb = pids['deb1']
-        assert 'VERSION_CODENAME=bookworm' in inside(deb, 'cat', '/etc/os-release').stdout
-        assert inside(deb, 'hostname').stdout.strip() == 'deb1'
-        # its own Python, without pyroute2; the sandbox host keeps the machine's root
-        probe = inside(deb, '/usr/bin/python3', '-c', 'import sys; print(sys.prefix)')
+        assert 'VERSION_CODENAME=bookworm' in inside('deb1', 'cat', '/etc/os-release').stdout
+        assert inside('deb1', 'hostname').stdout.strip() == 'deb1'
+        # its own Python, without pyroute2; the overlay host keeps the machine's root
+        probe = inside('deb1', '/usr/bin/python3', '-c', 'import sys; print(sys.prefix)')
         assert probe.returncode == 0 and probe.stdout.strip() == '/usr'
-        assert 'No module named' in inside(deb, '/usr/bin/python3', '-c', 'import pyroute2').stderr
-        assert inside(pids['plain'], 'test', '-e', FLEET).returncode == 0
-        assert inside(deb, 'test', '-e', FLEET).returncode != 0
+        assert 'No module named' in inside('deb1', '/usr/bin/python3', '-c', 'import pyroute2').stderr
+        assert inside('plain', 'test', '-e', os.path.join(REPO, 'README.md')).returncode == 0
+        assert inside('deb1', 'test', '-e', os.path.join(REPO, 'README.md')).returncode != 0
         # a copy-on-write root with private /run and /tmp, and a working network
-        mounts = dict(line.split() for line in inside(deb, 'findmnt', '-n', '-o', 'TARGET,FSTYPE', '-l').stdout
+        mounts = dict(line.split() for line in inside('deb1', 'findmnt', '-n', '-o', 'TARGET,FSTYPE', '-l').stdout
                       .splitlines())
         assert (mounts['/'], mounts['/run'], mounts['/tmp'], mounts['/proc']) == ('overlay', 'tmpfs', 'tmpfs', 'proc')
-        assert '10.77.0.1/24' in inside(deb, 'ip', '-br', 'addr', 'show', 'eth0').stdout
-        assert inside(deb, 'ip', 'netns', 'add', 'blue').returncode == 0
-        assert inside(deb, 'ip', 'netns', 'list').stdout.split() == ['blue']
-        assert inside(deb, 'sh', '-c', 'echo x > /usr/local/written-here').returncode == 0
+        assert '10.77.0.1/24' in inside('deb1', 'ip', '-br', 'addr', 'show', 'eth0').stdout
+        assert inside('plain', 'ping', '-c', '1', '-W', '3', '10.77.0.1').returncode == 0, 'deb1 answers on the lab'
+        assert inside('deb1', 'ip', 'netns', 'add', 'blue').returncode == 0
+        assert inside('deb1', 'ip', 'netns', 'list').stdout.split() == ['blue']
+        assert inside('deb1', 'sh', '-c', 'echo x > /usr/local/written-here').returncode == 0
         assert not os.path.exists(os.path.join(DEBIAN_ROOT, 'usr', 'local', 'written-here')), 'the cache is untouched'
         assert not os.path.exists('/run/netns/blue')
     finally:
-        fleet('down', state, check=True)
+        remove(tmp_path, ['deb1', 'plain'], data_dir)
 
 
 @needs_debian_root
-def test_debian_host_keeps_its_root_across_a_reboot_and_down_removes_it(tmp_path):
-    state = str(tmp_path / 'fleet')
-    pid = json.loads(fleet('up', state, 'deb1:debian', check=True).stdout)['deb1']
-    assert inside(pid, 'sh', '-c', 'echo kept > /etc/kept; ip netns add gone').returncode == 0
-    new = json.loads(fleet('reboot', state, 'deb1', check=True).stdout)['deb1']
-    assert new != pid
-    assert inside(new, 'cat', '/etc/kept').stdout == 'kept\n'
-    assert inside(new, 'ip', 'netns', 'list').stdout == '', '/run is fresh after a reboot'
-    assert json.loads(fleet('up', state, 'deb1:debian', check=True).stdout) == {'deb1': new}, 'up is idempotent'
-    fleet('down', state, check=True)
-    assert json.loads(fleet('status', state, check=True).stdout) == {}
-    assert not os.path.exists(os.path.join(state, 'deb1')), 'down leaves nothing of the host'
+def test_debian_host_keeps_its_root_across_a_reboot_and_absent_removes_it(tmp_path):
+    data_dir = str(tmp_path / 'hosts')
+    pid = start(tmp_path, ['deb1'], data_dir, root=DEBIAN_ROOT)['deb1']['pid']
+    assert inside('deb1', 'sh', '-c', 'echo kept > /etc/kept; ip netns add gone').returncode == 0
+    new = start(tmp_path, ['deb1'], data_dir, root=DEBIAN_ROOT, state='rebooted')['deb1']['pid']
+    assert new != pid and gone(pid)
+    assert inside('deb1', 'cat', '/etc/kept').stdout == 'kept\n', 'found again by name, with its files'
+    assert inside('deb1', 'ip', 'netns', 'list').stdout == '', '/run is fresh after a reboot'
+    again = namespace_host(tmp_path, name='deb1', data_dir=data_dir, root=DEBIAN_ROOT,
+                           lab={'address': '10.77.0.1/24'})
+    assert not again['changed'] and again['host']['pid'] == new, 'started is idempotent'
+    remove(tmp_path, ['deb1'], data_dir)
+    assert not os.path.exists(os.path.join(data_dir, 'deb1')), 'absent leaves nothing of the host'
     assert gone(new)
+    assert not any(os.path.exists('/run/%sns/deb1' % t) for t in ('net', 'uts', 'ipc', 'mnt', 'pid', 'cgroup'))
 
 
-def test_unknown_host_kind_is_refused_before_anything_starts(tmp_path):
-    state = str(tmp_path / 'fleet')
-    result = fleet('up', state, 'h1', 'h2:solaris', check=False)
-    assert result.returncode != 0
-    assert "'h2:solaris'" in result.stderr and 'debian, sandbox' in result.stderr
-    assert not os.path.exists(state)
-    netns = subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True, check=True).stdout
-    assert 'nsfd-lab' not in netns
+def test_a_bad_root_is_refused_before_anything_starts(tmp_path):
+    data_dir = str(tmp_path / 'hosts')
+    result = namespace_host(tmp_path, name='h2', data_dir=data_dir, root=str(tmp_path / 'solaris'),
+                            lab={'address': '10.77.0.2/24'})
+    assert result.get('failed') and repr(str(tmp_path / 'solaris')) in result['msg'], result
+    assert not os.path.exists(os.path.join(data_dir, 'h2'))
+    assert not os.path.exists('/run/netns/nsfd-lab') and not os.path.exists('/run/netns/h2')
 
 
-def test_down_kills_only_its_own_fleet(tmp_path):
-    # test sandboxes share the machine's pid namespace: a sweep for hosts a
-    # crashed run never recorded must not reach another fleet (another test's,
-    # another engineer's molecule run)
+def test_absent_removes_only_its_own_data_dirs_hosts(tmp_path):
+    # test sandboxes share the machine's pid namespace: removing one fleet's
+    # hosts must not reach another fleet (another test's, another engineer's
+    # molecule run) with the same lab
     mine, other = str(tmp_path / 'mine'), str(tmp_path / 'other')
-    other_pid = json.loads(fleet('up', other, 'o1', check=True).stdout)['o1']
+    other_pid = start(tmp_path, ['o1'], other)['o1']['pid']
     try:
-        mine_pid = json.loads(fleet('up', mine, 'm1', check=True).stdout)['m1']
-        os.remove(os.path.join(mine, 'fleet.json'))  # as after a crash: m1 is not recorded
-        fleet('down', mine, check=True)
-        assert gone(mine_pid), 'the unrecorded host of this fleet is swept'
-        assert inside(other_pid, 'hostname').stdout.strip() == 'o1', 'the other fleet is untouched'
+        mine_pid = namespace_host(tmp_path, name='m1', data_dir=mine, lab={'address': '10.77.0.2/24'})['host']['pid']
+        remove(tmp_path, ['m1'], mine)
+        assert gone(mine_pid)
+        assert inside('o1', 'hostname').stdout.strip() == 'o1', 'the other fleet is untouched'
+        assert not gone(other_pid, wait=0.1)
+        assert os.path.exists('/run/netns/nsfd-lab'), 'the lab stays while o1 is cabled to it'
     finally:
-        fleet('down', other, check=True)
+        remove(tmp_path, ['o1'], other)
+    assert not os.path.exists('/run/netns/nsfd-lab'), 'the lab goes with its last host'

@@ -1,16 +1,16 @@
-"""The netns role's netns_install_requirements on simulated hosts, in the sandbox.
+"""The netns role's netns_install_requirements on namespace hosts, in the sandbox.
 
 The full run on stock Debian hosts (wheel shipped, virtualenv, idempotence,
 check mode) is the molecule scenario extensions/molecule/debian; these cover
 the branches around it.
 """
 
-import json
 import os
 import subprocess
 import sys
 
-from test_fleet_hosts import FLEET, fleet, inside, needs_debian_root
+from nshosts import inside, remove, start
+from test_fleet_hosts import DEBIAN_ROOT, needs_debian_root
 from test_targets import playbook_env
 
 PLAYBOOK = '''
@@ -27,11 +27,11 @@ PLAYBOOK = '''
 '''
 
 
-def _run_role(tmp_path, hosts, python, extra=None):
-    state = str(tmp_path / 'fleet')
-    pids = json.loads(fleet('up', state, *hosts, check=True).stdout)
+def _run_role(tmp_path, hosts, python, extra=None, root='overlay'):
+    data_dir = str(tmp_path / 'hosts')
+    start(tmp_path, hosts, data_dir, root=root)
     lines = ['fleet:', '  hosts:']
-    lines += ['    %s: {ansible_host: "pid:%d"}' % (name, pid) for name, pid in pids.items()]
+    lines += ['    %s: {ansible_host: %s}' % (name, name) for name in hosts]
     lines += ['  vars:', '    ansible_connection: nsfd.namespaces.nsenter', '    ansible_python_interpreter: %s' % python]
     (tmp_path / 'inventory.yml').write_text('\n'.join(lines) + '\n')
     (tmp_path / 'play.yml').write_text(PLAYBOOK)
@@ -41,32 +41,32 @@ def _run_role(tmp_path, hosts, python, extra=None):
         argv += ['-e', '%s=%s' % (key, value)]
     result = subprocess.run(argv, capture_output=True, text=True, env=playbook_env(tmp_path), timeout=600,
                             check=False)
-    return state, pids, result
+    return data_dir, result
 
 
 @needs_debian_root
 def test_bad_wheel_is_refused_before_the_host_is_touched(tmp_path):
     missing = str(tmp_path / 'pyroute2-0.9.7-py3-none-any.whl')
-    state, pids, result = _run_role(tmp_path, ['deb1:debian'], '/usr/bin/python3',
-                                    {'netns_pyroute2_wheel': missing})
+    data_dir, result = _run_role(tmp_path, ['deb1'], '/usr/bin/python3', {'netns_pyroute2_wheel': missing},
+                                 root=DEBIAN_ROOT)
     try:
         assert result.returncode != 0
         assert 'netns_pyroute2_wheel: "%s" is not a file on the controller' % missing in result.stdout
-        left = inside(pids['deb1'], 'sh', '-c', 'ls -d /opt/nsfd-namespaces /etc/nsfd-netns /var/lib/nsfd-netns; '
+        left = inside('deb1', 'sh', '-c', 'ls -d /opt/nsfd-namespaces /etc/nsfd-netns /var/lib/nsfd-netns; '
                       'ip netns list')
         assert left.stdout == '', 'nothing was made on the host'
     finally:
-        fleet('down', state, check=True)
+        remove(tmp_path, ['deb1'], data_dir)
 
 
 def test_hosts_python_with_pyroute2_is_used_as_it_is(tmp_path):
     # a sandbox host runs modules with this test's Python, which has pyroute2 0.9
     venv = str(tmp_path / 'venv')
-    state, pids, result = _run_role(tmp_path, ['h1'], sys.executable, {'netns_venv_dir': venv})
+    data_dir, result = _run_role(tmp_path, ['h1'], sys.executable, {'netns_venv_dir': venv})
     try:
         assert result.returncode == 0, result.stdout[-4000:]
         assert not os.path.exists(venv), 'no virtualenv when the host already has pyroute2 0.9'
-        assert inside(pids['h1'], 'ip', 'netns', 'list').stdout.split()[0] == 'red'
-        assert '10.9.0.1/24' in inside(pids['h1'], 'ip', '-n', 'red', '-br', 'addr', 'show', 'br0').stdout
+        assert inside('h1', 'ip', 'netns', 'list').stdout.split()[0] == 'red'
+        assert '10.9.0.1/24' in inside('h1', 'ip', '-n', 'red', '-br', 'addr', 'show', 'br0').stdout
     finally:
-        subprocess.run([sys.executable, FLEET, 'down', state], check=False)
+        remove(tmp_path, ['h1'], data_dir)

@@ -1,0 +1,60 @@
+"""Namespace hosts for the integration tests, made by the nsfd.namespaces.namespace_host module itself.
+
+The module runs as Ansible would run it on the machine (a child Python given
+its arguments in a file), so tests start, reboot and remove hosts through the
+same entry point as molecule_create and molecule_destroy. Hosts are reached by
+their pins, as the nsenter connection reaches them.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+from test_targets import REPO
+
+COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
+MODULE = os.path.join(REPO, 'plugins', 'modules', 'namespace_host.py')
+TYPES = ('mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup')
+FLAGS = {'mnt': '--mount', 'uts': '--uts', 'ipc': '--ipc', 'net': '--net', 'pid': '--pid', 'cgroup': '--cgroup'}
+
+
+def debian_root():
+    return subprocess.run([os.path.join(REPO, 'scripts', 'debian-root'), '--print-only'], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def namespace_host(tmp_path, **args):
+    """The module's result for these arguments (failed or not)."""
+    args_file = tmp_path / ('host-args-%s.json' % args['name'])
+    args_file.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    result = subprocess.run([sys.executable, MODULE, str(args_file)], capture_output=True, text=True, env=env,
+                            timeout=120, check=False)
+    try:
+        return json.loads(result.stdout)
+    except ValueError:
+        raise AssertionError('namespace_host printed no result: %s %s' % (result.stdout, result.stderr))
+
+
+def start(tmp_path, names, data_dir, root='overlay', state='started', first=1):
+    """{name: host} for hosts started (or rebooted) on the lab, at 10.77.0.N/24 from N=first in the order given."""
+    hosts = {}
+    for index, name in enumerate(names, start=first):
+        result = namespace_host(tmp_path, name=name, data_dir=data_dir, root=root, state=state,
+                                lab={'address': '10.77.0.%d/24' % index})
+        assert not result.get('failed'), result
+        hosts[name] = result['host']
+    return hosts
+
+
+def remove(tmp_path, names, data_dir):
+    for name in names:
+        result = namespace_host(tmp_path, name=name, data_dir=data_dir, state='absent')
+        assert not result.get('failed'), result
+
+
+def inside(name, *argv):
+    """A command inside the host, entered through its pins as the nsenter connection enters it."""
+    flags = ['%s=/run/%sns/%s' % (FLAGS[t], t, name) for t in TYPES]
+    return subprocess.run(['nsenter'] + flags + ['--'] + list(argv), capture_output=True, text=True, check=False)
