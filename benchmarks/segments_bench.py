@@ -1,10 +1,10 @@
-"""Fleet segments: M simulated hosts x S segments (every host a member of
+"""Fleet segments: M namespace hosts x S segments (every host a member of
 every segment: S namespaces per host, each with a bridge, a VXLAN device and
 M-1 flooding entries), through the netns role: first converge, no-op rerun,
 then the cost of one more host joining every segment (the run that adds it
 everywhere, and its no-op rerun), and a ping across the joined segment.
 
-Run it in a throwaway sandbox (it starts a simulated fleet and a lab network):
+Run it in a throwaway sandbox (it starts namespace hosts and a lab network):
   scripts/sandbox .cache/venv/bin/python benchmarks/segments_bench.py [--hosts 8] [--segments 20] [--runs 1]
 Prints one JSON line per run; wall time is around ansible-playbook (forks =
 hosts), CPU is user + system of everything it started.
@@ -24,8 +24,6 @@ sys.path.insert(0, HERE)
 
 import contender  # noqa: E402
 
-PYTHON = sys.executable
-FLEET = os.path.join(REPO, 'tests', 'fleet', 'fleet.py')
 
 
 def _cpu():
@@ -52,16 +50,14 @@ def _vars(path, segments, members):
 def one_run(hosts, segments):
     workdir = tempfile.mkdtemp(prefix='nsfd-segbench-')
     names = ['host%d' % (i + 1) for i in range(hosts + 1)]
-    state = os.path.join(workdir, 'fleet')
-    pids = json.loads(subprocess.run([PYTHON, FLEET, 'up', state] + names, check=True, capture_output=True,
-                                     text=True).stdout)
+    contender.hosts_playbook(workdir, len(names), 'started')
     try:
         inventory = os.path.join(workdir, 'fleet.ini')
         with open(inventory, 'w') as out:
             out.write('[fleet]\n')
             for index, name in enumerate(names, start=1):
-                out.write('%s ansible_host=pid:%d ansible_connection=nsfd.namespaces.nsenter lab_address=10.77.0.%d\n'
-                          % (name, pids[name], index))
+                out.write('%s ansible_host=%s ansible_connection=nsfd.namespaces.nsenter lab_address=10.77.0.%d\n'
+                          % (name, name, index))
         members, joined = names[:-1], names
         before = _vars(os.path.join(workdir, 'before.json'), segments, members)
         after = _vars(os.path.join(workdir, 'after.json'), segments, joined)
@@ -74,12 +70,13 @@ def one_run(hosts, segments):
         assert (first_changed, rerun_changed, join_changed, join_rerun_changed) == (hosts, 0, hosts + 1, 0), \
             (first_changed, rerun_changed, join_changed, join_rerun_changed)
         # the newcomer reaches host1 inside the last segment (ARP flooded over every tunnel)
-        subprocess.run(['nsenter', '-t', str(pids[names[-1]]), '--net', '--mount', '--', 'ip', 'netns', 'exec',
+        subprocess.run(['nsenter', '--net=/run/netns/%s' % names[-1], '--mount=/run/mntns/%s' % names[-1], '--',
+                        'ip', 'netns', 'exec',
                         'seg%02d' % (segments - 1), 'ping', '-c', '1', '-W', '3',
                         _address(segments - 1, segments, joined, 'host1')], check=True, capture_output=True)
         return record
     finally:
-        subprocess.run([PYTHON, FLEET, 'down', state], capture_output=True, check=False)
+        contender.hosts_playbook(workdir, len(names), 'absent')
 
 
 def _address(index, segments, members, host):
