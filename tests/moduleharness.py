@@ -1,10 +1,34 @@
 """Run a module's main() in-process the way Ansible would, and return its JSON."""
 
+import contextlib
 import json
 
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
+
+try:  # ansible-core 2.19+: set once anything of the controller is imported
+    from ansible.module_utils import _internal as _module_internal
+except ImportError:
+    _module_internal = None
+
+
+@contextlib.contextmanager
+def _as_on_a_host():
+    """Module code behaves as on a managed host, whatever this process imported.
+
+    Importing a controller plugin (a filter or connection test collected in
+    the same pytest process) makes ansible-core 2.19+ route module warnings
+    to the controller's display instead of the module result.
+    """
+    saved = getattr(_module_internal, 'is_controller', None)
+    if saved:
+        _module_internal.is_controller = False
+    try:
+        yield
+    finally:
+        if saved:
+            _module_internal.is_controller = saved
 
 
 def run_module(module, args, capsys, check_mode=False, diff=False):
@@ -13,7 +37,7 @@ def run_module(module, args, capsys, check_mode=False, diff=False):
         args['_ansible_check_mode'] = True
     if diff:
         args['_ansible_diff'] = True
-    with patch_module_args(args):
+    with _as_on_a_host(), patch_module_args(args):
         with pytest.raises(SystemExit) as exc:
             module.main()
     out = json.loads(capsys.readouterr().out)
