@@ -129,7 +129,9 @@ def hosts_playbook(workdir, count, state):
     Returns the playbook's wall time in seconds."""
     argv = [os.path.join(os.path.dirname(PYTHON), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
             os.path.join(HERE, 'playbooks', 'hosts.yml'), '-e', 'host_count=%d' % count, '-e', 'host_state=%s' % state,
-            '-e', 'host_data_dir=%s' % os.path.join(workdir, 'hosts')]
+            '-e', 'host_data_dir=%s' % os.path.join(workdir, 'hosts'),
+            # the hosts run Ansible with this checkout's Python, wherever it lives
+            '-e', json.dumps({'host_shared_paths': [REPO]})]
     return _run(argv, env=_ansible_env(workdir))[0]
 
 

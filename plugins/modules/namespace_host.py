@@ -82,6 +82,17 @@ options:
       - It must be on a filesystem overlayfs takes as an upper layer (ext4, xfs, btrfs, tmpfs; not overlayfs itself).
     type: path
     default: /var/lib/nsfd-hosts
+  shared_paths:
+    description:
+      - Directories of the machine bound read-only into the host at the same path, for what the host must see
+        although its own C(/tmp) and C(/run) (or its distribution root) hide it, such as a controller's
+        virtualenv or a checkout under C(/tmp) used as C(ansible_python_interpreter).
+      - Absolute paths of existing directories; not C(/), C(/run), C(/tmp), O(data_dir) or anything of
+        C(/proc), C(/sys) and C(/dev).
+      - The host sees them as they are when it starts; a change of the list needs O(state=rebooted).
+    type: list
+    elements: path
+    default: []
   lab:
     description:
       - Cable the host to a lab bridge. Without it, the host has no network but C(lo).
@@ -185,6 +196,11 @@ host:
       description: Where its persistent files are (in a directory named after it).
       type: str
       sample: /var/lib/nsfd-hosts
+    shared_paths:
+      description: The machine's directories bound read-only into it.
+      type: list
+      elements: str
+      sample: [/tmp/checkout/.venv]
     address:
       description: Its lab address with prefix length, or null without a lab.
       type: str
@@ -228,6 +244,7 @@ def main():
             hostname=dict(type='str'),
             root=dict(type='str', default=spec.OVERLAY),
             data_dir=dict(type='path', default=spec.DEFAULT_DATA_DIR),
+            shared_paths=dict(type='list', elements='path', default=[]),
             lab=dict(type='dict', options=dict(
                 name=dict(type='str', default=spec.DEFAULT_LAB),
                 bridge=dict(type='str', default=spec.DEFAULT_BRIDGE),
@@ -241,7 +258,8 @@ def main():
     params = module.params
     run(module, lambda: engine.converge(spec.build(name=params['name'], state=params['state'],
                                                    hostname=params['hostname'], root=params['root'],
-                                                   data_dir=params['data_dir'], lab=params['lab']),
+                                                   data_dir=params['data_dir'], lab=params['lab'],
+                                                   shared_paths=params['shared_paths']),
                                         check_mode=module.check_mode))
 
 

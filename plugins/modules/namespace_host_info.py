@@ -64,6 +64,7 @@ hosts:
       address: 10.77.0.1/24
       interface: eth0
       lab: {name: nsfd-lab, bridge: labbr0, address: 10.77.0.1/24, interface: eth0, gateway: 10.77.0.254/24}
+      shared_paths: []
       pins: {mnt: /run/mntns/web1, uts: /run/utsns/web1, ipc: /run/ipcns/web1, net: /run/netns/web1,
              pid: /run/pidns/web1, cgroup: /run/cgroupns/web1}
       running: true

@@ -40,9 +40,11 @@ def namespace_host(tmp_path, **args):
 def start(tmp_path, names, data_dir, root='overlay', state='started', first=1):
     """{name: host} for hosts started (or rebooted) on the lab, at 10.77.0.N/24 from N=first in the order given."""
     hosts = {}
+    # an overlay host runs Ansible with this checkout's Python, which may live under the /tmp it has of its own
+    shared = [REPO] if root == 'overlay' else []
     for index, name in enumerate(names, start=first):
         result = namespace_host(tmp_path, name=name, data_dir=data_dir, root=root, state=state,
-                                lab={'address': '10.77.0.%d/24' % index})
+                                lab={'address': '10.77.0.%d/24' % index}, shared_paths=shared)
         assert not result.get('failed'), result
         hosts[name] = result['host']
     return hosts

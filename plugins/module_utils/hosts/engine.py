@@ -53,7 +53,8 @@ def view(rec, running):
     lab = rec.get('lab') or {}
     return {'name': rec['name'], 'hostname': rec['hostname'], 'pid': rec.get('pid'), 'root': rec['root'],
             'data_dir': rec['data_dir'], 'address': lab.get('address'), 'interface': lab.get('interface'),
-            'lab': lab or None, 'pins': pins(rec['name']), 'running': bool(running)}
+            'lab': lab or None, 'shared_paths': rec.get('shared_paths') or [], 'pins': pins(rec['name']),
+            'running': bool(running)}
 
 
 def _new_record(spec, pid=None, started=None):
@@ -150,6 +151,7 @@ def _check_data_dir_fs(spec):
 
 def _differences(spec, rec):
     have = dict((k, rec.get(k)) for k in ('hostname', 'root', 'lab'))
+    have['shared_paths'] = rec.get('shared_paths') or []
     want = spec.config()
     return ['%s %r (running with %r)' % (k, want[k], have[k]) for k in sorted(want) if want[k] != have[k]]
 

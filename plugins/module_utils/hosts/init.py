@@ -16,6 +16,7 @@ pid 1 its exit ends the namespaces: nothing is left behind.
 """
 
 import errno
+import fcntl
 import os
 import select
 import signal
@@ -42,9 +43,31 @@ trap 'exit 0' TERM
 while :; do sleep 3600 & wait $!; done
 """
 
+# shared_paths: the init holds each directory open from before its own /run
+# and /tmp hid them (fds 3, 4, ... in order; $SHARED lists the paths, one per
+# line) and binds it read-only at the same path under $1. A bind needs its
+# source in the same mount namespace, which these fds are.
+_SHARE = r'''
+share() {
+  fd=3
+  old_ifs=$IFS
+  IFS='
+'
+  set -f
+  for path in $SHARED; do
+    mkdir -p "$1$path"
+    # --no-canonicalize: mount would otherwise resolve the fd to its path, now hidden
+    mount -n --no-canonicalize --bind -o ro "/proc/self/fd/$fd" "$1$path"
+    fd=$((fd + 1))
+  done
+  set +f
+  IFS=$old_ifs
+}
+'''
+
 # The machine's own root: copy-on-write /etc and /var (the overlays first:
 # data_dir may live under the /run or /tmp about to be replaced).
-OVERLAY_SCRIPT = r"""
+OVERLAY_SCRIPT = _SHARE + r"""
 set -e
 for d in etc var; do
   mount -n -t overlay overlay -o "lowerdir=/$d,upperdir=$HOST_DIR/$d/upper,workdir=$HOST_DIR/$d/work" "/$d"
@@ -54,12 +77,13 @@ mount -n -t sysfs -o nosuid,nodev,noexec sysfs /sys
 mount -n -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup 2>/dev/null || true
 mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -n -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+share ""
 echo "$HOSTNAME" > /etc/hostname
 """ + _WAIT
 
 # A distribution root: an overlay over the tree (read-only lower layer),
 # entered with pivot_root so `nsenter --mount` lands in it.
-ROOT_SCRIPT = r"""
+ROOT_SCRIPT = _SHARE + r"""
 set -e
 new=$HOST_DIR/root/merged
 mount -n -t overlay overlay -o "lowerdir=$LOWER,upperdir=$HOST_DIR/root/upper,workdir=$HOST_DIR/root/work" "$new"
@@ -82,6 +106,7 @@ ln -s /proc/self/fd/1 "$new/dev/stdout"
 ln -s /proc/self/fd/2 "$new/dev/stderr"
 mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$new/run"
 mount -n -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$new/tmp"
+share "$new"
 echo "$HOSTNAME" > "$new/etc/hostname"
 mkdir -p "$new/mnt"
 cd "$new"
@@ -117,16 +142,22 @@ def _step(name, func, *args):
         raise ChildFailed(name, exc.errno, exc.strerror or str(exc))
 
 
-def _become_init(argv, env, out_w, err_w, affinity):  # pragma: no cover - runs in the init
+def _become_init(argv, env, out_w, err_w, affinity, shared):  # pragma: no cover - runs in the init
     try:
         os.setsid()
         os.sched_setaffinity(0, affinity)
+        # opened in the new mount namespace, before the script's /run and /tmp hide them
+        opened = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in shared]
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
+        # above every fd in use, then down to 3, 4, ... where the script expects them
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1024) for fd in opened]
+        for index, fd in enumerate(high):
+            os.dup2(fd, 3 + index)
         # Ansible waits for EOF on the module's pipes: hold nothing of them.
-        os.closerange(3, 65536)
+        os.closerange(3 + len(shared), 65536)
         for signum in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
@@ -150,7 +181,7 @@ def _helper(spec, argv, env, out_w, err_w, cpu):
         _step('set lo up', _lo_up)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the init
-            _become_init(argv, env, out_w, err_w, affinity)
+            _become_init(argv, env, out_w, err_w, affinity, spec.shared_paths)
         os.close(out_w)
         os.close(err_w)
         channel.send({'init': pid})
@@ -161,7 +192,8 @@ def start(spec, cpu=None):
     """Start the host's init; returns (pid, start time) once its script
     says ready. Raises NamespaceError saying what failed, with nothing left
     running."""
-    env = {'PATH': PATH, 'HOST_DIR': spec.host_dir, 'HOSTNAME': spec.hostname, 'LANG': 'C'}
+    env = {'PATH': PATH, 'HOST_DIR': spec.host_dir, 'HOSTNAME': spec.hostname, 'LANG': 'C',
+           'SHARED': '\n'.join(spec.shared_paths)}
     if spec.root != OVERLAY:
         env['LOWER'] = spec.root
     script = OVERLAY_SCRIPT if spec.root == OVERLAY else ROOT_SCRIPT

@@ -42,14 +42,20 @@ class Lab(object):
                 'interface': self.interface, 'gateway': str(self.gateway)}
 
 
+# Paths a host must have of its own: sharing them would undo its private
+# /run and /tmp or hand it the machine's kernel interfaces.
+UNSHAREABLE = ('/', '/run', '/tmp', '/proc', '/sys', '/dev')
+
+
 class HostSpec(object):
-    def __init__(self, name, state, hostname, root, data_dir, lab):
+    def __init__(self, name, state, hostname, root, data_dir, lab, shared_paths=()):
         self.name = name
         self.state = state
         self.hostname = hostname
         self.root = root
         self.data_dir = data_dir
         self.lab = lab
+        self.shared_paths = list(shared_paths)
 
     @property
     def host_dir(self):
@@ -62,7 +68,7 @@ class HostSpec(object):
     def config(self):
         """What a running host was started with; a difference needs a reboot."""
         return {'hostname': self.hostname, 'root': self.root,
-                'lab': self.lab.as_dict() if self.lab else None}
+                'lab': self.lab.as_dict() if self.lab else None, 'shared_paths': self.shared_paths}
 
 
 def lab_end_name(name):
@@ -106,6 +112,32 @@ def check_root(root):
             'it has no %s directory' % ' or '.join('/' + m for m in missing)),
             path=root, hint='Point root at an unpacked root filesystem (debootstrap, scripts/debian-root).')
     return root
+
+
+def check_shared_paths(paths, data_dir):
+    """Machine directories bound read-only into the host at the same path
+    (the controller's virtualenv or checkout, when it lives under /tmp, which
+    the host has of its own): absolute, existing, sorted parents first."""
+    if paths is None:
+        return []
+    if not isinstance(paths, list):
+        raise NamespaceError('shared_paths must be a list of absolute directory paths, not %r' % (paths,))
+    checked = []
+    for path in paths:
+        if not isinstance(path, str) or not os.path.isabs(path) or unprintable(path):
+            raise NamespaceError('shared_paths: %r is not an absolute path without control characters' % (path,))
+        path = os.path.normpath(path)
+        below = [p for p in UNSHAREABLE if path == p or (p in ('/proc', '/sys', '/dev') and path.startswith(p + '/'))]
+        if below or path == data_dir or path.startswith(data_dir + '/'):
+            raise NamespaceError('shared_paths: %r cannot be shared: the host has its own %s' % (
+                path, below[0] if below else 'data_dir (its copy-on-write layers)'),
+                hint='Share a directory below /tmp or /run, or elsewhere, instead.')
+        if not os.path.isdir(path):
+            raise NamespaceError('shared_paths: %r is not a directory on this machine' % (path,), path=path)
+        if path in checked:
+            raise NamespaceError('shared_paths names %r twice' % (path,))
+        checked.append(path)
+    return sorted(checked)
 
 
 def check_data_dir(data_dir):
@@ -172,7 +204,8 @@ def check_lab(lab):
     return Lab(name, bridge, address, interface, gateway)
 
 
-def build(name=None, state='started', hostname=None, root=OVERLAY, data_dir=DEFAULT_DATA_DIR, lab=None):
+def build(name=None, state='started', hostname=None, root=OVERLAY, data_dir=DEFAULT_DATA_DIR, lab=None,
+          shared_paths=None):
     if state not in STATES:
         raise NamespaceError('state %r must be one of %s' % (state, ', '.join(STATES)))
     check_name(name)
@@ -182,4 +215,5 @@ def build(name=None, state='started', hostname=None, root=OVERLAY, data_dir=DEFA
     if state == 'absent':
         # absent needs no more than where the host is: its record says the rest.
         return HostSpec(name, state, hostname, root, data_dir, None)
-    return HostSpec(name, state, hostname, check_root(root or OVERLAY), data_dir, check_lab(lab))
+    return HostSpec(name, state, hostname, check_root(root or OVERLAY), data_dir, check_lab(lab),
+                    check_shared_paths(shared_paths, data_dir))

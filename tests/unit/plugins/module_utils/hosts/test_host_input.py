@@ -78,6 +78,14 @@ def test_bad_names(data_dir, name, expected):
     ({'lab': lab('10.77.0.1/24', interface='e/0')}, "lab.interface 'e/0' is not a valid interface name"),
     ({'lab': lab('10.77.0.1/24', name='../x')}, "lab.name '../x' must not contain '/'"),
     ({'lab': lab('10.77.0.1/24', vlan=3)}, "lab has unknown key(s) 'vlan'"),
+    ({'shared_paths': '/opt'}, 'shared_paths must be a list'),
+    ({'shared_paths': ['relative']}, "shared_paths: 'relative' is not an absolute path"),
+    ({'shared_paths': ['/opt\nx']}, 'is not an absolute path without control characters'),
+    ({'shared_paths': ['/']}, "shared_paths: '/' cannot be shared"),
+    ({'shared_paths': ['/tmp/']}, "shared_paths: '/tmp' cannot be shared: the host has its own /tmp"),
+    ({'shared_paths': ['/proc/1']}, 'the host has its own /proc'),
+    ({'shared_paths': ['/nonexistent-dir']}, "'/nonexistent-dir' is not a directory on this machine"),
+    ({'shared_paths': ['/usr', '/usr/']}, "shared_paths names '/usr' twice"),
 ])
 def test_bad_options(data_dir, options, expected):
     refused(data_dir, expected, name='h1', **options)

@@ -48,10 +48,26 @@ def kill_init(pid):
         time.sleep(0.01)
 
 
-def enter(name, *argv):
+def enter(name, *argv, **kwargs):
     return sh('nsenter', '--net=/run/netns/%s' % name, '--uts=/run/utsns/%s' % name, '--ipc=/run/ipcns/%s' % name,
               '--mount=/run/mntns/%s' % name, '--pid=/run/pidns/%s' % name, '--cgroup=/run/cgroupns/%s' % name,
-              '--', *argv)
+              '--', *argv, **kwargs)
+
+
+def test_shared_paths_are_seen_read_only_under_the_hosts_own_tmp(data_dir, tmp_path):
+    # what the host hides with its own /tmp (a checkout or virtualenv there)
+    shared = tmp_path / 'checkout dir*'
+    shared.mkdir()
+    (shared / 'README.md').write_text('seen from the host\n')
+    up('h1', data_dir, shared_paths=[str(shared)])
+    assert enter('h1', 'cat', str(shared / 'README.md')).stdout == 'seen from the host\n'
+    assert enter('h1', 'touch', str(shared / 'new'), check=False).returncode != 0
+    assert enter('h1', 'ls', '-1', str(tmp_path)).stdout.splitlines() == [shared.name]  # the rest of /tmp stays private
+    assert not up('h1', data_dir, shared_paths=[str(shared)]).changed
+    with pytest.raises(NamespaceError, match='shared_paths'):
+        up('h1', data_dir)
+    assert engine.converge(hostspec.build(name='h1', data_dir=data_dir, state='rebooted')).changed
+    assert enter('h1', 'cat', str(shared / 'README.md'), check=False).returncode != 0
 
 
 def test_start_pins_and_names_the_host_and_a_rerun_changes_nothing(data_dir):
