@@ -196,6 +196,10 @@ def started(spec, check_mode=False, reboot=False):
             init.kill(rec['pid'])
         if restart and rec is not None:
             _release(spec.name, rec)
+        if restart and rec is None:
+            # recorded before anything starts: a run killed from here on
+            # leaves a record, so the next run clears what it left
+            record.save(spec.data_dir, spec.name, planned)
         if restart:
             pid, start = _start_and_pin(spec)
             planned['pid'], planned['start_time'] = pid, start
@@ -248,10 +252,20 @@ def _release(name, rec):
     starts: its mount namespace, held by its pin, still has the overlay over
     the upper and work directories the new init is about to mount, and
     overlayfs must not have two mounts on one upper layer."""
+    _end_strays(name, rec['data_dir'])
     if rec.get('lab') and labs.exists(rec['lab']['name']):
         labs.uncable(rec['lab']['name'], lab_end_name(name))
     if any(s.state != ABSENT for s in _pin_states(name).values()):
         _unpin(name)
+
+
+def _end_strays(name, data_dir):
+    """Kill the inits of the host no record holds (a run killed half-way);
+    returns their pids."""
+    strays = record.stray_inits(name, data_dir)
+    for pid in strays:
+        init.kill(pid)
+    return strays
 
 
 def _pin(name, pid):
@@ -270,6 +284,8 @@ def _take_down(name, data_dir, rec, lab=None):
     if rec and rec.get('pid') and record.init_alive(rec):
         init.kill(rec['pid'])
         done.append('end the init (pid %d) of host %s and everything inside' % (rec['pid'], name))
+    for pid in _end_strays(name, data_dir):
+        done.append('end the unrecorded init (pid %d) of host %s, left by a run that was killed' % (pid, name))
     their_lab = (rec or {}).get('lab') or (lab.as_dict() if lab else None)
     if their_lab and labs.exists(their_lab['name']) and labs.uncable(their_lab['name'], lab_end_name(name)):
         done.append('delete %s from lab %s' % (lab_end_name(name), their_lab['name']))
