@@ -218,8 +218,9 @@ def started(spec, check_mode=False, reboot=False):
     old_lab = (rec or {}).get('lab')
     if old_lab and old_lab['name'] != (spec.lab.name if spec.lab else None) and labs.exists(old_lab['name']) \
             and not _lab_in_use(old_lab, spec.data_dir):
-        labs.remove(old_lab['name'])
-        result.act('remove lab network namespace %s (no host is cabled to it any more)' % old_lab['name'])
+        removed = labs.remove(old_lab)
+        if removed:
+            result.act(removed)
     result.host = view(planned, True)
     result.after = result.host
     return result
@@ -297,8 +298,9 @@ def _take_down(name, data_dir, rec, lab=None):
         shutil.rmtree(host_dir)
         done.append('remove %s' % host_dir)
     if their_lab and labs.exists(their_lab['name']) and not _lab_in_use(their_lab, data_dir):
-        labs.remove(their_lab['name'])
-        done.append('remove lab network namespace %s (no host is cabled to it any more)' % their_lab['name'])
+        removed = labs.remove(their_lab)
+        if removed:
+            done.append(removed)
     return done
 
 

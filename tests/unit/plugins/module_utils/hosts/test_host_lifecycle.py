@@ -241,3 +241,17 @@ def test_parallel_starts_of_one_data_dir_make_each_host_once(data_dir):
     assert errors == []
     assert sorted(ip_netns_list()) == ['nsfd-lab', 'p1', 'p2', 'p3', 'p4']
     assert [h['running'] for h in engine.info(data_dir)] == [True] * 4
+
+
+def test_a_network_namespace_the_operator_had_as_lab_stays_after_the_last_host(data_dir):
+    sh('ip', 'netns', 'add', 'blue')
+    sh('ip', '-n', 'blue', 'link', 'add', 'mine0', 'type', 'bridge')
+    up('h1', data_dir, lab=lab('10.9.0.1/24', name='blue'))
+    gone = engine.converge(hostspec.build(name='h1', data_dir=data_dir, state='absent'))
+    assert gone.changed and ip_netns_list() == ['blue'], gone.actions
+    links = sh('ip', '-n', 'blue', '-o', 'link', 'show').stdout
+    assert 'mine0' in links and 'labbr0' not in links and 'lab-h1' not in links
+    # a lab the module made itself goes with its last host
+    up('h2', data_dir, lab=lab('10.9.0.2/24'))
+    engine.converge(hostspec.build(name='h2', data_dir=data_dir, state='absent'))
+    assert ip_netns_list() == ['blue']
