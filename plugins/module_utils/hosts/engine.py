@@ -21,7 +21,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import init, lab as labs, record
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import TYPES, lab_end_name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
-from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, nsprops, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
     ABSENT, PRESENT, STALE, inspect, location)
 
@@ -177,6 +177,9 @@ def started(spec, check_mode=False, reboot=False):
     pinned = not restart and _pins_follow(states, rec['pid'])
     if not pinned:
         result.act('pin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
+    renamed = not restart and _hostname_of(rec['pid']) != spec.hostname
+    if renamed:
+        result.act('set the hostname of host %s back to %s' % (spec.name, spec.hostname))
     if spec.lab:
         for text in labs.lab_actions(spec.lab):
             result.act(text)
@@ -206,6 +209,8 @@ def started(spec, check_mode=False, reboot=False):
         elif not pinned:
             # a running init whose pins someone removed (ip netns delete) or moved
             _pin(spec.name, rec['pid'])
+        if renamed:
+            _with_uts(rec['pid'], lambda fd: nsprops.set_uts(fd, spec.hostname))
         record.save(spec.data_dir, spec.name, planned)
         if spec.lab:
             labs.ensure(spec.lab)
@@ -224,6 +229,24 @@ def started(spec, check_mode=False, reboot=False):
     result.host = view(planned, True)
     result.after = result.host
     return result
+
+
+def _with_uts(pid, action):
+    path = '/proc/%d/ns/uts' % pid
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise NamespaceError.from_os_error(exc, 'cannot open the uts namespace of the host\'s init', path=path)
+    try:
+        return action(fd)
+    finally:
+        os.close(fd)
+
+
+def _hostname_of(pid):
+    """The hostname in the running init's uts namespace (someone inside may
+    have changed it: the task's hostname is set again)."""
+    return _with_uts(pid, lambda fd: nsprops.read({'uts': fd}, ['hostname'])['hostname'])
 
 
 def _start_and_pin(spec):

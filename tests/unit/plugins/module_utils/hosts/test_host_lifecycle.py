@@ -255,3 +255,14 @@ def test_a_network_namespace_the_operator_had_as_lab_stays_after_the_last_host(d
     up('h2', data_dir, lab=lab('10.9.0.2/24'))
     engine.converge(hostspec.build(name='h2', data_dir=data_dir, state='absent'))
     assert ip_netns_list() == ['blue']
+
+
+def test_a_hostname_changed_inside_a_running_host_is_set_back(data_dir):
+    pid = up('h1', data_dir, hostname='web').host['pid']
+    enter('h1', 'hostname', 'evil')
+    planned = up('h1', data_dir, hostname='web', check_mode=True)
+    assert planned.changed and enter('h1', 'hostname').stdout.strip() == 'evil'
+    again = up('h1', data_dir, hostname='web')
+    assert again.changed and again.host['pid'] == pid, again.actions
+    assert enter('h1', 'hostname').stdout.strip() == 'web'
+    assert not up('h1', data_dir, hostname='web').changed
