@@ -115,12 +115,21 @@ def _check_lab(spec):
             raise NamespaceError('lab.address %s is already the address of host %s in lab %s'
                                  % (lab.address, other, lab.name), name=spec.name,
                                  hint='Give every host of a lab its own address.')
+        if theirs['address'].split('/')[0] == str(lab.gateway.ip):
+            raise NamespaceError('lab.gateway %s is the address of host %s in lab %s: the bridge cannot have it too'
+                                 % (lab.gateway.ip, other, lab.name), name=spec.name,
+                                 hint='Leave lab.gateway out, or give the one gateway the lab\'s other hosts use.')
         if theirs['address'].split('/')[1] != str(lab.address.network.prefixlen) or \
                 lab.address.ip not in ipaddress.ip_interface(theirs['address']).network:
             raise NamespaceError('lab.address %s is outside the lab subnet of %s (host %s has %s)'
                                  % (lab.address, lab.name, other, theirs['address']), name=spec.name,
                                  hint='Use an address of the lab subnet, or another lab name.')
-    networks = labs.bridge_networks(lab)
+    addresses = labs.bridge_addresses(lab)
+    if lab.address.ip in [a.ip for a in addresses]:
+        raise NamespaceError('lab.address %s is an address of bridge %s of lab %s (a gateway of other hosts)'
+                             % (lab.address, lab.bridge, lab.name), name=spec.name,
+                             hint='Give the host an address the bridge does not have.')
+    networks = [a.network for a in addresses]
     if networks and lab.address.network not in networks:
         raise NamespaceError('lab.address %s is outside the lab subnet: bridge %s of lab %s has %s'
                              % (lab.address, lab.bridge, lab.name, ', '.join(map(str, networks))),

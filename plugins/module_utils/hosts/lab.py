@@ -68,15 +68,15 @@ def _addresses(ipr, index):
             for msg in ipr.get_addr(index=index)]
 
 
-def bridge_networks(lab):
-    """The subnets of the lab bridge's addresses ([] when there is no lab yet)."""
+def bridge_addresses(lab):
+    """The lab bridge's addresses ([] when there is no lab yet)."""
     if not exists(lab.name):
         return []
     with netlink(pin_path(lab.name), lab.name) as ipr:
         bridge = _link(ipr, lab.bridge)
         if bridge is None:
             return []
-        return [a.network for a in _addresses(ipr, bridge['index'])]
+        return _addresses(ipr, bridge['index'])
 
 
 def lab_actions(lab):

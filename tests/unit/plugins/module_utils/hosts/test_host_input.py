@@ -101,6 +101,16 @@ def test_two_hosts_with_one_address_and_an_address_outside_the_lab(data_dir):
     engine.converge(hostspec.build(name='h2', data_dir=data_dir, lab=lab('10.78.0.2/24', name='lab2')))
 
 
+def test_the_bridge_and_a_host_never_share_an_address(data_dir):
+    engine.converge(hostspec.build(name='h1', data_dir=data_dir, lab=lab('10.77.0.1/24')))
+    # the bridge has 10.77.0.254 (h1's gateway): no host gets it
+    refused(data_dir, 'lab.address 10.77.0.254/24 is an address of bridge labbr0 of lab nsfd-lab', name='h2',
+            lab=lab('10.77.0.254/24', gateway='10.77.0.100'))
+    # h1 has 10.77.0.1: the bridge does not get it as another host's gateway
+    refused(data_dir, 'lab.gateway 10.77.0.1 is the address of host h1 in lab nsfd-lab', name='h2',
+            lab=lab('10.77.0.2/24', gateway='10.77.0.1'))
+
+
 def test_a_running_host_started_with_other_settings_fails_and_rebooted_applies_them(data_dir):
     engine.converge(hostspec.build(name='h1', data_dir=data_dir))
     refused(data_dir, "hostname 'other' (running with 'h1')", name='h1', hostname='other')
