@@ -80,6 +80,16 @@ def _pins_follow(states, pid):
     return True
 
 
+def _orphaned(spec, states):
+    """Whether the pins of a host without a record (its directory removed by
+    hand, or a run killed before the record) are those of a running init of
+    this host (its marker, name and data_dir on its command line): the
+    host is then still the module's to restart or remove."""
+    strays = record.stray_inits(spec.name, spec.data_dir)
+    pinned = dict((t, s) for t, s in states.items() if s.state != ABSENT)
+    return bool(strays and pinned) and _pins_follow(pinned, strays[0])
+
+
 def _check_pins(spec, rec, states):
     if rec is None:
         taken = [s for s in states.values() if s.state != ABSENT]
@@ -167,7 +177,9 @@ def started(spec, check_mode=False, reboot=False):
     result = Result()
     rec = record.load(spec.data_dir, spec.name)
     states = _pin_states(spec.name)
-    _check_pins(spec, rec, states)
+    orphan = rec is None and _orphaned(spec, states)
+    if not orphan:
+        _check_pins(spec, rec, states)
     if spec.lab:
         _check_lab(spec)
     _check_data_dir_fs(spec)
@@ -206,8 +218,8 @@ def started(spec, check_mode=False, reboot=False):
     try:
         if reboot and alive:
             init.kill(rec['pid'])
-        if restart and rec is not None:
-            _release(spec.name, rec)
+        if restart and (rec is not None or orphan):
+            _release(spec.name, rec or {'data_dir': spec.data_dir})
         if restart and rec is None:
             # recorded before anything starts: a run killed from here on
             # leaves a record, so the next run clears what it left
@@ -349,6 +361,13 @@ def absent(spec, check_mode=False):
     rec = record.load(spec.data_dir, spec.name)
     states = _pin_states(spec.name)
     if rec is None:
+        if _orphaned(spec, states):
+            if check_mode:
+                result.act('end the unrecorded init of host %s and unpin its namespaces' % spec.name)
+            else:
+                for text in _take_down(spec.name, spec.data_dir, None):
+                    result.act(text)
+            return result
         if any(s.state != ABSENT for s in states.values()):
             result.warnings.append('%s is pinned but is no namespace host (no record at %s): it is left alone'
                                    % (spec.name, record.path_of(spec.data_dir, spec.name)))

@@ -2,6 +2,7 @@
 must be able to start it and state absent must remove all of it."""
 
 import os
+import shutil
 import signal
 
 import pytest
@@ -88,3 +89,17 @@ def test_absent_after_a_start_killed_half_way_leaves_nothing(data_dir):
     assert not running(orphan)
     assert ip_netns_list() == [] and not os.path.exists(os.path.join(data_dir, 'web1'))
     assert 'web1' not in sh('findmnt', '-rn', '-o', 'TARGET').stdout
+
+
+def test_a_host_whose_directory_was_removed_by_hand_is_started_again_or_removed(data_dir):
+    first = engine.converge(hostspec.build(name='web1', data_dir=data_dir)).host['pid']
+    shutil.rmtree(os.path.join(data_dir, 'web1'))
+    again = engine.converge(hostspec.build(name='web1', data_dir=data_dir))
+    assert again.changed and again.host['running'] and not running(first)
+    assert inits_of('web1') == [again.host['pid']]
+    shutil.rmtree(os.path.join(data_dir, 'web1'))
+    planned = engine.converge(hostspec.build(name='web1', data_dir=data_dir, state='absent'), check_mode=True)
+    assert planned.changed and running(again.host['pid'])
+    gone = engine.converge(hostspec.build(name='web1', data_dir=data_dir, state='absent'))
+    assert gone.changed and not gone.warnings and not running(again.host['pid'])
+    assert ip_netns_list() == [] and not os.path.exists('/run/utsns/web1')
