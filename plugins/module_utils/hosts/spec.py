@@ -150,6 +150,9 @@ def check_lab(lab):
         raise NamespaceError('lab.address is required with lab: the host\'s address and prefix, such as 10.77.0.1/24')
     address = _interface(lab['address'], 'lab.address')
     network = address.network
+    if network.num_addresses < 2:
+        raise NamespaceError('lab.address %r is a subnet of one address, with none left for the lab bridge: use the '
+                             'prefix length of the lab subnet, such as /24' % (lab['address'],))
     first, last = _usable(network)
     if not first <= address.ip <= last:
         raise NamespaceError('lab.address %r is not a usable host address of %s (the network or broadcast address)'

@@ -72,6 +72,8 @@ def test_bad_names(data_dir, name, expected):
     ({'lab': lab('10.77.0.0/24')}, "lab.address '10.77.0.0/24' is not a usable host address"),
     ({'lab': lab('10.77.0.255/24')}, 'is not a usable host address'),
     ({'lab': lab('10.77.0.254/24')}, "is the lab bridge's own address"),
+    ({'lab': lab('10.77.0.1/32')}, "lab.address '10.77.0.1/32' is a subnet of one address"),
+    ({'lab': lab('fd00::1/128')}, "lab.address 'fd00::1/128' is a subnet of one address"),
     ({'lab': lab('10.77.0.1/24', gateway='10.78.0.1')}, "lab.gateway '10.78.0.1' must be a usable address"),
     ({'lab': lab('10.77.0.1/24', bridge='a' * 16)}, 'is not a valid interface name'),
     ({'lab': lab('10.77.0.1/24', interface='lo')}, "must not be 'lo'"),
