@@ -348,12 +348,16 @@ def _take_down(name, data_dir, rec, lab=None):
     return done
 
 
-def _lab_in_use(lab, data_dir):
+def _lab_in_use(lab, data_dir, leaving=None):
+    """Whether a host (other than leaving, in check mode still cabled) uses the lab."""
     for other in record.names(data_dir):
+        if other == leaving:
+            continue
         theirs = (record.load(data_dir, other) or {}).get('lab')
         if theirs and theirs['name'] == lab['name']:
             return True
-    return bool(labs.ports(lab))
+    mine = lab_end_name(leaving) if leaving else None
+    return any(port != mine for port in labs.ports(lab))
 
 
 def absent(spec, check_mode=False):
@@ -388,6 +392,12 @@ def absent(spec, check_mode=False):
             result.act('delete %s from lab %s' % (lab_end_name(spec.name), rec['lab']['name']))
         result.act('unpin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
         result.act('remove %s' % spec.host_dir)
+        their_lab = rec.get('lab')
+        if their_lab and labs.exists(their_lab['name']) \
+                and not _lab_in_use(their_lab, spec.data_dir, leaving=spec.name):
+            removed = labs.remove(their_lab, check_mode=True)
+            if removed:
+                result.act(removed)
         return result
     for text in _take_down(spec.name, spec.data_dir, rec):
         result.act(text)

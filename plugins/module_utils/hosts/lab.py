@@ -191,17 +191,19 @@ def ports(lab):
                 if link.get_attr('IFLA_MASTER') == bridge['index']]
 
 
-def remove(lab):
+def remove(lab, check_mode=False):
     """Remove what the module made of the lab: the namespace when it created
     it (its bridge goes with it), else the bridge when it created that.
-    Returns what it did, or None."""
+    Returns what it did (in check mode: would do), or None."""
     with netlink(pin_path(lab['name']), lab['name']) as ipr:
         lo, bridge = _link(ipr, 'lo'), _link(ipr, lab['bridge'])
         if lo is None or lo.get_attr('IFLA_IFALIAS') != MARK:
             if bridge is None or bridge.get_attr('IFLA_IFALIAS') != MARK:
                 return None
-            ipr.link('del', index=bridge['index'])
+            if not check_mode:
+                ipr.link('del', index=bridge['index'])
             return 'delete bridge %s from network namespace %s (no host is cabled to it any more)' % (
                 lab['bridge'], lab['name'])
-    engine.ensure_absent(pinspec.build(name=lab['name'], types='net'))
+    if not check_mode:
+        engine.ensure_absent(pinspec.build(name=lab['name'], types='net'))
     return 'remove lab network namespace %s (no host is cabled to it any more)' % lab['name']

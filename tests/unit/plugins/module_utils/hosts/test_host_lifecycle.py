@@ -266,3 +266,16 @@ def test_a_hostname_changed_inside_a_running_host_is_set_back(data_dir):
     assert again.changed and again.host['pid'] == pid, again.actions
     assert enter('h1', 'hostname').stdout.strip() == 'web'
     assert not up('h1', data_dir, hostname='web').changed
+
+
+def test_check_mode_of_absent_predicts_the_actions_the_real_run_takes(data_dir):
+    up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    up('h2', data_dir, lab=lab('10.77.0.2/24'))
+    absent = hostspec.build(name='h1', state='absent', data_dir=data_dir)
+    planned = engine.converge(absent, check_mode=True).actions
+    assert planned == engine.converge(absent).actions
+    # the last host of the lab: the lab goes too, and check mode says so
+    absent = hostspec.build(name='h2', state='absent', data_dir=data_dir)
+    planned = engine.converge(absent, check_mode=True).actions
+    assert 'remove lab network namespace nsfd-lab (no host is cabled to it any more)' in planned
+    assert planned == engine.converge(absent).actions
