@@ -33,8 +33,9 @@ def pid_one(pid):
         return any(line.startswith('NSpid:') and line.split()[-1] == '1' for line in handle)
 
 
-def inits_of(name):
-    """The pids of every init of host name (its marker and name on its command line)."""
+def inits_of(name, data_dir):
+    """The pids of every init of host name in data_dir (its marker, name and data_dir end its command line;
+    the sandbox has no pid namespace of its own: other tests' hosts are in /proc too)."""
     found = []
     for entry in os.listdir('/proc'):
         try:
@@ -42,7 +43,7 @@ def inits_of(name):
                 argv = handle.read().split(b'\0')
         except OSError:
             continue
-        if record.INIT_MARKER.encode() in argv and name.encode() in argv and running(int(entry)) \
+        if argv[-4:] == [record.INIT_MARKER.encode(), name.encode(), data_dir.encode(), b''] and running(int(entry)) \
                 and pid_one(int(entry)):
             found.append(int(entry))
     return found
@@ -66,7 +67,7 @@ def crashed_start(name, data_dir, pin=True):
         finally:
             os._exit(3)
     assert os.waitpid(child, 0)[1] == signal.SIGKILL
-    orphans = inits_of(name)
+    orphans = inits_of(name, data_dir)
     assert len(orphans) == 1, orphans
     return orphans[0]
 
@@ -96,7 +97,7 @@ def test_a_host_whose_directory_was_removed_by_hand_is_started_again_or_removed(
     shutil.rmtree(os.path.join(data_dir, 'web1'))
     again = engine.converge(hostspec.build(name='web1', data_dir=data_dir))
     assert again.changed and again.host['running'] and not running(first)
-    assert inits_of('web1') == [again.host['pid']]
+    assert inits_of('web1', data_dir) == [again.host['pid']]
     shutil.rmtree(os.path.join(data_dir, 'web1'))
     planned = engine.converge(hostspec.build(name='web1', data_dir=data_dir, state='absent'), check_mode=True)
     assert planned.changed and running(again.host['pid'])
