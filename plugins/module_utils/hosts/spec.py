@@ -93,12 +93,26 @@ def check_ifname(value, field):
     return value
 
 
+# overlayfs splits its mount options at ',' and its lower layers at ':'
+# (and takes '\\' as an escape): such a path would name other layers.
+OVERLAY_SPECIAL = ',:\\'
+
+
+def _check_overlay_path(path, field):
+    bad = sorted(set(c for c in path if c in OVERLAY_SPECIAL))
+    if bad:
+        raise NamespaceError('%s %r must not contain %s: the host\'s overlay mounts name it in their options, '
+                             'where these characters separate layers and options'
+                             % (field, path, ' or '.join(repr(c) for c in bad)))
+    return path
+
+
 def check_root(root):
     if root == OVERLAY:
         return root
     if not isinstance(root, str) or not os.path.isabs(root) or unprintable(root):
         raise NamespaceError("root %r must be 'overlay' or the absolute path of a distribution root tree" % (root,))
-    root = os.path.normpath(root)
+    root = _check_overlay_path(os.path.normpath(root), 'root')
     missing = [sub for sub in ROOT_MUST_HOLD if not os.path.isdir(os.path.join(root, sub))]
     if root == '/' or missing:
         raise NamespaceError('root %r is not a distribution root tree: %s' % (
@@ -109,7 +123,7 @@ def check_root(root):
 
 
 def check_data_dir(data_dir):
-    data_dir = check_pin_dir(data_dir, 'data_dir')
+    data_dir = _check_overlay_path(check_pin_dir(data_dir, 'data_dir'), 'data_dir')
     if data_dir in ('/etc', '/var', '/run', '/tmp', '/proc', '/sys', '/dev', '/usr'):
         raise NamespaceError('data_dir %r must be a directory of its own, such as %s' % (data_dir, DEFAULT_DATA_DIR))
     return data_dir

@@ -85,6 +85,16 @@ def test_bad_options(data_dir, options, expected):
     refused(data_dir, expected, name='h1', **options)
 
 
+@pytest.mark.parametrize('sub', ['a,b', 'a:b', 'a\\b'])
+def test_paths_overlayfs_would_split_are_refused_before_anything_is_made(tmp_path, data_dir, sub):
+    bad = str(tmp_path / sub)
+    refused(data_dir, 'data_dir %r must not contain' % bad, name='h1', data_dir=bad)
+    assert not os.path.exists(bad)
+    for part in ('usr/bin', 'etc'):
+        os.makedirs(os.path.join(bad, part))
+    refused(data_dir, 'root %r must not contain' % bad, name='h1', root=bad)
+
+
 def test_a_name_pinned_by_a_plain_namespace_is_refused(data_dir):
     pins.ensure_present(pinspec.build(name='blue', types=['net', 'uts']))
     message = refused(data_dir, 'the name is taken: /run/utsns/blue is a uts namespace pin', name='blue')
