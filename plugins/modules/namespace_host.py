@@ -109,7 +109,8 @@ options:
         description:
           - The host's address with the prefix length of the lab subnet, such as V(10.77.0.1/24).
           - It must be a usable address of the subnet, not an address the lab bridge has, not another host's of
-            O(data_dir), and in the subnet the lab bridge already has.
+            O(data_dir) or of a running host of another data directory cabled to the same lab, and in the subnet
+            the lab bridge already has.
         type: str
         required: true
       interface:

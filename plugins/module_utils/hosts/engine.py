@@ -109,16 +109,33 @@ def _check_pins(spec, rec, states):
                                  hint='It is left untouched; move it away.')
 
 
+def _lab_neighbours(spec):
+    """(name, record) of the other hosts of data_dir, and of the running hosts
+    of other data directories cabled to this very lab (their lab end is on
+    its bridge: a lab of the same name in another mount namespace is not it)."""
+    cabled = labs.ports(spec.lab.as_dict()) if labs.exists(spec.lab.name) else []
+    others = sorted(record.running_data_dirs() - set([spec.data_dir])) if cabled else []
+    for data_dir in [spec.data_dir] + others:
+        for other in record.names(data_dir):
+            if data_dir == spec.data_dir and other == spec.name:
+                continue
+            if data_dir != spec.data_dir and lab_end_name(other) not in cabled:
+                continue
+            try:
+                yield other, record.load(data_dir, other)
+            except NamespaceError:
+                if data_dir == spec.data_dir:
+                    raise
+
+
 def _check_lab(spec):
     """The lab address against the other hosts of data_dir and the bridge."""
     lab = spec.lab
     if lab.name == spec.name or lab.name in record.names(spec.data_dir):
         raise NamespaceError('lab.name %r is the name of a host: a host\'s network namespace is no lab' % lab.name,
                              name=spec.name, hint='Give the lab a name of its own, such as nsfd-lab.')
-    for other in record.names(spec.data_dir):
-        if other == spec.name:
-            continue
-        theirs = (record.load(spec.data_dir, other) or {}).get('lab')
+    for other, rec in _lab_neighbours(spec):
+        theirs = (rec or {}).get('lab')
         if not theirs or theirs['name'] != lab.name:
             continue
         if theirs['address'].split('/')[0] == str(lab.address.ip):

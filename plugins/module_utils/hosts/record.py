@@ -77,6 +77,20 @@ def _init_of(pid, name, data_dir):
     return argv[-4:] == [os.fsencode(INIT_MARKER), os.fsencode(name), os.fsencode(data_dir), b'']
 
 
+def running_data_dirs():
+    """The data directories of every running host's init, whatever its data_dir."""
+    found = set()
+    for entry in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/cmdline' % entry, 'rb') as handle:
+                argv = handle.read().split(b'\0')
+        except (IOError, OSError):
+            continue
+        if entry.isdigit() and len(argv) >= 4 and argv[-4] == os.fsencode(INIT_MARKER):
+            found.add(os.fsdecode(argv[-2]))
+    return found
+
+
 def stray_inits(name, data_dir):
     """The pids of every running init of host name in data_dir, recorded or
     not: a run killed (kill -9) between starting an init and saving its pid

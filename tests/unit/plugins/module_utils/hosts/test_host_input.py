@@ -123,6 +123,12 @@ def test_the_bridge_and_a_host_never_share_an_address(data_dir):
             lab=lab('10.77.0.2/24', gateway='10.77.0.1'))
 
 
+def test_hosts_of_two_data_dirs_on_one_lab_never_share_an_address(tmp_path, data_dir):
+    engine.converge(hostspec.build(name='h1', data_dir=data_dir, lab=lab('10.77.0.1/24')))
+    refused(str(tmp_path / 'other'), 'lab.address 10.77.0.1/24 is already the address of host h1', name='h2',
+            lab=lab('10.77.0.1/24'))
+
+
 def test_a_running_host_started_with_other_settings_fails_and_rebooted_applies_them(data_dir):
     engine.converge(hostspec.build(name='h1', data_dir=data_dir))
     refused(data_dir, "hostname 'other' (running with 'h1')", name='h1', hostname='other')
