@@ -32,8 +32,9 @@ description:
     difference; O(state=rebooted) applies it.
   - A run killed half-way (C(kill -9)), or a host directory in O(data_dir) removed by hand, leaves nothing the next
     run cannot take back - the host's record is written before its init starts, and an init of the host that no
-    record holds (its marker, name and O(data_dir) are on its command line) is ended on restart and on
-    O(state=absent).
+    record holds (its marker, name and O(data_dir) on its command line, and its pins or the record's nonce in its
+    environment) is ended on restart and on O(state=absent). An init of the same name and O(data_dir) path in
+    another mount namespace (another container's own C(/var)) is not touched.
   - Bad names, a name already pinned by a namespace that is not a host, a lab address another host of O(data_dir) has
     or outside the lab's subnet, and a O(root) that is no root tree fail before anything is changed. A new host that
     fails half-way (a mount its init cannot make) is removed again completely, and the error quotes what failed.

@@ -10,6 +10,7 @@ nothing to do stop there. A new host that fails half-way is taken down
 again completely.
 """
 
+import binascii
 import errno
 import fcntl
 import ipaddress
@@ -85,9 +86,8 @@ def _orphaned(spec, states):
     hand, or a run killed before the record) are those of a running init of
     this host (its marker, name and data_dir on its command line): the
     host is then still the module's to restart or remove."""
-    strays = record.stray_inits(spec.name, spec.data_dir)
     pinned = dict((t, s) for t, s in states.items() if s.state != ABSENT)
-    return bool(strays and pinned) and _pins_follow(pinned, strays[0])
+    return bool(pinned) and any(_pins_follow(pinned, pid) for pid in record.stray_inits(spec.name, spec.data_dir))
 
 
 def _check_pins(spec, rec, states):
@@ -237,12 +237,13 @@ def started(spec, check_mode=False, reboot=False):
             init.kill(rec['pid'])
         if restart and (rec is not None or orphan):
             _release(spec.name, rec or {'data_dir': spec.data_dir})
-        if restart and rec is None:
-            # recorded before anything starts: a run killed from here on
-            # leaves a record, so the next run clears what it left
-            record.save(spec.data_dir, spec.name, planned)
         if restart:
-            pid, start = _start_and_pin(spec)
+            # recorded before anything starts, with the nonce the new init
+            # carries: a run killed from here on leaves a record, so the next
+            # run finds and ends what it left
+            planned['nonce'] = binascii.hexlify(os.urandom(8)).decode('ascii')
+            record.save(spec.data_dir, spec.name, planned)
+            pid, start = _start_and_pin(spec, planned['nonce'])
             planned['pid'], planned['start_time'] = pid, start
         elif not pinned:
             # a running init whose pins someone removed (ip netns delete) or moved
@@ -287,7 +288,7 @@ def _hostname_of(pid):
     return _with_uts(pid, lambda fd: nsprops.read({'uts': fd}, ['hostname'])['hostname'])
 
 
-def _start_and_pin(spec):
+def _start_and_pin(spec, nonce=None):
     """Start the init and pin its namespaces; on failure nothing of it stays.
 
     The kernel binds a mount namespace file only when that namespace's id is
@@ -297,7 +298,7 @@ def _start_and_pin(spec):
     init.prepare_layers(spec)
     attempts = [None] + sorted(os.sched_getaffinity(0))
     for attempt, cpu in enumerate(attempts):
-        pid, start = init.start(spec, cpu=cpu)
+        pid, start = init.start(spec, cpu=cpu, nonce=nonce)
         try:
             _pin(spec.name, pid)
             return pid, start
@@ -314,20 +315,25 @@ def _release(name, rec):
     starts: its mount namespace, held by its pin, still has the overlay over
     the upper and work directories the new init is about to mount, and
     overlayfs must not have two mounts on one upper layer."""
-    _end_strays(name, rec['data_dir'])
+    _end_strays(name, rec['data_dir'], rec.get('nonce'))
     if rec.get('lab') and labs.exists(rec['lab']['name']):
         labs.uncable(rec['lab']['name'], lab_end_name(name))
     if any(s.state != ABSENT for s in _pin_states(name).values()):
         _unpin(name)
 
 
-def _end_strays(name, data_dir):
-    """Kill the inits of the host no record holds (a run killed half-way);
-    returns their pids."""
-    strays = record.stray_inits(name, data_dir)
-    for pid in strays:
-        init.kill(pid)
-    return strays
+def _end_strays(name, data_dir, nonce=None):
+    """Kill the inits of the host no record holds (a run killed half-way):
+    those its pins hold, or carrying the record's nonce. Only these: an init
+    with the same name and data_dir in another mount namespace (another
+    container or sandbox, its own /var) is not this host. Returns their pids."""
+    pinned = dict((t, s) for t, s in _pin_states(name).items() if s.state == PRESENT)
+    ended = []
+    for pid in record.stray_inits(name, data_dir):
+        if (pinned and _pins_follow(pinned, pid)) or (nonce and record.nonce_of(pid) == nonce):
+            init.kill(pid)
+            ended.append(pid)
+    return ended
 
 
 def _pin(name, pid):
@@ -346,7 +352,7 @@ def _take_down(name, data_dir, rec, lab=None):
     if rec and rec.get('pid') and record.init_alive(rec):
         init.kill(rec['pid'])
         done.append('end the init (pid %d) of host %s and everything inside' % (rec['pid'], name))
-    for pid in _end_strays(name, data_dir):
+    for pid in _end_strays(name, data_dir, (rec or {}).get('nonce')):
         done.append('end the unrecorded init (pid %d) of host %s, left by a run that was killed' % (pid, name))
     their_lab = (rec or {}).get('lab') or (lab.as_dict() if lab else None)
     if their_lab and labs.exists(their_lab['name']) and labs.uncable(their_lab['name'], lab_end_name(name)):

@@ -102,6 +102,20 @@ def stray_inits(name, data_dir):
     return found
 
 
+def nonce_of(pid):
+    """The NSFD_HOST_NONCE its start gave an init (the record holds it from
+    before the start), or None."""
+    try:
+        with open('/proc/%d/environ' % pid, 'rb') as handle:
+            environ = handle.read().split(b'\0')
+    except (IOError, OSError):
+        return None
+    for entry in environ:
+        if entry.startswith(b'NSFD_HOST_NONCE='):
+            return entry.split(b'=', 1)[1].decode('ascii', 'replace')
+    return None
+
+
 def init_alive(record):
     """Whether the record's init still runs: same pid, same start time and the
     marker, name and data directory on its command line."""

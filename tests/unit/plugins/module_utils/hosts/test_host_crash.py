@@ -9,7 +9,7 @@ import pytest
 
 from nsoracle import ip_netns_list, sh
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, record, spec as hostspec
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, init, record, spec as hostspec
 
 
 @pytest.fixture
@@ -104,3 +104,16 @@ def test_a_host_whose_directory_was_removed_by_hand_is_started_again_or_removed(
     gone = engine.converge(hostspec.build(name='web1', data_dir=data_dir, state='absent'))
     assert gone.changed and not gone.warnings and not running(again.host['pid'])
     assert ip_netns_list() == [] and not os.path.exists('/run/utsns/web1')
+
+
+def test_an_init_of_the_same_name_and_data_dir_elsewhere_is_left_alone(data_dir):
+    # another sandbox (or container) with its own /var runs a host web1 of the same data_dir path; here it
+    # is an init started like one but neither pinned here nor recorded
+    engine.converge(hostspec.build(name='web1', data_dir=data_dir))
+    elsewhere = init.start(hostspec.build(name='web1', data_dir=data_dir))[0]
+    try:
+        engine.converge(hostspec.build(name='web1', data_dir=data_dir, state='rebooted'))
+        engine.converge(hostspec.build(name='web1', data_dir=data_dir, state='absent'))
+        assert running(elsewhere)
+    finally:
+        init.kill(elsewhere)
