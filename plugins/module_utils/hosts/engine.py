@@ -111,21 +111,27 @@ def _check_pins(spec, rec, states):
 
 def _lab_neighbours(spec):
     """(name, record) of the other hosts of data_dir, and of the running hosts
-    of other data directories cabled to this very lab (their lab end is on
-    its bridge: a lab of the same name in another mount namespace is not it)."""
+    of other data directories cabled to this very lab: their lab end is on
+    its bridge and their init is the one pinned here by their name (a host
+    of another mount namespace, with its own /run, is not on this lab)."""
     cabled = labs.ports(spec.lab.as_dict()) if labs.exists(spec.lab.name) else []
     others = sorted(record.running_data_dirs() - set([spec.data_dir])) if cabled else []
     for data_dir in [spec.data_dir] + others:
         for other in record.names(data_dir):
             if data_dir == spec.data_dir and other == spec.name:
                 continue
-            if data_dir != spec.data_dir and lab_end_name(other) not in cabled:
+            if data_dir != spec.data_dir and (other == spec.name or lab_end_name(other) not in cabled):
                 continue
             try:
-                yield other, record.load(data_dir, other)
+                rec = record.load(data_dir, other)
             except NamespaceError:
                 if data_dir == spec.data_dir:
                     raise
+                continue
+            if data_dir != spec.data_dir and not (
+                    record.init_alive(rec) and _pins_follow({'net': inspect(location(other, 'net'))}, rec['pid'])):
+                continue
+            yield other, rec
 
 
 def _check_lab(spec):
@@ -226,6 +232,8 @@ def started(spec, check_mode=False, reboot=False):
                 spec.lab.interface, spec.lab.address, spec.lab.bridge, spec.lab.name, lab_end_name(spec.name)))
     planned = _new_record(spec, rec.get('pid') if rec and not restart else None,
                           rec.get('start_time') if rec and not restart else None)
+    if rec and not restart and rec.get('nonce'):
+        planned['nonce'] = rec['nonce']
     if check_mode or not result.changed:
         result.host = view(planned, not check_mode or not restart)
         result.after = result.host
