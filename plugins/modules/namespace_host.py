@@ -27,8 +27,14 @@ description:
   - The host's record (O(data_dir)/NAME/host.json) holds the init's pid and its start time (so a reused pid is never
     taken for the host), the root, the address and the pins; the copy-on-write layers live beside it.
   - Idempotent. A second O(state=started) changes nothing. A host whose init is gone (killed) is started again, with
-    its files, and reported as changed. A host running with another O(hostname), O(root) or O(lab) than the task
-    asks for fails with the difference; O(state=rebooted) applies it.
+    its files, and reported as changed. A hostname changed inside the running host is set back (changed, same
+    init). A host running with another O(hostname), O(root) or O(lab) than the task asks for fails with the
+    difference; O(state=rebooted) applies it.
+  - A run killed half-way (C(kill -9)), or a host directory in O(data_dir) removed by hand, leaves nothing the next
+    run cannot take back - the host's record is written before its init starts, and an init of the host that no
+    record holds (its marker, name and O(data_dir) on its command line, and its pins or the record's nonce in its
+    environment) is ended on restart and on O(state=absent). An init of the same name and O(data_dir) path in
+    another mount namespace (another container's own C(/var)) is not touched.
   - Bad names, a name already pinned by a namespace that is not a host, a lab address another host of O(data_dir) has
     or outside the lab's subnet, and a O(root) that is no root tree fail before anything is changed. A new host that
     fails half-way (a mount its init cannot make) is removed again completely, and the error quotes what failed.
@@ -73,6 +79,7 @@ options:
       - An absolute path is a distribution root tree (it must hold C(/usr/bin) and C(/etc)), for example the stock
         Debian tree C(scripts/debian-root) builds. It is the read-only lower layer of an overlay whose upper layer is
         kept in O(data_dir), so the whole root survives O(state=rebooted) and the tree itself is never written.
+      - Neither O(root) nor O(data_dir) may contain C(,), C(:) or a backslash (overlayfs separators in its mount options).
     type: str
     default: overlay
   data_dir:
@@ -101,6 +108,8 @@ options:
       name:
         description:
           - The lab network namespace, pinned at C(/run/netns/NAME) on the machine, created when missing.
+          - When the last host of the lab is removed, the lab namespace goes only if this module created it (a
+            network namespace that already existed stays, with only the bridge removed when this module made it).
         type: str
         default: nsfd-lab
       bridge:
@@ -111,8 +120,9 @@ options:
       address:
         description:
           - The host's address with the prefix length of the lab subnet, such as V(10.77.0.1/24).
-          - It must be a usable address of the subnet, not the bridge's, not another host's of O(data_dir), and in the
-            subnet the lab bridge already has.
+          - It must be a usable address of the subnet, not an address the lab bridge has, not another host's of
+            O(data_dir) or of a running host of another data directory cabled to the same lab, and in the subnet
+            the lab bridge already has.
         type: str
         required: true
       interface:
@@ -123,6 +133,7 @@ options:
       gateway:
         description:
           - The bridge's address in the lab subnet. Default is the subnet's last usable address (C(.254) in a C(/24)).
+          - It must not be the address of another host of O(data_dir) in the lab.
         type: str
 seealso:
   - module: nsfd.namespaces.namespace_host_info

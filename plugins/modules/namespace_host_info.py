@@ -88,6 +88,9 @@ def main():
 
     def read():
         data_dir = spec.check_data_dir(params['data_dir'])
+        if params['name'] is not None:
+            spec.check_name(params['name'])
+            spec.check_hostname(params['name'], 'name')
         return engine.info(data_dir, params['name'])
 
     hosts = call_or_fail(module, read, os_action='cannot read the host records')

@@ -10,6 +10,7 @@ nothing to do stop there. A new host that fails half-way is taken down
 again completely.
 """
 
+import binascii
 import errno
 import fcntl
 import ipaddress
@@ -21,7 +22,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import init, lab as labs, record
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import TYPES, lab_end_name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
-from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, nsprops, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
     ABSENT, PRESENT, STALE, inspect, location)
 
@@ -81,6 +82,15 @@ def _pins_follow(states, pid):
     return True
 
 
+def _orphaned(spec, states):
+    """Whether the pins of a host without a record (its directory removed by
+    hand, or a run killed before the record) are those of a running init of
+    this host (its marker, name and data_dir on its command line): the
+    host is then still the module's to restart or remove."""
+    pinned = dict((t, s) for t, s in states.items() if s.state != ABSENT)
+    return bool(pinned) and any(_pins_follow(pinned, pid) for pid in record.stray_inits(spec.name, spec.data_dir))
+
+
 def _check_pins(spec, rec, states):
     if rec is None:
         taken = [s for s in states.values() if s.state != ABSENT]
@@ -100,28 +110,60 @@ def _check_pins(spec, rec, states):
                                  hint='It is left untouched; move it away.')
 
 
+def _lab_neighbours(spec):
+    """(name, record) of the other hosts of data_dir, and of the running hosts
+    of other data directories cabled to this very lab: their lab end is on
+    its bridge and their init is the one pinned here by their name (a host
+    of another mount namespace, with its own /run, is not on this lab)."""
+    cabled = labs.ports(spec.lab.as_dict()) if labs.exists(spec.lab.name) else []
+    others = sorted(record.running_data_dirs() - set([spec.data_dir])) if cabled else []
+    for data_dir in [spec.data_dir] + others:
+        for other in record.names(data_dir):
+            if data_dir == spec.data_dir and other == spec.name:
+                continue
+            if data_dir != spec.data_dir and (other == spec.name or lab_end_name(other) not in cabled):
+                continue
+            try:
+                rec = record.load(data_dir, other)
+            except NamespaceError:
+                if data_dir == spec.data_dir:
+                    raise
+                continue
+            if data_dir != spec.data_dir and not (
+                    record.init_alive(rec) and _pins_follow({'net': inspect(location(other, 'net'))}, rec['pid'])):
+                continue
+            yield other, rec
+
+
 def _check_lab(spec):
     """The lab address against the other hosts of data_dir and the bridge."""
     lab = spec.lab
     if lab.name == spec.name or lab.name in record.names(spec.data_dir):
         raise NamespaceError('lab.name %r is the name of a host: a host\'s network namespace is no lab' % lab.name,
                              name=spec.name, hint='Give the lab a name of its own, such as nsfd-lab.')
-    for other in record.names(spec.data_dir):
-        if other == spec.name:
-            continue
-        theirs = (record.load(spec.data_dir, other) or {}).get('lab')
+    for other, rec in _lab_neighbours(spec):
+        theirs = (rec or {}).get('lab')
         if not theirs or theirs['name'] != lab.name:
             continue
         if theirs['address'].split('/')[0] == str(lab.address.ip):
             raise NamespaceError('lab.address %s is already the address of host %s in lab %s'
                                  % (lab.address, other, lab.name), name=spec.name,
                                  hint='Give every host of a lab its own address.')
+        if theirs['address'].split('/')[0] == str(lab.gateway.ip):
+            raise NamespaceError('lab.gateway %s is the address of host %s in lab %s: the bridge cannot have it too'
+                                 % (lab.gateway.ip, other, lab.name), name=spec.name,
+                                 hint='Leave lab.gateway out, or give the one gateway the lab\'s other hosts use.')
         if theirs['address'].split('/')[1] != str(lab.address.network.prefixlen) or \
                 lab.address.ip not in ipaddress.ip_interface(theirs['address']).network:
             raise NamespaceError('lab.address %s is outside the lab subnet of %s (host %s has %s)'
                                  % (lab.address, lab.name, other, theirs['address']), name=spec.name,
                                  hint='Use an address of the lab subnet, or another lab name.')
-    networks = labs.bridge_networks(lab)
+    addresses = labs.bridge_addresses(lab)
+    if lab.address.ip in [a.ip for a in addresses]:
+        raise NamespaceError('lab.address %s is an address of bridge %s of lab %s (a gateway of other hosts)'
+                             % (lab.address, lab.bridge, lab.name), name=spec.name,
+                             hint='Give the host an address the bridge does not have.')
+    networks = [a.network for a in addresses]
     if networks and lab.address.network not in networks:
         raise NamespaceError('lab.address %s is outside the lab subnet: bridge %s of lab %s has %s'
                              % (lab.address, lab.bridge, lab.name, ', '.join(map(str, networks))),
@@ -160,7 +202,9 @@ def started(spec, check_mode=False, reboot=False):
     result = Result()
     rec = record.load(spec.data_dir, spec.name)
     states = _pin_states(spec.name)
-    _check_pins(spec, rec, states)
+    orphan = rec is None and _orphaned(spec, states)
+    if not orphan:
+        _check_pins(spec, rec, states)
     if spec.lab:
         _check_lab(spec)
     _check_data_dir_fs(spec)
@@ -179,6 +223,9 @@ def started(spec, check_mode=False, reboot=False):
     pinned = not restart and _pins_follow(states, rec['pid'])
     if not pinned:
         result.act('pin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
+    renamed = not restart and _hostname_of(rec['pid']) != spec.hostname
+    if renamed:
+        result.act('set the hostname of host %s back to %s' % (spec.name, spec.hostname))
     if spec.lab:
         for text in labs.lab_actions(spec.lab):
             result.act(text)
@@ -187,6 +234,8 @@ def started(spec, check_mode=False, reboot=False):
                 spec.lab.interface, spec.lab.address, spec.lab.bridge, spec.lab.name, lab_end_name(spec.name)))
     planned = _new_record(spec, rec.get('pid') if rec and not restart else None,
                           rec.get('start_time') if rec and not restart else None)
+    if rec and not restart and rec.get('nonce'):
+        planned['nonce'] = rec['nonce']
     if check_mode or not result.changed:
         result.host = view(planned, not check_mode or not restart)
         result.after = result.host
@@ -196,14 +245,21 @@ def started(spec, check_mode=False, reboot=False):
     try:
         if reboot and alive:
             init.kill(rec['pid'])
-        if restart and rec is not None:
-            _release(spec.name, rec)
+        if restart and (rec is not None or orphan):
+            _release(spec.name, rec or {'data_dir': spec.data_dir})
         if restart:
-            pid, start = _start_and_pin(spec)
+            # recorded before anything starts, with the nonce the new init
+            # carries: a run killed from here on leaves a record, so the next
+            # run finds and ends what it left
+            planned['nonce'] = binascii.hexlify(os.urandom(8)).decode('ascii')
+            record.save(spec.data_dir, spec.name, planned)
+            pid, start = _start_and_pin(spec, planned['nonce'])
             planned['pid'], planned['start_time'] = pid, start
         elif not pinned:
             # a running init whose pins someone removed (ip netns delete) or moved
             _pin(spec.name, rec['pid'])
+        if renamed:
+            _with_uts(rec['pid'], lambda fd: nsprops.set_uts(fd, spec.hostname))
         record.save(spec.data_dir, spec.name, planned)
         if spec.lab:
             labs.ensure(spec.lab)
@@ -216,14 +272,33 @@ def started(spec, check_mode=False, reboot=False):
     old_lab = (rec or {}).get('lab')
     if old_lab and old_lab['name'] != (spec.lab.name if spec.lab else None) and labs.exists(old_lab['name']) \
             and not _lab_in_use(old_lab, spec.data_dir):
-        labs.remove(old_lab['name'])
-        result.act('remove lab network namespace %s (no host is cabled to it any more)' % old_lab['name'])
+        removed = labs.remove(old_lab)
+        if removed:
+            result.act(removed)
     result.host = view(planned, True)
     result.after = result.host
     return result
 
 
-def _start_and_pin(spec):
+def _with_uts(pid, action):
+    path = '/proc/%d/ns/uts' % pid
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise NamespaceError.from_os_error(exc, 'cannot open the uts namespace of the host\'s init', path=path)
+    try:
+        return action(fd)
+    finally:
+        os.close(fd)
+
+
+def _hostname_of(pid):
+    """The hostname in the running init's uts namespace (someone inside may
+    have changed it: the task's hostname is set again)."""
+    return _with_uts(pid, lambda fd: nsprops.read({'uts': fd}, ['hostname'])['hostname'])
+
+
+def _start_and_pin(spec, nonce=None):
     """Start the init and pin its namespaces; on failure nothing of it stays.
 
     The kernel binds a mount namespace file only when that namespace's id is
@@ -233,7 +308,7 @@ def _start_and_pin(spec):
     init.prepare_layers(spec)
     attempts = [None] + sorted(os.sched_getaffinity(0))
     for attempt, cpu in enumerate(attempts):
-        pid, start = init.start(spec, cpu=cpu)
+        pid, start = init.start(spec, cpu=cpu, nonce=nonce)
         try:
             _pin(spec.name, pid)
             return pid, start
@@ -250,10 +325,25 @@ def _release(name, rec):
     starts: its mount namespace, held by its pin, still has the overlay over
     the upper and work directories the new init is about to mount, and
     overlayfs must not have two mounts on one upper layer."""
+    _end_strays(name, rec['data_dir'], rec.get('nonce'))
     if rec.get('lab') and labs.exists(rec['lab']['name']):
         labs.uncable(rec['lab']['name'], lab_end_name(name))
     if any(s.state != ABSENT for s in _pin_states(name).values()):
         _unpin(name)
+
+
+def _end_strays(name, data_dir, nonce=None):
+    """Kill the inits of the host no record holds (a run killed half-way):
+    those its pins hold, or carrying the record's nonce. Only these: an init
+    with the same name and data_dir in another mount namespace (another
+    container or sandbox, its own /var) is not this host. Returns their pids."""
+    pinned = dict((t, s) for t, s in _pin_states(name).items() if s.state == PRESENT)
+    ended = []
+    for pid in record.stray_inits(name, data_dir):
+        if (pinned and _pins_follow(pinned, pid)) or (nonce and record.nonce_of(pid) == nonce):
+            init.kill(pid)
+            ended.append(pid)
+    return ended
 
 
 def _pin(name, pid):
@@ -272,6 +362,8 @@ def _take_down(name, data_dir, rec, lab=None):
     if rec and rec.get('pid') and record.init_alive(rec):
         init.kill(rec['pid'])
         done.append('end the init (pid %d) of host %s and everything inside' % (rec['pid'], name))
+    for pid in _end_strays(name, data_dir, (rec or {}).get('nonce')):
+        done.append('end the unrecorded init (pid %d) of host %s, left by a run that was killed' % (pid, name))
     their_lab = (rec or {}).get('lab') or (lab.as_dict() if lab else None)
     if their_lab and labs.exists(their_lab['name']) and labs.uncable(their_lab['name'], lab_end_name(name)):
         done.append('delete %s from lab %s' % (lab_end_name(name), their_lab['name']))
@@ -283,17 +375,22 @@ def _take_down(name, data_dir, rec, lab=None):
         shutil.rmtree(host_dir)
         done.append('remove %s' % host_dir)
     if their_lab and labs.exists(their_lab['name']) and not _lab_in_use(their_lab, data_dir):
-        labs.remove(their_lab['name'])
-        done.append('remove lab network namespace %s (no host is cabled to it any more)' % their_lab['name'])
+        removed = labs.remove(their_lab)
+        if removed:
+            done.append(removed)
     return done
 
 
-def _lab_in_use(lab, data_dir):
+def _lab_in_use(lab, data_dir, leaving=None):
+    """Whether a host (other than leaving, in check mode still cabled) uses the lab."""
     for other in record.names(data_dir):
+        if other == leaving:
+            continue
         theirs = (record.load(data_dir, other) or {}).get('lab')
         if theirs and theirs['name'] == lab['name']:
             return True
-    return bool(labs.ports(lab))
+    mine = lab_end_name(leaving) if leaving else None
+    return any(port != mine for port in labs.ports(lab))
 
 
 def absent(spec, check_mode=False):
@@ -301,6 +398,13 @@ def absent(spec, check_mode=False):
     rec = record.load(spec.data_dir, spec.name)
     states = _pin_states(spec.name)
     if rec is None:
+        if _orphaned(spec, states):
+            if check_mode:
+                result.act('end the unrecorded init of host %s and unpin its namespaces' % spec.name)
+            else:
+                for text in _take_down(spec.name, spec.data_dir, None):
+                    result.act(text)
+            return result
         if any(s.state != ABSENT for s in states.values()):
             result.warnings.append('%s is pinned but is no namespace host (no record at %s): it is left alone'
                                    % (spec.name, record.path_of(spec.data_dir, spec.name)))
@@ -321,6 +425,12 @@ def absent(spec, check_mode=False):
             result.act('delete %s from lab %s' % (lab_end_name(spec.name), rec['lab']['name']))
         result.act('unpin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
         result.act('remove %s' % spec.host_dir)
+        their_lab = rec.get('lab')
+        if their_lab and labs.exists(their_lab['name']) \
+                and not _lab_in_use(their_lab, spec.data_dir, leaving=spec.name):
+            removed = labs.remove(their_lab, check_mode=True)
+            if removed:
+                result.act(removed)
         return result
     for text in _take_down(spec.name, spec.data_dir, rec):
         result.act(text)

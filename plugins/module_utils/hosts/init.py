@@ -188,12 +188,15 @@ def _helper(spec, argv, env, out_w, err_w, cpu):
     return body
 
 
-def start(spec, cpu=None):
+def start(spec, cpu=None, nonce=None):
     """Start the host's init; returns (pid, start time) once its script
     says ready. Raises NamespaceError saying what failed, with nothing left
-    running."""
+    running. nonce (in its environment) tells it apart from any other
+    process with the same command line."""
     env = {'PATH': PATH, 'HOST_DIR': spec.host_dir, 'HOSTNAME': spec.hostname, 'LANG': 'C',
            'SHARED': '\n'.join(spec.shared_paths)}
+    if nonce:
+        env['NSFD_HOST_NONCE'] = nonce
     if spec.root != OVERLAY:
         env['LOWER'] = spec.root
     script = OVERLAY_SCRIPT if spec.root == OVERLAY else ROOT_SCRIPT

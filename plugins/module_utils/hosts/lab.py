@@ -20,6 +20,10 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PRESENT, inspect, location
 
 IFF_UP = 0x1
+# The alias of what the module made itself: lo of a lab namespace it created,
+# a bridge it created. Only that goes with the last host; a network namespace
+# (or bridge) the operator already had is theirs and stays.
+MARK = 'nsfd.namespaces lab'
 
 
 def pin_path(lab_name):
@@ -64,15 +68,15 @@ def _addresses(ipr, index):
             for msg in ipr.get_addr(index=index)]
 
 
-def bridge_networks(lab):
-    """The subnets of the lab bridge's addresses ([] when there is no lab yet)."""
+def bridge_addresses(lab):
+    """The lab bridge's addresses ([] when there is no lab yet)."""
     if not exists(lab.name):
         return []
     with netlink(pin_path(lab.name), lab.name) as ipr:
         bridge = _link(ipr, lab.bridge)
         if bridge is None:
             return []
-        return [a.network for a in _addresses(ipr, bridge['index'])]
+        return _addresses(ipr, bridge['index'])
 
 
 def lab_actions(lab):
@@ -94,14 +98,18 @@ def lab_actions(lab):
 def ensure(lab):
     """Make the lab namespace, its bridge and gateway address; returns what it did."""
     actions = []
-    if not exists(lab.name):
+    made = not exists(lab.name)
+    if made:
         engine.ensure_present(pinspec.build(name=lab.name, types='net'))
         actions.append('create lab network namespace %s' % lab.name)
     with netlink(pin_path(lab.name), lab.name) as ipr:
         ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], state='up')
+        if made:
+            ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], ifalias=MARK)
         bridge = _link(ipr, lab.bridge)
         if bridge is None:
             ipr.link('add', ifname=lab.bridge, kind='bridge')
+            ipr.link('set', index=ipr.link_lookup(ifname=lab.bridge)[0], ifalias=MARK)
             actions.append('create bridge %s in lab %s' % (lab.bridge, lab.name))
             bridge = _link(ipr, lab.bridge)
         if lab.gateway not in _addresses(ipr, bridge['index']):
@@ -183,6 +191,19 @@ def ports(lab):
                 if link.get_attr('IFLA_MASTER') == bridge['index']]
 
 
-def remove(lab_name):
-    """Remove the lab namespace (its bridge goes with it)."""
-    engine.ensure_absent(pinspec.build(name=lab_name, types='net'))
+def remove(lab, check_mode=False):
+    """Remove what the module made of the lab: the namespace when it created
+    it (its bridge goes with it), else the bridge when it created that.
+    Returns what it did (in check mode: would do), or None."""
+    with netlink(pin_path(lab['name']), lab['name']) as ipr:
+        lo, bridge = _link(ipr, 'lo'), _link(ipr, lab['bridge'])
+        if lo is None or lo.get_attr('IFLA_IFALIAS') != MARK:
+            if bridge is None or bridge.get_attr('IFLA_IFALIAS') != MARK:
+                return None
+            if not check_mode:
+                ipr.link('del', index=bridge['index'])
+            return 'delete bridge %s from network namespace %s (no host is cabled to it any more)' % (
+                lab['bridge'], lab['name'])
+    if not check_mode:
+        engine.ensure_absent(pinspec.build(name=lab['name'], types='net'))
+    return 'remove lab network namespace %s (no host is cabled to it any more)' % lab['name']

@@ -68,16 +68,58 @@ def start_time(pid):
     return int(fields[19])
 
 
+def _init_of(pid, name, data_dir):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+            argv = handle.read().split(b'\0')
+    except (IOError, OSError):
+        return False
+    return argv[-4:] == [os.fsencode(INIT_MARKER), os.fsencode(name), os.fsencode(data_dir), b'']
+
+
+def running_data_dirs():
+    """The data directories of every running host's init, whatever its data_dir."""
+    found = set()
+    for entry in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/cmdline' % entry, 'rb') as handle:
+                argv = handle.read().split(b'\0')
+        except (IOError, OSError):
+            continue
+        if entry.isdigit() and len(argv) >= 4 and argv[-4] == os.fsencode(INIT_MARKER):
+            found.add(os.fsdecode(argv[-2]))
+    return found
+
+
+def stray_inits(name, data_dir):
+    """The pids of every running init of host name in data_dir, recorded or
+    not: a run killed (kill -9) between starting an init and saving its pid
+    leaves one that only its command line tells."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and start_time(int(entry)) is not None and _init_of(int(entry), name, data_dir):
+            found.append(int(entry))
+    return found
+
+
+def nonce_of(pid):
+    """The NSFD_HOST_NONCE its start gave an init (the record holds it from
+    before the start), or None."""
+    try:
+        with open('/proc/%d/environ' % pid, 'rb') as handle:
+            environ = handle.read().split(b'\0')
+    except (IOError, OSError):
+        return None
+    for entry in environ:
+        if entry.startswith(b'NSFD_HOST_NONCE='):
+            return entry.split(b'=', 1)[1].decode('ascii', 'replace')
+    return None
+
+
 def init_alive(record):
     """Whether the record's init still runs: same pid, same start time and the
     marker, name and data directory on its command line."""
     pid = record.get('pid')
     if not pid or start_time(pid) != record.get('start_time'):
         return False
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
-            argv = handle.read().split(b'\0')
-    except (IOError, OSError):
-        return False
-    tail = [os.fsencode(INIT_MARKER), os.fsencode(record['name']), os.fsencode(record['data_dir']), b'']
-    return argv[-4:] == tail
+    return _init_of(pid, record['name'], record['data_dir'])

@@ -99,12 +99,26 @@ def check_ifname(value, field):
     return value
 
 
+# overlayfs splits its mount options at ',' and its lower layers at ':'
+# (and takes '\\' as an escape): such a path would name other layers.
+OVERLAY_SPECIAL = ',:\\'
+
+
+def _check_overlay_path(path, field):
+    bad = sorted(set(c for c in path if c in OVERLAY_SPECIAL))
+    if bad:
+        raise NamespaceError('%s %r must not contain %s: the host\'s overlay mounts name it in their options, '
+                             'where these characters separate layers and options'
+                             % (field, path, ' or '.join(repr(c) for c in bad)))
+    return path
+
+
 def check_root(root):
     if root == OVERLAY:
         return root
     if not isinstance(root, str) or not os.path.isabs(root) or unprintable(root):
         raise NamespaceError("root %r must be 'overlay' or the absolute path of a distribution root tree" % (root,))
-    root = os.path.normpath(root)
+    root = _check_overlay_path(os.path.normpath(root), 'root')
     missing = [sub for sub in ROOT_MUST_HOLD if not os.path.isdir(os.path.join(root, sub))]
     if root == '/' or missing:
         raise NamespaceError('root %r is not a distribution root tree: %s' % (
@@ -141,7 +155,7 @@ def check_shared_paths(paths, data_dir):
 
 
 def check_data_dir(data_dir):
-    data_dir = check_pin_dir(data_dir, 'data_dir')
+    data_dir = _check_overlay_path(check_pin_dir(data_dir, 'data_dir'), 'data_dir')
     if data_dir in ('/etc', '/var', '/run', '/tmp', '/proc', '/sys', '/dev', '/usr'):
         raise NamespaceError('data_dir %r must be a directory of its own, such as %s' % (data_dir, DEFAULT_DATA_DIR))
     return data_dir
@@ -182,6 +196,9 @@ def check_lab(lab):
         raise NamespaceError('lab.address is required with lab: the host\'s address and prefix, such as 10.77.0.1/24')
     address = _interface(lab['address'], 'lab.address')
     network = address.network
+    if network.num_addresses < 2:
+        raise NamespaceError('lab.address %r is a subnet of one address, with none left for the lab bridge: use the '
+                             'prefix length of the lab subnet, such as /24' % (lab['address'],))
     first, last = _usable(network)
     if not first <= address.ip <= last:
         raise NamespaceError('lab.address %r is not a usable host address of %s (the network or broadcast address)'

@@ -67,3 +67,10 @@ def test_bad_input_fails_the_task_naming_option_and_value(capsys, data_dir):
     out = run_module(namespace_host, {'name': 'web1', 'data_dir': data_dir, 'lab': {'name': 'nsfd-lab'}}, capsys)
     assert out['failed'] and 'address' in out['msg']
     assert not os.path.exists(data_dir)
+
+
+@pytest.mark.parametrize('name, expected', [('../x', "name '../x' must not contain '/'"),
+                                            ('a b', "name 'a b' is not a valid hostname")])
+def test_info_refuses_a_name_no_host_can_have(capsys, data_dir, name, expected):
+    out = run_module(namespace_host_info, {'data_dir': data_dir, 'name': name}, capsys)
+    assert out['failed'] and expected in out['msg'], out

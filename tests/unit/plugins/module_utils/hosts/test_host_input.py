@@ -72,6 +72,8 @@ def test_bad_names(data_dir, name, expected):
     ({'lab': lab('10.77.0.0/24')}, "lab.address '10.77.0.0/24' is not a usable host address"),
     ({'lab': lab('10.77.0.255/24')}, 'is not a usable host address'),
     ({'lab': lab('10.77.0.254/24')}, "is the lab bridge's own address"),
+    ({'lab': lab('10.77.0.1/32')}, "lab.address '10.77.0.1/32' is a subnet of one address"),
+    ({'lab': lab('fd00::1/128')}, "lab.address 'fd00::1/128' is a subnet of one address"),
     ({'lab': lab('10.77.0.1/24', gateway='10.78.0.1')}, "lab.gateway '10.78.0.1' must be a usable address"),
     ({'lab': lab('10.77.0.1/24', bridge='a' * 16)}, 'is not a valid interface name'),
     ({'lab': lab('10.77.0.1/24', interface='lo')}, "must not be 'lo'"),
@@ -91,6 +93,16 @@ def test_bad_options(data_dir, options, expected):
     refused(data_dir, expected, name='h1', **options)
 
 
+@pytest.mark.parametrize('sub', ['a,b', 'a:b', 'a\\b'])
+def test_paths_overlayfs_would_split_are_refused_before_anything_is_made(tmp_path, data_dir, sub):
+    bad = str(tmp_path / sub)
+    refused(data_dir, 'data_dir %r must not contain' % bad, name='h1', data_dir=bad)
+    assert not os.path.exists(bad)
+    for part in ('usr/bin', 'etc'):
+        os.makedirs(os.path.join(bad, part))
+    refused(data_dir, 'root %r must not contain' % bad, name='h1', root=bad)
+
+
 def test_a_name_pinned_by_a_plain_namespace_is_refused(data_dir):
     pins.ensure_present(pinspec.build(name='blue', types=['net', 'uts']))
     message = refused(data_dir, 'the name is taken: /run/utsns/blue is a uts namespace pin', name='blue')
@@ -107,6 +119,22 @@ def test_two_hosts_with_one_address_and_an_address_outside_the_lab(data_dir):
     refused(data_dir, 'outside the lab subnet', name='h2', lab=lab('10.77.0.2/16'))
     # another lab is another subnet
     engine.converge(hostspec.build(name='h2', data_dir=data_dir, lab=lab('10.78.0.2/24', name='lab2')))
+
+
+def test_the_bridge_and_a_host_never_share_an_address(data_dir):
+    engine.converge(hostspec.build(name='h1', data_dir=data_dir, lab=lab('10.77.0.1/24')))
+    # the bridge has 10.77.0.254 (h1's gateway): no host gets it
+    refused(data_dir, 'lab.address 10.77.0.254/24 is an address of bridge labbr0 of lab nsfd-lab', name='h2',
+            lab=lab('10.77.0.254/24', gateway='10.77.0.100'))
+    # h1 has 10.77.0.1: the bridge does not get it as another host's gateway
+    refused(data_dir, 'lab.gateway 10.77.0.1 is the address of host h1 in lab nsfd-lab', name='h2',
+            lab=lab('10.77.0.2/24', gateway='10.77.0.1'))
+
+
+def test_hosts_of_two_data_dirs_on_one_lab_never_share_an_address(tmp_path, data_dir):
+    engine.converge(hostspec.build(name='h1', data_dir=data_dir, lab=lab('10.77.0.1/24')))
+    refused(str(tmp_path / 'other'), 'lab.address 10.77.0.1/24 is already the address of host h1', name='h2',
+            lab=lab('10.77.0.1/24'))
 
 
 def test_a_running_host_started_with_other_settings_fails_and_rebooted_applies_them(data_dir):

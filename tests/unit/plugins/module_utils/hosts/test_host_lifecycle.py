@@ -257,3 +257,41 @@ def test_parallel_starts_of_one_data_dir_make_each_host_once(data_dir):
     assert errors == []
     assert sorted(ip_netns_list()) == ['nsfd-lab', 'p1', 'p2', 'p3', 'p4']
     assert [h['running'] for h in engine.info(data_dir)] == [True] * 4
+
+
+def test_a_network_namespace_the_operator_had_as_lab_stays_after_the_last_host(data_dir):
+    sh('ip', 'netns', 'add', 'blue')
+    sh('ip', '-n', 'blue', 'link', 'add', 'mine0', 'type', 'bridge')
+    up('h1', data_dir, lab=lab('10.9.0.1/24', name='blue'))
+    gone = engine.converge(hostspec.build(name='h1', data_dir=data_dir, state='absent'))
+    assert gone.changed and ip_netns_list() == ['blue'], gone.actions
+    links = sh('ip', '-n', 'blue', '-o', 'link', 'show').stdout
+    assert 'mine0' in links and 'labbr0' not in links and 'lab-h1' not in links
+    # a lab the module made itself goes with its last host
+    up('h2', data_dir, lab=lab('10.9.0.2/24'))
+    engine.converge(hostspec.build(name='h2', data_dir=data_dir, state='absent'))
+    assert ip_netns_list() == ['blue']
+
+
+def test_a_hostname_changed_inside_a_running_host_is_set_back(data_dir):
+    pid = up('h1', data_dir, hostname='web').host['pid']
+    enter('h1', 'hostname', 'evil')
+    planned = up('h1', data_dir, hostname='web', check_mode=True)
+    assert planned.changed and enter('h1', 'hostname').stdout.strip() == 'evil'
+    again = up('h1', data_dir, hostname='web')
+    assert again.changed and again.host['pid'] == pid, again.actions
+    assert enter('h1', 'hostname').stdout.strip() == 'web'
+    assert not up('h1', data_dir, hostname='web').changed
+
+
+def test_check_mode_of_absent_predicts_the_actions_the_real_run_takes(data_dir):
+    up('h1', data_dir, lab=lab('10.77.0.1/24'))
+    up('h2', data_dir, lab=lab('10.77.0.2/24'))
+    absent = hostspec.build(name='h1', state='absent', data_dir=data_dir)
+    planned = engine.converge(absent, check_mode=True).actions
+    assert planned == engine.converge(absent).actions
+    # the last host of the lab: the lab goes too, and check mode says so
+    absent = hostspec.build(name='h2', state='absent', data_dir=data_dir)
+    planned = engine.converge(absent, check_mode=True).actions
+    assert 'remove lab network namespace nsfd-lab (no host is cabled to it any more)' in planned
+    assert planned == engine.converge(absent).actions
