@@ -86,6 +86,11 @@ def apply(params, check_mode=False, diff=False):
     options = dropin.ServiceOptions(**dict((key, params[key]) for key in OPTIONS))
     present = params['state'] == 'present'
     props = None
+    if present and options.unit == options.boot_unit:
+        raise NamespaceError('unit: %r is not allowed: it is the boot_unit, which creates the pins at boot and '
+                             'cannot itself run inside one of them' % options.unit, name=options.namespace,
+                             hint='Name the service to move as unit, or set boot_unit to the unit that creates '
+                                  '%s. Nothing was changed.' % options.pin_path)
     if present:
         if params['require_pin']:
             _check_pin(options)

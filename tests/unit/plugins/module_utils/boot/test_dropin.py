@@ -129,3 +129,16 @@ def test_systemd_analyze_verify_accepts_the_unit_with_its_dropin(tmp_path, units
         handle.write('NetworkNamespacePath=relative/blue\nBindReadOnlyPath=/x:/y\n')
     bad = verify()
     assert result['dropin'] in bad.stderr and 'BindReadOnlyPath' in bad.stderr, bad.stderr
+
+
+def test_the_boot_unit_itself_is_refused_as_unit(tmp_path, units):
+    """The boot unit creates the pin: inside the namespace it would need
+    the pin before making it, and after a reboot nothing comes up. (state:
+    absent may still remove such a drop-in.)"""
+    (units / 'nsfd-netns.service').write_text('[Service]\nType=oneshot\nExecStart=/bin/true\n')
+    before = _snapshot(tmp_path)
+    with pytest.raises(NamespaceError) as exc:
+        service.apply(params(tmp_path, unit='nsfd-netns.service'))
+    message = str(exc.value)
+    assert 'unit' in message and "'nsfd-netns.service'" in message and 'boot_unit' in message, message
+    assert _snapshot(tmp_path) == before
