@@ -18,7 +18,8 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.persist impor
 # systemd's unit search path for the system manager, highest priority first.
 UNIT_PATH = ('/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system',
              '/usr/lib/systemd/system', '/lib/systemd/system')
-TRUE = ('1', 'yes', 'true', 'on')
+# systemd's parse_boolean(), compared in lower case
+TRUE = ('1', 'yes', 'y', 'true', 't', 'on')
 
 
 class UnitProps(object):

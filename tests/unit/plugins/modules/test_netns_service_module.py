@@ -126,3 +126,14 @@ def test_an_instance_is_found_through_its_template(tmp_path, capsys):
     (tmp_path / 'units' / 'nsfd-vpn@.service').write_text('[Service]\nExecStart=/bin/sleep %i\n')
     result = run_module(netns_service, dict(args, unit='nsfd-vpn@work.service'), capsys)
     assert result['changed'] and os.path.exists(str(tmp_path / 'units' / 'nsfd-vpn@work.service.d' / dropin.DROPIN))
+
+
+def test_private_network_in_every_spelling_systemd_takes_is_refused(tmp_path, capsys):
+    """systemd's parse_boolean takes 1/yes/y/true/t/on in any case."""
+    args, path = _setup(tmp_path, unit_text='[Service]\nExecStart=/bin/sleep infinity\n')
+    for value in ('y', 'T', 'Yes', '1', 'ON'):
+        (tmp_path / 'units' / UNIT).write_text('[Service]\nPrivateNetwork=%s\nExecStart=/bin/sleep infinity\n'
+                                               % value)
+        refused = run_module(netns_service, args, capsys)
+        assert refused.get('failed') and 'PrivateNetwork=yes' in refused['msg'], (value, refused)
+        assert not path.parent.exists()
