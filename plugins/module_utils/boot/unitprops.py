@@ -87,6 +87,13 @@ def _private_network(paths, current=False):
     return current
 
 
+def _empty(path):
+    try:
+        return os.path.getsize(path) == 0
+    except OSError:
+        return False
+
+
 def from_files(unit, unit_dirs=UNIT_PATH):
     """Fragment: the first of the unit (or its template) in unit_dirs. Drop-ins:
     *.conf of every drop-in directory in every unit dir, in name order with
@@ -102,7 +109,8 @@ def from_files(unit, unit_dirs=UNIT_PATH):
             break
     if fragment is None:
         return UnitProps(exists=False, masked=False, private_network=False, source='unit files')
-    if os.path.realpath(fragment) == '/dev/null':  # what `systemctl mask` links
+    # what `systemctl mask` links, or an empty file (systemd.unit(5) masks both)
+    if os.path.realpath(fragment) == '/dev/null' or _empty(fragment):
         return UnitProps(exists=True, masked=True, private_network=False, source='unit files', fragment=fragment)
     dropins = {}
     for directory in reversed(unit_dirs):

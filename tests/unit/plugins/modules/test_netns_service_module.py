@@ -137,3 +137,11 @@ def test_private_network_in_every_spelling_systemd_takes_is_refused(tmp_path, ca
         refused = run_module(netns_service, args, capsys)
         assert refused.get('failed') and 'PrivateNetwork=yes' in refused['msg'], (value, refused)
         assert not path.parent.exists()
+
+
+def test_an_empty_unit_file_is_masked_as_systemd_sees_it(tmp_path, capsys):
+    """systemd.unit(5): a unit file of size 0 is masked like a /dev/null link."""
+    args, path = _setup(tmp_path, unit_text='')
+    masked = run_module(netns_service, args, capsys)
+    assert masked.get('failed') and 'is masked' in masked['msg'], masked
+    assert not path.parent.exists()
