@@ -24,8 +24,9 @@ description:
     after writing the files); a file removed later is skipped when the service starts (each line begins with C(-)).
   - Refused before anything is written, with a message that says what to do, are the cases that cannot work,
     a unit that does not exist or is masked, a unit with C(PrivateNetwork=yes) (it would get a namespace of its own
-    with only C(lo)), a missing or stale pin (unless O(require_pin=false)), and names or paths that systemd would not
-    take literally.
+    with only C(lo)), a drop-in applied after this one (a later name) that sets another C(NetworkNamespacePath=),
+    a missing or stale pin (unless O(require_pin=false)), O(unit) equal to O(boot_unit), and names or paths that
+    systemd would not take literally.
   - A drop-in of the same name that this module did not write (its first lines lack the "Managed by nsfd.namespaces"
     header) is neither overwritten nor removed.
   - After a change, and while systemd runs, C(systemctl daemon-reload) follows (systemd only sees a drop-in after

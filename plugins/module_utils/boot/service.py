@@ -53,7 +53,7 @@ def _check_unit(options):
     props = unitprops.inspect(options.unit, options.unit_dir)
     where = 'systemd says so' if props.source == 'systemctl' else \
         'found in none of %s; systemd is not running, so only the unit files were read' % ', '.join(
-            [options.unit_dir] + [d for d in unitprops.UNIT_PATH if d != options.unit_dir])
+            unitprops.search_path(options.unit_dir))
     if not props.exists:
         raise NamespaceError('unit %r does not exist (%s)' % (options.unit, where), name=options.namespace,
                              hint='Install the service first; netns_service changes existing services only. '
@@ -68,7 +68,22 @@ def _check_unit(options):
                                 options.pin_path), name=options.namespace, path=props.fragment,
                              hint='Remove PrivateNetwork= from the unit (or set PrivateNetwork=no in a drop-in of '
                                   'your own) and run again. Nothing was changed.')
+    _check_not_overridden(options)
     return props
+
+
+def _check_not_overridden(options):
+    """A drop-in applied after ours with its own NetworkNamespacePath= wins:
+    the service would run outside the namespace while we reported success."""
+    for path, value in unitprops.assigned_after(options.unit, unitprops.search_path(options.unit_dir),
+                                                dropin.DROPIN, 'NetworkNamespacePath'):
+        if value != options.pin_path:
+            raise NamespaceError('%s sets NetworkNamespacePath=%s and is applied after %s (systemd reads drop-ins '
+                                 'in name order), so unit %r would not run in %s'
+                                 % (path, value, dropin.DROPIN, options.unit, options.pin_path),
+                                 name=options.namespace, path=path,
+                                 hint='Remove that setting from %s (or the file) and run again. Nothing was changed.'
+                                      % path)
 
 
 def _run(argv, done, unit=None):

@@ -68,23 +68,54 @@ def _dropin_dirs(unit):
     return [n if n.endswith('.d') else n + '.d' for n in names]
 
 
+def _service_values(path, key):
+    """The values assigned to key in [Service] of path, in order."""
+    section = None
+    values = []
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except (IOError, OSError):
+        return values
+    for line in lines:
+        line = line.strip()
+        if line.startswith('['):
+            section = line
+        elif section == '[Service]' and line.partition('=')[0].strip() == key:
+            values.append(line.partition('=')[2].strip())
+    return values
+
+
 def _private_network(paths, current=False):
     """The last PrivateNetwork= in [Service] of paths, read in order (an
     empty assignment resets it)."""
     for path in paths:
-        section = None
-        try:
-            with open(path) as handle:
-                lines = handle.read().splitlines()
-        except (IOError, OSError):
-            continue
-        for line in lines:
-            line = line.strip()
-            if line.startswith('['):
-                section = line
-            elif section == '[Service]' and line.partition('=')[0].strip() == 'PrivateNetwork':
-                current = line.partition('=')[2].strip().lower() in TRUE
+        for value in _service_values(path, 'PrivateNetwork'):
+            current = value.lower() in TRUE
     return current
+
+
+def dropins(unit, unit_dirs=UNIT_PATH):
+    """[(name, path)] of the unit's *.conf drop-ins in the order systemd
+    applies them: by name, a name in a higher-priority directory hiding the
+    same name below it."""
+    found = {}
+    for directory in reversed(unit_dirs):
+        for sub in _dropin_dirs(unit):
+            folder = os.path.join(directory, sub)
+            if os.path.isdir(folder):
+                for name in os.listdir(folder):
+                    if name.endswith('.conf'):
+                        found[name] = os.path.join(folder, name)
+    return [(name, found[name]) for name in sorted(found)]
+
+
+def assigned_after(unit, unit_dirs, after, key):
+    """[(path, value)] of key= in the [Service] of drop-ins applied after
+    the one named `after`: they override what that one sets. Read from the
+    files, which systemd reads at the next daemon-reload."""
+    return [(path, value) for name, path in dropins(unit, unit_dirs) if name > after
+            for value in _service_values(path, key)]
 
 
 def _empty(path):
@@ -95,9 +126,8 @@ def _empty(path):
 
 
 def from_files(unit, unit_dirs=UNIT_PATH):
-    """Fragment: the first of the unit (or its template) in unit_dirs. Drop-ins:
-    *.conf of every drop-in directory in every unit dir, in name order with
-    a name in a higher-priority directory hiding the same name below it."""
+    """Fragment: the first of the unit (or its template) in unit_dirs, then
+    its drop-ins (dropins())."""
     fragment = None
     for name in _names(unit):
         for directory in unit_dirs:
@@ -112,28 +142,24 @@ def from_files(unit, unit_dirs=UNIT_PATH):
     # what `systemctl mask` links, or an empty file (systemd.unit(5) masks both)
     if os.path.realpath(fragment) == '/dev/null' or _empty(fragment):
         return UnitProps(exists=True, masked=True, private_network=False, source='unit files', fragment=fragment)
-    dropins = {}
-    for directory in reversed(unit_dirs):
-        for sub in _dropin_dirs(unit):
-            folder = os.path.join(directory, sub)
-            if os.path.isdir(folder):
-                for name in os.listdir(folder):
-                    if name.endswith('.conf'):
-                        dropins[name] = os.path.join(folder, name)
-    ordered = [fragment] + [dropins[name] for name in sorted(dropins)]
+    ordered = [fragment] + [path for _name, path in dropins(unit, unit_dirs)]
     return UnitProps(exists=True, masked=False, private_network=_private_network(ordered), source='unit files',
                      fragment=fragment)
 
 
+def search_path(unit_dir):
+    """unit_dir first, then systemd's search path."""
+    return [unit_dir] + [d for d in UNIT_PATH if d != unit_dir]
+
+
 def inspect(unit, unit_dir):
     """UnitProps of unit: systemd's view while it runs, else the files'
-    (unit_dir first, then systemd's search path)."""
+    (search_path(unit_dir))."""
     if systemd_running():
         props = from_systemctl(unit)
         if props is not None:
             return props
-    dirs = [unit_dir] + [d for d in UNIT_PATH if d != unit_dir]
-    return from_files(unit, dirs)
+    return from_files(unit, search_path(unit_dir))
 
 
 def netns_inode(pid):

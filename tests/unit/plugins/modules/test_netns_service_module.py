@@ -145,3 +145,21 @@ def test_an_empty_unit_file_is_masked_as_systemd_sees_it(tmp_path, capsys):
     masked = run_module(netns_service, args, capsys)
     assert masked.get('failed') and 'is masked' in masked['msg'], masked
     assert not path.parent.exists()
+
+
+def test_a_later_dropin_that_sets_another_namespace_is_refused(tmp_path, capsys):
+    """systemd applies drop-ins in name order: an admin's 90-*.conf with its
+    own NetworkNamespacePath= wins over 50-nsfd-netns.conf, and the service
+    would run outside blue while the module reported success."""
+    args, path = _setup(tmp_path)
+    path.parent.mkdir()
+    admin = path.parent / '90-admin.conf'
+    admin.write_text('[Service]\nNetworkNamespacePath=/run/netns/red\n')
+    refused = run_module(netns_service, args, capsys)
+    assert refused.get('failed') and str(admin) in refused['msg'] and '/run/netns/red' in refused['msg'], refused
+    assert "'blue'" in refused['msg'] and not path.exists()
+    # one sorted before ours is overridden by ours, and the same pin is no conflict
+    admin.rename(path.parent / '10-admin.conf')
+    assert run_module(netns_service, args, capsys)['changed']
+    (path.parent / '90-same.conf').write_text('[Service]\nNetworkNamespacePath=/run/netns/blue\n')
+    assert not run_module(netns_service, args, capsys)['changed']
