@@ -107,7 +107,7 @@ options:
       - Restart the service (O(state=present), also starting it when it was stopped) when the drop-in changed or when
         its main process runs outside the namespace (started before, or the namespace was made anew since).
       - With O(state=absent), restart it when it runs and the drop-in was removed (C(systemctl try-restart)).
-      - Only while systemd runs.
+      - Only while systemd runs. Needs O(daemon_reload=true) (systemd restarts a service from the unit it loaded).
     type: bool
     default: false
 notes:

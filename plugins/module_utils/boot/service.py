@@ -100,6 +100,13 @@ def apply(params, check_mode=False, diff=False):
     service that cannot join the namespace: nothing written) or OSError."""
     options = dropin.ServiceOptions(**dict((key, params[key]) for key in OPTIONS))
     present = params['state'] == 'present'
+    if params['restart'] and not params['daemon_reload']:
+        # systemd restarts from the unit it loaded: without the reload the
+        # service would start outside the namespace again
+        raise NamespaceError('daemon_reload: %r is not allowed with restart: True: systemd only applies the drop-in '
+                             'after a daemon-reload' % params['daemon_reload'], name=options.namespace,
+                             hint='Leave daemon_reload at true, or set restart: false and reload and restart '
+                                  'yourself. Nothing was changed.')
     props = None
     if present and options.unit == options.boot_unit:
         raise NamespaceError('unit: %r is not allowed: it is the boot_unit, which creates the pins at boot and '

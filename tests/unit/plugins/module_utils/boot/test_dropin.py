@@ -142,3 +142,15 @@ def test_the_boot_unit_itself_is_refused_as_unit(tmp_path, units):
     message = str(exc.value)
     assert 'unit' in message and "'nsfd-netns.service'" in message and 'boot_unit' in message, message
     assert _snapshot(tmp_path) == before
+
+
+def test_restart_without_daemon_reload_is_refused(tmp_path, units):
+    """systemd restarts a service from the unit it has loaded: without the
+    reload the restarted service stayed outside the namespace, and every
+    later run restarted it again (changed each time)."""
+    before = _snapshot(tmp_path)
+    with pytest.raises(NamespaceError) as exc:
+        service.apply(params(tmp_path, restart=True, daemon_reload=False))
+    message = str(exc.value)
+    assert 'restart' in message and 'daemon_reload' in message and 'False' in message, message
+    assert _snapshot(tmp_path) == before
