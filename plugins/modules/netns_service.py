@@ -30,7 +30,8 @@ description:
   - A drop-in of the same name that this module did not write (its first lines lack the "Managed by nsfd.namespaces"
     header) is neither overwritten nor removed.
   - After a change, and while systemd runs, C(systemctl daemon-reload) follows (systemd only sees a drop-in after
-    one). The service itself is restarted only with O(restart=true).
+    one). It also follows when systemd has not loaded the drop-in as it is on disk (a run killed before its
+    reload, or O(daemon_reload=false) earlier). The service itself is restarted only with O(restart=true).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

@@ -126,13 +126,18 @@ def apply(params, check_mode=False, diff=False):
     result = {'changed': change is not None, 'dropin': options.dropin_path, 'pin': options.pin_path,
               'etc_files': entries, 'changes': [change.text] if change else [], 'systemd_running': running,
               'daemon_reloaded': False, 'restarted': False}
-    if change is not None and running and params['daemon_reload']:
-        result['changes'].append('systemctl daemon-reload')
+    # a run killed between writing and reloading left systemd with the old
+    # drop-in: without this reload the next runs would see nothing to do
+    stale = change is None and running and _not_loaded(options, props, present)
+    if (change is not None or stale) and running and params['daemon_reload']:
+        result['changes'].append('systemctl daemon-reload' + (
+            ' (systemd had not loaded %s as it is on disk)' % options.dropin_path if stale else ''))
+        result['changed'] = True
         if not check_mode:
             _run(['daemon-reload'], result['changes'][:-1])
             result['daemon_reloaded'] = True
     moved = present and _outside(options, props)
-    if params['restart'] and running and (change is not None or moved):
+    if params['restart'] and running and (change is not None or stale or moved):
         # leaving the namespace only concerns a running service
         verb = 'restart' if present else 'try-restart'
         result['changes'].append('systemctl %s %s' % (verb, options.unit))
@@ -145,6 +150,20 @@ def apply(params, check_mode=False, diff=False):
     if diff and change is not None:
         result['diff'] = change.as_diff()
     return result
+
+
+def _not_loaded(options, props, present):
+    """systemd's loaded drop-ins (DropInPaths) disagree with the file on
+    disk: written or removed without a daemon-reload since. NeedDaemonReload
+    does not tell (systemd 252 says no for a new drop-in directory), and a
+    unit_dir outside systemd's search path is never loaded."""
+    if options.unit_dir not in unitprops.UNIT_PATH:
+        return False
+    if props is None:
+        props = unitprops.from_systemctl(options.unit)
+    if props is None or props.source != 'systemctl' or not props.exists or props.masked:
+        return False
+    return (options.dropin_path in props.dropin_paths) != present
 
 
 def _outside(options, props):

@@ -24,9 +24,11 @@ TRUE = ('1', 'yes', 'y', 'true', 't', 'on')
 
 class UnitProps(object):
     """exists, masked, private_network (bool), source ('systemctl' or
-    'unit files'), fragment (path or None), main_pid (int or None)."""
+    'unit files'), fragment (path or None), main_pid (int or None); from
+    systemctl also dropin_paths (those systemd has loaded)."""
 
-    def __init__(self, exists, masked, private_network, source, fragment=None, main_pid=None, active=None):
+    def __init__(self, exists, masked, private_network, source, fragment=None, main_pid=None, active=None,
+                 dropin_paths=()):
         self.exists = exists
         self.masked = masked
         self.private_network = private_network
@@ -34,6 +36,7 @@ class UnitProps(object):
         self.fragment = fragment
         self.main_pid = main_pid
         self.active = active
+        self.dropin_paths = list(dropin_paths)  # the drop-ins systemd has loaded
 
 
 def systemctl(*argv):
@@ -42,7 +45,7 @@ def systemctl(*argv):
 
 def from_systemctl(unit):
     shown = systemctl('show', '-p', 'LoadState', '-p', 'PrivateNetwork', '-p', 'FragmentPath', '-p', 'MainPID',
-                      '-p', 'ActiveState', '--', unit)
+                      '-p', 'ActiveState', '-p', 'DropInPaths', '--', unit)
     props = dict(line.partition('=')[::2] for line in shown.stdout.splitlines() if '=' in line)
     if shown.returncode != 0 or 'LoadState' not in props:
         return None  # a systemctl that cannot ask systemd: read the files instead
@@ -50,7 +53,7 @@ def from_systemctl(unit):
     return UnitProps(exists=props['LoadState'] not in ('not-found', 'bad-setting', 'error'),
                      masked=props['LoadState'] == 'masked', private_network=props.get('PrivateNetwork') in TRUE,
                      source='systemctl', fragment=props.get('FragmentPath') or None, main_pid=main_pid,
-                     active=props.get('ActiveState'))
+                     active=props.get('ActiveState'), dropin_paths=props.get('DropInPaths', '').split())
 
 
 def _names(unit):
