@@ -107,7 +107,8 @@ options:
     description:
       - Restart the service (O(state=present), also starting it when it was stopped) when the drop-in changed or when
         its main process runs outside the namespace (started before, or the namespace was made anew since).
-      - With O(state=absent), restart it when it runs and the drop-in was removed (C(systemctl try-restart)).
+      - With O(state=absent), restart it when it runs and the drop-in was removed (C(systemctl try-restart)); a unit
+        that no longer exists is left alone.
       - Only while systemd runs. Needs O(daemon_reload=true) (systemd restarts a service from the unit it loaded).
     type: bool
     default: false

@@ -130,7 +130,7 @@ def _module(host, tmp_path, args):
                          '      ansible_connection: nsfd.namespaces.nsenter\n'
                          '      ansible_python_interpreter: /usr/bin/python3\n' % host.pid)
     run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', str(inventory), 'booted',
-                          '-m', 'nsfd.namespaces.netns_service', '-a', args, '-o'],
+                          '-m', 'nsfd.namespaces.netns_service', '-a', args],
                          capture_output=True, text=True, env=playbook_env(tmp_path), timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     return json.loads(run.stdout.partition('=>')[2])
@@ -161,3 +161,18 @@ def test_booted_host_reloads_a_dropin_written_without_a_reload(host, tmp_path):
     pid = host.run('systemctl', 'show', '-p', 'MainPID', '--value', UNIT).stdout.strip()
     assert host.run('stat', '-L', '-c', '%i', '/proc/%s/ns/net' % pid).stdout == \
         host.run('stat', '-L', '-c', '%i', '/proc/1/ns/net').stdout
+
+
+@pytest.mark.timeout_s(120)
+def test_booted_host_takes_out_a_service_whose_unit_was_uninstalled(host, tmp_path):
+    """The package went away first (the role then prunes the service, with
+    the restart: true it was declared with): removing the drop-in must not
+    fail on systemctl try-restart of a unit that no longer exists."""
+    host.run('sh', '-c', 'printf "[Service]\\nExecStart=/bin/sleep infinity\\n" >/etc/systemd/system/%s && '
+             'systemctl daemon-reload && ip netns add blue' % UNIT)
+    placed = _module(host, tmp_path, 'unit=%s namespace=blue boot_unit=' % UNIT)
+    assert placed['changed'] and placed['daemon_reloaded'], placed
+    host.run('sh', '-c', 'rm /etc/systemd/system/%s && systemctl daemon-reload' % UNIT)
+    gone = _module(host, tmp_path, 'unit=%s namespace=blue state=absent restart=true' % UNIT)
+    assert gone['changed'] and not gone['restarted'], gone
+    assert host.run('test', '-e', DROPIN, check=False).returncode != 0

@@ -137,7 +137,7 @@ def apply(params, check_mode=False, diff=False):
             _run(['daemon-reload'], result['changes'][:-1])
             result['daemon_reloaded'] = True
     moved = present and _outside(options, props)
-    if params['restart'] and running and (change is not None or stale or moved):
+    if params['restart'] and running and (change is not None or stale or moved) and (present or _runs(options)):
         # leaving the namespace only concerns a running service
         verb = 'restart' if present else 'try-restart'
         result['changes'].append('systemctl %s %s' % (verb, options.unit))
@@ -150,6 +150,13 @@ def apply(params, check_mode=False, diff=False):
     if diff and change is not None:
         result['diff'] = change.as_diff()
     return result
+
+
+def _runs(options):
+    """The unit exists and runs: try-restart fails on a unit that is gone
+    (its package removed before the drop-in)."""
+    props = unitprops.from_systemctl(options.unit)
+    return props is not None and props.exists and props.active in ('active', 'activating', 'reloading')
 
 
 def _not_loaded(options, props, present):
