@@ -131,7 +131,8 @@ def _refuse_foreign(options):
     if not written_by(options.dropin_path, HEADER):
         raise NamespaceError('%s exists and was not written by nsfd.namespaces (its first lines lack %r): it is '
                              'neither overwritten nor removed' % (options.dropin_path, HEADER),
-                             path=options.dropin_path, hint='Move that file away. Nothing was changed.')
+                             name=options.namespace, path=options.dropin_path,
+                             hint='Move that file away. Nothing was changed.')
 
 
 def ensure_present(options, content, check_mode=False):

@@ -81,6 +81,7 @@ def test_a_foreign_dropin_of_the_same_name_is_never_overwritten_or_removed(tmp_p
     for state in ('present', 'absent'):
         failed = run_module(netns_service, dict(args, state=state), capsys)
         assert failed['failed'] and str(path) in failed['msg'] and 'not written by nsfd.namespaces' in failed['msg']
+        assert "namespace 'blue'" in failed['msg'], failed['msg']
         assert path.read_text() == '[Service]\nNetworkNamespacePath=/run/netns/other\n'
 
 
