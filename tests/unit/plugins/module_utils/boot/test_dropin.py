@@ -65,6 +65,10 @@ BAD = [
     ('boot_unit', 'nsfd-netns.service\nExecStartPre=/bin/touch /tmp/pwned'),
     ('boot_unit', 'nsfd-netns'),
     ('boot_unit', '../x.service'),
+    # a regex `$` matches before a trailing newline
+    ('unit', 'web\n.service'),
+    ('unit', 'web@x\n.service'),
+    ('boot_unit', 'nsfd-netns\n.service'),
 ]
 
 
@@ -153,4 +157,15 @@ def test_restart_without_daemon_reload_is_refused(tmp_path, units):
         service.apply(params(tmp_path, restart=True, daemon_reload=False))
     message = str(exc.value)
     assert 'restart' in message and 'daemon_reload' in message and 'False' in message, message
+    assert _snapshot(tmp_path) == before
+
+
+def test_an_etc_netns_entry_ending_in_a_newline_is_refused(tmp_path, units):
+    """It was taken as a plain name and split the bind line in two."""
+    os.makedirs('/etc/netns/blue')
+    open('/etc/netns/blue/hosts\n', 'w').close()
+    before = _snapshot(tmp_path)
+    with pytest.raises(NamespaceError) as exc:
+        service.apply(params(tmp_path))
+    assert "'hosts\\n'" in str(exc.value) and 'bind_etc' in str(exc.value), str(exc.value)
     assert _snapshot(tmp_path) == before
