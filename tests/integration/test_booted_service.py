@@ -153,6 +153,15 @@ def test_booted_host_reloads_a_dropin_written_without_a_reload(host, tmp_path):
     assert_in_blue(host)
     again = _module(host, tmp_path, 'unit=%s namespace=blue boot_unit= restart=true' % UNIT)
     assert not again['changed'] and not again['restarted'] and not again['daemon_reloaded'], again
+    # an update (to red) written without a reload: systemd still has blue
+    host.run('ip', 'netns', 'add', 'red')
+    red = _module(host, tmp_path, 'unit=%s namespace=red boot_unit= daemon_reload=false' % UNIT)
+    assert red['changed'] and not red['daemon_reloaded'], red
+    red = _module(host, tmp_path, 'unit=%s namespace=red boot_unit=' % UNIT)
+    assert red['changed'] and red['daemon_reloaded'], red
+    assert host.run('systemctl', 'show', '-p', 'NetworkNamespacePath', '--value', UNIT).stdout.strip() == \
+        '/run/netns/red'
+    assert not _module(host, tmp_path, 'unit=%s namespace=red boot_unit=' % UNIT)['changed']
     # the same after a removal without a reload
     gone = _module(host, tmp_path, 'unit=%s namespace=blue state=absent daemon_reload=false' % UNIT)
     assert gone['changed'] and not gone['daemon_reloaded'], gone

@@ -160,8 +160,9 @@ def _runs(options):
 
 
 def _not_loaded(options, props, present):
-    """systemd's loaded drop-ins (DropInPaths) disagree with the file on
-    disk: written or removed without a daemon-reload since. NeedDaemonReload
+    """systemd's loaded drop-ins (DropInPaths) or its NetworkNamespacePath=
+    disagree with the file on disk: written, updated or removed without a
+    daemon-reload since. NeedDaemonReload
     does not tell (systemd 252 says no for a new drop-in directory), and a
     unit_dir outside systemd's search path is never loaded."""
     if options.unit_dir not in unitprops.UNIT_PATH:
@@ -170,6 +171,8 @@ def _not_loaded(options, props, present):
         props = unitprops.from_systemctl(options.unit)
     if props is None or props.source != 'systemctl' or not props.exists or props.masked:
         return False
+    if present and props.netns_path != options.pin_path:
+        return True
     return (options.dropin_path in props.dropin_paths) != present
 
 

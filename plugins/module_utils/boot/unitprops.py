@@ -25,10 +25,10 @@ TRUE = ('1', 'yes', 'y', 'true', 't', 'on')
 class UnitProps(object):
     """exists, masked, private_network (bool), source ('systemctl' or
     'unit files'), fragment (path or None), main_pid (int or None); from
-    systemctl also dropin_paths (those systemd has loaded)."""
+    systemctl also dropin_paths and netns_path (what systemd has loaded)."""
 
     def __init__(self, exists, masked, private_network, source, fragment=None, main_pid=None, active=None,
-                 dropin_paths=()):
+                 dropin_paths=(), netns_path=None):
         self.exists = exists
         self.masked = masked
         self.private_network = private_network
@@ -37,6 +37,7 @@ class UnitProps(object):
         self.main_pid = main_pid
         self.active = active
         self.dropin_paths = list(dropin_paths)  # the drop-ins systemd has loaded
+        self.netns_path = netns_path  # its NetworkNamespacePath= as loaded
 
 
 def systemctl(*argv):
@@ -45,7 +46,7 @@ def systemctl(*argv):
 
 def from_systemctl(unit):
     shown = systemctl('show', '-p', 'LoadState', '-p', 'PrivateNetwork', '-p', 'FragmentPath', '-p', 'MainPID',
-                      '-p', 'ActiveState', '-p', 'DropInPaths', '--', unit)
+                      '-p', 'ActiveState', '-p', 'DropInPaths', '-p', 'NetworkNamespacePath', '--', unit)
     props = dict(line.partition('=')[::2] for line in shown.stdout.splitlines() if '=' in line)
     if shown.returncode != 0 or 'LoadState' not in props:
         return None  # a systemctl that cannot ask systemd: read the files instead
@@ -53,7 +54,8 @@ def from_systemctl(unit):
     return UnitProps(exists=props['LoadState'] not in ('not-found', 'bad-setting', 'error'),
                      masked=props['LoadState'] == 'masked', private_network=props.get('PrivateNetwork') in TRUE,
                      source='systemctl', fragment=props.get('FragmentPath') or None, main_pid=main_pid,
-                     active=props.get('ActiveState'), dropin_paths=props.get('DropInPaths', '').split())
+                     active=props.get('ActiveState'), dropin_paths=props.get('DropInPaths', '').split(),
+                     netns_path=props.get('NetworkNamespacePath') or None)
 
 
 def _names(unit):
