@@ -24,12 +24,14 @@ description:
     after writing the files); a file removed later is skipped when the service starts (each line begins with C(-)).
   - Refused before anything is written, with a message that says what to do, are the cases that cannot work,
     a unit that does not exist or is masked, a unit with C(PrivateNetwork=yes) (it would get a namespace of its own
-    with only C(lo)), a missing or stale pin (unless O(require_pin=false)), and names or paths that systemd would not
-    take literally.
+    with only C(lo)), a drop-in applied after this one (a later name) that sets another C(NetworkNamespacePath=),
+    a missing or stale pin (unless O(require_pin=false)), O(unit) equal to O(boot_unit), and names or paths that
+    systemd would not take literally.
   - A drop-in of the same name that this module did not write (its first lines lack the "Managed by nsfd.namespaces"
     header) is neither overwritten nor removed.
   - After a change, and while systemd runs, C(systemctl daemon-reload) follows (systemd only sees a drop-in after
-    one). The service itself is restarted only with O(restart=true).
+    one). It also follows when systemd has not loaded the drop-in as it is on disk (a run killed before its
+    reload, or O(daemon_reload=false) earlier). The service itself is restarted only with O(restart=true).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -105,8 +107,9 @@ options:
     description:
       - Restart the service (O(state=present), also starting it when it was stopped) when the drop-in changed or when
         its main process runs outside the namespace (started before, or the namespace was made anew since).
-      - With O(state=absent), restart it when it runs and the drop-in was removed (C(systemctl try-restart)).
-      - Only while systemd runs.
+      - With O(state=absent), restart it when it runs and the drop-in was removed (C(systemctl try-restart)); a unit
+        that no longer exists is left alone.
+      - Only while systemd runs. Needs O(daemon_reload=true) (systemd restarts a service from the unit it loaded).
     type: bool
     default: false
 notes:

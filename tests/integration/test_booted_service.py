@@ -11,6 +11,7 @@ reach it, and the service's main process is in the namespace pinned at
 /proc/PID/root.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -120,3 +121,67 @@ def test_booted_host_refuses_a_service_with_private_network(host, tmp_path):
     assert run.returncode != 0 and 'PrivateNetwork=yes (read from systemctl show)' in run.stdout, run.stdout
     assert host.run('test', '-e', '/etc/systemd/system/nsfd-private.service.d/50-nsfd-netns.conf',
                     check=False).returncode != 0
+
+
+def _module(host, tmp_path, args):
+    """netns_service once on the booted host (ad hoc), its result."""
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text('lab:\n  hosts:\n    booted:\n      ansible_host: "pid:%d"\n'
+                         '      ansible_connection: nsfd.namespaces.nsenter\n'
+                         '      ansible_python_interpreter: /usr/bin/python3\n' % host.pid)
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', str(inventory), 'booted',
+                          '-m', 'nsfd.namespaces.netns_service', '-a', args],
+                         capture_output=True, text=True, env=playbook_env(tmp_path), timeout=120, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return json.loads(run.stdout.partition('=>')[2])
+
+
+@pytest.mark.timeout_s(180)
+def test_booted_host_reloads_a_dropin_written_without_a_reload(host, tmp_path):
+    """A run killed between writing the drop-in and daemon-reload (here:
+    daemon_reload=false) left systemd with the old unit; later runs saw the
+    file unchanged, never reloaded, and restart: true restarted the service
+    outside blue on every run."""
+    host.run('sh', '-c', 'printf "[Service]\\nExecStart=/usr/bin/python3 -m http.server 8080 --directory /etc\\n" '
+             '>/etc/systemd/system/%s && mkdir -p /etc/netns/blue && printf "%s" >/etc/netns/blue/resolv.conf && '
+             'systemctl daemon-reload && ip netns add blue && ip -n blue link set lo up && systemctl start %s'
+             % (UNIT, RESOLV, UNIT))
+    first = _module(host, tmp_path, 'unit=%s namespace=blue boot_unit= daemon_reload=false' % UNIT)
+    assert first['changed'] and not first['daemon_reloaded'], first
+    fixed = _module(host, tmp_path, 'unit=%s namespace=blue boot_unit= restart=true' % UNIT)
+    assert fixed['changed'] and fixed['daemon_reloaded'] and fixed['restarted'], fixed
+    assert_in_blue(host)
+    again = _module(host, tmp_path, 'unit=%s namespace=blue boot_unit= restart=true' % UNIT)
+    assert not again['changed'] and not again['restarted'] and not again['daemon_reloaded'], again
+    # an update (to red) written without a reload: systemd still has blue
+    host.run('ip', 'netns', 'add', 'red')
+    red = _module(host, tmp_path, 'unit=%s namespace=red boot_unit= daemon_reload=false' % UNIT)
+    assert red['changed'] and not red['daemon_reloaded'], red
+    red = _module(host, tmp_path, 'unit=%s namespace=red boot_unit=' % UNIT)
+    assert red['changed'] and red['daemon_reloaded'], red
+    assert host.run('systemctl', 'show', '-p', 'NetworkNamespacePath', '--value', UNIT).stdout.strip() == \
+        '/run/netns/red'
+    assert not _module(host, tmp_path, 'unit=%s namespace=red boot_unit=' % UNIT)['changed']
+    # the same after a removal without a reload
+    gone = _module(host, tmp_path, 'unit=%s namespace=blue state=absent daemon_reload=false' % UNIT)
+    assert gone['changed'] and not gone['daemon_reloaded'], gone
+    back = _module(host, tmp_path, 'unit=%s namespace=blue state=absent restart=true' % UNIT)
+    assert back['changed'] and back['daemon_reloaded'] and back['restarted'], back
+    pid = host.run('systemctl', 'show', '-p', 'MainPID', '--value', UNIT).stdout.strip()
+    assert host.run('stat', '-L', '-c', '%i', '/proc/%s/ns/net' % pid).stdout == \
+        host.run('stat', '-L', '-c', '%i', '/proc/1/ns/net').stdout
+
+
+@pytest.mark.timeout_s(120)
+def test_booted_host_takes_out_a_service_whose_unit_was_uninstalled(host, tmp_path):
+    """The package went away first (the role then prunes the service, with
+    the restart: true it was declared with): removing the drop-in must not
+    fail on systemctl try-restart of a unit that no longer exists."""
+    host.run('sh', '-c', 'printf "[Service]\\nExecStart=/bin/sleep infinity\\n" >/etc/systemd/system/%s && '
+             'systemctl daemon-reload && ip netns add blue' % UNIT)
+    placed = _module(host, tmp_path, 'unit=%s namespace=blue boot_unit=' % UNIT)
+    assert placed['changed'] and placed['daemon_reloaded'], placed
+    host.run('sh', '-c', 'rm /etc/systemd/system/%s && systemctl daemon-reload' % UNIT)
+    gone = _module(host, tmp_path, 'unit=%s namespace=blue state=absent restart=true' % UNIT)
+    assert gone['changed'] and not gone['restarted'], gone
+    assert host.run('test', '-e', DROPIN, check=False).returncode != 0

@@ -11,6 +11,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from test_targets import playbook_env
 
 UNIT = 'nsfd-test-web.service'
@@ -80,3 +82,44 @@ def test_role_places_declared_services_and_takes_out_undeclared_ones(tmp_path):
     with open(RECORD) as handle:
         assert json.load(handle) == {'services': []}
     assert _role(tmp_path, [])[0] == 0
+
+
+def test_a_service_placed_by_a_run_that_failed_half_way_is_still_pruned(tmp_path):
+    """The first service gets its drop-in, the second is refused (it does not
+    exist), so the run fails before its end. The drop-in written must still
+    be the role's to take out when the service is no longer declared."""
+    os.makedirs('/etc/systemd/system', exist_ok=True)
+    with open('/etc/systemd/system/' + UNIT, 'w') as handle:
+        handle.write('[Service]\nExecStart=/usr/bin/python3 -m http.server 8080\n')
+    (tmp_path / 'play.yml').write_text(PLAY % json.dumps([UNIT, 'nsfd-test-missing.service']))
+    failed = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,',
+                             '-c', 'local', str(tmp_path / 'play.yml')],
+                            capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
+    assert failed.returncode != 0 and "'nsfd-test-missing.service' does not exist" in failed.stdout, failed.stdout
+    assert os.path.exists(DROPIN)
+    changed, out = _role(tmp_path, [])
+    assert changed and not os.path.exists(DROPIN) and 'out of blue' in out
+    with open(RECORD) as handle:
+        assert json.load(handle) == {'services': []}
+
+
+@pytest.mark.parametrize('services, named', [
+    ([42], '42'),
+    ([{'restart': True}], '{"restart": true}'),
+    ([['web.service']], '["web.service"]'),
+    ('web.service', '"web.service"'),
+    ([{'name': 'web.service', 'bogus': 1}], '"bogus": 1'),
+    ([{'name': 7}], '{"name": 7}'),
+])
+def test_malformed_services_are_refused_naming_them_before_any_namespace_is_made(tmp_path, services, named):
+    """A service that is no unit name or mapping with a name was silently
+    dropped (and one already placed then pruned), or failed with a Jinja
+    error naming nothing, after netns_config had made the namespaces."""
+    (tmp_path / 'play.yml').write_text(PLAY % json.dumps(services))
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,',
+                          '-c', 'local', str(tmp_path / 'play.yml')],
+                         capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
+    fatal = [line for line in run.stdout.splitlines() if line.startswith('fatal:')]
+    assert run.returncode != 0 and fatal, run.stdout[-3000:]
+    assert 'blue' in fatal[0] and json.dumps(named)[1:-1] in fatal[0], fatal[0]
+    assert subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True, check=True).stdout == ''

@@ -34,8 +34,8 @@ HEADER = '# Managed by nsfd.namespaces (netns_service): changes here are overwri
 DROPIN = '50-nsfd-netns.conf'
 # Taken literally by systemd in NetworkNamespacePath= and in a bind list
 # (no % specifier, blank, quote, backslash escape or ':' separator).
-LITERAL = re.compile(r'^[A-Za-z0-9_.@+-]+$')
-LITERAL_PATH = re.compile(r'^[A-Za-z0-9/_.@+-]+$')
+LITERAL = re.compile(r'^[A-Za-z0-9_.@+-]+\Z')
+LITERAL_PATH = re.compile(r'^[A-Za-z0-9/_.@+-]+\Z')
 LITERAL_WHY = '(systemd expands % specifiers in it and splits it at blanks and :)'
 
 
@@ -131,7 +131,8 @@ def _refuse_foreign(options):
     if not written_by(options.dropin_path, HEADER):
         raise NamespaceError('%s exists and was not written by nsfd.namespaces (its first lines lack %r): it is '
                              'neither overwritten nor removed' % (options.dropin_path, HEADER),
-                             path=options.dropin_path, hint='Move that file away. Nothing was changed.')
+                             name=options.namespace, path=options.dropin_path,
+                             hint='Move that file away. Nothing was changed.')
 
 
 def ensure_present(options, content, check_mode=False):

@@ -25,10 +25,10 @@ DEFAULT_WANTED_BY = ('multi-user.target', 'network-online.target')
 
 # systemd's unit-name.c: VALID_CHARS, '@' before the instance, UNIT_NAME_MAX.
 UNIT_NAME_MAX = 255
-UNIT_CHARS = re.compile(r'^[A-Za-z0-9:_.\\-]+$')
-UNIT_CHARS_WITH_AT = re.compile(r'^[A-Za-z0-9:_.\\@-]+$')
+UNIT_CHARS = re.compile(r'^[A-Za-z0-9:_.\\-]+\Z')
+UNIT_CHARS_WITH_AT = re.compile(r'^[A-Za-z0-9:_.\\@-]+\Z')
 # Taken literally in an ExecStart= argument and in a sh comment.
-EXEC_SAFE_PATH = re.compile(r'^[A-Za-z0-9/_.+@:,-]+$')
+EXEC_SAFE_PATH = re.compile(r'^[A-Za-z0-9/_.+@:,-]+\Z')
 NOTHING_CHANGED = 'Nothing was changed.'
 
 

@@ -53,7 +53,7 @@ def _check_unit(options):
     props = unitprops.inspect(options.unit, options.unit_dir)
     where = 'systemd says so' if props.source == 'systemctl' else \
         'found in none of %s; systemd is not running, so only the unit files were read' % ', '.join(
-            [options.unit_dir] + [d for d in unitprops.UNIT_PATH if d != options.unit_dir])
+            unitprops.search_path(options.unit_dir))
     if not props.exists:
         raise NamespaceError('unit %r does not exist (%s)' % (options.unit, where), name=options.namespace,
                              hint='Install the service first; netns_service changes existing services only. '
@@ -68,7 +68,22 @@ def _check_unit(options):
                                 options.pin_path), name=options.namespace, path=props.fragment,
                              hint='Remove PrivateNetwork= from the unit (or set PrivateNetwork=no in a drop-in of '
                                   'your own) and run again. Nothing was changed.')
+    _check_not_overridden(options)
     return props
+
+
+def _check_not_overridden(options):
+    """A drop-in applied after ours with its own NetworkNamespacePath= wins:
+    the service would run outside the namespace while we reported success."""
+    for path, value in unitprops.assigned_after(options.unit, unitprops.search_path(options.unit_dir),
+                                                dropin.DROPIN, 'NetworkNamespacePath'):
+        if value != options.pin_path:
+            raise NamespaceError('%s sets NetworkNamespacePath=%s and is applied after %s (systemd reads drop-ins '
+                                 'in name order), so unit %r would not run in %s'
+                                 % (path, value, dropin.DROPIN, options.unit, options.pin_path),
+                                 name=options.namespace, path=path,
+                                 hint='Remove that setting from %s (or the file) and run again. Nothing was changed.'
+                                      % path)
 
 
 def _run(argv, done, unit=None):
@@ -85,7 +100,19 @@ def apply(params, check_mode=False, diff=False):
     service that cannot join the namespace: nothing written) or OSError."""
     options = dropin.ServiceOptions(**dict((key, params[key]) for key in OPTIONS))
     present = params['state'] == 'present'
+    if params['restart'] and not params['daemon_reload']:
+        # systemd restarts from the unit it loaded: without the reload the
+        # service would start outside the namespace again
+        raise NamespaceError('daemon_reload: %r is not allowed with restart: True: systemd only applies the drop-in '
+                             'after a daemon-reload' % params['daemon_reload'], name=options.namespace,
+                             hint='Leave daemon_reload at true, or set restart: false and reload and restart '
+                                  'yourself. Nothing was changed.')
     props = None
+    if present and options.unit == options.boot_unit:
+        raise NamespaceError('unit: %r is not allowed: it is the boot_unit, which creates the pins at boot and '
+                             'cannot itself run inside one of them' % options.unit, name=options.namespace,
+                             hint='Name the service to move as unit, or set boot_unit to the unit that creates '
+                                  '%s. Nothing was changed.' % options.pin_path)
     if present:
         if params['require_pin']:
             _check_pin(options)
@@ -99,13 +126,18 @@ def apply(params, check_mode=False, diff=False):
     result = {'changed': change is not None, 'dropin': options.dropin_path, 'pin': options.pin_path,
               'etc_files': entries, 'changes': [change.text] if change else [], 'systemd_running': running,
               'daemon_reloaded': False, 'restarted': False}
-    if change is not None and running and params['daemon_reload']:
-        result['changes'].append('systemctl daemon-reload')
+    # a run killed between writing and reloading left systemd with the old
+    # drop-in: without this reload the next runs would see nothing to do
+    stale = change is None and running and _not_loaded(options, props, present)
+    if (change is not None or stale) and running and params['daemon_reload']:
+        result['changes'].append('systemctl daemon-reload' + (
+            ' (systemd had not loaded %s as it is on disk)' % options.dropin_path if stale else ''))
+        result['changed'] = True
         if not check_mode:
             _run(['daemon-reload'], result['changes'][:-1])
             result['daemon_reloaded'] = True
     moved = present and _outside(options, props)
-    if params['restart'] and running and (change is not None or moved):
+    if params['restart'] and running and (change is not None or stale or moved) and (present or _runs(options)):
         # leaving the namespace only concerns a running service
         verb = 'restart' if present else 'try-restart'
         result['changes'].append('systemctl %s %s' % (verb, options.unit))
@@ -118,6 +150,30 @@ def apply(params, check_mode=False, diff=False):
     if diff and change is not None:
         result['diff'] = change.as_diff()
     return result
+
+
+def _runs(options):
+    """The unit exists and runs: try-restart fails on a unit that is gone
+    (its package removed before the drop-in)."""
+    props = unitprops.from_systemctl(options.unit)
+    return props is not None and props.exists and props.active in ('active', 'activating', 'reloading')
+
+
+def _not_loaded(options, props, present):
+    """systemd's loaded drop-ins (DropInPaths) or its NetworkNamespacePath=
+    disagree with the file on disk: written, updated or removed without a
+    daemon-reload since. NeedDaemonReload
+    does not tell (systemd 252 says no for a new drop-in directory), and a
+    unit_dir outside systemd's search path is never loaded."""
+    if options.unit_dir not in unitprops.UNIT_PATH:
+        return False
+    if props is None:
+        props = unitprops.from_systemctl(options.unit)
+    if props is None or props.source != 'systemctl' or not props.exists or props.masked:
+        return False
+    if present and props.netns_path != options.pin_path:
+        return True
+    return (options.dropin_path in props.dropin_paths) != present
 
 
 def _outside(options, props):

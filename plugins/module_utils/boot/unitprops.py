@@ -18,14 +18,17 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.persist impor
 # systemd's unit search path for the system manager, highest priority first.
 UNIT_PATH = ('/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system',
              '/usr/lib/systemd/system', '/lib/systemd/system')
-TRUE = ('1', 'yes', 'true', 'on')
+# systemd's parse_boolean(), compared in lower case
+TRUE = ('1', 'yes', 'y', 'true', 't', 'on')
 
 
 class UnitProps(object):
     """exists, masked, private_network (bool), source ('systemctl' or
-    'unit files'), fragment (path or None), main_pid (int or None)."""
+    'unit files'), fragment (path or None), main_pid (int or None); from
+    systemctl also dropin_paths and netns_path (what systemd has loaded)."""
 
-    def __init__(self, exists, masked, private_network, source, fragment=None, main_pid=None, active=None):
+    def __init__(self, exists, masked, private_network, source, fragment=None, main_pid=None, active=None,
+                 dropin_paths=(), netns_path=None):
         self.exists = exists
         self.masked = masked
         self.private_network = private_network
@@ -33,6 +36,8 @@ class UnitProps(object):
         self.fragment = fragment
         self.main_pid = main_pid
         self.active = active
+        self.dropin_paths = list(dropin_paths)  # the drop-ins systemd has loaded
+        self.netns_path = netns_path  # its NetworkNamespacePath= as loaded
 
 
 def systemctl(*argv):
@@ -41,7 +46,7 @@ def systemctl(*argv):
 
 def from_systemctl(unit):
     shown = systemctl('show', '-p', 'LoadState', '-p', 'PrivateNetwork', '-p', 'FragmentPath', '-p', 'MainPID',
-                      '-p', 'ActiveState', '--', unit)
+                      '-p', 'ActiveState', '-p', 'DropInPaths', '-p', 'NetworkNamespacePath', '--', unit)
     props = dict(line.partition('=')[::2] for line in shown.stdout.splitlines() if '=' in line)
     if shown.returncode != 0 or 'LoadState' not in props:
         return None  # a systemctl that cannot ask systemd: read the files instead
@@ -49,7 +54,8 @@ def from_systemctl(unit):
     return UnitProps(exists=props['LoadState'] not in ('not-found', 'bad-setting', 'error'),
                      masked=props['LoadState'] == 'masked', private_network=props.get('PrivateNetwork') in TRUE,
                      source='systemctl', fragment=props.get('FragmentPath') or None, main_pid=main_pid,
-                     active=props.get('ActiveState'))
+                     active=props.get('ActiveState'), dropin_paths=props.get('DropInPaths', '').split(),
+                     netns_path=props.get('NetworkNamespacePath') or None)
 
 
 def _names(unit):
@@ -67,29 +73,66 @@ def _dropin_dirs(unit):
     return [n if n.endswith('.d') else n + '.d' for n in names]
 
 
+def _service_values(path, key):
+    """The values assigned to key in [Service] of path, in order."""
+    section = None
+    values = []
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except (IOError, OSError):
+        return values
+    for line in lines:
+        line = line.strip()
+        if line.startswith('['):
+            section = line
+        elif section == '[Service]' and line.partition('=')[0].strip() == key:
+            values.append(line.partition('=')[2].strip())
+    return values
+
+
 def _private_network(paths, current=False):
     """The last PrivateNetwork= in [Service] of paths, read in order (an
     empty assignment resets it)."""
     for path in paths:
-        section = None
-        try:
-            with open(path) as handle:
-                lines = handle.read().splitlines()
-        except (IOError, OSError):
-            continue
-        for line in lines:
-            line = line.strip()
-            if line.startswith('['):
-                section = line
-            elif section == '[Service]' and line.partition('=')[0].strip() == 'PrivateNetwork':
-                current = line.partition('=')[2].strip().lower() in TRUE
+        for value in _service_values(path, 'PrivateNetwork'):
+            current = value.lower() in TRUE
     return current
 
 
+def dropins(unit, unit_dirs=UNIT_PATH):
+    """[(name, path)] of the unit's *.conf drop-ins in the order systemd
+    applies them: by name, a name in a higher-priority directory hiding the
+    same name below it."""
+    found = {}
+    for directory in reversed(unit_dirs):
+        for sub in _dropin_dirs(unit):
+            folder = os.path.join(directory, sub)
+            if os.path.isdir(folder):
+                for name in os.listdir(folder):
+                    if name.endswith('.conf'):
+                        found[name] = os.path.join(folder, name)
+    return [(name, found[name]) for name in sorted(found)]
+
+
+def assigned_after(unit, unit_dirs, after, key):
+    """[(path, value)] of key= in the [Service] of drop-ins applied after
+    the one named `after`: they override what that one sets. Read from the
+    files, which systemd reads at the next daemon-reload."""
+    return [(path, value) for name, path in dropins(unit, unit_dirs) if name > after
+            for value in _service_values(path, key)]
+
+
+def _empty(path):
+    try:
+        return os.path.getsize(path) == 0
+    except OSError:
+        return False
+
+
 def from_files(unit, unit_dirs=UNIT_PATH):
-    """Fragment: the first of the unit (or its template) in unit_dirs. Drop-ins:
-    *.conf of every drop-in directory in every unit dir, in name order with
-    a name in a higher-priority directory hiding the same name below it."""
+    """Fragment: the first of the unit (or its template) in unit_dirs, then
+    its drop-ins (dropins())."""
     fragment = None
     for name in _names(unit):
         for directory in unit_dirs:
@@ -101,30 +144,27 @@ def from_files(unit, unit_dirs=UNIT_PATH):
             break
     if fragment is None:
         return UnitProps(exists=False, masked=False, private_network=False, source='unit files')
-    if os.path.realpath(fragment) == '/dev/null':  # what `systemctl mask` links
+    # what `systemctl mask` links, or an empty file (systemd.unit(5) masks both)
+    if os.path.realpath(fragment) == '/dev/null' or _empty(fragment):
         return UnitProps(exists=True, masked=True, private_network=False, source='unit files', fragment=fragment)
-    dropins = {}
-    for directory in reversed(unit_dirs):
-        for sub in _dropin_dirs(unit):
-            folder = os.path.join(directory, sub)
-            if os.path.isdir(folder):
-                for name in os.listdir(folder):
-                    if name.endswith('.conf'):
-                        dropins[name] = os.path.join(folder, name)
-    ordered = [fragment] + [dropins[name] for name in sorted(dropins)]
+    ordered = [fragment] + [path for _name, path in dropins(unit, unit_dirs)]
     return UnitProps(exists=True, masked=False, private_network=_private_network(ordered), source='unit files',
                      fragment=fragment)
 
 
+def search_path(unit_dir):
+    """unit_dir first, then systemd's search path."""
+    return [unit_dir] + [d for d in UNIT_PATH if d != unit_dir]
+
+
 def inspect(unit, unit_dir):
     """UnitProps of unit: systemd's view while it runs, else the files'
-    (unit_dir first, then systemd's search path)."""
+    (search_path(unit_dir))."""
     if systemd_running():
         props = from_systemctl(unit)
         if props is not None:
             return props
-    dirs = [unit_dir] + [d for d in UNIT_PATH if d != unit_dir]
-    return from_files(unit, dirs)
+    return from_files(unit, search_path(unit_dir))
 
 
 def netns_inode(pid):

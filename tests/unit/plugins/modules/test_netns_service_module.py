@@ -81,6 +81,7 @@ def test_a_foreign_dropin_of_the_same_name_is_never_overwritten_or_removed(tmp_p
     for state in ('present', 'absent'):
         failed = run_module(netns_service, dict(args, state=state), capsys)
         assert failed['failed'] and str(path) in failed['msg'] and 'not written by nsfd.namespaces' in failed['msg']
+        assert "namespace 'blue'" in failed['msg'], failed['msg']
         assert path.read_text() == '[Service]\nNetworkNamespacePath=/run/netns/other\n'
 
 
@@ -126,3 +127,40 @@ def test_an_instance_is_found_through_its_template(tmp_path, capsys):
     (tmp_path / 'units' / 'nsfd-vpn@.service').write_text('[Service]\nExecStart=/bin/sleep %i\n')
     result = run_module(netns_service, dict(args, unit='nsfd-vpn@work.service'), capsys)
     assert result['changed'] and os.path.exists(str(tmp_path / 'units' / 'nsfd-vpn@work.service.d' / dropin.DROPIN))
+
+
+def test_private_network_in_every_spelling_systemd_takes_is_refused(tmp_path, capsys):
+    """systemd's parse_boolean takes 1/yes/y/true/t/on in any case."""
+    args, path = _setup(tmp_path, unit_text='[Service]\nExecStart=/bin/sleep infinity\n')
+    for value in ('y', 'T', 'Yes', '1', 'ON'):
+        (tmp_path / 'units' / UNIT).write_text('[Service]\nPrivateNetwork=%s\nExecStart=/bin/sleep infinity\n'
+                                               % value)
+        refused = run_module(netns_service, args, capsys)
+        assert refused.get('failed') and 'PrivateNetwork=yes' in refused['msg'], (value, refused)
+        assert not path.parent.exists()
+
+
+def test_an_empty_unit_file_is_masked_as_systemd_sees_it(tmp_path, capsys):
+    """systemd.unit(5): a unit file of size 0 is masked like a /dev/null link."""
+    args, path = _setup(tmp_path, unit_text='')
+    masked = run_module(netns_service, args, capsys)
+    assert masked.get('failed') and 'is masked' in masked['msg'], masked
+    assert not path.parent.exists()
+
+
+def test_a_later_dropin_that_sets_another_namespace_is_refused(tmp_path, capsys):
+    """systemd applies drop-ins in name order: an admin's 90-*.conf with its
+    own NetworkNamespacePath= wins over 50-nsfd-netns.conf, and the service
+    would run outside blue while the module reported success."""
+    args, path = _setup(tmp_path)
+    path.parent.mkdir()
+    admin = path.parent / '90-admin.conf'
+    admin.write_text('[Service]\nNetworkNamespacePath=/run/netns/red\n')
+    refused = run_module(netns_service, args, capsys)
+    assert refused.get('failed') and str(admin) in refused['msg'] and '/run/netns/red' in refused['msg'], refused
+    assert "'blue'" in refused['msg'] and not path.exists()
+    # one sorted before ours is overridden by ours, and the same pin is no conflict
+    admin.rename(path.parent / '10-admin.conf')
+    assert run_module(netns_service, args, capsys)['changed']
+    (path.parent / '90-same.conf').write_text('[Service]\nNetworkNamespacePath=/run/netns/blue\n')
+    assert not run_module(netns_service, args, capsys)['changed']

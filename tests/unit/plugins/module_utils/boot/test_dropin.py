@@ -65,6 +65,10 @@ BAD = [
     ('boot_unit', 'nsfd-netns.service\nExecStartPre=/bin/touch /tmp/pwned'),
     ('boot_unit', 'nsfd-netns'),
     ('boot_unit', '../x.service'),
+    # a regex `$` matches before a trailing newline
+    ('unit', 'web\n.service'),
+    ('unit', 'web@x\n.service'),
+    ('boot_unit', 'nsfd-netns\n.service'),
 ]
 
 
@@ -129,3 +133,39 @@ def test_systemd_analyze_verify_accepts_the_unit_with_its_dropin(tmp_path, units
         handle.write('NetworkNamespacePath=relative/blue\nBindReadOnlyPath=/x:/y\n')
     bad = verify()
     assert result['dropin'] in bad.stderr and 'BindReadOnlyPath' in bad.stderr, bad.stderr
+
+
+def test_the_boot_unit_itself_is_refused_as_unit(tmp_path, units):
+    """The boot unit creates the pin: inside the namespace it would need
+    the pin before making it, and after a reboot nothing comes up. (state:
+    absent may still remove such a drop-in.)"""
+    (units / 'nsfd-netns.service').write_text('[Service]\nType=oneshot\nExecStart=/bin/true\n')
+    before = _snapshot(tmp_path)
+    with pytest.raises(NamespaceError) as exc:
+        service.apply(params(tmp_path, unit='nsfd-netns.service'))
+    message = str(exc.value)
+    assert 'unit' in message and "'nsfd-netns.service'" in message and 'boot_unit' in message, message
+    assert _snapshot(tmp_path) == before
+
+
+def test_restart_without_daemon_reload_is_refused(tmp_path, units):
+    """systemd restarts a service from the unit it has loaded: without the
+    reload the restarted service stayed outside the namespace, and every
+    later run restarted it again (changed each time)."""
+    before = _snapshot(tmp_path)
+    with pytest.raises(NamespaceError) as exc:
+        service.apply(params(tmp_path, restart=True, daemon_reload=False))
+    message = str(exc.value)
+    assert 'restart' in message and 'daemon_reload' in message and 'False' in message, message
+    assert _snapshot(tmp_path) == before
+
+
+def test_an_etc_netns_entry_ending_in_a_newline_is_refused(tmp_path, units):
+    """It was taken as a plain name and split the bind line in two."""
+    os.makedirs('/etc/netns/blue')
+    open('/etc/netns/blue/hosts\n', 'w').close()
+    before = _snapshot(tmp_path)
+    with pytest.raises(NamespaceError) as exc:
+        service.apply(params(tmp_path))
+    assert "'hosts\\n'" in str(exc.value) and 'bind_etc' in str(exc.value), str(exc.value)
+    assert _snapshot(tmp_path) == before
