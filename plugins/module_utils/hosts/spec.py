@@ -23,7 +23,7 @@ TYPES = ['mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup']
 STATES = ('started', 'rebooted', 'absent')
 LAB_KEYS = ('name', 'bridge', 'address', 'interface', 'gateway')
 
-HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$')
+HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z')
 IFNAME_MAX = 15
 # What a distribution root must hold to be one (and what fleet.py's debian kind needed).
 ROOT_MUST_HOLD = ('usr/bin', 'etc')

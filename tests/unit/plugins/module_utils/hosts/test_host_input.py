@@ -57,6 +57,7 @@ def test_bad_names(data_dir, name, expected):
 @pytest.mark.parametrize('options, expected', [
     ({'hostname': 'a b'}, "hostname 'a b' is not a valid hostname"),
     ({'hostname': 'x' * 65}, 'is not a valid hostname'),
+    ({'hostname': 'h1\n'}, "hostname 'h1\\n' is not a valid hostname"),
     ({'root': 'relative/root'}, "root 'relative/root' must be 'overlay' or the absolute path"),
     ({'root': '/nonexistent-root'}, "root '/nonexistent-root' is not a distribution root tree"),
     ({'root': '/'}, "it is the machine's own root"),
