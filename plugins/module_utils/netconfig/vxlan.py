@@ -15,6 +15,8 @@ everywhere, so a declared attribute that differs replaces the device (its
 fdb entries go with it and are added again).
 """
 
+import errno
+
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import flooding
@@ -46,6 +48,26 @@ def check_underlay(link, ns, host, host_ends=()):
                              'netns_config runs in)' % (link['name'], ns.label, dev),
                              hint='Nothing was changed in this namespace. Name an existing host link, or omit '
                                   'underlay_dev.')
+    holder = _vni_holder(link['vxlan'], host)
+    if holder is not None:
+        raise NamespaceError('vxlan %s in %s: VNI %d on UDP port %d is already taken on the host by its vxlan %s'
+                             % (link['name'], ns.label, link['vxlan']['vni'], link['vxlan']['port'], holder),
+                             hint='Nothing was changed in this namespace. Give one of them another vni or port.')
+
+
+def _family(local):
+    return local.version if local is not None else 4
+
+
+def _vni_holder(vxlan, host):
+    """The host's own vxlan link that holds the VNI on the same port and
+    family (the kernel refuses a second one with EEXIST), or None."""
+    for name, have in sorted(host.state.links.items()):
+        other = have.get('vxlan')
+        if other and other['vni'] == vxlan['vni'] and other['port'] == vxlan['port'] \
+                and _family(other['local']) == _family(vxlan['local']):
+            return name
+    return None
 
 
 def differences(link, current, host):
@@ -82,7 +104,18 @@ def create(link, ns, host):
             extra['vxlan_local6' if vxlan['local'].version == 6 else 'vxlan_local'] = str(vxlan['local'])
         if vxlan['underlay_dev'] is not None:
             extra['vxlan_link'] = host.index(vxlan['underlay_dev'])
-        host.ipr.link('add', ifname=name, kind='vxlan', net_ns_fd=ns.fd, **extra)
+        try:
+            host.ipr.link('add', ifname=name, kind='vxlan', net_ns_fd=ns.fd, **extra)
+        except Exception as exc:  # noqa: B902 - pyroute2's NetlinkError, not imported here
+            if getattr(exc, 'code', None) != errno.EEXIST:
+                raise
+            # the name is free in the namespace (planned as missing): the VNI is what is taken, by a vxlan the
+            # host cannot list, in another namespace whose tunnel socket is on the host
+            raise NamespaceError('vxlan %s in %s: VNI %d on UDP port %d is already taken on the host, by a vxlan in '
+                                 'another network namespace whose tunnel is on the host' % (
+                                     name, ns.label, vxlan['vni'], vxlan['port']), errno=errno.EEXIST,
+                                 hint='Give one of them another vni or port (ip -d link show type vxlan, in each '
+                                      'namespace, lists them).')
     return Action(text, run)
 
 

@@ -259,3 +259,27 @@ def test_bad_vxlan_input_is_refused_before_anything_is_touched(capsys, bad, wher
     assert where in out['msg'] and value in out['msg'], out['msg']
     assert 'Traceback' not in out['msg']
     assert not run('ip', 'netns', 'list')
+
+
+def test_a_vni_a_host_vxlan_holds_fails_naming_it_before_anything_is_done_in_the_namespace(capsys, underlay):
+    """The kernel takes a VNI once per UDP port on the host: a vxlan of the
+    host's own with VNI 100 on 4789 makes the creation fail with EEXIST."""
+    sh('ip link add vxh type vxlan id 100 dstport 4789 local 10.77.0.1 dev u1')
+    out = converge(capsys, [red()])
+    assert out['failed']
+    msg = out['namespaces'][0]['msg']
+    assert "vxlan vx100 in namespace 'red'" in msg and 'VNI 100' in msg and 'vxh' in msg, msg
+    assert 'Nothing was changed in this namespace' in msg, msg
+    assert [l['ifname'] for l in run('ip', '-j', 'link', netns='red')] in ([], ['lo'])
+
+
+def test_a_vni_another_namespace_holds_fails_saying_what_to_do(capsys, underlay):
+    """A vxlan in another namespace whose socket is on the host (an earlier
+    call's) holds the VNI too; the host cannot list it, so the kernel's EEXIST
+    is explained."""
+    converge(capsys, [red()])
+    out = converge(capsys, [red(name='blue')])
+    assert out['failed']
+    msg = out['namespaces'][0]['msg']
+    assert "vxlan vx100 in namespace 'blue'" in msg and 'VNI 100 on UDP port 4789' in msg, msg
+    assert 'another vni or port' in msg and 'EEXIST' in msg, msg
