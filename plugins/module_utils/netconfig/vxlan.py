@@ -23,6 +23,10 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec imp
 
 NUD_PERMANENT = 0x80
 NTF_SELF = 0x02
+# what the kernel's vxlan adds to a frame (outer IP, UDP, VXLAN and Ethernet
+# headers): its largest MTU is the underlay device's minus this (without an
+# underlay device it takes up to 65535)
+HEADROOM = {4: 50, 6: 70}
 
 
 def describe(vxlan):
@@ -48,11 +52,30 @@ def check_underlay(link, ns, host, host_ends=()):
                              'netns_config runs in)' % (link['name'], ns.label, dev),
                              hint='Nothing was changed in this namespace. Name an existing host link, or omit '
                                   'underlay_dev.')
+    _check_mtu(link, ns, host)
     holder = _vni_holder(link['vxlan'], host)
     if holder is not None:
         raise NamespaceError('vxlan %s in %s: VNI %d on UDP port %d is already taken on the host by its vxlan %s'
                              % (link['name'], ns.label, link['vxlan']['vni'], link['vxlan']['port'], holder),
                              hint='Nothing was changed in this namespace. Give one of them another vni or port.')
+
+
+def _check_mtu(link, ns, host):
+    """A declared MTU the underlay cannot carry: the kernel refuses it with
+    EINVAL, but only once the device exists."""
+    vxlan, mtu = link['vxlan'], link['mtu']
+    dev = vxlan['underlay_dev']
+    carried = host.state.links.get(dev, {}).get('mtu') if dev is not None else None
+    if mtu is None or carried is None:
+        return  # no MTU declared, no underlay device, or the underlay is a veth end this call creates
+    family = _family(vxlan['local'])
+    largest = carried - HEADROOM[family]
+    if mtu > largest:
+        raise NamespaceError('vxlan %s in %s: mtu %d is more than its underlay %s carries: at most %d (%d - %d bytes '
+                             'of IPv%d encapsulation)' % (link['name'], ns.label, mtu, dev, largest,
+                                                          carried, HEADROOM[family], family),
+                             hint='Nothing was changed in this namespace. Declare an mtu of at most %d, omit it (the '
+                                  'kernel derives it), or raise the underlay MTU.' % largest)
 
 
 def _family(local):

@@ -283,3 +283,17 @@ def test_a_vni_another_namespace_holds_fails_saying_what_to_do(capsys, underlay)
     msg = out['namespaces'][0]['msg']
     assert "vxlan vx100 in namespace 'blue'" in msg and 'VNI 100 on UDP port 4789' in msg, msg
     assert 'another vni or port' in msg and 'EEXIST' in msg, msg
+
+
+def test_an_mtu_the_underlay_cannot_carry_fails_before_anything_is_done_in_the_namespace(capsys, underlay):
+    """u1 carries 1500: the kernel takes at most 1450 for a vxlan on it (IPv4
+    encapsulation: 50 bytes) and refused a larger one with EINVAL after the
+    device was made."""
+    out = converge(capsys, [red(mtu=1500)])
+    assert out['failed']
+    msg = out['namespaces'][0]['msg']
+    assert "vxlan vx100 in namespace 'red'" in msg and 'mtu 1500' in msg and '1450' in msg and 'u1' in msg, msg
+    assert 'Nothing was changed in this namespace' in msg, msg
+    assert [l['ifname'] for l in run('ip', '-j', 'link', netns='red')] in ([], ['lo'])
+    converged_twice(capsys, [red(mtu=1450)])
+    assert vxlan_info('vx100', 'red')['mtu'] == 1450
