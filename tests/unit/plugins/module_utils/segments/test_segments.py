@@ -263,3 +263,16 @@ def test_the_segments_must_be_a_list_of_dicts():
 def test_no_segments_leaves_the_declared_namespaces_alone():
     assert expand(None, namespaces=[{'name': 'a'}]) == [{'name': 'a'}]
     assert expand([], namespaces=None) == []
+
+
+def test_without_an_underlay_device_the_vxlan_mtu_leaves_room_for_the_encapsulation():
+    """The kernel gives a device-less vxlan 1500, which a 1500 underlay
+    cannot carry encapsulated: the documented 1450 (IPv6: 1430) is declared."""
+    assert expand([red()])[0]['links'][1]['mtu'] == 1450
+    hostvars = {'a': {'ansible_host': 'fd00::1'}, 'b': {'ansible_host': 'fd00::2'}}
+    items = expand([{'name': 'v6', 'id': 7, 'subnet': 'fd77::/64', 'members': ['a', 'b']}], host='a',
+                   hostvars=hostvars, underlay_var='ansible_host')
+    assert items[0]['links'][1]['mtu'] == 1430
+    with_device = expand([red()], facts={'eth0': {'device': 'eth0', 'ipv4': {'address': '10.77.0.1'}}})
+    assert 'mtu' not in with_device[0]['links'][1], 'the kernel derives it from the device'
+    assert expand([red(mtu=9000)])[0]['links'][1]['mtu'] == 9000
