@@ -202,6 +202,10 @@ def check_underlays(segments, underlays):
             if address is None:
                 fail(where, 'underlay address %r (%s) is not an IP address; set netns_underlay_address for the '
                      'host, or name the variable that holds it in netns_underlay_address_var' % (text, source))
+            if address.is_unspecified or address.is_multicast:
+                fail(where, 'underlay address %r (%s) is no unicast address a tunnel can use as its end; set '
+                     'netns_underlay_address for the host, or name the variable that holds it in '
+                     'netns_underlay_address_var' % (text, source))
             if address in owners:
                 fail(where, 'underlay address %s is also the underlay address of host %r' % (address, owners[address]))
             families = set(a.version for a in owners)

@@ -276,3 +276,12 @@ def test_without_an_underlay_device_the_vxlan_mtu_leaves_room_for_the_encapsulat
     with_device = expand([red()], facts={'eth0': {'device': 'eth0', 'ipv4': {'address': '10.77.0.1'}}})
     assert 'mtu' not in with_device[0]['links'][1], 'the kernel derives it from the device'
     assert expand([red(mtu=9000)])[0]['links'][1]['mtu'] == 9000
+
+
+@pytest.mark.parametrize('address', ['0.0.0.0', '239.1.1.1', '::', 'ff02::1'])
+def test_an_underlay_address_no_tunnel_can_use_is_refused_naming_segment_and_host(address):
+    """netns_config refuses such a local or fdb dst only on the hosts that
+    get it, inside the module, without naming the segment: the segment check
+    refuses it on every host first."""
+    hostvars = dict(HOSTS, host2={'lab_address': address})
+    refused([red()], "segment 'red'", "host 'host2'", repr(address), 'unicast', hostvars=hostvars)
