@@ -175,6 +175,13 @@ def check_segments(items):
             fail(where, 'id %d is also the id (VNI) of segment %r; every segment needs its own VNI'
                  % (segment.vni, segments[vnis[segment.vni]].name))
         vnis[segment.vni] = index
+        for earlier in segments[:index]:
+            # two bridges of one namespace in one subnet: both get its connected route
+            if earlier.namespace == segment.namespace and earlier.subnet.version == segment.subnet.version \
+                    and earlier.subnet.overlaps(segment.subnet):
+                fail(where, 'subnet %s overlaps %s of segment %r, which is in the same namespace %r; give segments '
+                     'that share a namespace disjoint subnets' % (segment.subnet, earlier.subnet, earlier.name,
+                                                                   segment.namespace))
     return segments
 
 

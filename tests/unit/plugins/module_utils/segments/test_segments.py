@@ -285,3 +285,14 @@ def test_an_underlay_address_no_tunnel_can_use_is_refused_naming_segment_and_hos
     refuses it on every host first."""
     hostvars = dict(HOSTS, host2={'lab_address': address})
     refused([red()], "segment 'red'", "host 'host2'", repr(address), 'unicast', hostvars=hostvars)
+
+
+def test_segments_sharing_a_namespace_with_overlapping_subnets_are_refused():
+    """Two bridges of one namespace with addresses in one subnet: both get a
+    connected route to it and the kernel sends one segment's traffic out of
+    the other's bridge."""
+    blue = {'name': 'blue', 'id': 101, 'subnet': '10.200.0.128/25', 'members': ['host1', 'host2'], 'namespace': 'red'}
+    refused([red(), blue], "segment 'blue'", '10.200.0.128/25', '10.200.0.0/24', "'red'", 'namespace')
+    # disjoint subnets, or overlapping ones in different namespaces, are fine
+    assert len(expand([red(), dict(blue, subnet='10.201.0.0/24')])[0]['links']) == 4
+    assert len(expand([red(), dict(blue, namespace='blue')])) == 2
