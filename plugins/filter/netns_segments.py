@@ -31,8 +31,9 @@ description:
   - Every segment and every member's underlay address is checked, whichever host asks, and any mistake fails
     naming the segment, the host, the option and the value, so every host of a play fails before anything is
     touched; duplicate names or ids, a subnet too small for its members, an override outside the subnet, on its
-    network or broadcast address, colliding or for a non-member, a member without an IP underlay address, two
-    members with the same underlay address, members that are not a list, and names that cannot be namespace names.
+    network or broadcast address, colliding or for a non-member, a member without a unicast IP underlay address,
+    two members with the same underlay address, overlapping subnets of segments that share a namespace, members that
+    are not a list, and names that cannot be namespace names.
   - A segment namespace also declared in O(namespaces) gets the segment's links added to its declared ones; a
     declared link named like a generated one (C(brN), C(vxN)), or the namespace declared C(state=absent), fails.
 options:
