@@ -162,7 +162,7 @@ def fdb_actions(ns, link, have):
         moved = [e for e in have if e['mac'] == entry['mac'] and not flooding(entry['mac'])]
         if moved:
             text = 'change fdb entry %s on %s in %s: dst %s, not %s' % (
-                entry['mac'], name, ns.label, entry['dst'], moved[0]['dst'])
+                entry['mac'], name, ns.label, entry['dst'], _where(moved[0]))
             actions.append(Action(text, lambda e=entry: _fdb(ns, 'replace', name, e)))
         else:
             text = 'add fdb entry %s dst %s to %s in %s' % (entry['mac'], entry['dst'], name, ns.label)
@@ -171,14 +171,23 @@ def fdb_actions(ns, link, have):
     for entry in have:
         if entry in wanted or any(e['mac'] == entry['mac'] and not flooding(e['mac']) for e in wanted):
             continue
-        text = 'delete fdb entry %s dst %s from %s in %s (not declared)' % (entry['mac'], entry['dst'], name, ns.label)
+        text = 'delete fdb entry %s dst %s from %s in %s (not declared)' % (entry['mac'], _where(entry), name,
+                                                                             ns.label)
         actions.append(Action(text, lambda e=entry: _fdb(ns, 'del', name, e)))
     return actions
+
+
+def _where(entry):
+    """An entry's destination as `bridge fdb` shows it: with the port and
+    VNI of one made by hand to differ from the device's."""
+    return ' '.join([str(entry['dst'])] + ['%s %d' % (key, entry[key]) for key in ('port', 'vni') if key in entry])
 
 
 def _fdb(ns, command, name, entry):
     """A static entry of the vxlan device itself (NTF_SELF, permanent):
     append adds one more destination to an all-zeros or multicast MAC,
-    replace sets the one destination of a unicast MAC."""
+    replace sets the one destination of a unicast MAC. A port or VNI (of an
+    entry being deleted) must be sent for the kernel to find that one."""
+    extra = dict((key, entry[key]) for key in ('port', 'vni') if key in entry)
     ns.ipr.fdb(command, ifindex=ns.index(name), lladdr=entry['mac'], dst=str(entry['dst']),
-               state=NUD_PERMANENT, flags=NTF_SELF)
+               state=NUD_PERMANENT, flags=NTF_SELF, **extra)

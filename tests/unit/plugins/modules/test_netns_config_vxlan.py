@@ -309,3 +309,23 @@ def test_a_segment_without_an_underlay_device_gets_an_mtu_a_1500_underlay_carrie
     converged_twice(capsys, items)
     assert vxlan_info('vx100', 'red')['mtu'] == 1450
     assert run('ip', '-j', 'link', 'show', 'dev', 'br100', netns='red')[0]['mtu'] == 1450
+
+
+def test_an_entry_sent_to_another_port_or_vni_by_hand_is_put_back(capsys, underlay):
+    """`bridge fdb` entries carry their own port and VNI when they differ
+    from the device's: such an entry does not reach the declared tunnel end,
+    so it is not the declared one."""
+    decl = [red(fdb_=[('00:00:00:00:00:00', '10.77.0.2'), ('02:00:00:00:00:01', '10.77.0.3')])]
+    converge(capsys, decl)
+    sh('bridge -n red fdb del 00:00:00:00:00:00 dev vx100 dst 10.77.0.2;'
+       'bridge -n red fdb append 00:00:00:00:00:00 dev vx100 dst 10.77.0.2 port 5000 self permanent;'
+       'bridge -n red fdb replace 02:00:00:00:00:01 dev vx100 dst 10.77.0.3 vni 7 self permanent')
+    out = converged_twice(capsys, decl)
+    assert sorted(out['namespaces'][0]['changes']) == [
+        "add fdb entry 00:00:00:00:00:00 dst 10.77.0.2 to vx100 in namespace 'red'",
+        "change fdb entry 02:00:00:00:00:01 on vx100 in namespace 'red': dst 10.77.0.3, not 10.77.0.3 vni 7",
+        "delete fdb entry 00:00:00:00:00:00 dst 10.77.0.2 port 5000 from vx100 in namespace 'red' (not declared)"]
+    entries = [e for e in run('bridge', '-j', 'fdb', 'show', 'dev', 'vx100', netns='red') if 'dst' in e]
+    assert sorted((e['mac'], e['dst'], e.get('port'), e.get('vni')) for e in entries
+                  if e.get('state') == 'permanent') == [('00:00:00:00:00:00', '10.77.0.2', None, None),
+                                                       ('02:00:00:00:00:01', '10.77.0.3', None, None)], entries
