@@ -66,8 +66,9 @@ def _check_mtu(link, ns, host):
     vxlan, mtu = link['vxlan'], link['mtu']
     dev = vxlan['underlay_dev']
     carried = host.state.links.get(dev, {}).get('mtu') if dev is not None else None
-    if mtu is None or carried is None:
-        return  # no MTU declared, no underlay device, or the underlay is a veth end this call creates
+    if mtu is None or carried is None or ns.state.links.get(link['name'], {}).get('mtu') == mtu:
+        # no MTU declared or to set, no underlay device, or the underlay is a veth end this call creates
+        return
     family = _family(vxlan['local'])
     largest = carried - HEADROOM[family]
     if mtu > largest:

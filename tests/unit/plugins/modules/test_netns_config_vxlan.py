@@ -297,6 +297,9 @@ def test_an_mtu_the_underlay_cannot_carry_fails_before_anything_is_done_in_the_n
     assert [l['ifname'] for l in run('ip', '-j', 'link', netns='red')] in ([], ['lo'])
     converged_twice(capsys, [red(mtu=1450)])
     assert vxlan_info('vx100', 'red')['mtu'] == 1450
+    # an underlay lowered later does not fail the runs that set nothing
+    sh('ip link set u1 mtu 1400')
+    assert not converge(capsys, [red(mtu=1450)])['changed']
 
 
 def test_a_segment_without_an_underlay_device_gets_an_mtu_a_1500_underlay_carries(capsys, underlay):
