@@ -26,7 +26,7 @@ description:
     O(underlay_var) (C(ansible_host) by default, which Ansible defaults to the inventory name) when it is an IP
     address."
   - The VXLAN device's C(underlay_dev) is O(underlay_device), else the interface O(facts) show holding the host's
-    own underlay address. Without one, the VXLAN gets 1450 (IPv6 1430: as for a 1500 underlay; the kernel would give
+    own underlay address. Without one, the VXLAN gets 1450 (IPv6 1430, as for a 1500 underlay; the kernel would give
     it 1500) unless the segment declares C(mtu); with one, the kernel derives it (underlay MTU - 50, IPv6 - 70).
   - Every segment and every member's underlay address is checked, whichever host asks, and any mistake fails
     naming the segment, the host, the option and the value, so every host of a play fails before anything is
