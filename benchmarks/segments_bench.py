@@ -25,7 +25,6 @@ sys.path.insert(0, HERE)
 import contender  # noqa: E402
 
 
-
 def _cpu():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime

@@ -172,8 +172,8 @@ def fdb_actions(ns, link, have):
     for entry in have:
         if entry in wanted or any(e['mac'] == entry['mac'] and not flooding(e['mac']) for e in wanted):
             continue
-        text = 'delete fdb entry %s dst %s from %s in %s (not declared)' % (entry['mac'], _where(entry), name,
-                                                                             ns.label)
+        text = 'delete fdb entry %s dst %s from %s in %s (not declared)' % (
+            entry['mac'], _where(entry), name, ns.label)
         actions.append(Action(text, lambda e=entry: _fdb(ns, 'del', name, e)))
     return actions
 

@@ -180,8 +180,8 @@ def check_segments(items):
             if earlier.namespace == segment.namespace and earlier.subnet.version == segment.subnet.version \
                     and earlier.subnet.overlaps(segment.subnet):
                 fail(where, 'subnet %s overlaps %s of segment %r, which is in the same namespace %r; give segments '
-                     'that share a namespace disjoint subnets' % (segment.subnet, earlier.subnet, earlier.name,
-                                                                   segment.namespace))
+                     'that share a namespace disjoint subnets'
+                     % (segment.subnet, earlier.subnet, earlier.name, segment.namespace))
     return segments
 
 
