@@ -26,13 +26,14 @@ description:
     O(underlay_var) (C(ansible_host) by default, which Ansible defaults to the inventory name) when it is an IP
     address."
   - The VXLAN device's C(underlay_dev) is O(underlay_device), else the interface O(facts) show holding the host's
-    own underlay address. Without one, the kernel's default MTU for a device-less VXLAN applies (1450, as for a 1500
-    underlay) unless the segment declares C(mtu); with one, the kernel derives it (underlay MTU - 50, IPv6 - 70).
+    own underlay address. Without one, the VXLAN gets 1450 (IPv6 1430, as for a 1500 underlay; the kernel would give
+    it 1500) unless the segment declares C(mtu); with one, the kernel derives it (underlay MTU - 50, IPv6 - 70).
   - Every segment and every member's underlay address is checked, whichever host asks, and any mistake fails
     naming the segment, the host, the option and the value, so every host of a play fails before anything is
     touched; duplicate names or ids, a subnet too small for its members, an override outside the subnet, on its
-    network or broadcast address, colliding or for a non-member, a member without an IP underlay address, two
-    members with the same underlay address, members that are not a list, and names that cannot be namespace names.
+    network or broadcast address, colliding or for a non-member, a member without a unicast IP underlay address,
+    two members with the same underlay address, overlapping subnets of segments that share a namespace, members that
+    are not a list, and names that cannot be namespace names.
   - A segment namespace also declared in O(namespaces) gets the segment's links added to its declared ones; a
     declared link named like a generated one (C(brN), C(vxN)), or the namespace declared C(state=absent), fails.
 options:

@@ -157,7 +157,9 @@ options:
                 the host end of a veth that an earlier namespace of this call declares. A name that is neither fails
                 the namespace before anything is changed in it.
               - Without O(namespaces[].links[].mtu) the kernel derives the vxlan's MTU from it (its MTU minus 50,
-                minus 70 for IPv6); with neither, the MTU is 1500.
+                minus 70 for IPv6); with neither, the MTU is 1500. A declared O(namespaces[].links[].mtu) above what
+                the underlay device carries (its MTU minus 50, or 70) fails the namespace before anything is changed
+                in it.
             type: str
           port:
             description: Destination UDP port of a vxlan link (the kernel's own default is 8472, so it is always set).

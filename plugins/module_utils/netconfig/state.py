@@ -69,7 +69,7 @@ IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING, IFLA_VXLAN_PORT, IFLA_VXLAN_LOCAL6 = 1, 3, 4, 7, 15, 17
 NDMSG = struct.Struct('=BxxxiHBB')       # family, ifindex, state, flags, type
 AF_BRIDGE = 7
-NDA_DST, NDA_LLADDR = 1, 2
+NDA_DST, NDA_LLADDR, NDA_PORT, NDA_VNI = 1, 2, 6, 7
 NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
 NTF_SELF, NTF_EXT_LEARNED = 0x02, 0x10
 IFA_ADDRESS, IFA_LOCAL = 1, 2
@@ -125,7 +125,14 @@ def _read_fdb(sock, state):
         attrs = rtnl.attributes(buf, start + NDMSG.size, end)
         dst, mac = attrs.get(NDA_DST), _mac(attrs.get(NDA_LLADDR))
         if dst and mac:
-            state.fdb[vxlans[index]].append({'mac': mac, 'dst': ipaddress.ip_address(bytes(dst))})
+            entry = {'mac': mac, 'dst': ipaddress.ip_address(bytes(dst))}
+            # the kernel sends a port and VNI only where they are not the device's: such an entry (made by
+            # hand) sends elsewhere than a declared one, which has neither
+            if attrs.get(NDA_PORT):
+                entry['port'] = struct.unpack('!H', attrs[NDA_PORT][:2])[0]
+            if attrs.get(NDA_VNI):
+                entry['vni'] = rtnl.u32(attrs[NDA_VNI])
+            state.fdb[vxlans[index]].append(entry)
 
 
 def _read_addresses(sock, state):

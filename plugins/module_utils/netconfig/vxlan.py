@@ -15,12 +15,18 @@ everywhere, so a declared attribute that differs replaces the device (its
 fdb entries go with it and are added again).
 """
 
+import errno
+
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import flooding
 
 NUD_PERMANENT = 0x80
 NTF_SELF = 0x02
+# what the kernel's vxlan adds to a frame (outer IP, UDP, VXLAN and Ethernet
+# headers): its largest MTU is the underlay device's minus this (without an
+# underlay device it takes up to 65535)
+HEADROOM = {4: 50, 6: 70}
 
 
 def describe(vxlan):
@@ -46,6 +52,46 @@ def check_underlay(link, ns, host, host_ends=()):
                              'netns_config runs in)' % (link['name'], ns.label, dev),
                              hint='Nothing was changed in this namespace. Name an existing host link, or omit '
                                   'underlay_dev.')
+    _check_mtu(link, ns, host)
+    holder = _vni_holder(link['vxlan'], host)
+    if holder is not None:
+        raise NamespaceError('vxlan %s in %s: VNI %d on UDP port %d is already taken on the host by its vxlan %s'
+                             % (link['name'], ns.label, link['vxlan']['vni'], link['vxlan']['port'], holder),
+                             hint='Nothing was changed in this namespace. Give one of them another vni or port.')
+
+
+def _check_mtu(link, ns, host):
+    """A declared MTU the underlay cannot carry: the kernel refuses it with
+    EINVAL, but only once the device exists."""
+    vxlan, mtu = link['vxlan'], link['mtu']
+    dev = vxlan['underlay_dev']
+    carried = host.state.links.get(dev, {}).get('mtu') if dev is not None else None
+    if mtu is None or carried is None or ns.state.links.get(link['name'], {}).get('mtu') == mtu:
+        # no MTU declared or to set, no underlay device, or the underlay is a veth end this call creates
+        return
+    family = _family(vxlan['local'])
+    largest = carried - HEADROOM[family]
+    if mtu > largest:
+        raise NamespaceError('vxlan %s in %s: mtu %d is more than its underlay %s carries: at most %d (%d - %d bytes '
+                             'of IPv%d encapsulation)' % (link['name'], ns.label, mtu, dev, largest,
+                                                          carried, HEADROOM[family], family),
+                             hint='Nothing was changed in this namespace. Declare an mtu of at most %d, omit it (the '
+                                  'kernel derives it), or raise the underlay MTU.' % largest)
+
+
+def _family(local):
+    return local.version if local is not None else 4
+
+
+def _vni_holder(vxlan, host):
+    """The host's own vxlan link that holds the VNI on the same port and
+    family (the kernel refuses a second one with EEXIST), or None."""
+    for name, have in sorted(host.state.links.items()):
+        other = have.get('vxlan')
+        if other and other['vni'] == vxlan['vni'] and other['port'] == vxlan['port'] \
+                and _family(other['local']) == _family(vxlan['local']):
+            return name
+    return None
 
 
 def differences(link, current, host):
@@ -82,7 +128,18 @@ def create(link, ns, host):
             extra['vxlan_local6' if vxlan['local'].version == 6 else 'vxlan_local'] = str(vxlan['local'])
         if vxlan['underlay_dev'] is not None:
             extra['vxlan_link'] = host.index(vxlan['underlay_dev'])
-        host.ipr.link('add', ifname=name, kind='vxlan', net_ns_fd=ns.fd, **extra)
+        try:
+            host.ipr.link('add', ifname=name, kind='vxlan', net_ns_fd=ns.fd, **extra)
+        except Exception as exc:  # noqa: B902 - pyroute2's NetlinkError, not imported here
+            if getattr(exc, 'code', None) != errno.EEXIST:
+                raise
+            # the name is free in the namespace (planned as missing): the VNI is what is taken, by a vxlan the
+            # host cannot list, in another namespace whose tunnel socket is on the host
+            raise NamespaceError('vxlan %s in %s: VNI %d on UDP port %d is already taken on the host, by a vxlan in '
+                                 'another network namespace whose tunnel is on the host' % (
+                                     name, ns.label, vxlan['vni'], vxlan['port']), errno=errno.EEXIST,
+                                 hint='Give one of them another vni or port (ip -d link show type vxlan, in each '
+                                      'namespace, lists them).')
     return Action(text, run)
 
 
@@ -106,7 +163,7 @@ def fdb_actions(ns, link, have):
         moved = [e for e in have if e['mac'] == entry['mac'] and not flooding(entry['mac'])]
         if moved:
             text = 'change fdb entry %s on %s in %s: dst %s, not %s' % (
-                entry['mac'], name, ns.label, entry['dst'], moved[0]['dst'])
+                entry['mac'], name, ns.label, entry['dst'], _where(moved[0]))
             actions.append(Action(text, lambda e=entry: _fdb(ns, 'replace', name, e)))
         else:
             text = 'add fdb entry %s dst %s to %s in %s' % (entry['mac'], entry['dst'], name, ns.label)
@@ -115,14 +172,23 @@ def fdb_actions(ns, link, have):
     for entry in have:
         if entry in wanted or any(e['mac'] == entry['mac'] and not flooding(e['mac']) for e in wanted):
             continue
-        text = 'delete fdb entry %s dst %s from %s in %s (not declared)' % (entry['mac'], entry['dst'], name, ns.label)
+        text = 'delete fdb entry %s dst %s from %s in %s (not declared)' % (
+            entry['mac'], _where(entry), name, ns.label)
         actions.append(Action(text, lambda e=entry: _fdb(ns, 'del', name, e)))
     return actions
+
+
+def _where(entry):
+    """An entry's destination as `bridge fdb` shows it: with the port and
+    VNI of one made by hand to differ from the device's."""
+    return ' '.join([str(entry['dst'])] + ['%s %d' % (key, entry[key]) for key in ('port', 'vni') if key in entry])
 
 
 def _fdb(ns, command, name, entry):
     """A static entry of the vxlan device itself (NTF_SELF, permanent):
     append adds one more destination to an all-zeros or multicast MAC,
-    replace sets the one destination of a unicast MAC."""
+    replace sets the one destination of a unicast MAC. A port or VNI (of an
+    entry being deleted) must be sent for the kernel to find that one."""
+    extra = dict((key, entry[key]) for key in ('port', 'vni') if key in entry)
     ns.ipr.fdb(command, ifindex=ns.index(name), lladdr=entry['mac'], dst=str(entry['dst']),
-               state=NUD_PERMANENT, flags=NTF_SELF)
+               state=NUD_PERMANENT, flags=NTF_SELF, **extra)

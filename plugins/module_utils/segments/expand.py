@@ -20,6 +20,10 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.allocate 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import HINT
 
 FLOOD_MAC = '00:00:00:00:00:00'
+# Without an underlay device the kernel gives a vxlan 1500, which a 1500
+# underlay cannot carry once encapsulated: leave room for the outer headers
+# (IPv4 50 bytes, IPv6 70), as the kernel does from a device's MTU
+DEVICELESS_MTU = {4: 1450, 6: 1430}
 
 
 def bridge_mac(host, vni):
@@ -41,6 +45,8 @@ def segment_item(segment, host, underlays, underlay_dev=None):
                      for other in sorted(segment.members, key=lambda h: underlays[h]) if other != host]}
     if underlay_dev:
         vxlan['underlay_dev'] = underlay_dev
+    elif segment.mtu is None:
+        vxlan['mtu'] = DEVICELESS_MTU[underlays[host].version]
     for key in ('port', 'mtu', 'learning'):
         if getattr(segment, key) is not None:
             vxlan[key] = getattr(segment, key)

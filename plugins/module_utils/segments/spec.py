@@ -175,6 +175,13 @@ def check_segments(items):
             fail(where, 'id %d is also the id (VNI) of segment %r; every segment needs its own VNI'
                  % (segment.vni, segments[vnis[segment.vni]].name))
         vnis[segment.vni] = index
+        for earlier in segments[:index]:
+            # two bridges of one namespace in one subnet: both get its connected route
+            if earlier.namespace == segment.namespace and earlier.subnet.version == segment.subnet.version \
+                    and earlier.subnet.overlaps(segment.subnet):
+                fail(where, 'subnet %s overlaps %s of segment %r, which is in the same namespace %r; give segments '
+                     'that share a namespace disjoint subnets'
+                     % (segment.subnet, earlier.subnet, earlier.name, segment.namespace))
     return segments
 
 
@@ -202,6 +209,10 @@ def check_underlays(segments, underlays):
             if address is None:
                 fail(where, 'underlay address %r (%s) is not an IP address; set netns_underlay_address for the '
                      'host, or name the variable that holds it in netns_underlay_address_var' % (text, source))
+            if address.is_unspecified or address.is_multicast:
+                fail(where, 'underlay address %r (%s) is no unicast address a tunnel can use as its end; set '
+                     'netns_underlay_address for the host, or name the variable that holds it in '
+                     'netns_underlay_address_var' % (text, source))
             if address in owners:
                 fail(where, 'underlay address %s is also the underlay address of host %r' % (address, owners[address]))
             families = set(a.version for a in owners)

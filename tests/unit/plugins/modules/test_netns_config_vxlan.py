@@ -259,3 +259,76 @@ def test_bad_vxlan_input_is_refused_before_anything_is_touched(capsys, bad, wher
     assert where in out['msg'] and value in out['msg'], out['msg']
     assert 'Traceback' not in out['msg']
     assert not run('ip', 'netns', 'list')
+
+
+def test_a_vni_a_host_vxlan_holds_fails_naming_it_before_anything_is_done_in_the_namespace(capsys, underlay):
+    """The kernel takes a VNI once per UDP port on the host: a vxlan of the
+    host's own with VNI 100 on 4789 makes the creation fail with EEXIST."""
+    sh('ip link add vxh type vxlan id 100 dstport 4789 local 10.77.0.1 dev u1')
+    out = converge(capsys, [red()])
+    assert out['failed']
+    msg = out['namespaces'][0]['msg']
+    assert "vxlan vx100 in namespace 'red'" in msg and 'VNI 100' in msg and 'vxh' in msg, msg
+    assert 'Nothing was changed in this namespace' in msg, msg
+    assert [l['ifname'] for l in run('ip', '-j', 'link', netns='red')] in ([], ['lo'])
+
+
+def test_a_vni_another_namespace_holds_fails_saying_what_to_do(capsys, underlay):
+    """A vxlan in another namespace whose socket is on the host (an earlier
+    call's) holds the VNI too; the host cannot list it, so the kernel's EEXIST
+    is explained."""
+    converge(capsys, [red()])
+    out = converge(capsys, [red(name='blue')])
+    assert out['failed']
+    msg = out['namespaces'][0]['msg']
+    assert "vxlan vx100 in namespace 'blue'" in msg and 'VNI 100 on UDP port 4789' in msg, msg
+    assert 'another vni or port' in msg and 'EEXIST' in msg, msg
+
+
+def test_an_mtu_the_underlay_cannot_carry_fails_before_anything_is_done_in_the_namespace(capsys, underlay):
+    """u1 carries 1500: the kernel takes at most 1450 for a vxlan on it (IPv4
+    encapsulation: 50 bytes) and refused a larger one with EINVAL after the
+    device was made."""
+    out = converge(capsys, [red(mtu=1500)])
+    assert out['failed']
+    msg = out['namespaces'][0]['msg']
+    assert "vxlan vx100 in namespace 'red'" in msg and 'mtu 1500' in msg and '1450' in msg and 'u1' in msg, msg
+    assert 'Nothing was changed in this namespace' in msg, msg
+    assert [l['ifname'] for l in run('ip', '-j', 'link', netns='red')] in ([], ['lo'])
+    converged_twice(capsys, [red(mtu=1450)])
+    assert vxlan_info('vx100', 'red')['mtu'] == 1450
+    # an underlay lowered later does not fail the runs that set nothing
+    sh('ip link set u1 mtu 1400')
+    assert not converge(capsys, [red(mtu=1450)])['changed']
+
+
+def test_a_segment_without_an_underlay_device_gets_an_mtu_a_1500_underlay_carries(capsys, underlay):
+    """What the role hands netns_config when no interface holds the member's
+    underlay address: `ip link` shows 1450 on the vxlan and its bridge."""
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.fleet import expand_for_host
+    hostvars = {'h1': {'ansible_host': '10.77.0.1'}, 'h2': {'ansible_host': '10.77.0.2'}}
+    items = expand_for_host([{'name': 'red', 'id': 100, 'subnet': '10.200.0.0/24', 'members': ['h1', 'h2']}], 'h1',
+                            hostvars)
+    converged_twice(capsys, items)
+    assert vxlan_info('vx100', 'red')['mtu'] == 1450
+    assert run('ip', '-j', 'link', 'show', 'dev', 'br100', netns='red')[0]['mtu'] == 1450
+
+
+def test_an_entry_sent_to_another_port_or_vni_by_hand_is_put_back(capsys, underlay):
+    """`bridge fdb` entries carry their own port and VNI when they differ
+    from the device's: such an entry does not reach the declared tunnel end,
+    so it is not the declared one."""
+    decl = [red(fdb_=[('00:00:00:00:00:00', '10.77.0.2'), ('02:00:00:00:00:01', '10.77.0.3')])]
+    converge(capsys, decl)
+    sh('bridge -n red fdb del 00:00:00:00:00:00 dev vx100 dst 10.77.0.2;'
+       'bridge -n red fdb append 00:00:00:00:00:00 dev vx100 dst 10.77.0.2 port 5000 self permanent;'
+       'bridge -n red fdb replace 02:00:00:00:00:01 dev vx100 dst 10.77.0.3 vni 7 self permanent')
+    out = converged_twice(capsys, decl)
+    assert sorted(out['namespaces'][0]['changes']) == [
+        "add fdb entry 00:00:00:00:00:00 dst 10.77.0.2 to vx100 in namespace 'red'",
+        "change fdb entry 02:00:00:00:00:01 on vx100 in namespace 'red': dst 10.77.0.3, not 10.77.0.3 vni 7",
+        "delete fdb entry 00:00:00:00:00:00 dst 10.77.0.2 port 5000 from vx100 in namespace 'red' (not declared)"]
+    entries = [e for e in run('bridge', '-j', 'fdb', 'show', 'dev', 'vx100', netns='red') if 'dst' in e]
+    static = sorted((e['mac'], e['dst'], e.get('port'), e.get('vni')) for e in entries if e.get('state') == 'permanent')
+    assert static == [('00:00:00:00:00:00', '10.77.0.2', None, None),
+                      ('02:00:00:00:00:01', '10.77.0.3', None, None)], entries

@@ -263,3 +263,36 @@ def test_the_segments_must_be_a_list_of_dicts():
 def test_no_segments_leaves_the_declared_namespaces_alone():
     assert expand(None, namespaces=[{'name': 'a'}]) == [{'name': 'a'}]
     assert expand([], namespaces=None) == []
+
+
+def test_without_an_underlay_device_the_vxlan_mtu_leaves_room_for_the_encapsulation():
+    """The kernel gives a device-less vxlan 1500, which a 1500 underlay
+    cannot carry encapsulated: the documented 1450 (IPv6: 1430) is declared."""
+    assert expand([red()])[0]['links'][1]['mtu'] == 1450
+    hostvars = {'a': {'ansible_host': 'fd00::1'}, 'b': {'ansible_host': 'fd00::2'}}
+    items = expand([{'name': 'v6', 'id': 7, 'subnet': 'fd77::/64', 'members': ['a', 'b']}], host='a',
+                   hostvars=hostvars, underlay_var='ansible_host')
+    assert items[0]['links'][1]['mtu'] == 1430
+    with_device = expand([red()], facts={'eth0': {'device': 'eth0', 'ipv4': {'address': '10.77.0.1'}}})
+    assert 'mtu' not in with_device[0]['links'][1], 'the kernel derives it from the device'
+    assert expand([red(mtu=9000)])[0]['links'][1]['mtu'] == 9000
+
+
+@pytest.mark.parametrize('address', ['0.0.0.0', '239.1.1.1', '::', 'ff02::1'])
+def test_an_underlay_address_no_tunnel_can_use_is_refused_naming_segment_and_host(address):
+    """netns_config refuses such a local or fdb dst only on the hosts that
+    get it, inside the module, without naming the segment: the segment check
+    refuses it on every host first."""
+    hostvars = dict(HOSTS, host2={'lab_address': address})
+    refused([red()], "segment 'red'", "host 'host2'", repr(address), 'unicast', hostvars=hostvars)
+
+
+def test_segments_sharing_a_namespace_with_overlapping_subnets_are_refused():
+    """Two bridges of one namespace with addresses in one subnet: both get a
+    connected route to it and the kernel sends one segment's traffic out of
+    the other's bridge."""
+    blue = {'name': 'blue', 'id': 101, 'subnet': '10.200.0.128/25', 'members': ['host1', 'host2'], 'namespace': 'red'}
+    refused([red(), blue], "segment 'blue'", '10.200.0.128/25', '10.200.0.0/24', "'red'", 'namespace')
+    # disjoint subnets, or overlapping ones in different namespaces, are fine
+    assert len(expand([red(), dict(blue, subnet='10.201.0.0/24')])[0]['links']) == 4
+    assert len(expand([red(), dict(blue, namespace='blue')])) == 2
