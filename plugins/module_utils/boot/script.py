@@ -27,7 +27,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import flooding
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.vxlan import describe
 
-PLAIN = re.compile(r'^[A-Za-z0-9_.@+-]+$')
+PLAIN = re.compile(r'^[A-Za-z0-9_.@+-]+\Z')
 HEADER = '# Managed by nsfd.namespaces (netns_persist): changes here are overwritten.'
 MAIN_TABLE = 254
 PIN_DIR = '/run/netns'  # where `ip netns` pins, fixed in iproute2

@@ -30,8 +30,8 @@ MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z')  # \Z: '$' would take a tra
 # Addresses as text of digits, dots and colons only: ipaddress also takes an
 # IPv6 scope id ('fe80::1%eth0', any text after '%', newlines included) and
 # integers, neither of which a link address, a route or the boot script can hold.
-ADDRESS_TEXT = re.compile(r'^[0-9A-Fa-f.:]+(/[0-9.]{1,15})?$')  # a prefix length or an IPv4 netmask
-SYSCTL_KEY = re.compile(r'^[A-Za-z0-9_.:/@-]+$')
+ADDRESS_TEXT = re.compile(r'^[0-9A-Fa-f.:]+(/[0-9.]{1,15})?\Z')  # a prefix length or an IPv4 netmask
+SYSCTL_KEY = re.compile(r'^[A-Za-z0-9_.:/@-]+\Z')
 LINK_KEYS = {'name', 'kind', 'state', 'mtu', 'address', 'master', 'addresses', 'peer', 'parent', 'vlan_id', 'mode',
              'vni', 'local', 'underlay_dev', 'port', 'learning', 'fdb'}
 VXLAN_KEYS = ('vni', 'local', 'underlay_dev', 'port', 'learning', 'fdb')

@@ -105,6 +105,13 @@ BRIDGE = {'name': 'b0', 'kind': 'bridge'}
     ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'fd00:9::%q/64', 'dev': 'b0'}]}],
      'namespaces[1].routes[0].dst', '%q'),
     ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 10, 'dev': 'b0'}]}], 'namespaces[1].routes[0].dst', '10'),
+    # a final newline is text the boot script must never see either
+    ([{'name': 'a', 'links': [dict(BRIDGE, addresses=['10.1.0.2/24\n'])]}], 'namespaces[1].links[0].addresses[0]',
+     "'10.1.0.2/24\\n'"),
+    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'default', 'via': '10.1.0.1\n'}]}],
+     'namespaces[1].routes[0].via', "'10.1.0.1\\n'"),
+    ([{'name': 'a', 'sysctls': {'net.ipv4.ip_forward\n': 1}}], "namespaces[1].sysctls['net.ipv4.ip_forward\\n']",
+     'ip_forward'),
     ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'default', 'via': 167772161}]}],
      'namespaces[1].routes[0].via', '167772161'),
 ])

@@ -299,6 +299,9 @@ def test_absent_removes_everything_it_wrote(tmp_path):
     ({'name': 'a', 'routes': [{'dst': 'default', 'dev': '-n'}]}, 'namespaces[0].routes[0].dev'),
     ({'name': 'a', 'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 7, 'underlay_dev': 'e$(id)'}]},
      'namespaces[0].links[0].underlay_dev'),
+    # a final newline would end the script line and start another
+    ({'name': 'a', 'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 7, 'underlay_dev': 'e0\n'}]},
+     'namespaces[0].links[0].underlay_dev'),
 ])
 def test_names_that_cannot_go_into_boot_files_fail_before_any_write(tmp_path, bad, where):
     options = _options(str(tmp_path))
