@@ -47,3 +47,20 @@ def run_module(module, args, capsys, check_mode=False, diff=False):
     out.pop('invocation', None)
     out['_exit_code'] = exc.value.code
     return out
+
+
+def netns_config_run(capsys, namespaces, **kwargs):
+    """netns_config on these namespaces (check_mode and diff as keywords, the rest as module options)."""
+    from ansible_collections.nsfd.namespaces.plugins.modules import netns_config
+    check = kwargs.pop('check_mode', False)
+    diff = kwargs.pop('diff', False)
+    return run_module(netns_config, dict(kwargs, namespaces=namespaces), capsys, check_mode=check, diff=diff)
+
+
+def netns_config_twice(capsys, namespaces, **kwargs):
+    """Converge, check that it worked and that a rerun changes nothing; the first result."""
+    out = netns_config_run(capsys, namespaces, **kwargs)
+    assert not out.get('failed'), out
+    again = netns_config_run(capsys, namespaces, **kwargs)
+    assert not again.get('failed') and not again['changed'], again
+    return out

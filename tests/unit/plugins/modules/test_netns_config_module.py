@@ -9,9 +9,7 @@ import threading
 
 import pytest
 
-from moduleharness import run_module
-
-from ansible_collections.nsfd.namespaces.plugins.modules import netns_config
+from moduleharness import netns_config_run as converge
 
 
 def ip(*args, netns=None):
@@ -34,13 +32,6 @@ def kind_available(kind):
 TENANT = [{'name': 'tenant', 'links': [{'name': 'eth0', 'kind': 'veth', 'addresses': ['10.200.1.2/24', 'fd00:1::2/64'],
                                         'peer': {'name': 'tn-host', 'addresses': ['10.200.1.1/24']}}],
            'routes': [{'dst': 'default', 'via': '10.200.1.1'}, {'dst': 'fd00:9::/64', 'via': 'fd00:1::1'}]}]
-
-
-def converge(capsys, namespaces, **kwargs):
-    check = kwargs.pop('check_mode', False)
-    diff = kwargs.pop('diff', False)
-    args = dict(kwargs, namespaces=namespaces)
-    return run_module(netns_config, args, capsys, check_mode=check, diff=diff)
 
 
 def test_veth_to_host_addresses_routes_and_loopback(capsys):

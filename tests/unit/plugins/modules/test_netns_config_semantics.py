@@ -9,9 +9,7 @@ import subprocess
 
 import pytest
 
-from moduleharness import run_module
-
-from ansible_collections.nsfd.namespaces.plugins.modules import netns_config
+from moduleharness import netns_config_run as converge, netns_config_twice as converged_twice
 
 
 def ip(*args, netns=None):
@@ -27,21 +25,6 @@ def sh(*argv):
 def addrs(link, netns=None):
     return sorted('%s/%d' % (a['local'], a['prefixlen']) for e in ip('addr', 'show', 'dev', link, netns=netns)
                   for a in e['addr_info'] if a.get('scope') != 'link')
-
-
-def converge(capsys, namespaces, **kwargs):
-    check = kwargs.pop('check_mode', False)
-    diff = kwargs.pop('diff', False)
-    return run_module(netns_config, dict(kwargs, namespaces=namespaces), capsys, check_mode=check, diff=diff)
-
-
-def converged_twice(capsys, decl, **kwargs):
-    """Converge, check that it worked and that a rerun changes nothing."""
-    out = converge(capsys, decl, **kwargs)
-    assert not out.get('failed'), out
-    again = converge(capsys, decl, **kwargs)
-    assert not again.get('failed') and not again['changed'], again
-    return out
 
 
 def veth(name, host, addresses=(), **extra):

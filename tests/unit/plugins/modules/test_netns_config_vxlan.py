@@ -8,9 +8,7 @@ import subprocess
 
 import pytest
 
-from moduleharness import run_module
-
-from ansible_collections.nsfd.namespaces.plugins.modules import netns_config
+from moduleharness import netns_config_run as converge, netns_config_twice as converged_twice
 
 
 def run(*argv, netns=None):
@@ -40,20 +38,6 @@ def settings(name, netns):
 def fdb(name, netns):
     return sorted((e['mac'], e['dst']) for e in run('bridge', '-j', 'fdb', 'show', 'dev', name, netns=netns)
                   if 'dst' in e and e.get('state') == 'permanent')
-
-
-def converge(capsys, namespaces, **kwargs):
-    check = kwargs.pop('check_mode', False)
-    diff = kwargs.pop('diff', False)
-    return run_module(netns_config, dict(kwargs, namespaces=namespaces), capsys, check_mode=check, diff=diff)
-
-
-def converged_twice(capsys, decl, **kwargs):
-    out = converge(capsys, decl, **kwargs)
-    assert not out.get('failed'), out
-    again = converge(capsys, decl, **kwargs)
-    assert not again.get('failed') and not again['changed'], again
-    return out
 
 
 @pytest.fixture
