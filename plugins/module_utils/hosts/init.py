@@ -45,7 +45,8 @@ while :; do sleep 3600 & wait $!; done
 
 # shared_paths: the init holds each directory open from before its own /run
 # and /tmp hid them (fds 3, 4, ... in order; $SHARED lists the paths, one per
-# line) and binds it read-only at the same path under $1. A bind needs its
+# line) and binds it at the same path (writable, as the
+# rest of the machine an overlay host shares) under $1. A bind needs its
 # source in the same mount namespace, which these fds are.
 _SHARE = r'''
 share() {
@@ -57,7 +58,7 @@ share() {
   for path in $SHARED; do
     mkdir -p "$1$path"
     # --no-canonicalize: mount would otherwise resolve the fd to its path, now hidden
-    mount -n --no-canonicalize --bind -o ro "/proc/self/fd/$fd" "$1$path"
+    mount -n --no-canonicalize --bind "/proc/self/fd/$fd" "$1$path"
     fd=$((fd + 1))
   done
   set +f
