@@ -94,8 +94,8 @@ options:
       - Directories of the machine bound into the host at the same path, for what the host must see although its
         own C(/tmp) and C(/run) (or its distribution root) hide it, such as a controller's virtualenv or a checkout
         under C(/tmp) used as C(ansible_python_interpreter).
-      - They are writable, like the machine's own C(/usr) or C(/root) an overlay host shares: a write there is a
-        write on the machine.
+      - They are writable, like the machine's own C(/usr) or C(/root) an overlay host shares (a write there is a
+        write on the machine).
       - Absolute paths of existing directories; not C(/), C(/run), C(/tmp), O(data_dir) or anything of
         C(/proc), C(/sys) and C(/dev).
       - The host sees them as they are when it starts; a change of the list needs O(state=rebooted).
