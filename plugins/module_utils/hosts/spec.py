@@ -11,6 +11,7 @@ import os
 import re
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import usable_hosts
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name, check_pin_dir, unprintable
 
 OVERLAY = 'overlay'
@@ -171,13 +172,6 @@ def _interface(value, field):
     return address
 
 
-def _usable(network):
-    """The first and last host address of a subnet."""
-    if network.prefixlen >= network.max_prefixlen - 1:
-        return network[0], network[-1]
-    return network[1], network[-1] - (0 if network.version == 6 else 1)
-
-
 def check_lab(lab):
     if lab is None:
         return None
@@ -199,7 +193,7 @@ def check_lab(lab):
     if network.num_addresses < 2:
         raise NamespaceError('lab.address %r is a subnet of one address, with none left for the lab bridge: use the '
                              'prefix length of the lab subnet, such as /24' % (lab['address'],))
-    first, last = _usable(network)
+    first, last = usable_hosts(network)
     if not first <= address.ip <= last:
         raise NamespaceError('lab.address %r is not a usable host address of %s (the network or broadcast address)'
                              % (lab['address'], network))

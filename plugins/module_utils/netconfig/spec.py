@@ -488,3 +488,12 @@ def _check_peers(decls):
                 fail(where + '.name', '%r in %s is already declared by %s' % (
                     peer['name'], "namespace '%s'" % peer['netns'] if peer['netns'] else 'the host', claimed[key]))
             claimed[key] = where + '.name'
+
+
+def usable_hosts(network):
+    """The first and last address of a subnet that a host may have: not the
+    network address, nor IPv4's broadcast address, except in /31, /32, /127
+    and /128, where every address is a host's (RFC 3021)."""
+    if network.prefixlen >= network.max_prefixlen - 1:
+        return network[0], network[-1]
+    return network[1], network[-1] - (0 if network.version == 6 else 1)

@@ -13,7 +13,7 @@ import ipaddress
 import numbers
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import ADDRESS_TEXT
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import ADDRESS_TEXT, usable_hosts
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem, unprintable
 
 VNI_MAX = 16777215  # 24 bits
@@ -105,13 +105,8 @@ def _address(value, where, option, subnet):
 
 
 def usable_range(subnet):
-    """The first and last address (as integers) a member may get: not the network or broadcast address."""
-    first, last = int(subnet.network_address), int(subnet.broadcast_address)
-    if subnet.version == 4 and subnet.prefixlen <= 30:
-        return first + 1, last - 1
-    if subnet.version == 6 and subnet.prefixlen <= 126:
-        return first + 1, last  # the network address is the subnet-router anycast address
-    return first, last
+    """The first and last address (as integers) a member may get (netconfig's usable_hosts)."""
+    return tuple(int(address) for address in usable_hosts(subnet))
 
 
 def check_segment(index, item):
