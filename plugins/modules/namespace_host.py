@@ -96,9 +96,9 @@ options:
         under C(/tmp) used as C(ansible_python_interpreter).
       - They are writable, like the machine's own C(/usr) or C(/root) an overlay host shares (a write there is a
         write on the machine).
-      - Absolute paths of existing directories; not C(/), C(/run), C(/tmp), O(data_dir) or anything of
-        C(/proc), C(/sys) and C(/dev).
-      - The host sees them as they are when it starts; a change of the list needs O(state=rebooted).
+      - Absolute paths of existing directories; not C(/), C(/run), C(/tmp), C(/etc), C(/var), O(data_dir) or
+        anything of C(/proc), C(/sys) and C(/dev).
+      - They are bound when the host starts; a change of the list needs O(state=rebooted).
     type: list
     elements: path
     default: []

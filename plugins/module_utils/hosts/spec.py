@@ -44,8 +44,9 @@ class Lab(object):
 
 
 # Paths a host must have of its own: sharing them would undo its private
-# /run and /tmp or hand it the machine's kernel interfaces.
-UNSHAREABLE = ('/', '/run', '/tmp', '/proc', '/sys', '/dev')
+# /run and /tmp, its copy-on-write /etc and /var, or hand it the machine's
+# kernel interfaces.
+UNSHAREABLE = ('/', '/run', '/tmp', '/etc', '/var', '/proc', '/sys', '/dev')
 
 
 class HostSpec(object):

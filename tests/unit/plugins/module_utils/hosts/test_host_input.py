@@ -87,6 +87,8 @@ def test_bad_names(data_dir, name, expected):
     ({'shared_paths': ['/']}, "shared_paths: '/' cannot be shared"),
     ({'shared_paths': ['/tmp/']}, "shared_paths: '/tmp' cannot be shared: the host has its own /tmp"),
     ({'shared_paths': ['/proc/1']}, 'the host has its own /proc'),
+    ({'shared_paths': ['/tmp/../etc']}, "shared_paths: '/etc' cannot be shared: the host has its own /etc"),
+    ({'shared_paths': ['/var/']}, 'the host has its own /var'),
     ({'shared_paths': ['/nonexistent-dir']}, "'/nonexistent-dir' is not a directory on this machine"),
     ({'shared_paths': ['/usr', '/usr/']}, "shared_paths names '/usr' twice"),
 ])
