@@ -41,11 +41,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.allocate import allocate
 from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import check_segments
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
 
 
 def netns_segment_addresses(segments):
     try:
-        checked = check_segments(segments)
+        checked = check_segments(to_plain(segments))
     except NamespaceError as exc:
         raise AnsibleFilterError(str(exc))
     return dict((segment.name, dict((host, str(interface.ip)) for host, interface in allocate(segment).items()))

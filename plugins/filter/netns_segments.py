@@ -99,13 +99,16 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.fleet import expand_for_host
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.hostvars import MemberVars
 
 
 def netns_segments(segments, host, hostvars, namespaces=None, underlay_var='ansible_host', underlay_device='',
                    facts=None):
     try:
-        return expand_for_host(segments, host, hostvars, namespaces=namespaces, underlay_var=underlay_var,
-                               underlay_device=underlay_device or None, facts=facts)
+        return expand_for_host(to_plain(segments), to_plain(host), MemberVars(hostvars), namespaces=to_plain(namespaces),
+                               underlay_var=to_plain(underlay_var), underlay_device=to_plain(underlay_device) or None,
+                               facts=facts)
     except NamespaceError as exc:
         raise AnsibleFilterError(str(exc))
 

@@ -12,7 +12,6 @@ unknown traffic to every other member (head-end replication: no multicast
 in the underlay).
 """
 
-import copy
 import hashlib
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
@@ -79,7 +78,9 @@ def merge(namespaces, items, host):
     to its own; a declared link of the same name, or a declared state: absent,
     is a clash and fails, naming the host, the namespace and the link.
     """
-    merged = copy.deepcopy(list(namespaces or []))
+    # the items are plain data (the filter converted them); only a merged
+    # item's `links` is replaced, so a shallow copy of each keeps the caller's intact
+    merged = [dict(n) if isinstance(n, dict) else n for n in namespaces or []]
     for item in items:
         declared = [n for n in merged if isinstance(n, dict) and n.get('name') == item['name']]
         if not declared:
