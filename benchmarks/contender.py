@@ -135,6 +135,50 @@ def hosts_playbook(workdir, count, state):
     return _run(argv, env=_ansible_env(workdir))[0]
 
 
+# Ansible's own floor on the same fleet, measured in the same run as the role:
+# FLOOR[name] = (wall s, CPU s) of one ansible.builtin.ping per host (forks =
+# M) and of `ip -batch` building the workload on every host at once.
+FLOOR = {}
+
+
+def _inside(host):
+    """argv prefix that runs a command in the namespace host's mount, net and pid namespaces (ip reads
+    /proc/1/ns/net: the host's /proc, of its own pid namespace)."""
+    return ['nsenter', '--mount=/run/mntns/%s' % host, '--net=/run/netns/%s' % host, '--pid=/run/pidns/%s' % host, '--']
+
+
+def _batch_script(count):
+    """A shell script that builds the workload with ip -batch, as batch() does, fed to sh on stdin."""
+    lines = ['set -e', "ip -batch - <<'EOF'"]
+    for it in workload.items(count):
+        lines += ['netns add %(name)s' % it, 'link add %(host_if)s type veth peer name eth0 netns %(name)s' % it,
+                  'addr add %(host_ip)s/30 dev %(host_if)s' % it, 'link set %(host_if)s up' % it]
+    lines.append('EOF')
+    for it in workload.items(count):
+        lines += ["ip -n %(name)s -batch - <<'EOF'" % it, 'link set lo up', 'addr add %(ns_ip)s/30 dev eth0' % it,
+                  'link set eth0 up', 'route add default via %(host_ip)s' % it, 'EOF']
+    return '\n'.join(lines) + '\n'
+
+
+def _fleet_floor(names, count, workdir, inventory):
+    with open(os.path.join(workdir, 'ping.yml'), 'w') as out:
+        out.write('- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n')
+    argv = [os.path.join(os.path.dirname(PYTHON), 'ansible-playbook'), '-i', inventory,
+            os.path.join(workdir, 'ping.yml')]
+    start = _children_cpu_s()
+    FLOOR['ping'] = (_run(argv, env=_ansible_env(workdir, len(names)))[0], _children_cpu_s() - start)
+    script = _batch_script(count)
+    start, began = _children_cpu_s(), time.perf_counter()
+    procs = [subprocess.Popen(_inside(name) + ['sh'], stdin=subprocess.PIPE, text=True) for name in names]
+    for proc in procs:
+        proc.communicate(script)
+    assert all(proc.returncode == 0 for proc in procs), 'ip -batch failed on a host'
+    FLOOR['batch'] = (time.perf_counter() - began, _children_cpu_s() - start)
+    # the role starts from hosts without the workload, as the batch did
+    for name in names:
+        _run(_inside(name) + ['ip', '-all', 'netns', 'delete'])
+
+
 def fleet(hosts, count, workdir):
     """M namespace hosts (nsfd.namespaces.namespace_host), N namespaces each, forks = M."""
     names = ['host%d' % (i + 1) for i in range(hosts)]
@@ -145,6 +189,8 @@ def fleet(hosts, count, workdir):
             out.write('[fleet]\n')
             for name in names:
                 out.write('%s ansible_host=%s ansible_connection=nsfd.namespaces.nsenter\n' % (name, name))
+        _fleet_floor(names, count, workdir, inventory)
+        time.sleep(2)  # the kernel frees the deleted namespaces asynchronously
         vars_path = workload.write_vars(count, os.path.join(workdir, 'vars.json'), 'netns_namespaces')
         return _both(lambda: _playbook(workdir, 'role.yml', vars_path, inventory, forks=hosts))
     finally:
@@ -158,7 +204,9 @@ def main(argv):
     if kind == 'fleet':
         hosts, count = int(argv[2]), int(argv[3])
         first, rerun = fleet(hosts, count, workdir)
-        record = {'contender': 'fleet', 'hosts': hosts, 'n': count}
+        record = {'contender': 'fleet', 'hosts': hosts, 'n': count,
+                  'ping_s': round(FLOOR['ping'][0], 3), 'ping_cpu_s': round(FLOOR['ping'][1], 3),
+                  'fleet_batch_s': round(FLOOR['batch'][0], 3), 'fleet_batch_cpu_s': round(FLOOR['batch'][1], 3)}
     else:
         count = int(argv[2])
         first, rerun = globals()[kind](count, workdir)
