@@ -24,6 +24,8 @@ description:
     network namespace). O(lab.interface) inside the host gets O(lab.address); the bridge gets the subnet's last usable
     address (or O(lab.gateway)). The lab end of the pair is C(lab-NAME); when that is longer than 15 bytes it is
     C(lab-) + the first 5 characters of the name + C(-) + the first 5 hex digits of the name's SHA-1.
+  - Runs on one lab are serialised, whatever their O(data_dir), by C(flock) on C(/run/nsfd-labs/LAB.lock): the address
+    checks, the links made or removed and the removal of the lab after its last host do not interleave.
   - The host's record (O(data_dir)/NAME/host.json) holds the init's pid and its start time (so a reused pid is never
     taken for the host), the root, the address and the pins; the copy-on-write layers live beside it.
   - Idempotent. A second O(state=started) changes nothing. A host whose init is gone (killed) is started again, with

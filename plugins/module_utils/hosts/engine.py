@@ -451,7 +451,8 @@ def converge(spec, check_mode=False):
     """The module's one call: the host to spec.state.
 
     Runs on one data_dir are serialised (its flock): the address checks, the
-    records and the lab's last-host test must not interleave. A data_dir that
+    records and the lab's last-host test must not interleave; runs on one lab
+    are too, whatever their data_dir (the lab's lock, taken second). A data_dir that
     does not exist yet is made only once a plan says there is work."""
     def run(check):
         if spec.state == 'absent':
@@ -466,7 +467,15 @@ def converge(spec, check_mode=False):
             return planned
         os.makedirs(spec.data_dir, 0o755, exist_ok=True)
     with _locked(spec.data_dir):
-        return run(False)
+        with labs.locked(_netns_names(spec)):
+            return run(False)
+
+
+def _netns_names(spec):
+    """The network namespace names a run may check, cable or remove: the
+    task's lab, the lab the record says the host is on, and the host's own."""
+    rec = record.load(spec.data_dir, spec.name) or {}
+    return [spec.name] + [lab['name'] for lab in (rec.get('lab'), spec.lab and spec.lab.as_dict()) if lab]
 
 
 @contextmanager

@@ -10,6 +10,7 @@ addresses go through pyroute2 (imported only when a host has a lab).
 """
 
 import errno
+import fcntl
 import ipaddress
 import os
 from contextlib import contextmanager
@@ -24,6 +25,9 @@ IFF_UP = 0x1
 # a bridge it created. Only that goes with the last host; a network namespace
 # (or bridge) the operator already had is theirs and stays.
 MARK = 'nsfd.namespaces lab'
+# One lock file per network namespace name, whatever the data_dir: hosts of
+# several data directories share a lab, and the data_dir lock does not order them.
+LOCK_DIR = '/run/nsfd-labs'
 
 
 def pin_path(lab_name):
@@ -32,6 +36,38 @@ def pin_path(lab_name):
 
 def exists(lab_name):
     return inspect(location(lab_name, 'net')).state == PRESENT
+
+
+@contextmanager
+def locked(names):
+    """Hold flock(LOCK_EX) on the lock of each network namespace name (labs,
+    and a starting host's own name, so a lab and a host cannot take one name
+    at once), in sorted order so that overlapping sets cannot deadlock.
+
+    Held from the address checks to the last link made or removed and the lab
+    namespace's teardown: two runs of other data directories would otherwise
+    both find an address free, or one would remove the lab the other is
+    cabling to. The kernel drops a flock when its holder dies (kill -9)."""
+    fds = []
+    try:
+        if names:
+            try:
+                os.makedirs(LOCK_DIR, 0o700, exist_ok=True)
+            except OSError as exc:
+                raise NamespaceError.from_os_error(exc, 'cannot create the lab lock directory', path=LOCK_DIR,
+                                                   hint='Remove whatever is at %s.' % LOCK_DIR)
+        for name in sorted(set(names)):
+            path = os.path.join(LOCK_DIR, name + '.lock')
+            try:
+                fds.append(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
+            except OSError as exc:
+                raise NamespaceError.from_os_error(exc, 'cannot open the lab lock', name=name, path=path,
+                                                   hint='Remove whatever is at %s.' % path)
+            fcntl.flock(fds[-1], fcntl.LOCK_EX)
+        yield
+    finally:
+        for fd in reversed(fds):
+            os.close(fd)
 
 
 def _need_pyroute2(name):
