@@ -370,14 +370,17 @@ def _take_down(name, data_dir, rec, lab=None):
     if any(s.state != ABSENT for s in _pin_states(name).values()):
         _unpin(name)
         done.append('unpin its namespaces at %s' % ', '.join(sorted(pins(name).values())))
+    # the lab before the record: a run killed after the record went would
+    # leave a lab that nothing names any more, and the next absent no way to
+    # know it was this host's
+    if their_lab and labs.exists(their_lab['name']) and not _lab_in_use(their_lab, data_dir, leaving=name):
+        removed = labs.remove(their_lab)
+        if removed:
+            done.append(removed)
     host_dir = os.path.join(data_dir, name)
     if os.path.lexists(host_dir):
         shutil.rmtree(host_dir)
         done.append('remove %s' % host_dir)
-    if their_lab and labs.exists(their_lab['name']) and not _lab_in_use(their_lab, data_dir):
-        removed = labs.remove(their_lab)
-        if removed:
-            done.append(removed)
     return done
 
 
@@ -424,13 +427,13 @@ def absent(spec, check_mode=False):
         if rec.get('lab'):
             result.act('delete %s from lab %s' % (lab_end_name(spec.name), rec['lab']['name']))
         result.act('unpin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
-        result.act('remove %s' % spec.host_dir)
         their_lab = rec.get('lab')
         if their_lab and labs.exists(their_lab['name']) \
                 and not _lab_in_use(their_lab, spec.data_dir, leaving=spec.name):
             removed = labs.remove(their_lab, check_mode=True)
             if removed:
                 result.act(removed)
+        result.act('remove %s' % spec.host_dir)
         return result
     for text in _take_down(spec.name, spec.data_dir, rec):
         result.act(text)

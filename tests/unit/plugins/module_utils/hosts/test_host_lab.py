@@ -2,6 +2,8 @@
 directories, link names, teardown after a kill, MAC addresses, input (issue 22)."""
 
 import os
+import shutil
+import signal
 import threading
 import time
 
@@ -78,3 +80,34 @@ def test_absent_in_one_data_dir_while_another_starts_keeps_the_new_hosts_link(tm
         assert not converge('b1', two, lab=lab('10.77.0.2/24')).changed, 'round %d' % round_
         converge('b1', two, state='absent')
         assert ip_netns_list() == []
+
+
+def killed_after(target, attribute, call):
+    """Run call() in a child that SIGKILLs itself right after target.attribute returns."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            real = getattr(target, attribute)
+
+            def then_die(*args, **kwargs):
+                real(*args, **kwargs)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+            setattr(target, attribute, then_die)
+            call()
+        finally:
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
+
+
+@pytest.mark.parametrize('target, attribute', [(labs, 'uncable'), (engine, '_unpin'), (shutil, 'rmtree')])
+def test_absent_killed_half_way_is_finished_by_the_next_absent(tmp_path, target, attribute):
+    data_dir = str(tmp_path / 'hosts')
+    converge('h1', data_dir, lab=lab('10.77.0.1/24'))
+    killed_after(target, attribute, lambda: converge('h1', data_dir, state='absent'))
+    left = sorted(ip_netns_list()), os.listdir(data_dir)
+    again = converge('h1', data_dir, state='absent')
+    assert ip_netns_list() == [] and os.listdir(data_dir) == [], (left, again.actions)
+    assert again.changed == (left != ([], [])), (left, again.actions)
+    assert not converge('h1', data_dir, state='absent').changed
