@@ -22,8 +22,11 @@ description:
   - The init runs in a session of its own and outlives the task. Everything started inside dies with it.
   - With O(lab), the host is cabled by a veth pair to a bridge in a lab network namespace (never the machine's own
     network namespace). O(lab.interface) inside the host gets O(lab.address); the bridge gets the subnet's last usable
-    address (or O(lab.gateway)). The lab end of the pair is C(lab-NAME); when that is longer than 15 bytes it is
-    C(lab-) + the first 5 characters of the name + C(-) + the first 5 hex digits of the name's SHA-1.
+    address (or O(lab.gateway)). The lab end of the pair is C(lab-) + the first 11 hex digits of the SHA-256 of the
+    host's name (distinct for any two names, and within the 15 bytes of an interface name), with the alias
+    C(nsfd.namespaces lab end); a link of that name without the alias, or no veth, is never deleted or taken for it.
+  - A lab is never the network namespace of a host (of any O(data_dir)): a O(lab.name) whose name also pins a uts, mnt
+    or pid namespace is refused.
   - Runs on one lab are serialised, whatever their O(data_dir), by C(flock) on C(/run/nsfd-labs/LAB.lock): the address
     checks, the links made or removed and the removal of the lab after its last host do not interleave.
   - The host's record (O(data_dir)/NAME/host.json) holds the init's pid and its start time (so a reused pid is never

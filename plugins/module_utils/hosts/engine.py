@@ -141,6 +141,11 @@ def _check_lab(spec):
     if lab.name == spec.name or lab.name in record.names(spec.data_dir):
         raise NamespaceError('lab.name %r is the name of a host: a host\'s network namespace is no lab' % lab.name,
                              name=spec.name, hint='Give the lab a name of its own, such as nsfd-lab.')
+    pinned = labs.host_pin(lab.name)
+    if pinned:
+        raise NamespaceError('lab.name %r is the network namespace of a host (of this or another data_dir): %s pins '
+                             'another of its namespaces' % (lab.name, pinned), name=spec.name, path=pinned,
+                             errno=errno.EEXIST, hint='Give the lab a name no host has, such as nsfd-lab.')
     for other, rec in _lab_neighbours(spec):
         theirs = (rec or {}).get('lab')
         if not theirs or theirs['name'] != lab.name:

@@ -18,13 +18,17 @@ from contextlib import contextmanager
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
-from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PRESENT, inspect, location
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect, location
 
 IFF_UP = 0x1
 # The alias of what the module made itself: lo of a lab namespace it created,
 # a bridge it created. Only that goes with the last host; a network namespace
 # (or bridge) the operator already had is theirs and stays.
 MARK = 'nsfd.namespaces lab'
+# The alias of each host's end in the lab: only a veth with it is a host's end
+# (to delete, recable or count), never a bridge or link of the operator's
+# that happens to have the name.
+END_MARK = 'nsfd.namespaces lab end'
 # One lock file per network namespace name, whatever the data_dir: hosts of
 # several data directories share a lab, and the data_dir lock does not order them.
 LOCK_DIR = '/run/nsfd-labs'
@@ -36,6 +40,17 @@ def pin_path(lab_name):
 
 def exists(lab_name):
     return inspect(location(lab_name, 'net')).state == PRESENT
+
+
+def host_pin(lab_name):
+    """The path of another namespace pinned by the lab's name (a host pins all
+    six, a lab only its network namespace), or None: such a network namespace
+    is a host's, whatever its data_dir, and never a lab."""
+    for nstype in ('uts', 'mnt', 'pid'):
+        pin = location(lab_name, nstype)
+        if inspect(pin).state != ABSENT:
+            return pin.path
+    return None
 
 
 @contextmanager
@@ -99,6 +114,26 @@ def _link(ipr, ifname):
     return ipr.get_links(found[0])[0] if found else None
 
 
+def _kind(link):
+    info = link.get_attr('IFLA_LINKINFO')
+    return (info.get_attr('IFLA_INFO_KIND') if info else None) or 'device'
+
+
+def _own_end(link):
+    return link is not None and _kind(link) == 'veth' and link.get_attr('IFLA_IFALIAS') == END_MARK
+
+
+def _bridge(ipr, lab_name, bridge):
+    """The lab's bridge, or None; a link of that name that is no bridge (a
+    host's end, a dummy) is refused rather than used as one."""
+    link = _link(ipr, bridge)
+    if link is not None and _kind(link) != 'bridge':
+        raise NamespaceError('lab.bridge %s in lab %s is a %s, not a bridge' % (bridge, lab_name, _kind(link)),
+                             name=lab_name, errno=errno.EEXIST,
+                             hint='Give the lab a bridge name no other link of the lab namespace has.')
+    return link
+
+
 def _addresses(ipr, index):
     return [ipaddress.ip_interface('%s/%d' % (msg.get_attr('IFA_ADDRESS'), msg['prefixlen']))
             for msg in ipr.get_addr(index=index)]
@@ -109,7 +144,7 @@ def bridge_addresses(lab):
     if not exists(lab.name):
         return []
     with netlink(pin_path(lab.name), lab.name) as ipr:
-        bridge = _link(ipr, lab.bridge)
+        bridge = _bridge(ipr, lab.name, lab.bridge)
         if bridge is None:
             return []
         return _addresses(ipr, bridge['index'])
@@ -120,7 +155,7 @@ def lab_actions(lab):
     if not exists(lab.name):
         return ['create lab network namespace %s with bridge %s (%s)' % (lab.name, lab.bridge, lab.gateway)]
     with netlink(pin_path(lab.name), lab.name) as ipr:
-        bridge = _link(ipr, lab.bridge)
+        bridge = _bridge(ipr, lab.name, lab.bridge)
         if bridge is None:
             return ['create bridge %s (%s) in lab %s' % (lab.bridge, lab.gateway, lab.name)]
         actions = []
@@ -142,7 +177,7 @@ def ensure(lab):
         ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], state='up')
         if made:
             ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], ifalias=MARK)
-        bridge = _link(ipr, lab.bridge)
+        bridge = _bridge(ipr, lab.name, lab.bridge)
         if bridge is None:
             ipr.link('add', ifname=lab.bridge, kind='bridge')
             ipr.link('set', index=ipr.link_lookup(ifname=lab.bridge)[0], ifalias=MARK)
@@ -165,7 +200,7 @@ def cabled(lab, lab_end, host_net):
         return False
     with netlink(pin_path(lab.name), lab.name) as ipr:
         end, bridge = _link(ipr, lab_end), _link(ipr, lab.bridge)
-        if end is None or bridge is None or end.get_attr('IFLA_MASTER') != bridge['index'] \
+        if not _own_end(end) or bridge is None or end.get_attr('IFLA_MASTER') != bridge['index'] \
                 or not end['flags'] & IFF_UP:
             return False
         peer_index = end.get_attr('IFLA_LINK')
@@ -184,13 +219,27 @@ def cable(lab, lab_end, host_net):
     except OSError as exc:
         raise NamespaceError.from_os_error(exc, 'cannot open the host\'s network namespace', path=host_net)
     try:
+        with netlink(host_net, lab_end) as ipr:
+            # the host's lab interface is the module's: a veth of that name is
+            # its old cable, whatever its lab end was called (lab-NAME before
+            # the ends were hashed), and goes with its end
+            inner = _link(ipr, lab.interface)
+            if inner is not None and _kind(inner) == 'veth':
+                ipr.link('del', index=inner['index'])
         with netlink(pin_path(lab.name), lab.name) as ipr:
+            taken = _link(ipr, lab_end)
+            if taken is not None:
+                raise NamespaceError('link %s in lab %s is a %s that is not the lab end of host %s, and the host\'s '
+                                     'end must have that name' % (lab_end, lab.name, _kind(taken), os.path.basename(host_net)),
+                                     name=lab.name, errno=errno.EEXIST,
+                                     hint='Rename or remove that link (ip -n %s link), or use another lab.' % lab.name)
             try:
                 ipr.link('add', ifname=lab_end, kind='veth', peer={'ifname': lab.interface, 'net_ns_fd': fd})
             except OSError as exc:
                 raise NamespaceError.from_os_error(exc, 'cannot create the veth pair %s (lab) / %s (host)'
                                                    % (lab_end, lab.interface), name=lab.name)
             index = ipr.link_lookup(ifname=lab_end)[0]
+            ipr.link('set', index=index, ifalias=END_MARK)
             ipr.link('set', index=index, master=ipr.link_lookup(ifname=lab.bridge)[0])
             ipr.link('set', index=index, state='up')
     finally:
@@ -202,15 +251,16 @@ def cable(lab, lab_end, host_net):
 
 
 def uncable(lab_name, lab_end):
-    """Delete the host's lab end (its peer goes with it); True when there was one."""
+    """Delete the host's lab end (its peer goes with it); True when there was
+    one. A link of that name that is not a lab end stays."""
     if not exists(lab_name):
         return False
     with netlink(pin_path(lab_name), lab_name) as ipr:
-        found = ipr.link_lookup(ifname=lab_end)
-        if not found:
+        end = _link(ipr, lab_end)
+        if not _own_end(end):
             return False
         try:
-            ipr.link('del', index=found[0])
+            ipr.link('del', index=end['index'])
         except OSError as exc:
             if exc.errno != errno.ENODEV:
                 raise

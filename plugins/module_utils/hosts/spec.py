@@ -74,16 +74,12 @@ class HostSpec(object):
 
 
 def lab_end_name(name):
-    """The host's veth end in the lab namespace: lab-NAME, or, when that is
-    longer than an interface name may be (15 bytes), lab- + the first 5
-    characters of the name + '-' + 5 hex digits of its SHA-1: stable, and
-    distinct for names that share their start."""
-    full = 'lab-' + name
-    if len(full.encode('utf-8')) <= IFNAME_MAX and full.isascii():
-        return full
-    digest = hashlib.sha1(name.encode('utf-8')).hexdigest()[:5]
-    head = ''.join(c for c in name if c.isascii() and (c.isalnum() or c in '-_.'))[:5]
-    return 'lab-%s-%s' % (head, digest)
+    """The host's veth end in the lab namespace: lab- and 11 hex digits of the
+    SHA-256 of the whole name, within IFNAMSIZ for every name. lab-NAME, cut
+    to fit, gave two names one end (abcdefghijklm and abcde-4b989) and an
+    end the name of a bridge (lab-h1); the lab only deletes a link of that
+    name that is a veth marked as a lab end (lab.END_MARK)."""
+    return 'lab-' + hashlib.sha256(name.encode('utf-8')).hexdigest()[:11]
 
 
 def check_hostname(value, field):

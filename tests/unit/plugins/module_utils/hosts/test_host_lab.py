@@ -111,3 +111,52 @@ def test_absent_killed_half_way_is_finished_by_the_next_absent(tmp_path, target,
     assert ip_netns_list() == [] and os.listdir(data_dir) == [], (left, again.actions)
     assert again.changed == (left != ([], [])), (left, again.actions)
     assert not converge('h1', data_dir, state='absent').changed
+
+
+def test_a_bridge_named_like_a_lab_end_is_not_taken_for_one(tmp_path):
+    data_dir = str(tmp_path / 'hosts')
+    converge('h1', data_dir, lab=lab('10.77.0.1/24', bridge='lab-h1'))
+    converge('h2', data_dir, lab=lab('10.77.0.2/24', bridge='lab-h1'))
+    assert 'lab-h1' in lab_links()
+    sh('ip', 'netns', 'exec', 'h1', 'ping', '-c1', '-W2', '10.77.0.2')
+    assert not converge('h1', data_dir, lab=lab('10.77.0.1/24', bridge='lab-h1')).changed
+    # a link of someone else's with the very name of a host's lab end is left alone: the host fails
+    sh('ip', '-n', 'nsfd-lab', 'link', 'add', hostspec.lab_end_name('h3'), 'type', 'bridge')
+    with pytest.raises(NamespaceError, match='is not the lab end of host h3') as exc:
+        converge('h3', data_dir, lab=lab('10.77.0.3/24', bridge='lab-h1'))
+    assert hostspec.lab_end_name('h3') in str(exc.value) and 'a bridge' in str(exc.value)
+    assert hostspec.lab_end_name('h3') in lab_links() and 'h3' not in ip_netns_list()
+
+
+def test_host_names_that_shared_a_lab_end_get_their_own(tmp_path):
+    data_dir = str(tmp_path / 'hosts')
+    names = ('abcdefghijklm', 'abcde-4b989')
+    for i, name in enumerate(names):
+        converge(name, data_dir, lab=lab('10.77.0.%d/24' % (i + 1)))
+    for i, name in enumerate(names):
+        assert not converge(name, data_dir, lab=lab('10.77.0.%d/24' % (i + 1))).changed, name
+        sh('ip', 'netns', 'exec', 'nsfd-lab', 'ping', '-c1', '-W2', '10.77.0.%d' % (i + 1))
+    assert hostspec.lab_end_name(names[0]) != hostspec.lab_end_name(names[1])
+    for name in ('a' * 64, 'web1', 'x'):
+        assert len(hostspec.lab_end_name(name)) <= 15
+
+
+def test_a_host_of_another_data_dir_is_no_lab(tmp_path):
+    converge('nsfd-lab', str(tmp_path / 'a'))
+    with pytest.raises(NamespaceError, match="lab.name 'nsfd-lab' is the network namespace of a host"):
+        converge('h1', str(tmp_path / 'b'), lab=lab('10.77.0.1/24'))
+    assert sorted(ip_netns_list()) == ['nsfd-lab']
+    assert sh('ip', '-n', 'nsfd-lab', '-o', 'link', 'show').stdout.count('\n') == 1  # its lo only
+
+
+def test_a_host_cabled_under_the_old_end_name_is_cabled_again(tmp_path):
+    data_dir = str(tmp_path / 'hosts')
+    converge('h1', data_dir, lab=lab('10.77.0.1/24'))
+    # as the releases before the hashed names left it: lab-NAME, no alias
+    end = hostspec.lab_end_name('h1')
+    sh('ip', '-n', 'nsfd-lab', 'link', 'set', end, 'down')
+    sh('ip', '-n', 'nsfd-lab', 'link', 'set', end, 'name', 'lab-h1', 'alias', '')
+    again = converge('h1', data_dir, lab=lab('10.77.0.1/24'))
+    assert again.changed and 'lab-h1' not in lab_links() and end in lab_links(), again.actions
+    sh('ip', 'netns', 'exec', 'nsfd-lab', 'ping', '-c1', '-W2', '10.77.0.1')
+    assert not converge('h1', data_dir, lab=lab('10.77.0.1/24')).changed
