@@ -25,6 +25,8 @@ description:
     address (or O(lab.gateway)). The lab end of the pair is C(lab-) + the first 11 hex digits of the SHA-256 of the
     host's name (distinct for any two names, and within the 15 bytes of an interface name), with the alias
     C(nsfd.namespaces lab end); a link of that name without the alias, or no veth, is never deleted or taken for it.
+  - O(lab.interface) has a locally administered MAC address derived from the lab's and the host's names, the same
+    after O(state=rebooted), as a machine keeps its MAC; the lab end and a bridge the module creates have one too.
   - A lab is never the network namespace of a host (of any O(data_dir)): a O(lab.name) whose name also pins a uts, mnt
     or pid namespace is refused.
   - Runs on one lab are serialised, whatever their O(data_dir), by C(flock) on C(/run/nsfd-labs/LAB.lock): the address

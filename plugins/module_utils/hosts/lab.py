@@ -11,6 +11,7 @@ addresses go through pyroute2 (imported only when a host has a lab).
 
 import errno
 import fcntl
+import hashlib
 import ipaddress
 import os
 from contextlib import contextmanager
@@ -123,6 +124,16 @@ def _own_end(link):
     return link is not None and _kind(link) == 'veth' and link.get_attr('IFLA_IFALIAS') == END_MARK
 
 
+def stable_mac(*parts):
+    """A locally administered unicast MAC address derived from parts. A host's
+    lab interface keeps it across reboots, as a machine keeps its MAC: with a
+    random one per cable, every peer's neighbour entry pointed at a gone
+    address until it went stale (some 40 s without traffic)."""
+    digest = bytearray(hashlib.sha256('\0'.join(parts).encode('utf-8')).digest()[:6])
+    digest[0] = (digest[0] & 0xfc) | 0x02
+    return ':'.join('%02x' % b for b in digest)
+
+
 def _bridge(ipr, lab_name, bridge):
     """The lab's bridge, or None; a link of that name that is no bridge (a
     host's end, a dummy) is refused rather than used as one."""
@@ -179,7 +190,9 @@ def ensure(lab):
             ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], ifalias=MARK)
         bridge = _bridge(ipr, lab.name, lab.bridge)
         if bridge is None:
-            ipr.link('add', ifname=lab.bridge, kind='bridge')
+            # set, not learnt: a bridge takes the lowest address of its ports,
+            # so the gateway's MAC would change as hosts come and go
+            ipr.link('add', ifname=lab.bridge, kind='bridge', address=stable_mac(lab.name, lab.bridge, 'bridge'))
             ipr.link('set', index=ipr.link_lookup(ifname=lab.bridge)[0], ifalias=MARK)
             actions.append('create bridge %s in lab %s' % (lab.bridge, lab.name))
             bridge = _link(ipr, lab.bridge)
@@ -234,7 +247,9 @@ def cable(lab, lab_end, host_net):
                                      name=lab.name, errno=errno.EEXIST,
                                      hint='Rename or remove that link (ip -n %s link), or use another lab.' % lab.name)
             try:
-                ipr.link('add', ifname=lab_end, kind='veth', peer={'ifname': lab.interface, 'net_ns_fd': fd})
+                # the lab end's too, so the bridge's forwarding entry stays right across reboots
+                ipr.link('add', ifname=lab_end, kind='veth', address=stable_mac(lab.name, lab_end, 'lab'),
+                         peer={'ifname': lab.interface, 'net_ns_fd': fd, 'address': stable_mac(lab.name, lab_end, 'host')})
             except OSError as exc:
                 raise NamespaceError.from_os_error(exc, 'cannot create the veth pair %s (lab) / %s (host)'
                                                    % (lab_end, lab.interface), name=lab.name)

@@ -160,3 +160,26 @@ def test_a_host_cabled_under_the_old_end_name_is_cabled_again(tmp_path):
     assert again.changed and 'lab-h1' not in lab_links() and end in lab_links(), again.actions
     sh('ip', 'netns', 'exec', 'nsfd-lab', 'ping', '-c1', '-W2', '10.77.0.1')
     assert not converge('h1', data_dir, lab=lab('10.77.0.1/24')).changed
+
+
+def mac_of(netns, ifname):
+    return sh('ip', '-n', netns, '-j', 'link', 'show', ifname).stdout.split('"address":"')[1].split('"')[0]
+
+
+def test_the_lab_interface_keeps_a_stable_local_mac_across_reboot(tmp_path):
+    data_dir = str(tmp_path / 'hosts')
+    converge('h1', data_dir, lab=lab('10.77.0.1/24'))
+    converge('h2', data_dir, lab=lab('10.77.0.2/24'))
+    sh('ip', 'netns', 'exec', 'h2', 'ping', '-c1', '-W2', '10.77.0.1')
+    mac = mac_of('h1', 'eth0')
+    first = int(mac.split(':')[0], 16)
+    assert first & 0x02 and not first & 0x01, 'a locally administered unicast address: %s' % mac
+    assert mac != mac_of('h2', 'eth0')
+    converge('h1', data_dir, state='rebooted', lab=lab('10.77.0.1/24'))
+    assert mac_of('h1', 'eth0') == mac
+    # h2's neighbour entry for 10.77.0.1 is still right: no wait for it to go stale
+    sh('ip', 'netns', 'exec', 'h2', 'ping', '-c1', '-W1', '10.77.0.1')
+    gateway = mac_of('nsfd-lab', 'labbr0')
+    converge('h3', data_dir, lab=lab('10.77.0.3/24'))
+    converge('h2', data_dir, state='absent')
+    assert mac_of('nsfd-lab', 'labbr0') == gateway
