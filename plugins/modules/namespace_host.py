@@ -124,11 +124,14 @@ options:
       bridge:
         description:
           - The bridge in the lab namespace.
+          - An interface name (1 to 15 bytes, no C(/), C(:) or blanks), not C(all), C(default) or C(lo), which the
+            kernel keeps for itself; the same holds for O(lab.interface).
         type: str
         default: labbr0
       address:
         description:
           - The host's address with the prefix length of the lab subnet, such as V(10.77.0.1/24).
+          - A unicast address without a scope (C(%eth0)); multicast, loopback and unspecified addresses are refused.
           - It must be a usable address of the subnet, not an address the lab bridge has, not another host's of
             O(data_dir) or of a running host of another data directory cabled to the same lab, and in the subnet
             the lab bridge already has.
@@ -142,6 +145,7 @@ options:
       gateway:
         description:
           - The bridge's address in the lab subnet. Default is the subnet's last usable address (C(.254) in a C(/24)).
+          - Without a prefix length, or with the one of O(lab.address); another is refused, never changed.
           - It must not be the address of another host of O(data_dir) in the lab.
         type: str
 seealso:

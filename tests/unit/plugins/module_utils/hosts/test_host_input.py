@@ -78,7 +78,7 @@ def test_bad_names(data_dir, name, expected):
     ({'lab': lab('fd00::1/128')}, "lab.address 'fd00::1/128' is a subnet of one address"),
     ({'lab': lab('10.77.0.1/24', gateway='10.78.0.1')}, "lab.gateway '10.78.0.1' must be a usable address"),
     ({'lab': lab('10.77.0.1/24', bridge='a' * 16)}, 'is not a valid interface name'),
-    ({'lab': lab('10.77.0.1/24', interface='lo')}, "must not be 'lo'"),
+    ({'lab': lab('10.77.0.1/24', interface='lo')}, "lab.interface 'lo' is a name the kernel keeps for itself"),
     ({'lab': lab('10.77.0.1/24', interface='e/0')}, "lab.interface 'e/0' is not a valid interface name"),
     ({'lab': lab('10.77.0.1/24', name='../x')}, "lab.name '../x' must not contain '/'"),
     ({'lab': lab('10.77.0.1/24', vlan=3)}, "lab has unknown key(s) 'vlan'"),

@@ -15,7 +15,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, lab as labs, spec as hostspec
 
 
-def lab(address, **kwargs):
+def lab(address='10.77.0.1/24', **kwargs):
     return dict({'name': 'nsfd-lab', 'address': address}, **kwargs)
 
 
@@ -183,3 +183,38 @@ def test_the_lab_interface_keeps_a_stable_local_mac_across_reboot(tmp_path):
     converge('h3', data_dir, lab=lab('10.77.0.3/24'))
     converge('h2', data_dir, state='absent')
     assert mac_of('nsfd-lab', 'labbr0') == gateway
+
+
+@pytest.mark.parametrize('field', ['interface', 'bridge'])
+@pytest.mark.parametrize('value', ['all', 'default', 'lo', '.', '..', 'a/b', 'a b', 'a\tb', 'a:b', 'e' * 16, 'eth\u00a00'])
+def test_reserved_interface_names_are_refused(tmp_path, field, value):
+    data_dir = str(tmp_path / 'hosts')
+    with pytest.raises(NamespaceError) as exc:
+        converge('h1', data_dir, lab=lab('10.77.0.1/24', **{field: value}))
+    assert 'lab.%s %r' % (field, value) in str(exc.value), str(exc.value)
+    assert ip_netns_list() == [] and not os.path.exists(data_dir)
+
+
+@pytest.mark.parametrize('options, expected', [
+    ({'address': '224.0.0.1/24'}, "lab.address '224.0.0.1/24' is a multicast address"),
+    ({'address': '127.0.0.2/8'}, "lab.address '127.0.0.2/8' is a loopback address"),
+    ({'address': '::1/64'}, "lab.address '::1/64' is a loopback address"),
+    ({'address': 'ff02::5/64'}, "lab.address 'ff02::5/64' is a multicast address"),
+    ({'address': 'fe80::1%eth0/64'}, "lab.address 'fe80::1%eth0/64' has a scope"),
+    ({'address': 'fd00::1/64', 'gateway': 'fd00::fe%eth0'}, "lab.gateway 'fd00::fe%eth0' has a scope"),
+    ({'address': '10.77.0.1/24', 'gateway': '10.77.0.100/8'}, "lab.gateway '10.77.0.100/8' has prefix length 8"),
+    ({'address': '10.77.0.1/24', 'gateway': '10.77.0.100/x'}, "lab.gateway '10.77.0.100/x' must be"),
+])
+def test_lab_addresses_no_lab_can_use_are_refused(tmp_path, options, expected):
+    data_dir = str(tmp_path / 'hosts')
+    with pytest.raises(NamespaceError) as exc:
+        converge('h1', data_dir, lab=lab(**options))
+    assert expected in str(exc.value), str(exc.value)
+    assert ip_netns_list() == [] and not os.path.exists(data_dir)
+
+
+def test_a_gateway_with_the_subnets_prefix_is_taken_as_given(tmp_path):
+    data_dir = str(tmp_path / 'hosts')
+    host = converge('h1', data_dir, lab=lab('10.77.0.1/24', gateway='10.77.0.100/24')).host
+    assert host['lab']['gateway'] == '10.77.0.100/24'
+    assert '10.77.0.100/24' in sh('ip', '-n', 'nsfd-lab', '-o', 'addr', 'show', 'labbr0').stdout
