@@ -225,16 +225,26 @@ def started(spec, check_mode=False, reboot=False):
     if restart:
         result.act('%s the init of host %s (%s root)' % (
             'start' if rec is None else 'restart', spec.name, spec.root))
+    # result.before is what the machine shows of a running host where it drifted
+    # from the record (the record alone made before == after under changed)
     pinned = not restart and _pins_follow(states, rec['pid'])
     if not pinned:
         result.act('pin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
-    renamed = not restart and _hostname_of(rec['pid']) != spec.hostname
+        if not restart:
+            result.before['pins'] = dict((t, path) for t, path in pins(spec.name).items()
+                                         if _pins_follow({t: states[t]}, rec['pid']))
+    hostname = None if restart else _hostname_of(rec['pid'])
+    renamed = not restart and hostname != spec.hostname
     if renamed:
         result.act('set the hostname of host %s back to %s' % (spec.name, spec.hostname))
+        result.before['hostname'] = hostname
     if spec.lab:
         for text in labs.lab_actions(spec.lab):
             result.act(text)
-        if not pinned or not labs.cabled(spec.lab, lab_end_name(spec.name), pins(spec.name)['net']):
+        cut = pinned and not labs.cabled(spec.lab, lab_end_name(spec.name), pins(spec.name)['net'])
+        if cut:
+            result.before.update(address=None, interface=None)
+        if not pinned or cut:
             result.act('cable %s (%s) to bridge %s of lab %s via %s' % (
                 spec.lab.interface, spec.lab.address, spec.lab.bridge, spec.lab.name, lab_end_name(spec.name)))
     planned = _new_record(spec, rec.get('pid') if rec and not restart else None,
