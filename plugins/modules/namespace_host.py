@@ -22,8 +22,15 @@ description:
   - The init runs in a session of its own and outlives the task. Everything started inside dies with it.
   - With O(lab), the host is cabled by a veth pair to a bridge in a lab network namespace (never the machine's own
     network namespace). O(lab.interface) inside the host gets O(lab.address); the bridge gets the subnet's last usable
-    address (or O(lab.gateway)). The lab end of the pair is C(lab-NAME); when that is longer than 15 bytes it is
-    C(lab-) + the first 5 characters of the name + C(-) + the first 5 hex digits of the name's SHA-1.
+    address (or O(lab.gateway)). The lab end of the pair is C(lab-) + the first 11 hex digits of the SHA-256 of the
+    host's name (distinct for any two names, and within the 15 bytes of an interface name), with the alias
+    C(nsfd.namespaces lab end); a link of that name without the alias, or no veth, is never deleted or taken for it.
+  - O(lab.interface) has a locally administered MAC address derived from the lab's and the host's names, the same
+    after O(state=rebooted), as a machine keeps its MAC; the lab end and a bridge the module creates have one too.
+  - A lab is never the network namespace of a host (of any O(data_dir)): a O(lab.name) whose name also pins a uts, mnt
+    or pid namespace is refused.
+  - Runs on one lab are serialised, whatever their O(data_dir), by C(flock) on C(/run/nsfd-labs/LAB.lock): the address
+    checks, the links made or removed and the removal of the lab after its last host do not interleave.
   - The host's record (O(data_dir)/NAME/host.json) holds the init's pid and its start time (so a reused pid is never
     taken for the host), the root, the address and the pins; the copy-on-write layers live beside it.
   - Idempotent. A second O(state=started) changes nothing. A host whose init is gone (killed) is started again, with
@@ -117,11 +124,14 @@ options:
       bridge:
         description:
           - The bridge in the lab namespace.
+          - An interface name (1 to 15 bytes, no C(/), C(:) or blanks), not C(all), C(default) or C(lo), which the
+            kernel keeps for itself; the same holds for O(lab.interface).
         type: str
         default: labbr0
       address:
         description:
           - The host's address with the prefix length of the lab subnet, such as V(10.77.0.1/24).
+          - A unicast address without a scope (C(%eth0)); multicast, loopback and unspecified addresses are refused.
           - It must be a usable address of the subnet, not an address the lab bridge has, not another host's of
             O(data_dir) or of a running host of another data directory cabled to the same lab, and in the subnet
             the lab bridge already has.
@@ -135,6 +145,7 @@ options:
       gateway:
         description:
           - The bridge's address in the lab subnet. Default is the subnet's last usable address (C(.254) in a C(/24)).
+          - Without a prefix length, or with the one of O(lab.address); another is refused, never changed.
           - It must not be the address of another host of O(data_dir) in the lab.
         type: str
 seealso:

@@ -141,6 +141,11 @@ def _check_lab(spec):
     if lab.name == spec.name or lab.name in record.names(spec.data_dir):
         raise NamespaceError('lab.name %r is the name of a host: a host\'s network namespace is no lab' % lab.name,
                              name=spec.name, hint='Give the lab a name of its own, such as nsfd-lab.')
+    pinned = labs.host_pin(lab.name)
+    if pinned:
+        raise NamespaceError('lab.name %r is the network namespace of a host (of this or another data_dir): %s pins '
+                             'another of its namespaces' % (lab.name, pinned), name=spec.name, path=pinned,
+                             errno=errno.EEXIST, hint='Give the lab a name no host has, such as nsfd-lab.')
     for other, rec in _lab_neighbours(spec):
         theirs = (rec or {}).get('lab')
         if not theirs or theirs['name'] != lab.name:
@@ -220,16 +225,26 @@ def started(spec, check_mode=False, reboot=False):
     if restart:
         result.act('%s the init of host %s (%s root)' % (
             'start' if rec is None else 'restart', spec.name, spec.root))
+    # result.before is what the machine shows of a running host where it drifted
+    # from the record (the record alone made before == after under changed)
     pinned = not restart and _pins_follow(states, rec['pid'])
     if not pinned:
         result.act('pin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
-    renamed = not restart and _hostname_of(rec['pid']) != spec.hostname
+        if not restart:
+            result.before['pins'] = dict((t, path) for t, path in pins(spec.name).items()
+                                         if _pins_follow({t: states[t]}, rec['pid']))
+    hostname = None if restart else _hostname_of(rec['pid'])
+    renamed = not restart and hostname != spec.hostname
     if renamed:
         result.act('set the hostname of host %s back to %s' % (spec.name, spec.hostname))
+        result.before['hostname'] = hostname
     if spec.lab:
         for text in labs.lab_actions(spec.lab):
             result.act(text)
-        if not pinned or not labs.cabled(spec.lab, lab_end_name(spec.name), pins(spec.name)['net']):
+        cut = pinned and not labs.cabled(spec.lab, lab_end_name(spec.name), pins(spec.name)['net'])
+        if cut:
+            result.before.update(address=None, interface=None)
+        if not pinned or cut:
             result.act('cable %s (%s) to bridge %s of lab %s via %s' % (
                 spec.lab.interface, spec.lab.address, spec.lab.bridge, spec.lab.name, lab_end_name(spec.name)))
     planned = _new_record(spec, rec.get('pid') if rec and not restart else None,
@@ -370,14 +385,17 @@ def _take_down(name, data_dir, rec, lab=None):
     if any(s.state != ABSENT for s in _pin_states(name).values()):
         _unpin(name)
         done.append('unpin its namespaces at %s' % ', '.join(sorted(pins(name).values())))
+    # the lab before the record: a run killed after the record went would
+    # leave a lab that nothing names any more, and the next absent no way to
+    # know it was this host's
+    if their_lab and labs.exists(their_lab['name']) and not _lab_in_use(their_lab, data_dir, leaving=name):
+        removed = labs.remove(their_lab)
+        if removed:
+            done.append(removed)
     host_dir = os.path.join(data_dir, name)
     if os.path.lexists(host_dir):
         shutil.rmtree(host_dir)
         done.append('remove %s' % host_dir)
-    if their_lab and labs.exists(their_lab['name']) and not _lab_in_use(their_lab, data_dir):
-        removed = labs.remove(their_lab)
-        if removed:
-            done.append(removed)
     return done
 
 
@@ -424,13 +442,13 @@ def absent(spec, check_mode=False):
         if rec.get('lab'):
             result.act('delete %s from lab %s' % (lab_end_name(spec.name), rec['lab']['name']))
         result.act('unpin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
-        result.act('remove %s' % spec.host_dir)
         their_lab = rec.get('lab')
         if their_lab and labs.exists(their_lab['name']) \
                 and not _lab_in_use(their_lab, spec.data_dir, leaving=spec.name):
             removed = labs.remove(their_lab, check_mode=True)
             if removed:
                 result.act(removed)
+        result.act('remove %s' % spec.host_dir)
         return result
     for text in _take_down(spec.name, spec.data_dir, rec):
         result.act(text)
@@ -451,7 +469,8 @@ def converge(spec, check_mode=False):
     """The module's one call: the host to spec.state.
 
     Runs on one data_dir are serialised (its flock): the address checks, the
-    records and the lab's last-host test must not interleave. A data_dir that
+    records and the lab's last-host test must not interleave; runs on one lab
+    are too, whatever their data_dir (the lab's lock, taken second). A data_dir that
     does not exist yet is made only once a plan says there is work."""
     def run(check):
         if spec.state == 'absent':
@@ -466,7 +485,15 @@ def converge(spec, check_mode=False):
             return planned
         os.makedirs(spec.data_dir, 0o755, exist_ok=True)
     with _locked(spec.data_dir):
-        return run(False)
+        with labs.locked(_netns_names(spec)):
+            return run(False)
+
+
+def _netns_names(spec):
+    """The network namespace names a run may check, cable or remove: the
+    task's lab, the lab the record says the host is on, and the host's own."""
+    rec = record.load(spec.data_dir, spec.name) or {}
+    return [spec.name] + [lab['name'] for lab in (rec.get('lab'), spec.lab and spec.lab.as_dict()) if lab]
 
 
 @contextmanager

@@ -10,6 +10,8 @@ addresses go through pyroute2 (imported only when a host has a lab).
 """
 
 import errno
+import fcntl
+import hashlib
 import ipaddress
 import os
 from contextlib import contextmanager
@@ -17,13 +19,20 @@ from contextlib import contextmanager
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
-from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PRESENT, inspect, location
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect, location
 
 IFF_UP = 0x1
 # The alias of what the module made itself: lo of a lab namespace it created,
 # a bridge it created. Only that goes with the last host; a network namespace
 # (or bridge) the operator already had is theirs and stays.
 MARK = 'nsfd.namespaces lab'
+# The alias of each host's end in the lab: only a veth with it is a host's end
+# (to delete, recable or count), never a bridge or link of the operator's
+# that happens to have the name.
+END_MARK = 'nsfd.namespaces lab end'
+# One lock file per network namespace name, whatever the data_dir: hosts of
+# several data directories share a lab, and the data_dir lock does not order them.
+LOCK_DIR = '/run/nsfd-labs'
 
 
 def pin_path(lab_name):
@@ -32,6 +41,49 @@ def pin_path(lab_name):
 
 def exists(lab_name):
     return inspect(location(lab_name, 'net')).state == PRESENT
+
+
+def host_pin(lab_name):
+    """The path of another namespace pinned by the lab's name (a host pins all
+    six, a lab only its network namespace), or None: such a network namespace
+    is a host's, whatever its data_dir, and never a lab."""
+    for nstype in ('uts', 'mnt', 'pid'):
+        pin = location(lab_name, nstype)
+        if inspect(pin).state != ABSENT:
+            return pin.path
+    return None
+
+
+@contextmanager
+def locked(names):
+    """Hold flock(LOCK_EX) on the lock of each network namespace name (labs,
+    and a starting host's own name, so a lab and a host cannot take one name
+    at once), in sorted order so that overlapping sets cannot deadlock.
+
+    Held from the address checks to the last link made or removed and the lab
+    namespace's teardown: two runs of other data directories would otherwise
+    both find an address free, or one would remove the lab the other is
+    cabling to. The kernel drops a flock when its holder dies (kill -9)."""
+    fds = []
+    try:
+        if names:
+            try:
+                os.makedirs(LOCK_DIR, 0o700, exist_ok=True)
+            except OSError as exc:
+                raise NamespaceError.from_os_error(exc, 'cannot create the lab lock directory', path=LOCK_DIR,
+                                                   hint='Remove whatever is at %s.' % LOCK_DIR)
+        for name in sorted(set(names)):
+            path = os.path.join(LOCK_DIR, name + '.lock')
+            try:
+                fds.append(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
+            except OSError as exc:
+                raise NamespaceError.from_os_error(exc, 'cannot open the lab lock', name=name, path=path,
+                                                   hint='Remove whatever is at %s.' % path)
+            fcntl.flock(fds[-1], fcntl.LOCK_EX)
+        yield
+    finally:
+        for fd in reversed(fds):
+            os.close(fd)
 
 
 def _need_pyroute2(name):
@@ -63,6 +115,36 @@ def _link(ipr, ifname):
     return ipr.get_links(found[0])[0] if found else None
 
 
+def _kind(link):
+    info = link.get_attr('IFLA_LINKINFO')
+    return (info.get_attr('IFLA_INFO_KIND') if info else None) or 'device'
+
+
+def _own_end(link):
+    return link is not None and _kind(link) == 'veth' and link.get_attr('IFLA_IFALIAS') == END_MARK
+
+
+def stable_mac(*parts):
+    """A locally administered unicast MAC address derived from parts. A host's
+    lab interface keeps it across reboots, as a machine keeps its MAC: with a
+    random one per cable, every peer's neighbour entry pointed at a gone
+    address until it went stale (some 40 s without traffic)."""
+    digest = bytearray(hashlib.sha256('\0'.join(parts).encode('utf-8')).digest()[:6])
+    digest[0] = (digest[0] & 0xfc) | 0x02
+    return ':'.join('%02x' % b for b in digest)
+
+
+def _bridge(ipr, lab_name, bridge):
+    """The lab's bridge, or None; a link of that name that is no bridge (a
+    host's end, a dummy) is refused rather than used as one."""
+    link = _link(ipr, bridge)
+    if link is not None and _kind(link) != 'bridge':
+        raise NamespaceError('lab.bridge %s in lab %s is a %s, not a bridge' % (bridge, lab_name, _kind(link)),
+                             name=lab_name, errno=errno.EEXIST,
+                             hint='Give the lab a bridge name no other link of the lab namespace has.')
+    return link
+
+
 def _addresses(ipr, index):
     return [ipaddress.ip_interface('%s/%d' % (msg.get_attr('IFA_ADDRESS'), msg['prefixlen']))
             for msg in ipr.get_addr(index=index)]
@@ -73,7 +155,7 @@ def bridge_addresses(lab):
     if not exists(lab.name):
         return []
     with netlink(pin_path(lab.name), lab.name) as ipr:
-        bridge = _link(ipr, lab.bridge)
+        bridge = _bridge(ipr, lab.name, lab.bridge)
         if bridge is None:
             return []
         return _addresses(ipr, bridge['index'])
@@ -84,7 +166,7 @@ def lab_actions(lab):
     if not exists(lab.name):
         return ['create lab network namespace %s with bridge %s (%s)' % (lab.name, lab.bridge, lab.gateway)]
     with netlink(pin_path(lab.name), lab.name) as ipr:
-        bridge = _link(ipr, lab.bridge)
+        bridge = _bridge(ipr, lab.name, lab.bridge)
         if bridge is None:
             return ['create bridge %s (%s) in lab %s' % (lab.bridge, lab.gateway, lab.name)]
         actions = []
@@ -106,9 +188,11 @@ def ensure(lab):
         ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], state='up')
         if made:
             ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], ifalias=MARK)
-        bridge = _link(ipr, lab.bridge)
+        bridge = _bridge(ipr, lab.name, lab.bridge)
         if bridge is None:
-            ipr.link('add', ifname=lab.bridge, kind='bridge')
+            # set, not learnt: a bridge takes the lowest address of its ports,
+            # so the gateway's MAC would change as hosts come and go
+            ipr.link('add', ifname=lab.bridge, kind='bridge', address=stable_mac(lab.name, lab.bridge, 'bridge'))
             ipr.link('set', index=ipr.link_lookup(ifname=lab.bridge)[0], ifalias=MARK)
             actions.append('create bridge %s in lab %s' % (lab.bridge, lab.name))
             bridge = _link(ipr, lab.bridge)
@@ -129,7 +213,7 @@ def cabled(lab, lab_end, host_net):
         return False
     with netlink(pin_path(lab.name), lab.name) as ipr:
         end, bridge = _link(ipr, lab_end), _link(ipr, lab.bridge)
-        if end is None or bridge is None or end.get_attr('IFLA_MASTER') != bridge['index'] \
+        if not _own_end(end) or bridge is None or end.get_attr('IFLA_MASTER') != bridge['index'] \
                 or not end['flags'] & IFF_UP:
             return False
         peer_index = end.get_attr('IFLA_LINK')
@@ -148,13 +232,29 @@ def cable(lab, lab_end, host_net):
     except OSError as exc:
         raise NamespaceError.from_os_error(exc, 'cannot open the host\'s network namespace', path=host_net)
     try:
+        with netlink(host_net, lab_end) as ipr:
+            # the host's lab interface is the module's: a veth of that name is
+            # its old cable, whatever its lab end was called (lab-NAME before
+            # the ends were hashed), and goes with its end
+            inner = _link(ipr, lab.interface)
+            if inner is not None and _kind(inner) == 'veth':
+                ipr.link('del', index=inner['index'])
         with netlink(pin_path(lab.name), lab.name) as ipr:
+            taken = _link(ipr, lab_end)
+            if taken is not None:
+                raise NamespaceError('link %s in lab %s is a %s that is not the lab end of host %s, and the host\'s '
+                                     'end must have that name' % (lab_end, lab.name, _kind(taken), os.path.basename(host_net)),
+                                     name=lab.name, errno=errno.EEXIST,
+                                     hint='Rename or remove that link (ip -n %s link), or use another lab.' % lab.name)
             try:
-                ipr.link('add', ifname=lab_end, kind='veth', peer={'ifname': lab.interface, 'net_ns_fd': fd})
+                # the lab end's too, so the bridge's forwarding entry stays right across reboots
+                ipr.link('add', ifname=lab_end, kind='veth', address=stable_mac(lab.name, lab_end, 'lab'),
+                         peer={'ifname': lab.interface, 'net_ns_fd': fd, 'address': stable_mac(lab.name, lab_end, 'host')})
             except OSError as exc:
                 raise NamespaceError.from_os_error(exc, 'cannot create the veth pair %s (lab) / %s (host)'
                                                    % (lab_end, lab.interface), name=lab.name)
             index = ipr.link_lookup(ifname=lab_end)[0]
+            ipr.link('set', index=index, ifalias=END_MARK)
             ipr.link('set', index=index, master=ipr.link_lookup(ifname=lab.bridge)[0])
             ipr.link('set', index=index, state='up')
     finally:
@@ -166,15 +266,16 @@ def cable(lab, lab_end, host_net):
 
 
 def uncable(lab_name, lab_end):
-    """Delete the host's lab end (its peer goes with it); True when there was one."""
+    """Delete the host's lab end (its peer goes with it); True when there was
+    one. A link of that name that is not a lab end stays."""
     if not exists(lab_name):
         return False
     with netlink(pin_path(lab_name), lab_name) as ipr:
-        found = ipr.link_lookup(ifname=lab_end)
-        if not found:
+        end = _link(ipr, lab_end)
+        if not _own_end(end):
             return False
         try:
-            ipr.link('del', index=found[0])
+            ipr.link('del', index=end['index'])
         except OSError as exc:
             if exc.errno != errno.ENODEV:
                 raise

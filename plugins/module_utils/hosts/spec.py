@@ -74,16 +74,12 @@ class HostSpec(object):
 
 
 def lab_end_name(name):
-    """The host's veth end in the lab namespace: lab-NAME, or, when that is
-    longer than an interface name may be (15 bytes), lab- + the first 5
-    characters of the name + '-' + 5 hex digits of its SHA-1: stable, and
-    distinct for names that share their start."""
-    full = 'lab-' + name
-    if len(full.encode('utf-8')) <= IFNAME_MAX and full.isascii():
-        return full
-    digest = hashlib.sha1(name.encode('utf-8')).hexdigest()[:5]
-    head = ''.join(c for c in name if c.isascii() and (c.isalnum() or c in '-_.'))[:5]
-    return 'lab-%s-%s' % (head, digest)
+    """The host's veth end in the lab namespace: lab- and 11 hex digits of the
+    SHA-256 of the whole name, within IFNAMSIZ for every name. lab-NAME, cut
+    to fit, gave two names one end (abcdefghijklm and abcde-4b989) and an
+    end the name of a bridge (lab-h1); the lab only deletes a link of that
+    name that is a veth marked as a lab end (lab.END_MARK)."""
+    return 'lab-' + hashlib.sha256(name.encode('utf-8')).hexdigest()[:11]
 
 
 def check_hostname(value, field):
@@ -93,11 +89,20 @@ def check_hostname(value, field):
     return value
 
 
+# Names the kernel keeps for itself: 'all' and 'default' are the directories
+# of /proc/sys/net/*/conf beside the interfaces', and every network namespace
+# has its 'lo' (neither a bridge nor a host's lab interface may take it).
+RESERVED_IFNAMES = ('all', 'default', 'lo', '.', '..')
+
+
 def check_ifname(value, field):
     if (not isinstance(value, str) or not value or len(value.encode('utf-8')) > IFNAME_MAX or unprintable(value)
-            or any(c in value for c in '/: ') or value in ('.', '..')):
+            or any(c in '/:' or c.isspace() for c in value)):
         raise NamespaceError('%s %r is not a valid interface name: 1 to %d bytes, no "/", ":", spaces or '
                              'control characters' % (field, value, IFNAME_MAX))
+    if value in RESERVED_IFNAMES:
+        raise NamespaceError('%s %r is a name the kernel keeps for itself (%s): choose another interface name'
+                             % (field, value, ', '.join(RESERVED_IFNAMES)))
     return value
 
 
@@ -170,6 +175,20 @@ def _interface(value, field):
         raise NamespaceError('%s %r must be an address with its prefix length, such as 10.77.0.1/24' % (field, value))
     if '/' not in value:
         raise NamespaceError('%s %r needs a prefix length (the lab subnet), such as 10.77.0.1/24' % (field, value))
+    return _check_unicast(address, value, field)
+
+
+def _check_unicast(address, value, field):
+    """A lab has its own subnet of unicast addresses: a multicast, loopback or
+    unspecified address is no host's or bridge's, and a scope (%eth0) names an
+    interface of the machine, not of the lab."""
+    if '%' in value:
+        raise NamespaceError('%s %r has a scope (%%...): a lab address is the same on every interface; leave the '
+                             'scope out' % (field, value))
+    for kind in ('multicast', 'loopback', 'unspecified'):
+        if getattr(address.ip, 'is_' + kind):
+            raise NamespaceError('%s %r is a %s address, which no host or bridge of a lab can have: use a unicast '
+                                 'address of a private subnet, such as 10.77.0.1/24' % (field, value, kind))
     return address
 
 
@@ -185,8 +204,6 @@ def check_lab(lab):
     name = check_name(lab.get('name') or DEFAULT_LAB, 'lab.name')
     bridge = check_ifname(lab.get('bridge') or DEFAULT_BRIDGE, 'lab.bridge')
     interface = check_ifname(lab.get('interface') or DEFAULT_INTERFACE, 'lab.interface')
-    if interface == 'lo':
-        raise NamespaceError("lab.interface must not be 'lo': the host already has its loopback")
     if lab.get('address') is None:
         raise NamespaceError('lab.address is required with lab: the host\'s address and prefix, such as 10.77.0.1/24')
     address = _interface(lab['address'], 'lab.address')
@@ -202,14 +219,22 @@ def check_lab(lab):
         gateway = ipaddress.ip_interface('%s/%d' % (last, network.prefixlen))
     else:
         given = lab['gateway']
+        ip, _, prefix = str(given).partition('/')
         try:
-            gateway = ipaddress.ip_interface('%s/%d' % (str(given).split('/', maxsplit=1)[0], network.prefixlen))
+            gateway = ipaddress.ip_interface('%s/%s' % (ip, prefix or network.prefixlen))
         except ValueError:
             gateway = None
         if gateway is None or not isinstance(given, str) or gateway.ip not in network \
                 or not first <= gateway.ip <= last:
             raise NamespaceError('lab.gateway %r must be a usable address of the lab subnet %s (of lab.address %r)'
                                  % (given, network, lab['address']))
+        _check_unicast(gateway, given, 'lab.gateway')
+        # the bridge has one subnet with its hosts: another prefix is refused, never cut to fit
+        if gateway.network.prefixlen != network.prefixlen:
+            raise NamespaceError('lab.gateway %r has prefix length %d, and the lab subnet of lab.address %r has %d: '
+                                 'give the gateway without a prefix length or with /%d'
+                                 % (given, gateway.network.prefixlen, lab['address'], network.prefixlen,
+                                    network.prefixlen))
     if gateway.ip == address.ip:
         raise NamespaceError('lab.address %r is the lab bridge\'s own address (the gateway %s); choose another one'
                              % (lab['address'], gateway.ip))

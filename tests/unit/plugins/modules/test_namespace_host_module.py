@@ -74,3 +74,26 @@ def test_bad_input_fails_the_task_naming_option_and_value(capsys, data_dir):
 def test_info_refuses_a_name_no_host_can_have(capsys, data_dir, name, expected):
     out = run_module(namespace_host_info, {'data_dir': data_dir, 'name': name}, capsys)
     assert out['failed'] and expected in out['msg'], out
+
+
+def test_the_diff_under_drift_shows_what_changed(capsys, data_dir):
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import lab_end_name
+    args = {'name': 'web1', 'data_dir': data_dir, 'lab': {'address': '10.77.0.1/24'}}
+    run_module(namespace_host, args, capsys)
+
+    def drifted(expected, check_mode):
+        out = run_module(namespace_host, args, capsys, diff=True, check_mode=check_mode)
+        before, after = out['diff']['before'], out['diff']['after']
+        assert out['changed'] and sorted(k for k in after if before.get(k) != after[k]) == expected, out
+        return before, after
+
+    sh('nsenter', '--uts=/run/utsns/web1', 'hostname', 'evil')
+    for check_mode in (True, False):
+        before, after = drifted(['hostname'], check_mode)
+        assert before['hostname'] == 'evil' and after['hostname'] == 'web1'
+    sh('ip', '-n', 'nsfd-lab', 'link', 'del', lab_end_name('web1'))
+    before, after = drifted(['address', 'interface'], False)
+    assert before['address'] is None and after['address'] == '10.77.0.1/24'
+    sh('ip', 'netns', 'delete', 'web1')
+    before, after = drifted(['pins'], False)
+    assert 'net' not in before['pins'] and after['pins']['net'] == '/run/netns/web1'

@@ -126,7 +126,7 @@ def test_two_hosts_ping_over_the_lab_and_absent_removes_everything(data_dir):
         assert not [m for m in sh('findmnt', '-rn', '-o', 'TARGET').stdout.split() if m.endswith('/' + name)]
         if name == 'h1':  # the lab stays for h2, without h1's end
             links = sh('ip', '-n', 'nsfd-lab', '-o', 'link', 'show').stdout
-            assert 'lab-h1' not in links and 'lab-h2' in links
+            assert hostspec.lab_end_name('h1') not in links and hostspec.lab_end_name('h2') in links
     assert ip_netns_list() == []
     assert not engine.absent(hostspec.build(name='h1', state='absent', data_dir=data_dir)).changed
 
@@ -268,7 +268,7 @@ def test_a_network_namespace_the_operator_had_as_lab_stays_after_the_last_host(d
     gone = engine.converge(hostspec.build(name='h1', data_dir=data_dir, state='absent'))
     assert gone.changed and ip_netns_list() == ['blue'], gone.actions
     links = sh('ip', '-n', 'blue', '-o', 'link', 'show').stdout
-    assert 'mine0' in links and 'labbr0' not in links and 'lab-h1' not in links
+    assert 'mine0' in links and 'labbr0' not in links and hostspec.lab_end_name('h1') not in links
     # a lab the module made itself goes with its last host
     up('h2', data_dir, lab=lab('10.9.0.2/24'))
     engine.converge(hostspec.build(name='h2', data_dir=data_dir, state='absent'))
