@@ -273,6 +273,23 @@ options:
             exec), M(nsfd.namespaces.namespace_exec) and the P(nsfd.namespaces.netns#become) become plugin show them
             over C(/etc).
         type: dict
+      services:
+        description:
+          - Existing systemd services to run inside this namespace, placed after the namespaces are converged, as
+            M(nsfd.namespaces.netns_service) places one (a drop-in with C(NetworkNamespacePath=), ordered after
+            the boot unit of O(boot) when its O(boot.state) is V(present), with the namespace's C(/etc/netns)
+            files bound over C(/etc)). A service runs in one namespace only.
+          - An entry is a unit name (C(unbound.service)) or a mapping with C(name) and optionally C(restart)
+            (restart it when its drop-in changed or it runs outside the namespace; default V(false)),
+            C(writable_etc) (bind the files writable; default V(false)) and C(bind_etc) (default V(true)).
+          - With O(record), the services placed are recorded, and a service no longer declared in any namespace is
+            taken out of its namespace again (its drop-in removed). Drop-ins this module never recorded are never
+            touched.
+          - A unit that does not exist, is masked, has C(PrivateNetwork=yes) or is overridden by a later drop-in
+            fails the task after the namespaces were converged, naming the service.
+        type: list
+        elements: raw
+        default: []
   purge:
     description:
       - Inside each listed namespace, also remove links, addresses and routes that are not declared, and replace links
@@ -294,10 +311,11 @@ options:
     default: false
   record:
     description:
-      - Path of a JSON file listing the namespaces that calls with this O(record) manage on the host, and the
-        C(/etc/netns/NAME/) files they wrote (an object whose key C(namespaces) holds a list of names and whose
-        optional key C(files) maps a name to a list of relative paths). Keep it on persistent storage, not under
-        C(/run).
+      - Path of a JSON file listing the namespaces that calls with this O(record) manage on the host, the
+        C(/etc/netns/NAME/) files they wrote and the services they placed (an object whose key C(namespaces) holds
+        a list of names, whose optional key C(files) maps a name to a list of relative paths and whose optional key
+        C(services) lists the services, each with its C(name) and C(namespace)). Keep it on persistent storage, not
+        under C(/run).
       - The record is written before anything is created, with the names and files recorded so far plus the ones
         declared present, and again at the end without the namespaces that are really gone (pruned or
         V(absent), their pin no longer there). So a run killed at any point leaves a record that lists at
@@ -499,19 +517,54 @@ namespaces:
       description: What failed, and what had been done to this namespace before.
       type: str
       returned: on failure of this namespace
+services:
+  description:
+    - One entry per service declared in O(namespaces[].services), then one per recorded service taken out, as
+      M(nsfd.namespaces.netns_service) returns it, with the service's C(unit), C(namespace) and C(state).
+  returned: when a service is declared or taken out
+  type: list
+  elements: dict
+  contains:
+    unit:
+      description: The service.
+      type: str
+      sample: unbound.service
+    namespace:
+      description: The namespace it runs in (or ran in, for a service taken out).
+      type: str
+      sample: tenant-a
+    state:
+      description: V(present) for a declared service, V(absent) for one taken out.
+      type: str
+    changed:
+      description: Whether its drop-in changed, systemd was reloaded or the service restarted (or would be).
+      type: bool
+    changes:
+      description: What was (would be) done, in words.
+      type: list
+      elements: str
+      returned: unless RV(services[].failed)
+    failed:
+      description: Present and true when this service could not be placed or taken out; RV(services[].msg) says why.
+      type: bool
+      returned: on failure of this service
+    msg:
+      description: Why the service could not be placed or taken out.
+      type: str
+      returned: on failure of this service
 '''
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist, services
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge, hostlock
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 
 
-def _apply(module, params):
-    """The boot files, then the namespaces and the record."""
+def _apply(module, params, step):
+    """The boot files, then the namespaces, their services and the record."""
     # what can fail on input fails before the boot files are written
     call_or_fail(module, lambda: persist.check_pin_dir(params['boot'], params['pin_dir']))
     if params['record'] is not None:
@@ -523,7 +576,7 @@ def _apply(module, params):
                             os_action='cannot write the boot files')
     outcomes, record = call_or_fail(module, lambda: converge.converge_recorded(
         params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
-        purge=params['purge'], check_mode=module.check_mode))
+        purge=params['purge'], check_mode=module.check_mode, services_step=step))
     return boot, outcomes, record
 
 
@@ -544,12 +597,18 @@ def main():
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib('pyroute2'), exception=str(PYROUTE2_IMPORT_ERROR))
     params = module.params
-    call_or_fail(module, lambda: validate(params['namespaces']))  # bad input touches nothing, not even the lock
+    # bad input touches nothing, not even the lock
+    decls = call_or_fail(module, lambda: validate(params['namespaces']))
+    call_or_fail(module, lambda: services.check(decls, params['pin_dir'], params['boot']))
+    step = services.ServicesStep(params['pin_dir'], params['boot'], check_mode=module.check_mode, diff=module._diff)
     # one run per host at a time; released on return and on fail_json alike
     with call_or_fail(module, lambda: hostlock.acquire(check_mode=module.check_mode)):
-        boot, outcomes, record = _apply(module, params)
+        boot, outcomes, record = _apply(module, params, step)
     results = [o.as_dict() for o in outcomes]
-    output = {'changed': any(r['changed'] for r in results), 'namespaces': results}
+    service_diffs = [r.pop('diff') for r in step.results if 'diff' in r]
+    output = {'changed': any(r['changed'] for r in results + step.results), 'namespaces': results}
+    if step.results:
+        output['services'] = step.results
     if record is not None:
         record_changed = record.pop('changed')
         output['changed'] = output['changed'] or record_changed
@@ -560,13 +619,18 @@ def main():
         output['changed'] = output['changed'] or boot['changed']
         output['boot'] = boot
     if module._diff:
-        diffs = [d for o in outcomes for d in o.diffs] + boot_diffs
-        diffs.append({'prepared': '\n'.join('%s: %s' % (o.name, c) for o in outcomes for c in o.changes)})
+        diffs = [d for o in outcomes for d in o.diffs] + boot_diffs + service_diffs
+        diffs.append({'prepared': '\n'.join(['%s: %s' % (o.name, c) for o in outcomes for c in o.changes]
+                                            + ['%s: %s' % (r['unit'], c) for r in step.results
+                                               for c in r.get('changes', [])])})
         output['diff'] = diffs
     failed = [o.name for o in outcomes if o.failed]
     if failed:
         module.fail_json(msg='netns_config failed for %s; the other namespaces were converged' % ', '.join(failed),
                          **output)
+    if step.failed:
+        module.fail_json(msg='netns_config could not place these services: %s; the namespaces were converged'
+                         % '; '.join(step.failed), **output)
     module.exit_json(**output)
 
 

@@ -31,6 +31,8 @@ OPTION_SPEC = dict(
     daemon_reload=dict(type='bool', default=True),
     restart=dict(type='bool', default=False),
 )
+# what a caller that does not take every option (netns_config's services) starts from
+OPTION_SPEC_DEFAULTS = dict((key, spec.get('default')) for key, spec in OPTION_SPEC.items())
 OPTIONS = ('unit', 'namespace', 'pin_dir', 'unit_dir', 'boot_unit', 'etc_dir', 'bind_etc', 'writable_etc')
 
 

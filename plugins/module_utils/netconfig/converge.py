@@ -202,7 +202,7 @@ def read_record(namespaces, record_path, prune):
     return decls, recorded, pruned, asked
 
 
-def converge_recorded(namespaces, record_path=None, prune=False, **kwargs):
+def converge_recorded(namespaces, record_path=None, prune=False, services_step=None, **kwargs):
     """converge(), keeping the record of managed namespaces at record_path
     and pruning the recorded ones no longer listed. Returns (outcomes,
     record result or None). The caller holds the host lock (hostlock), so
@@ -211,9 +211,18 @@ def converge_recorded(namespaces, record_path=None, prune=False, **kwargs):
     The record is written twice: before anything is touched, with every
     name and file this run may create (a run killed part-way leaves nothing
     a later prune does not know), and at the end, without the names that
-    are really gone."""
+    are really gone.
+
+    services_step(declarations, undeclared services), when given, places
+    the declared services once the namespaces are converged and takes out
+    the recorded ones no longer declared; it returns the services the record
+    keeps. The intent record lists both, so a run killed meanwhile leaves
+    nothing a later run cannot take out."""
     if record_path is None:
-        return converge(namespaces, **kwargs), None
+        outcomes = converge(namespaces, **kwargs)
+        if services_step is not None:
+            services_step(validate(namespaces), [])
+        return outcomes, None
     check_mode = kwargs.get('check_mode', False)
     text_before = fileio.read_text(record_path)
     decls, recorded, pruned, asked = read_record(namespaces, record_path, prune)
@@ -226,6 +235,8 @@ def converge_recorded(namespaces, record_path=None, prune=False, **kwargs):
     gone = set(n for n in leaving if n not in failed and (check_mode or _pin_absent(n, kwargs.get('pin_dir'))))
     final = netns_record.after(intended, gone, lambda name, rel: check_mode or os.path.lexists(
         os.path.join(ETC_NETNS, name, rel)))
+    if services_step is not None:
+        final = final.with_services(services_step(decls, netns_record.undeclared_services(recorded, decls)))
     if not check_mode:
         netns_record.write(record_path, final)
     # a recorded name a killed run never got to create is dropped, not reported as pruned

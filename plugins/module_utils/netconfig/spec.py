@@ -10,6 +10,7 @@ case, routes with their family, sysctl keys as /proc/sys paths.
 """
 
 import ipaddress
+import json
 import numbers
 import os
 import re
@@ -39,7 +40,9 @@ VXLAN_PORT = 4789  # IANA's; the kernel's own default (8472) predates it, so the
 FDB_KEYS = {'mac', 'dst'}
 PEER_KEYS = {'name', 'netns', 'addresses', 'state', 'mtu', 'master'}
 ROUTE_KEYS = {'dst', 'via', 'dev', 'metric', 'table', 'src'}
-NS_KEYS = {'name', 'state', 'nsid', 'loopback', 'links', 'routes', 'sysctls', 'files'}
+NS_KEYS = {'name', 'state', 'nsid', 'loopback', 'links', 'routes', 'sysctls', 'files', 'services'}
+SERVICE_KEYS = {'name', 'restart', 'writable_etc', 'bind_etc'}
+SERVICE_DEFAULTS = {'restart': False, 'writable_etc': False, 'bind_etc': True}
 
 
 def fail(path, message):
@@ -341,6 +344,54 @@ def _sysctl_value(value, path):
     return text
 
 
+def _services(values, path, namespace):
+    """[{name, restart, writable_etc, bind_etc}]: a unit name stands for {name: UNIT}. The unit name's
+    systemd rules are checked where the drop-in is written (boot/services.py), before anything is touched."""
+    where = '%s (namespace %r)' % (path, namespace)
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        fail(where, 'must be a list of services, not %s' % _json(values))
+    services = []
+    for index, value in enumerate(values):
+        if isinstance(value, str):
+            value = {'name': value}
+        if not (isinstance(value, dict) and isinstance(value.get('name'), str) and value['name']
+                and set(value) <= SERVICE_KEYS):
+            fail('%s[%d] (namespace %r)' % (path, index, namespace),
+                 'service %s is neither a unit name nor a mapping with a name and only the keys %s'
+                 % (_json(value), ', '.join(sorted(SERVICE_KEYS))))
+        service = dict(SERVICE_DEFAULTS, name=value['name'])
+        for key in SERVICE_DEFAULTS:
+            if key in value:
+                if not isinstance(value[key], bool):
+                    fail('%s[%d].%s (namespace %r)' % (path, index, key, namespace),
+                         'must be a boolean, not %s' % _json(value[key]))
+                service[key] = value[key]
+        services.append(service)
+    return services
+
+
+def _json(value):
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _check_services(decls):
+    """A service runs in one network namespace: declared in two (or twice), it is refused."""
+    seen = {}
+    for decl in decls:
+        if decl['state'] != 'present':
+            continue
+        for service in decl['services']:
+            if service['name'] in seen:
+                fail('namespaces', 'service %r is declared in %r and in %r: a service runs in one namespace only'
+                     % (service['name'], seen[service['name']], decl['name']))
+            seen[service['name']] = decl['name']
+
+
 def _files(values, path):
     result, keys = {}, {}
     for rel, content in sorted(_mapping(values, path).items(), key=lambda kv: str(kv[0])):
@@ -418,7 +469,9 @@ def validate(namespaces):
                        'nsid': _int(item.get('nsid'), where + '.nsid', 0, 2147483647),
                        'loopback': loopback, 'links': links,
                        'routes': routes,
-                       'sysctls': sysctls, 'files': _files(item.get('files'), where + '.files')})
+                       'sysctls': sysctls, 'files': _files(item.get('files'), where + '.files'),
+                       'services': _services(item.get('services'), where + '.services', item['name'])})
+    _check_services(result)
     if len(set(n['nsid'] for n in result if n['nsid'] is not None)) != len([n for n in result if n['nsid'] is not None]):
         fail('namespaces', 'two namespaces ask for the same nsid')
     _check_peers(result)
