@@ -563,10 +563,11 @@ def main():
         diffs = [d for o in outcomes for d in o.diffs] + boot_diffs
         diffs.append({'prepared': '\n'.join('%s: %s' % (o.name, c) for o in outcomes for c in o.changes)})
         output['diff'] = diffs
-    failed = [o.name for o in outcomes if o.failed]
+    failed = [o for o in outcomes if o.failed]
     if failed:
-        module.fail_json(msg='netns_config failed for %s; the other namespaces were converged' % ', '.join(failed),
-                         **output)
+        # the cause in words: one namespace's own message, without what had been done before (in namespaces[])
+        module.fail_json(msg='netns_config failed for %s; the other namespaces were converged.' % '; '.join(
+            "namespace '%s': %s" % (o.name, o.cause or o.failed) for o in failed), **output)
     module.exit_json(**output)
 
 

@@ -19,7 +19,7 @@ import os
 import shutil
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
-from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError, default_hint
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import record as netns_record, state as netconfig_state
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec
@@ -42,6 +42,7 @@ class Outcome(object):
         self.changes = []
         self.pins = []
         self.failed = None
+        self.cause = None  # failed without what had been done before: the module's headline
         self.diffs = []
         self.actions = []
 
@@ -265,12 +266,43 @@ def _run_phase(decl, outcome, phase, sides, check_mode):
                 try:
                     action.run()
                 except Exception as exc:  # noqa: B902 - report which step of which namespace failed
-                    outcome.failed = ('%s failed: %s; done before: %s'
-                                      % (action.text, exc, '; '.join(outcome.changes) or 'nothing'))
+                    outcome.cause = step_failure(action.text, exc)
+                    outcome.failed = '%s Done before: %s.' % (outcome.cause, '; '.join(outcome.changes) or 'nothing')
                     return
             outcome.changes.append(action.text)
     finally:
         _close_sides_of(decl, sides)
+
+
+# What to do about a step the kernel refused, by errno (EPERM and the like:
+# errors.default_hint). The step names the namespace and the link.
+STEP_HINTS = {
+    errno.EEXIST: 'Something of that name is there already (made since the run read the namespace, or not '
+                  'declared): delete it, or run with purge: true.',
+    errno.ENODEV: 'A link the step needs is gone (deleted while the run went on): run the task again.',
+    errno.EBUSY: 'Something holds the link (a process or another link): release it and run the task again.',
+    errno.EINVAL: 'The kernel refused a declared value: check it against the kernel (link kind, MTU range, address).',
+    errno.EOPNOTSUPP: 'This kernel cannot do it (a module not built or not loaded): load it or leave the setting out.',
+}
+FALLBACK_HINT = 'Fix the cause and run the task again: it does only what is still missing.'
+
+
+def step_failure(text, exc):
+    """'STEP failed: STRERROR (errno N NAME). WHAT TO DO.' for a step that
+    raised: an OSError, pyroute2's NetlinkError (the errno in .code; its
+    str() is a tuple), or a LookupError for a link that is not there. A
+    NamespaceError says all of it itself."""
+    if isinstance(exc, NamespaceError):
+        return '%s failed: %s' % (text, exc)
+    code = getattr(exc, 'errno', None) or getattr(exc, 'code', None)
+    if isinstance(code, int) and code > 0:
+        cause = '%s (errno %d %s)' % (os.strerror(code), code, errno.errorcode.get(code, str(code)))
+        hint = default_hint(code) or STEP_HINTS.get(code, FALLBACK_HINT)
+    elif isinstance(exc, LookupError):
+        cause, hint = exc.args[0] if exc.args else exc, 'Declare or create it first, then run the task again.'
+    else:
+        cause, hint = exc, FALLBACK_HINT
+    return '%s failed: %s. %s' % (text, cause, hint)
 
 
 def _close_sides_of(decl, sides):

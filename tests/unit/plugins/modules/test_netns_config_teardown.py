@@ -98,3 +98,21 @@ def test_a_veth_end_gone_between_plan_and_run_counts_as_deleted(capsys, monkeypa
     assert not out.get('failed'), out
     assert out['namespaces'][0]['changes'] == ["delete link veth0 from namespace 'right' (not declared; purge)"]
     assert names('right') == ['lo', 'up0']
+
+
+def test_a_failing_step_is_told_in_words_in_the_headline(capsys, monkeypatch):
+    """A host link takes the veth peer's name between plan and run: the
+    kernel's EEXIST reaches the headline as words, with what to do."""
+    run_phase = converge_util._run_phase
+
+    def taken_first(*args):
+        subprocess.run(['ip', 'link', 'add', 'left-h', 'type', 'bridge'], capture_output=True, check=False)
+        return run_phase(*args)
+    monkeypatch.setattr(converge_util, '_run_phase', taken_first)
+    out = converge(capsys, [{'name': 'ok'}, LAB[0], {'name': 'right'}])
+    assert out['failed'], out
+    msg = out['msg']
+    assert "namespace 'left': create veth up0 in namespace 'left' with peer left-h in the host failed" in msg, msg
+    assert 'File exists (errno 17 EEXIST)' in msg and 'purge' in msg, msg
+    assert "(17, 'File exists')" not in msg and 'Done before' not in msg, msg
+    assert 'Done before: ' in out['namespaces'][1]['msg']
