@@ -78,10 +78,27 @@ def _names(unit):
     return names
 
 
+def _prefixes(unit):
+    """systemd.unit(5): for a name with dashes, the drop-in directories of
+    each dash-truncated prefix apply too, most specific first
+    (foo-bar-baz.service: foo-bar-.service, foo-.service)."""
+    prefix, _dot, suffix = unit.rpartition('.')
+    prefix = prefix.partition('@')[0]
+    found = []
+    while True:
+        head = prefix.rstrip('-').rpartition('-')[0]
+        if not head:  # no dash left, or only a leading one
+            return found
+        prefix = head + '-'
+        found.append('%s.%s' % (prefix, suffix))
+
+
 def _dropin_dirs(unit):
-    """systemd reads UNIT.d/, the template's and the type's (service.d/)."""
-    names = _names(unit) + ['%s.d' % unit.rpartition('.')[2]]
-    return [n if n.endswith('.d') else n + '.d' for n in names]
+    """The drop-in directories systemd reads for unit in each directory of
+    its search path, most specific first: UNIT.d/, the template's, the
+    dash-prefix ones (foo-.service.d/), the type's (service.d/)."""
+    names = _names(unit) + [n for n in _prefixes(unit) if n not in _names(unit)]
+    return ['%s.d' % n for n in names] + ['%s.d' % unit.rpartition('.')[2]]
 
 
 def _service_values(path, key):
@@ -113,16 +130,18 @@ def _private_network(paths, current=False):
 
 def dropins(unit, unit_dirs=UNIT_PATH):
     """[(name, path)] of the unit's *.conf drop-ins in the order systemd
-    applies them: by name, a name in a higher-priority directory hiding the
-    same name below it."""
+    applies them: by name, whatever their directory; of files of the same
+    name, the one in the higher-priority directory of unit_dirs wins, and
+    within one, the one in the more specific drop-in directory
+    (systemd's unit_file_find_dropin_paths)."""
     found = {}
-    for directory in reversed(unit_dirs):
+    for directory in unit_dirs:
         for sub in _dropin_dirs(unit):
             folder = os.path.join(directory, sub)
             if os.path.isdir(folder):
-                for name in os.listdir(folder):
+                for name in sorted(os.listdir(folder)):
                     if name.endswith('.conf'):
-                        found[name] = os.path.join(folder, name)
+                        found.setdefault(name, os.path.join(folder, name))
     return [(name, found[name]) for name in sorted(found)]
 
 

@@ -164,3 +164,39 @@ def test_a_later_dropin_that_sets_another_namespace_is_refused(tmp_path, capsys)
     assert run_module(netns_service, args, capsys)['changed']
     (path.parent / '90-same.conf').write_text('[Service]\nNetworkNamespacePath=/run/netns/blue\n')
     assert not run_module(netns_service, args, capsys)['changed']
+
+
+def test_dash_prefix_dropins_are_read_in_every_directory_of_the_search_path(tmp_path, capsys):
+    """Issue 22, systemd.unit(5): nsfd-test-web.service also reads
+    nsfd-test-.service.d/ and nsfd-.service.d/, in each directory of the
+    search path (here /etc/systemd/system, after unit_dir)."""
+    args, path = _setup(tmp_path)
+    prefix = tmp_path / 'units' / 'nsfd-test-.service.d'
+    prefix.mkdir()
+    (prefix / '90-admin.conf').write_text('[Service]\nNetworkNamespacePath=/run/netns/red\n')
+    refused = run_module(netns_service, args, capsys)
+    assert refused.get('failed') and str(prefix / '90-admin.conf') in refused['msg'], refused
+    assert '/run/netns/red' in refused['msg'] and not path.exists()
+    (prefix / '90-admin.conf').unlink()
+    etc = '/etc/systemd/system/nsfd-.service.d'
+    os.makedirs(etc, exist_ok=True)
+    with open(os.path.join(etc, '60-sandbox.conf'), 'w') as handle:
+        handle.write('[Service]\nPrivateNetwork=yes\n')
+    refused = run_module(netns_service, args, capsys)
+    assert refused.get('failed') and 'PrivateNetwork=yes' in refused['msg'], refused
+    assert not path.exists()
+
+
+def test_a_more_specific_dropin_hides_a_generic_one_of_the_same_name(tmp_path, capsys):
+    """systemd: of drop-ins of the same name, the one in UNIT.d/ wins over
+    a dash-prefix or type directory's (service.d/) in the same directory."""
+    args, path = _setup(tmp_path)
+    for generic in ('service.d', 'nsfd-.service.d'):
+        folder = tmp_path / 'units' / generic
+        folder.mkdir()
+        (folder / '60-sandbox.conf').write_text('[Service]\nPrivateNetwork=yes\n')
+    assert run_module(netns_service, args, capsys).get('failed')
+    path.parent.mkdir()
+    (path.parent / '60-sandbox.conf').write_text('[Service]\nPrivateNetwork=no\n')
+    done = run_module(netns_service, args, capsys)
+    assert done['changed'] and not done.get('failed'), done
