@@ -107,6 +107,9 @@ options:
     description:
       - Restart the service (O(state=present), also starting it when it was stopped) when the drop-in changed or when
         its main process runs outside the namespace (started before, or the namespace was made anew since).
+      - With O(state=present), also start it when it should run and does not, by systemd's own rule, it is enabled
+        but inactive, or it has failed (a restart that failed earlier leaves it so; the next run starts it again
+        instead of reporting nothing to do). A stopped service that is not enabled is left stopped.
       - With O(state=absent), restart it when it runs and the drop-in was removed (C(systemctl try-restart)); a unit
         that no longer exists is left alone.
       - Only while systemd runs. Needs O(daemon_reload=true) (systemd restarts a service from the unit it loaded).

@@ -28,7 +28,7 @@ class UnitProps(object):
     systemctl also dropin_paths and netns_path (what systemd has loaded)."""
 
     def __init__(self, exists, masked, private_network, source, fragment=None, main_pid=None, active=None,
-                 dropin_paths=(), netns_path=None):
+                 dropin_paths=(), netns_path=None, enabled=False):
         self.exists = exists
         self.masked = masked
         self.private_network = private_network
@@ -38,6 +38,7 @@ class UnitProps(object):
         self.active = active
         self.dropin_paths = list(dropin_paths)  # the drop-ins systemd has loaded
         self.netns_path = netns_path  # its NetworkNamespacePath= as loaded
+        self.enabled = enabled  # its UnitFileState is enabled (or enabled-runtime)
 
 
 class Ran(object):
@@ -57,7 +58,8 @@ def systemctl(*argv):
 
 def from_systemctl(unit):
     shown = systemctl('show', '-p', 'LoadState', '-p', 'PrivateNetwork', '-p', 'FragmentPath', '-p', 'MainPID',
-                      '-p', 'ActiveState', '-p', 'DropInPaths', '-p', 'NetworkNamespacePath', '--', unit)
+                      '-p', 'ActiveState', '-p', 'DropInPaths', '-p', 'NetworkNamespacePath', '-p', 'UnitFileState',
+                      '--', unit)
     props = dict(line.partition('=')[::2] for line in shown.stdout.splitlines() if '=' in line)
     if shown.returncode != 0 or 'LoadState' not in props:
         return None  # a systemctl that cannot ask systemd: read the files instead
@@ -66,7 +68,8 @@ def from_systemctl(unit):
                      masked=props['LoadState'] == 'masked', private_network=props.get('PrivateNetwork') in TRUE,
                      source='systemctl', fragment=props.get('FragmentPath') or None, main_pid=main_pid,
                      active=props.get('ActiveState'), dropin_paths=props.get('DropInPaths', '').split(),
-                     netns_path=props.get('NetworkNamespacePath') or None)
+                     netns_path=props.get('NetworkNamespacePath') or None,
+                     enabled=props.get('UnitFileState') in ('enabled', 'enabled-runtime'))
 
 
 def _names(unit):
