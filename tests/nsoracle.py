@@ -17,6 +17,12 @@ def sh(*argv, check=True, **kwargs):
     return result
 
 
+def ip(*args, netns=None):
+    """`ip -j ARGS` (in the named network namespace), decoded."""
+    out = sh(*(['ip'] + (['-n', netns] if netns else []) + ['-j'] + list(args))).stdout
+    return json.loads(out) if out.strip() else []
+
+
 def nsfs_mounts():
     """findmnt's list of nsfs mounts: [{target, source, propagation}]."""
     out = sh('findmnt', '-J', '-t', 'nsfs', '-o', 'TARGET,SOURCE,PROPAGATION', check=False).stdout

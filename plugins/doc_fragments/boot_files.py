@@ -47,15 +47,22 @@ options:
     description:
       - Absolute, normalised path of C(ip) (iproute2) on the host, without control characters.
       - It only goes into C(namespaces.sh), quoted for sh.
-      - C(bridge) (iproute2), which adds the C(fdb) entries of vxlan links, is run from the same directory.
+      - Unset (or empty), C(namespaces.sh) finds C(ip) as sh does (C(command -v)) with
+        C(PATH=/usr/sbin:/usr/bin:/sbin:/bin), so a merged C(/usr) (C(/usr/sbin/ip)) and Debian 11's unmerged one
+        (C(/bin/ip)) both work.
+      - C(bridge) (iproute2), which adds the C(fdb) entries of vxlan links, is run from the same directory when it is
+        there, otherwise found in that C(PATH) (Debian has C(/bin/ip) but C(/sbin/bridge)).
+      - With O(state=present), the task fails, naming the option and the path, with nothing written, when the
+        configured program is no executable file on the host, or an unset one (and C(bridge) when vxlan C(fdb)
+        entries are declared) is not in that C(PATH).
     type: path
-    default: /usr/sbin/ip
   sysctl_command:
     description:
       - Absolute, normalised path of C(sysctl) (procps) on the host, without control characters.
       - It only goes into C(namespaces.sh), quoted for sh.
+      - Unset (or empty), found like O(ip_command) (C(/usr/sbin/sysctl), or C(/sbin/sysctl) on Debian 11), and
+        checked the same way when the declaration sets sysctls; a configured one is always checked.
     type: path
-    default: /usr/sbin/sysctl
   wanted_by:
     description:
       - Targets (or services) that pull the unit in (the C(WantedBy=) of its C([Install]) section); the unit is
@@ -115,15 +122,22 @@ options:
         description:
           - Absolute, normalised path of C(ip) (iproute2) on the host, without control characters.
           - It only goes into C(namespaces.sh), quoted for sh.
-          - C(bridge) (iproute2), which adds the C(fdb) entries of vxlan links, is run from the same directory.
+          - Unset (or empty), C(namespaces.sh) finds C(ip) as sh does (C(command -v)) with
+            C(PATH=/usr/sbin:/usr/bin:/sbin:/bin), so a merged C(/usr) (C(/usr/sbin/ip)) and Debian 11's unmerged one
+            (C(/bin/ip)) both work.
+          - C(bridge) (iproute2), which adds the C(fdb) entries of vxlan links, is run from the same directory when it is
+            there, otherwise found in that C(PATH) (Debian has C(/bin/ip) but C(/sbin/bridge)).
+          - With O(state=present), the task fails, naming the option and the path, with nothing written, when the
+            configured program is no executable file on the host, or an unset one (and C(bridge) when vxlan C(fdb)
+            entries are declared) is not in that C(PATH).
         type: path
-        default: /usr/sbin/ip
       sysctl_command:
         description:
           - Absolute, normalised path of C(sysctl) (procps) on the host, without control characters.
           - It only goes into C(namespaces.sh), quoted for sh.
+          - Unset (or empty), found like O(ip_command) (C(/usr/sbin/sysctl), or C(/sbin/sysctl) on Debian 11), and
+            checked the same way when the declaration sets sysctls; a configured one is always checked.
         type: path
-        default: /usr/sbin/sysctl
       wanted_by:
         description:
           - Targets (or services) that pull the unit in (the C(WantedBy=) of its C([Install]) section); the unit is

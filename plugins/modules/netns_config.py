@@ -624,10 +624,11 @@ def main():
                                             + ['%s: %s' % (r['unit'], c) for r in step.results
                                                for c in r.get('changes', [])])})
         output['diff'] = diffs
-    failed = [o.name for o in outcomes if o.failed]
+    failed = [o for o in outcomes if o.failed]
     if failed:
-        module.fail_json(msg='netns_config failed for %s; the other namespaces were converged' % ', '.join(failed),
-                         **output)
+        # the cause in words: one namespace's own message, without what had been done before (in namespaces[])
+        module.fail_json(msg='netns_config failed for %s; the other namespaces were converged.' % '; '.join(
+            "namespace '%s': %s" % (o.name, o.cause or o.failed) for o in failed), **output)
     if step.failed:
         module.fail_json(msg='netns_config could not place these services: %s; the namespaces were converged'
                          % '; '.join(step.failed), **output)

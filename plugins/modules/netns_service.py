@@ -107,6 +107,9 @@ options:
     description:
       - Restart the service (O(state=present), also starting it when it was stopped) when the drop-in changed or when
         its main process runs outside the namespace (started before, or the namespace was made anew since).
+      - With O(state=present), also start it when it should run and does not, by systemd's own rule, it is enabled
+        but inactive, or it has failed (a restart that failed earlier leaves it so; the next run starts it again
+        instead of reporting nothing to do). A stopped service that is not enabled is left stopped.
       - With O(state=absent), restart it when it runs and the drop-in was removed (C(systemctl try-restart)); a unit
         that no longer exists is left alone.
       - Only while systemd runs. Needs O(daemon_reload=true) (systemd restarts a service from the unit it loaded).
@@ -119,8 +122,13 @@ notes:
     unit in the host's mount namespace, so they stay visible to C(ip netns) and to other services.
   - C(JoinsNamespaceOf=) is not used on purpose, it shares the network namespace of another unit but never its
     mount namespace, so no C(/etc/netns) file would apply.
-  - When systemd is not running, the unit's files (O(unit_dir), then systemd's search path) are read to find the unit
-    and its C(PrivateNetwork=); RV(unit_source) says which way was used.
+  - When systemd is not running, the unit's files (O(unit_dir), then systemd's search path C(/etc/systemd/system),
+    C(/run/systemd/system), C(/usr/local/lib/systemd/system), C(/usr/lib/systemd/system), C(/lib/systemd/system)) are
+    read to find the unit and its C(PrivateNetwork=); RV(unit_source) says which way was used. Its drop-ins are read
+    there as systemd reads them (systemd.unit(5)), from C(UNIT.d/), the template's C(NAME@.service.d/), each
+    dash-prefix directory (C(web-.service.d/) for C(web-app.service)) and C(service.d/), a file hiding one of the same
+    name in a lower-priority directory or a less specific one, and applied in name order. The same drop-ins are
+    checked for a later C(NetworkNamespacePath=) also while systemd runs.
   - The P(nsfd.namespaces.netns#role) role runs this module for the C(services) of each declared namespace.
 seealso:
   - module: nsfd.namespaces.netns_config

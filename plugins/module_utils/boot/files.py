@@ -21,6 +21,7 @@ import os
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import script
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import BootOptions  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import check_programs
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 
 HEADER = script.HEADER + '\n'
@@ -108,6 +109,8 @@ def _managed_files(options):
 def ensure_present(decls, options, check_mode=False):
     """Write what differs, enable the unit. Returns [Change]."""
     rendered = render(decls, options)
+    sysctl, bridge = script.needs([d for d in decls if d['state'] == 'present'])
+    check_programs(options, sysctl=sysctl, bridge=bridge)  # a unit that cannot run them would fail at boot
     _refuse_foreign(_managed_files(options))
     for link in options.wants_links():
         if os.path.lexists(link) and not os.path.islink(link):

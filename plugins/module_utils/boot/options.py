@@ -13,10 +13,17 @@ are absolute and normalised; boot_dir, which the unit's `ExecStart=` names,
 is limited to characters systemd takes literally there (no `%` specifiers,
 `$` variables, quotes, `\\` escapes or blanks); ip_command and sysctl_command
 only reach the sh script, which quotes them exactly.
+
+Unset, ip_command and sysctl_command are found when the script runs, the
+way sh finds a command (`command -v`) in BOOT_PATH: /usr/sbin/ip on a merged
+/usr, /bin/ip and /sbin/sysctl on Debian 11's unmerged one. Set or not,
+check_programs makes sure, when the files are written, that the programs
+the script needs are there on the host.
 """
 
 import os
 import re
+import shutil
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import unprintable
@@ -30,6 +37,8 @@ UNIT_CHARS_WITH_AT = re.compile(r'^[A-Za-z0-9:_.\\@-]+\Z')
 # Taken literally in an ExecStart= argument and in a sh comment.
 EXEC_SAFE_PATH = re.compile(r'^[A-Za-z0-9/_.+@:,-]+\Z')
 NOTHING_CHANGED = 'Nothing was changed.'
+# The script's PATH: systemd's default for services, on merged and unmerged /usr alike.
+BOOT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 
 
 def _refuse(option, value, allowed):
@@ -74,12 +83,13 @@ class BootOptions(object):
     """Checked on construction: an instance is safe to write and remove."""
 
     def __init__(self, boot_dir='/etc/nsfd-netns', unit_dir='/etc/systemd/system', unit_name='nsfd-netns.service',
-                 ip_command='/usr/sbin/ip', sysctl_command='/usr/sbin/sysctl', wanted_by=DEFAULT_WANTED_BY):
+                 ip_command=None, sysctl_command=None, wanted_by=DEFAULT_WANTED_BY):
         self.boot_dir = check_directory('boot_dir', boot_dir, exec_safe=True)
         self.unit_dir = check_directory('unit_dir', unit_dir)
         self.unit_name = check_unit_name('unit_name', unit_name, ('.service',))
-        self.ip_command = check_path('ip_command', ip_command)
-        self.sysctl_command = check_path('sysctl_command', sysctl_command)
+        # None (or empty, as the role passes an unset variable): found in BOOT_PATH when the script runs
+        self.ip_command = check_path('ip_command', ip_command) if ip_command else None
+        self.sysctl_command = check_path('sysctl_command', sysctl_command) if sysctl_command else None
         if not isinstance(wanted_by, (list, tuple)):
             _refuse('wanted_by', wanted_by, 'a list of unit names')
         self.wanted_by = [check_unit_name('wanted_by[%d]' % i, target, ('.target', '.service'))
@@ -94,3 +104,42 @@ class BootOptions(object):
 
     def wants_links(self):
         return [os.path.join(self.unit_dir, '%s.wants' % target, self.unit_name) for target in self.wanted_by]
+
+
+def find_program(name):
+    """Where the boot script's `command -v name` finds it (BOOT_PATH), or None."""
+    return shutil.which(name, path=BOOT_PATH)
+
+
+def bridge_next_to(ip_command):
+    """bridge(8) comes with ip(8) in iproute2, but not always in the same
+    directory (Debian: /bin/ip, /sbin/bridge): the script takes the one next
+    to ip_command when it is there, else the one in BOOT_PATH."""
+    return os.path.join(os.path.dirname(ip_command), 'bridge')
+
+
+def _runnable(path):
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def check_programs(options, sysctl=True, bridge=False):
+    """Raise NamespaceError, naming the option and the path, unless each
+    program the boot script runs is there on this host: the configured
+    ip_command and sysctl_command, or (unset) ip, and sysctl when it is
+    needed, found in BOOT_PATH; bridge when it is needed, next to ip_command
+    or in BOOT_PATH. A boot unit that cannot find them fails at boot."""
+    for option, configured, name, needed in (('ip_command', options.ip_command, 'ip', True),
+                                             ('sysctl_command', options.sysctl_command, 'sysctl', sysctl)):
+        if configured is not None and not _runnable(configured):
+            raise NamespaceError('%s: %r %s on this host, so the boot script could not run it' % (
+                option, configured, 'is not an executable file' if os.path.exists(configured) else 'does not exist'),
+                path=configured, hint='Set %s to where %s is here (command -v %s), or leave it unset to have the script '
+                                      'find it in %s. %s' % (option, name, name, BOOT_PATH, NOTHING_CHANGED))
+        if configured is None and needed and find_program(name) is None:
+            raise NamespaceError('%s is unset and no %s is in %s on this host, where the boot script looks for it'
+                                 % (option, name, BOOT_PATH),
+                                 hint='Install it, or set %s to its path. %s' % (option, NOTHING_CHANGED))
+    if bridge and not (options.ip_command and _runnable(bridge_next_to(options.ip_command))) and find_program('bridge') is None:
+        raise NamespaceError('no bridge (iproute2), which adds the fdb entries of vxlan links, is %sin %s on this host' % (
+            'next to ip_command %r nor ' % options.ip_command if options.ip_command else '', BOOT_PATH),
+            hint='Install iproute2 completely. %s' % NOTHING_CHANGED)

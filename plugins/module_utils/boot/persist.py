@@ -18,8 +18,9 @@ OPTION_SPEC = dict(
     boot_dir=dict(type='path', default='/etc/nsfd-netns'),
     unit_dir=dict(type='path', default='/etc/systemd/system'),
     unit_name=dict(type='str', default='nsfd-netns.service'),
-    ip_command=dict(type='path', default='/usr/sbin/ip'),
-    sysctl_command=dict(type='path', default='/usr/sbin/sysctl'),
+    # unset: found in PATH when the boot script runs (options.BOOT_PATH)
+    ip_command=dict(type='path'),
+    sysctl_command=dict(type='path'),
     wanted_by=dict(type='list', elements='str', default=list(DEFAULT_WANTED_BY)),
 )
 

@@ -19,10 +19,10 @@ script is parsed by sh, so every name that goes into it must be plain:
 checked before anything is written.
 """
 
-import os
 import re
 from shlex import quote
 
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import BOOT_PATH, bridge_next_to
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import flooding
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.vxlan import describe
@@ -218,9 +218,26 @@ def _fdb_lines(decl):
     return lines
 
 
-def bridge_command(options):
-    """bridge(8) comes with ip(8) in iproute2: the one next to ip_command."""
-    return os.path.join(os.path.dirname(options.ip_command), 'bridge')
+def needs(decls):
+    """(sysctl, bridge): whether the script for decls runs sysctl, bridge."""
+    return (any(decl['sysctls'] for decl in decls),
+            any(link['fdb'] for decl in decls for link in decl['links']))
+
+
+def _program_lines(options, bridge):
+    """The script's PATH and its ip, sysctl (and bridge) variables: a
+    configured path, or the program as sh finds it in BOOT_PATH (left as the
+    bare name when missing, so that each use fails and says so)."""
+    lines = ['PATH=%s' % BOOT_PATH, 'export PATH', 'tool() { command -v "$1" || echo "$1"; }']
+    for var, configured in (('ip', options.ip_command), ('sysctl', options.sysctl_command)):
+        lines.append('%s=%s' % (var, quote(configured) if configured else '$(tool %s)' % var))
+    if bridge:
+        if options.ip_command:
+            lines.append('bridge=%s' % quote(bridge_next_to(options.ip_command)))
+            lines.append('[ -x "$bridge" ] || bridge=$(tool bridge)')
+        else:
+            lines.append('bridge=$(tool bridge)')
+    return lines
 
 
 def render(decls, options):
@@ -234,10 +251,8 @@ def render(decls, options):
            '# Builds the network namespaces declared for this host with iproute2: at boot,',
            '# and again at any time (a restart of %s). What exists is kept,' % options.unit_name,
            '# a stale pin is replaced, what is missing is built; every item is attempted',
-           '# even when an earlier one fails, and the exit status is 0 only when all succeeded.',
-           'ip=%s' % quote(options.ip_command), 'sysctl=%s' % quote(options.sysctl_command)]
-    if any(link['fdb'] for decl in decls for link in decl['links']):
-        out.append('bridge=%s' % quote(bridge_command(options)))
+           '# even when an earlier one fails, and the exit status is 0 only when all succeeded.']
+    out += _program_lines(options, needs(decls)[1])
     out += ['pins=%s' % PIN_DIR, PRELUDE, '', '# the namespaces, and their ids']
     for decl in decls:
         out.append('netns %s || fail %s' % (decl['name'], quote('cannot create namespace %s' % decl['name'])))

@@ -139,10 +139,12 @@ def apply(params, check_mode=False, diff=False):
             _run(['daemon-reload'], result['changes'][:-1])
             result['daemon_reloaded'] = True
     moved = present and _outside(options, props)
-    if params['restart'] and running and (change is not None or stale or moved) and (present or _runs(options)):
+    down = _down(props) if present else None
+    if params['restart'] and running and (change is not None or stale or moved or down) and (present or _runs(options)):
         # leaving the namespace only concerns a running service
         verb = 'restart' if present else 'try-restart'
-        result['changes'].append('systemctl %s %s' % (verb, options.unit))
+        result['changes'].append('systemctl %s %s' % (verb, options.unit) + (
+            ' (%s)' % down if down and not (change is not None or stale or moved) else ''))
         result['changed'] = True
         if not check_mode:
             _run([verb, options.unit], result['changes'][:-1], options.unit)
@@ -152,6 +154,20 @@ def apply(params, check_mode=False, diff=False):
     if diff and change is not None:
         result['diff'] = change.as_diff()
     return result
+
+
+def _down(props):
+    """Why a service that should run does not, or None: systemd's own rule,
+    a unit that is enabled but inactive, or failed (a restart that failed
+    earlier, this module's included, leaves it so; the next run with
+    restart: true starts it again instead of reporting nothing to do)."""
+    if props is None or props.source != 'systemctl':
+        return None
+    if props.active == 'failed':
+        return 'it has failed'
+    if props.active == 'inactive' and props.enabled:
+        return 'it is enabled but inactive'
+    return None
 
 
 def _runs(options):

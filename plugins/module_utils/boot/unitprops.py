@@ -28,7 +28,7 @@ class UnitProps(object):
     systemctl also dropin_paths and netns_path (what systemd has loaded)."""
 
     def __init__(self, exists, masked, private_network, source, fragment=None, main_pid=None, active=None,
-                 dropin_paths=(), netns_path=None):
+                 dropin_paths=(), netns_path=None, enabled=False):
         self.exists = exists
         self.masked = masked
         self.private_network = private_network
@@ -38,6 +38,7 @@ class UnitProps(object):
         self.active = active
         self.dropin_paths = list(dropin_paths)  # the drop-ins systemd has loaded
         self.netns_path = netns_path  # its NetworkNamespacePath= as loaded
+        self.enabled = enabled  # its UnitFileState is enabled (or enabled-runtime)
 
 
 class Ran(object):
@@ -57,7 +58,8 @@ def systemctl(*argv):
 
 def from_systemctl(unit):
     shown = systemctl('show', '-p', 'LoadState', '-p', 'PrivateNetwork', '-p', 'FragmentPath', '-p', 'MainPID',
-                      '-p', 'ActiveState', '-p', 'DropInPaths', '-p', 'NetworkNamespacePath', '--', unit)
+                      '-p', 'ActiveState', '-p', 'DropInPaths', '-p', 'NetworkNamespacePath', '-p', 'UnitFileState',
+                      '--', unit)
     props = dict(line.partition('=')[::2] for line in shown.stdout.splitlines() if '=' in line)
     if shown.returncode != 0 or 'LoadState' not in props:
         return None  # a systemctl that cannot ask systemd: read the files instead
@@ -66,7 +68,8 @@ def from_systemctl(unit):
                      masked=props['LoadState'] == 'masked', private_network=props.get('PrivateNetwork') in TRUE,
                      source='systemctl', fragment=props.get('FragmentPath') or None, main_pid=main_pid,
                      active=props.get('ActiveState'), dropin_paths=props.get('DropInPaths', '').split(),
-                     netns_path=props.get('NetworkNamespacePath') or None)
+                     netns_path=props.get('NetworkNamespacePath') or None,
+                     enabled=props.get('UnitFileState') in ('enabled', 'enabled-runtime'))
 
 
 def _names(unit):
@@ -78,10 +81,27 @@ def _names(unit):
     return names
 
 
+def _prefixes(unit):
+    """systemd.unit(5): for a name with dashes, the drop-in directories of
+    each dash-truncated prefix apply too, most specific first
+    (foo-bar-baz.service: foo-bar-.service, foo-.service)."""
+    prefix, _dot, suffix = unit.rpartition('.')
+    prefix = prefix.partition('@')[0]
+    found = []
+    while True:
+        head = prefix.rstrip('-').rpartition('-')[0]
+        if not head:  # no dash left, or only a leading one
+            return found
+        prefix = head + '-'
+        found.append('%s.%s' % (prefix, suffix))
+
+
 def _dropin_dirs(unit):
-    """systemd reads UNIT.d/, the template's and the type's (service.d/)."""
-    names = _names(unit) + ['%s.d' % unit.rpartition('.')[2]]
-    return [n if n.endswith('.d') else n + '.d' for n in names]
+    """The drop-in directories systemd reads for unit in each directory of
+    its search path, most specific first: UNIT.d/, the template's, the
+    dash-prefix ones (foo-.service.d/), the type's (service.d/)."""
+    names = _names(unit) + [n for n in _prefixes(unit) if n not in _names(unit)]
+    return ['%s.d' % n for n in names] + ['%s.d' % unit.rpartition('.')[2]]
 
 
 def _service_values(path, key):
@@ -113,16 +133,18 @@ def _private_network(paths, current=False):
 
 def dropins(unit, unit_dirs=UNIT_PATH):
     """[(name, path)] of the unit's *.conf drop-ins in the order systemd
-    applies them: by name, a name in a higher-priority directory hiding the
-    same name below it."""
+    applies them: by name, whatever their directory; of files of the same
+    name, the one in the higher-priority directory of unit_dirs wins, and
+    within one, the one in the more specific drop-in directory
+    (systemd's unit_file_find_dropin_paths)."""
     found = {}
-    for directory in reversed(unit_dirs):
+    for directory in unit_dirs:
         for sub in _dropin_dirs(unit):
             folder = os.path.join(directory, sub)
             if os.path.isdir(folder):
-                for name in os.listdir(folder):
+                for name in sorted(os.listdir(folder)):
                     if name.endswith('.conf'):
-                        found[name] = os.path.join(folder, name)
+                        found.setdefault(name, os.path.join(folder, name))
     return [(name, found[name]) for name in sorted(found)]
 
 

@@ -19,12 +19,13 @@ import os
 import shutil
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
-from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError, default_hint
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import record as netns_record, state as netconfig_state
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import (
-    LATE, LINKS, PEERS, Action, Side, in_phase, kept_links, plan, write_sysctl)
+    LATE, LINKS, PEERS, Action, Doomed, Side, in_phase, kept_links, plan, write_sysctl)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import delete_link, dependents, taken_along
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import home_fd, open_in, rtnl_in
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect
@@ -41,6 +42,7 @@ class Outcome(object):
         self.changes = []
         self.pins = []
         self.failed = None
+        self.cause = None  # failed without what had been done before: the module's headline
         self.diffs = []
         self.actions = []
 
@@ -136,13 +138,16 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
     recorded_files = recorded_files or {}
     with rtnl.Socket() as sock:
         host = Side('the host', netconfig_state.read(sock), fd=home_fd())
-    sides, outcomes = {}, []
+    sides, leaving, outcomes = {}, {}, []
     try:
         for decl in decls:
             outcome = Outcome(decl['name'])
             outcomes.append(outcome)
             pin = spec.build(decl['name'], 'net', pin_dir=pin_dir)
             if decl['state'] == 'absent':
+                loc = pin.locations['net']
+                if inspect(loc).state == PRESENT:  # read now: another namespace's veth may end there
+                    leaving[decl['name']] = _open_side(decl['name'], loc.path)
                 continue
             try:
                 result = engine.ensure_present(pin, check_mode=check_mode)
@@ -158,13 +163,15 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
                 sides[decl['name']] = Side("namespace '%s'" % decl['name'], netconfig_state.NetState.empty())
         owned = _owned_elsewhere(decls)
         linked = _linked(decls)
+        # one for the call: a veth pair across two namespaces is deleted once
+        doomed = Doomed(sorted(list(sides.items()) + list(leaving.items())) + [(None, host)])
         for decl, outcome in zip(decls, outcomes):
             if outcome.failed:
                 continue
             try:
                 if decl['state'] == 'absent':
                     outcome.actions = _absent_actions(decl, pin_dir, outcome, purge,
-                                                      recorded_files.get(decl['name'], ()))
+                                                      recorded_files.get(decl['name'], ()), leaving.get(decl['name']), doomed)
                     continue
                 side = sides[decl['name']]
                 stale = recorded_files.get(decl['name'], ()) if prune_files else ()
@@ -172,18 +179,19 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
                                 LATE if decl['name'] in linked else LINKS)
                 outcome.actions = (_nsid_actions(decl, side) +
                                    plan(decl, side, host, sides, owned.get(decl['name'], set()), purge,
-                                        linked=decl['name'] in linked, kept=kept_links(decls)) + late)
+                                        linked=decl['name'] in linked, kept=kept_links(decls), doomed=doomed) + late)
             except NamespaceError as exc:
                 outcome.failed = str(exc)
             finally:
-                if decl['name'] in sides:
-                    sides[decl['name']].close()
+                for side in (sides.get(decl['name']), leaving.get(decl['name'])):
+                    if side is not None:
+                        side.close()
         for phase in (LINKS, PEERS, LATE):
             for decl, outcome in zip(decls, outcomes):
                 if not outcome.failed:
                     _run_phase(decl, outcome, phase, sides, check_mode)
     finally:
-        for side in sides.values():
+        for side in list(sides.values()) + list(leaving.values()):
             side.close()
         host.close()
     return outcomes
@@ -269,12 +277,43 @@ def _run_phase(decl, outcome, phase, sides, check_mode):
                 try:
                     action.run()
                 except Exception as exc:  # noqa: B902 - report which step of which namespace failed
-                    outcome.failed = ('%s failed: %s; done before: %s'
-                                      % (action.text, exc, '; '.join(outcome.changes) or 'nothing'))
+                    outcome.cause = step_failure(action.text, exc)
+                    outcome.failed = '%s Done before: %s.' % (outcome.cause, '; '.join(outcome.changes) or 'nothing')
                     return
             outcome.changes.append(action.text)
     finally:
         _close_sides_of(decl, sides)
+
+
+# What to do about a step the kernel refused, by errno (EPERM and the like:
+# errors.default_hint). The step names the namespace and the link.
+STEP_HINTS = {
+    errno.EEXIST: 'Something of that name is there already (made since the run read the namespace, or not '
+                  'declared): delete it, or run with purge: true.',
+    errno.ENODEV: 'A link the step needs is gone (deleted while the run went on): run the task again.',
+    errno.EBUSY: 'Something holds the link (a process or another link): release it and run the task again.',
+    errno.EINVAL: 'The kernel refused a declared value: check it against the kernel (link kind, MTU range, address).',
+    errno.EOPNOTSUPP: 'This kernel cannot do it (a module not built or not loaded): load it or leave the setting out.',
+}
+FALLBACK_HINT = 'Fix the cause and run the task again: it does only what is still missing.'
+
+
+def step_failure(text, exc):
+    """'STEP failed: STRERROR (errno N NAME). WHAT TO DO.' for a step that
+    raised: an OSError, pyroute2's NetlinkError (the errno in .code; its
+    str() is a tuple), or a LookupError for a link that is not there. A
+    NamespaceError says all of it itself."""
+    if isinstance(exc, NamespaceError):
+        return '%s failed: %s' % (text, exc)
+    code = getattr(exc, 'errno', None) or getattr(exc, 'code', None)
+    if isinstance(code, int) and code > 0:
+        cause = '%s (errno %d %s)' % (os.strerror(code), code, errno.errorcode.get(code, str(code)))
+        hint = default_hint(code) or STEP_HINTS.get(code, FALLBACK_HINT)
+    elif isinstance(exc, LookupError):
+        cause, hint = exc.args[0] if exc.args else exc, 'Declare or create it first, then run the task again.'
+    else:
+        cause, hint = exc, FALLBACK_HINT
+    return '%s failed: %s. %s' % (text, cause, hint)
 
 
 def _close_sides_of(decl, sides):
@@ -283,22 +322,29 @@ def _close_sides_of(decl, sides):
             sides[name].close()
 
 
-def _absent_actions(decl, pin_dir, outcome, purge, recorded_files):
+def _absent_actions(decl, pin_dir, outcome, purge, recorded_files, side, doomed):
     """Delete the links whose other ends live outside (veth peers on the host,
     vlans on host parents) before unpinning: a namespace kept alive by a
     process would otherwise keep them. Then unpin through the engine, and
     remove the /etc/netns/NAME/ files, so that a later namespace of the same
-    name does not inherit them."""
+    name does not inherit them. side is the namespace's Side (None: it is
+    not there); a link that dies with another one (its veth peer, here or
+    in a namespace an earlier plan deletes from: doomed) is not deleted
+    again."""
     pin = spec.build(decl['name'], 'net', pin_dir=pin_dir)
     loc = pin.locations['net']
     actions = []
-    if inspect(loc).state == PRESENT:
-        side = _open_side(decl['name'], loc.path)
+    if side is not None:
+        gone = set(doomed.of(side))
         for name, link in sorted(side.state.links.items()):
-            if link['kind'] in REMOVABLE_KINDS:
-                also = ' (and its peer)' if link['kind'] == 'veth' else ''
-                actions.append(Action('delete %s %s in %s%s' % (link['kind'], name, side.label, also),
-                                      lambda n=name, s=side: (s.ipr.link('del', index=s.index(n)), s.close())))
+            if link['kind'] not in REMOVABLE_KINDS or link['index'] in gone:
+                continue
+            also = dependents(side.state, link['index'])
+            gone.update([link['index']] + [side.state.links[n]['index'] for n in also])
+            # a veth's peer outside the call goes too, unnamed
+            words = taken_along(also, doomed.deleting(side, name, also)) or (' (and its peer)' if link['kind'] == 'veth' else '')
+            actions.append(Action('delete %s %s in %s%s' % (link['kind'], name, side.label, words),
+                                  lambda n=name, a=also: (delete_link(side, n, a), side.close())))
 
     def unpin():
         result = engine.ensure_absent(pin, check_mode=False)

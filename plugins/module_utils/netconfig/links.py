@@ -9,6 +9,8 @@ a link is only the declared one when its kind (and a veth's peer) match,
 and purge leaves every link that a kept link depends on.
 """
 
+import errno
+
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import nsid_seen_from
@@ -64,24 +66,78 @@ def kept_links(decls):
     return kept
 
 
-def far_peer_kept(ns, link, others, kept):
-    """Whether link is a veth end whose peer, in another namespace of the
-    call or on the host, is a link the call keeps there."""
+def far_end(ns, link, others):
+    """(name, Side, peer name) of the other end of link, a veth end of ns
+    whose peer lives in another namespace of others ((name, Side) pairs,
+    None for the host), or None: not a veth, or its peer is elsewhere."""
     if link['kind'] != 'veth' or link['link_netnsid'] is None or ns.fd is None:
-        return False
+        return None
     with rtnl_in(ns.fd) as sock:
         for name, side in others:
             if side.fd is not None and side is not ns and nsid_seen_from(sock, side.fd) == link['link_netnsid']:
-                return side.state.name_of(link['link']) in kept.get(name, ())
-    return False
+                return name, side, side.state.name_of(link['link'])
+    return None
 
 
-def purge_links(ns, keep, gone, others=(), kept=None):
+def far_peer_kept(ns, link, others, kept):
+    """Whether link is a veth end whose peer, in another namespace of the
+    call or on the host, is a link the call keeps there."""
+    found = far_end(ns, link, others)
+    return found is not None and found[2] in kept.get(found[0], ())
+
+
+class Doomed(object):
+    """The links the call's plans delete so far, in every namespace the call
+    reads (others: (name, Side) pairs, None for the host). The kernel
+    deletes a veth with its peer: once either end's deletion is planned,
+    the other end is gone too, and planning it again (a lab torn down with
+    both namespaces absent, or purged on both sides) would fail that
+    namespace with ENODEV. Namespaces run in the order they are planned,
+    so the first plan deletes the pair and the later ones count it gone."""
+
+    def __init__(self, others):
+        self.others = list(others)
+        self._gone = {}
+
+    def of(self, side):
+        """The ifindexes of side that earlier plans delete."""
+        return self._gone.setdefault(side, set())
+
+    def deleting(self, ns, name, also=()):
+        """Record that the run deletes link name of ns, with also (the links
+        of ns going with it); returns the far peer's words ('its peer r0 in
+        namespace 'right''), or None for a link without one in the call."""
+        state = ns.state
+        self.of(ns).update(state.links[n]['index'] for n in [name] + list(also))
+        found = far_end(ns, state.links[name], self.others)
+        if found is None or found[2] is None:
+            return None
+        side, peer = found[1:]
+        index = side.state.links[peer]['index']
+        self.of(side).update([index] + [side.state.links[n]['index'] for n in dependents(side.state, index)])
+        return 'its peer %s in %s' % (peer, side.label)
+
+
+def delete_link(side, name, also=()):
+    """Delete the link name of side, and forget it and the links that went
+    with it (also). A link already gone (ENODEV) is deleted: a veth end
+    dies with its peer, which something else may have deleted since the
+    plan was made."""
+    try:
+        side.ipr.link('del', index=side.index(name))
+    except Exception as exc:  # noqa: B902 - pyroute2's NetlinkError, not imported here
+        if getattr(exc, 'code', None) != errno.ENODEV:
+            raise
+    for gone in [name] + list(also):
+        side.forget(gone)
+
+
+def purge_links(ns, keep, gone, doomed, kept=None):
     """Delete the links not in keep, except those a kept link sits on (its
     veth peer, a macvlan's parent) or a veth end whose peer another
-    namespace of the call keeps (others: (name, Side) pairs, None for the
-    host; kept: see kept_links): deleting them would delete it too. Adds the
-    ifindexes that go to gone."""
+    namespace of the call keeps (kept: see kept_links): deleting them would
+    delete it too. Adds the ifindexes that go to gone, and records them in
+    doomed (a Doomed)."""
     state = ns.state
     protected = lowers(state, keep)
     actions = []
@@ -89,16 +145,20 @@ def purge_links(ns, keep, gone, others=(), kept=None):
         link = state.links[name]
         if name == 'lo' or name in keep or link['index'] in gone or link['index'] in protected:
             continue
-        if kept and far_peer_kept(ns, link, others, kept):
+        if kept and far_peer_kept(ns, link, doomed.others, kept):
             continue
         also = dependents(state, link['index'])
         gone.add(link['index'])
         gone.update(state.links[n]['index'] for n in also)
-        text = 'delete link %s from %s%s (not declared; purge)' % (
-            name, ns.label, ' with %s' % ', '.join(also) if also else '')
-        actions.append(Action(text, lambda n=name, a=also: (ns.ipr.link('del', index=ns.index(n)), ns.forget(n),
-                                                            [ns.forget(x) for x in a])))
+        text = 'delete link %s from %s%s (not declared; purge)' % (name, ns.label, taken_along(also, doomed.deleting(ns, name, also)))
+        actions.append(Action(text, lambda n=name, a=also: delete_link(ns, n, a)))
     return actions
+
+
+def taken_along(also, far):
+    """' with x, y' for the links a deletion takes along."""
+    taken = list(also) + ([far] if far else [])
+    return ' with %s' % ', '.join(taken) if taken else ''
 
 
 def mismatch(link, current, ns, sides, host):
@@ -127,7 +187,7 @@ def mismatch(link, current, ns, sides, host):
         link['name'], ns.label, peer['name'], side.label, actual)
 
 
-def replace_link(ns, link, current, purge, keep, problem):
+def replace_link(ns, link, current, purge, keep, problem, doomed):
     """A link of the declared name that is not the declared link: replaced
     under purge, an error otherwise."""
     name = link['name']
@@ -140,6 +200,5 @@ def replace_link(ns, link, current, purge, keep, problem):
         raise NamespaceError('%s, and deleting it would delete %s too' % (problem, ', '.join(taken) or 'a declared link'),
                              hint='Nothing was changed in it. Delete the link by hand.')
     text = 'delete %s %s from %s%s to create it as declared, a %s (purge)' % (
-        current['kind'] or 'link', name, ns.label, ' with %s' % ', '.join(also) if also else '', link['kind'])
-    return also, Action(text, lambda: (ns.ipr.link('del', index=ns.index(name)), ns.forget(name),
-                                       [ns.forget(x) for x in also]))
+        current['kind'] or 'link', name, ns.label, taken_along(also, doomed.deleting(ns, name, also)), link['kind'])
+    return also, Action(text, lambda: delete_link(ns, name, also))

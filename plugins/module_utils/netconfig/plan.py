@@ -17,7 +17,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import (
     LATE, LINKS, PEERS, Action, in_phase)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import (
-    kept_links, mismatch, purge_links, replace_link)
+    Doomed, kept_links, mismatch, purge_links, replace_link)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.routes import Gone, plan_routes
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import link_index
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import vxlan as vxlan_plan
@@ -27,7 +27,7 @@ IPVLAN_MODE_NUMBER = {'l2': 0, 'l3': 1, 'l3s': 2}
 
 # the phases and Action live in netconfig.action (routes uses them too);
 # converge takes them from here
-__all__ = ['LATE', 'LINKS', 'PEERS', 'Action', 'Side', 'in_phase', 'kept_links', 'plan']
+__all__ = ['LATE', 'LINKS', 'PEERS', 'Action', 'Doomed', 'Side', 'in_phase', 'kept_links', 'plan']
 
 
 class Side(object):
@@ -192,7 +192,7 @@ def write_sysctl(side, path, value):
         handle.write(value)
 
 
-def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None):
+def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None, doomed=None):
     """Ordered actions for one namespace declaration.
 
     sides maps a managed namespace name to its Side (for veth peers);
@@ -200,23 +200,29 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None)
     declarations create (veth peers), which purge must leave alone; linked
     says the namespace is joined to another one of the call by a veth (see
     the phases above); kept (see kept_links) lets purge leave a veth end
-    whose peer another namespace keeps. Raises NamespaceError for a link of
+    whose peer another namespace keeps; doomed (a Doomed, shared by the
+    namespaces of the call) holds the links that earlier plans delete, veth
+    ends whose peer goes included. Raises NamespaceError for a link of
     another kind than declared (without purge), before anything is done."""
     actions = []
     state = ns.state
     keep = set(l['name'] for l in decl['links']) | set(owned_elsewhere)
-    gone = set()  # ifindexes the run deletes: their addresses and routes go with them
+    if doomed is None:
+        doomed = Doomed(sorted(sides.items(), key=lambda kv: kv[0]) + [(None, host)])
+    # ifindexes the run deletes: their addresses and routes go with them
+    gone = set(doomed.of(ns))
     if purge:
-        others = sorted(sides.items(), key=lambda kv: kv[0]) + [(None, host)]
-        actions.extend(purge_links(ns, keep, gone, others, kept))
+        actions.extend(purge_links(ns, keep, gone, doomed, kept))
     if decl['loopback'] and not state.links.get('lo', {}).get('up'):
         actions.append(Action('set lo in %s up' % ns.label, lambda: ns.ipr.link('set', index=ns.index('lo'), state='up')))
     # bridges first, so that links can be attached to them
     for link in sorted(decl['links'], key=lambda l: l['kind'] != 'bridge'):
         current = state.links.get(link['name'])
+        if current is not None and current['index'] in gone:
+            current = None  # a veth end whose peer an earlier namespace deletes: created again
         problem = mismatch(link, current, ns, sides, host) if current is not None else None
         if problem:
-            also, action = replace_link(ns, link, current, purge, keep, problem)
+            also, action = replace_link(ns, link, current, purge, keep, problem, doomed)
             actions.append(action)
             gone.add(current['index'])
             gone.update(state.links[n]['index'] for n in also)

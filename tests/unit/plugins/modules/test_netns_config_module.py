@@ -228,7 +228,7 @@ def test_a_failing_namespace_leaves_the_others_converged(capsys):
     assert out['failed'] and 'bad' in out['msg']
     good, bad = out['namespaces']
     assert not good.get('failed') and addrs('b0', 'good') == ['10.4.0.1/24']
-    assert bad['failed'] and 'no-such-link' in bad['msg'] and 'done before' in bad['msg']
+    assert bad['failed'] and 'no-such-link' in bad['msg'] and 'Done before' in bad['msg']
 
 
 def test_the_module_process_never_stays_in_another_namespace(capsys):

@@ -4,8 +4,10 @@ cannot work, each before anything is written. systemd is not running in
 the sandbox, so the unit files are read (the booted-host test covers a
 running systemd)."""
 
+import json
 import os
 import subprocess
+import sys
 
 from moduleharness import run_module
 
@@ -13,6 +15,29 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import dropin
 from ansible_collections.nsfd.namespaces.plugins.modules import netns_service
 
 UNIT = 'nsfd-test-web.service'
+
+# A stand-in for systemctl while "systemd runs" (/run/systemd/system in the
+# sandbox's private /run): the unit's state in a JSON file, each call logged.
+FAKE_SYSTEMCTL = r'''#!%s
+import json, os, sys
+path = os.environ['NSFD_FAKE_SYSTEMD']
+with open(path) as handle:
+    unit = json.load(handle)
+argv = sys.argv[1:]
+unit['calls'].append(' '.join(argv))
+rc = 0
+if argv[0] == 'show':
+    wanted = [argv[i + 1] for i, arg in enumerate(argv) if arg == '-p']
+    print('\n'.join('%%s=%%s' %% (key, unit.get(key, '')) for key in wanted))
+elif argv[0] in ('restart', 'try-restart'):
+    rc = 1 if unit['fail_restart'] else 0
+    unit['ActiveState'] = 'failed' if rc else 'active'
+    if rc:
+        sys.stderr.write('Job for %%s failed.\n' %% argv[1])
+with open(path, 'w') as handle:
+    json.dump(unit, handle)
+sys.exit(rc)
+''' % sys.executable
 
 
 def _setup(tmp_path, unit_text='[Service]\nExecStart=/usr/bin/python3 -m http.server 8080\n', pin=True):
@@ -164,3 +189,87 @@ def test_a_later_dropin_that_sets_another_namespace_is_refused(tmp_path, capsys)
     assert run_module(netns_service, args, capsys)['changed']
     (path.parent / '90-same.conf').write_text('[Service]\nNetworkNamespacePath=/run/netns/blue\n')
     assert not run_module(netns_service, args, capsys)['changed']
+
+
+def test_dash_prefix_dropins_are_read_in_every_directory_of_the_search_path(tmp_path, capsys):
+    """Issue 22, systemd.unit(5): nsfd-test-web.service also reads
+    nsfd-test-.service.d/ and nsfd-.service.d/, in each directory of the
+    search path (here /etc/systemd/system, after unit_dir)."""
+    args, path = _setup(tmp_path)
+    prefix = tmp_path / 'units' / 'nsfd-test-.service.d'
+    prefix.mkdir()
+    (prefix / '90-admin.conf').write_text('[Service]\nNetworkNamespacePath=/run/netns/red\n')
+    refused = run_module(netns_service, args, capsys)
+    assert refused.get('failed') and str(prefix / '90-admin.conf') in refused['msg'], refused
+    assert '/run/netns/red' in refused['msg'] and not path.exists()
+    (prefix / '90-admin.conf').unlink()
+    etc = '/etc/systemd/system/nsfd-.service.d'
+    os.makedirs(etc, exist_ok=True)
+    with open(os.path.join(etc, '60-sandbox.conf'), 'w') as handle:
+        handle.write('[Service]\nPrivateNetwork=yes\n')
+    refused = run_module(netns_service, args, capsys)
+    assert refused.get('failed') and 'PrivateNetwork=yes' in refused['msg'], refused
+    assert not path.exists()
+
+
+def test_a_more_specific_dropin_hides_a_generic_one_of_the_same_name(tmp_path, capsys):
+    """systemd: of drop-ins of the same name, the one in UNIT.d/ wins over
+    a dash-prefix or type directory's (service.d/) in the same directory."""
+    args, path = _setup(tmp_path)
+    for generic in ('service.d', 'nsfd-.service.d'):
+        folder = tmp_path / 'units' / generic
+        folder.mkdir()
+        (folder / '60-sandbox.conf').write_text('[Service]\nPrivateNetwork=yes\n')
+    assert run_module(netns_service, args, capsys).get('failed')
+    path.parent.mkdir()
+    (path.parent / '60-sandbox.conf').write_text('[Service]\nPrivateNetwork=no\n')
+    done = run_module(netns_service, args, capsys)
+    assert done['changed'] and not done.get('failed'), done
+
+
+def _fake_systemd(tmp_path, monkeypatch, **unit):
+    """systemd "runs", and systemctl is FAKE_SYSTEMCTL; returns the state's
+    reader and writer."""
+    os.makedirs('/run/systemd/system', exist_ok=True)
+    bindir = tmp_path / 'bin'
+    bindir.mkdir()
+    (bindir / 'systemctl').write_text(FAKE_SYSTEMCTL)
+    (bindir / 'systemctl').chmod(0o755)
+    monkeypatch.setenv('PATH', '%s:%s' % (bindir, os.environ['PATH']))
+    state = tmp_path / 'systemd.json'
+    monkeypatch.setenv('NSFD_FAKE_SYSTEMD', str(state))
+
+    def write(**changes):
+        current = json.loads(state.read_text()) if state.exists() else {'LoadState': 'loaded', 'MainPID': '0', 'calls': []}
+        current.update(changes)
+        state.write_text(json.dumps(current))
+        return current
+    write(**unit)
+    return lambda: json.loads(state.read_text()), write
+
+
+def test_restart_starts_again_a_service_a_failed_restart_left_down(tmp_path, capsys, monkeypatch):
+    """Issue 22: a restart that failed left the service failed, and the next
+    run reported nothing to do. With restart: true, a failed service, or an
+    enabled but inactive one, is started (systemd's own rule); a stopped one
+    that is not enabled is left alone."""
+    args, path = _setup(tmp_path)
+    args['restart'] = True
+    read, write = _fake_systemd(tmp_path, monkeypatch, ActiveState='active', UnitFileState='enabled', fail_restart=True)
+    first = run_module(netns_service, args, capsys)
+    assert first.get('failed') and 'systemctl restart %s failed' % UNIT in first['msg'], first
+    assert path.exists() and read()['ActiveState'] == 'failed'
+    write(fail_restart=False, calls=[])
+    again = run_module(netns_service, args, capsys)
+    assert again['changed'] and again['restarted'], again
+    assert again['changes'] == ['systemctl restart %s (it has failed)' % UNIT]
+    assert read()['ActiveState'] == 'active' and 'restart %s' % UNIT in read()['calls']
+    assert not run_module(netns_service, args, capsys)['changed']
+    write(ActiveState='inactive', UnitFileState='disabled')
+    assert not run_module(netns_service, args, capsys)['changed'], 'a service not enabled stays stopped'
+    write(UnitFileState='enabled')
+    started = run_module(netns_service, args, capsys, check_mode=True)
+    assert started['changed'] and started['changes'] == ['systemctl restart %s (it is enabled but inactive)' % UNIT]
+    assert read()['ActiveState'] == 'inactive', 'check mode starts nothing'
+    assert run_module(netns_service, args, capsys)['restarted'] and read()['ActiveState'] == 'active'
+    assert not run_module(netns_service, dict(args, restart=False), capsys)['changed']

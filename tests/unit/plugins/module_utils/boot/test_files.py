@@ -364,3 +364,52 @@ def test_host_batch_of_earlier_versions_is_replaced_by_the_script(tmp_path):
     assert not os.path.exists(legacy)
     assert _exec_start_lines(options) == ['/bin/sh %s' % os.path.join(options.boot_dir, 'namespaces.sh')]
     assert boot_files.ensure_present(validate(DECLARATION), options) == []
+
+
+def _fdb_destinations(netns, dev):
+    return [e for e in json.loads(sh('bridge', '-n', netns, '-j', 'fdb', 'show', 'dev', dev).stdout) if 'dst' in e]
+
+
+def test_ip_command_without_bridge_beside_it_finds_bridge_in_path(tmp_path):
+    """Issue 22: Debian's ip is /bin/ip, its bridge /sbin/bridge. An
+    ip_command whose directory has no bridge takes the one in PATH."""
+    sh('ip', 'link', 'add', 'u1', 'type', 'bridge')
+    sh('ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'u1')
+    bindir = tmp_path / 'bin'
+    bindir.mkdir()
+    os.symlink(sh('sh', '-c', 'command -v ip').stdout.strip(), str(bindir / 'ip'))
+    options = boot_files.BootOptions(boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'),
+                                     ip_command=str(bindir / 'ip'))
+    boot_files.ensure_present(validate(VXLAN), options)
+    proc = _run_unit(options)
+    assert proc.returncode == 0 and proc.stderr == '', proc.stderr
+    assert len(_fdb_destinations('red', 'vx100')) == 3
+
+
+def _unmerged_usr(tmp_path):
+    """This sandbox as Debian 11 lays programs out: no ip or sysctl in
+    /usr/sbin (ip is /bin/ip, sysctl /sbin/sysctl, both in PATH). /usr/bin
+    gets a copy-on-write layer holding sysctl and bridge, then /usr/sbin
+    (and /sbin with it, on this merged /usr) is hidden by an empty tmpfs."""
+    layer = tmp_path / 'layer'
+    layer.mkdir()
+    sh('mount', '-t', 'tmpfs', 'tmpfs', str(layer))
+    (layer / 'upper').mkdir()
+    (layer / 'work').mkdir()
+    sysctl, bridge = (sh('sh', '-c', 'command -v %s' % name).stdout.strip() for name in ('sysctl', 'bridge'))
+    sh('mount', '-t', 'overlay', 'overlay', '-o', 'lowerdir=/usr/bin,upperdir=%s/upper,workdir=%s/work'
+       % (layer, layer), '/usr/bin')
+    for program in (sysctl, bridge):
+        sh('cp', program, '/usr/bin/')
+    sh('mount', '-t', 'tmpfs', 'tmpfs', '/usr/sbin')
+    assert not os.path.exists('/usr/sbin/ip') and not os.path.exists('/usr/sbin/sysctl')
+
+
+def test_the_default_programs_are_found_on_an_unmerged_usr(tmp_path):
+    _unmerged_usr(tmp_path)
+    options = _options(str(tmp_path))
+    boot_files.ensure_present(validate([{'name': 'q', 'sysctls': {'net.ipv4.ip_forward': 1}}]), options)
+    proc = _run_unit(options)
+    assert proc.returncode == 0 and proc.stderr == '', proc.stderr
+    assert ip_netns_list() == ['q']
+    assert sh('ip', 'netns', 'exec', 'q', 'cat', '/proc/sys/net/ipv4/ip_forward').stdout.strip() == '1'

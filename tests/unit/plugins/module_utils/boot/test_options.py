@@ -16,7 +16,7 @@ DECLARATION = [{'name': 'blue', 'links': [{'name': 'd0', 'kind': 'dummy'}]}]
 
 
 def _params(tmp_path, **extra):
-    params = dict((key, spec['default']) for key, spec in persist.OPTION_SPEC.items())
+    params = dict((key, spec.get('default')) for key, spec in persist.OPTION_SPEC.items())
     params.update(boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'))
     params.update(extra)
     return params
@@ -165,3 +165,40 @@ def test_every_accepted_odd_value_means_the_same_to_systemd(tmp_path):
     plain.write_text((theirs / 'etc/systemd/system' / unit_name).read_text())
     verify = subprocess.run(['systemd-analyze', 'verify', str(plain)], capture_output=True, text=True, check=False)
     assert verify.returncode == 0, verify.stderr
+
+
+@pytest.mark.parametrize('option, make', [
+    ('ip_command', lambda t: str(t / 'nowhere' / 'ip')),
+    ('sysctl_command', lambda t: str(t / 'nowhere' / 'sysctl')),
+    ('ip_command', lambda t: str(t / 'not-executable')),
+    ('sysctl_command', lambda t: str(t)),
+])
+def test_configured_programs_that_are_not_on_the_host_fail_before_anything_is_written(tmp_path, option, make):
+    """Issue 22: a boot unit whose ip or sysctl is missing would fail at
+    boot; writing the files fails instead, naming the option and path."""
+    (tmp_path / 'not-executable').write_text('#!/bin/sh\n')
+    before = _snapshot(tmp_path)
+    path = make(tmp_path)
+    for check_mode in (True, False):
+        with pytest.raises(NamespaceError) as caught:
+            persist.apply(DECLARATION, _params(tmp_path, **{option: path}), check_mode=check_mode)
+        message = str(caught.value)
+        assert '%s: %r' % (option, path) in message and 'Nothing was changed' in message, message
+        assert _snapshot(tmp_path) == before
+    # removing the files needs no program
+    persist.apply(DECLARATION, _params(tmp_path, state='absent', **{option: path}))
+
+
+def test_unset_programs_are_found_in_the_boot_path_and_bridge_beside_a_configured_ip(tmp_path):
+    """Unset, the script looks ip and sysctl up as sh does; bridge comes from
+    ip_command's directory only when it is there (Debian: /bin/ip, /sbin/bridge)."""
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import script
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
+    vxlan = {'name': 'vx0', 'kind': 'vxlan', 'vni': 5, 'local': '10.0.0.1',
+             'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'}]}
+    fdb = validate([{'name': 'v', 'links': [vxlan]}])
+    text = script.render(fdb, boot_files.BootOptions())
+    assert 'PATH=/usr/sbin:/usr/bin:/sbin:/bin\n' in text and 'ip=$(tool ip)\n' in text
+    assert 'sysctl=$(tool sysctl)\n' in text and 'bridge=$(tool bridge)\n' in text
+    text = script.render(fdb, boot_files.BootOptions(ip_command='/bin/ip'))
+    assert "ip=/bin/ip\nsysctl=$(tool sysctl)\nbridge=/bin/bridge\n[ -x \"$bridge\" ] || bridge=$(tool bridge)\n" in text
