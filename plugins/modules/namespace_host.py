@@ -27,9 +27,9 @@ description:
     C(nsfd.namespaces lab end); a link of that name without the alias, or no veth, is never deleted or taken for it.
   - O(lab.interface) has a locally administered MAC address derived from the lab's and the host's names, the same
     after O(state=rebooted), as a machine keeps its MAC; the lab end and a bridge the module creates have one too.
-  - A lab is never the network namespace of a host (of any O(data_dir)): a O(lab.name) whose name also pins a uts, mnt
+  - A lab is never the network namespace of a host (of any O(data_dir)); a O(lab.name) whose name also pins a uts, mnt
     or pid namespace is refused.
-  - Runs on one lab are serialised, whatever their O(data_dir), by C(flock) on C(/run/nsfd-labs/LAB.lock): the address
+  - Runs on one lab are serialised, whatever their O(data_dir), by C(flock) on C(/run/nsfd-labs/LAB.lock); the address
     checks, the links made or removed and the removal of the lab after its last host do not interleave.
   - The host's record (O(data_dir)/NAME/host.json) holds the init's pid and its start time (so a reused pid is never
     taken for the host), the root, the address and the pins; the copy-on-write layers live beside it.
