@@ -54,8 +54,11 @@ def one_run(args):
 
 def median_of(runs):
     record = dict(runs[0])
-    for key in ('first_s', 'rerun_s', 'first_cpu_s', 'rerun_cpu_s', 'peak_rss_mb', 'steal_s'):
-        values = [r[key] for r in runs if r[key] is not None]
+    for key in ('first_s', 'rerun_s', 'first_cpu_s', 'rerun_cpu_s', 'peak_rss_mb', 'steal_s',
+                'ping_s', 'ping_cpu_s', 'fleet_batch_s', 'fleet_batch_cpu_s'):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        if key not in record:
+            continue
         record[key] = round(statistics.median(values), 3) if values else None
     record['runs'] = len(runs)
     record['first_all'] = [r['first_s'] for r in runs]
