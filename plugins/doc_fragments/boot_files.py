@@ -52,15 +52,15 @@ options:
         (C(/bin/ip)) both work.
       - C(bridge) (iproute2), which adds the C(fdb) entries of vxlan links, is run from the same directory when it is
         there, otherwise found in that C(PATH) (Debian has C(/bin/ip) but C(/sbin/bridge)).
-      - With O(state=present), the task fails, naming the option and the path, with nothing written, when the
-        configured program is no executable file on the host, or an unset one (and C(bridge) when vxlan C(fdb)
-        entries are declared) is not in that C(PATH).
+      - When the boot files are written (C(state=present)), the task fails, naming the option and the path, with
+        nothing written, when the configured program is no executable file on the host, or an unset one (and
+        C(bridge) when vxlan C(fdb) entries are declared) is not in that C(PATH).
     type: path
   sysctl_command:
     description:
       - Absolute, normalised path of C(sysctl) (procps) on the host, without control characters.
       - It only goes into C(namespaces.sh), quoted for sh.
-      - Unset (or empty), found like O(ip_command) (C(/usr/sbin/sysctl), or C(/sbin/sysctl) on Debian 11), and
+      - Unset (or empty), found like C(ip_command) (C(/usr/sbin/sysctl), or C(/sbin/sysctl) on Debian 11), and
         checked the same way when the declaration sets sysctls; a configured one is always checked.
     type: path
   wanted_by:
@@ -127,15 +127,15 @@ options:
             (C(/bin/ip)) both work.
           - C(bridge) (iproute2), which adds the C(fdb) entries of vxlan links, is run from the same directory when it is
             there, otherwise found in that C(PATH) (Debian has C(/bin/ip) but C(/sbin/bridge)).
-          - With O(state=present), the task fails, naming the option and the path, with nothing written, when the
-            configured program is no executable file on the host, or an unset one (and C(bridge) when vxlan C(fdb)
-            entries are declared) is not in that C(PATH).
+          - When the boot files are written (C(state=present)), the task fails, naming the option and the path, with
+            nothing written, when the configured program is no executable file on the host, or an unset one (and
+            C(bridge) when vxlan C(fdb) entries are declared) is not in that C(PATH).
         type: path
       sysctl_command:
         description:
           - Absolute, normalised path of C(sysctl) (procps) on the host, without control characters.
           - It only goes into C(namespaces.sh), quoted for sh.
-          - Unset (or empty), found like O(ip_command) (C(/usr/sbin/sysctl), or C(/sbin/sysctl) on Debian 11), and
+          - Unset (or empty), found like C(ip_command) (C(/usr/sbin/sysctl), or C(/sbin/sysctl) on Debian 11), and
             checked the same way when the declaration sets sysctls; a configured one is always checked.
         type: path
       wanted_by:
