@@ -278,7 +278,8 @@ def test_without_an_underlay_device_the_vxlan_mtu_leaves_room_for_the_encapsulat
     assert expand([red(mtu=9000)])[0]['links'][1]['mtu'] == 9000
 
 
-@pytest.mark.parametrize('address', ['0.0.0.0', '239.1.1.1', '::', 'ff02::1'])
+@pytest.mark.parametrize('address', ['0.0.0.0', '239.1.1.1', '::', 'ff02::1', '255.255.255.255', '127.0.0.1', '::1',
+                                     '240.0.0.1'])
 def test_an_underlay_address_no_tunnel_can_use_is_refused_naming_segment_and_host(address):
     """netns_config refuses such a local or fdb dst only on the hosts that
     get it, inside the module, without naming the segment: the segment check
@@ -296,3 +297,30 @@ def test_segments_sharing_a_namespace_with_overlapping_subnets_are_refused():
     # disjoint subnets, or overlapping ones in different namespaces, are fine
     assert len(expand([red(), dict(blue, subnet='10.201.0.0/24')])[0]['links']) == 4
     assert len(expand([red(), dict(blue, namespace='blue')])) == 2
+
+
+@pytest.mark.parametrize('subnet, fragment', [
+    ('0.0.0.0/0', 'default route'), ('::/0', 'default route'),
+    ('10.0.0.0/7', 'too short'), ('2000::/15', 'too short'),
+    ('224.0.0.0/24', 'multicast'), ('239.255.0.0/16', 'multicast'), ('ff02::/64', 'multicast'),
+    ('127.0.0.0/24', 'loopback'), ('::1/128', 'loopback'),
+    ('169.254.0.0/24', 'link-local'), ('fe80::/64', 'link-local'),
+    ('0.0.0.0/24', 'unspecified'), ('::/128', 'unspecified'),
+    ('240.0.0.0/24', 'reserved'), ('255.255.255.0/24', 'broadcast'),
+])
+def test_a_subnet_no_segment_can_have_is_refused_naming_segment_and_value(subnet, fragment):
+    """Issue 22: such a subnet was accepted; a /0 gave every member a bridge
+    holding the default route, and a multicast one addresses no bridge can use."""
+    hostvars = {'a': {'ansible_host': 'fd00::1'}, 'b': {'ansible_host': 'fd00::2'}}
+    members = ['host1', 'host2'] if '.' in subnet else ['a', 'b']
+    refused([red(subnet=subnet, members=members)], "segment 'red'", 'subnet %r' % subnet, fragment,
+            **({} if '.' in subnet else {'hostvars': hostvars, 'underlay_var': 'ansible_host'}))
+
+
+@pytest.mark.parametrize('subnet', ['10.0.0.0/8', '10.200.0.0/24', '192.0.2.0/31', 'fd77::/64', '2001::/16'])
+def test_ordinary_subnets_are_accepted(subnet):
+    hostvars = {'a': {'ansible_host': 'fd00::1'}, 'b': {'ansible_host': 'fd00::2'}}
+    if '.' in subnet:
+        assert expand([red(subnet=subnet, members=['host1', 'host2'])])
+    else:
+        assert expand([red(subnet=subnet, members=['a', 'b'])], host='a', hostvars=hostvars, underlay_var='ansible_host')
