@@ -87,6 +87,31 @@ def test_collisions_resolve_deterministically_and_overrides_win():
     assert str(moved['host5'].ip) == taken and str(moved['host2'].ip) != taken
 
 
+def test_an_override_moves_no_other_member_unless_it_takes_that_members_address():
+    """Issue 22, the documented stability rule: an override on one member
+    left the probing, so a member that had collided with it and probed past
+    took its freed address, and others shifted along. Every override of
+    every member onto every address nobody holds must move only that member;
+    onto another member's address, only those two."""
+    members = ['host%d' % i for i in range(1, 9)]
+    segment = red(subnet='10.200.0.0/28', members=members)
+    plain = allocate(check_segments([segment])[0])
+    free = sorted(set(ipaddress.ip_interface('10.200.0.%d/28' % i) for i in range(1, 15)) - set(plain.values()))
+    for host in members:
+        for address in free:
+            moved = allocate(check_segments([dict(segment, addresses={host: str(address.ip)})])[0])
+            assert moved[host] == address
+            assert dict((h, moved[h]) for h in members if h != host) == \
+                dict((h, plain[h]) for h in members if h != host), (host, address)
+        for other in members:
+            if other == host:
+                continue
+            moved = allocate(check_segments([dict(segment, addresses={host: str(plain[other].ip)})])[0])
+            assert moved[host] == plain[other] and len(set(moved.values())) == len(members)
+            assert dict((h, moved[h]) for h in members if h not in (host, other)) == \
+                dict((h, plain[h]) for h in members if h not in (host, other)), (host, other)
+
+
 def test_ipv6_segments_and_underlays():
     hostvars = {'a': {'ansible_host': 'fd00::1'}, 'b': {'ansible_host': 'fd00::2'}}
     items = expand([{'name': 'v6', 'id': 7, 'subnet': 'fd77::/64', 'members': ['a', 'b']}], host='a',
