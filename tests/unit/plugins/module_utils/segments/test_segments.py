@@ -45,8 +45,9 @@ def test_a_member_gets_a_bridge_and_a_vxlan_flooding_to_every_other_member():
     assert int(bridge['address'][:2], 16) & 3 == 2, 'locally administered, unicast'
     macs = [expand([red()], host=h)[0]['links'][0]['address'] for h in ('host1', 'host2', 'host3')]
     assert len(set(macs)) == 3
+    assert bridge['segment'] == 'red', 'netns_config records it as the segment\'s'
     assert vxlan == {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': '10.77.0.1', 'master': 'br100',
-                     'underlay_dev': 'eth0',
+                     'underlay_dev': 'eth0', 'segment': 'red',
                      'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.77.0.2'},
                              {'mac': '00:00:00:00:00:00', 'dst': '10.77.0.3'}]}
 
