@@ -18,10 +18,12 @@ description:
     and N, so after a reboot the other members' neighbour caches still hold) and a C(vxlan) link C(vxN), a port of C(brN), with VNI N, C(local) the
     member's underlay address, and an all-zeros-MAC C(fdb) entry towards the underlay address of every other member
     (head-end replication: no multicast)."
-  - "A member's address is stable: a SHA-256 hash of its inventory name within the usable addresses of C(subnet);
-    explicit C(addresses) overrides are placed first, then the members in name order each take the first free address
-    at or after their hashed one. An address moves only when an override is put on it, or when a member that sorts
-    earlier and probes through the same addresses joins or leaves."
+  - "A member's address is stable: a SHA-256 hash of its inventory name within the usable addresses of C(subnet),
+    the members in name order each taking the first free address at or after their hashed one, as if there were no
+    overrides. An explicit C(addresses) override then replaces its own member's address only, and a member whose
+    address an override takes moves to the first address at or after it that nobody holds. An address moves only
+    when an override is put on it, or when a member that sorts earlier and probes through the same addresses joins
+    or leaves; an override put on (or taken off) one member moves no other."
   - "Each member's underlay address is its C(netns_underlay_address) host variable, else the variable named by
     O(underlay_var) (C(ansible_host) by default, which Ansible defaults to the inventory name) when it is an IP
     address."

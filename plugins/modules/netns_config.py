@@ -194,6 +194,19 @@ options:
                     (IPv4 when it is omitted).
                 type: str
                 required: true
+          segment:
+            description:
+              - The fleet segment this link is made for (the P(nsfd.namespaces.netns#role) role's C(netns_segments),
+                set by the P(nsfd.namespaces.netns_segments#filter) filter on each segment's bridge and vxlan).
+              - With O(record), such a link is recorded, and once no declaration of that segment in that namespace
+                lists it any more (the segment's id changed, the segment was removed or the host left it), it is
+                deleted, without O(purge) and also in a namespace no longer declared (not pruned) - a vxlan left
+                behind would keep flooding the old peers under the old VNI, a bridge keep a second route to the
+                subnet. These deletions run before anything else of the call, so two segments swapping ids converge
+                in one run.
+              - Only a link the record lists for the segment, of the recorded kind (and a vxlan of the recorded
+                VNI), is deleted; a link made by anything else, even of that name, is never touched.
+            type: str
           peer:
             description: The other end of a veth.
             type: dict
@@ -314,8 +327,9 @@ options:
       - Path of a JSON file listing the namespaces that calls with this O(record) manage on the host, the
         C(/etc/netns/NAME/) files they wrote and the services they placed (an object whose key C(namespaces) holds
         a list of names, whose optional key C(files) maps a name to a list of relative paths and whose optional key
-        C(services) lists the services, each with its C(name) and C(namespace)). Keep it on persistent storage, not
-        under C(/run).
+        C(services) lists the services, each with its C(name) and C(namespace), and whose optional key C(links) maps
+        a name to the links declared there for a segment - see O(namespaces[].links[].segment) - each with its
+        C(name), C(kind), C(segment) and a vxlan's C(vni)). Keep it on persistent storage, not under C(/run).
       - The record is written before anything is created, with the names and files recorded so far plus the ones
         declared present, and again at the end without the namespaces that are really gone (pruned or
         V(absent), their pin no longer there). So a run killed at any point leaves a record that lists at
@@ -488,7 +502,9 @@ record:
       elements: str
       sample: [tenant-old]
 namespaces:
-  description: One entry per declared namespace, in order, then one per pruned namespace.
+  description:
+    - One entry per declared namespace, in order, then one per pruned namespace, then one per namespace no longer
+      declared whose recorded segment links were deleted (see O(namespaces[].links[].segment)).
   returned: always
   type: list
   elements: dict

@@ -13,6 +13,9 @@ link) is added only when missing, a pin file with no namespace mounted on it
 itself (`addr replace`, `route replace`, `link set`, `sysctl -w`). Each item
 is attempted even when an earlier one failed (`ip -force -batch` within a
 namespace), and the exit status is 0 only when all of them succeeded.
+A link that holds something on the host (a vxlan's VNI, a veth's host end)
+is retried for a few seconds while that is still taken: a namespace deleted
+just before the script runs is freed by the kernel only a moment later.
 
 iproute2 batch lines split on blanks and treat `#` as a comment, and the
 script is parsed by sh, so every name that goes into it must be plain:
@@ -72,7 +75,28 @@ nsid() {
 
 # has NETNS DEV: NETNS has a link DEV; host_has DEV: this namespace has
 has() { "$ip" -n "$1" link show dev "$2" >/dev/null 2>&1; }
-host_has() { "$ip" link show dev "$1" >/dev/null 2>&1; }'''
+host_has() { "$ip" link show dev "$1" >/dev/null 2>&1; }
+
+# settle CMD...: run CMD (adding a link that holds something on this host);
+# while it fails because a name or VNI it needs is still taken, try again for
+# up to 5 s. A namespace deleted a moment ago (the unit run right after a
+# teardown) keeps its vxlan's VNI and its veths' host ends until the kernel
+# has cleaned it up, which it does later, once nothing holds it any more.
+settle() {
+    tries=0
+    while ! err=$(LC_ALL=C "$@" 2>&1); do
+        case $err in
+            *"exists"*|*"busy"*) tries=$((tries + 1)) ;;
+            *) tries=$settle_tries ;;
+        esac
+        if [ "$tries" -ge "$settle_tries" ]; then
+            printf '%s\n' "$err" >&2
+            return 1
+        fi
+        sleep 0.25
+    done
+}
+settle_tries=20'''
 
 
 def check_plain(decls):
@@ -146,22 +170,23 @@ def _cross_links(decl):
         kind, peer, name = link['kind'], link['peer'], link['name']
         what = quote('namespace %s: cannot add %s link %s' % (ns, kind, name))
         if kind == 'veth' and peer['netns']:
-            items.append('has %s %s && has %s %s || "$ip" link add name %s netns %s type veth peer name %s netns %s '
+            items.append('has %s %s && has %s %s || settle "$ip" link add name %s netns %s type veth peer name %s netns %s '
                          '|| fail %s' % (ns, name, peer['netns'], peer['name'], name, ns, peer['name'], peer['netns'],
                                          what))
         elif kind == 'veth':
-            items.append('has %s %s && host_has %s || "$ip" link add name %s type veth peer name %s netns %s || fail %s'
+            items.append('has %s %s && host_has %s || settle "$ip" link add name %s type veth peer name %s netns %s '
+                         '|| fail %s'
                          % (ns, name, peer['name'], peer['name'], name, ns, what))
             host_settings += _end_lines(peer, is_link=False)
         elif kind == 'vlan':
-            items.append('has %s %s || "$ip" link add link %s name %s netns %s type vlan id %d || fail %s'
+            items.append('has %s %s || settle "$ip" link add link %s name %s netns %s type vlan id %d || fail %s'
                          % (ns, name, link['parent'], name, ns, link['vlan_id'], what))
         elif kind in ('macvlan', 'ipvlan'):
-            items.append('has %s %s || "$ip" link add link %s name %s netns %s type %s mode %s || fail %s'
+            items.append('has %s %s || settle "$ip" link add link %s name %s netns %s type %s mode %s || fail %s'
                          % (ns, name, link['parent'], name, ns, kind, link['mode'], what))
         elif kind == 'vxlan':
             # created from here, so that the tunnel's UDP socket is on the host
-            items.append('has %s %s || "$ip" link add name %s netns %s type vxlan %s || fail %s'
+            items.append('has %s %s || settle "$ip" link add name %s netns %s type vxlan %s || fail %s'
                          % (ns, name, name, ns, describe(link['vxlan']), what))
         elif kind == 'physical':
             # moved in and renamed on an earlier run, or moved in only

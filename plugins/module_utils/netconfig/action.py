@@ -12,7 +12,10 @@ real run calls, so that the two cannot differ."""
 # is up: so namespaces joined by such veths get their links first (phase
 # LINKS, every namespace), then the far ends' settings (PEERS), then routes,
 # sysctls and files (LATE). Namespaces without such veths run in one pass.
-LINKS, PEERS, LATE = 1, 2, 3
+# Before all of them (CLEAR), every namespace deletes the links a segment no
+# longer declares: two segments swapping ids each need the VNI (taken once on
+# the host) and the names the other one still holds.
+CLEAR, LINKS, PEERS, LATE = 0, 1, 2, 3
 
 
 class Action(object):

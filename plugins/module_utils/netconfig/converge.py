@@ -24,8 +24,9 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import record as netns_record, state as netconfig_state
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import (
-    LATE, LINKS, PEERS, Action, Doomed, Side, in_phase, kept_links, plan, write_sysctl)
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import delete_link, dependents, taken_along
+    CLEAR, LATE, LINKS, PEERS, Action, Doomed, Side, in_phase, kept_links, plan, write_sysctl)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import (
+    delete_link, dependents, stale_segment_links, taken_along)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import home_fd, open_in, rtnl_in
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect
@@ -129,13 +130,19 @@ def _owned_elsewhere(decls):
     return owned
 
 
-def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_files=None, prune_files=False):
+def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_files=None, prune_files=False,
+             stale_links=None):
     """Returns the list of Outcome. Raises NamespaceError on bad input.
     recorded_files maps a name to the /etc/netns/NAME/ files a record says
     were written for it: removing the namespace removes them too, and with
-    prune_files so does a present namespace that no longer declares one."""
+    prune_files so does a present namespace that no longer declares one.
+    stale_links maps a name to the links a record says were made for a
+    segment that no longer declares them (record.stale_links): they are
+    deleted first, also in a namespace that is not declared (one Outcome
+    each, after the declared ones, when there is something to delete)."""
     decls = validate(namespaces)
     recorded_files = recorded_files or {}
+    stale_links = stale_links or {}
     with rtnl.Socket() as sock:
         host = Side('the host', netconfig_state.read(sock), fd=home_fd())
     sides, leaving, outcomes = {}, {}, []
@@ -161,12 +168,14 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
                 sides[decl['name']] = _open_side(decl['name'], path)
             else:  # check mode, namespace not created yet
                 sides[decl['name']] = Side("namespace '%s'" % decl['name'], netconfig_state.NetState.empty())
+        unwired = _open_undeclared(stale_links, decls, pin_dir)
         owned = _owned_elsewhere(decls)
         linked = _linked(decls)
         # one for the call: a veth pair across two namespaces is deleted once
-        doomed = Doomed(sorted(list(sides.items()) + list(leaving.items())) + [(None, host)])
+        doomed = Doomed(sorted(list(sides.items()) + list(leaving.items()) + list(unwired.items())) + [(None, host)])
+        decls, outcomes = _unwire(unwired, stale_links, doomed, decls, outcomes)
         for decl, outcome in zip(decls, outcomes):
-            if outcome.failed:
+            if outcome.failed or decl['state'] == 'undeclared':
                 continue
             try:
                 if decl['state'] == 'absent':
@@ -177,7 +186,9 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
                 stale = recorded_files.get(decl['name'], ()) if prune_files else ()
                 late = in_phase(_sysctl_actions(decl, side) + _file_actions(decl, outcome, stale),
                                 LATE if decl['name'] in linked else LINKS)
-                outcome.actions = (_nsid_actions(decl, side) +
+                # before the plan, which then creates a link of the same name declared now
+                stale = stale_segment_links(side, stale_links.get(decl['name'], ()), doomed)
+                outcome.actions = (stale + _nsid_actions(decl, side) +
                                    plan(decl, side, host, sides, owned.get(decl['name'], set()), purge,
                                         linked=decl['name'] in linked, kept=kept_links(decls), doomed=doomed) + late)
             except NamespaceError as exc:
@@ -186,15 +197,44 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
                 for side in (sides.get(decl['name']), leaving.get(decl['name'])):
                     if side is not None:
                         side.close()
-        for phase in (LINKS, PEERS, LATE):
+        for phase in (CLEAR, LINKS, PEERS, LATE):
             for decl, outcome in zip(decls, outcomes):
                 if not outcome.failed:
-                    _run_phase(decl, outcome, phase, sides, check_mode)
+                    _run_phase(decl, outcome, phase, dict(sides, **unwired), check_mode)
     finally:
-        for side in list(sides.values()) + list(leaving.values()):
+        for side in list(sides.values()) + list(leaving.values()) + list(unwired.values()):
             side.close()
         host.close()
     return outcomes
+
+
+def _open_undeclared(stale_links, decls, pin_dir):
+    """Sides of the namespaces that are not declared and hold links a segment
+    no longer declares (the segment was removed, or the host left it, and
+    nothing prunes the namespace): only those links go."""
+    declared = set(d['name'] for d in decls)
+    sides = {}
+    for name in sorted(set(stale_links) - declared):
+        loc = spec.build(name, 'net', pin_dir=pin_dir).locations['net']
+        if inspect(loc).state == PRESENT:
+            sides[name] = _open_side(name, loc.path)
+    return sides
+
+
+def _unwire(unwired, stale_links, doomed, decls, outcomes):
+    """decls and outcomes with one more each per undeclared namespace that
+    has stale segment links to delete (its declaration a stand-in that
+    plans nothing else)."""
+    decls, outcomes = list(decls), list(outcomes)
+    for name, side in sorted(unwired.items()):
+        actions = stale_segment_links(side, stale_links[name], doomed)
+        side.close()
+        if actions:
+            outcome = Outcome(name)
+            outcome.actions = actions
+            decls.append({'name': name, 'state': 'undeclared', 'links': []})
+            outcomes.append(outcome)
+    return decls, outcomes
 
 
 def read_record(namespaces, record_path, prune):
@@ -237,12 +277,14 @@ def converge_recorded(namespaces, record_path=None, prune=False, services_step=N
     intended = netns_record.intent(recorded, decls)
     if not check_mode:
         netns_record.write(record_path, intended)
-    outcomes = converge(asked, recorded_files=intended.files, prune_files=prune, **kwargs)
+    outcomes = converge(asked, recorded_files=intended.files, prune_files=prune,
+                        stale_links=netns_record.stale_links(recorded, decls, pruned), **kwargs)
     failed = set(o.name for o in outcomes if o.failed)
     leaving = set(pruned) | set(d['name'] for d in decls if d['state'] == 'absent')
     gone = set(n for n in leaving if n not in failed and (check_mode or _pin_absent(n, kwargs.get('pin_dir'))))
     final = netns_record.after(intended, gone, lambda name, rel: check_mode or os.path.lexists(
         os.path.join(ETC_NETNS, name, rel)))
+    final = final.with_links(netns_record.links_after(intended, decls, failed))
     if services_step is not None:
         final = final.with_services(services_step(decls, netns_record.undeclared_services(recorded, decls)))
     if not check_mode:

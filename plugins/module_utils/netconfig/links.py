@@ -12,7 +12,7 @@ and purge leaves every link that a kept link depends on.
 import errno
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import CLEAR, Action
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import nsid_seen_from
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import rtnl_in
 
@@ -202,3 +202,33 @@ def replace_link(ns, link, current, purge, keep, problem, doomed):
     text = 'delete %s %s from %s%s to create it as declared, a %s (purge)' % (
         current['kind'] or 'link', name, ns.label, taken_along(also, doomed.deleting(ns, name, also)), link['kind'])
     return also, Action(text, lambda: delete_link(ns, name, also))
+
+
+def made_for_segment(entry, current):
+    """Whether the existing link current is the one a record entry (see
+    record.segment_entry) says was made: same kind, and a vxlan the same VNI.
+    A link someone made since under that name is not, and stays."""
+    if current['kind'] != entry['kind']:
+        return False
+    return entry['kind'] != 'vxlan' or (current.get('vxlan') or {}).get('vni') == entry.get('vni')
+
+
+def stale_segment_links(ns, entries, doomed):
+    """Actions deleting the links of ns that the record proves were made for
+    a segment and that no segment declares as they were any more (entries:
+    record.stale_links), with or without purge: a vxlan left behind keeps
+    flooding the old peers under the old VNI, a bridge keeps the subnet's
+    route. They run first of all (phase CLEAR) and are recorded in doomed,
+    so that a link of the same name declared now is created again."""
+    actions = []
+    gone = doomed.of(ns)
+    for entry in entries:
+        current = ns.state.links.get(entry['name'])
+        if current is None or current['index'] in gone or not made_for_segment(entry, current):
+            continue
+        also = dependents(ns.state, current['index'])
+        words = taken_along(also, doomed.deleting(ns, entry['name'], also))
+        text = 'delete %s %s from %s%s (made for segment %s, which no longer declares it)' % (
+            entry['kind'], entry['name'], ns.label, words, entry['segment'])
+        actions.append(Action(text, lambda n=entry['name'], a=also: delete_link(ns, n, a), phase=CLEAR))
+    return actions

@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import (
-    LATE, LINKS, PEERS, Action, in_phase)
+    CLEAR, LATE, LINKS, PEERS, Action, in_phase)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import (
     Doomed, kept_links, mismatch, purge_links, replace_link)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.routes import Gone, plan_routes
@@ -27,7 +27,7 @@ IPVLAN_MODE_NUMBER = {'l2': 0, 'l3': 1, 'l3s': 2}
 
 # the phases and Action live in netconfig.action (routes uses them too);
 # converge takes them from here
-__all__ = ['LATE', 'LINKS', 'PEERS', 'Action', 'Doomed', 'Side', 'in_phase', 'kept_links', 'plan']
+__all__ = ['CLEAR', 'LATE', 'LINKS', 'PEERS', 'Action', 'Doomed', 'Side', 'in_phase', 'kept_links', 'plan']
 
 
 class Side(object):

@@ -6,12 +6,16 @@
 on a host, so that pruning removes what it created and nothing else.
 
 A JSON file {"namespaces": [names], "files": {name: [paths]}, "services":
-[{name, namespace, ...}]} on persistent storage: /run is wiped by a reboot,
-the record must not be. "files" lists the /etc/netns/NAME/ files the
-declarations wrote (relative paths), so that removing NAME removes them too;
-"services" the systemd services placed in the namespaces (a drop-in each),
-so that a service no longer declared is taken out again. Both are left out
-while empty.
+[{name, namespace, ...}], "links": {name: [{name, kind, segment, vni}]}} on
+persistent storage: /run is wiped by a reboot, the record must not be.
+"files" lists the /etc/netns/NAME/ files the declarations wrote (relative
+paths), so that removing NAME removes them too; "services" the systemd
+services placed in the namespaces (a drop-in each), so that a service no
+longer declared is taken out again; "links" the links declared for a fleet
+segment (a bridge and a vxlan each), so that once the segment, or its id,
+no longer declares them they are deleted even without purge (a stale vxlan
+keeps flooding the old peers, a stale bridge keeps a route to the subnet).
+All three are left out while empty.
 
 The record is an intent log. Before a run touches anything it records every
 name it may create (intent()); names leave it only once they are gone
@@ -30,17 +34,25 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import 
 SERVICE_FLAGS = ('restart', 'writable_etc', 'bind_etc')
 
 
+LINK_ENTRY_KEYS = ('name', 'kind', 'segment', 'vni')
+
+
 class Record(object):
-    def __init__(self, names=(), files=None, services=()):
+    def __init__(self, names=(), files=None, services=(), links=None):
         self.names = set(names)
         self.files = dict((n, set(f)) for n, f in (files or {}).items() if f and n in self.names)
         self.services = list(services)
+        # {namespace: [link entries]}, each entry once, in a stable order
+        self.links = dict((n, _unique(entries)) for n, entries in (links or {}).items() if entries and n in self.names)
 
     def managed(self):
         return sorted(self.names)
 
     def with_services(self, services):
-        return Record(self.names, self.files, services)
+        return Record(self.names, self.files, services, self.links)
+
+    def with_links(self, links):
+        return Record(self.names, self.files, self.services, links)
 
     def content(self):
         data = {'namespaces': self.managed()}
@@ -48,7 +60,61 @@ class Record(object):
             data['files'] = dict((n, sorted(f)) for n, f in sorted(self.files.items()))
         if self.services:
             data['services'] = self.services
+        if self.links:
+            data['links'] = dict(sorted(self.links.items()))
         return json.dumps(data, indent=2, sort_keys=True) + '\n'
+
+
+def _unique(entries):
+    found = []
+    for entry in entries:
+        if entry not in found:
+            found.append(entry)
+    return sorted(found, key=lambda e: (e['segment'], e['name']))
+
+
+def segment_entry(link):
+    """What the record keeps of a link declared for a segment: enough to
+    tell later that an existing link is the one made (its kind, a vxlan's VNI)."""
+    entry = {'name': link['name'], 'kind': link['kind'], 'segment': link['segment']}
+    if link['vxlan'] is not None:
+        entry['vni'] = link['vxlan']['vni']
+    return entry
+
+
+def declared_links(declared):
+    """{namespace: entries} of the links the namespaces declared present
+    declare for a segment."""
+    found = {}
+    for decl in declared:
+        entries = [segment_entry(link) for link in decl['links'] if link['segment'] is not None]
+        if decl['state'] != 'absent' and entries:
+            found[decl['name']] = entries
+    return found
+
+
+def stale_links(recorded, declared, leaving=()):
+    """{namespace: entries} of the recorded segment links no longer declared
+    as they were (another segment, kind or VNI under that name counts as not
+    declared), in the namespaces still there: declared present, or not
+    declared at all (a removed segment's namespace without prune). A
+    namespace declared absent or pruned (leaving) goes with all its links."""
+    wanted = declared_links(declared)
+    absent = set(d['name'] for d in declared if d['state'] == 'absent') | set(leaving)
+    stale = {}
+    for name, entries in recorded.links.items():
+        left = [e for e in entries if e not in wanted.get(name, [])]
+        if left and name not in absent:
+            stale[name] = left
+    return stale
+
+
+def links_after(intended, declared, failed):
+    """The segment links to record after a run: those declared, and those of
+    a namespace whose run failed (their deletion may not have happened)."""
+    wanted = declared_links(declared)
+    return dict((name, entries if name in failed else [e for e in entries if e in wanted.get(name, [])])
+                for name, entries in intended.links.items())
 
 
 def _parse_services(services):
@@ -89,7 +155,23 @@ def _parse(text):
             if not isinstance(rel, str) or not _relative(rel):
                 raise ValueError('files[%r] holds %r, not a normalised relative path inside /etc/netns/%s'
                                  % (name, rel, name))
-    return Record(names, files, _parse_services(data.get('services', [])))
+    return Record(names, files, _parse_services(data.get('services', [])), _parse_links(data.get('links', {}), names))
+
+
+def _parse_links(links, names):
+    if not isinstance(links, dict):
+        raise ValueError('links is not an object')
+    for name, entries in links.items():
+        if name not in names or not isinstance(entries, list):
+            raise ValueError('links[%r] is not a list of links of a recorded namespace' % (name,))
+        for entry in entries:
+            # a recorded link may be deleted without purge: it must be as well-formed as a declared one
+            if not isinstance(entry, dict) or not set(('name', 'kind', 'segment')) <= set(entry) \
+                    or not set(entry) <= set(LINK_ENTRY_KEYS) \
+                    or not all(isinstance(entry[k], str) and not name_problem(entry[k]) for k in ('name', 'kind', 'segment')) \
+                    or 'vni' in entry and (isinstance(entry['vni'], bool) or not isinstance(entry['vni'], int)):
+                raise ValueError('links[%r] holds %r, not {name, kind, segment[, vni]}' % (name, entry))
+    return links
 
 
 def read(path):
@@ -101,7 +183,7 @@ def read(path):
         return _parse(text)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise NamespaceError('the record %s is not {"namespaces": [names], "files": {name: [paths]}, "services": '
-                             '[services]}: %s' % (path, exc), path=path,
+                             '[services], "links": {name: [links]}}: %s' % (path, exc), path=path,
                              hint='Fix or remove the file; without it, nothing is pruned.')
 
 
@@ -132,7 +214,10 @@ def intent(recorded, declared):
         if decl['state'] != 'absent':
             names.add(decl['name'])
             files.setdefault(decl['name'], set()).update(decl['files'])
-    return Record(names, files, declared_services(declared) + undeclared_services(recorded, declared))
+    links = dict((n, list(e)) for n, e in recorded.links.items())
+    for name, entries in declared_links(declared).items():
+        links[name] = links.get(name, []) + entries
+    return Record(names, files, declared_services(declared) + undeclared_services(recorded, declared), links)
 
 
 def after(intended, gone, exists):
@@ -140,7 +225,7 @@ def after(intended, gone, exists):
     gone and the files no longer on disk (exists(name, rel) says)."""
     names = intended.names - set(gone)
     files = dict((n, set(r for r in f if exists(n, r))) for n, f in intended.files.items() if n in names)
-    return Record(names, files, intended.services)
+    return Record(names, files, intended.services, intended.links)
 
 
 def write(path, record, check_mode=False):

@@ -34,7 +34,7 @@ MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z')  # \Z: '$' would take a tra
 ADDRESS_TEXT = re.compile(r'^[0-9A-Fa-f.:]+(/[0-9.]{1,15})?\Z')  # a prefix length or an IPv4 netmask
 SYSCTL_KEY = re.compile(r'^[A-Za-z0-9_.:/@-]+\Z')
 LINK_KEYS = {'name', 'kind', 'state', 'mtu', 'address', 'master', 'addresses', 'peer', 'parent', 'vlan_id', 'mode',
-             'vni', 'local', 'underlay_dev', 'port', 'learning', 'fdb'}
+             'vni', 'local', 'underlay_dev', 'port', 'learning', 'fdb', 'segment'}
 VXLAN_KEYS = ('vni', 'local', 'underlay_dev', 'port', 'learning', 'fdb')
 VXLAN_PORT = 4789  # IANA's; the kernel's own default (8472) predates it, so the port is always sent
 FDB_KEYS = {'mac', 'dst'}
@@ -180,7 +180,8 @@ def _link(value, path, namespace_names):
             'address': _mac(value.get('address'), path + '.address'),
             'master': ifname(value['master'], path + '.master') if value.get('master') is not None else None,
             'addresses': _addresses(value.get('addresses'), path + '.addresses'),
-            'peer': None, 'parent': None, 'vlan_id': None, 'mode': None, 'vxlan': None, 'fdb': None}
+            'peer': None, 'parent': None, 'vlan_id': None, 'mode': None, 'vxlan': None, 'fdb': None,
+            'segment': _segment(value.get('segment'), path + '.segment')}
     if kind == 'vxlan':
         link['vxlan'], link['fdb'] = _vxlan(value, path)
     else:
@@ -214,6 +215,18 @@ def _link(value, path, namespace_names):
     elif value.get('mode') is not None:
         fail(path + '.mode', 'only applies to macvlan and ipvlan links')
     return link
+
+
+def _segment(value, path):
+    """The fleet segment a link is made for (the netns_segments filter sets
+    it), or None: with a record, such a link is recorded and removed once no
+    longer declared for that segment. It must be a name like the segment's."""
+    if value is None:
+        return None
+    problem = name_problem(value)
+    if problem:
+        fail(path, '%r %s' % (value, problem))
+    return value
 
 
 def _vxlan(value, path):

@@ -6,11 +6,15 @@
 
 A member's preferred address is a hash of its inventory name (SHA-256, not
 Python's per-process hash()) within the usable addresses of the subnet, so it
-does not depend on the order or number of members. Explicit overrides are
-placed first; then the members, in name order, each take the first free
-address at or after their preferred one (wrapping around). An address
-therefore only moves when an override is added on it, or when a member that
-sorts earlier and probes through the same addresses joins or leaves.
+does not depend on the order or number of members. Every member's address is
+first worked out as if there were no overrides: the members, in name order,
+each take the first free address at or after their preferred one (wrapping
+around). Then the explicit overrides replace their own members' addresses,
+and a member whose address an override takes moves to the first address at
+or after it that nobody holds. So an override moves no other member unless
+it is put on that member's address, and otherwise an address only moves
+when a member that sorts earlier and probes through the same addresses joins
+or leaves.
 """
 
 import hashlib
@@ -24,18 +28,40 @@ def preferred_offset(host, size):
     return int.from_bytes(digest[:8], 'big') % size
 
 
+def _probe(host, size, taken):
+    """The first offset at or after host's preferred one that taken lacks."""
+    offset = preferred_offset(host, size)
+    # check_segment made sure there is a free address for every member
+    while offset in taken:
+        offset = (offset + 1) % size
+    return offset
+
+
+def hashed_offsets(members, size):
+    """{host: offset} of every member as if none had an override. Overrides
+    are left out on purpose: a member with one still holds its hashed slot
+    here, so putting an override on it (or taking it off) moves nobody else."""
+    taken, result = set(), {}
+    for host in sorted(members):
+        result[host] = _probe(host, size, taken)
+        taken.add(result[host])
+    return result
+
+
 def allocate(segment):
     """{host: ipaddress.ip_interface} for every member of a checked Segment."""
     first, last = usable_range(segment.subnet)
     size = last - first + 1
-    taken = set(int(address) for address in segment.addresses.values())
-    result = dict((host, address) for host, address in segment.addresses.items())
-    for host in sorted(h for h in segment.members if h not in result):
-        offset = preferred_offset(host, size)
-        # check_segment made sure there is a free address for every member
-        while first + offset in taken:
-            offset = (offset + 1) % size
-        taken.add(first + offset)
-        result[host] = ipaddress.ip_address(first + offset)
+    overridden = set(int(address) - first for address in segment.addresses.values())
+    hashed = hashed_offsets(segment.members, size)
+    # the members whose hashed address is free of overrides keep it
+    kept = dict((host, offset) for host, offset in hashed.items()
+                if host not in segment.addresses and offset not in overridden)
+    taken = overridden | set(kept.values())
+    for host in sorted(h for h in hashed if h not in segment.addresses and h not in kept):
+        kept[host] = _probe(host, size, taken)  # an override took its address: the next one nobody holds
+        taken.add(kept[host])
+    result = dict((host, ipaddress.ip_address(first + offset)) for host, offset in kept.items())
+    result.update(segment.addresses)
     return dict((host, ipaddress.ip_interface('%s/%d' % (address, segment.subnet.prefixlen)))
                 for host, address in result.items())

@@ -38,8 +38,10 @@ def bridge_mac(host, vni):
 def segment_item(segment, host, underlays, underlay_dev=None):
     """The namespace item of one segment on one member host."""
     addresses = allocate(segment)
+    # `segment` tags both links: netns_config records them as the segment's and
+    # removes them once the segment (or its id) no longer declares them
     vxlan = {'name': segment.vxlan, 'kind': 'vxlan', 'vni': segment.vni, 'local': str(underlays[host]),
-             'master': segment.bridge,
+             'master': segment.bridge, 'segment': segment.name,
              'fdb': [{'mac': FLOOD_MAC, 'dst': str(underlays[other])}
                      for other in sorted(segment.members, key=lambda h: underlays[h]) if other != host]}
     if underlay_dev:
@@ -49,7 +51,7 @@ def segment_item(segment, host, underlays, underlay_dev=None):
     for key in ('port', 'mtu', 'learning'):
         if getattr(segment, key) is not None:
             vxlan[key] = getattr(segment, key)
-    bridge = {'name': segment.bridge, 'kind': 'bridge', 'address': bridge_mac(host, segment.vni),
+    bridge = {'name': segment.bridge, 'kind': 'bridge', 'segment': segment.name, 'address': bridge_mac(host, segment.vni),
               'addresses': [str(addresses[host])]}
     if segment.mtu is not None:
         bridge['mtu'] = segment.mtu

@@ -19,6 +19,18 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import 
 VNI_MAX = 16777215  # 24 bits
 SEGMENT_KEYS = {'name', 'id', 'subnet', 'members', 'namespace', 'port', 'mtu', 'learning', 'addresses'}
 HINT = 'Nothing was changed: fix netns_segments and run again.'
+# the shortest prefix a segment may have: shorter ones hold other networks'
+# routes (IPv4 /8 is a whole class A, IPv6 /16 far beyond any tenant's /64)
+SHORTEST_PREFIX = {4: 8, 6: 16}
+# blocks no member address may come from (ipaddress' is_* properties judge a
+# network only by its two ends, so overlaps are checked instead)
+SPECIAL_BLOCKS = {
+    4: [(ipaddress.ip_network(n), what) for n, what in (
+        ('0.0.0.0/8', 'unspecified ("this network")'), ('127.0.0.0/8', 'loopback'), ('169.254.0.0/16', 'link-local'),
+        ('224.0.0.0/4', 'multicast'), ('240.0.0.0/4', 'reserved and broadcast'))],
+    6: [(ipaddress.ip_network(n), what) for n, what in (
+        ('::/128', 'unspecified'), ('::1/128', 'loopback'), ('fe80::/10', 'link-local'), ('ff00::/8', 'multicast'))],
+}
 
 
 class Segment(object):
@@ -70,9 +82,30 @@ def _subnet(value, where):
     if not isinstance(value, str) or not ADDRESS_TEXT.match(value) or '/' not in value:
         fail(where, 'subnet %r must be a network in CIDR notation, such as 10.200.0.0/24' % (value,))
     try:
-        return ipaddress.ip_network(value, strict=True)
+        subnet = ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
         fail(where, 'subnet %r is not a network: %s' % (value, exc))
+    problem = subnet_problem(subnet)
+    if problem:
+        fail(where, 'subnet %r %s; a segment needs a unicast subnet of its own, such as 10.200.0.0/24' % (value, problem))
+    return subnet
+
+
+def subnet_problem(subnet):
+    """Why subnet cannot be a segment's, or None. Each member's bridge gets
+    the subnet's connected route: a default route (/0) or a huge prefix would
+    take the namespace's other traffic into the tunnel, and an address from a
+    special block (multicast, loopback, link-local, unspecified, reserved)
+    is not one a bridge can hold and reach others with."""
+    if subnet.prefixlen == 0:
+        return 'is the default route (every address)'
+    if subnet.prefixlen < SHORTEST_PREFIX[subnet.version]:
+        return 'has the prefix /%d, too short for a segment (at least /%d)' % (
+            subnet.prefixlen, SHORTEST_PREFIX[subnet.version])
+    for block, what in SPECIAL_BLOCKS[subnet.version]:
+        if subnet.overlaps(block):
+            return 'overlaps %s, the %s addresses' % (block, what)
+    return None
 
 
 def _members(value, where):
@@ -204,10 +237,10 @@ def check_underlays(segments, underlays):
             if address is None:
                 fail(where, 'underlay address %r (%s) is not an IP address; set netns_underlay_address for the '
                      'host, or name the variable that holds it in netns_underlay_address_var' % (text, source))
-            if address.is_unspecified or address.is_multicast:
-                fail(where, 'underlay address %r (%s) is no unicast address a tunnel can use as its end; set '
+            if underlay_problem(address):
+                fail(where, 'underlay address %r (%s) is %s, no unicast address a tunnel can use as its end; set '
                      'netns_underlay_address for the host, or name the variable that holds it in '
-                     'netns_underlay_address_var' % (text, source))
+                     'netns_underlay_address_var' % (text, source, underlay_problem(address)))
             if address in owners:
                 fail(where, 'underlay address %s is also the underlay address of host %r' % (address, owners[address]))
             families = set(a.version for a in owners)
@@ -217,3 +250,16 @@ def check_underlays(segments, underlays):
             owners[address] = host
             parsed[host] = address
     return parsed
+
+
+def underlay_problem(address):
+    """What makes address useless as a tunnel end (the others send their
+    VXLAN packets to it), or None: unspecified, multicast, loopback (it
+    names the sender itself on every member), IPv4's reserved block with
+    the broadcast address 255.255.255.255."""
+    for test, what in (('is_unspecified', 'unspecified'), ('is_multicast', 'multicast'), ('is_loopback', 'loopback')):
+        if getattr(address, test):
+            return 'a %s address' % what
+    if address.version == 4 and address.is_reserved:
+        return 'a reserved or broadcast address'
+    return None

@@ -348,6 +348,47 @@ def test_vxlan_links_and_fdb_entries_are_rebuilt_and_a_restart_changes_nothing(t
     assert [(o.name, o.changes) for o in converge.converge(VXLAN, check_mode=True)] == [('red', [])]
 
 
+def test_the_script_run_right_after_a_teardown_waits_for_the_vni_and_host_end_to_be_freed(tmp_path):
+    """Issue 22: a namespace deleted a moment before the unit runs still
+    holds its vxlan's VNI (on the host's socket) and its veth's host end
+    until the kernel has freed it, which it does only once nothing holds it:
+    a process still inside stands for that moment here (deterministically,
+    for about a second). The script failed on the VNI; now it waits."""
+    sh('ip', 'link', 'add', 'u1', 'type', 'bridge')
+    sh('ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'u1')
+    declared = [dict(VXLAN[0], links=VXLAN[0]['links'] + [
+        {'name': 'eth0', 'kind': 'veth', 'addresses': ['10.44.0.2/30'], 'peer': {'name': 'red-host'}}])]
+    options = _options(str(tmp_path))
+    boot_files.ensure_present(validate(declared), options)
+    proc = _run_unit(options)
+    assert proc.returncode == 0, proc.stderr
+    holder = subprocess.Popen(['ip', 'netns', 'exec', 'red', 'sleep', '1'])
+    try:
+        time.sleep(0.2)  # the holder is inside
+        sh('ip', 'netns', 'del', 'red')
+        assert 'red-host' in _host_links(), 'the dying namespace still holds the host end'
+        proc = _run_unit(options)
+    finally:
+        holder.wait()
+    assert proc.returncode == 0, proc.stderr
+    assert [(o.name, o.changes) for o in converge.converge(declared, check_mode=True)] == [('red', [])]
+
+
+def test_a_link_add_failing_for_another_cause_is_not_retried(tmp_path):
+    """Only a name or VNI still taken is waited for: a vxlan on a missing
+    underlay device fails at once, and the rest is still built."""
+    declared = [{'name': 'red', 'links': [
+        {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': '10.77.0.1', 'underlay_dev': 'nodev'},
+        {'name': 'br0', 'kind': 'bridge'}]}]
+    options = _options(str(tmp_path))
+    boot_files.ensure_present(validate(declared), options)
+    started = time.time()
+    proc = _run_unit(options)
+    assert proc.returncode != 0 and 'cannot add vxlan link vx100' in proc.stderr, proc.stderr
+    assert time.time() - started < 3, 'retried'
+    assert 'br0' in sh('ip', '-n', 'red', '-o', 'link').stdout
+
+
 def test_host_batch_of_earlier_versions_is_replaced_by_the_script(tmp_path):
     """Files written before the boot script converged: host.batch (which a
     second run failed on) goes, the unit runs namespaces.sh alone."""

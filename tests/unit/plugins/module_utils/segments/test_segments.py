@@ -45,8 +45,9 @@ def test_a_member_gets_a_bridge_and_a_vxlan_flooding_to_every_other_member():
     assert int(bridge['address'][:2], 16) & 3 == 2, 'locally administered, unicast'
     macs = [expand([red()], host=h)[0]['links'][0]['address'] for h in ('host1', 'host2', 'host3')]
     assert len(set(macs)) == 3
+    assert bridge['segment'] == 'red', 'netns_config records it as the segment\'s'
     assert vxlan == {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': '10.77.0.1', 'master': 'br100',
-                     'underlay_dev': 'eth0',
+                     'underlay_dev': 'eth0', 'segment': 'red',
                      'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.77.0.2'},
                              {'mac': '00:00:00:00:00:00', 'dst': '10.77.0.3'}]}
 
@@ -85,6 +86,31 @@ def test_collisions_resolve_deterministically_and_overrides_win():
     taken = str(tight['host2'].ip)
     moved = allocate(check_segments([red(subnet='10.200.0.0/29', members=members, addresses={'host5': taken})])[0])
     assert str(moved['host5'].ip) == taken and str(moved['host2'].ip) != taken
+
+
+def test_an_override_moves_no_other_member_unless_it_takes_that_members_address():
+    """Issue 22, the documented stability rule: an override on one member
+    left the probing, so a member that had collided with it and probed past
+    took its freed address, and others shifted along. Every override of
+    every member onto every address nobody holds must move only that member;
+    onto another member's address, only those two."""
+    members = ['host%d' % i for i in range(1, 9)]
+    segment = red(subnet='10.200.0.0/28', members=members)
+    plain = allocate(check_segments([segment])[0])
+    free = sorted(set(ipaddress.ip_interface('10.200.0.%d/28' % i) for i in range(1, 15)) - set(plain.values()))
+    for host in members:
+        for address in free:
+            moved = allocate(check_segments([dict(segment, addresses={host: str(address.ip)})])[0])
+            assert moved[host] == address
+            assert dict((h, moved[h]) for h in members if h != host) == \
+                dict((h, plain[h]) for h in members if h != host), (host, address)
+        for other in members:
+            if other == host:
+                continue
+            moved = allocate(check_segments([dict(segment, addresses={host: str(plain[other].ip)})])[0])
+            assert moved[host] == plain[other] and len(set(moved.values())) == len(members)
+            assert dict((h, moved[h]) for h in members if h not in (host, other)) == \
+                dict((h, plain[h]) for h in members if h not in (host, other)), (host, other)
 
 
 def test_ipv6_segments_and_underlays():
@@ -278,7 +304,8 @@ def test_without_an_underlay_device_the_vxlan_mtu_leaves_room_for_the_encapsulat
     assert expand([red(mtu=9000)])[0]['links'][1]['mtu'] == 9000
 
 
-@pytest.mark.parametrize('address', ['0.0.0.0', '239.1.1.1', '::', 'ff02::1'])
+@pytest.mark.parametrize('address', ['0.0.0.0', '239.1.1.1', '::', 'ff02::1', '255.255.255.255', '127.0.0.1', '::1',
+                                     '240.0.0.1'])
 def test_an_underlay_address_no_tunnel_can_use_is_refused_naming_segment_and_host(address):
     """netns_config refuses such a local or fdb dst only on the hosts that
     get it, inside the module, without naming the segment: the segment check
@@ -296,3 +323,30 @@ def test_segments_sharing_a_namespace_with_overlapping_subnets_are_refused():
     # disjoint subnets, or overlapping ones in different namespaces, are fine
     assert len(expand([red(), dict(blue, subnet='10.201.0.0/24')])[0]['links']) == 4
     assert len(expand([red(), dict(blue, namespace='blue')])) == 2
+
+
+@pytest.mark.parametrize('subnet, fragment', [
+    ('0.0.0.0/0', 'default route'), ('::/0', 'default route'),
+    ('10.0.0.0/7', 'too short'), ('2000::/15', 'too short'),
+    ('224.0.0.0/24', 'multicast'), ('239.255.0.0/16', 'multicast'), ('ff02::/64', 'multicast'),
+    ('127.0.0.0/24', 'loopback'), ('::1/128', 'loopback'),
+    ('169.254.0.0/24', 'link-local'), ('fe80::/64', 'link-local'),
+    ('0.0.0.0/24', 'unspecified'), ('::/128', 'unspecified'),
+    ('240.0.0.0/24', 'reserved'), ('255.255.255.0/24', 'broadcast'),
+])
+def test_a_subnet_no_segment_can_have_is_refused_naming_segment_and_value(subnet, fragment):
+    """Issue 22: such a subnet was accepted; a /0 gave every member a bridge
+    holding the default route, and a multicast one addresses no bridge can use."""
+    hostvars = {'a': {'ansible_host': 'fd00::1'}, 'b': {'ansible_host': 'fd00::2'}}
+    members = ['host1', 'host2'] if '.' in subnet else ['a', 'b']
+    refused([red(subnet=subnet, members=members)], "segment 'red'", 'subnet %r' % subnet, fragment,
+            **({} if '.' in subnet else {'hostvars': hostvars, 'underlay_var': 'ansible_host'}))
+
+
+@pytest.mark.parametrize('subnet', ['10.0.0.0/8', '10.200.0.0/24', '192.0.2.0/31', 'fd77::/64', '2001::/16'])
+def test_ordinary_subnets_are_accepted(subnet):
+    hostvars = {'a': {'ansible_host': 'fd00::1'}, 'b': {'ansible_host': 'fd00::2'}}
+    if '.' in subnet:
+        assert expand([red(subnet=subnet, members=['host1', 'host2'])])
+    else:
+        assert expand([red(subnet=subnet, members=['a', 'b'])], host='a', hostvars=hostvars, underlay_var='ansible_host')
