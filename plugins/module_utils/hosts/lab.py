@@ -17,6 +17,7 @@ import os
 from contextlib import contextmanager
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import LOCK_DIR
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect, location
@@ -30,9 +31,8 @@ MARK = 'nsfd.namespaces lab'
 # (to delete, recable or count), never a bridge or link of the operator's
 # that happens to have the name.
 END_MARK = 'nsfd.namespaces lab end'
-# One lock file per network namespace name, whatever the data_dir: hosts of
-# several data directories share a lab, and the data_dir lock does not order them.
-LOCK_DIR = '/run/nsfd-labs'
+# One lock file per network namespace name (in LOCK_DIR), whatever the data_dir:
+# hosts of several data directories share a lab, and the data_dir lock does not order them.
 
 
 def pin_path(lab_name):
