@@ -282,6 +282,25 @@ def uncable(lab_name, lab_end):
     return True
 
 
+def lab_of_end(lab_end):
+    """The lab ({'name', 'bridge'}) whose bridge holds the marked lab end,
+    looked for in every lab with a lock (each lab the module ever used), or
+    None: what a damaged record no longer says."""
+    if not netns_socket.HAS_PYROUTE2:
+        return None
+    try:
+        names = sorted(n[:-len('.lock')] for n in os.listdir(LOCK_DIR) if n.endswith('.lock'))
+    except OSError:
+        return None
+    for name in [n for n in names if exists(n)]:
+        with netlink(pin_path(name), name) as ipr:
+            end = _link(ipr, lab_end)
+            master = end.get_attr('IFLA_MASTER') if _own_end(end) else None
+            if master:
+                return {'name': name, 'bridge': ipr.get_links(master)[0].get_attr('IFLA_IFNAME')}
+    return None
+
+
 def ports(lab):
     """The links enslaved to the lab bridge (other hosts' ends)."""
     with netlink(pin_path(lab['name']), lab['name']) as ipr:
