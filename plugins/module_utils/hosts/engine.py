@@ -122,14 +122,19 @@ def _ownership(name, rec, states):
     it did then; a damaged record proves none by itself."""
     recorded = (rec.get('pin_ids') or {}) if rec.get('pin_boot') == _boot_id() else {}
     legacy = 'pin_ids' not in rec
-    inits = _live_inits(name, rec)
+    inits = None
     ours, foreign = {}, []
     for nstype, state in states.items():
         if state.state == STALE:
             ours[nstype] = state  # an empty file nothing is mounted on holds no namespace
-        elif state.state == PRESENT:
-            if legacy or recorded.get(nstype) == [state.dev, state.ino] or \
-                    any(_pins_follow({nstype: state}, pid) for pid in inits):
+        elif state.state != PRESENT:
+            continue
+        elif legacy or recorded.get(nstype) == [state.dev, state.ino]:
+            ours[nstype] = state
+        else:
+            # only now the scan of /proc: a host whose record proves its pins needs none
+            inits = _live_inits(name, rec) if inits is None else inits
+            if any(_pins_follow({nstype: state}, pid) for pid in inits):
                 ours[nstype] = state
             else:
                 foreign.append(state)

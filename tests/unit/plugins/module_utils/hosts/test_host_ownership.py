@@ -130,6 +130,24 @@ def test_a_namespace_pinned_under_the_name_of_a_running_host_is_not_replaced(dat
     assert os.stat('/run/netns/h1').st_ino == theirs and running(pid)
 
 
+def test_a_record_from_before_pin_ids_still_restarts_its_host(data_dir):
+    # records written before issue 22 kept no pin ids: their pins are the host's, as they were then
+    pid = converge('h1', data_dir).host['pid']
+    path = os.path.join(data_dir, 'h1', 'host.json')
+    with open(path) as handle:
+        old = json.load(handle)
+    for key in ('pin_ids', 'pin_boot'):
+        del old[key]
+    with open(path, 'w') as handle:
+        json.dump(old, handle)
+    os.remove(os.path.join(data_dir, 'h1', '.nsfd-host'))
+    kill_init(pid)
+    again = converge('h1', data_dir)
+    assert again.changed and again.host['running'] and again.host['pid'] != pid
+    assert converge('h1', data_dir, state='absent').changed
+    assert pinned('h1') == [] and not os.path.exists(os.path.join(data_dir, 'h1'))
+
+
 # 6. shared_paths under the usual soft limit of open files
 
 
