@@ -495,8 +495,7 @@ def _remove_host_dir(name, data_dir, warnings):
     if not os.path.lexists(host_dir):
         return []
     if not record.ours(data_dir, name):
-        warnings.append('%s is not a host directory of this module (it holds neither %s nor %s): it is left alone'
-                        % (host_dir, record.RECORD, record.MARKER))
+        warnings.append(_not_ours(host_dir))
         return []
     left = record.remove_dir(data_dir, name, init.OVERLAY_LAYERS + init.ROOT_LAYERS)
     if left:
@@ -504,6 +503,11 @@ def _remove_host_dir(name, data_dir, warnings):
                         % (host_dir, ', '.join(left)))
         return ['remove the files of host %s from %s' % (name, host_dir)]
     return ['remove %s' % host_dir]
+
+
+def _not_ours(host_dir):
+    return '%s is not a host directory of this module (it holds neither %s nor %s): it is left alone' % (
+        host_dir, record.RECORD, record.MARKER)
 
 
 def _lab_in_use(lab, data_dir, leaving=None):
@@ -566,16 +570,13 @@ def _absent_unrecorded(spec, states, result, check_mode):
         result.warnings.append('%s is pinned but is no namespace host (no record at %s): it is left alone'
                                % (spec.name, record.path_of(spec.data_dir, spec.name)))
         return result
-    if not os.path.lexists(spec.host_dir):
-        return result
-    if not record.ours(spec.data_dir, spec.name):
-        result.warnings.append('%s is not a host directory of this module (it holds neither %s nor %s): it is '
-                               'left alone' % (spec.host_dir, record.RECORD, record.MARKER))
-    elif check_mode:
-        result.act('remove %s' % spec.host_dir)
-    else:
+    if not check_mode:
         for text in _remove_host_dir(spec.name, spec.data_dir, result.warnings):
             result.act(text)
+    elif os.path.lexists(spec.host_dir) and not record.ours(spec.data_dir, spec.name):
+        result.warnings.append(_not_ours(spec.host_dir))
+    elif os.path.lexists(spec.host_dir):
+        result.act('remove %s' % spec.host_dir)
     return result
 
 
@@ -583,7 +584,7 @@ def _absent_damaged(spec, rec, result, check_mode):
     """A damaged record: the host is removed by what the machine shows of it
     (its inits by their command line, the pins holding them, its lab end
     found on a lab's bridge) and what the record still tells (salvage)."""
-    result.warnings.append('the record %s is damaged (%s): the host was removed by what its init, pins and lab '
+    result.warnings.append('the record %s is damaged (%s): the host is removed by what its init, pins and lab '
                            'show' % (record.path_of(spec.data_dir, spec.name), rec['damaged']))
     if not rec.get('lab'):
         rec['lab'] = labs.lab_of_end(lab_end_name(spec.name))

@@ -294,7 +294,7 @@ def check_lab(lab):
         gateway = ipaddress.ip_interface('%s/%d' % (last, network.prefixlen))
     else:
         given = lab['gateway']
-        ip, _, prefix = str(given).partition('/')
+        ip, _slash, prefix = str(given).partition('/')
         try:
             gateway = ipaddress.ip_interface('%s/%s' % (ip, prefix or network.prefixlen))
         except ValueError:
