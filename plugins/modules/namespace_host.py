@@ -45,6 +45,22 @@ description:
   - Bad names, a name already pinned by a namespace that is not a host, a lab address another host of O(data_dir) has
     or outside the lab's subnet, and a O(root) that is no root tree fail before anything is changed. A new host that
     fails half-way (a mount its init cannot make) is removed again completely, and the error quotes what failed.
+  - The module removes only what it can prove it made. A host directory (O(data_dir)/NAME) is the host's when it holds
+    the record C(host.json) or the marker C(.nsfd-host), which the module writes first thing when it makes the
+    directory (or takes an empty one); O(state=absent) removes only the record, the marker and the copy-on-write
+    layers there, and leaves, with a warning, whatever else someone put beside them. A non-empty directory of that
+    name without either file is someone else's; O(state=started) fails naming it and O(state=absent) leaves it alone
+    (no change, a warning).
+  - A pin is the host's when it holds the namespace whose device and inode the record kept when the module pinned it
+    (in this boot), or a namespace of a running init of the host. A namespace someone else pinned under the host's
+    name (C(ip netns add NAME) after the host's init died) is never removed; O(state=started) fails saying the name
+    is taken and O(state=absent) removes the rest of the host and leaves that pin, with a warning.
+  - A damaged record (truncated, not JSON) makes O(state=started) fail and asks for O(state=absent), which ends the
+    host's init (found by its command line), unpins the pins holding that init's namespaces, deletes its lab end,
+    removes the lab when no host is left on it, and removes the module's files. Other hosts' damaged records do not
+    fail a run of this host; M(nsfd.namespaces.namespace_host_info) lists them as damaged.
+  - An error of the machine (a read-only or full filesystem, a path that is no directory) fails the task with a
+    message naming the host, the path and the errno, never with a traceback.
   - Needs root. O(lab) needs the Python library C(pyroute2) on the machine; the init needs C(/bin/sh) and
     util-linux C(mount), C(pivot_root) and C(umount) there.
 extends_documentation_fragment:
@@ -71,8 +87,9 @@ options:
       - V(started) starts the host when it is not running (a killed init is started again) and pins and cables it.
       - V(rebooted) always changes; it kills the init and everything inside and starts the host again with its
         persistent files (the copy-on-write layers in O(data_dir)) and the task's settings; a new pid.
-      - V(absent) leaves nothing behind (no process, lab end, mount, pin or file); the lab network namespace goes too
-        when no host is cabled to it any more.
+      - V(absent) leaves nothing of the host behind (no process, lab end, mount, pin or file it made); the lab
+        network namespace goes too when no host is cabled to it any more. What the module cannot prove it made (see
+        the description) stays, with a warning.
     type: str
     choices: [started, rebooted, absent]
     default: started
@@ -94,6 +111,11 @@ options:
       - Where the hosts' persistent files live, one directory per host (O(data_dir)/NAME), kept across
         O(state=rebooted), removed by O(state=absent).
       - It must be on a filesystem overlayfs takes as an upper layer (ext4, xfs, btrfs, tmpfs; not overlayfs itself).
+      - It must be a directory of its own. It is judged once resolved (C(//), C(.), C(..) and symlinks), and refused
+        when it is a system directory (C(/), C(/etc), C(/var), C(/var/lib), C(/home), C(/root), C(/boot), C(/tmp),
+        C(/run), C(/opt), C(/srv) and the like), lies in C(/usr), C(/etc), C(/proc), C(/sys), C(/dev), a pin
+        directory (C(/run/netns) and its kin) or C(/run/nsfd-labs), or is on a kernel filesystem (proc, sysfs,
+        cgroupfs, nsfs and the like). The host's record and pins name the resolved path.
     type: path
     default: /var/lib/nsfd-hosts
   shared_paths:
@@ -105,6 +127,9 @@ options:
         write on the machine).
       - Absolute paths of existing directories; not C(/), C(/run), C(/tmp), C(/etc), C(/var), O(data_dir) or
         anything of C(/proc), C(/sys) and C(/dev).
+      - Each is judged and bound once resolved (C(//etc), C(/./etc) and a symlink to C(/etc) are C(/etc)).
+      - With a distribution O(root), the mount points are made inside the host's root (a symlink of the tree leads
+        inside it, never onto the machine); a path the host cannot see once bound fails the start.
       - They are bound when the host starts; a change of the list needs O(state=rebooted).
     type: list
     elements: path

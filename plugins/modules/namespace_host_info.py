@@ -51,7 +51,11 @@ EXAMPLES = r'''
 
 RETURN = r'''
 hosts:
-  description: The hosts, sorted by name, as RV(nsfd.namespaces.namespace_host#module:host) describes them.
+  description:
+    - The hosts, sorted by name, as RV(nsfd.namespaces.namespace_host#module:host) describes them.
+    - A host whose record is damaged (truncated, not JSON) is listed too, with C(damaged) saying why, the fields the
+      record no longer tells null, and C(running) true while an init of the host runs;
+      O(nsfd.namespaces.namespace_host#module:state=absent) removes it.
   returned: always
   type: list
   elements: dict

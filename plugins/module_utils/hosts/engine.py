@@ -8,6 +8,10 @@ Every run first plans from what the machine shows (the record, the init,
 the pins, the lab) without touching anything; check mode and a run with
 nothing to do stop there. A new host that fails half-way is taken down
 again completely.
+
+Only what the module can prove it made is ever removed: a host directory
+holding its record or marker (and in it only the entries it makes), pins
+whose dev/ino the record kept or that hold a running init of the host.
 """
 
 import binascii
@@ -15,10 +19,10 @@ import errno
 import fcntl
 import ipaddress
 import os
-import shutil
 from contextlib import contextmanager
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError, default_hint
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import init, lab as labs, record
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import TYPES, lab_end_name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
@@ -91,6 +95,74 @@ def _orphaned(spec, states):
     return bool(pinned) and any(_pins_follow(pinned, pid) for pid in record.stray_inits(spec.name, spec.data_dir))
 
 
+def _boot_id():
+    """Pin ids prove nothing across a reboot (the kernel numbers namespaces anew)."""
+    return (fileio.read_text('/proc/sys/kernel/random/boot_id') or '').strip()
+
+
+def _pin_ids(name):
+    """dev/ino of each pin of the host, as its record keeps them."""
+    return dict((t, [s.dev, s.ino]) for t, s in _pin_states(name).items() if s.state == PRESENT)
+
+
+def _live_inits(name, rec):
+    """The running inits of the host: the record's and any its command line names."""
+    pids = [rec['pid']] if rec.get('pid') and record.init_alive(rec) else []
+    return pids + [pid for pid in record.stray_inits(name, rec['data_dir']) if pid not in pids]
+
+
+def _ownership(name, rec, states):
+    """(ours, foreign): the pins of the host's name the module may remove
+    (by type), and the live pins it cannot prove it made, someone else's
+    namespace pinned under the name (ip netns add after the init died).
+
+    A pin is ours when its dev/ino is the one the record kept (this boot), or
+    it holds a namespace of a running init of the host. A record written
+    before the module kept pin ids (no pin_ids at all) proves every pin, as
+    it did then; a damaged record proves none by itself."""
+    recorded = (rec.get('pin_ids') or {}) if rec.get('pin_boot') == _boot_id() else {}
+    legacy = 'pin_ids' not in rec
+    inits = None
+    ours, foreign = {}, []
+    for nstype, state in states.items():
+        if state.state == STALE:
+            ours[nstype] = state  # an empty file nothing is mounted on holds no namespace
+        elif state.state != PRESENT:
+            continue
+        elif legacy or recorded.get(nstype) == [state.dev, state.ino]:
+            ours[nstype] = state
+        else:
+            # only now the scan of /proc: a host whose record proves its pins needs none
+            inits = _live_inits(name, rec) if inits is None else inits
+            if any(_pins_follow({nstype: state}, pid) for pid in inits):
+                ours[nstype] = state
+            else:
+                foreign.append(state)
+    return ours, foreign
+
+
+def _foreign_pins(name, foreign):
+    return NamespaceError('the name is taken by a namespace that is not this host\'s: %s' % '; '.join(
+        '%s holds a %s namespace the host did not make' % (s.location.path, s.location.type) for s in foreign),
+        name=name, path=foreign[0].location.path, errno=errno.EEXIST,
+        hint='It is left alone. Remove it if it is no longer needed (ip netns delete NAME for a network '
+             'namespace), or give the host another name; its record and files stay.')
+
+
+def _left_alone(foreign):
+    return ['%s holds a %s namespace this host did not make: it is left alone' % (s.location.path, s.location.type)
+            for s in foreign]
+
+
+def _load_for_start(spec):
+    try:
+        return record.load(spec.data_dir, spec.name)
+    except record.Damaged as exc:
+        raise NamespaceError('%s; the host cannot be started from it' % exc.message, name=spec.name,
+                             path=exc.path, hint='Run the task with state: absent first (it ends what is left of '
+                                                 'the host and removes what the module made), then start it again.')
+
+
 def _check_pins(spec, rec, states):
     if rec is None:
         taken = [s for s in states.values() if s.state != ABSENT]
@@ -125,8 +197,10 @@ def _lab_neighbours(spec):
                 continue
             try:
                 rec = record.load(data_dir, other)
-            except NamespaceError:
-                if data_dir == spec.data_dir:
+            except NamespaceError as exc:
+                # another host's damaged record is its own absent's business; its
+                # address, if it still runs, is on the bridge (checked below)
+                if data_dir == spec.data_dir and not isinstance(exc, record.Damaged):
                     raise
                 continue
             if data_dir != spec.data_dir and not (
@@ -205,11 +279,16 @@ def _differences(spec, rec):
 
 def started(spec, check_mode=False, reboot=False):
     result = Result()
-    rec = record.load(spec.data_dir, spec.name)
+    rec = _load_for_start(spec)
     states = _pin_states(spec.name)
     orphan = rec is None and _orphaned(spec, states)
     if not orphan:
         _check_pins(spec, rec, states)
+    if rec is None:
+        record.check_dir(spec.data_dir, spec.name)
+    mine, foreign = _ownership(spec.name, rec or {'data_dir': spec.data_dir, 'pin_ids': {}}, states)
+    if foreign:
+        raise _foreign_pins(spec.name, foreign)
     if spec.lab:
         _check_lab(spec)
     _check_data_dir_fs(spec)
@@ -261,12 +340,15 @@ def started(spec, check_mode=False, reboot=False):
         if reboot and alive:
             init.kill(rec['pid'])
         if restart and (rec is not None or orphan):
-            _release(spec.name, rec or {'data_dir': spec.data_dir})
+            _release(spec.name, rec or {'data_dir': spec.data_dir}, mine)
+        # the marker first: from here on the directory is provably the host's
+        record.claim(spec.data_dir, spec.name)
         if restart:
             # recorded before anything starts, with the nonce the new init
             # carries: a run killed from here on leaves a record, so the next
-            # run finds and ends what it left
+            # run finds and ends what it left (pins it made hold that init)
             planned['nonce'] = binascii.hexlify(os.urandom(8)).decode('ascii')
+            planned['pin_ids'] = {}
             record.save(spec.data_dir, spec.name, planned)
             pid, start = _start_and_pin(spec, planned['nonce'])
             planned['pid'], planned['start_time'] = pid, start
@@ -275,6 +357,8 @@ def started(spec, check_mode=False, reboot=False):
             _pin(spec.name, rec['pid'])
         if renamed:
             _with_uts(rec['pid'], lambda fd: nsprops.set_uts(fd, spec.hostname))
+        # what proves later (the init dead) that these pins are the host's
+        planned.update(pin_ids=_pin_ids(spec.name), pin_boot=_boot_id())
         record.save(spec.data_dir, spec.name, planned)
         if spec.lab:
             labs.ensure(spec.lab)
@@ -328,23 +412,24 @@ def _start_and_pin(spec, nonce=None):
             _pin(spec.name, pid)
             return pid, start
         except NamespaceError as exc:
+            made = dict((t, s) for t, s in _pin_states(spec.name).items() if _pins_follow({t: s}, pid))
             init.kill(pid)
-            _unpin(spec.name)
+            _unpin(spec.name, made)
             if exc.errno != errno.EINVAL or attempt == len(attempts) - 1:
                 raise
     raise AssertionError('unreachable')  # pragma: no cover
 
 
-def _release(name, rec):
+def _release(name, rec, mine):
     """Let the namespaces of a dead (or just killed) init go before a new one
     starts: its mount namespace, held by its pin, still has the overlay over
     the upper and work directories the new init is about to mount, and
-    overlayfs must not have two mounts on one upper layer."""
+    overlayfs must not have two mounts on one upper layer. mine: the pins
+    proven the host's (_ownership, judged before any init was ended)."""
     _end_strays(name, rec['data_dir'], rec.get('nonce'))
     if rec.get('lab') and labs.exists(rec['lab']['name']):
         labs.uncable(rec['lab']['name'], lab_end_name(name))
-    if any(s.state != ABSENT for s in _pin_states(name).values()):
-        _unpin(name)
+    _unpin(name, mine)
 
 
 def _end_strays(name, data_dir, nonce=None):
@@ -355,7 +440,9 @@ def _end_strays(name, data_dir, nonce=None):
     pinned = dict((t, s) for t, s in _pin_states(name).items() if s.state == PRESENT)
     ended = []
     for pid in record.stray_inits(name, data_dir):
-        if (pinned and _pins_follow(pinned, pid)) or (nonce and record.nonce_of(pid) == nonce):
+        # any pin of the name holding it: another namespace pinned under the
+        # name (someone else's) must not hide the host's own init
+        if any(_pins_follow({t: s}, pid) for t, s in pinned.items()) or (nonce and record.nonce_of(pid) == nonce):
             init.kill(pid)
             ended.append(pid)
     return ended
@@ -366,14 +453,20 @@ def _pin(name, pid):
     engine.ensure_present(pinspec.build(name=name, types=TYPES, source_pid=pid, force=True))
 
 
-def _unpin(name):
-    engine.ensure_absent(pinspec.build(name=name, types=TYPES))
+def _unpin(name, types):
+    """Remove the pins of these types only (those proven the host's)."""
+    if types:
+        engine.ensure_absent(pinspec.build(name=name, types=[t for t in TYPES if t in types]))
 
 
-def _take_down(name, data_dir, rec, lab=None):
-    """Everything of the host goes: init, lab end, pins, files; the lab too
-    when this was its last host. Returns what it did."""
+def _take_down(name, data_dir, rec, lab=None, warnings=None):
+    """Everything of the host goes: init, lab end, its pins, the files it
+    made; the lab too when this was its last host. Returns what it did;
+    what it leaves (someone else's) goes to warnings."""
+    warnings = [] if warnings is None else warnings
     done = []
+    mine, foreign = _ownership(name, rec or {'data_dir': data_dir, 'pin_ids': {}}, _pin_states(name))
+    warnings.extend(_left_alone(foreign))
     if rec and rec.get('pid') and record.init_alive(rec):
         init.kill(rec['pid'])
         done.append('end the init (pid %d) of host %s and everything inside' % (rec['pid'], name))
@@ -382,9 +475,9 @@ def _take_down(name, data_dir, rec, lab=None):
     their_lab = (rec or {}).get('lab') or (lab.as_dict() if lab else None)
     if their_lab and labs.exists(their_lab['name']) and labs.uncable(their_lab['name'], lab_end_name(name)):
         done.append('delete %s from lab %s' % (lab_end_name(name), their_lab['name']))
-    if any(s.state != ABSENT for s in _pin_states(name).values()):
-        _unpin(name)
-        done.append('unpin its namespaces at %s' % ', '.join(sorted(pins(name).values())))
+    if mine:
+        _unpin(name, mine)
+        done.append('unpin its namespaces at %s' % ', '.join(sorted(s.location.path for s in mine.values())))
     # the lab before the record: a run killed after the record went would
     # leave a lab that nothing names any more, and the next absent no way to
     # know it was this host's
@@ -392,11 +485,29 @@ def _take_down(name, data_dir, rec, lab=None):
         removed = labs.remove(their_lab)
         if removed:
             done.append(removed)
-    host_dir = os.path.join(data_dir, name)
-    if os.path.lexists(host_dir):
-        shutil.rmtree(host_dir)
-        done.append('remove %s' % host_dir)
+    done.extend(_remove_host_dir(name, data_dir, warnings))
     return done
+
+
+def _remove_host_dir(name, data_dir, warnings):
+    """The host directory, when it is the module's, less what others put there."""
+    host_dir = os.path.join(data_dir, name)
+    if not os.path.lexists(host_dir):
+        return []
+    if not record.ours(data_dir, name):
+        warnings.append(_not_ours(host_dir))
+        return []
+    left = record.remove_dir(data_dir, name, init.OVERLAY_LAYERS + init.ROOT_LAYERS)
+    if left:
+        warnings.append('%s keeps %s, which the host did not make: only its own files were removed'
+                        % (host_dir, ', '.join(left)))
+        return ['remove the files of host %s from %s' % (name, host_dir)]
+    return ['remove %s' % host_dir]
+
+
+def _not_ours(host_dir):
+    return '%s is not a host directory of this module (it holds neither %s nor %s): it is left alone' % (
+        host_dir, record.RECORD, record.MARKER)
 
 
 def _lab_in_use(lab, data_dir, leaving=None):
@@ -404,7 +515,8 @@ def _lab_in_use(lab, data_dir, leaving=None):
     for other in record.names(data_dir):
         if other == leaving:
             continue
-        theirs = (record.load(data_dir, other) or {}).get('lab')
+        # a damaged record's host, if it still runs, is cabled: ports() below
+        theirs = (record.load_any(data_dir, other) or {}).get('lab')
         if theirs and theirs['name'] == lab['name']:
             return True
     mine = lab_end_name(leaving) if leaving else None
@@ -413,44 +525,74 @@ def _lab_in_use(lab, data_dir, leaving=None):
 
 def absent(spec, check_mode=False):
     result = Result()
-    rec = record.load(spec.data_dir, spec.name)
+    rec = record.load_any(spec.data_dir, spec.name)
     states = _pin_states(spec.name)
     if rec is None:
-        if _orphaned(spec, states):
-            if check_mode:
-                result.act('end the unrecorded init of host %s and unpin its namespaces' % spec.name)
-            else:
-                for text in _take_down(spec.name, spec.data_dir, None):
-                    result.act(text)
-            return result
-        if any(s.state != ABSENT for s in states.values()):
-            result.warnings.append('%s is pinned but is no namespace host (no record at %s): it is left alone'
-                                   % (spec.name, record.path_of(spec.data_dir, spec.name)))
-            return result
-        if os.path.lexists(spec.host_dir):
-            # a start that crashed before its record: its files only
-            result.act('remove %s' % spec.host_dir)
-            if not check_mode:
-                shutil.rmtree(spec.host_dir)
-        return result
+        return _absent_unrecorded(spec, states, result, check_mode)
+    if rec.get('damaged'):
+        return _absent_damaged(spec, rec, result, check_mode)
     _check_pins(spec, rec, states)
     alive = record.init_alive(rec)
     result.before = view(rec, alive)
-    if check_mode:
-        if alive:
-            result.act('end the init (pid %d) of host %s and everything inside' % (rec['pid'], spec.name))
-        if rec.get('lab'):
-            result.act('delete %s from lab %s' % (lab_end_name(spec.name), rec['lab']['name']))
-        result.act('unpin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
-        their_lab = rec.get('lab')
-        if their_lab and labs.exists(their_lab['name']) \
-                and not _lab_in_use(their_lab, spec.data_dir, leaving=spec.name):
-            removed = labs.remove(their_lab, check_mode=True)
-            if removed:
-                result.act(removed)
-        result.act('remove %s' % spec.host_dir)
+    if not check_mode:
+        for text in _take_down(spec.name, spec.data_dir, rec, warnings=result.warnings):
+            result.act(text)
         return result
-    for text in _take_down(spec.name, spec.data_dir, rec):
+    mine, foreign = _ownership(spec.name, rec, states)
+    result.warnings.extend(_left_alone(foreign))
+    if alive:
+        result.act('end the init (pid %d) of host %s and everything inside' % (rec['pid'], spec.name))
+    if rec.get('lab'):
+        result.act('delete %s from lab %s' % (lab_end_name(spec.name), rec['lab']['name']))
+    if mine:
+        result.act('unpin its namespaces at %s' % ', '.join(sorted(s.location.path for s in mine.values())))
+    their_lab = rec.get('lab')
+    if their_lab and labs.exists(their_lab['name']) \
+            and not _lab_in_use(their_lab, spec.data_dir, leaving=spec.name):
+        removed = labs.remove(their_lab, check_mode=True)
+        if removed:
+            result.act(removed)
+    result.act('remove %s' % spec.host_dir)
+    return result
+
+
+def _absent_unrecorded(spec, states, result, check_mode):
+    """No record: an orphaned init of the host, a start that crashed before
+    its record (the marker only), or something that is not a host."""
+    if _orphaned(spec, states):
+        if check_mode:
+            result.act('end the unrecorded init of host %s and unpin its namespaces' % spec.name)
+        else:
+            for text in _take_down(spec.name, spec.data_dir, None, warnings=result.warnings):
+                result.act(text)
+        return result
+    if any(s.state != ABSENT for s in states.values()):
+        result.warnings.append('%s is pinned but is no namespace host (no record at %s): it is left alone'
+                               % (spec.name, record.path_of(spec.data_dir, spec.name)))
+        return result
+    if not check_mode:
+        for text in _remove_host_dir(spec.name, spec.data_dir, result.warnings):
+            result.act(text)
+    elif os.path.lexists(spec.host_dir) and not record.ours(spec.data_dir, spec.name):
+        result.warnings.append(_not_ours(spec.host_dir))
+    elif os.path.lexists(spec.host_dir):
+        result.act('remove %s' % spec.host_dir)
+    return result
+
+
+def _absent_damaged(spec, rec, result, check_mode):
+    """A damaged record: the host is removed by what the machine shows of it
+    (its inits by their command line, the pins holding them, its lab end
+    found on a lab's bridge) and what the record still tells (salvage)."""
+    result.warnings.append('the record %s is damaged (%s): the host is removed by what its init, pins and lab '
+                           'show' % (record.path_of(spec.data_dir, spec.name), rec['damaged']))
+    if not rec.get('lab'):
+        rec['lab'] = labs.lab_of_end(lab_end_name(spec.name))
+    if check_mode:
+        result.act('end what runs of host %s, unpin the namespaces of its init, delete its lab end and remove %s'
+                   % (spec.name, spec.host_dir))
+        return result
+    for text in _take_down(spec.name, spec.data_dir, rec, warnings=result.warnings):
         result.act(text)
     return result
 
@@ -460,13 +602,33 @@ def info(data_dir, name=None):
     for one in record.names(data_dir):
         if name is not None and one != name:
             continue
-        rec = record.load(data_dir, one)
-        hosts.append(view(rec, record.init_alive(rec)))
+        rec = record.load_any(data_dir, one)
+        if rec.get('damaged'):
+            # listed, not failed: one damaged record hides no other host
+            entry = view(rec, record.stray_inits(one, data_dir))
+            entry['damaged'] = rec['damaged']
+        else:
+            entry = view(rec, record.init_alive(rec))
+        hosts.append(entry)
     return hosts
 
 
 def converge(spec, check_mode=False):
-    """The module's one call: the host to spec.state.
+    """The module's one call: the host to spec.state. An error of the machine
+    (a read-only or full filesystem, a path that is no directory) fails it
+    naming the host, the path and the errno, never as a traceback."""
+    try:
+        return _converge(spec, check_mode)
+    except OSError as exc:
+        raise NamespaceError.from_os_error(
+            exc, 'a step of host %s failed on the machine' % spec.name, name=spec.name,
+            path=exc.filename or spec.host_dir,
+            hint=default_hint(exc.errno) or 'Make that path usable (a writable directory with free space) and '
+                                            'run the task again; state: absent removes what the host left.')
+
+
+def _converge(spec, check_mode=False):
+    """The host to spec.state.
 
     Runs on one data_dir are serialised (its flock): the address checks, the
     records and the lab's last-host test must not interleave; runs on one lab
@@ -492,7 +654,9 @@ def converge(spec, check_mode=False):
 def _netns_names(spec):
     """The network namespace names a run may check, cable or remove: the
     task's lab, the lab the record says the host is on, and the host's own."""
-    rec = record.load(spec.data_dir, spec.name) or {}
+    rec = record.load_any(spec.data_dir, spec.name) or {}
+    if rec.get('damaged') and not rec.get('lab') and spec.state == 'absent':
+        rec['lab'] = labs.lab_of_end(lab_end_name(spec.name))
     return [spec.name] + [lab['name'] for lab in (rec.get('lab'), spec.lab and spec.lab.as_dict()) if lab]
 
 

@@ -22,6 +22,7 @@ import select
 import signal
 import socket
 import struct
+import time
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import record
@@ -45,9 +46,14 @@ while :; do sleep 3600 & wait $!; done
 
 # shared_paths: the init holds each directory open from before its own /run
 # and /tmp hid them (fds 3, 4, ... in order; $SHARED lists the paths, one per
-# line) and binds it at the same path (writable, as the
-# rest of the machine an overlay host shares) under $1. A bind needs its
-# source in the same mount namespace, which these fds are.
+# line) and binds it at the same path (writable, as the rest of the machine
+# an overlay host shares). A bind needs its source in the same mount
+# namespace, which these fds are. With a distribution root this runs after
+# pivot_root (the old root still attached at /mnt), so the mount points are
+# made and resolved inside the root: an absolute symlink of the tree
+# (var/run -> /run) points into the host, never at the machine. A path
+# whose mount point cannot be made, or that does not show the machine's
+# directory once bound, fails the start.
 _SHARE = r'''
 share() {
   fd=3
@@ -56,9 +62,16 @@ share() {
 '
   set -f
   for path in $SHARED; do
-    mkdir -p "$1$path"
+    # made where the path leads inside the host (a dangling var/shared -> /run/x of the tree included)
+    target=$(readlink -m -- "$path" 2>/dev/null) || target=$path
+    mkdir -p -- "$target" || { echo "shared path $path: cannot make its mount point inside the host" >&2; exit 1; }
     # --no-canonicalize: mount would otherwise resolve the fd to its path, now hidden
-    mount -n --no-canonicalize --bind "/proc/self/fd/$fd" "$1$path"
+    mount -n --no-canonicalize --bind "/proc/self/fd/$fd" "$path" ||
+      { echo "shared path $path: cannot bind it inside the host" >&2; exit 1; }
+    if [ "$(stat -L -c %d:%i "/proc/self/fd/$fd")" != "$(stat -c %d:%i "$path/")" ]; then
+      echo "shared path $path: the host does not see the machine's directory there once bound" >&2
+      exit 1
+    fi
     fd=$((fd + 1))
   done
   set +f
@@ -78,7 +91,7 @@ mount -n -t sysfs -o nosuid,nodev,noexec sysfs /sys
 mount -n -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup 2>/dev/null || true
 mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -n -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
-share ""
+share
 echo "$HOSTNAME" > /etc/hostname
 """ + _WAIT
 
@@ -107,12 +120,15 @@ ln -s /proc/self/fd/1 "$new/dev/stdout"
 ln -s /proc/self/fd/2 "$new/dev/stderr"
 mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$new/run"
 mount -n -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$new/tmp"
-share "$new"
-echo "$HOSTNAME" > "$new/etc/hostname"
-mkdir -p "$new/mnt"
+# a symlink mnt stays as it is (pivot_root then refuses it): nothing is made through it
+[ -L "$new/mnt" ] || mkdir -p "$new/mnt"
 cd "$new"
 pivot_root . mnt
 cd /
+# written only now, with / the host's root: an absolute symlink of the tree
+# (etc/hostname -> /x) resolves inside it, not on the machine
+share
+echo "$HOSTNAME" > /etc/hostname
 umount -l /mnt
 """ + _WAIT
 
@@ -144,6 +160,7 @@ def _step(name, func, *args):
 
 
 def _become_init(argv, env, out_w, err_w, affinity, shared):  # pragma: no cover - runs in the init
+    report = err_w
     try:
         os.setsid()
         os.sched_setaffinity(0, affinity)
@@ -153,8 +170,11 @@ def _become_init(argv, env, out_w, err_w, affinity, shared):  # pragma: no cover
         os.dup2(null, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
-        # above every fd in use, then down to 3, 4, ... where the script expects them
-        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1024) for fd in opened]
+        report = 2
+        # moved out of 3 .. 3+n first, then down to 3, 4, ... where the script
+        # expects them. Not to a fixed high number: F_DUPFD fails (EINVAL) at
+        # or above the soft RLIMIT_NOFILE, which is 1024 in most sessions.
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 3 + len(opened)) for fd in opened]
         for index, fd in enumerate(high):
             os.dup2(fd, 3 + index)
         # Ansible waits for EOF on the module's pipes: hold nothing of them.
@@ -163,8 +183,18 @@ def _become_init(argv, env, out_w, err_w, affinity, shared):  # pragma: no cover
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         os.execve('/bin/sh', argv, env)
+    except BaseException as exc:  # noqa: B902 - whatever it was, the module quotes it
+        # the module quotes stderr: "it gave no reason" hid this
+        _say(report, 'preparing the init failed: %s' % (exc,))
     finally:
         os._exit(127)
+
+
+def _say(fd, text):  # pragma: no cover - runs in the init
+    try:
+        os.write(fd, (text + '\n').encode('utf-8', 'replace'))
+    except OSError:
+        pass
 
 
 def _helper(spec, argv, env, out_w, err_w, cpu):
@@ -232,10 +262,18 @@ def start(spec, cpu=None, nonce=None):
         os.close(err_r)
 
 
+def _readable(fd, timeout):
+    """poll, not select: select refuses fds above 1023, which a module
+    holding many files (or a raised RLIMIT_NOFILE) gets."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))
+
+
 def _ready(fd):
     seen = b''
     while b'\n' not in seen:
-        if not select.select([fd], [], [], READY_TIMEOUT)[0]:
+        if not _readable(fd, READY_TIMEOUT):
             return False
         chunk = os.read(fd, 64)
         if not chunk:
@@ -246,7 +284,7 @@ def _ready(fd):
 
 def _drain(fd):
     chunks = []
-    while select.select([fd], [], [], 1.0)[0]:
+    while _readable(fd, 1.0):
         chunk = os.read(fd, 65536)
         if not chunk:
             break
@@ -265,4 +303,4 @@ def kill(pid, timeout=5.0):
     for _attempt in range(int(timeout * 1000)):
         if record.start_time(pid) is None:
             return
-        select.select([], [], [], 0.001)
+        time.sleep(0.001)

@@ -17,6 +17,7 @@ import os
 from contextlib import contextmanager
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import LOCK_DIR
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect, location
@@ -30,9 +31,8 @@ MARK = 'nsfd.namespaces lab'
 # (to delete, recable or count), never a bridge or link of the operator's
 # that happens to have the name.
 END_MARK = 'nsfd.namespaces lab end'
-# One lock file per network namespace name, whatever the data_dir: hosts of
-# several data directories share a lab, and the data_dir lock does not order them.
-LOCK_DIR = '/run/nsfd-labs'
+# One lock file per network namespace name (in LOCK_DIR), whatever the data_dir:
+# hosts of several data directories share a lab, and the data_dir lock does not order them.
 
 
 def pin_path(lab_name):
@@ -280,6 +280,25 @@ def uncable(lab_name, lab_end):
             if exc.errno != errno.ENODEV:
                 raise
     return True
+
+
+def lab_of_end(lab_end):
+    """The lab ({'name', 'bridge'}) whose bridge holds the marked lab end,
+    looked for in every lab with a lock (each lab the module ever used), or
+    None: what a damaged record no longer says."""
+    if not netns_socket.HAS_PYROUTE2:
+        return None
+    try:
+        names = sorted(n[:-len('.lock')] for n in os.listdir(LOCK_DIR) if n.endswith('.lock'))
+    except OSError:
+        return None
+    for name in [n for n in names if exists(n)]:
+        with netlink(pin_path(name), name) as ipr:
+            end = _link(ipr, lab_end)
+            master = end.get_attr('IFLA_MASTER') if _own_end(end) else None
+            if master:
+                return {'name': name, 'bridge': ipr.get_links(master)[0].get_attr('IFLA_IFNAME')}
+    return None
 
 
 def ports(lab):

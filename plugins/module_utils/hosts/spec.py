@@ -11,6 +11,8 @@ import os
 import re
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES as NSTYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import usable_hosts
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name, check_pin_dir, unprintable
 
@@ -135,36 +137,109 @@ def check_root(root):
     return root
 
 
+def _resolved(path):
+    """The path the kernel would reach: '.', '..', '//' and symlinks resolved
+    (symlinks of the part that exists). Every rule judges this, never the
+    spelling: //etc, /./etc or a link to /etc are /etc."""
+    return os.path.realpath('/' + path.lstrip('/'))
+
+
+def _shared_conflict(path):
+    """Which of the host's own directories path is, holds or lies under, or None."""
+    for own in UNSHAREABLE:
+        if path == own:
+            return 'the host has its own %s' % own
+        if own.startswith(path.rstrip('/') + '/'):
+            return 'it holds %s, which the host has of its own' % own
+        if own in ('/proc', '/sys', '/dev') and path.startswith(own + '/'):
+            return 'the host has its own %s' % own
+    return None
+
+
 def check_shared_paths(paths, data_dir):
-    """Machine directories bound read-only into the host at the same path
+    """Machine directories bound writable into the host at the same path
     (the controller's virtualenv or checkout, when it lives under /tmp, which
-    the host has of its own): absolute, existing, sorted parents first."""
+    the host has of its own): absolute, existing, resolved, sorted parents first."""
     if paths is None:
         return []
     if not isinstance(paths, list):
         raise NamespaceError('shared_paths must be a list of absolute directory paths, not %r' % (paths,))
     checked = []
-    for path in paths:
-        if not isinstance(path, str) or not os.path.isabs(path) or unprintable(path):
-            raise NamespaceError('shared_paths: %r is not an absolute path without control characters' % (path,))
-        path = os.path.normpath(path)
-        below = [p for p in UNSHAREABLE if path == p or (p in ('/proc', '/sys', '/dev') and path.startswith(p + '/'))]
-        if below or path == data_dir or path.startswith(data_dir + '/'):
-            raise NamespaceError('shared_paths: %r cannot be shared: the host has its own %s' % (
-                path, below[0] if below else 'data_dir (its copy-on-write layers)'),
-                hint='Share a directory below /tmp or /run, or elsewhere, instead.')
+    for given in paths:
+        if not isinstance(given, str) or not os.path.isabs(given) or unprintable(given):
+            raise NamespaceError('shared_paths: %r is not an absolute path without control characters' % (given,))
+        path = _resolved(given)
+        spelled = '' if path == os.path.normpath(given) else ' (given as %r)' % given
+        conflict = _shared_conflict(path)
+        if conflict is None and (path == data_dir or path.startswith(data_dir + '/')):
+            conflict = 'the host has its own data_dir (its copy-on-write layers)'
+        if conflict:
+            raise NamespaceError('shared_paths: %r cannot be shared: %s%s' % (path, conflict, spelled),
+                                 hint='Share a directory below /tmp or /run, or elsewhere, instead.')
         if not os.path.isdir(path):
-            raise NamespaceError('shared_paths: %r is not a directory on this machine' % (path,), path=path)
+            raise NamespaceError('shared_paths: %r is not a directory on this machine%s' % (path, spelled), path=path)
         if path in checked:
-            raise NamespaceError('shared_paths names %r twice' % (path,))
+            raise NamespaceError('shared_paths names %r twice%s' % (path, spelled))
         checked.append(path)
     return sorted(checked)
 
 
+# What a data_dir must not be: directories of the system, whose entries are
+# other programs' (absent of a host named like one of them, lists in
+# /var/lib, was theirs to lose) ...
+SYSTEM_DIRS = ('/', '/etc', '/var', '/var/lib', '/var/cache', '/var/log', '/var/tmp', '/var/spool', '/home',
+               '/root', '/boot', '/dev', '/proc', '/sys', '/tmp', '/run', '/mnt', '/media', '/opt', '/srv')
+# ... nor be in these, the machine's programs and kernel interfaces ...
+SYSTEM_TREES = ('/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/boot', '/dev', '/proc',
+                '/sys')
+# ... nor in a pin directory or the labs' lock directory (a host directory
+# there would be taken for a pin or a lock).
+LOCK_DIR = '/run/nsfd-labs'
+PIN_TREES = tuple(sorted(set(t.default_dir for t in NSTYPES.values()))) + (LOCK_DIR,)
+# Kernel filesystems: nothing of a host can be kept there.
+KERNEL_FS = {0x9FA0: 'proc', 0x62656572: 'sysfs', 0x27E0EB: 'cgroup', 0x63677270: 'cgroup2',
+             syscalls.NSFS_MAGIC: 'nsfs', 0x64626720: 'debugfs', 0x74726163: 'tracefs',
+             0x73636673: 'securityfs', 0xCAFE4A11: 'bpf', 0x6165676C: 'pstore', 0xDE5E81E4: 'efivarfs',
+             0x62656570: 'configfs', 0x1CD1: 'devpts', 0x42494E4D: 'binfmt_misc', 0x65735543: 'fusectl'}
+
+
+def _under(path, trees):
+    return next((t for t in trees if path == t or path.startswith(t + '/')), None)
+
+
+def _filesystem_of(path):
+    """The f_type of the filesystem of path's nearest existing ancestor."""
+    existing = path
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    try:
+        fd = os.open(existing, os.O_PATH | os.O_CLOEXEC)
+    except OSError as exc:
+        raise NamespaceError.from_os_error(exc, 'cannot look at data_dir', path=existing)
+    try:
+        return syscalls.fstatfs_type(fd), existing
+    except OSError as exc:
+        raise NamespaceError.from_os_error(exc, 'cannot tell the filesystem of data_dir', path=existing)
+    finally:
+        os.close(fd)
+
+
 def check_data_dir(data_dir):
-    data_dir = _check_overlay_path(check_pin_dir(data_dir, 'data_dir'), 'data_dir')
-    if data_dir in ('/etc', '/var', '/run', '/tmp', '/proc', '/sys', '/dev', '/usr'):
-        raise NamespaceError('data_dir %r must be a directory of its own, such as %s' % (data_dir, DEFAULT_DATA_DIR))
+    check_pin_dir(data_dir, 'data_dir')  # absolute, printable, not the root
+    given = _check_overlay_path(data_dir, 'data_dir')
+    data_dir = _check_overlay_path(_resolved(given), 'data_dir')
+    spelled = '' if data_dir == given else ' (%r once resolved)' % data_dir
+    own = 'must be a directory of its own, such as %s' % DEFAULT_DATA_DIR
+    if data_dir in SYSTEM_DIRS:
+        raise NamespaceError('data_dir %r%s %s: %s is a system directory, whose entries are other programs\''
+                             % (given, spelled, own, data_dir))
+    inside = _under(data_dir, SYSTEM_TREES) or _under(data_dir, PIN_TREES)
+    if inside:
+        raise NamespaceError('data_dir %r%s %s, not in %s' % (given, spelled, own, inside))
+    magic, existing = _filesystem_of(data_dir)
+    if magic in KERNEL_FS:
+        raise NamespaceError('data_dir %r%s %s: %s is on %s, a kernel filesystem' % (
+            given, spelled, own, existing, KERNEL_FS[magic]), path=existing)
     return data_dir
 
 
@@ -219,7 +294,7 @@ def check_lab(lab):
         gateway = ipaddress.ip_interface('%s/%d' % (last, network.prefixlen))
     else:
         given = lab['gateway']
-        ip, _, prefix = str(given).partition('/')
+        ip, _slash, prefix = str(given).partition('/')
         try:
             gateway = ipaddress.ip_interface('%s/%s' % (ip, prefix or network.prefixlen))
         except ValueError:

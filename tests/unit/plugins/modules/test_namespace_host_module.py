@@ -97,3 +97,24 @@ def test_the_diff_under_drift_shows_what_changed(capsys, data_dir):
     sh('ip', 'netns', 'delete', 'web1')
     before, after = drifted(['pins'], False)
     assert 'net' not in before['pins'] and after['pins']['net'] == '/run/netns/web1'
+
+
+@pytest.mark.parametrize('data_dir, expected', [('/proc/self', "data_dir '/proc/self'"),
+                                                ('/sys/fs/cgroup', "data_dir '/sys/fs/cgroup'"),
+                                                ('/run/netns', "data_dir '/run/netns'")])
+def test_a_data_dir_of_the_kernel_fails_the_task_with_nothing_changed(capsys, data_dir, expected):
+    # issue 22: tracebacks, or cgroups left behind
+    before = sorted(os.listdir('/sys/fs/cgroup'))
+    out = run_module(namespace_host, {'name': 'h1', 'data_dir': data_dir}, capsys)
+    assert out['_exit_code'] == 1 and out['failed'] and expected in out['msg'], out
+    assert 'exception' not in out and sorted(os.listdir('/sys/fs/cgroup')) == before
+    assert ip_netns_list() == []
+
+
+def test_an_error_of_the_machine_fails_the_task_naming_host_path_and_errno(capsys, tmp_path):
+    read_only = tmp_path / 'ro'
+    read_only.mkdir()
+    sh('mount', '-t', 'tmpfs', '-o', 'ro', 'tmpfs', str(read_only))  # in the test's own mount namespace
+    out = run_module(namespace_host, {'name': 'h1', 'data_dir': str(read_only / 'hosts')}, capsys)
+    assert out['_exit_code'] == 1 and out['errno'] == 'EROFS' and "'h1'" in out['msg'], out
+    assert str(read_only / 'hosts') in out['msg'] and 'exception' not in out

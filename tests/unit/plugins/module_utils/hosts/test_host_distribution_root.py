@@ -7,6 +7,7 @@ import pytest
 
 from nsoracle import ip_netns_list, sh
 
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, spec as hostspec
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', '..'))
@@ -53,3 +54,47 @@ def test_debian_host_runs_on_its_own_root_keeps_it_across_a_reboot_and_leaves_no
     converge('deb1', data_dir, state='absent')
     assert ip_netns_list() == [] and not os.path.exists(os.path.join(data_dir, 'deb1'))
     assert data_dir not in sh('ps', '-e', '-o', 'args=').stdout
+
+
+@pytest.fixture
+def hostile_root(tmp_path, debian_root):
+    """The Debian tree with absolute symlinks a tree may well have: etc/hostname
+    to a file and var/shared to a directory that are the machine's too (here
+    under the sandbox's own /run). Hard links: the copy costs no space, and
+    neither the host nor this fixture writes into a linked file."""
+    tree = tmp_path / 'tree'
+    sh('cp', '-al', debian_root, str(tree))
+    (tree / 'etc' / 'hostname').unlink()
+    (tree / 'etc' / 'hostname').symlink_to('/run/machine-file')
+    (tree / 'var' / 'shared').symlink_to('/run/elsewhere')
+    return str(tree)
+
+
+def test_a_root_tree_never_writes_through_its_symlinks_onto_the_machine(tmp_path, hostile_root):
+    # issue 22: /etc/hostname and the shared paths' mount points were made before pivot_root
+    with open('/run/machine-file', 'w') as handle:
+        handle.write('precious\n')
+    os.makedirs('/run/elsewhere')  # where the tree's var/shared leads on the machine
+    os.makedirs('/var/shared/data')  # the machine's (the sandbox's copy-on-write /var)
+    with open('/var/shared/data/README', 'w') as handle:
+        handle.write('shared\n')
+    data_dir = str(tmp_path / 'hosts')
+    converge('deb1', data_dir, root=hostile_root, shared_paths=['/var/shared/data'])
+    with open('/run/machine-file') as handle:
+        assert handle.read() == 'precious\n', 'the host wrote through its tree\'s symlink onto the machine'
+    assert os.listdir('/run/elsewhere') == [], 'a mount point was made through the tree\'s symlink'
+    assert enter('deb1', 'cat', '/etc/hostname').stdout == 'deb1\n'
+    assert enter('deb1', 'cat', '/var/shared/data/README').stdout == 'shared\n'
+    converge('deb1', data_dir, state='absent')
+    assert ip_netns_list() == []
+
+
+def test_a_shared_path_the_root_tree_cannot_hold_fails_the_start(tmp_path, debian_root):
+    tree = tmp_path / 'tree'
+    sh('cp', '-al', debian_root, str(tree))
+    (tree / 'var' / 'blocked').write_text('a file where the mount point would go\n')
+    os.makedirs('/var/blocked/data')  # the machine's (the sandbox's copy-on-write /var)
+    data_dir = str(tmp_path / 'hosts')
+    with pytest.raises(NamespaceError, match='shared path /var/blocked/data: cannot make its mount point'):
+        converge('deb1', data_dir, root=str(tree), shared_paths=['/var/blocked/data'])
+    assert ip_netns_list() == [] and not os.path.exists(os.path.join(data_dir, 'deb1'))

@@ -168,3 +168,60 @@ def test_long_names_get_a_stable_short_lab_end():
     long_one = hostspec.lab_end_name('a-rather-long-host-name')
     assert len(long_one) <= 15 and long_one == hostspec.lab_end_name('a-rather-long-host-name')
     assert long_one != hostspec.lab_end_name('a-rather-long-host-name2')
+
+
+def planned_refusal(expected, **kwargs):
+    """Refused by the checks alone: in check mode, so a run on a version
+    without them plans instead of writing into the machine's directories."""
+    with pytest.raises(NamespaceError) as exc:
+        engine.converge(hostspec.build(**kwargs), check_mode=True)
+    assert expected in str(exc.value), str(exc.value)
+    return str(exc.value)
+
+
+@pytest.mark.parametrize('data_dir', ['/var/lib', '/home', '/usr/lib', '/usr/local/hosts', '/run/netns', '/run/netns/x',
+                                      '/run/utsns', '/run/nsfd-labs', '/sys/fs/cgroup', '/proc/self', '/root', '/tmp',
+                                      '//etc', '/var//lib/', '/var/lib/apt/..', '/./home'])
+def test_a_data_dir_that_is_no_directory_of_its_own_is_refused(data_dir):
+    # issue 22: state: absent with data_dir /var/lib removed /var/lib/apt
+    message = planned_refusal('must be a directory of its own', name='apt', data_dir=data_dir, state='absent')
+    assert repr(data_dir) in message
+    planned_refusal('must be a directory of its own', name='h1', data_dir=data_dir)
+
+
+def test_a_data_dir_is_judged_where_it_leads(tmp_path):
+    (tmp_path / 'to-etc').symlink_to('/etc')
+    (tmp_path / 'to-proc').symlink_to('/proc/self/fdinfo')
+    planned_refusal("('/etc' once resolved) must be a directory of its own", name='h1',
+                    data_dir=str(tmp_path / 'to-etc'))
+    planned_refusal('must be a directory of its own', name='h1', data_dir=str(tmp_path / 'to-proc' / 'hosts'))
+    (tmp_path / 'real').mkdir()
+    (tmp_path / 'link').symlink_to(tmp_path / 'real')
+    assert hostspec.build(name='h1', data_dir=str(tmp_path / 'link' / 'hosts')).data_dir == \
+        str(tmp_path / 'real' / 'hosts')
+
+
+def test_a_data_dir_on_a_kernel_filesystem_is_refused(tmp_path):
+    mounted = tmp_path / 'proc'
+    mounted.mkdir()
+    sh('mount', '-t', 'proc', 'proc', str(mounted))  # in the test's own mount namespace
+    planned_refusal('is on proc, a kernel filesystem', name='h1', data_dir=str(mounted / 'sys'))
+
+
+@pytest.mark.parametrize('shared, own', [('//etc', '/etc'), ('//tmp', '/tmp'), ('//', '/'), ('/./etc', '/etc'),
+                                         ('/usr/../etc', '/etc'), ('//run/', '/run'), ('//proc/1', '/proc')])
+def test_shared_paths_are_judged_once_resolved(data_dir, shared, own):
+    # issue 22: //etc passed the refusal of /etc and the host's init rewrote the machine's /etc/hostname
+    planned_refusal('the host has its own %s' % own, name='h1', data_dir=data_dir, shared_paths=[shared])
+
+
+def test_a_shared_path_that_leads_to_a_hosts_own_directory_is_refused(tmp_path, data_dir):
+    (tmp_path / 'to-etc').symlink_to('/etc')
+    (tmp_path / 'to-root').symlink_to('/')
+    planned_refusal("'/etc' cannot be shared: the host has its own /etc (given as", name='h1', data_dir=data_dir,
+                    shared_paths=[str(tmp_path / 'to-etc')])
+    planned_refusal("'/' cannot be shared", name='h1', data_dir=data_dir, shared_paths=[str(tmp_path / 'to-root')])
+    (tmp_path / 'checkout').mkdir()
+    (tmp_path / 'to-checkout').symlink_to(tmp_path / 'checkout')
+    built = hostspec.build(name='h1', data_dir=data_dir, shared_paths=[str(tmp_path / 'to-checkout')])
+    assert built.shared_paths == [str(tmp_path / 'checkout')]
