@@ -97,7 +97,7 @@ def killed_after(target, attribute, call):
             call()
         finally:
             os._exit(3)
-    _, status = os.waitpid(pid, 0)
+    status = os.waitpid(pid, 0)[1]
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
 
 
