@@ -100,6 +100,10 @@ options:
   root:
     description:
       - V(overlay) is the machine's own root with copy-on-write C(/etc) and C(/var).
+      - The kernel stacks at most two overlayfs levels. Where the machine's C(/etc) or C(/var) is an overlay over an
+        overlay already (a sandbox inside a container) and laid over the same directory, as sandboxes do, the host's
+        layers go over that overlay's own layers instead (the same files, one level less deep); otherwise the start
+        fails saying so, and a O(root) tree on a filesystem that is not overlayfs works at any depth.
       - An absolute path is a distribution root tree (it must hold C(/usr/bin) and C(/etc)), for example the stock
         Debian tree C(scripts/debian-root) builds. It is the read-only lower layer of an overlay whose upper layer is
         kept in O(data_dir), so the whole root survives O(state=rebooted) and the tree itself is never written.

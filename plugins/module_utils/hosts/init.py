@@ -25,7 +25,7 @@ import struct
 import time
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import record
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import cow, record
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import OVERLAY, TYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import rtnl, syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
@@ -79,13 +79,11 @@ share() {
 }
 '''
 
-# The machine's own root: copy-on-write /etc and /var (the overlays first:
-# data_dir may live under the /run or /tmp about to be replaced).
+# The machine's own root: the copy-on-write /etc and /var are mounted before
+# the init starts (hosts/cow.py, at any overlay depth), so that data_dir may
+# live under the /run or /tmp this replaces.
 OVERLAY_SCRIPT = _SHARE + r"""
 set -e
-for d in etc var; do
-  mount -n -t overlay overlay -o "lowerdir=/$d,upperdir=$HOST_DIR/$d/upper,workdir=$HOST_DIR/$d/work" "/$d"
-done
 mount -n -t proc -o nosuid,nodev,noexec proc /proc
 mount -n -t sysfs -o nosuid,nodev,noexec sysfs /sys
 mount -n -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup 2>/dev/null || true
@@ -208,6 +206,10 @@ def _helper(spec, argv, env, out_w, err_w, cpu):
             _step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
         _step('unshare', syscalls.unshare, flags)
         _step('make the new mount tree private', forget_copied_pins)
+        if spec.root == OVERLAY:
+            for directory in ('/etc', '/var'):
+                _step('the copy-on-write %s' % directory, cow.mount_cow, directory,
+                      os.path.join(spec.host_dir, directory[1:]))
         _step('sethostname', syscalls.sethostname, spec.hostname)
         _step('set lo up', _lo_up)
         pid = os.fork()

@@ -7,7 +7,7 @@
 import re
 from collections import namedtuple
 
-Mount = namedtuple('Mount', 'mount_id parent_id root mount_point fstype propagation')
+Mount = namedtuple('Mount', 'mount_id parent_id root mount_point fstype propagation super_options')
 
 _ESCAPE = re.compile(r'\\([0-7]{3})')
 
@@ -28,7 +28,8 @@ def parse(text):
         optional = fields[6:sep]
         propagation = [opt for opt in optional if opt.split(':')[0] in ('shared', 'master', 'propagate_from', 'unbindable')]
         mounts.append(Mount(int(fields[0]), int(fields[1]), _unescape(fields[3]),
-                            _unescape(fields[4]), fields[sep + 1], propagation))
+                            _unescape(fields[4]), fields[sep + 1], propagation,
+                            fields[sep + 3] if len(fields) > sep + 3 else ''))
     return mounts
 
 
@@ -44,6 +45,24 @@ def mounts_at(path, mounts=None):
 
 def is_mount_point(path, mounts=None):
     return bool(mounts_at(path, mounts))
+
+
+def overlay_layers(super_options):
+    """(lower directories, upper directory) of an overlay mount's super
+    options, as the kernel shows them: octal escapes (mountinfo's) and
+    backslash escapes (overlayfs's, for ':' and ',') undone."""
+    lower, upper = [], None
+    for option in re.split(r'(?<!\\),', _unescape(super_options)):
+        key, _sep, value = option.partition('=')
+        if key == 'lowerdir':
+            lower = [_unbackslash(v) for v in re.split(r'(?<!\\):', value)]
+        elif key == 'upperdir':
+            upper = _unbackslash(value)
+    return lower, upper
+
+
+def _unbackslash(value):
+    return re.sub(r'\\(.)', r'\1', value)
 
 
 def nsfs_mounts(mounts=None):

@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The copy-on-write /etc and /var of a host on the machine's own root, at
+any overlay depth the machine has.
+
+The kernel stacks at most two overlayfs levels (FILESYSTEM_MAX_STACK_DEPTH):
+where /etc is already an overlay over an overlay (a test sandbox inside a
+container, the demo run inside another sandbox), one more overlay on it is
+refused with EINVAL. Sandboxes lay their overlay over the very directory
+they cover (lowerdir=/etc on /etc). Such an overlay is taken apart in the
+host's own mount namespace: its upper layer becomes the host's first lower
+layer, and what it covered, uncovered, the next: the same files, one level
+less deep. Runs in the host's new, private mount namespace only.
+"""
+
+import errno
+import os
+
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
+
+OVERLAYFS_MAGIC = 0x794C7630
+
+
+def mount_cow(directory, layers):
+    """Mount a copy-on-write view of directory over it, its upper and work
+    directories in layers (the host's DATA_DIR/NAME/etc, .../var)."""
+    # by descriptor: a data_dir with ',' or ':' in its path cannot break the options
+    layers_fd = os.open(layers, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        own = 'upperdir=/proc/self/fd/%d/upper,workdir=/proc/self/fd/%d/work' % (layers_fd, layers_fd)
+        try:
+            syscalls.mount('overlay', directory, 'overlay', 0, 'lowerdir=%s,%s' % (directory, own))
+            return
+        except OSError as exc:
+            if exc.errno != errno.EINVAL or not _on_overlayfs(directory):
+                raise
+        _mount_flattened(directory, own)
+    finally:
+        os.close(layers_fd)
+
+
+def _on_overlayfs(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        return syscalls.fstatfs_type(fd) == OVERLAYFS_MAGIC
+    finally:
+        os.close(fd)
+
+
+def top_mount(directory, mounts=None):
+    """The mount that shows at directory: of those stacked there, the one no other sits on."""
+    stacked = mountinfo.mounts_at(directory, mounts)
+    below = set(m.parent_id for m in stacked)
+    visible = [m for m in stacked if m.mount_id not in below]
+    return visible[-1] if visible else None
+
+
+def _too_deep(directory, detail):
+    return OSError(errno.EINVAL, '%s is an overlay over an overlay already, and the kernel stacks at most two overlayfs '
+                                 'levels; %s. Use root: with a distribution tree on a filesystem that is not '
+                                 'overlayfs, or run the host one overlay level shallower' % (directory, detail))
+
+
+def _mount_flattened(directory, own):
+    top = top_mount(directory)
+    lower, upper = mountinfo.overlay_layers(top.super_options) if top is not None else ([], None)
+    if lower != [directory] or not upper:
+        raise _too_deep(directory, 'its overlay (lowerdir=%s) is not laid over %s itself, so its layers cannot be '
+                                   "laid under the host's" % (':'.join(lower) or '?', directory))
+    try:
+        upper_fd = os.open(upper, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise _too_deep(directory, 'its overlay\'s upper layer %s cannot be reached (%s)' % (upper, exc.strerror))
+    try:
+        syscalls.umount2(directory, syscalls.MNT_DETACH)
+        try:
+            syscalls.mount('overlay', directory, 'overlay', 0,
+                           'lowerdir=/proc/self/fd/%d:%s,%s' % (upper_fd, directory, own))
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            raise _too_deep(directory, 'it stays too deep with its top overlay taken apart (what that overlay '
+                                       'covered is an overlay over an overlay too)')
+    finally:
+        os.close(upper_fd)
