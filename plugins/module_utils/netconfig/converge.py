@@ -174,6 +174,7 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
         # one for the call: a veth pair across two namespaces is deleted once
         doomed = Doomed(sorted(list(sides.items()) + list(leaving.items()) + list(unwired.items())) + [(None, host)])
         decls, outcomes = _unwire(unwired, stale_links, doomed, decls, outcomes)
+        kept = kept_links(decls)  # once: it reads every declaration
         for decl, outcome in zip(decls, outcomes):
             if outcome.failed or decl['state'] == 'undeclared':
                 continue
@@ -190,7 +191,7 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
                 stale = stale_segment_links(side, stale_links.get(decl['name'], ()), doomed)
                 outcome.actions = (stale + _nsid_actions(decl, side) +
                                    plan(decl, side, host, sides, owned.get(decl['name'], set()), purge,
-                                        linked=decl['name'] in linked, kept=kept_links(decls), doomed=doomed) + late)
+                                        linked=decl['name'] in linked, kept=kept, doomed=doomed) + late)
             except NamespaceError as exc:
                 outcome.failed = str(exc)
             finally:
