@@ -171,7 +171,7 @@ def test_every_accepted_odd_value_means_the_same_to_systemd(tmp_path):
     ('ip_command', lambda t: str(t / 'nowhere' / 'ip')),
     ('sysctl_command', lambda t: str(t / 'nowhere' / 'sysctl')),
     ('ip_command', lambda t: str(t / 'not-executable')),
-    ('sysctl_command', lambda t: str(t)),
+    ('sysctl_command', lambda t: str(t.resolve())),  # a directory
 ])
 def test_configured_programs_that_are_not_on_the_host_fail_before_anything_is_written(tmp_path, option, make):
     """Issue 22: a boot unit whose ip or sysctl is missing would fail at
