@@ -16,6 +16,10 @@ namespace), and the exit status is 0 only when all of them succeeded.
 A link that holds something on the host (a vxlan's VNI, a veth's host end)
 is retried for a few seconds while that is still taken: a namespace deleted
 just before the script runs is freed by the kernel only a moment later.
+Once all is built, every link end declared up is checked to be up (after
+udev has settled, where it runs), set up again with a line in the log if
+something took it down meanwhile, and the script fails naming it if it
+stays down: the unit never reports success with a tenant offline.
 
 iproute2 batch lines split on blanks and treat `#` as a comment, and the
 script is parsed by sh, so every name that goes into it must be plain:
@@ -96,7 +100,30 @@ settle() {
         sleep 0.25
     done
 }
-settle_tries=20'''
+settle_tries=20
+
+# up NETNS DEV: DEV is administratively up in NETNS (- for this namespace)
+# once everything is built, else it is set up again and the log says so. A
+# link set up by the batches can be taken down afterwards by what else runs
+# at boot (udev applying a .link file to a new veth end, among others): one
+# boot in five left a tenant's eth0 down with the unit reporting success.
+up() {
+    if [ "$1" = - ]; then where="this host" in=""; else where="namespace $1" in="-n $1"; fi
+    tries=0
+    while [ "$tries" -lt 10 ]; do
+        # shellcheck disable=SC2086
+        case $("$ip" $in -o link show dev "$2" 2>/dev/null) in
+            *"<UP,"*|*",UP,"*|*",UP>"*|*"<UP>"*) return 0 ;;
+            "") return 1 ;;
+        esac
+        echo "nsfd-netns: link $2 ($where) is down after it was set up: setting it up again" >&2
+        # shellcheck disable=SC2086
+        "$ip" $in link set dev "$2" up
+        tries=$((tries + 1))
+        sleep 0.2
+    done
+    return 1
+}'''
 
 
 def check_plain(decls):
@@ -265,6 +292,22 @@ def _program_lines(options, bridge):
     return lines
 
 
+def _verify_lines(decls, peers_in):
+    """One `up` check per link end declared up, host ends of veths included."""
+    lines = []
+    for decl in decls:
+        ns = decl['name']
+        ends = [(ns, link) for link in decl['links']] + [(ns, peer) for peer in peers_in.get(ns, [])]
+        ends += [('-', link['peer']) for link in decl['links']
+                 if link['kind'] == 'veth' and link['peer'] and not link['peer']['netns']]
+        for where, end in ends:
+            if end['state'] == 'up':
+                lines.append('up %s %s || fail %s' % (where, end['name'], quote(
+                    'link %s (%s) is declared up and stays down' % (
+                        end['name'], 'this host' if where == '-' else 'namespace %s' % ns))))
+    return lines
+
+
 def render(decls, options):
     """The script for the present namespaces in decls (check_plain'ed)."""
     peers_in = {}
@@ -293,5 +336,8 @@ def render(decls, options):
     out += _batch('', host_settings, 'host ends of veth links: some settings failed')
     for decl in decls:
         out += ['', '# namespace %s' % decl['name']] + _fill(decl, peers_in.get(decl['name'], []))
+    out += ['', '# what is declared up is up, once all is built (udev may have run meanwhile)',
+            'command -v udevadm >/dev/null 2>&1 && udevadm settle --timeout=5 2>/dev/null']
+    out += _verify_lines(decls, peers_in)
     out += ['', 'exit $rc']
     return '\n'.join(out) + '\n'

@@ -454,3 +454,55 @@ def test_the_default_programs_are_found_on_an_unmerged_usr(tmp_path):
     assert proc.returncode == 0 and proc.stderr == '', proc.stderr
     assert ip_netns_list() == ['q']
     assert sh('ip', 'netns', 'exec', 'q', 'cat', '/proc/sys/net/ipv4/ip_forward').stdout.strip() == '1'
+
+
+def _racing_ip(tmp_path, set_up_works=True):
+    """An ip that stands in for what else runs at boot (udev applying a .link file to a new veth end): right
+    after the namespace's batch has set its links up, it takes eth0 and the host end h-edge down once; with
+    set_up_works false, `link set dev eth0 up` given as arguments (not in a batch) does nothing."""
+    real = sh('sh', '-c', 'command -v ip').stdout.strip()
+    racing = tmp_path / 'bin' / 'ip'
+    racing.parent.mkdir()
+    ignore = '' if set_up_works else '  *"link set dev eth0 up"*) exit 0 ;;\n'
+    racing.write_text(
+        '#!/bin/sh\ncase "$*" in\n%s  *"-n edge -force -batch"*)\n'
+        '    "%s" "$@"; rc=$?\n'
+        '    [ -e %s ] || { : > %s; "%s" link set dev h-edge down; "%s" -n edge link set dev eth0 down; }\n'
+        '    exit $rc ;;\nesac\nexec "%s" "$@"\n'
+        % (ignore, real, tmp_path / 'raced', tmp_path / 'raced', real, real, real))
+    racing.chmod(0o755)
+    return str(racing)
+
+
+RACED = [{'name': 'edge', 'links': [{'name': 'eth0', 'kind': 'veth', 'addresses': ['10.46.0.2/30'],
+                                     'peer': {'name': 'h-edge', 'addresses': ['10.46.0.1/30']}}]}]
+
+
+def test_a_link_taken_down_after_the_batches_is_set_up_again_and_logged(tmp_path):
+    """Issue 22: after a real reboot one boot in five left a namespace's eth0 down while its addresses and
+    routes were back and the unit reported success. The script checks, once all is built, that what is
+    declared up is up, sets up again what is not, and says so."""
+    options = boot_files.BootOptions(boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'),
+                                     ip_command=_racing_ip(tmp_path))
+    boot_files.ensure_present(validate(RACED), options)
+    proc = _run_unit(options)
+    assert (tmp_path / 'raced').exists()
+    assert proc.returncode == 0, proc.stderr
+    assert 'link eth0 (namespace edge) is down after it was set up: setting it up again' in proc.stderr, proc.stderr
+    assert 'link h-edge (this host) is down after it was set up: setting it up again' in proc.stderr, proc.stderr
+    for prefix, name in ((['ip'], 'h-edge'), (['ip', '-n', 'edge'], 'eth0')):
+        flags = sh(*(prefix + ['-o', 'link', 'show', 'dev', name])).stdout
+        assert ',UP' in flags or '<UP' in flags, flags
+    assert [(o.name, o.changes) for o in converge.converge(RACED, check_mode=True)] == [('edge', [])]
+
+
+def test_a_link_that_stays_down_fails_the_unit_naming_it(tmp_path):
+    """A link declared up that cannot be set up again fails the unit (systemd shows it failed, the journal
+    says which link) instead of a success with the tenant offline."""
+    options = boot_files.BootOptions(boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'),
+                                     ip_command=_racing_ip(tmp_path, set_up_works=False))
+    boot_files.ensure_present(validate(RACED), options)
+    proc = _run_unit(options)
+    assert proc.returncode == 1, proc.stderr
+    assert 'link eth0 (namespace edge) is declared up and stays down' in proc.stderr, proc.stderr
+    assert 'link h-edge (this host) is declared up and stays down' not in proc.stderr, proc.stderr
