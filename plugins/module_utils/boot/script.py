@@ -31,12 +31,12 @@ from shlex import quote
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import BOOT_PATH, bridge_next_to
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import MAIN_TABLE
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import flooding
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.vxlan import describe
 
 PLAIN = re.compile(r'^[A-Za-z0-9_.@+-]+\Z')
 HEADER = '# Managed by nsfd.namespaces (netns_persist): changes here are overwritten.'
-MAIN_TABLE = 254
 PIN_DIR = '/run/netns'  # where `ip netns` pins, fixed in iproute2
 
 # Functions the items below call. `pinned` reads /proc/self/mountinfo, so it

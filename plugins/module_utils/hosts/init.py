@@ -21,7 +21,6 @@ import os
 import select
 import signal
 import socket
-import struct
 import time
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
@@ -29,6 +28,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import cow, 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import OVERLAY, TYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import rtnl, syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import IFF_UP, IFINFOMSG, RTM_NEWLINK
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES as NSTYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.create import forget_copied_pins
 
@@ -134,10 +134,6 @@ umount -l /mnt
 OVERLAY_LAYERS = ('etc/upper', 'etc/work', 'var/upper', 'var/work')
 ROOT_LAYERS = ('root/upper', 'root/work', 'root/merged')
 
-RTM_NEWLINK = 16
-IFF_UP = 0x1
-_IFINFO = struct.Struct('=BxHiII')
-
 
 def prepare_layers(spec):
     """The host's persistent directories (kept across reboots)."""
@@ -147,7 +143,7 @@ def prepare_layers(spec):
 
 def _lo_up():
     with rtnl.Socket() as sock:
-        sock.request(RTM_NEWLINK, _IFINFO.pack(socket.AF_UNSPEC, 0, 1, IFF_UP, IFF_UP))
+        sock.request(RTM_NEWLINK, IFINFOMSG.pack(socket.AF_UNSPEC, 0, 1, IFF_UP, IFF_UP))
 
 
 def _step(name, func, *args):

@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import LOCK_DIR
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import IFF_UP
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect, location
 
-IFF_UP = 0x1
 # The alias of what the module made itself: lo of a lab namespace it created,
 # a bridge it created. Only that goes with the last host; a network namespace
 # (or bridge) the operator already had is theirs and stays.

@@ -19,9 +19,10 @@ import errno
 import socket
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import (
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import (
     IPV6_DEFAULT_METRIC, MAIN_TABLE, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_UNICAST, RTPROT_KERNEL, RTPROT_RA,
-    RTPROT_STATIC, delete_route)
+    RTPROT_STATIC)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import delete_route
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import rtnl_in
 
 KERNEL_PROTOCOLS = (RTPROT_KERNEL, RTPROT_RA)

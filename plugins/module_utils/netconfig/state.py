@@ -11,18 +11,13 @@ import socket
 import struct
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
-
-IFF_UP = 0x1
-RTPROT_KERNEL = 2
-RTPROT_BOOT = 3
-RTPROT_STATIC = 4
-RTPROT_RA = 9
-RTN_UNICAST = 1
-RT_SCOPE_UNIVERSE = 0
-RT_SCOPE_LINK = 253
-MAIN_TABLE = 254
-RT_TABLE_COMPAT = 252  # rtm_table of a table id above 255 (the id is in RTA_TABLE)
-IPV6_DEFAULT_METRIC = 1024  # what the kernel stores for an IPv6 route given metric 0 or none
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import (
+    AF_BRIDGE, IFADDRMSG, IFA_ADDRESS, IFA_LOCAL, IFF_UP, IFINFOMSG, IFLA_ADDRESS, IFLA_IFNAME, IFLA_INFO_DATA,
+    IFLA_INFO_KIND, IFLA_LINK, IFLA_LINKINFO, IFLA_LINK_NETNSID, IFLA_MASTER, IFLA_MTU, IFLA_VXLAN_ID,
+    IFLA_VXLAN_LEARNING, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6, IFLA_VXLAN_PORT, NDA_DST, NDA_LLADDR,
+    NDA_PORT, NDA_VNI, NDMSG, NTF_EXT_LEARNED, NTF_SELF, NUD_NOARP, NUD_PERMANENT, RTA_DST, RTA_GATEWAY, RTA_OIF,
+    RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTMSG, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE,
+    RTN_UNICAST, RT_TABLE_COMPAT)
 
 
 class NetState(object):
@@ -55,25 +50,6 @@ class NetState(object):
             if link['index'] == index:
                 return name
         return None
-
-
-# Message types, fixed headers and attribute numbers from linux/rtnetlink.h,
-# linux/if_link.h, linux/if_addr.h.
-RTM_GETLINK, RTM_GETADDR, RTM_DELROUTE, RTM_GETROUTE, RTM_GETNEIGH = 18, 22, 25, 26, 30
-IFINFOMSG = struct.Struct('=BxHiII')     # family, type, index, flags, change
-IFADDRMSG = struct.Struct('=BBBBI')      # family, prefixlen, flags, scope, index
-RTMSG = struct.Struct('=BBBBBBBBI')      # family, dst_len, src_len, tos, table, protocol, scope, type, flags
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 5, 10, 18
-IFLA_LINK_NETNSID = 37
-IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
-IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING, IFLA_VXLAN_PORT, IFLA_VXLAN_LOCAL6 = 1, 3, 4, 7, 15, 17
-NDMSG = struct.Struct('=BxxxiHBB')       # family, ifindex, state, flags, type
-AF_BRIDGE = 7
-NDA_DST, NDA_LLADDR, NDA_PORT, NDA_VNI = 1, 2, 6, 7
-NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
-NTF_SELF, NTF_EXT_LEARNED = 0x02, 0x10
-IFA_ADDRESS, IFA_LOCAL = 1, 2
-RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
 
 
 def _mac(payload):

@@ -9,7 +9,7 @@ import socket
 import pytest
 from nsoracle import sh
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid, rtnl
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid, rtnetlink, rtnl
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import state as netconfig_state
 
 
@@ -135,7 +135,7 @@ def test_route_types_scopes_protocols_and_tos_are_read():
     sh('ip', '-6', 'route', 'add', 'unreachable', 'fd00:70::/48')
     with rtnl.Socket() as sock:
         routes = dict((str(r['dst']), r) for r in netconfig_state.read(sock).routes if r['proto'] != 2)
-        assert (routes['10.66.0.0/16']['scope'], routes['10.66.0.0/16']['proto']) == (netconfig_state.RT_SCOPE_LINK, 3)
+        assert (routes['10.66.0.0/16']['scope'], routes['10.66.0.0/16']['proto']) == (rtnetlink.RT_SCOPE_LINK, 3)
         assert (routes['10.67.0.0/16']['proto'], routes['10.67.0.0/16']['tos'], routes['10.67.0.0/16']['metric']) == (16, 0x10, 3)
         assert (routes['10.70.0.0/16']['type'], routes['10.70.0.0/16']['table']) == (6, 1000)
         assert routes['fd00:70::/48']['type'] == 7 and routes['fd00:70::/48']['family'] == socket.AF_INET6
