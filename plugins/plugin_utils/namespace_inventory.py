@@ -235,8 +235,7 @@ def local_namespaces(types, data_dirs=(), pins=True):
             'netns_inodes': dict((t, e['inode']) for t, e in entries.items()),
         }
         if host is not None:
-            variables['netns_host'] = dict((k, host[k]) for k in ('hostname', 'data_dir', 'pid', 'root', 'address',
-                                                                   'interface'))
+            fields = ('hostname', 'data_dir', 'pid', 'root', 'address', 'interface')
+            variables['netns_host'] = dict((k, host[k]) for k in fields)
         result.append((name, variables))
     return result
-

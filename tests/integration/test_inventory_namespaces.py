@@ -114,8 +114,8 @@ keyed_groups:
 @pytest.mark.parametrize('config, words', [
     ('parents: [routers, host9]\n', ["parent 'host9'", 'neither a host nor a group']),
     ('name_template: "{{ netns_name }}"\n', ["host name 'mgmt' is made twice", 'host host1', 'host host2']),
-    ('sources: [local]\ndata_dirs: [/nonexistent/hosts]\n', ['/nonexistent/hosts', 'cannot be read',
-                                                              'does not exist']),
+    ('sources: [local]\ndata_dirs: [/nonexistent/hosts]\n',
+     ['/nonexistent/hosts', 'cannot be read', 'does not exist']),
 ])
 def test_mistakes_fail_the_inventory_naming_them(tmp_path, config, words):
     result = _inventory(tmp_path, FLEET, _config(tmp_path, config), args=['--list'], check=False)
@@ -185,8 +185,8 @@ def test_a_play_on_netns_name_runs_inside_that_namespace_on_every_member(tmp_pat
         assert found['ansible_d0']['ipv4']['address'] == '10.9.0.2'
 
         # the local source: the running namespace hosts of the data dir, by name
-        groups, hostvars = _listed(tmp_path, _config(tmp_path, 'sources: [local]\nlocal_pins: false\n'
-                                                                'data_dirs: [%s]\n' % data_dir, name='local.yml'))
+        local = 'sources: [local]\nlocal_pins: false\ndata_dirs: [%s]\n' % data_dir
+        groups, hostvars = _listed(tmp_path, _config(tmp_path, local, name='local.yml'))
         assert groups['netns_namespace_hosts'] == ['h1', 'h2'] and groups['netns_local'] == ['h1', 'h2']
         assert hostvars['h1']['ansible_connection'] == 'nsfd.namespaces.nsenter'
         assert hostvars['h1']['netns_host']['data_dir'] == data_dir

@@ -28,14 +28,14 @@ def test_declared_namespaces_are_the_roles_in_its_order_with_segments_merged():
                 'netns_namespaces_extra': [{'name': 'mgmt'}, {'name': 'purple', 'sysctls': {'a.b': 1}}],
                 'netns_segments': SEGMENTS}
     found = declared_namespaces('host1', declared, HOSTVARS)
-    assert [name for name, _ in found] == ['red', 'mgmt', 'purple'], 'absent ones are no hosts'
+    assert [name for name, item in found] == ['red', 'mgmt', 'purple'], 'absent ones are no hosts'
     # the segment's links, as the role's filter merges them
     role = Segments().filters()['netns_segments'](
         SEGMENTS, 'host1', HOSTVARS, namespaces=declared['netns_namespaces'] + declared['netns_namespaces_extra'])
     assert dict(found)['purple'] == [i for i in role if i['name'] == 'purple'][0]
     assert [link['name'] for link in dict(found)['purple']['links']] == ['br100', 'vx100']
     # a host that is no member has no segment namespace
-    assert [name for name, _ in declared_namespaces('host3', {'netns_segments': SEGMENTS}, HOSTVARS)] == []
+    assert [name for name, item in declared_namespaces('host3', {'netns_segments': SEGMENTS}, HOSTVARS)] == []
 
 
 @pytest.mark.parametrize('declared, words', [
