@@ -1,6 +1,7 @@
 # The two commands of the README: `make demo` and `make test`.
 SHELL := /bin/bash
-ENV := . scripts/env.sh &&
+# the project's own settings (scripts/env.sh): state under .cache/, its own ansible.cfg
+ENV := NSFD_ENV=project; . scripts/env.sh &&
 
 .PHONY: bootstrap test unit sanity build docs demo bench clean
 
