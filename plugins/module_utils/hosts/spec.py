@@ -11,7 +11,7 @@ import os
 import re
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import ifname as ifnames, syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES as NSTYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import usable_hosts
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name, check_pin_dir, unprintable
@@ -27,7 +27,6 @@ STATES = ('started', 'rebooted', 'absent')
 LAB_KEYS = ('name', 'bridge', 'address', 'interface', 'gateway')
 
 HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z')
-IFNAME_MAX = 15
 # What a distribution root must hold to be one (and what fleet.py's debian kind needed).
 ROOT_MUST_HOLD = ('usr/bin', 'etc')
 
@@ -94,17 +93,14 @@ def check_hostname(value, field):
 # Names the kernel keeps for itself: 'all' and 'default' are the directories
 # of /proc/sys/net/*/conf beside the interfaces', and every network namespace
 # has its 'lo' (neither a bridge nor a host's lab interface may take it).
-RESERVED_IFNAMES = ('all', 'default', 'lo', '.', '..')
-
-
 def check_ifname(value, field):
-    if (not isinstance(value, str) or not value or len(value.encode('utf-8')) > IFNAME_MAX or unprintable(value)
-            or any(c in '/:' or c.isspace() for c in value)):
-        raise NamespaceError('%s %r is not a valid interface name: 1 to %d bytes, no "/", ":", spaces or '
-                             'control characters' % (field, value, IFNAME_MAX))
-    if value in RESERVED_IFNAMES:
-        raise NamespaceError('%s %r is a name the kernel keeps for itself (%s): choose another interface name'
-                             % (field, value, ', '.join(RESERVED_IFNAMES)))
+    # lo is every namespace's own: not a lab's bridge or a host's interface
+    if value == 'lo':
+        raise NamespaceError("%s 'lo' is a name the kernel keeps for itself (every namespace's loopback): choose "
+                             "another interface name" % field)
+    why = ifnames.problem(value)
+    if why:
+        raise NamespaceError('%s %r is not a valid interface name: %s' % (field, value, why))
     return value
 
 

@@ -16,12 +16,9 @@ import os
 import re
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import ifname as ifnames
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem, unprintable
 
-IFNAMSIZ = 16  # with the NUL: names are at most 15 bytes
-# /proc/sys/net/ipv{4,6}/conf/{all,default} hold the settings for every link:
-# a link called so would have no sysctl directory of its own.
-RESERVED_IFNAMES = ('all', 'default')
 LOCAL_TABLE = 255  # the kernel fills it with local and broadcast routes itself
 KINDS = ('veth', 'dummy', 'bridge', 'vlan', 'macvlan', 'ipvlan', 'physical', 'vxlan')
 NEEDS_PARENT = ('vlan', 'macvlan', 'ipvlan', 'physical')
@@ -76,15 +73,9 @@ def _list(value, path):
 
 
 def ifname(value, path):
-    if not isinstance(value, str) or not value:
-        fail(path, 'must be a non-empty interface name')
-    if len(value.encode('utf-8')) >= IFNAMSIZ:
-        fail(path, 'interface name %r is longer than 15 bytes (IFNAMSIZ)' % value)
-    if value in ('.', '..') or any(c in value for c in '/ :') or unprintable(value):
-        fail(path, 'interface name %r may not contain "/", ":", spaces or control characters' % value)
-    if value in RESERVED_IFNAMES:
-        fail(path, 'interface name %r is reserved: /proc/sys/net/*/conf/%s holds the settings of every link'
-             % (value, value))
+    why = ifnames.problem(value)
+    if why:
+        fail(path, why)
     return value
 
 
