@@ -257,8 +257,7 @@ def main():
             gid_map=dict(type='list', elements='raw'),
             time_offsets=dict(type='dict'),
         ),
-        required_one_of=[('name', 'path')],
-        mutually_exclusive=[('source_pid', 'source_path'), ('path', 'pin_dir')],
+        # name or path, and which options exclude each other: pins/spec.py says, for every caller
         supports_check_mode=True,
     )
     params = module.params

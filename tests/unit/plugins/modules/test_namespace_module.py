@@ -69,7 +69,7 @@ def test_argument_spec_rejects_unknown_types_and_conflicts(capsys):
     out = run_module(namespace, {'name': 'x', 'source_pid': 1, 'source_path': '/proc/1/ns/net'}, capsys)
     assert out['failed'] and 'mutually exclusive' in out['msg']
     out = run_module(namespace, {}, capsys)
-    assert out['failed'] and 'one of the following is required' in out['msg']
+    assert out['failed'] and 'name is required (or path)' in out['msg']
     out = run_module(namespace, {'name': 'x', 'state': 'absent', 'source_pid': 1}, capsys)
     assert out['failed'] and 'only apply to state=present' in out['msg']
 
