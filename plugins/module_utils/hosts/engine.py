@@ -22,6 +22,7 @@ import os
 from contextlib import contextmanager
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
+from ansible_collections.nsfd.namespaces.plugins.module_utils.changes import Changes
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError, default_hint
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import init, lab as labs, record
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import TYPES, lab_end_name
@@ -31,22 +32,13 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate impo
     ABSENT, PRESENT, STALE, inspect, location)
 
 
-class Result(object):
+class Result(Changes):
     def __init__(self):
-        self.changed = False
-        self.actions = []
-        self.warnings = []
+        super(Result, self).__init__()
         self.host = None
-        self.before = {}
-        self.after = {}
-
-    def act(self, text):
-        self.changed = True
-        self.actions.append(text)
 
     def as_dict(self):
-        return {'changed': self.changed, 'actions': self.actions, 'host': self.host,
-                'diff': {'before': self.before, 'after': self.after}}
+        return dict(super(Result, self).as_dict(), host=self.host)
 
 
 def pins(name):

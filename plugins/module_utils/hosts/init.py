@@ -27,7 +27,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import cow, record
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import OVERLAY, TYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import rtnl, syscalls
-from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed, step
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import IFF_UP, IFINFOMSG, RTM_NEWLINK
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES as NSTYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.create import forget_copied_pins
@@ -146,12 +146,6 @@ def _lo_up():
         sock.request(RTM_NEWLINK, IFINFOMSG.pack(socket.AF_UNSPEC, 0, 1, IFF_UP, IFF_UP))
 
 
-def _step(name, func, *args):
-    try:
-        return func(*args)
-    except OSError as exc:
-        raise ChildFailed(name, exc.errno, exc.strerror or str(exc))
-
 
 def _become_init(argv, env, out_w, err_w, affinity, shared):  # pragma: no cover - runs in the init
     report = err_w
@@ -199,15 +193,15 @@ def _helper(spec, argv, env, out_w, err_w, cpu):
 
     def body(channel):
         if cpu is not None:
-            _step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
-        _step('unshare', syscalls.unshare, flags)
-        _step('make the new mount tree private', forget_copied_pins)
+            step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
+        step('unshare', syscalls.unshare, flags)
+        step('make the new mount tree private', forget_copied_pins)
         if spec.root == OVERLAY:
             for directory in ('/etc', '/var'):
-                _step('the copy-on-write %s' % directory, cow.mount_cow, directory,
-                      os.path.join(spec.host_dir, directory[1:]))
-        _step('sethostname', syscalls.sethostname, spec.hostname)
-        _step('set lo up', _lo_up)
+                step('the copy-on-write %s' % directory, cow.mount_cow, directory,
+                     os.path.join(spec.host_dir, directory[1:]))
+        step('sethostname', syscalls.sethostname, spec.hostname)
+        step('set lo up', _lo_up)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the init
             _become_init(argv, env, out_w, err_w, affinity, spec.shared_paths)

@@ -28,6 +28,15 @@ class ChildFailed(Exception):
         super(ChildFailed, self).__init__('%s: %s' % (step, message))
 
 
+def step(name, func, *args):
+    """func(*args) in a child, an OSError told as ChildFailed of that step
+    (its errno and words), which the parent's receive() raises."""
+    try:
+        return func(*args)
+    except OSError as exc:
+        raise ChildFailed(name, exc.errno, exc.strerror or str(exc))
+
+
 class Child(object):
     """Run target(channel) in a forked process.
 

@@ -25,7 +25,7 @@ import time
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError, default_hint
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
-from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed, step
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, kernel_supports
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import holder as holders
 
@@ -48,12 +48,6 @@ def map_text(entries):
 def offsets_lines(offsets):
     return ['%s %d %d\n' % (clock, secs, nsecs) for clock, (secs, nsecs) in sorted(offsets.items())]
 
-
-def _step(name, func, *args):
-    try:
-        return func(*args)
-    except OSError as exc:
-        raise ChildFailed(name, exc.errno, exc.strerror or str(exc))
 
 
 def forget_copied_pins():
@@ -79,20 +73,20 @@ def _child_body(types, options, name, cpu, holder, pin):
             # the holder must see EOF.
             holder.creator_end.close()
         if cpu is not None:
-            _step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
-        _step('unshare', syscalls.unshare, flags)
+            step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
+        step('unshare', syscalls.unshare, flags)
         if 'mnt' in types:
-            _step('make the new mount namespace private', forget_copied_pins)
+            step('make the new mount namespace private', forget_copied_pins)
         channel.send('unshared')
         if channel.receive() != 'go':
             raise ChildFailed('wait', None, 'the parent gave up')
         for line in offsets_lines(options.time_offsets):
             with open('/proc/self/timens_offsets', 'w') as handle:
-                _step('write time offsets %r' % line.strip(), handle.write, line)
+                step('write time offsets %r' % line.strip(), handle.write, line)
         if options.hostname is not None:
-            _step('sethostname', syscalls.sethostname, options.hostname)
+            step('sethostname', syscalls.sethostname, options.hostname)
         if options.domainname is not None:
-            _step('setdomainname', syscalls.setdomainname, options.domainname)
+            step('setdomainname', syscalls.setdomainname, options.domainname)
         holder_pid = 0
         if holder:
             holder_pid = os.fork()
@@ -128,13 +122,13 @@ def _create_in_thread(types, options):
     def body():
         outcome['tid'] = threading.get_native_id()
         try:
-            _step('unshare', syscalls.unshare, flags)
+            step('unshare', syscalls.unshare, flags)
             if options.hostname is not None:
-                _step('sethostname', syscalls.sethostname, options.hostname)
+                step('sethostname', syscalls.sethostname, options.hostname)
             if options.domainname is not None:
-                _step('setdomainname', syscalls.setdomainname, options.domainname)
+                step('setdomainname', syscalls.setdomainname, options.domainname)
             for nstype in types:
-                outcome['fds'][nstype] = _step('open the new namespace', os.open,
+                outcome['fds'][nstype] = step('open the new namespace', os.open,
                                                '/proc/thread-self/ns/%s' % TYPES[nstype].proc_name,
                                                os.O_RDONLY | os.O_CLOEXEC)
         except ChildFailed as exc:

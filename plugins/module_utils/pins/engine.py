@@ -15,6 +15,7 @@ import errno
 import os
 import time
 
+from ansible_collections.nsfd.namespaces.plugins.module_utils.changes import Changes
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import procscan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import ChildFailed
@@ -32,23 +33,14 @@ PIN = 'pin'
 REPIN = 'repin'
 
 
-class Result(object):
+class Result(Changes):
     def __init__(self):
-        self.changed = False
-        self.actions = []
-        self.warnings = []
+        super(Result, self).__init__()
         self.pins = []
-        self.before = {}
-        self.after = {}
         self.pids_remaining = None
 
-    def act(self, text):
-        self.changed = True
-        self.actions.append(text)
-
     def as_dict(self):
-        result = {'changed': self.changed, 'actions': self.actions, 'pins': self.pins,
-                  'diff': {'before': self.before, 'after': self.after}}
+        result = dict(super(Result, self).as_dict(), pins=self.pins)
         if self.pids_remaining is not None:
             result['pids_remaining'] = self.pids_remaining
         return result

@@ -1,6 +1,6 @@
 """module_utils is layered by domain, and imports only go downwards.
 
-basics (errors, fileio, module_runner) < kernel < pins < netconfig, execute
+basics (changes, errors, fileio, module_runner) < kernel < pins < netconfig, execute
 < boot, segments, hosts. A file may import its own domain and the domains below it; modules
 and plugins sit above all of them. A later change that imports upwards (the
 kernel wrappers reaching for the pin engine, say) fails here, which keeps
@@ -16,7 +16,7 @@ PACKAGE = 'ansible_collections.nsfd.namespaces.plugins.module_utils'
 PLUGINS = 'ansible_collections.nsfd.namespaces.plugins'
 MODULE_UTILS = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'plugins', 'module_utils')
 
-BASICS = ('errors', 'fileio', 'module_runner')
+BASICS = ('changes', 'errors', 'fileio', 'module_runner')
 RANK = {'basics': 0, 'kernel': 1, 'pins': 2, 'netconfig': 3, 'execute': 3, 'boot': 4, 'segments': 4, 'hosts': 4}
 
 

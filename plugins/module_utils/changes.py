@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nsfd.namespaces contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What an engine run did, as modules return it: whether anything changed,
+the actions in words, warnings, and the diff's before and after. Each
+engine's result adds what it reports besides (the pins, the host)."""
+
+
+class Changes(object):
+    def __init__(self):
+        self.changed = False
+        self.actions = []
+        self.warnings = []
+        self.before = {}
+        self.after = {}
+
+    def act(self, text):
+        """Record one change (check mode records what it would do)."""
+        self.changed = True
+        self.actions.append(text)
+
+    def as_dict(self):
+        return {'changed': self.changed, 'actions': self.actions, 'diff': {'before': self.before, 'after': self.after}}
