@@ -146,7 +146,6 @@ def _lo_up():
         sock.request(RTM_NEWLINK, IFINFOMSG.pack(socket.AF_UNSPEC, 0, 1, IFF_UP, IFF_UP))
 
 
-
 def _become_init(argv, env, out_w, err_w, affinity, shared):  # pragma: no cover - runs in the init
     report = err_w
     try:

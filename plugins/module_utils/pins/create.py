@@ -49,7 +49,6 @@ def offsets_lines(offsets):
     return ['%s %d %d\n' % (clock, secs, nsecs) for clock, (secs, nsecs) in sorted(offsets.items())]
 
 
-
 def forget_copied_pins():
     """In a new mount namespace, drop the copies of existing pins, so that the
     new namespace does not keep other namespaces alive after their own pins
@@ -129,8 +128,8 @@ def _create_in_thread(types, options):
                 step('setdomainname', syscalls.setdomainname, options.domainname)
             for nstype in types:
                 outcome['fds'][nstype] = step('open the new namespace', os.open,
-                                               '/proc/thread-self/ns/%s' % TYPES[nstype].proc_name,
-                                               os.O_RDONLY | os.O_CLOEXEC)
+                                              '/proc/thread-self/ns/%s' % TYPES[nstype].proc_name,
+                                              os.O_RDONLY | os.O_CLOEXEC)
         except ChildFailed as exc:
             outcome['error'] = exc
 
