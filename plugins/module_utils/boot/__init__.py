@@ -7,5 +7,5 @@ script and the systemd unit rendered from a netns_config declaration, and
 the options both netns_persist and netns_config's boot take; and the
 systemd drop-ins that run services inside a pinned namespace (netns_service).
 
-May import: netconfig, execute (spawn, to run systemctl), pins, kernel and the basics.
+May import: netconfig, pins, kernel and the basics.
 """

@@ -13,7 +13,7 @@ instead of the pin), and, while it runs, its main process.
 import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.persist import systemd_running
-from ansible_collections.nsfd.namespaces.plugins.module_utils.execute.spawn import spawn
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.spawn import spawn
 
 # systemd's unit search path for the system manager, highest priority first.
 UNIT_PATH = ('/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system',

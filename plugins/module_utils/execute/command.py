@@ -15,7 +15,7 @@ import time
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.execute import launch as exec_launch
-from ansible_collections.nsfd.namespaces.plugins.module_utils.execute import spawn
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import spawn
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, ordered, proc_path
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name, check_pin_path, check_types

@@ -7,5 +7,5 @@ them), /proc and mountinfo readers, namespace types, plain rtnetlink and
 netlink sockets opened inside another network namespace, nsids, and the
 forked child that enters namespaces on the engine's behalf.
 
-May import: the basics (errors, fileio) only. Everything else stands on it.
+May import: the basics only. Everything else stands on it.
 """

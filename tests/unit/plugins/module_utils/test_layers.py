@@ -77,6 +77,34 @@ def test_module_utils_imports_only_downwards():
     assert violations(MODULE_UTILS) == []
 
 
+def declared_imports(domain):
+    """The domains a domain's __init__ says it may import ('May import: pins, kernel and the basics.')."""
+    with open(os.path.join(MODULE_UTILS, domain, '__init__.py')) as handle:
+        doc = ast.get_docstring(ast.parse(handle.read()))
+    sentence = doc.split('May import:', 1)[1].split('.')[0]
+    words = set(sentence.replace('/', ' ').replace(',', ' ').replace('(', ' ').replace(')', ' ').split())
+    return set(d for d in RANK if d in words)
+
+
+def test_every_import_of_another_domain_is_one_its_init_declares():
+    """The edges the architecture page (and each domain's __init__) allows, and no other: a lower
+    domain that is not declared (boot reaching into execute, say) fails too."""
+    found = []
+    for domain in RANK:
+        if domain == 'basics':
+            continue
+        allowed = declared_imports(domain)
+        for directory, _dirs, files in os.walk(os.path.join(MODULE_UTILS, domain)):
+            for name in sorted(f for f in files if f.endswith('.py')):
+                with open(os.path.join(directory, name)) as handle:
+                    source = handle.read()
+                for line, target in imported_names(source):
+                    other = domain_of(target[len(PLUGINS) + 1:] if target.startswith(PLUGINS) else target)
+                    if other != domain and other not in allowed:
+                        found.append((domain, name, line, target))
+    assert found == []
+
+
 def test_every_domain_has_an_init_that_says_what_it_is():
     for domain in RANK:
         if domain == 'basics':

@@ -1,11 +1,11 @@
-"""execute/spawn: fork, set up, exec, capture (what namespace_exec runs
+"""kernel/spawn: fork, set up, exec, capture (what namespace_exec runs
 commands with instead of subprocess.Popen's preexec_fn)."""
 
 import errno
 import os
 import signal
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.execute import spawn
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import spawn
 
 
 def test_large_stdin_stdout_and_stderr_at_once_do_not_deadlock():
