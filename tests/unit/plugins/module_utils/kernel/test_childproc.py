@@ -1,6 +1,7 @@
 """childproc: a forked helper speaks JSON lines with its parent; whatever
 goes wrong in it comes back to the parent as ChildFailed."""
 
+import ctypes
 import errno
 import os
 import signal
@@ -9,6 +10,8 @@ import time
 import pytest
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
+
+PR_GET_PDEATHSIG = 2  # linux/prctl.h
 
 
 def _echo(channel):
@@ -91,17 +94,15 @@ def test_a_child_that_does_not_answer_times_out_and_is_killed():
         os.kill(child.pid, 0)
 
 
+def _parent_death_signal(channel):
+    value = ctypes.c_int()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_GET_PDEATHSIG, ctypes.byref(value), 0, 0, 0)
+    channel.send(value.value)
+
 
 def test_the_child_dies_with_its_parent_by_default():
-    # PR_SET_PDEATHSIG is not in /proc/self/status; the helper is asked
-    # through prctl(PR_GET_PDEATHSIG) instead
-    def body(channel):
-        import ctypes
-        value = ctypes.c_int()
-        ctypes.CDLL(None, use_errno=True).prctl(2, ctypes.byref(value), 0, 0, 0)  # PR_GET_PDEATHSIG
-        channel.send(value.value)
     for die_with_parent, expected in ((True, signal.SIGKILL), (False, 0)):
-        child = Child(body, die_with_parent=die_with_parent)
+        child = Child(_parent_death_signal, die_with_parent=die_with_parent)
         assert child.receive() == expected
         child.finish()
 

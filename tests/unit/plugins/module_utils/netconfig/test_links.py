@@ -69,9 +69,9 @@ def test_lowers_are_the_links_a_link_sits_on():
 
 
 def test_kept_links_lists_each_namespace_links_and_veth_ends_put_there():
-    decls = validate([{'name': 'a', 'links': [{'name': 'x0', 'kind': 'veth', 'peer': {'name': 'x1', 'netns': 'b'}},
-                                               {'name': 'h0', 'kind': 'veth', 'peer': {'name': 'h1'}}]},
-                      {'name': 'b', 'links': [{'name': 'br0', 'kind': 'bridge'}]},
+    a_links = [{'name': 'x0', 'kind': 'veth', 'peer': {'name': 'x1', 'netns': 'b'}},
+               {'name': 'h0', 'kind': 'veth', 'peer': {'name': 'h1'}}]
+    decls = validate([{'name': 'a', 'links': a_links}, {'name': 'b', 'links': [{'name': 'br0', 'kind': 'bridge'}]},
                       {'name': 'c', 'state': 'absent'}])
     assert links.kept_links(decls) == {'a': {'x0', 'h0'}, 'b': {'br0', 'x1'}, None: {'h1'}}
 
