@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import files as boot_files
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import options as boot_options
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 
@@ -202,3 +203,57 @@ def test_unset_programs_are_found_in_the_boot_path_and_bridge_beside_a_configure
     assert 'sysctl=$(tool sysctl)\n' in text and 'bridge=$(tool bridge)\n' in text
     text = script.render(fdb, boot_files.BootOptions(ip_command='/bin/ip'))
     assert "ip=/bin/ip\nsysctl=$(tool sysctl)\nbridge=/bin/bridge\n[ -x \"$bridge\" ] || bridge=$(tool bridge)\n" in text
+
+
+# boot/options.py itself: the checks each consumer relies on, and the programs the script runs
+
+def test_boot_options_derive_the_unit_and_wants_paths():
+    options = boot_options.BootOptions(boot_dir='/etc/b', unit_dir='/etc/u', unit_name='x@y.service',
+                                       wanted_by=['multi-user.target'])
+    assert options.unit_path == '/etc/u/x@y.service'
+    assert options.boot_file('blue.sh') == '/etc/b/blue.sh'
+    assert options.wants_links() == ['/etc/u/multi-user.target.wants/x@y.service']
+    assert options.ip_command is None and boot_options.BootOptions(ip_command='').ip_command is None
+
+
+@pytest.mark.parametrize('check, value', [
+    (lambda v: boot_options.check_unit_name('u', v, ('.service',)), 'tmpl@.service'),
+    (lambda v: boot_options.check_unit_name('u', v, ('.service',)), 'ä.service'),
+    (lambda v: boot_options.check_path('p', v), '/a/./b'),
+    (lambda v: boot_options.check_path('p', v), '/a\nb'),
+    (lambda v: boot_options.check_path('p', v, exec_safe=True), '/a%ib'),
+    (lambda v: boot_options.check_directory('d', v), '/'),
+    (lambda v: boot_options.BootOptions(wanted_by=v), 'multi-user.target'),
+])
+def test_option_checks_refuse_and_change_nothing(check, value):
+    with pytest.raises(NamespaceError) as exc:
+        check(value)
+    assert 'is not allowed' in str(exc.value) and boot_options.NOTHING_CHANGED in str(exc.value)
+
+
+def test_programs_are_found_in_the_boot_path_or_where_configured(tmp_path):
+    assert boot_options.find_program('ip') == shutil.which('ip', path=boot_options.BOOT_PATH)
+    assert boot_options.bridge_next_to('/bin/ip') == '/bin/bridge'
+    boot_options.check_programs(boot_options.BootOptions(), bridge=shutil.which('bridge') is not None)
+    plain = tmp_path / 'ip'
+    plain.write_text('')
+    for configured, words in ((str(plain), 'is not an executable file'), (str(tmp_path / 'no'), 'does not exist')):
+        with pytest.raises(NamespaceError) as exc:
+            boot_options.check_programs(boot_options.BootOptions(ip_command=configured))
+        assert "ip_command: %r %s" % (configured, words) in str(exc.value) and exc.value.path == configured
+
+
+def test_a_program_missing_from_the_boot_path_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(boot_options, 'BOOT_PATH', '/nonexistent')
+    with pytest.raises(NamespaceError) as exc:
+        boot_options.check_programs(boot_options.BootOptions())
+    assert 'ip_command is unset and no ip is in /nonexistent' in str(exc.value)
+    # an ip of its own, with no bridge next to it
+    ip_copy = str(tmp_path / 'ip')
+    shutil.copy(shutil.which('ip'), ip_copy)
+    boot_options.check_programs(boot_options.BootOptions(ip_command=ip_copy), sysctl=False)
+    with pytest.raises(NamespaceError) as exc:
+        boot_options.check_programs(boot_options.BootOptions(ip_command=ip_copy), sysctl=False, bridge=True)
+    assert 'no bridge (iproute2)' in str(exc.value) and "next to ip_command %r nor in /nonexistent" % ip_copy in str(exc.value)
+    shutil.copy(shutil.which('bridge'), str(tmp_path / 'bridge'))
+    boot_options.check_programs(boot_options.BootOptions(ip_command=ip_copy), sysctl=False, bridge=True)
