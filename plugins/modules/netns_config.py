@@ -40,7 +40,7 @@ requirements:
   - pyroute2 >= 0.9 on the managed host
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - nsfd.namespaces.pin_dir
+  - nsfd.namespaces.pin_dir.netns
   - nsfd.namespaces.boot_files.boot_option
 attributes:
   check_mode:
