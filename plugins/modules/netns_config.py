@@ -21,7 +21,7 @@ description:
   - With O(record) and O(prune) it also removes what an earlier run created and the input no longer declares, and
     with O(boot) it writes the files that rebuild the namespaces at boot without Ansible.
 requirements:
-  - pyroute2 >= 0.9 on the managed host
+  - pyroute2 >= 0.6.13 on the managed host (an older one fails the task before anything is changed)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - nsfd.namespaces.pin_dir.netns
@@ -571,6 +571,7 @@ services:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist, services
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge, hostlock
@@ -610,6 +611,9 @@ def main():
     )
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib('pyroute2'), exception=str(PYROUTE2_IMPORT_ERROR))
+    too_old = netns_socket.pyroute2_too_old()
+    if too_old:
+        module.fail_json(msg=too_old)
     params = module.params
     # bad input touches nothing, not even the lock
     decls = call_or_fail(module, lambda: validate(params['namespaces']))
