@@ -37,7 +37,7 @@ options:
         is recognised however its directory is reached; results report the resolved path.
       - An empty file with no namespace mounted on it counts as a stale pin (a crash leftover, repaired or
         removed) only in C(/run/netns) (or another default pin directory of M(nsfd.namespaces.namespace)), or
-        under C(/run) when the file has mode C(000) (as this collection and C(ip netns add) create pin files). Anywhere else (C(/run/lock), C(/etc), ...) such a file belongs to
-        another program and is never touched.
+        under C(/run) when the file has mode C(000) (as this collection and C(ip netns add) create pin files).
+        Anywhere else (C(/run/lock), C(/etc), ...) such a file belongs to another program and is never touched.
     type: path
 '''

@@ -56,8 +56,8 @@ def pyroute2_version():
     try:
         import pyroute2
         return getattr(pyroute2, '__version__', None)
-    except Exception:  # pylint: disable=broad-except - any import failure is "unknown"
-        return None
+    except Exception:  # pylint: disable=broad-except
+        return None  # any import failure: the version cannot be told
 
 
 def pyroute2_too_old(found=None):

@@ -8,6 +8,8 @@ tests/test_pyroute2_floor.py)."""
 import os
 import subprocess
 
+import pytest
+
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import lab
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
@@ -48,10 +50,7 @@ def test_the_real_version_is_read_and_passes():
 
 def test_a_lab_host_with_an_older_pyroute2_is_refused_before_anything_is_made(monkeypatch):
     monkeypatch.setattr(netns_socket, 'pyroute2_version', lambda: '0.5.19')
-    try:
+    with pytest.raises(NamespaceError) as raised:
         lab.need_pyroute2('h1')
-    except NamespaceError as exc:
-        text = str(exc)
-    else:
-        raise AssertionError('an older pyroute2 passed')
+    text = str(raised.value)
     assert '0.5.19' in text and netns_socket.PYROUTE2_FLOOR in text, text
