@@ -11,36 +11,20 @@ version_added: 0.1.0
 author:
   - nsfd maintainers (@nsfd)
 description:
-  - Converges a list of named network namespaces - links (veth, bridge, dummy, vlan, macvlan, ipvlan, physical,
-    vxlan with its static forwarding entries), addresses, routes, sysctls and C(/etc/netns/NAME/) files - through
-    netlink with pyroute2, never by running C(ip).
-  - Namespaces are created and removed with the pin engine of M(nsfd.namespaces.namespace), so C(ip netns) sees them.
-  - Idempotent to the attribute - a rerun with the same input reports no change, and changing one address changes only
-    that address. Addresses compare as networks, MAC addresses case-insensitively, names exactly.
-  - The whole input is validated first; a bad item fails the task with its path (for example
-    C(namespaces[3].links[0].peer.name)) and nothing is touched.
-  - One netlink socket per namespace, created from this process by entering the namespace only for the C(socket) syscall;
-    no helper process per namespace, and the module process never stays in another namespace.
-  - A failure part-way through one namespace leaves the others converged; the result says which namespace failed
-    and what had been done to it.
-  - One run at a time per host. A run holds C(flock) on C(/run/nsfd-netns-config.lock) from before it reads the
-    namespaces (and O(record)) until it has written the record, so a second run started meanwhile waits, then
-    converges from what the first left (with the same declaration it has nothing to do). A run waits at most
-    15 minutes, then fails naming the pid of the holder. The kernel drops the lock of a killed run.
-  - Planned with the kernel's own rules. Renumbering an IPv4 address within its subnet keeps connectivity - the
-    new address is added before the old one is deleted, and the old one is deleted with C(promote_secondaries)
-    briefly on for its link (then set back), since the kernel otherwise deletes the secondaries and the routes with
-    their primary. Changing the prefix length of an IPv6 address deletes and re-adds it (the kernel holds one
-    IPv6 address per link whatever its prefix length).
-  - An existing link of the declared name but of another kind (a veth where a bridge is declared), or a veth whose
-    peer is not the declared O(namespaces[].links[].peer), fails that namespace without O(purge), and with O(purge)
-    is deleted and created again as declared (unless that would delete a link the call keeps). A V(physical) link
-    may be of any kind.
+  - Declares the network namespaces of a host - their links (veth, bridge, dummy, vlan, macvlan, ipvlan, vxlan,
+    physical), addresses, routes, sysctls and C(/etc/netns/NAME/) files - and makes the host match, creating the
+    namespaces as C(ip netns add) would, so C(ip netns) and C(nsenter) see them.
+  - Idempotent - a second run with the same input reports no change, and changing one address changes only that
+    address; check mode and diff mode show exactly what a run would do.
+  - The whole input is checked first; a mistake fails the task naming the item (for example
+    C(namespaces[3].links[0].peer.name)) with nothing changed.
+  - With O(record) and O(prune) it also removes what an earlier run created and the input no longer declares, and
+    with O(boot) it writes the files that rebuild the namespaces at boot without Ansible.
 requirements:
-  - pyroute2 >= 0.9 on the managed host
+  - pyroute2 >= 0.6.13 on the managed host (an older one fails the task before anything is changed)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - nsfd.namespaces.pin_dir
+  - nsfd.namespaces.pin_dir.netns
   - nsfd.namespaces.boot_files.boot_option
 attributes:
   check_mode:
@@ -348,8 +332,22 @@ options:
     type: bool
     default: false
 notes:
-  - Needs root.
+  - Needs root, and the Python library pyroute2 on the managed host (the C(nsfd.namespaces.netns) role installs it
+    with C(netns_install_requirements=true)).
   - Links with kinds this kernel lacks (for example dummy or vlan without their modules) fail with the kernel's error.
+  - Addresses compare as networks, MAC addresses case-insensitively, names exactly.
+  - A failure part-way through one namespace leaves the others converged; the result says which namespace failed
+    and what had been done to it.
+  - One run at a time per host - a second run started meanwhile waits (at most 15 minutes, then fails naming the pid
+    of the run it waited for), then converges from what the first one left.
+  - Renumbering an IPv4 address within its subnet keeps the link's other addresses and routes (the new address is
+    added before the old one goes); changing the prefix length of an IPv6 address deletes and re-adds it.
+  - An existing link of the declared name but of another kind (a veth where a bridge is declared), or a veth whose
+    peer is not the declared O(namespaces[].links[].peer), fails that namespace without O(purge), and with O(purge)
+    is deleted and created again as declared (unless that would delete a link the call keeps). A V(physical) link
+    may be of any kind.
+  - How a run reads, plans and applies changes (netlink, the host lock, address renumbering) is explained in the
+    collection's Concepts guide, section "How netns_config converges".
 seealso:
   - module: nsfd.namespaces.namespace
   - module: nsfd.namespaces.namespace_exec
@@ -573,6 +571,7 @@ services:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist, services
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge, hostlock
@@ -612,6 +611,9 @@ def main():
     )
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib('pyroute2'), exception=str(PYROUTE2_IMPORT_ERROR))
+    too_old = netns_socket.pyroute2_too_old()
+    if too_old:
+        module.fail_json(msg=too_old)
     params = module.params
     # bad input touches nothing, not even the lock
     decls = call_or_fail(module, lambda: validate(params['namespaces']))

@@ -204,6 +204,7 @@ def _lab_neighbours(spec):
 def _check_lab(spec):
     """The lab address against the other hosts of data_dir and the bridge."""
     lab = spec.lab
+    labs.need_pyroute2(spec.name)  # a missing or too old one fails before anything is made
     if lab.name == spec.name or lab.name in record.names(spec.data_dir):
         raise NamespaceError('lab.name %r is the name of a host: a host\'s network namespace is no lab' % lab.name,
                              name=spec.name, hint='Give the lab a name of its own, such as nsfd-lab.')

@@ -86,16 +86,19 @@ def locked(names):
             os.close(fd)
 
 
-def _need_pyroute2(name):
+def need_pyroute2(name):
     if not netns_socket.HAS_PYROUTE2:
         raise NamespaceError('a host with a lab needs the Python library pyroute2 on the machine',
                              name=name, hint='Install pyroute2 (pip install pyroute2), or leave lab out.')
+    too_old = netns_socket.pyroute2_too_old()
+    if too_old:
+        raise NamespaceError('a host with a lab needs a newer pyroute2', name=name, hint=too_old)
 
 
 @contextmanager
 def netlink(path, name):
     """An IPRoute socket in the network namespace pinned at path."""
-    _need_pyroute2(name)
+    need_pyroute2(name)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:

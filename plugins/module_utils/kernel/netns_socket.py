@@ -13,6 +13,8 @@ thread is never left elsewhere: failing to return is fatal.
 """
 
 import os
+import re
+import sys
 from contextlib import contextmanager
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import rtnl, syscalls
@@ -25,6 +27,52 @@ try:
 except ImportError:  # pragma: no cover - Python without importlib.util
     HAS_PYROUTE2 = False
 PYROUTE2_IMPORT_ERROR = None if HAS_PYROUTE2 else 'No module named pyroute2'
+
+# The oldest pyroute2 the modules' tests pass with (measured: 0.5.19, 0.6.1,
+# 0.6.5 and 0.6.9 fail, 0.6.13 to 0.9.7 pass; requirements.txt and the netns role say the same,
+# tests/test_pyroute2_floor.py keeps them equal). An older one fails the task
+# before anything is changed.
+PYROUTE2_FLOOR = '0.6.13'
+
+
+def _version_tuple(text):
+    """(0, 7, 12) from '0.7.12', '0.7.12.post1' or '0.9.0rc1'; None when text holds no version."""
+    match = re.match(r'(\d+(?:\.\d+)*)', text or '')
+    return tuple(int(p) for p in match.group(1).split('.')) if match else None
+
+
+def pyroute2_version():
+    """The version of the pyroute2 this Python imports, read from its
+    distribution metadata (importing pyroute2 costs milliseconds), or from
+    the package itself when it has none; None when it cannot be told."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            return version('pyroute2')
+        except PackageNotFoundError:
+            pass
+    except ImportError:  # pragma: no cover - Python before 3.8
+        pass
+    try:
+        import pyroute2
+        return getattr(pyroute2, '__version__', None)
+    except Exception:  # pylint: disable=broad-except
+        return None  # any import failure: the version cannot be told
+
+
+def pyroute2_too_old(found=None):
+    """None when the host's pyroute2 is at least PYROUTE2_FLOOR (or its version
+    cannot be told); otherwise a message naming both versions and the remedy."""
+    found = pyroute2_version() if found is None else found
+    have = _version_tuple(found)
+    if have is None or have >= _version_tuple(PYROUTE2_FLOOR):
+        return None
+    return ('pyroute2 %s on this host (imported by %s) is older than %s, the oldest this collection works with; '
+            'nothing was changed. Install a newer one for the Python that runs the modules: with the '
+            'nsfd.namespaces.netns role set netns_install_requirements: true (it puts pyroute2 into a virtualenv '
+            'of its own and runs the module there), or run: %s -m pip install "pyroute2>=%s,<0.10" '
+            '(or set ansible_python_interpreter to a Python that has it).'
+            % (found, sys.executable, PYROUTE2_FLOOR, sys.executable or 'python3', PYROUTE2_FLOOR))
 
 
 _HOME = []
