@@ -145,7 +145,7 @@ EXAMPLES = r'''
 #   ansible-playbook -i inventory.yml -i namespaces.yml tenants.yml
 plugin: nsfd.namespaces.namespaces
 
-# ---
+---
 # Only the routers' namespaces, named red.router1, grouped by tenant too
 plugin: nsfd.namespaces.namespaces
 parents: [routers]
@@ -155,7 +155,7 @@ keyed_groups:
     prefix: with
 strict: true
 
-# ---
+---
 # What is pinned on this machine and the namespace hosts of a lab, reached with nsenter
 plugin: nsfd.namespaces.namespaces
 sources: [local]
