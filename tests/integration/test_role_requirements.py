@@ -27,7 +27,7 @@ PLAYBOOK = '''
 '''
 
 
-def _run_role(tmp_path, hosts, python, extra=None, root='overlay'):
+def _run_role(tmp_path, hosts, python, extra=None, root='overlay', env=None):
     data_dir = str(tmp_path / 'hosts')
     start(tmp_path, hosts, data_dir, root=root)
     lines = ['fleet:', '  hosts:']
@@ -39,8 +39,8 @@ def _run_role(tmp_path, hosts, python, extra=None, root='overlay'):
             str(tmp_path / 'play.yml')]
     for key, value in (extra or {}).items():
         argv += ['-e', '%s=%s' % (key, value)]
-    result = subprocess.run(argv, capture_output=True, text=True, env=playbook_env(tmp_path), timeout=600,
-                            check=False)
+    result = subprocess.run(argv, capture_output=True, text=True, env=dict(playbook_env(tmp_path), **(env or {})),
+                            timeout=600, check=False)
     return data_dir, result
 
 
@@ -70,3 +70,22 @@ def test_hosts_python_with_pyroute2_is_used_as_it_is(tmp_path):
         assert '10.9.0.1/24' in inside('h1', 'ip', '-n', 'red', '-br', 'addr', 'show', 'br0').stdout
     finally:
         remove(tmp_path, ['h1'], data_dir)
+
+
+@needs_debian_root
+def test_with_no_index_and_no_cached_wheel_the_controllers_own_pyroute2_is_shipped(tmp_path):
+    """Issue 25: an execution environment (or an air-gapped controller) has pyroute2 installed and no
+    package index; the stock Debian host has no pyroute2. The role packs the controller's own as a wheel."""
+    from importlib.metadata import version
+    wheels = tmp_path / 'wheels'
+    no_index = {'PIP_INDEX_URL': 'http://127.0.0.1:9/simple', 'PIP_RETRIES': '0', 'PIP_TIMEOUT': '1'}
+    data_dir, result = _run_role(tmp_path, ['deb1'], '/usr/bin/python3', {'netns_wheel_dir': str(wheels)},
+                                 root=DEBIAN_ROOT, env=no_index)
+    try:
+        assert result.returncode == 0, result.stdout[-4000:]
+        shipped = 'pyroute2-%s-py3-none-any.whl' % version('pyroute2')
+        assert os.listdir(str(wheels)) == [shipped]
+        assert inside('deb1', 'ls', '/opt/nsfd-namespaces/venv/wheels').stdout.split() == [shipped]
+        assert '10.9.0.1/24' in inside('deb1', 'ip', '-n', 'red', '-br', 'addr', 'show', 'br0').stdout
+    finally:
+        remove(tmp_path, ['deb1'], data_dir)
