@@ -14,8 +14,8 @@ description:
     returns one report of every change its P(nsfd.namespaces.netns_config#module) call would make there (links,
     addresses, routes, sysctls, files, the fdb entries of segments, services, boot files), from each host's
     registered result (RV(nsfd.namespaces.netns_config#module:namespaces[].details)).
-  - A host of the P(nsfd.namespaces.namespaces#inventory) inventory plugin (with C(netns_source)) is left out - the
-    role runs on its parent. A host without a result (unreachable, or failed before the module ran), with a
+  - The host of a declared namespace made by the P(nsfd.namespaces.namespaces#inventory) inventory plugin
+    (C(netns_source=declared)) is left out - the role runs on its parent. A host without a result (unreachable, or failed before the module ran), with a
     skipped one (check mode before pyroute2 is installed) or a failed one has that status and counts as an error.
   - The C(nsfd.namespaces.drift_report) playbook uses it; P(nsfd.namespaces.netns_drift_table#filter) renders the
     report for people.
@@ -93,8 +93,8 @@ def netns_drift(hostvars, hosts, result_var='netns_result'):
         if host not in members:
             raise AnsibleFilterError('netns_drift: %r is not a host of the inventory' % (host,))
         variables = members[host]
-        if variables.get('netns_source') is not None:
-            continue  # a namespace host of the inventory plugin: the role runs on its parent
+        if variables.get('netns_source') == 'declared':
+            continue  # a declared namespace's host of the inventory plugin: the role runs on its parent
         results.append((host, variables.get(result_var)))
     return report(results)
 

@@ -12,8 +12,6 @@ netns_result): namespaces[].details (kind, object, before, after) beside
 namespaces[].changes, services[].changes and boot.changes.
 """
 
-from collections import OrderedDict
-
 IN_SYNC, DRIFT, FAILED, SKIPPED, NO_RESULT = 'in sync', 'drift', 'failed', 'skipped', 'no result'
 ERRORS = (FAILED, SKIPPED, NO_RESULT)
 COLUMNS = ('HOST', 'NAMESPACE', 'KIND', 'OBJECT', 'BEFORE', 'AFTER')
@@ -22,7 +20,7 @@ WIDEST = 48  # a cell longer than this is cut, with '...'
 
 def _row(host, namespace, text, detail):
     detail = detail if isinstance(detail, dict) else {}
-    return OrderedDict([('host', host), ('namespace', namespace), ('kind', detail.get('kind') or 'change'),
+    return dict([('host', host), ('namespace', namespace), ('kind', detail.get('kind') or 'change'),
                         ('object', detail.get('object') or ''), ('before', detail.get('before')),
                         ('after', detail.get('after')), ('change', text)])
 
@@ -58,10 +56,10 @@ def report(results):
      'hosts': {host: {'status', 'changes', 'msg'}}, 'changes': [{'host', 'namespace', 'kind', 'object', 'before',
      'after', 'change'}]}: one entry per change the role's converge would make, in the order it would make them.
     """
-    hosts = OrderedDict()
+    hosts = {}
     changes = []
     for host, result in results:
-        entry = OrderedDict([('status', IN_SYNC), ('changes', 0), ('msg', '')])
+        entry = dict([('status', IN_SYNC), ('changes', 0), ('msg', '')])
         hosts[host] = entry
         if not isinstance(result, dict) or not result:
             entry.update(status=NO_RESULT, msg='netns_config did not run (the host is unreachable, or a task before '
@@ -78,7 +76,7 @@ def report(results):
             entry.update(status=FAILED, msg='; '.join(problems) or result.get('msg') or 'failed')
         elif rows:
             entry['status'] = DRIFT
-    return OrderedDict([('drift', bool(changes)),
+    return dict([('drift', bool(changes)),
                         ('errors', any(h['status'] in ERRORS for h in hosts.values())),
                         ('count', len(changes)), ('hosts', hosts), ('changes', changes)])
 
