@@ -20,9 +20,9 @@ WIDEST = 48  # a cell longer than this is cut, with '...'
 
 def _row(host, namespace, text, detail):
     detail = detail if isinstance(detail, dict) else {}
-    return dict([('host', host), ('namespace', namespace), ('kind', detail.get('kind') or 'change'),
-                        ('object', detail.get('object') or ''), ('before', detail.get('before')),
-                        ('after', detail.get('after')), ('change', text)])
+    return {'host': host, 'namespace': namespace, 'kind': detail.get('kind') or 'change',
+            'object': detail.get('object') or '', 'before': detail.get('before'), 'after': detail.get('after'),
+            'change': text}
 
 
 def _host_rows(host, result):
@@ -59,7 +59,7 @@ def report(results):
     hosts = {}
     changes = []
     for host, result in results:
-        entry = dict([('status', IN_SYNC), ('changes', 0), ('msg', '')])
+        entry = {'status': IN_SYNC, 'changes': 0, 'msg': ''}
         hosts[host] = entry
         if not isinstance(result, dict) or not result:
             entry.update(status=NO_RESULT, msg='netns_config did not run (the host is unreachable, or a task before '
@@ -76,9 +76,8 @@ def report(results):
             entry.update(status=FAILED, msg='; '.join(problems) or result.get('msg') or 'failed')
         elif rows:
             entry['status'] = DRIFT
-    return dict([('drift', bool(changes)),
-                        ('errors', any(h['status'] in ERRORS for h in hosts.values())),
-                        ('count', len(changes)), ('hosts', hosts), ('changes', changes)])
+    return {'drift': bool(changes), 'errors': any(h['status'] in ERRORS for h in hosts.values()),
+            'count': len(changes), 'hosts': hosts, 'changes': changes}
 
 
 def cell(value):
