@@ -519,6 +519,23 @@ namespaces:
       type: list
       elements: str
       sample: ["create net namespace and pin it at /run/netns/tenant-a", "set lo in namespace 'tenant-a' up"]
+    details:
+      description:
+        - The changes of RV(namespaces[].changes) as data, one entry per change in the same order, for reports
+          (the C(nsfd.namespaces.drift_report) playbook reads them). In check mode, what differs from the
+          declaration.
+        - "Each entry has C(kind) (V(namespace), V(nsid), V(link), V(address), V(route), V(sysctl), V(file) or
+          V(fdb)), C(object) (the link, the link of an address, a route's destination, the sysctl key, the file's
+          path, the vxlan device of an fdb entry, the namespace; a link end outside the namespace is followed by
+          where it is, as in C(tn-host (the host))), and C(before) and C(after) (C(null) for absent; a string, a
+          number or a mapping such as C({mtu: 1400}), C({state: up}) or C({mac: 00:00:00:00:00:00, dst: 10.77.0.2}))."
+      type: list
+      elements: dict
+      version_added: 0.3.0
+      sample:
+        - {kind: address, object: eth0, before: null, after: 10.200.1.2/24}
+        - {kind: route, object: 10.60.0.0/24, before: 10.60.0.0/24 dev eth0 proto boot table 254, after: null}
+        - {kind: fdb, object: vx100, before: null, after: {mac: "00:00:00:00:00:00", dst: 10.77.0.2}}
     pins:
       description: The namespace's pin, as M(nsfd.namespaces.namespace) returns it.
       type: list

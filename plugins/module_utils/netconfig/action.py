@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A planned change: the sentence check mode reports and the function a
-real run calls, so that the two cannot differ."""
+real run calls, so that the two cannot differ, and the change as data
+(what kind of thing, which one, before and after) for reports."""
 
 
 # Execution phases across all namespaces of a call. A veth end that one
@@ -18,13 +19,26 @@ real run calls, so that the two cannot differ."""
 CLEAR, LINKS, PEERS, LATE = 0, 1, 2, 3
 
 
-class Action(object):
-    __slots__ = ('text', 'run', 'phase')
+# The kinds of thing a change is about (the 'kind' of a change)
+KINDS = ('namespace', 'nsid', 'link', 'address', 'route', 'sysctl', 'file', 'fdb')
 
-    def __init__(self, text, run, phase=LINKS):
+
+def change(kind, obj, before=None, after=None):
+    """A change as data: kind (one of KINDS), the object (a link, an address's
+    link, a route's destination, a sysctl key, a file path, a vxlan device),
+    and its value before and after (None: absent). Values are plain JSON:
+    str, int, bool, None or dicts of them."""
+    return {'kind': kind, 'object': obj, 'before': before, 'after': after}
+
+
+class Action(object):
+    __slots__ = ('text', 'run', 'phase', 'change')
+
+    def __init__(self, text, run, phase=LINKS, change=None):
         self.text = text
         self.run = run
         self.phase = phase
+        self.change = change
 
 
 def in_phase(actions, phase):

@@ -23,6 +23,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import record as netns_record, state as netconfig_state
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import change
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import (
     CLEAR, LATE, LINKS, PEERS, Action, Doomed, Side, in_phase, kept_links, plan, write_sysctl)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import (
@@ -41,14 +42,21 @@ class Outcome(object):
     def __init__(self, name):
         self.name = name
         self.changes = []
+        self.details = []  # one change as data (action.change) per entry of changes
         self.pins = []
         self.failed = None
         self.cause = None  # failed without what had been done before: the module's headline
         self.diffs = []
         self.actions = []
 
+    def done(self, text, detail):
+        """Record a change (in check mode, one that would be made)."""
+        self.changes.append(text)
+        self.details.append(detail if detail is not None else change('namespace', self.name))
+
     def as_dict(self):
-        result = {'name': self.name, 'changed': bool(self.changes), 'changes': self.changes, 'pins': self.pins}
+        result = {'name': self.name, 'changed': bool(self.changes), 'changes': self.changes,
+                  'details': self.details, 'pins': self.pins}
         if self.failed:
             result['failed'] = True
             result['msg'] = self.failed
@@ -63,7 +71,8 @@ def _file_actions(decl, outcome, stale=()):
     for path in _removable(base, set(stale) - set(decl['files'])):
         outcome.diffs.append({'before_header': path, 'after_header': path,
                               'before': fileio.read_text(path) or '', 'after': ''})
-        actions.append(Action('remove %s' % path, lambda p=path: fileio.remove(p)))
+        actions.append(Action('remove %s' % path, lambda p=path: fileio.remove(p),
+                              change=change('file', path, outcome.diffs[-1]['before'], None)))
     for rel, content in sorted(decl['files'].items()):
         path = os.path.join(ETC_NETNS, decl['name'], rel)
         before = fileio.read_text(path)
@@ -71,7 +80,8 @@ def _file_actions(decl, outcome, stale=()):
             outcome.diffs.append({'before_header': path, 'after_header': path,
                                   'before': before or '', 'after': content})
             actions.append(Action('%s %s' % ('write' if before is None else 'update', path),
-                                  lambda p=path, c=content: fileio.write_atomically(p, c)))
+                                  lambda p=path, c=content: fileio.write_atomically(p, c),
+                                  change=change('file', path, before, content)))
     return actions
 
 
@@ -89,7 +99,8 @@ def _sysctl_actions(decl, side):
         if current != value:
             key = path[len('/proc/sys/'):].replace('/', '.') if '.' not in path[len('/proc/sys/'):] else path
             actions.append(Action('set sysctl %s = %s in %s' % (key, value, side.label),
-                                  lambda p=path, v=value: write_sysctl(side, p, v)))
+                                  lambda p=path, v=value: write_sysctl(side, p, v),
+                                  change=change('sysctl', key, current, value)))
     return actions
 
 
@@ -103,7 +114,8 @@ def _nsid_actions(decl, side):
         raise NamespaceError('has nsid %d, not %d; an nsid cannot change once assigned' % (current, decl['nsid']),
                              name=decl['name'], hint='Remove the nsid from the declaration, or re-create the namespace.')
     return [Action('set nsid of %s to %d' % (side.label, decl['nsid']),
-                   lambda: nsid_util.set_nsid(side.fd, decl['nsid']))]
+                   lambda: nsid_util.set_nsid(side.fd, decl['nsid']),
+                   change=change('nsid', decl['name'], None, decl['nsid']))]
 
 
 def _open_side(name, path):
@@ -161,7 +173,8 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
             except NamespaceError as exc:
                 outcome.failed = str(exc)
                 continue
-            outcome.changes.extend(result.actions)
+            for text in result.actions:
+                outcome.done(text, change('namespace', decl['name'], None, 'present'))
             outcome.pins = result.pins
             path = pin.locations['net'].path
             if inspect(pin.locations['net']).state == PRESENT:
@@ -323,7 +336,7 @@ def _run_phase(decl, outcome, phase, sides, check_mode):
                     outcome.cause = step_failure(action.text, exc)
                     outcome.failed = '%s Done before: %s.' % (outcome.cause, '; '.join(outcome.changes) or 'nothing')
                     return
-            outcome.changes.append(action.text)
+            outcome.done(action.text, action.change)
     finally:
         _close_sides_of(decl, sides)
 
@@ -387,13 +400,15 @@ def _absent_actions(decl, pin_dir, outcome, purge, recorded_files, side, doomed)
             # a veth's peer outside the call goes too, unnamed
             words = taken_along(also, doomed.deleting(side, name, also)) or (' (and its peer)' if link['kind'] == 'veth' else '')
             actions.append(Action('delete %s %s in %s%s' % (link['kind'], name, side.label, words),
-                                  lambda n=name, a=also: (delete_link(side, n, a), side.close())))
+                                  lambda n=name, a=also: (delete_link(side, n, a), side.close()),
+                                  change=change('link', name, {'kind': link['kind']}, None)))
 
     def unpin():
         result = engine.ensure_absent(pin, check_mode=False)
         outcome.pins = result.pins
     if inspect(loc).state != ABSENT:
-        actions.append(Action('unpin network namespace %s at %s' % (decl['name'], loc.path), unpin))
+        actions.append(Action('unpin network namespace %s at %s' % (decl['name'], loc.path), unpin,
+                              change=change('namespace', decl['name'], 'present', None)))
     return actions + _etc_removal(decl['name'], set(decl['files']) | set(recorded_files), purge)
 
 
@@ -406,16 +421,28 @@ def _etc_removal(name, rels, purge):
     if not os.path.lexists(base):
         return []
     if os.path.islink(base) or not os.path.isdir(base):
-        return [Action('remove %s' % base, lambda: os.unlink(base))] if purge else []
+        return [Action('remove %s' % base, lambda: os.unlink(base), change=change('file', base, 'present'))] \
+            if purge else []
     if purge:
-        return [Action('remove %s and everything in it' % base, lambda: shutil.rmtree(base))]
+        return [Action('remove %s and everything in it' % base, lambda: shutil.rmtree(base),
+                       change=change('file', base, 'directory'))]
     doomed = set(_removable(base, rels))
-    actions = [Action('remove %s' % p, lambda p=p: fileio.remove(p)) for p in sorted(doomed)]
+    actions = [Action('remove %s' % p, lambda p=p: fileio.remove(p), change=change('file', p, _content(p)))
+               for p in sorted(doomed)]
     left = [os.path.join(d, e) for d, dirs, files in os.walk(base)
             for e in files + [x for x in dirs if os.path.islink(os.path.join(d, x))]]
     if not set(left) - doomed:
-        actions.append(Action('remove the directory %s' % base, lambda: _remove_empty_dirs(base)))
+        actions.append(Action('remove the directory %s' % base, lambda: _remove_empty_dirs(base),
+                              change=change('file', base, 'directory')))
     return actions
+
+
+def _content(path):
+    """A file's text as the before of its removal ('present' when it is no text)."""
+    try:
+        return fileio.read_text(path)
+    except (IOError, OSError, ValueError):
+        return 'present'
 
 
 def _removable(base, rels):

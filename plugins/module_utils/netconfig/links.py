@@ -12,7 +12,7 @@ and purge leaves every link that a kept link depends on.
 import errno
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import CLEAR, Action
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import CLEAR, Action, change
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import nsid_seen_from
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import rtnl_in
 
@@ -151,8 +151,16 @@ def purge_links(ns, keep, gone, doomed, kept=None):
         gone.add(link['index'])
         gone.update(state.links[n]['index'] for n in also)
         text = 'delete link %s from %s%s (not declared; purge)' % (name, ns.label, taken_along(also, doomed.deleting(ns, name, also)))
-        actions.append(Action(text, lambda n=name, a=also: delete_link(ns, n, a)))
+        actions.append(Action(text, lambda n=name, a=also: delete_link(ns, n, a),
+                              change=change('link', name, _was(link), None)))
     return actions
+
+
+def _was(link, **extra):
+    """A link as the before of a change."""
+    before = {'kind': link['kind'] or 'physical'}
+    before.update(extra)
+    return before
 
 
 def taken_along(also, far):
@@ -201,7 +209,7 @@ def replace_link(ns, link, current, purge, keep, problem, doomed):
                              hint='Nothing was changed in it. Delete the link by hand.')
     text = 'delete %s %s from %s%s to create it as declared, a %s (purge)' % (
         current['kind'] or 'link', name, ns.label, taken_along(also, doomed.deleting(ns, name, also)), link['kind'])
-    return also, Action(text, lambda: delete_link(ns, name, also))
+    return also, Action(text, lambda: delete_link(ns, name, also), change=change('link', name, _was(current), None))
 
 
 def made_for_segment(entry, current):
@@ -230,5 +238,6 @@ def stale_segment_links(ns, entries, doomed):
         words = taken_along(also, doomed.deleting(ns, entry['name'], also))
         text = 'delete %s %s from %s%s (made for segment %s, which no longer declares it)' % (
             entry['kind'], entry['name'], ns.label, words, entry['segment'])
-        actions.append(Action(text, lambda n=entry['name'], a=also: delete_link(ns, n, a), phase=CLEAR))
+        actions.append(Action(text, lambda n=entry['name'], a=also: delete_link(ns, n, a), phase=CLEAR,
+                              change=change('link', entry['name'], _was(current, segment=entry['segment']), None)))
     return actions

@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import (
-    CLEAR, LATE, LINKS, PEERS, Action, in_phase)
+    CLEAR, LATE, LINKS, PEERS, Action, change, in_phase)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import (
     Doomed, kept_links, mismatch, purge_links, replace_link)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.routes import Gone, plan_routes
@@ -93,6 +93,11 @@ class Side(object):
     def forget(self, name):
         self._indexes.pop(name, None)
 
+    def object_name(self, name, outside=False):
+        """A link's name as the object of a change: qualified by where it
+        is when it is not in the namespace the change is reported for."""
+        return '%s (%s)' % (name, self.label) if outside else name
+
 
 def _create(link, ns, host, peer_side):
     kind = link['kind']
@@ -101,9 +106,12 @@ def _create(link, ns, host, peer_side):
         peer = link['peer']
         text = 'create veth %s in %s with peer %s in %s' % (name, ns.label, peer['name'], peer_side.label)
         return Action(text, lambda: ns.ipr.link('add', ifname=name, kind='veth',
-                                                peer={'ifname': peer['name'], 'net_ns_fd': peer_side.fd}))
+                                                peer={'ifname': peer['name'], 'net_ns_fd': peer_side.fd}),
+                      change=change('link', name, after={'kind': 'veth', 'peer': peer_side.object_name(
+                          peer['name'], outside=True)}))
     if kind in ('bridge', 'dummy'):
-        return Action('create %s %s in %s' % (kind, name, ns.label), lambda: ns.ipr.link('add', ifname=name, kind=kind))
+        return Action('create %s %s in %s' % (kind, name, ns.label), lambda: ns.ipr.link('add', ifname=name, kind=kind),
+                      change=change('link', name, after={'kind': kind}))
     if kind == 'vxlan':
         return vxlan_plan.create(link, ns, host)
     if kind == 'physical':
@@ -112,7 +120,7 @@ def _create(link, ns, host, peer_side):
         def move():
             host.ipr.link('set', index=host.index(link['parent']), net_ns_fd=ns.fd, ifname=name)
             host.forget(link['parent'])
-        return Action(text, move)
+        return Action(text, move, change=change('link', name, after={'kind': 'physical', 'parent': link['parent']}))
     extra = {}
     if kind == 'vlan':
         extra['vlan_id'] = link['vlan_id']
@@ -125,26 +133,38 @@ def _create(link, ns, host, peer_side):
         detail = 'mode %s' % link['mode']
     text = 'create %s %s (%s) on host link %s, in %s' % (kind, name, detail, link['parent'], ns.label)
     return Action(text, lambda: host.ipr.link('add', ifname=name, kind=kind, link=host.index(link['parent']),
-                                              net_ns_fd=ns.fd, **extra))
+                                              net_ns_fd=ns.fd, **extra),
+                  change=change('link', name, after={'kind': kind, 'parent': link['parent']}))
 
 
-def _attributes(side, name, want, current):
-    """Actions for mtu, MAC, master, state and addresses of one link end."""
+def _attributes(side, name, want, current, outside=False):
+    """Actions for mtu, MAC, master, state and addresses of one link end
+    (outside: of a peer in another namespace or on the host)."""
     actions = []
+    obj = side.object_name(name, outside)
     cur = current or {'up': False, 'mtu': None, 'address': None, 'master': None}
     if want['mtu'] is not None and cur['mtu'] != want['mtu']:
         actions.append(Action('set mtu of %s in %s to %d' % (name, side.label, want['mtu']),
-                              lambda: side.ipr.link('set', index=side.index(name), mtu=want['mtu'])))
+                              lambda: side.ipr.link('set', index=side.index(name), mtu=want['mtu']),
+                              change=change('link', obj, {'mtu': cur['mtu']} if current else None,
+                                            {'mtu': want['mtu']})))
     if want.get('address') is not None and cur['address'] != want['address']:
         actions.append(Action('set MAC address of %s in %s to %s' % (name, side.label, want['address']),
-                              lambda: side.ipr.link('set', index=side.index(name), address=want['address'])))
+                              lambda: side.ipr.link('set', index=side.index(name), address=want['address']),
+                              change=change('link', obj, {'mac': cur['address']} if current else None,
+                                            {'mac': want['address']})))
     if want['master'] is not None and (current is None or side.masters.get(cur['master']) != want['master']):
+        was = side.masters.get(cur['master']) if current is not None else None
         actions.append(Action('attach %s in %s to bridge %s' % (name, side.label, want['master']),
-                              lambda: side.ipr.link('set', index=side.index(name), master=side.index(want['master']))))
+                              lambda: side.ipr.link('set', index=side.index(name), master=side.index(want['master'])),
+                              change=change('link', obj, {'master': was} if current else None,
+                                            {'master': want['master']})))
     wanted_up = want['state'] == 'up'
     if cur['up'] != wanted_up:
         actions.append(Action('set %s in %s %s' % (name, side.label, want['state']),
-                              lambda: side.ipr.link('set', index=side.index(name), state=want['state'])))
+                              lambda: side.ipr.link('set', index=side.index(name), state=want['state']),
+                              change=change('link', obj, {'state': 'up' if cur['up'] else 'down'} if current else None,
+                                            {'state': want['state']})))
     have = set(side.state.addresses.get(name, [])) if current is not None else set()
     for address in want['addresses']:
         if address in have:
@@ -155,10 +175,12 @@ def _attributes(side, name, want, current):
         if old:
             actions.append(Action('change prefix length of %s on %s in %s from /%d to /%d' % (
                 address.ip, name, side.label, old[0].network.prefixlen, address.network.prefixlen),
-                lambda a=address, o=old[0]: (_del_address(side, name, o), _add_address(side, name, a))))
+                lambda a=address, o=old[0]: (_del_address(side, name, o), _add_address(side, name, a)),
+                change=change('address', obj, str(old[0]), str(address))))
         else:
             actions.append(Action('add address %s to %s in %s' % (address, name, side.label),
-                                  lambda a=address: _add_address(side, name, a)))
+                                  lambda a=address: _add_address(side, name, a),
+                                  change=change('address', obj, None, str(address))))
     return actions
 
 
@@ -214,7 +236,8 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None,
     if purge:
         actions.extend(purge_links(ns, keep, gone, doomed, kept))
     if decl['loopback'] and not state.links.get('lo', {}).get('up'):
-        actions.append(Action('set lo in %s up' % ns.label, lambda: ns.ipr.link('set', index=ns.index('lo'), state='up')))
+        actions.append(Action('set lo in %s up' % ns.label, lambda: ns.ipr.link('set', index=ns.index('lo'), state='up'),
+                              change=change('link', 'lo', {'state': 'down'}, {'state': 'up'})))
     # bridges first, so that links can be attached to them
     for link in sorted(decl['links'], key=lambda l: l['kind'] != 'bridge'):
         current = state.links.get(link['name'])
@@ -249,7 +272,7 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None,
             peer = link['peer']
             peer_side = _peer_side(link, ns, sides, host)
             peer_current = peer_side.state.links.get(peer['name']) if current is not None else None
-            peer_actions = _attributes(peer_side, peer['name'], peer, peer_current)
+            peer_actions = _attributes(peer_side, peer['name'], peer, peer_current, outside=True)
             actions.extend(in_phase(peer_actions, PEERS) if peer['netns'] else peer_actions)
     removed, bare = set(), set()
     if purge:
@@ -266,7 +289,8 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None,
                 removed.add(address.ip)
                 actions.append(Action('remove address %s from %s in %s (not declared; purge)'
                                       % (address, link['name'], ns.label),
-                                      lambda a=address, n=link['name']: _del_address(ns, n, a)))
+                                      lambda a=address, n=link['name']: _del_address(ns, n, a),
+                                      change=change('address', link['name'], str(address), None)))
             if had_v4 and not any(a.version == 4 for a in wanted):
                 bare.add(state.links[link['name']]['index'])
     route_actions = plan_routes(ns, decl['routes'], purge, Gone(gone, bare, _gone_sources(state, removed, gone)))

@@ -18,7 +18,7 @@ neither deleted again nor taken as present.
 import errno
 import socket
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action, change
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import (
     IPV6_DEFAULT_METRIC, MAIN_TABLE, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_UNICAST, RTPROT_KERNEL, RTPROT_RA,
     RTPROT_STATIC)
@@ -147,12 +147,16 @@ def plan_routes(side, routes, purge, gone=None):
         if not any(_matches(route, r, names) for r in present):
             verb = 'change' if present else 'add'
             actions.append(Action('%s route %s in %s' % (verb, declared_text(route), side.label),
-                                  lambda r=route: _apply(side, r)))
+                                  lambda r=route: _apply(side, r),
+                                  change=change('route', str(route['dst']),
+                                                _existing_text(present[0], names) if present else None,
+                                                declared_text(route))))
     if purge:
         tables = set([MAIN_TABLE] + [r['table'] for r in routes])
         for route in existing:
             if route['table'] in tables and route['proto'] not in KERNEL_PROTOCOLS and _stored_key(route) not in wanted:
                 actions.append(Action('delete route %s in %s (not declared; purge)'
                                       % (_existing_text(route, names), side.label),
-                                      lambda r=route: _delete(side, r)))
+                                      lambda r=route: _delete(side, r),
+                                      change=change('route', str(route['dst']), _existing_text(route, names), None)))
     return actions

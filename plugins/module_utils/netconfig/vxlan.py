@@ -18,7 +18,7 @@ fdb entries go with it and are added again).
 import errno
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action, change
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import flooding
 
 NUD_PERMANENT = 0x80
@@ -140,14 +140,15 @@ def create(link, ns, host):
                                      name, ns.label, vxlan['vni'], vxlan['port']), errno=errno.EEXIST,
                                  hint='Give one of them another vni or port (ip -d link show type vxlan, in each '
                                       'namespace, lists them).')
-    return Action(text, run)
+    return Action(text, run, change=change('link', name, None, {'kind': 'vxlan', 'vni': vxlan['vni']}))
 
 
 def replace(link, ns, host, found):
     """Delete the device so that it is created again as declared."""
     name = link['name']
     text = 'delete vxlan %s in %s to create it as declared (%s)' % (name, ns.label, '; '.join(found))
-    return Action(text, lambda: (ns.ipr.link('del', index=ns.index(name)), ns.forget(name)))
+    return Action(text, lambda: (ns.ipr.link('del', index=ns.index(name)), ns.forget(name)),
+                  change=change('link', name, {'kind': 'vxlan', 'differs': '; '.join(found)}, None))
 
 
 def fdb_actions(ns, link, have):
@@ -164,18 +165,28 @@ def fdb_actions(ns, link, have):
         if moved:
             text = 'change fdb entry %s on %s in %s: dst %s, not %s' % (
                 entry['mac'], name, ns.label, entry['dst'], _where(moved[0]))
-            actions.append(Action(text, lambda e=entry: _fdb(ns, 'replace', name, e)))
+            actions.append(Action(text, lambda e=entry: _fdb(ns, 'replace', name, e),
+                                  change=change('fdb', name, _entry(moved[0]), _entry(entry))))
         else:
             text = 'add fdb entry %s dst %s to %s in %s' % (entry['mac'], entry['dst'], name, ns.label)
             command = 'append' if flooding(entry['mac']) else 'replace'
-            actions.append(Action(text, lambda e=entry, c=command: _fdb(ns, c, name, e)))
+            actions.append(Action(text, lambda e=entry, c=command: _fdb(ns, c, name, e),
+                                  change=change('fdb', name, None, _entry(entry))))
     for entry in have:
         if entry in wanted or any(e['mac'] == entry['mac'] and not flooding(e['mac']) for e in wanted):
             continue
         text = 'delete fdb entry %s dst %s from %s in %s (not declared)' % (
             entry['mac'], _where(entry), name, ns.label)
-        actions.append(Action(text, lambda e=entry: _fdb(ns, 'del', name, e)))
+        actions.append(Action(text, lambda e=entry: _fdb(ns, 'del', name, e),
+                              change=change('fdb', name, _entry(entry), None)))
     return actions
+
+
+def _entry(entry):
+    """An fdb entry as the before or after of a change."""
+    data = {'mac': entry['mac'], 'dst': str(entry['dst'])}
+    data.update((key, entry[key]) for key in ('port', 'vni') if key in entry)
+    return data
 
 
 def _where(entry):
