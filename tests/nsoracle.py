@@ -57,3 +57,12 @@ def lsns(kind):
     """lsns -J -t KIND: {inode: entry}."""
     out = sh('lsns', '-J', '--list', '-t', kind).stdout
     return dict((int(e['ns']), e) for e in json.loads(out)['namespaces'])
+
+
+def running(pid):
+    """Whether pid is a live process: /proc says so, and it is no zombie (the sandbox reaps them late)."""
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return handle.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')
+    except OSError:
+        return False

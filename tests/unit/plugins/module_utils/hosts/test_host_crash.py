@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from nsoracle import ip_netns_list, sh
+from nsoracle import ip_netns_list, running, sh
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, init, record, spec as hostspec
 
@@ -17,14 +17,6 @@ def data_dir(tmp_path):
     path = str(tmp_path / 'hosts')
     os.makedirs(path)
     return path
-
-
-def running(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as handle:
-            return handle.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')
-    except OSError:
-        return False
 
 
 def pid_one(pid):

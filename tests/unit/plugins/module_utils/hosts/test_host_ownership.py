@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from nsoracle import ip_netns_list, sh
+from nsoracle import ip_netns_list, running, sh
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, spec as hostspec
@@ -33,14 +33,6 @@ def converge(name, data_dir, **kwargs):
 
 def lab(address):
     return {'name': 'nsfd-lab', 'address': address}
-
-
-def running(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as handle:
-            return handle.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')
-    except OSError:
-        return False
 
 
 def kill_init(pid):
