@@ -226,7 +226,9 @@ def check_underlays(segments, underlays):
             text, source = underlays.get(host, (None, None))
             where = ' (segment %r, host %r)' % (segment.name, host)
             if source is None:
-                fail(where, 'the member is not in the inventory; add it there, or remove it from members')
+                fail(where, 'the member is not in the inventory of this run (a sliced job on AWX or Automation '
+                     'Controller holds only its own slice of hosts: run plays with segments unsliced); add it '
+                     'there, or remove it from members')
             if text in (None, ''):
                 fail(where, 'the member has no underlay address (%s); set netns_underlay_address for the host, '
                      'or name the variable that holds it in netns_underlay_address_var' % source)
