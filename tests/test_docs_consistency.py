@@ -75,7 +75,7 @@ def test_the_readme_layout_names_every_domain_of_module_utils():
 
 def test_the_readme_layout_names_every_helper_of_plugin_utils():
     bullet = _layout_bullet('plugins/plugin_utils/')
-    named = sorted(set(re.findall(r'`([a-z_]+\.py)`', bullet)))
+    named = sorted(set(re.findall(r'`([a-z_]+(?:/|\.py))`', bullet)))
     assert named == _entries('plugins/plugin_utils')
 
 

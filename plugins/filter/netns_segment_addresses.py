@@ -39,8 +39,8 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.allocate import allocate
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import check_segments
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.allocate import allocate
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import check_segments
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
 
 

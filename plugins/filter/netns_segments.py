@@ -100,7 +100,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.fleet import expand_for_host
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.fleet import expand_for_host
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.hostvars import MemberVars
 

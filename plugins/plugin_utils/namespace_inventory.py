@@ -25,7 +25,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engin
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, ordered
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.listing import list_namespaces
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.fleet import expand_for_host
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.fleet import expand_for_host
 
 BECOME_METHOD = 'nsfd.namespaces.netns'
 NSENTER = 'nsfd.namespaces.nsenter'

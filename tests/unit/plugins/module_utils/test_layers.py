@@ -1,7 +1,7 @@
 """module_utils is layered by domain, and imports only go downwards.
 
 basics (changes, errors, fileio, module_runner) < kernel < pins < netconfig, execute
-< boot, segments, hosts. A file may import its own domain and the domains below it; modules
+< boot, hosts. A file may import its own domain and the domains below it; modules
 and plugins sit above all of them. A later change that imports upwards (the
 kernel wrappers reaching for the pin engine, say) fails here, which keeps
 every domain usable and testable without the ones built on it.
@@ -17,7 +17,7 @@ PLUGINS = 'ansible_collections.nsfd.namespaces.plugins'
 MODULE_UTILS = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'plugins', 'module_utils')
 
 BASICS = ('changes', 'errors', 'fileio', 'module_runner')
-RANK = {'basics': 0, 'kernel': 1, 'pins': 2, 'netconfig': 3, 'execute': 3, 'boot': 4, 'segments': 4, 'hosts': 4}
+RANK = {'basics': 0, 'kernel': 1, 'pins': 2, 'netconfig': 3, 'execute': 3, 'boot': 4, 'hosts': 4}
 
 
 def domain_of(module):

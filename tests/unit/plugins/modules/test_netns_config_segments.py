@@ -12,7 +12,7 @@ import pytest
 
 from moduleharness import netns_config_run
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.fleet import expand_for_host
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.fleet import expand_for_host
 
 HOSTVARS = {'host1': {'lab_address': '10.77.0.1'}, 'host2': {'lab_address': '10.77.0.2'}}
 

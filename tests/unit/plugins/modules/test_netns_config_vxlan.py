@@ -289,7 +289,7 @@ def test_an_mtu_the_underlay_cannot_carry_fails_before_anything_is_done_in_the_n
 def test_a_segment_without_an_underlay_device_gets_an_mtu_a_1500_underlay_carries(capsys, underlay):
     """What the role hands netns_config when no interface holds the member's
     underlay address: `ip link` shows 1450 on the vxlan and its bridge."""
-    from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.fleet import expand_for_host
+    from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.fleet import expand_for_host
     hostvars = {'h1': {'ansible_host': '10.77.0.1'}, 'h2': {'ansible_host': '10.77.0.2'}}
     items = expand_for_host([{'name': 'red', 'id': 100, 'subnet': '10.200.0.0/24', 'members': ['h1', 'h2']}], 'h1',
                             hostvars)

@@ -8,8 +8,8 @@ import pytest
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments import expand
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import check_segments
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments import expand
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import check_segments
 
 UNDERLAYS = dict((h, ipaddress.ip_address('192.0.2.%d' % n)) for n, h in enumerate(('h1', 'h2', 'h3'), 1))
 

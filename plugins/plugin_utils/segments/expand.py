@@ -15,8 +15,8 @@ in the underlay).
 import hashlib
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.allocate import allocate
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import HINT
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.allocate import allocate
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import HINT
 
 FLOOD_MAC = '00:00:00:00:00:00'
 # Without an underlay device the kernel gives a vxlan 1500, which a 1500

@@ -20,7 +20,7 @@ or leaves.
 import hashlib
 import ipaddress
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import usable_range
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import usable_range
 
 
 def preferred_offset(host, size):

@@ -11,8 +11,8 @@ underlay device is the interface the gathered network facts show holding the
 host's own underlay address.
 """
 
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.expand import host_items, merge
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import check_segments, check_underlays
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.expand import host_items, merge
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import check_segments, check_underlays
 
 EXPLICIT = 'netns_underlay_address'
 

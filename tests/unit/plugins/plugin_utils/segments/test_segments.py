@@ -5,10 +5,10 @@ import ipaddress
 import pytest
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.allocate import allocate
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.fleet import (
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.allocate import allocate
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.fleet import (
     device_of, expand_for_host, underlay_source)
-from ansible_collections.nsfd.namespaces.plugins.module_utils.segments.spec import check_segments
+from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import check_segments
 
 HOSTS = dict(('host%d' % i, {'lab_address': '10.77.0.%d' % i}) for i in range(1, 9))
 
