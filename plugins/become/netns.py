@@ -119,7 +119,7 @@ from ansible.plugins.become import BecomeBase
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 
-_LAUNCHER = []
+_LAUNCHER = []  # type: list
 
 
 def launcher_source():

@@ -240,7 +240,7 @@ def _fill(decl, peers_here):
                             quote('namespace %s: cannot add %s %s' % (ns, link['kind'], link['name']))))
     settings = ['link set lo up'] if decl['loopback'] else []
     # bridges first, so that their ports can be attached
-    for link in sorted(decl['links'], key=lambda l: l['kind'] != 'bridge'):
+    for link in sorted(decl['links'], key=lambda lk: lk['kind'] != 'bridge'):
         settings += _end_lines(link, is_link=True)
     for peer in peers_here:
         settings += _end_lines(peer, is_link=False)

@@ -32,7 +32,7 @@ OPTION_SPEC = dict(
     restart=dict(type='bool', default=False),
 )
 # what a caller that does not take every option (netns_config's services) starts from
-OPTION_SPEC_DEFAULTS = dict((key, spec.get('default')) for key, spec in OPTION_SPEC.items())
+OPTION_SPEC_DEFAULTS = dict((key, spec.get('default')) for key, spec in OPTION_SPEC.items())  # type: ignore[attr-defined]
 OPTIONS = ('unit', 'namespace', 'pin_dir', 'unit_dir', 'boot_unit', 'etc_dir', 'bind_etc', 'writable_etc')
 
 

@@ -27,7 +27,7 @@ MS_SLAVE = 0x80000
 MNT_DETACH = 0x2
 ST_RDONLY = 0x1
 
-_LIBC = []
+_LIBC = []  # type: list
 
 
 def _libc():

@@ -75,7 +75,7 @@ def pyroute2_too_old(found=None):
             % (found, sys.executable, PYROUTE2_FLOOR, sys.executable or 'python3', PYROUTE2_FLOOR))
 
 
-_HOME = []
+_HOME = []  # type: list
 
 
 def home_fd():

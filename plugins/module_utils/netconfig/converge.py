@@ -373,7 +373,7 @@ def step_failure(text, exc):
 
 
 def _close_sides_of(decl, sides):
-    for name in [decl['name']] + [l['peer']['netns'] for l in decl['links'] if l['peer'] and l['peer']['netns']]:
+    for name in [decl['name']] + [lk['peer']['netns'] for lk in decl['links'] if lk['peer'] and lk['peer']['netns']]:
         if name in sides:
             sides[name].close()
 

@@ -59,7 +59,7 @@ def kept_links(decls):
     for decl in decls:
         if decl['state'] == 'absent':
             continue
-        kept.setdefault(decl['name'], set()).update(l['name'] for l in decl['links'])
+        kept.setdefault(decl['name'], set()).update(lk['name'] for lk in decl['links'])
         for link in decl['links']:
             if link['peer']:
                 kept.setdefault(link['peer']['netns'], set()).add(link['peer']['name'])

@@ -228,7 +228,7 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None,
     another kind than declared (without purge), before anything is done."""
     actions = []
     state = ns.state
-    keep = set(l['name'] for l in decl['links']) | set(owned_elsewhere)
+    keep = set(lk['name'] for lk in decl['links']) | set(owned_elsewhere)
     if doomed is None:
         doomed = Doomed(sorted(sides.items(), key=lambda kv: kv[0]) + [(None, host)])
     # ifindexes the run deletes: their addresses and routes go with them
@@ -239,7 +239,7 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None,
         actions.append(Action('set lo in %s up' % ns.label, lambda: ns.ipr.link('set', index=ns.index('lo'), state='up'),
                               change=change('link', 'lo', {'state': 'down'}, {'state': 'up'})))
     # bridges first, so that links can be attached to them
-    for link in sorted(decl['links'], key=lambda l: l['kind'] != 'bridge'):
+    for link in sorted(decl['links'], key=lambda lk: lk['kind'] != 'bridge'):
         current = state.links.get(link['name'])
         if current is not None and current['index'] in gone:
             current = None  # a veth end whose peer an earlier namespace deletes: created again

@@ -454,7 +454,7 @@ def validate(namespaces):
                 fail('%s.links[%d].name' % (where, i), '%r is declared twice (or is lo)' % link['name'])
             seen.add(link['name'])
         for i, link in enumerate(links):
-            if link['master'] is not None and not any(l['name'] == link['master'] and l['kind'] == 'bridge' for l in links):
+            if link['master'] is not None and not any(lk['name'] == link['master'] and lk['kind'] == 'bridge' for lk in links):
                 fail('%s.links[%d].master' % (where, i), '%r is not a bridge declared in this namespace' % link['master'])
             if link['master'] == link['name']:
                 fail('%s.links[%d].master' % (where, i), '%r is the link itself; a bridge cannot be its own port'
@@ -538,7 +538,7 @@ def _check_peers(decls):
                 fail(where + '.netns', '%r is declared absent in this call; a veth end cannot be put there'
                      % peer['netns'])
             if peer['netns'] and peer['master'] is not None and not any(
-                    l['name'] == peer['master'] and l['kind'] == 'bridge' for l in by_name[peer['netns']]['links']):
+                    lk['name'] == peer['master'] and lk['kind'] == 'bridge' for lk in by_name[peer['netns']]['links']):
                 fail(where + '.master', "%r is not a bridge declared in namespace '%s'" % (peer['master'], peer['netns']))
             key = (peer['netns'], peer['name'])
             if key in claimed:

@@ -50,7 +50,7 @@ def test_veth_to_host_addresses_routes_and_loopback(capsys):
 def test_rerun_is_unchanged_and_check_mode_predicts_the_real_run(capsys):
     predicted = converge(capsys, TENANT, check_mode=True)
     assert not os.path.exists('/run/netns/tenant'), 'check mode touched nothing'
-    assert [l['ifname'] for l in ip('link')] == ['lo']
+    assert [lk['ifname'] for lk in ip('link')] == ['lo']
     real = converge(capsys, TENANT)
     assert predicted['namespaces'][0]['changes'] == real['namespaces'][0]['changes']
     again = converge(capsys, TENANT)
@@ -173,7 +173,7 @@ def test_purge_removes_what_is_not_declared_but_not_the_kernels_own(capsys):
     out = converge(capsys, TENANT, purge=True)
     changes = out['namespaces'][0]['changes']
     assert len(changes) == 3 and all('purge' in c for c in changes), changes
-    assert [l['ifname'] for l in ip('link', netns='tenant')] == ['lo', 'eth0']
+    assert [lk['ifname'] for lk in ip('link', netns='tenant')] == ['lo', 'eth0']
     assert any(r['dst'] == '10.200.1.0/24' and r.get('protocol') == 'kernel' for r in ip('route', netns='tenant'))
 
 
@@ -191,7 +191,7 @@ def test_absent_removes_the_namespace_and_the_host_ends_of_its_veths(capsys):
         out = converge(capsys, [{'name': 'tenant', 'state': 'absent'}])
         assert out['changed'], out
         assert not os.path.exists('/run/netns/tenant')
-        assert [l['ifname'] for l in ip('link')] == ['lo'], 'the host end went too, although a process keeps the namespace'
+        assert [lk['ifname'] for lk in ip('link')] == ['lo'], 'the host end went too, although a process keeps the namespace'
     finally:
         busy.kill()
     assert not converge(capsys, [{'name': 'tenant', 'state': 'absent'}])['changed']
@@ -204,9 +204,9 @@ def test_macvlan_and_physical_links_come_from_the_host(capsys):
                                     {'name': 'phys0', 'kind': 'physical', 'parent': 'spare'}]}]
     out = converge(capsys, decl)
     assert not out.get('failed'), out
-    inside = dict((l['ifname'], l) for l in ip('-d', 'link', netns='m'))
+    inside = dict((lk['ifname'], lk) for lk in ip('-d', 'link', netns='m'))
     assert inside['mv0']['linkinfo']['info_kind'] == 'macvlan'
-    assert 'phys0' in inside and 'spare' not in [l['ifname'] for l in ip('link')]
+    assert 'phys0' in inside and 'spare' not in [lk['ifname'] for lk in ip('link')]
     assert not converge(capsys, decl)['changed']
 
 

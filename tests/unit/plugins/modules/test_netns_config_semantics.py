@@ -105,7 +105,7 @@ def test_hostile_input_is_refused_before_anything_is_touched(capsys, bad, where,
     assert where in out['msg'] and value in out['msg'], out['msg']
     assert 'Traceback' not in out['msg'] and 'Module failed' not in out['msg']
     assert not os.path.exists('/run/netns'), 'nothing was created'
-    assert [l['ifname'] for l in ip('link')] == ['lo']
+    assert [lk['ifname'] for lk in ip('link')] == ['lo']
 
 
 def test_integral_floats_and_numeric_strings_are_still_numbers(capsys):
@@ -221,7 +221,7 @@ def test_purge_removes_the_routes_of_a_deleted_link_without_failing(capsys):
     sh('ip', '-n', 'n', 'addr', 'add', '10.99.0.1/24', 'dev', 'stray')
     sh('ip', '-n', 'n', 'route', 'add', '10.98.0.0/16', 'via', '10.99.0.254')
     converged_twice(capsys, decl, purge=True)
-    assert [l['ifname'] for l in ip('link', netns='n')] == ['lo', 'd0']
+    assert [lk['ifname'] for lk in ip('link', netns='n')] == ['lo', 'd0']
 
 
 # --- link kinds and the links declared links depend on ------------------
@@ -245,7 +245,7 @@ def test_purge_keeps_the_undeclared_veth_peer_of_a_declared_link(capsys):
     sh('ip', '-n', 'n', 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1')
     decl = [{'name': 'n', 'links': [{'name': 'p0', 'kind': 'physical', 'parent': 'unused', 'addresses': ['10.7.0.1/24']}]}]
     converged_twice(capsys, decl, purge=True)
-    assert sorted(l['ifname'] for l in ip('link', netns='n')) == ['lo', 'p0', 'p1']
+    assert sorted(lk['ifname'] for lk in ip('link', netns='n')) == ['lo', 'p0', 'p1']
     assert addrs('p0', 'n') == ['10.7.0.1/24']
 
 
@@ -255,7 +255,7 @@ def test_purge_keeps_the_undeclared_parent_of_a_declared_macvlan(capsys):
     sh('ip', '-n', 'n', 'link', 'add', 'mv0', 'link', 'par', 'type', 'macvlan', 'mode', 'bridge')
     decl = [{'name': 'n', 'links': [{'name': 'mv0', 'kind': 'macvlan', 'parent': 'par', 'mode': 'bridge'}]}]
     converged_twice(capsys, decl, purge=True)
-    assert sorted(l['ifname'] for l in ip('link', netns='n')) == ['lo', 'mv0', 'par']
+    assert sorted(lk['ifname'] for lk in ip('link', netns='n')) == ['lo', 'mv0', 'par']
 
 
 def snapshot(netns):
@@ -282,7 +282,7 @@ def test_check_mode_predicts_replacements_and_purges_and_touches_nothing(capsys)
     assert not any('10.98.0.0' in c for c in changes), 'the kernel drops it with strayA'
     real = converged_twice(capsys, decl, purge=True)
     assert real['namespaces'][0]['changes'] == changes
-    assert sorted(l['ifname'] for l in ip('link', netns='n')) == ['d0', 'lo']
+    assert sorted(lk['ifname'] for lk in ip('link', netns='n')) == ['d0', 'lo']
 
 
 def test_a_route_without_gateway_has_link_scope_so_gateways_resolve_through_it(capsys):
@@ -315,7 +315,7 @@ def test_purge_keeps_an_undeclared_veth_end_whose_peer_another_namespace_keeps(c
     moved = [{'name': 'left'}, {'name': 'right', 'links': [{'name': 'r0', 'kind': 'physical', 'parent': 'unused',
                                                             'addresses': ['10.9.0.2/30']}]}]
     converged_twice(capsys, moved, purge=True)
-    assert [l['ifname'] for l in ip('link', netns='left')] == ['lo', 'l0']
+    assert [lk['ifname'] for lk in ip('link', netns='left')] == ['lo', 'l0']
     assert addrs('r0', 'right') == ['10.9.0.2/30']
     # a veth to a namespace outside the call, or an undeclared end there, is purged
     sh('ip', 'netns', 'add', 'outside')
@@ -331,8 +331,8 @@ def test_a_veth_into_a_namespace_that_could_not_be_made_fails_that_namespace_onl
     out = converge(capsys, decl)
     a, b, c = out['namespaces']
     assert b['failed'] and a['failed'] and "'b'" in a['msg'] and 'Module failed' not in out['msg'], out
-    assert not c.get('failed') and [l['ifname'] for l in ip('link', netns='c')] == ['lo', 'b0']
-    assert [l['ifname'] for l in ip('link', netns='a')] == ['lo'], 'nothing was done in a'
+    assert not c.get('failed') and [lk['ifname'] for lk in ip('link', netns='c')] == ['lo', 'b0']
+    assert [lk['ifname'] for lk in ip('link', netns='a')] == ['lo'], 'nothing was done in a'
 
 
 def test_a_veth_whose_peer_is_not_the_declared_one_fails_without_purge_and_is_replaced_with_it(capsys):
@@ -342,10 +342,10 @@ def test_a_veth_whose_peer_is_not_the_declared_one_fails_without_purge_and_is_re
     out = converge(capsys, decl)
     msg = out['namespaces'][0].get('msg', '')
     assert out['failed'] and 'eth0' in msg and 'h0' in msg and 'purge' in msg, out
-    assert sorted(l['ifname'] for l in ip('link', netns='n')) == ['eth0', 'lo', 'x'], 'nothing was changed'
+    assert sorted(lk['ifname'] for lk in ip('link', netns='n')) == ['eth0', 'lo', 'x'], 'nothing was changed'
     converged_twice(capsys, decl, purge=True)
-    assert [l['ifname'] for l in ip('link', netns='n')] == ['lo', 'eth0']
-    assert [l['ifname'] for l in ip('link')] == ['lo', 'h0']
+    assert [lk['ifname'] for lk in ip('link', netns='n')] == ['lo', 'eth0']
+    assert [lk['ifname'] for lk in ip('link')] == ['lo', 'h0']
     assert addrs('eth0', 'n') == ['10.7.0.2/24']
 
 
@@ -354,7 +354,7 @@ def test_a_veth_peer_name_taken_on_the_host_fails_before_anything_is_done_in_the
     out = converge(capsys, [{'name': 'n', 'links': [veth('e0', 'taken', ['10.7.0.2/24'])]}, {'name': 'ok'}])
     bad, good = out['namespaces']
     assert bad['failed'] and "'taken'" in bad['msg'] and 'the host' in bad['msg'], bad
-    assert [l['ifname'] for l in ip('link', netns='n')] == ['lo'] and not good.get('failed')
+    assert [lk['ifname'] for lk in ip('link', netns='n')] == ['lo'] and not good.get('failed')
     assert ip('-d', 'link', 'show', 'taken')[0]['linkinfo']['info_kind'] == 'bridge'
     out = converge(capsys, [{'name': 'n', 'links': [veth('e0', 'lo')]}])
     assert out['failed'] and 'namespaces[0].links[0].peer.name' in out['msg'] and "'lo'" in out['msg'], out
@@ -376,5 +376,5 @@ def test_a_host_peer_master_that_is_no_host_bridge_fails_before_anything_is_done
     for master in ('nosuch', 'notbr'):
         out = converge(capsys, [{'name': 'n', 'links': [dict(veth('e0', 'h0'), peer={'name': 'h0', 'master': master})]}])
         assert out['failed'] and repr(master) in out['namespaces'][0]['msg'], out
-        assert [l['ifname'] for l in ip('link', netns='n')] == ['lo']
-        assert 'h0' not in [l['ifname'] for l in ip('link')]
+        assert [lk['ifname'] for lk in ip('link', netns='n')] == ['lo']
+        assert 'h0' not in [lk['ifname'] for lk in ip('link')]

@@ -95,7 +95,7 @@ def test_services_of_a_namespace_without_record_or_boot_files(tmp_path, capsys):
     out = netns_config_run(capsys, [{'name': 'blue', 'services': [WEB]}])
     assert out['changed'] and not out.get('failed'), out
     lines = open('/etc/systemd/system/%s.d/%s' % (WEB, dropin.DROPIN)).read().splitlines()
-    assert 'NetworkNamespacePath=/run/netns/blue' in lines and not any(l.startswith('Requires=') for l in lines)
+    assert 'NetworkNamespacePath=/run/netns/blue' in lines and not any(lk.startswith('Requires=') for lk in lines)
 
 
 def test_bad_services_are_refused_before_anything_is_touched(tmp_path, capsys):

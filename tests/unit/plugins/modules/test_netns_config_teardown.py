@@ -16,7 +16,7 @@ netns_absent = FilterModule().filters()['netns_absent']
 
 
 def names(netns=None):
-    return [l['ifname'] for l in ip('link', netns=netns)]
+    return [lk['ifname'] for lk in ip('link', netns=netns)]
 
 
 # left:veth0 <-> right:veth0, and a host end from each side

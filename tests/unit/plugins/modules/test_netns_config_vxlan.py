@@ -161,7 +161,7 @@ def test_purge_removes_an_undeclared_vxlan_and_absent_removes_its_socket(capsys,
     converge(capsys, [red()])
     out = converged_twice(capsys, [{'name': 'red', 'links': [{'name': 'br100', 'kind': 'bridge'}]}], purge=True)
     assert "delete link vx100 from namespace 'red' (not declared; purge)" in out['namespaces'][0]['changes']
-    assert [l['ifname'] for l in run('ip', '-j', 'link', netns='red')] == ['lo', 'br100']
+    assert [lk['ifname'] for lk in run('ip', '-j', 'link', netns='red')] == ['lo', 'br100']
     converge(capsys, [red()])
     held = subprocess.Popen(['ip', 'netns', 'exec', 'red', 'sleep', '60'])  # keeps the namespace alive
     try:
@@ -188,7 +188,7 @@ def test_a_missing_underlay_dev_fails_the_namespace_before_anything_is_done_in_i
     msg = out['namespaces'][0]['msg']
     assert "vxlan vx100 in namespace 'red'" in msg and "'nosuch0'" in msg and 'no link on the host' in msg, msg
     assert run('ip', '-j', 'link', netns='red') == [] or \
-        [l['ifname'] for l in run('ip', '-j', 'link', netns='red')] == ['lo']
+        [lk['ifname'] for lk in run('ip', '-j', 'link', netns='red')] == ['lo']
 
 
 VX = {'name': 'vx0', 'kind': 'vxlan', 'vni': 5}
@@ -254,7 +254,7 @@ def test_a_vni_a_host_vxlan_holds_fails_naming_it_before_anything_is_done_in_the
     msg = out['namespaces'][0]['msg']
     assert "vxlan vx100 in namespace 'red'" in msg and 'VNI 100' in msg and 'vxh' in msg, msg
     assert 'Nothing was changed in this namespace' in msg, msg
-    assert [l['ifname'] for l in run('ip', '-j', 'link', netns='red')] in ([], ['lo'])
+    assert [lk['ifname'] for lk in run('ip', '-j', 'link', netns='red')] in ([], ['lo'])
 
 
 def test_a_vni_another_namespace_holds_fails_saying_what_to_do(capsys, underlay):
@@ -278,7 +278,7 @@ def test_an_mtu_the_underlay_cannot_carry_fails_before_anything_is_done_in_the_n
     msg = out['namespaces'][0]['msg']
     assert "vxlan vx100 in namespace 'red'" in msg and 'mtu 1500' in msg and '1450' in msg and 'u1' in msg, msg
     assert 'Nothing was changed in this namespace' in msg, msg
-    assert [l['ifname'] for l in run('ip', '-j', 'link', netns='red')] in ([], ['lo'])
+    assert [lk['ifname'] for lk in run('ip', '-j', 'link', netns='red')] in ([], ['lo'])
     converged_twice(capsys, [red(mtu=1450)])
     assert vxlan_info('vx100', 'red')['mtu'] == 1450
     # an underlay lowered later does not fail the runs that set nothing

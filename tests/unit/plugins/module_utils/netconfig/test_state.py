@@ -41,8 +41,8 @@ def test_links_match_ip_link():
     with rtnl.Socket() as sock:
         state = netconfig_state.read(sock)
     oracle = _ip_json('-d', 'link', 'show')
-    assert sorted(state.links) == sorted(l['ifname'] for l in oracle)
-    by_index = dict((l['ifindex'], l['ifname']) for l in oracle)
+    assert sorted(state.links) == sorted(lk['ifname'] for lk in oracle)
+    by_index = dict((lk['ifindex'], lk['ifname']) for lk in oracle)
     for link in oracle:
         mine = state.links[link['ifname']]
         assert mine['index'] == link['ifindex']
@@ -73,7 +73,7 @@ def test_routes_match_ip_route_in_every_table():
     with rtnl.Socket() as sock:
         state = netconfig_state.read(sock)
     mine = set(_as_tuple(r) for r in state.routes)
-    names = dict((l['ifname'], l['ifindex']) for l in _ip_json('link', 'show'))
+    names = dict((lk['ifname'], lk['ifindex']) for lk in _ip_json('link', 'show'))
     for family in ('-4', '-6'):
         for route in _ip_json(family, 'route', 'show', 'table', 'all'):
             if route.get('type', 'unicast') != 'unicast':
