@@ -113,10 +113,8 @@ def _needs(types, nstype, field, value):
         raise NamespaceError("%s applies to %s namespaces: add '%s' to type" % (field, nstype, nstype))
 
 
-def build(name=None, types='net', pin_dir=None, path=None, source_pid=None, source_path=None,
-          force=False, hostname=None, domainname=None, uid_map=None, gid_map=None, time_offsets=None):
-    types = check_types(types)
-    given_path, given_pin_dir = path, pin_dir
+def _check_location(name, types, pin_dir, path):
+    """The name and where its pins go: (name, pin_dir, path), checked."""
     if path is not None:
         path = check_pin_path(path)
         if len(types) != 1:
@@ -134,6 +132,11 @@ def build(name=None, types='net', pin_dir=None, path=None, source_pid=None, sour
             raise NamespaceError('pin_dir sets the directory of one type; with several types '
                                  '(%s) each keeps its default directory' % ', '.join(types),
                                  hint='Use one task per type to put pins in other directories.')
+    return name, pin_dir, path
+
+
+def _check_source(types, source_pid, source_path):
+    """The namespace to attach to, if any: source_path, checked."""
     if source_pid is not None and source_path is not None:
         raise NamespaceError('source_pid and source_path are mutually exclusive')
     if source_pid is not None:
@@ -143,20 +146,27 @@ def build(name=None, types='net', pin_dir=None, path=None, source_pid=None, sour
         source_path = check_pin_path(source_path, 'source_path')
         if len(types) != 1:
             raise NamespaceError('source_path names one namespace, so it takes exactly one type')
+    return source_path
+
+
+def _create_options(types, attaching, hostname, domainname, uid_map, gid_map, time_offsets):
     _needs(types, 'uts', 'hostname', hostname)
     _needs(types, 'uts', 'domainname', domainname)
     _needs(types, 'user', 'uid_map', uid_map)
     _needs(types, 'user', 'gid_map', gid_map)
     _needs(types, 'time', 'time_offsets', time_offsets)
-    attaching = source_pid is not None or source_path is not None
     if attaching and (uid_map or gid_map or time_offsets):
         raise NamespaceError('uid_map, gid_map and time_offsets are fixed when a namespace is created; '
                              'they cannot be given with source_pid or source_path')
-    options = CreateOptions(hostname=_check_host_field(hostname, 'hostname'),
-                            domainname=_check_host_field(domainname, 'domainname'),
-                            uid_map=parse_id_map(uid_map, 'uid_map'),
-                            gid_map=parse_id_map(gid_map, 'gid_map'),
-                            time_offsets=parse_offsets(time_offsets))
+    return CreateOptions(hostname=_check_host_field(hostname, 'hostname'),
+                         domainname=_check_host_field(domainname, 'domainname'),
+                         uid_map=parse_id_map(uid_map, 'uid_map'),
+                         gid_map=parse_id_map(gid_map, 'gid_map'),
+                         time_offsets=parse_offsets(time_offsets))
+
+
+def _wanted(options):
+    """The options as existing namespaces report them (lists, not tuples), only those given."""
     wanted = {}
     for key in ('hostname', 'domainname'):
         if getattr(options, key) is not None:
@@ -166,9 +176,20 @@ def build(name=None, types='net', pin_dir=None, path=None, source_pid=None, sour
             wanted[key] = [list(e) for e in getattr(options, key)]
     if options.time_offsets:
         wanted['time_offsets'] = dict((k, list(v)) for k, v in options.time_offsets.items())
+    return wanted
+
+
+def build(name=None, types='net', pin_dir=None, path=None, source_pid=None, source_path=None,
+          force=False, hostname=None, domainname=None, uid_map=None, gid_map=None, time_offsets=None):
+    types = check_types(types)
+    given_path, given_pin_dir = path, pin_dir
+    name, pin_dir, path = _check_location(name, types, pin_dir, path)
+    source_path = _check_source(types, source_pid, source_path)
+    attaching = source_pid is not None or source_path is not None
+    options = _create_options(types, attaching, hostname, domainname, uid_map, gid_map, time_offsets)
     locations = dict((t, location(name, t, pin_dir=pin_dir, path=path)) for t in types)
     result = Spec(name, types, locations, source_pid=source_pid, source_path=source_path,
-                  force=bool(force), options=options, wanted=wanted)
+                  force=bool(force), options=options, wanted=_wanted(options))
     if path is not None:
         result.given = 'path=%r' % (given_path,)
     elif pin_dir is not None:
