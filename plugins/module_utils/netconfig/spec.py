@@ -423,6 +423,18 @@ def _files(values, path):
 def validate(namespaces):
     """Validate and normalise the whole list. Raises NamespaceError."""
     items = _list(namespaces, 'namespaces')
+    # every name first: a peer may name a namespace declared after its own
+    names = _names(items)
+    result = [_namespace(item, 'namespaces[%d]' % index, names) for index, item in enumerate(items)]
+    _check_services(result)
+    if len(set(n['nsid'] for n in result if n['nsid'] is not None)) != len([n for n in result if n['nsid'] is not None]):
+        fail('namespaces', 'two namespaces ask for the same nsid')
+    _check_peers(result)
+    _check_vnis(result)
+    return result
+
+
+def _names(items):
     names = []
     for index, item in enumerate(items):
         where = 'namespaces[%d]' % index
@@ -438,49 +450,51 @@ def validate(namespaces):
         if name in names:
             fail(where + '.name', '%r is listed twice' % name)
         names.append(name)
-    result = []
-    for index, item in enumerate(items):
-        where = 'namespaces[%d]' % index
-        state = item.get('state') or 'present'
-        if state not in ('present', 'absent'):
-            fail(where + '.state', "must be 'present' or 'absent'")
-        loopback = item.get('loopback', True)
-        if not isinstance(loopback, bool):
-            fail(where + '.loopback', 'must be a boolean')
-        links = [_link(v, '%s.links[%d]' % (where, i), names) for i, v in enumerate(_list(item.get('links'), where + '.links'))]
-        seen = set()
-        for i, link in enumerate(links):
-            if link['name'] in seen or link['name'] == 'lo':
-                fail('%s.links[%d].name' % (where, i), '%r is declared twice (or is lo)' % link['name'])
-            seen.add(link['name'])
-        for i, link in enumerate(links):
-            if link['master'] is not None and not any(lk['name'] == link['master'] and lk['kind'] == 'bridge' for lk in links):
-                fail('%s.links[%d].master' % (where, i), '%r is not a bridge declared in this namespace' % link['master'])
-            if link['master'] == link['name']:
-                fail('%s.links[%d].master' % (where, i), '%r is the link itself; a bridge cannot be its own port'
-                     % link['master'])
-            peer = link['peer']
-            if peer and peer['netns'] == item['name']:
-                fail('%s.links[%d].peer.netns' % (where, i), 'is the namespace itself')
-        sysctls = {}
-        for key, value in sorted(_mapping(item.get('sysctls'), where + '.sysctls').items(), key=lambda kv: str(kv[0])):
-            spath = sysctl_path(key, '%s.sysctls[%r]' % (where, key))
-            sysctls[spath] = _sysctl_value(value, '%s.sysctls[%r]' % (where, key))
-        routes = [_route(v, '%s.routes[%d]' % (where, i), seen)
-                  for i, v in enumerate(_list(item.get('routes'), where + '.routes'))]
-        _check_route_identities(routes, where)
-        result.append({'name': item['name'], 'state': state,
-                       'nsid': _int(item.get('nsid'), where + '.nsid', 0, 2147483647),
-                       'loopback': loopback, 'links': links,
-                       'routes': routes,
-                       'sysctls': sysctls, 'files': _files(item.get('files'), where + '.files'),
-                       'services': _services(item.get('services'), where + '.services', item['name'])})
-    _check_services(result)
-    if len(set(n['nsid'] for n in result if n['nsid'] is not None)) != len([n for n in result if n['nsid'] is not None]):
-        fail('namespaces', 'two namespaces ask for the same nsid')
-    _check_peers(result)
-    _check_vnis(result)
-    return result
+    return names
+
+
+def _namespace(item, where, names):
+    """One namespace's declaration, normalised."""
+    state = item.get('state') or 'present'
+    if state not in ('present', 'absent'):
+        fail(where + '.state', "must be 'present' or 'absent'")
+    loopback = item.get('loopback', True)
+    if not isinstance(loopback, bool):
+        fail(where + '.loopback', 'must be a boolean')
+    links = [_link(v, '%s.links[%d]' % (where, i), names) for i, v in enumerate(_list(item.get('links'), where + '.links'))]
+    seen = _check_links(links, where, item['name'])
+    sysctls = {}
+    for key, value in sorted(_mapping(item.get('sysctls'), where + '.sysctls').items(), key=lambda kv: str(kv[0])):
+        spath = sysctl_path(key, '%s.sysctls[%r]' % (where, key))
+        sysctls[spath] = _sysctl_value(value, '%s.sysctls[%r]' % (where, key))
+    routes = [_route(v, '%s.routes[%d]' % (where, i), seen)
+              for i, v in enumerate(_list(item.get('routes'), where + '.routes'))]
+    _check_route_identities(routes, where)
+    return {'name': item['name'], 'state': state,
+            'nsid': _int(item.get('nsid'), where + '.nsid', 0, 2147483647),
+            'loopback': loopback, 'links': links,
+            'routes': routes,
+            'sysctls': sysctls, 'files': _files(item.get('files'), where + '.files'),
+            'services': _services(item.get('services'), where + '.services', item['name'])}
+
+
+def _check_links(links, where, namespace):
+    """The links of one namespace among themselves. Returns their names."""
+    seen = set()
+    for i, link in enumerate(links):
+        if link['name'] in seen or link['name'] == 'lo':
+            fail('%s.links[%d].name' % (where, i), '%r is declared twice (or is lo)' % link['name'])
+        seen.add(link['name'])
+    for i, link in enumerate(links):
+        if link['master'] is not None and not any(lk['name'] == link['master'] and lk['kind'] == 'bridge' for lk in links):
+            fail('%s.links[%d].master' % (where, i), '%r is not a bridge declared in this namespace' % link['master'])
+        if link['master'] == link['name']:
+            fail('%s.links[%d].master' % (where, i), '%r is the link itself; a bridge cannot be its own port'
+                 % link['master'])
+        peer = link['peer']
+        if peer and peer['netns'] == namespace:
+            fail('%s.links[%d].peer.netns' % (where, i), 'is the namespace itself')
+    return seen
 
 
 def _check_vnis(decls):
