@@ -14,6 +14,7 @@
    had been done to it.
 """
 
+import collections
 import errno
 import os
 import shutil
@@ -159,58 +160,19 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
         host = Side('the host', netconfig_state.read(sock), fd=home_fd())
     sides, leaving, outcomes = {}, {}, []
     try:
-        for decl in decls:
-            outcome = Outcome(decl['name'])
-            outcomes.append(outcome)
-            pin = spec.build(decl['name'], 'net', pin_dir=pin_dir)
-            if decl['state'] == 'absent':
-                loc = pin.locations['net']
-                if inspect(loc).state == PRESENT:  # read now: another namespace's veth may end there
-                    leaving[decl['name']] = _open_side(decl['name'], loc.path)
-                continue
-            try:
-                result = engine.ensure_present(pin, check_mode=check_mode)
-            except NamespaceError as exc:
-                outcome.failed = str(exc)
-                continue
-            for text in result.actions:
-                outcome.done(text, change('namespace', decl['name'], None, 'present'))
-            outcome.pins = result.pins
-            path = pin.locations['net'].path
-            if inspect(pin.locations['net']).state == PRESENT:
-                sides[decl['name']] = _open_side(decl['name'], path)
-            else:  # check mode, namespace not created yet
-                sides[decl['name']] = Side("namespace '%s'" % decl['name'], netconfig_state.NetState.empty())
+        outcomes = _ensure_namespaces(decls, pin_dir, check_mode, sides, leaving)
         unwired = _open_undeclared(stale_links, decls, pin_dir)
         owned = _owned_elsewhere(decls)
         linked = _linked(decls)
         # one for the call: a veth pair across two namespaces is deleted once
         doomed = Doomed(sorted(list(sides.items()) + list(leaving.items()) + list(unwired.items())) + [(None, host)])
         decls, outcomes = _unwire(unwired, stale_links, doomed, decls, outcomes)
-        kept = kept_links(decls)  # once: it reads every declaration
+        call = _Planning(pin_dir, purge, recorded_files, prune_files, stale_links, host, sides, leaving,
+                         owned, linked, kept_links(decls), doomed)  # kept_links once: it reads every declaration
         for decl, outcome in zip(decls, outcomes):
             if outcome.failed or decl['state'] == 'undeclared':
                 continue
-            try:
-                if decl['state'] == 'absent':
-                    outcome.actions = _absent_actions(decl, pin_dir, outcome, purge,
-                                                      recorded_files.get(decl['name'], ()), leaving.get(decl['name']), doomed)
-                    continue
-                side = sides[decl['name']]
-                stale = recorded_files.get(decl['name'], ()) if prune_files else ()
-                late = in_phase(_sysctl_actions(decl, side) + _file_actions(decl, outcome, stale),
-                                LATE if decl['name'] in linked else LINKS)
-                # before the plan, which then creates a link of the same name declared now
-                stale = stale_segment_links(side, stale_links.get(decl['name'], ()), doomed)
-                outcome.actions = (stale + _nsid_actions(decl, side) +
-                                   plan(decl, side, host, sides, owned.get(decl['name'], set()), purge,
-                                        linked=decl['name'] in linked, kept=kept, doomed=doomed) + late)
-            except NamespaceError as exc:
-                outcome.failed = str(exc)
-            finally:
-                for side in (sides.get(decl['name']), leaving.get(decl['name'])):
-                    if side is not None:
-                        side.close()
+            _plan_namespace(decl, outcome, call)
         for phase in (CLEAR, LINKS, PEERS, LATE):
             for decl, outcome in zip(decls, outcomes):
                 if not outcome.failed:
@@ -220,6 +182,67 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
             side.close()
         host.close()
     return outcomes
+
+
+def _ensure_namespaces(decls, pin_dir, check_mode, sides, leaving):
+    """One Outcome per declaration, each present namespace made to exist.
+    The sides opened go into sides and leaving as they open, for converge()
+    to close whatever happens next."""
+    outcomes = []
+    for decl in decls:
+        outcome = Outcome(decl['name'])
+        outcomes.append(outcome)
+        pin = spec.build(decl['name'], 'net', pin_dir=pin_dir)
+        if decl['state'] == 'absent':
+            loc = pin.locations['net']
+            if inspect(loc).state == PRESENT:  # read now: another namespace's veth may end there
+                leaving[decl['name']] = _open_side(decl['name'], loc.path)
+            continue
+        try:
+            result = engine.ensure_present(pin, check_mode=check_mode)
+        except NamespaceError as exc:
+            outcome.failed = str(exc)
+            continue
+        for text in result.actions:
+            outcome.done(text, change('namespace', decl['name'], None, 'present'))
+        outcome.pins = result.pins
+        path = pin.locations['net'].path
+        if inspect(pin.locations['net']).state == PRESENT:
+            sides[decl['name']] = _open_side(decl['name'], path)
+        else:  # check mode, namespace not created yet
+            sides[decl['name']] = Side("namespace '%s'" % decl['name'], netconfig_state.NetState.empty())
+    return outcomes
+
+
+# What every namespace's plan reads: the call's options and the state read at its start.
+_Planning = collections.namedtuple('_Planning', 'pin_dir purge recorded_files prune_files stale_links host sides leaving '
+                                                'owned linked kept doomed')
+
+
+def _plan_namespace(decl, outcome, call):
+    """outcome.actions, or outcome.failed; the namespace's sides are closed
+    after, as only planning reads them."""
+    name = decl['name']
+    try:
+        if decl['state'] == 'absent':
+            outcome.actions = _absent_actions(decl, call.pin_dir, outcome, call.purge,
+                                              call.recorded_files.get(name, ()), call.leaving.get(name), call.doomed)
+            return
+        side = call.sides[name]
+        stale = call.recorded_files.get(name, ()) if call.prune_files else ()
+        late = in_phase(_sysctl_actions(decl, side) + _file_actions(decl, outcome, stale),
+                        LATE if name in call.linked else LINKS)
+        # before the plan, which then creates a link of the same name declared now
+        stale = stale_segment_links(side, call.stale_links.get(name, ()), call.doomed)
+        outcome.actions = (stale + _nsid_actions(decl, side) +
+                           plan(decl, side, call.host, call.sides, call.owned.get(name, set()), call.purge,
+                                linked=name in call.linked, kept=call.kept, doomed=call.doomed) + late)
+    except NamespaceError as exc:
+        outcome.failed = str(exc)
+    finally:
+        for side in (call.sides.get(name), call.leaving.get(name)):
+            if side is not None:
+                side.close()
 
 
 def _open_undeclared(stale_links, decls, pin_dir):
