@@ -240,61 +240,81 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None,
                               change=change('link', 'lo', {'state': 'down'}, {'state': 'up'})))
     # bridges first, so that links can be attached to them
     for link in sorted(decl['links'], key=lambda lk: lk['kind'] != 'bridge'):
-        current = state.links.get(link['name'])
-        if current is not None and current['index'] in gone:
-            current = None  # a veth end whose peer an earlier namespace deletes: created again
-        problem = mismatch(link, current, ns, sides, host) if current is not None else None
-        if problem:
-            also, action = replace_link(ns, link, current, purge, keep, problem, doomed)
-            actions.append(action)
-            gone.add(current['index'])
-            gone.update(state.links[n]['index'] for n in also)
-            current = None
-        if link['kind'] == 'vxlan':
-            vxlan_plan.check_underlay(link, ns, host, (kept or {}).get(None, ()))
-            found = vxlan_plan.differences(link, current, host) if current is not None else None
-            if found:  # the declared link with other settings: no purge needed to put it right
-                actions.append(vxlan_plan.replace(link, ns, host, found))
-                gone.add(current['index'])
-                current = None
-        if current is None:
-            peer_side = _peer_side(link, ns, sides, host) if link['kind'] == 'veth' else None
-            if peer_side is not None and (peer_side is host or not purge):
-                _check_free(link['peer']['name'], peer_side)
-            actions.append(_create(link, ns, host, peer_side))
-        if link['kind'] == 'veth' and link['peer']['netns'] is None and link['peer']['master'] is not None:
-            _check_host_bridge(link['peer']['master'], host)
-        actions.extend(_attributes(ns, link['name'], link, current))
-        if link['fdb'] is not None:
-            have = state.fdb.get(link['name'], []) if current is not None else []
-            actions.extend(vxlan_plan.fdb_actions(ns, link, have))
-        if link['kind'] == 'veth':
-            peer = link['peer']
-            peer_side = _peer_side(link, ns, sides, host)
-            peer_current = peer_side.state.links.get(peer['name']) if current is not None else None
-            peer_actions = _attributes(peer_side, peer['name'], peer, peer_current, outside=True)
-            actions.extend(in_phase(peer_actions, PEERS) if peer['netns'] else peer_actions)
+        actions.extend(_link_actions(link, ns, host, sides, purge, keep, gone, doomed, kept))
     removed, bare = set(), set()
     if purge:
-        for link in decl['links']:
-            if link['name'] not in state.links or state.links[link['name']]['index'] in gone:
-                continue
-            wanted = set(link['addresses'])
-            replaced = set(a.ip for a in wanted if a.version == 6)  # prefix changes, done above
-            had_v4 = False
-            for address in state.addresses.get(link['name'], []):
-                had_v4 = had_v4 or address.version == 4
-                if address in wanted or address.ip.is_link_local or address.ip in replaced:
-                    continue
-                removed.add(address.ip)
-                actions.append(Action('remove address %s from %s in %s (not declared; purge)'
-                                      % (address, link['name'], ns.label),
-                                      lambda a=address, n=link['name']: _del_address(ns, n, a),
-                                      change=change('address', link['name'], str(address), None)))
-            if had_v4 and not any(a.version == 4 for a in wanted):
-                bare.add(state.links[link['name']]['index'])
+        actions.extend(_purge_addresses(decl, ns, gone, removed, bare))
     route_actions = plan_routes(ns, decl['routes'], purge, Gone(gone, bare, _gone_sources(state, removed, gone)))
     actions.extend(in_phase(route_actions, LATE) if linked else route_actions)
+    return actions
+
+
+def _link_actions(link, ns, host, sides, purge, keep, gone, doomed, kept):
+    """The actions for one declared link (and its veth peer). The ifindexes
+    of the links it replaces are added to gone, which later links and the
+    routes read."""
+    actions = []
+    state = ns.state
+    current = state.links.get(link['name'])
+    if current is not None and current['index'] in gone:
+        current = None  # a veth end whose peer an earlier namespace deletes: created again
+    problem = mismatch(link, current, ns, sides, host) if current is not None else None
+    if problem:
+        also, action = replace_link(ns, link, current, purge, keep, problem, doomed)
+        actions.append(action)
+        gone.add(current['index'])
+        gone.update(state.links[n]['index'] for n in also)
+        current = None
+    if link['kind'] == 'vxlan':
+        vxlan_plan.check_underlay(link, ns, host, (kept or {}).get(None, ()))
+        found = vxlan_plan.differences(link, current, host) if current is not None else None
+        if found:  # the declared link with other settings: no purge needed to put it right
+            actions.append(vxlan_plan.replace(link, ns, host, found))
+            gone.add(current['index'])
+            current = None
+    if current is None:
+        peer_side = _peer_side(link, ns, sides, host) if link['kind'] == 'veth' else None
+        if peer_side is not None and (peer_side is host or not purge):
+            _check_free(link['peer']['name'], peer_side)
+        actions.append(_create(link, ns, host, peer_side))
+    if link['kind'] == 'veth' and link['peer']['netns'] is None and link['peer']['master'] is not None:
+        _check_host_bridge(link['peer']['master'], host)
+    actions.extend(_attributes(ns, link['name'], link, current))
+    if link['fdb'] is not None:
+        have = state.fdb.get(link['name'], []) if current is not None else []
+        actions.extend(vxlan_plan.fdb_actions(ns, link, have))
+    if link['kind'] == 'veth':
+        peer = link['peer']
+        peer_side = _peer_side(link, ns, sides, host)
+        peer_current = peer_side.state.links.get(peer['name']) if current is not None else None
+        peer_actions = _attributes(peer_side, peer['name'], peer, peer_current, outside=True)
+        actions.extend(in_phase(peer_actions, PEERS) if peer['netns'] else peer_actions)
+    return actions
+
+
+def _purge_addresses(decl, ns, gone, removed, bare):
+    """Under purge, the removal of the addresses a declared link has and does
+    not declare. The addresses removed go into removed and the ifindexes left
+    without an IPv4 address into bare, for the routes that go with them."""
+    actions = []
+    state = ns.state
+    for link in decl['links']:
+        if link['name'] not in state.links or state.links[link['name']]['index'] in gone:
+            continue
+        wanted = set(link['addresses'])
+        replaced = set(a.ip for a in wanted if a.version == 6)  # prefix changes, done above
+        had_v4 = False
+        for address in state.addresses.get(link['name'], []):
+            had_v4 = had_v4 or address.version == 4
+            if address in wanted or address.ip.is_link_local or address.ip in replaced:
+                continue
+            removed.add(address.ip)
+            actions.append(Action('remove address %s from %s in %s (not declared; purge)'
+                                  % (address, link['name'], ns.label),
+                                  lambda a=address, n=link['name']: _del_address(ns, n, a),
+                                  change=change('address', link['name'], str(address), None)))
+        if had_v4 and not any(a.version == 4 for a in wanted):
+            bare.add(state.links[link['name']]['index'])
     return actions
 
 
