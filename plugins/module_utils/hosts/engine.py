@@ -15,6 +15,7 @@ whose dev/ino the record kept or that hold a running init of the host.
 """
 
 import binascii
+import collections
 import errno
 import fcntl
 import ipaddress
@@ -272,6 +273,22 @@ def _differences(spec, rec):
 
 def started(spec, check_mode=False, reboot=False):
     result = Result()
+    rec, states, orphan, mine = _check_start(spec)
+    plan = _plan_start(spec, rec, states, reboot, result)
+    if check_mode or not result.changed:
+        result.host = view(plan.planned, not check_mode or not plan.restart)
+        result.after = result.host
+        return result
+    _apply_start(spec, rec, orphan, mine, reboot, plan)
+    _remove_old_lab(spec, rec, result)
+    result.host = view(plan.planned, True)
+    result.after = result.host
+    return result
+
+
+def _check_start(spec):
+    """(record, pin states, orphan, pins that are the host's), or an error
+    before anything is planned."""
     rec = _load_for_start(spec)
     states = _pin_states(spec.name)
     orphan = rec is None and _orphaned(spec, states)
@@ -285,6 +302,15 @@ def started(spec, check_mode=False, reboot=False):
     if spec.lab:
         _check_lab(spec)
     _check_data_dir_fs(spec)
+    return rec, states, orphan, mine
+
+
+# What started() decided to do; planned is the record it will save.
+_StartPlan = collections.namedtuple('_StartPlan', 'alive restart pinned renamed planned')
+
+
+def _plan_start(spec, rec, states, reboot, result):
+    """The actions (into result) and the _StartPlan, from what is there now."""
     alive = rec is not None and record.init_alive(rec)
     result.before = view(rec, alive) if rec else {}
     if alive and not reboot and _differences(spec, rec):
@@ -311,32 +337,38 @@ def started(spec, check_mode=False, reboot=False):
         result.act('set the hostname of host %s back to %s' % (spec.name, spec.hostname))
         result.before['hostname'] = hostname
     if spec.lab:
-        for text in labs.lab_actions(spec.lab):
-            result.act(text)
-        cut = pinned and not labs.cabled(spec.lab, lab_end_name(spec.name), pins(spec.name)['net'])
-        if cut:
-            result.before.update(address=None, interface=None)
-        if not pinned or cut:
-            result.act('cable %s (%s) to bridge %s of lab %s via %s' % (
-                spec.lab.interface, spec.lab.address, spec.lab.bridge, spec.lab.name, lab_end_name(spec.name)))
+        _plan_lab(spec, pinned, result)
     planned = _new_record(spec, rec.get('pid') if rec and not restart else None,
                           rec.get('start_time') if rec and not restart else None)
     if rec and not restart and rec.get('nonce'):
         planned['nonce'] = rec['nonce']
-    if check_mode or not result.changed:
-        result.host = view(planned, not check_mode or not restart)
-        result.after = result.host
-        return result
+    return _StartPlan(alive, restart, pinned, renamed, planned)
+
+
+def _plan_lab(spec, pinned, result):
+    for text in labs.lab_actions(spec.lab):
+        result.act(text)
+    cut = pinned and not labs.cabled(spec.lab, lab_end_name(spec.name), pins(spec.name)['net'])
+    if cut:
+        result.before.update(address=None, interface=None)
+    if not pinned or cut:
+        result.act('cable %s (%s) to bridge %s of lab %s via %s' % (
+            spec.lab.interface, spec.lab.address, spec.lab.bridge, spec.lab.name, lab_end_name(spec.name)))
+
+
+def _apply_start(spec, rec, orphan, mine, reboot, plan):
+    """Carries out plan; a new host is taken down again if it fails part-way."""
+    planned = plan.planned
     new = rec is None
     made_lab = spec.lab is not None and not labs.exists(spec.lab.name)
     try:
-        if reboot and alive:
+        if reboot and plan.alive:
             init.kill(rec['pid'])
-        if restart and (rec is not None or orphan):
+        if plan.restart and (rec is not None or orphan):
             _release(spec.name, rec or {'data_dir': spec.data_dir}, mine)
         # the marker first: from here on the directory is provably the host's
         record.claim(spec.data_dir, spec.name)
-        if restart:
+        if plan.restart:
             # recorded before anything starts, with the nonce the new init
             # carries: a run killed from here on leaves a record, so the next
             # run finds and ends what it left (pins it made hold that init)
@@ -345,10 +377,10 @@ def started(spec, check_mode=False, reboot=False):
             record.save(spec.data_dir, spec.name, planned)
             pid, start = _start_and_pin(spec, planned['nonce'])
             planned['pid'], planned['start_time'] = pid, start
-        elif not pinned:
+        elif not plan.pinned:
             # a running init whose pins someone removed (ip netns delete) or moved
             _pin(spec.name, rec['pid'])
-        if renamed:
+        if plan.renamed:
             _with_uts(rec['pid'], lambda fd: nsprops.set_uts(fd, spec.hostname))
         # what proves later (the init dead) that these pins are the host's
         planned.update(pin_ids=_pin_ids(spec.name), pin_boot=_boot_id())
@@ -361,15 +393,16 @@ def started(spec, check_mode=False, reboot=False):
         if new:
             _take_down(spec.name, spec.data_dir, planned, made_lab and spec.lab)
         raise
+
+
+def _remove_old_lab(spec, rec, result):
+    """The lab the host has left, when no other host uses it."""
     old_lab = (rec or {}).get('lab')
     if old_lab and old_lab['name'] != (spec.lab.name if spec.lab else None) and labs.exists(old_lab['name']) \
             and not _lab_in_use(old_lab, spec.data_dir):
         removed = labs.remove(old_lab)
         if removed:
             result.act(removed)
-    result.host = view(planned, True)
-    result.after = result.host
-    return result
 
 
 def _with_uts(pid, action):
