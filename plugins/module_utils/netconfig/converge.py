@@ -158,7 +158,7 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
     stale_links = stale_links or {}
     with rtnl.Socket() as sock:
         host = Side('the host', netconfig_state.read(sock), fd=home_fd())
-    sides, leaving, outcomes = {}, {}, []
+    sides, leaving, outcomes, unwired = {}, {}, [], {}
     try:
         outcomes = _ensure_namespaces(decls, pin_dir, check_mode, sides, leaving)
         unwired = _open_undeclared(stale_links, decls, pin_dir)

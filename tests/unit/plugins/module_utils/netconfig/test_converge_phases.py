@@ -7,6 +7,7 @@ import json
 import pytest
 from nsoracle import sh
 
+from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge
 
 
@@ -34,3 +35,12 @@ def test_cross_namespace_veth_with_master_and_routes_in_either_order(core_first)
     assert '198.51.100.0/24 via 10.45.0.2' in sh('ip', '-n', 'edge', 'route').stdout
     assert sh('ip', 'netns', 'exec', 'core', 'cat', '/proc/sys/net/ipv4/conf/toedge/forwarding').stdout.strip() == '1'
     assert all(not o.changes for o in converge.converge(decl))
+
+
+def test_a_pin_dir_refused_before_any_namespace_is_made_is_the_error_raised():
+    """A failure before the undeclared namespaces are opened (a pin_dir the pin rules refuse) is raised as
+    the NamespaceError it is, not hidden behind an UnboundLocalError of the cleanup, which also left the
+    host's netlink socket open."""
+    with pytest.raises(NamespaceError) as exc:
+        converge.converge([{'name': 'red'}], pin_dir='relative/dir')
+    assert 'pin_dir' in str(exc.value)
