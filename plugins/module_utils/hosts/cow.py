@@ -20,8 +20,6 @@ import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
 
-OVERLAYFS_MAGIC = 0x794C7630
-
 
 def mount_cow(directory, layers):
     """Mount a copy-on-write view of directory over it, its upper and work
@@ -34,19 +32,11 @@ def mount_cow(directory, layers):
             syscalls.mount('overlay', directory, 'overlay', 0, 'lowerdir=%s,%s' % (directory, own))
             return
         except OSError as exc:
-            if exc.errno != errno.EINVAL or not _on_overlayfs(directory):
+            if exc.errno != errno.EINVAL or syscalls.statfs_type(directory) != syscalls.OVERLAYFS_MAGIC:
                 raise
         _mount_flattened(directory, own)
     finally:
         os.close(layers_fd)
-
-
-def _on_overlayfs(path):
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        return syscalls.fstatfs_type(fd) == OVERLAYFS_MAGIC
-    finally:
-        os.close(fd)
 
 
 def top_mount(directory, mounts=None):

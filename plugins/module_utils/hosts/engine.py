@@ -26,7 +26,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.changes import Changes
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError, default_hint
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import init, lab as labs, record
-from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import TYPES, lab_end_name
+from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import TYPES, filesystem_of, lab_end_name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, nsprops, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
@@ -243,21 +243,11 @@ def _check_lab(spec):
                              name=spec.name, hint='Use an address of that subnet, or another lab name.')
 
 
-OVERLAYFS_MAGIC = 0x794C7630
-
-
 def _check_data_dir_fs(spec):
     """overlayfs refuses an overlay as upper layer (the copy-on-write /etc of
     a container, say): say so before starting anything."""
-    existing = spec.data_dir
-    while not os.path.isdir(existing):
-        existing = os.path.dirname(existing)
-    fd = os.open(existing, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        magic = syscalls.fstatfs_type(fd)
-    finally:
-        os.close(fd)
-    if magic == OVERLAYFS_MAGIC:
+    magic, existing = filesystem_of(spec.data_dir)
+    if magic == syscalls.OVERLAYFS_MAGIC:
         raise NamespaceError('data_dir %r is on an overlay filesystem (%s), which overlayfs cannot use for the '
                              "host's copy-on-write layers" % (spec.data_dir, existing), name=spec.name,
                              path=spec.data_dir, errno=errno.EINVAL,

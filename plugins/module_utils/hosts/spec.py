@@ -203,21 +203,15 @@ def _under(path, trees):
     return next((t for t in trees if path == t or path.startswith(t + '/')), None)
 
 
-def _filesystem_of(path):
-    """The f_type of the filesystem of path's nearest existing ancestor."""
+def filesystem_of(path):
+    """(f_type, that ancestor) of the filesystem of path's nearest existing ancestor."""
     existing = path
     while not os.path.lexists(existing):
         existing = os.path.dirname(existing)
     try:
-        fd = os.open(existing, os.O_PATH | os.O_CLOEXEC)
-    except OSError as exc:
-        raise NamespaceError.from_os_error(exc, 'cannot look at data_dir', path=existing)
-    try:
-        return syscalls.fstatfs_type(fd), existing
+        return syscalls.statfs_type(existing), existing
     except OSError as exc:
         raise NamespaceError.from_os_error(exc, 'cannot tell the filesystem of data_dir', path=existing)
-    finally:
-        os.close(fd)
 
 
 def check_data_dir(data_dir):
@@ -232,7 +226,7 @@ def check_data_dir(data_dir):
     inside = _under(data_dir, SYSTEM_TREES) or _under(data_dir, PIN_TREES)
     if inside:
         raise NamespaceError('data_dir %r%s %s, not in %s' % (given, spelled, own, inside))
-    magic, existing = _filesystem_of(data_dir)
+    magic, existing = filesystem_of(data_dir)
     if magic in KERNEL_FS:
         raise NamespaceError('data_dir %r%s %s: %s is on %s, a kernel filesystem' % (
             given, spelled, own, existing, KERNEL_FS[magic]), path=existing)

@@ -44,6 +44,7 @@ MNT_DETACH = 0x2
 UMOUNT_NOFOLLOW = 0x8
 
 NSFS_MAGIC = 0x6E736673
+OVERLAYFS_MAGIC = 0x794C7630
 # _IO(0xb7, n): ioctls on nsfs file descriptors (linux/nsfs.h)
 NS_GET_USERNS = 0xB701
 NS_GET_PARENT = 0xB702
@@ -108,6 +109,15 @@ def fstatfs_type(fd):
     buf = ctypes.create_string_buffer(256)
     _check(libc().fstatfs(ctypes.c_int(fd), buf), 'fstatfs')
     return ctypes.c_long.from_buffer(buf).value & 0xFFFFFFFF
+
+
+def statfs_type(path):
+    """The f_type of the filesystem path is on."""
+    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    try:
+        return fstatfs_type(fd)
+    finally:
+        os.close(fd)
 
 
 def ns_get_type(fd):

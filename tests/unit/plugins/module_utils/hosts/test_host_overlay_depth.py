@@ -34,7 +34,7 @@ def deeper(tmp_path):
     syscalls.mount('tmpfs', str(tmp_path), 'tmpfs', 0, 'mode=0755')
     for directory in ('/etc', '/var'):
         overlay(directory, directory, str(layers / directory[1:]))
-    if not cow._on_overlayfs('/etc'):
+    if syscalls.statfs_type('/etc') != syscalls.OVERLAYFS_MAGIC:
         pytest.skip('this sandbox has no overlay /etc')
     with open('/etc/nsfd-deeper', 'w') as out:
         out.write('written one level deeper\n')
@@ -89,3 +89,13 @@ def test_the_layers_of_an_overlay_are_read_from_its_options():
     # mountinfo's octal escapes, then overlayfs's backslash escapes of ':' and ','
     assert mountinfo.overlay_layers(r'rw,lowerdir=/a\134:b:/c\134,d:/e\040f,upperdir=/u\134,v,workdir=/w') == (
         ['/a:b', '/c,d', '/e f'], '/u,v')
+
+
+def test_the_overlay_that_shows_is_the_one_no_other_sits_on():
+    # two sandboxes' overlays stacked on /etc, listed in either order
+    text = ('330 308 0:53 / /etc rw - overlay overlay rw,lowerdir=/etc,upperdir=/run/.cow/etc/u\n'
+            '337 330 0:62 / /etc rw - overlay overlay rw,lowerdir=/etc,upperdir=/run/.sandbox/etc/upper\n')
+    for lines in (text, '\n'.join(reversed(text.splitlines()))):
+        top = cow.top_mount('/etc', mountinfo.parse(lines))
+        assert top.mount_id == 337 and mountinfo.overlay_layers(top.super_options)[1] == '/run/.sandbox/etc/upper'
+    assert cow.top_mount('/var', mountinfo.parse(text)) is None
