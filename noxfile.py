@@ -43,7 +43,7 @@ def _install(session, core):
     if os.path.exists(stamp):
         return
     session.install('--upgrade', 'pip')
-    session.install('-r', REQUIREMENTS, 'ansible-core==%s.*' % core)
+    session.install('-r', REQUIREMENTS, f'ansible-core=={core}.*')
     open(stamp, 'w').close()
 
 
@@ -52,18 +52,21 @@ def _define(core, python):
     def matrix_session(session):
         _install(session, core)
         version = session.run('ansible', '--version', silent=True) or ''
-        session.log('%s on Python %s', version.splitlines()[0] if version else 'ansible-core (version not shown)', python)
+        session.log(
+            '%s on Python %s', version.splitlines()[0] if version else 'ansible-core (version not shown)', python
+        )
         env = {'NSFD_VENV': session.virtualenv.location}
         # `scripts/matrix 2.21 -- sanity` runs one of the two
         stages = session.posargs or ['pytest', 'sanity']
         unknown = sorted(set(stages) - {'pytest', 'sanity'})
         if unknown:
-            session.error('unknown stage(s) %r: give pytest and/or sanity' % unknown)
+            session.error(f'unknown stage(s) {unknown!r}: give pytest and/or sanity')
         if 'pytest' in stages:
             session.run('python', '-m', 'pytest', 'tests', env=env)
         if 'sanity' in stages:
             session.run(os.path.join(REPO, 'scripts', 'sanity'), env=env, external=True)
-    matrix_session.__doc__ = 'pytest and ansible-test sanity on ansible-core %s (Python %s)' % (core, python)
+
+    matrix_session.__doc__ = f'pytest and ansible-test sanity on ansible-core {core} (Python {python})'
     return matrix_session
 
 

@@ -32,12 +32,19 @@ PYTHON = sys.executable
 def _ansible_env(workdir, forks=1):
     cfg = os.path.join(workdir, 'ansible.cfg')
     with open(cfg, 'w') as out:
-        out.write('[defaults]\nforks = %d\nhost_key_checking = false\ninterpreter_python = %s\n'
-                  '[connection]\npipelining = true\n'
-                  % (forks, PYTHON))
-    env = dict(os.environ, ANSIBLE_CONFIG=cfg, ANSIBLE_HOME=os.path.join(workdir, 'ansible-home'),
-               ANSIBLE_LOCAL_TEMP=os.path.join(workdir, 'tmp'), ANSIBLE_REMOTE_TEMP=os.path.join(workdir, 'rtmp'),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.cache', 'collections'), ANSIBLE_NOCOLOR='1')
+        out.write(
+            f'[defaults]\nforks = {forks}\nhost_key_checking = false\ninterpreter_python = {PYTHON}\n'
+            '[connection]\npipelining = true\n'
+        )
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=cfg,
+        ANSIBLE_HOME=os.path.join(workdir, 'ansible-home'),
+        ANSIBLE_LOCAL_TEMP=os.path.join(workdir, 'tmp'),
+        ANSIBLE_REMOTE_TEMP=os.path.join(workdir, 'rtmp'),
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.cache', 'collections'),
+        ANSIBLE_NOCOLOR='1',
+    )
     return env
 
 
@@ -47,13 +54,19 @@ def _run(argv, env=None, **kwargs):
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
-        raise SystemExit('%s failed with %d' % (argv[:3], proc.returncode))
+        raise SystemExit(f'{argv[:3]} failed with {proc.returncode}')
     return elapsed, proc.stdout
 
 
 def _playbook(workdir, playbook, vars_path, inventory, forks=1, extra=()):
-    argv = [os.path.join(os.path.dirname(PYTHON), 'ansible-playbook'), '-i', inventory,
-            os.path.join(HERE, 'playbooks', playbook), '-e', '@' + vars_path] + list(extra)
+    argv = [
+        os.path.join(os.path.dirname(PYTHON), 'ansible-playbook'),
+        '-i',
+        inventory,
+        os.path.join(HERE, 'playbooks', playbook),
+        '-e',
+        '@' + vars_path,
+    ] + list(extra)
     return _run(argv, env=_ansible_env(workdir, forks))
 
 
@@ -79,7 +92,7 @@ def _both(run):
     middle = _children_cpu_s()
     rerun, out2 = run()
     CPU_TIMES[:] = [middle - start, _children_cpu_s() - middle]
-    assert sum(_changed(out2)) == 0, 'the rerun changed something: %s' % out2[-2000:]
+    assert sum(_changed(out2)) == 0, f'the rerun changed something: {out2[-2000:]}'
     assert all(c > 0 for c in _changed(out1)), out1[-2000:]
     return first, rerun
 
@@ -105,7 +118,8 @@ def module(count, workdir):
 
     def once():
         elapsed, out = _run(argv, env=env)
-        return elapsed, 'changed=%d' % json.loads(out)['changed']
+        return elapsed, f'changed={json.loads(out)["changed"]}'
+
     return _both(once)
 
 
@@ -127,11 +141,23 @@ def hosts_playbook(workdir, count, state):
     """Start (started) or remove (absent) namespace hosts host1..hostCOUNT with playbooks/hosts.yml.
 
     Returns the playbook's wall time in seconds."""
-    argv = [os.path.join(os.path.dirname(PYTHON), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
-            os.path.join(HERE, 'playbooks', 'hosts.yml'), '-e', 'host_count=%d' % count, '-e', 'host_state=%s' % state,
-            '-e', 'host_data_dir=%s' % os.path.join(workdir, 'hosts'),
-            # the hosts run Ansible with this checkout's Python, wherever it lives
-            '-e', json.dumps({'host_shared_paths': [REPO]})]
+    argv = [
+        os.path.join(os.path.dirname(PYTHON), 'ansible-playbook'),
+        '-i',
+        'localhost,',
+        '-c',
+        'local',
+        os.path.join(HERE, 'playbooks', 'hosts.yml'),
+        '-e',
+        f'host_count={count}',
+        '-e',
+        f'host_state={state}',
+        '-e',
+        f'host_data_dir={os.path.join(workdir, "hosts")}',
+        # the hosts run Ansible with this checkout's Python, wherever it lives
+        '-e',
+        json.dumps({'host_shared_paths': [REPO]}),
+    ]
     return _run(argv, env=_ansible_env(workdir))[0]
 
 
@@ -144,27 +170,41 @@ FLOOR = {}
 def _inside(host):
     """argv prefix that runs a command in the namespace host's mount, net and pid namespaces (ip reads
     /proc/1/ns/net: the host's /proc, of its own pid namespace)."""
-    return ['nsenter', '--mount=/run/mntns/%s' % host, '--net=/run/netns/%s' % host, '--pid=/run/pidns/%s' % host, '--']
+    return ['nsenter', f'--mount=/run/mntns/{host}', f'--net=/run/netns/{host}', f'--pid=/run/pidns/{host}', '--']
 
 
 def _batch_script(count):
     """A shell script that builds the workload with ip -batch, as batch() does, fed to sh on stdin."""
     lines = ['set -e', "ip -batch - <<'EOF'"]
     for it in workload.items(count):
-        lines += ['netns add %(name)s' % it, 'link add %(host_if)s type veth peer name eth0 netns %(name)s' % it,
-                  'addr add %(host_ip)s/30 dev %(host_if)s' % it, 'link set %(host_if)s up' % it]
+        lines += [
+            'netns add {name}'.format(**it),
+            'link add {host_if} type veth peer name eth0 netns {name}'.format(**it),
+            'addr add {host_ip}/30 dev {host_if}'.format(**it),
+            'link set {host_if} up'.format(**it),
+        ]
     lines.append('EOF')
     for it in workload.items(count):
-        lines += ["ip -n %(name)s -batch - <<'EOF'" % it, 'link set lo up', 'addr add %(ns_ip)s/30 dev eth0' % it,
-                  'link set eth0 up', 'route add default via %(host_ip)s' % it, 'EOF']
+        lines += [
+            "ip -n {name} -batch - <<'EOF'".format(**it),
+            'link set lo up',
+            'addr add {ns_ip}/30 dev eth0'.format(**it),
+            'link set eth0 up',
+            'route add default via {host_ip}'.format(**it),
+            'EOF',
+        ]
     return '\n'.join(lines) + '\n'
 
 
 def _fleet_floor(names, count, workdir, inventory):
     with open(os.path.join(workdir, 'ping.yml'), 'w') as out:
         out.write('- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n')
-    argv = [os.path.join(os.path.dirname(PYTHON), 'ansible-playbook'), '-i', inventory,
-            os.path.join(workdir, 'ping.yml')]
+    argv = [
+        os.path.join(os.path.dirname(PYTHON), 'ansible-playbook'),
+        '-i',
+        inventory,
+        os.path.join(workdir, 'ping.yml'),
+    ]
     start = _children_cpu_s()
     FLOOR['ping'] = (_run(argv, env=_ansible_env(workdir, len(names)))[0], _children_cpu_s() - start)
     script = _batch_script(count)
@@ -181,14 +221,14 @@ def _fleet_floor(names, count, workdir, inventory):
 
 def fleet(hosts, count, workdir):
     """M namespace hosts (nsfd.namespaces.namespace_host), N namespaces each, forks = M."""
-    names = ['host%d' % (i + 1) for i in range(hosts)]
+    names = [f'host{i + 1}' for i in range(hosts)]
     hosts_playbook(workdir, hosts, 'started')
     try:
         inventory = os.path.join(workdir, 'fleet.ini')
         with open(inventory, 'w') as out:
             out.write('[fleet]\n')
             for name in names:
-                out.write('%s ansible_host=%s ansible_connection=nsfd.namespaces.nsenter\n' % (name, name))
+                out.write(f'{name} ansible_host={name} ansible_connection=nsfd.namespaces.nsenter\n')
         _fleet_floor(names, count, workdir, inventory)
         time.sleep(2)  # the kernel frees the deleted namespaces asynchronously
         vars_path = workload.write_vars(count, os.path.join(workdir, 'vars.json'), 'netns_namespaces')
@@ -204,18 +244,29 @@ def main(argv):
     if kind == 'fleet':
         hosts, count = int(argv[2]), int(argv[3])
         first, rerun = fleet(hosts, count, workdir)
-        record = {'contender': 'fleet', 'hosts': hosts, 'n': count,
-                  'ping_s': round(FLOOR['ping'][0], 3), 'ping_cpu_s': round(FLOOR['ping'][1], 3),
-                  'fleet_batch_s': round(FLOOR['batch'][0], 3), 'fleet_batch_cpu_s': round(FLOOR['batch'][1], 3)}
+        record = {
+            'contender': 'fleet',
+            'hosts': hosts,
+            'n': count,
+            'ping_s': round(FLOOR['ping'][0], 3),
+            'ping_cpu_s': round(FLOOR['ping'][1], 3),
+            'fleet_batch_s': round(FLOOR['batch'][0], 3),
+            'fleet_batch_cpu_s': round(FLOOR['batch'][1], 3),
+        }
     else:
         count = int(argv[2])
         first, rerun = globals()[kind](count, workdir)
         record = {'contender': kind, 'n': count}
-    record.update({'first_s': round(first, 3), 'rerun_s': None if rerun is None else round(rerun, 3),
-                   'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, 1),
-                   'first_cpu_s': round(CPU_TIMES[0], 3),
-                   'rerun_cpu_s': None if CPU_TIMES[1] is None else round(CPU_TIMES[1], 3),
-                   'steal_s': round(procstat.cpu_seconds()['steal'] - steal_before, 2)})
+    record.update(
+        {
+            'first_s': round(first, 3),
+            'rerun_s': None if rerun is None else round(rerun, 3),
+            'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, 1),
+            'first_cpu_s': round(CPU_TIMES[0], 3),
+            'rerun_cpu_s': None if CPU_TIMES[1] is None else round(CPU_TIMES[1], 3),
+            'steal_s': round(procstat.cpu_seconds()['steal'] - steal_before, 2),
+        }
+    )
     print(json.dumps(record))
 
 

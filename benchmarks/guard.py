@@ -38,10 +38,10 @@ def measure(rounds):
     for _round in range(rounds):
         for contender in ('batch', 'module', 'role'):
             result = one_run([contender, COUNT])
-            sys.stderr.write('  %s\n' % json.dumps(result))
+            sys.stderr.write(f'  {json.dumps(result)}\n')
             for phase in ('first', 'rerun'):
                 for unit in ('cpu_s', 's'):
-                    value = result['%s_%s' % (phase, unit)]
+                    value = result[f'{phase}_{unit}']
                     if value is not None:
                         key = (contender, phase, unit)
                         best[key] = min(best.get(key, value), value)
@@ -49,6 +49,7 @@ def measure(rounds):
     def ratio(name, unit):
         (top, top_phase), (bottom, bottom_phase) = RATIOS[name]
         return best[(top, top_phase, unit)] / best[(bottom, bottom_phase, unit)]
+
     return dict((name, (ratio(name, 'cpu_s'), ratio(name, 's'))) for name in RATIOS)
 
 
@@ -61,16 +62,17 @@ def main():
         limits = json.load(handle)['limits']
     ratios = measure(opts.rounds)
     failed = []
-    print('bench-guard, N=%d (cheapest of %d runs each), CPU-time ratios:' % (COUNT, opts.rounds))
+    print(f'bench-guard, N={COUNT} (cheapest of {opts.rounds} runs each), CPU-time ratios:')
     for name in RATIOS:
         cpu, wall = ratios[name]
         verdict = 'ok' if cpu <= limits[name] else 'OVER THE LIMIT'
-        print('  %-32s %6.2fx  (limit %.2fx; wall %.2fx)  %s' % (name, cpu, limits[name], wall, verdict))
+        print(f'  {name:<32} {cpu:6.2f}x  (limit {limits[name]:.2f}x; wall {wall:.2f}x)  {verdict}')
         if verdict != 'ok':
             failed.append(name)
     if failed:
-        print('bench-guard: %s regressed; profile it (docs/performance.md) before raising a limit in %s'
-              % (', '.join(failed), os.path.relpath(opts.limits)))
+        print(
+            f'bench-guard: {", ".join(failed)} regressed; profile it (docs/performance.md) before raising a limit in {os.path.relpath(opts.limits)}'
+        )
         return 1
     return 0
 

@@ -41,22 +41,26 @@ def _lifecycle(count, workdir):
     running = subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True, check=True).stdout
     pinned = len(re.findall(r'^host\d+\b', running, re.M))
     if pinned != count:
-        raise SystemExit('%d hosts asked, %d pinned' % (count, pinned))
+        raise SystemExit(f'{count} hosts asked, {pinned} pinned')
     destroy = contender.hosts_playbook(workdir, count, 'absent')
     left = subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True, check=True).stdout
     if left.strip():
-        raise SystemExit('left behind after absent: %s' % left)
+        raise SystemExit(f'left behind after absent: {left}')
     return {'create_s': round(create, 2), 'destroy_s': round(destroy, 2)}
 
 
 def molecule(hosts):
     """`molecule test` of tests/molecule_user on hosts platforms: the seconds scripts/molecule-user reports."""
-    proc = subprocess.run([os.path.join(REPO, 'scripts', 'molecule-user'), '--hosts', str(hosts), 'test'],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [os.path.join(REPO, 'scripts', 'molecule-user'), '--hosts', str(hosts), 'test'],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     found = re.search(r'molecule-user: molecule test took (\d+) s', proc.stdout + proc.stderr)
     if proc.returncode != 0 or not found:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-2000:])
-        raise SystemExit('molecule test on %d hosts failed (%d)' % (hosts, proc.returncode))
+        raise SystemExit(f'molecule test on {hosts} hosts failed ({proc.returncode})')
     return int(found.group(1))
 
 
@@ -74,14 +78,27 @@ def main(argv):
     for count in [int(c) for c in opts.counts.split(',') if c]:
         runs = []
         for _run in range(opts.runs):
-            out = subprocess.run([os.path.join(REPO, 'scripts', 'sandbox'), sys.executable, os.path.abspath(__file__),
-                                  '--inside', str(count)], capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [
+                    os.path.join(REPO, 'scripts', 'sandbox'),
+                    sys.executable,
+                    os.path.abspath(__file__),
+                    '--inside',
+                    str(count),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             runs.append(json.loads(out.strip().splitlines()[-1]))
-        results['lifecycle'].append({
-            'hosts': count,
-            'create_s': statistics.median(r['create_s'] for r in runs),
-            'destroy_s': statistics.median(r['destroy_s'] for r in runs),
-            'runs': runs})
+        results['lifecycle'].append(
+            {
+                'hosts': count,
+                'create_s': statistics.median(r['create_s'] for r in runs),
+                'destroy_s': statistics.median(r['destroy_s'] for r in runs),
+                'runs': runs,
+            }
+        )
     if opts.molecule_hosts:
         results['molecule'] = {'hosts': opts.molecule_hosts, 'test_s': molecule(opts.molecule_hosts)}
     os.makedirs(os.path.dirname(opts.out), exist_ok=True)
@@ -91,10 +108,10 @@ def main(argv):
     print('|---:|---:|---:|---:|')
     for row in results['lifecycle']:
         per_host = row['create_s'] / row['hosts']
-        print('| %d | %.1f | %.2f | %.1f |' % (row['hosts'], row['create_s'], per_host, row['destroy_s']))
+        print(f'| {row["hosts"]} | {row["create_s"]:.1f} | {per_host:.2f} | {row["destroy_s"]:.1f} |')
     if results['molecule']:
         done = results['molecule']
-        print('\nmolecule test of a small role on %d hosts: %d s' % (done['hosts'], done['test_s']))
+        print(f'\nmolecule test of a small role on {done["hosts"]} hosts: {done["test_s"]} s')
 
 
 if __name__ == '__main__':

@@ -23,12 +23,23 @@ def workload(count):
     namespaces = []
     for i in range(count):
         third, fourth = divmod(i, 64)
-        base = '10.%d.%d.%d' % (100 + third // 256, third % 256, fourth * 4)
-        host_ip, ns_ip = base[:-len(base.split('.')[-1])] + str(fourth * 4 + 1), base[:-len(base.split('.')[-1])] + str(fourth * 4 + 2)
-        namespaces.append({'name': 'bench%04d' % i, 'links': [
-            {'name': 'eth0', 'kind': 'veth', 'addresses': [ns_ip + '/30'],
-             'peer': {'name': 'bh%04d' % i, 'addresses': [host_ip + '/30']}}],
-            'routes': [{'dst': 'default', 'via': host_ip}]})
+        base = f'10.{100 + third // 256}.{third % 256}.{fourth * 4}'
+        prefix = base.rsplit('.', maxsplit=1)[0]
+        host_ip, ns_ip = f'{prefix}.{fourth * 4 + 1}', f'{prefix}.{fourth * 4 + 2}'
+        namespaces.append(
+            {
+                'name': f'bench{i:04d}',
+                'links': [
+                    {
+                        'name': 'eth0',
+                        'kind': 'veth',
+                        'addresses': [ns_ip + '/30'],
+                        'peer': {'name': f'bh{i:04d}', 'addresses': [host_ip + '/30']},
+                    }
+                ],
+                'routes': [{'dst': 'default', 'via': host_ip}],
+            }
+        )
     return namespaces
 
 
@@ -47,8 +58,16 @@ def main(counts):
         first, changed = timed(decl)
         rerun, changed_again = timed(decl)
         assert changed == count and changed_again == 0, (changed, changed_again)
-        print(json.dumps({'n': count, 'first_s': round(first, 3), 'rerun_s': round(rerun, 3),
-                          'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}))
+        print(
+            json.dumps(
+                {
+                    'n': count,
+                    'first_s': round(first, 3),
+                    'rerun_s': round(rerun, 3),
+                    'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+                }
+            )
+        )
         sys.stdout.flush()
         converge.converge([{'name': n['name'], 'state': 'absent'} for n in decl])
 

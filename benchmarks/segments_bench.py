@@ -32,31 +32,41 @@ def _cpu():
 
 def _timed(workdir, inventory, vars_path, forks, limit):
     cpu = _cpu()
-    elapsed, out = contender._playbook(workdir, 'segments.yml', vars_path, inventory, forks=forks,
-                                       extra=['--limit', ','.join(limit)])
+    elapsed, out = contender._playbook(
+        workdir, 'segments.yml', vars_path, inventory, forks=forks, extra=['--limit', ','.join(limit)]
+    )
     changed = sum(int(line.split('changed=')[1].split()[0]) for line in out.splitlines() if ' changed=' in line)
     return round(elapsed, 3), round(_cpu() - cpu, 3), changed
 
 
 def _vars(path, segments, members):
     with open(path, 'w') as out:
-        json.dump({'netns_underlay_address_var': 'lab_address', 'netns_prune': True,
-                   'netns_segments': [{'name': 'seg%02d' % i, 'id': 1000 + i, 'subnet': '10.200.%d.0/24' % i,
-                                       'members': members} for i in range(segments)]}, out)
+        json.dump(
+            {
+                'netns_underlay_address_var': 'lab_address',
+                'netns_prune': True,
+                'netns_segments': [
+                    {'name': f'seg{i:02d}', 'id': 1000 + i, 'subnet': f'10.200.{i}.0/24', 'members': members}
+                    for i in range(segments)
+                ],
+            },
+            out,
+        )
     return path
 
 
 def one_run(hosts, segments):
     workdir = tempfile.mkdtemp(prefix='nsfd-segbench-')
-    names = ['host%d' % (i + 1) for i in range(hosts + 1)]
+    names = [f'host{i + 1}' for i in range(hosts + 1)]
     contender.hosts_playbook(workdir, len(names), 'started')
     try:
         inventory = os.path.join(workdir, 'fleet.ini')
         with open(inventory, 'w') as out:
             out.write('[fleet]\n')
             for index, name in enumerate(names, start=1):
-                out.write('%s ansible_host=%s ansible_connection=nsfd.namespaces.nsenter lab_address=10.77.0.%d\n'
-                          % (name, name, index))
+                out.write(
+                    f'{name} ansible_host={name} ansible_connection=nsfd.namespaces.nsenter lab_address=10.77.0.{index}\n'
+                )
         members, joined = names[:-1], names
         before = _vars(os.path.join(workdir, 'before.json'), segments, members)
         after = _vars(os.path.join(workdir, 'after.json'), segments, joined)
@@ -65,14 +75,35 @@ def one_run(hosts, segments):
         record['rerun_s'], record['rerun_cpu_s'], rerun_changed = _timed(workdir, inventory, before, hosts, members)
         record['join_s'], record['join_cpu_s'], join_changed = _timed(workdir, inventory, after, hosts + 1, joined)
         record['join_rerun_s'], record['join_rerun_cpu_s'], join_rerun_changed = _timed(
-            workdir, inventory, after, hosts + 1, joined)
-        assert (first_changed, rerun_changed, join_changed, join_rerun_changed) == (hosts, 0, hosts + 1, 0), \
-            (first_changed, rerun_changed, join_changed, join_rerun_changed)
+            workdir, inventory, after, hosts + 1, joined
+        )
+        assert (first_changed, rerun_changed, join_changed, join_rerun_changed) == (hosts, 0, hosts + 1, 0), (
+            first_changed,
+            rerun_changed,
+            join_changed,
+            join_rerun_changed,
+        )
         # the newcomer reaches host1 inside the last segment (ARP flooded over every tunnel)
-        subprocess.run(['nsenter', '--net=/run/netns/%s' % names[-1], '--mount=/run/mntns/%s' % names[-1], '--',
-                        'ip', 'netns', 'exec',
-                        'seg%02d' % (segments - 1), 'ping', '-c', '1', '-W', '3',
-                        _address(segments - 1, segments, joined, 'host1')], check=True, capture_output=True)
+        subprocess.run(
+            [
+                'nsenter',
+                f'--net=/run/netns/{names[-1]}',
+                f'--mount=/run/mntns/{names[-1]}',
+                '--',
+                'ip',
+                'netns',
+                'exec',
+                f'seg{segments - 1:02d}',
+                'ping',
+                '-c',
+                '1',
+                '-W',
+                '3',
+                _address(segments - 1, segments, joined, 'host1'),
+            ],
+            check=True,
+            capture_output=True,
+        )
         return record
     finally:
         contender.hosts_playbook(workdir, len(names), 'absent')
@@ -81,9 +112,12 @@ def one_run(hosts, segments):
 def _address(index, segments, members, host):
     sys.path.insert(0, os.path.join(REPO, '.cache', 'collections'))
     from ansible_collections.nsfd.namespaces.plugins.filter.netns_segment_addresses import netns_segment_addresses
-    declared = [{'name': 'seg%02d' % i, 'id': 1000 + i, 'subnet': '10.200.%d.0/24' % i, 'members': members}
-                for i in range(segments)]
-    return netns_segment_addresses(declared)['seg%02d' % index][host]
+
+    declared = [
+        {'name': f'seg{i:02d}', 'id': 1000 + i, 'subnet': f'10.200.{i}.0/24', 'members': members}
+        for i in range(segments)
+    ]
+    return netns_segment_addresses(declared)[f'seg{index:02d}'][host]
 
 
 def main():

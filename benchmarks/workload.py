@@ -18,18 +18,34 @@ def items(count):
     first = int(BASE.network_address)
     for i in range(count):
         net = first + 4 * i
-        result.append({'name': 'bench%04d' % i, 'host_if': 'bh%04d' % i,
-                       'host_ip': str(ipaddress.ip_address(net + 1)), 'ns_ip': str(ipaddress.ip_address(net + 2))})
+        result.append(
+            {
+                'name': f'bench{i:04d}',
+                'host_if': f'bh{i:04d}',
+                'host_ip': str(ipaddress.ip_address(net + 1)),
+                'ns_ip': str(ipaddress.ip_address(net + 2)),
+            }
+        )
     return result
 
 
 def declaration(count):
     """The netns_config / netns role declaration."""
-    return [{'name': it['name'],
-             'links': [{'name': 'eth0', 'kind': 'veth', 'addresses': [it['ns_ip'] + '/30'],
-                        'peer': {'name': it['host_if'], 'addresses': [it['host_ip'] + '/30']}}],
-             'routes': [{'dst': 'default', 'via': it['host_ip']}]}
-            for it in items(count)]
+    return [
+        {
+            'name': it['name'],
+            'links': [
+                {
+                    'name': 'eth0',
+                    'kind': 'veth',
+                    'addresses': [it['ns_ip'] + '/30'],
+                    'peer': {'name': it['host_if'], 'addresses': [it['host_ip'] + '/30']},
+                }
+            ],
+            'routes': [{'dst': 'default', 'via': it['host_ip']}],
+        }
+        for it in items(count)
+    ]
 
 
 def write_batch_files(count, directory):
@@ -39,17 +55,21 @@ def write_batch_files(count, directory):
     per_ns = []
     with open(host, 'w') as out:
         for it in items(count):
-            out.write('netns add %(name)s\n'
-                      'link add %(host_if)s type veth peer name eth0 netns %(name)s\n'
-                      'addr add %(host_ip)s/30 dev %(host_if)s\n'
-                      'link set %(host_if)s up\n' % it)
+            out.write(
+                'netns add {name}\n'
+                'link add {host_if} type veth peer name eth0 netns {name}\n'
+                'addr add {host_ip}/30 dev {host_if}\n'
+                'link set {host_if} up\n'.format(**it)
+            )
     for it in items(count):
-        path = os.path.join(directory, '%s.batch' % it['name'])
+        path = os.path.join(directory, f'{it["name"]}.batch')
         with open(path, 'w') as out:
-            out.write('link set lo up\n'
-                      'addr add %(ns_ip)s/30 dev eth0\n'
-                      'link set eth0 up\n'
-                      'route add default via %(host_ip)s\n' % it)
+            out.write(
+                'link set lo up\n'
+                'addr add {ns_ip}/30 dev eth0\n'
+                'link set eth0 up\n'
+                'route add default via {host_ip}\n'.format(**it)
+            )
         per_ns.append((it['name'], path))
     return host, per_ns
 

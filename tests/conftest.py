@@ -52,11 +52,12 @@ def _run_child(item, write_fd):  # pragma: no cover - runs in the forked child
         sandbox.reap_all()
         payload = json.dumps(data).encode()
         while payload:
-            payload = payload[os.write(write_fd, payload):]
+            written = os.write(write_fd, payload)
+            payload = payload[written:]
     except BaseException as exc:  # noqa: B902 - anything must reach the parent
         code = 1
         try:
-            os.write(write_fd, json.dumps({'crash': '%s: %s' % (type(exc).__name__, exc)}).encode())
+            os.write(write_fd, json.dumps({'crash': f'{type(exc).__name__}: {exc}'}).encode())
         except OSError:
             pass
     finally:
@@ -91,6 +92,7 @@ def _kill_tree(pid):
 
 def _failure(item, when, text):
     from _pytest.reports import TestReport
+
     return TestReport(item.nodeid, item.location, {}, 'failed', text, when, [], 0.0)
 
 
@@ -113,7 +115,9 @@ def pytest_runtest_protocol(item, nextitem):
     status = os.waitpid(pid, 0)[1]
     reports = []
     if raw is None:
-        reports = [_failure(item, 'call', 'test timed out after %gs in its sandbox; its process tree was killed' % limit)]
+        reports = [
+            _failure(item, 'call', f'test timed out after {limit:g}s in its sandbox; its process tree was killed')
+        ]
     else:
         try:
             decoded = json.loads(raw.decode() or 'null')
@@ -128,9 +132,12 @@ def pytest_runtest_protocol(item, nextitem):
         else:
             why = decoded.get('crash') if isinstance(decoded, dict) else None
             if why is None:
-                why = ('killed by signal %d' % os.WTERMSIG(status) if os.WIFSIGNALED(status)
-                       else 'exited with status %d' % os.WEXITSTATUS(status))
-            reports = [_failure(item, 'call', 'the test process died without a report: %s' % why)]
+                why = (
+                    f'killed by signal {os.WTERMSIG(status)}'
+                    if os.WIFSIGNALED(status)
+                    else f'exited with status {os.WEXITSTATUS(status)}'
+                )
+            reports = [_failure(item, 'call', f'the test process died without a report: {why}')]
     for report in reports:
         item.ihook.pytest_runtest_logreport(report=report)
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)

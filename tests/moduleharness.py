@@ -52,6 +52,7 @@ def run_module(module, args, capsys, check_mode=False, diff=False):
 def netns_config_run(capsys, namespaces, **kwargs):
     """netns_config on these namespaces (check_mode and diff as keywords, the rest as module options)."""
     from ansible_collections.nsfd.namespaces.plugins.modules import netns_config
+
     check = kwargs.pop('check_mode', False)
     diff = kwargs.pop('diff', False)
     return run_module(netns_config, dict(kwargs, namespaces=namespaces), capsys, check_mode=check, diff=diff)

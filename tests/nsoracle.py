@@ -12,8 +12,9 @@ import subprocess
 def sh(*argv, check=True, **kwargs):
     result = subprocess.run(list(argv), capture_output=True, text=True, check=False, **kwargs)
     if check and result.returncode != 0:
-        raise AssertionError('%s failed (rc=%d)\nstdout: %s\nstderr: %s'
-                             % (' '.join(argv), result.returncode, result.stdout, result.stderr))
+        raise AssertionError(
+            f'{" ".join(argv)} failed (rc={result.returncode})\nstdout: {result.stdout}\nstderr: {result.stderr}'
+        )
     return result
 
 
@@ -38,9 +39,9 @@ def mounts_at(path):
 def pin_kind_and_inode(path):
     """('net', 4026532281) as findmnt's SOURCE column shows it: nsfs[net:[4026532281]]."""
     found = mounts_at(path)
-    assert len(found) == 1, 'expected exactly one nsfs mount at %s, found %r' % (path, found)
+    assert len(found) == 1, f'expected exactly one nsfs mount at {path}, found {found!r}'
     source = found[0]['source']
-    kind, ino = source[len('nsfs['):-1].split(':')
+    kind, ino = source[len('nsfs[') : -1].split(':')
     return kind, int(ino.strip('[]'))
 
 
@@ -49,7 +50,7 @@ def ip_netns_list():
 
 
 def proc_inode(pid, kind):
-    link = os.readlink('/proc/%s/ns/%s' % (pid, kind))
+    link = os.readlink(f'/proc/{pid}/ns/{kind}')
     return int(link.split('[')[1].rstrip(']'))
 
 
@@ -62,7 +63,7 @@ def lsns(kind):
 def running(pid):
     """Whether pid is a live process: /proc says so, and it is no zombie (the sandbox reaps them late)."""
     try:
-        with open('/proc/%d/stat' % pid) as handle:
+        with open(f'/proc/{pid}/stat') as handle:
             return handle.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')
     except OSError:
         return False

@@ -27,8 +27,10 @@ def _version():
 def _user_docs():
     """README, CONTRIBUTING and every page of docs/ (the release history aside)."""
     paths = ['README.md', 'CONTRIBUTING.md'] + sorted(
-        os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, 'docs', '**', '*.*'), recursive=True)
-        if p.endswith(('.rst', '.md', '.yml')) and os.path.basename(p) != 'changelog.rst')
+        os.path.relpath(p, REPO)
+        for p in glob.glob(os.path.join(REPO, 'docs', '**', '*.*'), recursive=True)
+        if p.endswith(('.rst', '.md', '.yml')) and os.path.basename(p) != 'changelog.rst'
+    )
     return [(p, _read(p)) for p in paths]
 
 
@@ -45,9 +47,9 @@ VERSION_MENTIONS = [
 def test_every_version_the_docs_name_is_galaxys():
     version = _version()
     found = [(path, m.group(1)) for path, text in _user_docs() for rx in VERSION_MENTIONS for m in rx.finditer(text)]
-    assert [f for f in found if f[1] != version] == [], 'galaxy.yml says %s' % version
+    assert [f for f in found if f[1] != version] == [], f'galaxy.yml says {version}'
     # the quick start builds and installs a tarball from a checkout: the one galaxy.yml makes
-    assert 'nsfd-namespaces-%s.tar.gz' % version in _read('docs', 'docsite', 'rst', 'quickstart.rst')
+    assert f'nsfd-namespaces-{version}.tar.gz' in _read('docs', 'docsite', 'rst', 'quickstart.rst')
 
 
 def test_the_version_check_sees_a_stale_tarball_name():
@@ -58,13 +60,16 @@ def test_the_version_check_sees_a_stale_tarball_name():
 def _layout_bullet(folder):
     layout = _read('README.md').split('\n## Layout\n', 1)[1].split('\n## ', 1)[0]
     bullets = re.split(r'\n(?=- )', layout)
-    return next(b for b in bullets if b.startswith('- `%s`' % folder))
+    return next(b for b in bullets if b.startswith(f'- `{folder}`'))
 
 
 def _entries(folder):
     path = os.path.join(REPO, folder)
-    return sorted(n + ('/' if os.path.isdir(os.path.join(path, n)) else '') for n in os.listdir(path)
-                  if n not in ('__init__.py', '__pycache__') and not n.endswith('.pyc'))
+    return sorted(
+        n + ('/' if os.path.isdir(os.path.join(path, n)) else '')
+        for n in os.listdir(path)
+        if n not in ('__init__.py', '__pycache__') and not n.endswith('.pyc')
+    )
 
 
 def test_the_readme_layout_names_every_domain_of_module_utils():
@@ -86,27 +91,30 @@ def _extra_docs():
 
 def test_extra_docs_lists_every_page_of_the_docs_site_once():
     listed = [page for pages in _extra_docs().values() for page in pages]
-    pages = sorted(os.path.basename(p)[:-len('.rst')] for p in glob.glob(os.path.join(RST, '*.rst')))
+    pages = sorted(os.path.basename(p)[: -len('.rst')] for p in glob.glob(os.path.join(RST, '*.rst')))
     assert sorted(listed) == pages
     assert len(set(listed)) == len(listed)
 
 
 def _title(page):
     lines = _read('docs', 'docsite', 'rst', page + '.rst').splitlines()
-    return next(lines[i - 1] for i in range(1, len(lines)) if lines[i] and set(lines[i]) == {'='} and lines[i - 1]
-                and set(lines[i - 1]) != {'='})
+    return next(
+        lines[i - 1]
+        for i in range(1, len(lines))
+        if lines[i] and set(lines[i]) == {'='} and lines[i - 1] and set(lines[i - 1]) != {'='}
+    )
 
 
 def test_the_readme_lists_every_guide_by_its_title_in_the_sites_order():
     text = _read('README.md')
-    listed = re.findall(r'^- (.+)$', text.split('the guides in `docs/docsite/rst/`:', 1)[1].split('\n\n', 2)[1],
-                        re.M)
+    listed = re.findall(r'^- (.+)$', text.split('the guides in `docs/docsite/rst/`:', 1)[1].split('\n\n', 2)[1], re.M)
     assert listed == [_title(page) for page in _extra_docs()['Guides']]
 
 
 def test_the_changelog_page_is_the_changelog():
     page = _read('docs', 'docsite', 'rst', 'changelog.rst')
     assert page.startswith(CHANGELOG_LABEL)
-    assert page[len(CHANGELOG_LABEL):] == _read('CHANGELOG.rst'), (
+    assert page.removeprefix(CHANGELOG_LABEL) == _read('CHANGELOG.rst'), (
         'after antsibull-changelog release, refresh the docs page: '
-        "(printf '%s'; cat CHANGELOG.rst) > docs/docsite/rst/changelog.rst" % CHANGELOG_LABEL.replace('\n', '\\n'))
+        "(printf '{}'; cat CHANGELOG.rst) > docs/docsite/rst/changelog.rst".format(CHANGELOG_LABEL.replace('\n', '\\n'))
+    )

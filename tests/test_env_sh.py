@@ -17,17 +17,27 @@ COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
 
 def _user_env(**extra):
     """A person's shell: none of the project's settings, the test's virtualenv as NSFD_VENV."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(('ANSIBLE_', 'NSFD_')) and k not in ('XDG_CACHE_HOME', 'PIP_CACHE_DIR')}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(('ANSIBLE_', 'NSFD_')) and k not in ('XDG_CACHE_HOME', 'PIP_CACHE_DIR')
+    }
     env['NSFD_VENV'] = os.path.dirname(os.path.dirname(sys.executable))
     env.update(extra)
     return env
 
 
 def _source_and_run(cwd, command, **extra):
-    script = '. %s && %s' % (ENV_SH, command)
-    return subprocess.run(['bash', '-c', script], cwd=str(cwd), capture_output=True, text=True,
-                          env=_user_env(**extra), timeout=120, check=False)
+    script = f'. {ENV_SH} && {command}'
+    return subprocess.run(
+        ['bash', '-c', script],
+        cwd=str(cwd),
+        capture_output=True,
+        text=True,
+        env=_user_env(**extra),
+        timeout=120,
+        check=False,
+    )
 
 
 def _changed(output):
@@ -42,7 +52,7 @@ def _changed(output):
 
 
 def _project_cfg(tmp_path):
-    (tmp_path / 'ansible.cfg').write_text('[defaults]\nforks = 7\ncollections_path = %s\n' % (tmp_path / 'mine'))
+    (tmp_path / 'ansible.cfg').write_text(f'[defaults]\nforks = 7\ncollections_path = {tmp_path / "mine"}\n')
     return tmp_path
 
 
@@ -64,14 +74,19 @@ def test_sourcing_keeps_the_users_ansible_cfg_and_adds_the_collection(tmp_path):
 
 def test_sourcing_appends_to_the_users_variables(tmp_path):
     cfg = _project_cfg(tmp_path) / 'ansible.cfg'
-    ran = _source_and_run('/', 'echo "$ANSIBLE_COLLECTIONS_PATH"; ansible-config dump --only-changed',
-                          ANSIBLE_CONFIG=str(cfg), ANSIBLE_COLLECTIONS_PATH='/opt/theirs')
+    ran = _source_and_run(
+        '/',
+        'echo "$ANSIBLE_COLLECTIONS_PATH"; ansible-config dump --only-changed',
+        ANSIBLE_CONFIG=str(cfg),
+        ANSIBLE_COLLECTIONS_PATH='/opt/theirs',
+    )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.splitlines()[0] == '/opt/theirs:' + COLLECTIONS
     assert _changed(ran.stdout)['CONFIG_FILE'][1] == str(cfg)
     # sourcing twice adds it once
-    ran = _source_and_run('/', '. %s && echo "$ANSIBLE_COLLECTIONS_PATH"' % ENV_SH,
-                          ANSIBLE_COLLECTIONS_PATH='/opt/theirs')
+    ran = _source_and_run(
+        '/', f'. {ENV_SH} && echo "$ANSIBLE_COLLECTIONS_PATH"', ANSIBLE_COLLECTIONS_PATH='/opt/theirs'
+    )
     assert ran.stdout.strip() == '/opt/theirs:' + COLLECTIONS
 
 
@@ -86,11 +101,19 @@ def test_the_projects_commands_get_the_projects_settings(tmp_path):
 
 
 def test_the_projects_ansible_prints_no_python_warnings(tmp_path):
-    for command in ('ansible --version', 'ansible-config dump --only-changed',
-                    'ansible-doc -l nsfd.namespaces >/dev/null',
-                    'ansible -i localhost, -c local -m ansible.builtin.ping localhost >/dev/null'):
-        ran = _source_and_run(tmp_path, command, ANSIBLE_HOME=str(tmp_path / 'home'),
-                              ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'), ANSIBLE_REMOTE_TEMP=str(tmp_path / 'remote'),
-                              ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-        assert ran.returncode == 0, '%s: %s' % (command, ran.stderr)
-        assert 'Warning' not in ran.stderr and 'WARNING' not in ran.stderr, '%s: %s' % (command, ran.stderr)
+    for command in (
+        'ansible --version',
+        'ansible-config dump --only-changed',
+        'ansible-doc -l nsfd.namespaces >/dev/null',
+        'ansible -i localhost, -c local -m ansible.builtin.ping localhost >/dev/null',
+    ):
+        ran = _source_and_run(
+            tmp_path,
+            command,
+            ANSIBLE_HOME=str(tmp_path / 'home'),
+            ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'),
+            ANSIBLE_REMOTE_TEMP=str(tmp_path / 'remote'),
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        )
+        assert ran.returncode == 0, f'{command}: {ran.stderr}'
+        assert 'Warning' not in ran.stderr and 'WARNING' not in ran.stderr, f'{command}: {ran.stderr}'

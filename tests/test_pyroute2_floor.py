@@ -11,7 +11,7 @@ import yaml
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import PYROUTE2_FLOOR
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REQUIREMENT = 'pyroute2>=%s,<0.10' % PYROUTE2_FLOOR
+REQUIREMENT = f'pyroute2>={PYROUTE2_FLOOR},<0.10'
 
 
 def _read(*path):
@@ -30,12 +30,20 @@ def test_requirements_txt_and_the_role_ask_for_the_floor():
 
 def test_the_docs_state_the_floor():
     doc = _read('plugins', 'modules', 'netns_config.py')
-    assert 'pyroute2 >= %s on the managed host' % PYROUTE2_FLOOR in doc
-    for path in (('README.md',), ('docs', 'docsite', 'rst', 'quickstart.rst'), ('docs', 'docsite', 'rst', 'awx.rst'),
-                 ('roles', 'netns', 'README.md')):
+    assert f'pyroute2 >= {PYROUTE2_FLOOR} on the managed host' in doc
+    for path in (
+        ('README.md',),
+        ('docs', 'docsite', 'rst', 'quickstart.rst'),
+        ('docs', 'docsite', 'rst', 'awx.rst'),
+        ('roles', 'netns', 'README.md'),
+    ):
         text = _read(*path)
-        assert 'pyroute2` %s or later' % PYROUTE2_FLOOR in text or 'pyroute2`` %s or later' % PYROUTE2_FLOOR in text \
-            or 'pyroute2 %s or later' % PYROUTE2_FLOOR in text or '(%s or later' % PYROUTE2_FLOOR in text, path
+        assert (
+            f'pyroute2` {PYROUTE2_FLOOR} or later' in text
+            or f'pyroute2`` {PYROUTE2_FLOOR} or later' in text
+            or f'pyroute2 {PYROUTE2_FLOOR} or later' in text
+            or f'({PYROUTE2_FLOOR} or later' in text
+        ), path
         # no older statement of the requirement is left
         assert not re.search(r'pyroute2`{0,2} 0\.9\b(?!\.\d)', text), path
         assert 'pyroute2>=0.9' not in text, path

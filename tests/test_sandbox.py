@@ -45,13 +45,14 @@ def test_a_pin_made_by_one_test_2_is_not_seen_by_the_next():
 def test_a_crash_and_a_timeout_are_reported_and_leftovers_die(tmp_path):
     inner = tmp_path / 'test_inner.py'
     pid_file = tmp_path / 'daemon.pid'
-    inner.write_text(textwrap.dedent('''
+    inner.write_text(
+        textwrap.dedent(f'''
         import os, subprocess, time
         import pytest
 
         def test_leaves_a_daemon():
             proc = subprocess.Popen(['setsid', 'sleep', '600'])
-            open(%r, 'w').write(str(proc.pid))
+            open({str(pid_file)!r}, 'w').write(str(proc.pid))
 
         def test_crashes():
             os._exit(3)
@@ -59,14 +60,24 @@ def test_a_crash_and_a_timeout_are_reported_and_leftovers_die(tmp_path):
         @pytest.mark.timeout_s(1)
         def test_hangs():
             time.sleep(60)
-    ''' % str(pid_file)))
+    ''')
+    )
     conftest = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'conftest.py')
-    (tmp_path / 'conftest.py').write_text(open(conftest).read().replace(
-        "TESTS = os.path.dirname(os.path.abspath(__file__))", 'TESTS = %r' % os.path.dirname(conftest)))
-    result = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', str(inner)],
-                            capture_output=True, text=True, cwd=str(tmp_path), timeout=120, check=False)
+    (tmp_path / 'conftest.py').write_text(
+        open(conftest)
+        .read()
+        .replace("TESTS = os.path.dirname(os.path.abspath(__file__))", f'TESTS = {os.path.dirname(conftest)!r}')
+    )
+    result = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', str(inner)],
+        capture_output=True,
+        text=True,
+        cwd=str(tmp_path),
+        timeout=120,
+        check=False,
+    )
     assert '2 failed, 1 passed' in result.stdout, result.stdout
     assert 'died without a report: exited with status 3' in result.stdout
     assert 'timed out after 1s' in result.stdout
     daemon = int(pid_file.read_text())
-    assert not os.path.exists('/proc/%d' % daemon) or open('/proc/%d/stat' % daemon).read().split()[2] == 'Z'
+    assert not os.path.exists(f'/proc/{daemon}') or open(f'/proc/{daemon}/stat').read().split()[2] == 'Z'

@@ -26,11 +26,11 @@ def _matrix():
 def _bounds():
     cores = sorted(_matrix(), key=lambda v: tuple(int(p) for p in v.split('.')))
     major, minor = cores[-1].split('.')
-    return cores, '%s.%d' % (major, int(minor) + 1)
+    return cores, f'{major}.{int(minor) + 1}'
 
 
 def _statement(cores):
-    return 'ansible-core %s and %s' % (', '.join(cores[:-1]), cores[-1])
+    return f'ansible-core {", ".join(cores[:-1])} and {cores[-1]}'
 
 
 def test_the_matrix_is_the_supported_ansible_core_each_with_a_supported_python():
@@ -42,7 +42,7 @@ def test_the_matrix_is_the_supported_ansible_core_each_with_a_supported_python()
 def test_meta_runtime_and_role_metadata_match():
     cores, after = _bounds()
     runtime = yaml.safe_load(_read('meta', 'runtime.yml'))
-    assert runtime['requires_ansible'] == '>=%s.0,<%s.0' % (cores[0], after)
+    assert runtime['requires_ansible'] == f'>={cores[0]}.0,<{after}.0'
     role = yaml.safe_load(_read('roles', 'netns', 'meta', 'main.yml'))
     assert role['galaxy_info']['min_ansible_version'] == cores[0]
 
@@ -51,7 +51,7 @@ def test_requirement_files_allow_exactly_the_supported_range():
     cores, after = _bounds()
     for name in ('requirements.txt', 'lint-requirements.txt', 'docs-requirements.txt'):
         pins = [line for line in _read('tests', name).splitlines() if line.startswith('ansible-core')]
-        assert pins == ['ansible-core>=%s,<%s' % (cores[0], after)], name
+        assert pins == [f'ansible-core>={cores[0]},<{after}'], name
 
 
 def test_readme_and_docs_state_it_and_the_readme_has_the_table():
@@ -60,7 +60,9 @@ def test_readme_and_docs_state_it_and_the_readme_has_the_table():
     quickstart = ' '.join(_read('docs', 'docsite', 'rst', 'quickstart.rst').split())
     assert _statement(cores) in readme and _statement(cores) in quickstart
     for core, python in _matrix().items():
-        assert re.search(r'^\| %s \| %s \|' % (re.escape(core), re.escape(python)), _read('README.md'), re.M), core
+        assert re.search(rf'^\| {re.escape(core)} \| {re.escape(python)} \|', _read('README.md'), re.M), core
     # nothing still claims an end-of-life version
     for text in (readme, quickstart):
-        assert not re.search(r'ansible-core 2\.1[78]\b|2\.17\.0 or newer', text.replace('2.17 and 2.18 are end of life', ''))
+        assert not re.search(
+            r'ansible-core 2\.1[78]\b|2\.17\.0 or newer', text.replace('2.17 and 2.18 are end of life', '')
+        )

@@ -1,7 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: netns
@@ -131,23 +132,30 @@ def launcher_source():
 
 
 class BecomeModule(BecomeBase):
-
     name = 'nsfd.namespaces.netns'
 
     def build_become_command(self, cmd, shell):
-        super(BecomeModule, self).build_become_command(cmd, shell)
+        super().build_become_command(cmd, shell)
         if not cmd:
             return cmd
         namespace = self.get_option('netns_name')
         problem = name_problem(namespace) if namespace is not None else 'is not set'
         if problem:
-            raise AnsibleError('nsfd.namespaces.netns: become_user (the network namespace name) %r %s'
-                               % (namespace, problem))
-        argv = [self.get_option('netns_python'), '-c', launcher_source(),
-                '--netns-dir', self.get_option('netns_pin_dir'), '--name', namespace]
+            raise AnsibleError(
+                f'nsfd.namespaces.netns: become_user (the network namespace name) {namespace!r} {problem}'
+            )
+        argv = [
+            self.get_option('netns_python'),
+            '-c',
+            launcher_source(),
+            '--netns-dir',
+            self.get_option('netns_pin_dir'),
+            '--name',
+            namespace,
+        ]
         if not self.get_option('netns_etc_files'):
             argv.append('--no-etc')
         if self.get_option('netns_sudo'):
             argv = ['sudo', '-n'] + argv
         wrapped = ' '.join(shlex.quote(part) for part in argv)
-        return '%s -- %s' % (wrapped, self._build_success_command(cmd, shell))
+        return f'{wrapped} -- {self._build_success_command(cmd, shell)}'

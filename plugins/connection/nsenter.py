@@ -1,7 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: nsenter
@@ -106,8 +107,16 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import names,
 
 display = Display()
 
-FLAGS = {'mnt': '--mount', 'uts': '--uts', 'ipc': '--ipc', 'net': '--net', 'pid': '--pid',
-         'cgroup': '--cgroup', 'user': '--user', 'time': '--time'}
+FLAGS = {
+    'mnt': '--mount',
+    'uts': '--uts',
+    'ipc': '--ipc',
+    'net': '--net',
+    'pid': '--pid',
+    'cgroup': '--cgroup',
+    'user': '--user',
+    'time': '--time',
+}
 
 
 def parse_target(value):
@@ -117,20 +126,24 @@ def parse_target(value):
         digits = text[4:] if text.startswith('pid:') else text
         if digits.isdigit() and int(digits) >= 1:
             return 'pid', int(digits)
-        raise AnsibleError('nsfd.namespaces.nsenter: ansible_host %r is not a process id: expected 1234 or pid:1234 '
-                           '(or a pinned name, host1 or name:host1)' % (value,))
+        raise AnsibleError(
+            f'nsfd.namespaces.nsenter: ansible_host {value!r} is not a process id: expected 1234 or pid:1234 '
+            '(or a pinned name, host1 or name:host1)'
+        )
     name = text[5:] if text.startswith('name:') else text
     try:
         names.check_name(name, field='ansible_host')
     except NamespaceError as exc:
-        raise AnsibleError('nsfd.namespaces.nsenter: %s; expected a process id (1234, pid:1234) or the name a host '
-                           'is pinned under (host1, name:host1)' % exc)
+        raise AnsibleError(
+            f'nsfd.namespaces.nsenter: {exc}; expected a process id (1234, pid:1234) or the name a host '
+            'is pinned under (host1, name:host1)'
+        )
     return 'name', name
 
 
 def process_alive(pid):
     try:
-        with open('/proc/%d/stat' % pid) as handle:
+        with open(f'/proc/{pid}/stat') as handle:
             return handle.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')
     except (OSError, IndexError):
         return False
@@ -149,14 +162,15 @@ def pinned_host(name, types):
         try:
             fd, actual, st = pinstate.open_nsfs(path)
         except OSError as exc:
-            return None, 'its %s pin %s cannot be opened: %s' % (nstype, path, os.strerror(exc.errno))
+            return None, f'its {nstype} pin {path} cannot be opened: {os.strerror(exc.errno)}'
         os.close(fd)
         if actual != nstype:
-            return None, 'its %s pin %s is %s' % (nstype, path, 'not a namespace' if actual is None
-                                                  else 'a %s namespace' % actual)
+            return None, 'its {} pin {} is {}'.format(
+                nstype, path, 'not a namespace' if actual is None else f'a {actual} namespace'
+            )
         paths[nstype] = path
         if nstype == 'pid' and not procscan.pids_in('pid', st.st_ino):
-            return None, 'its pid namespace (pin %s) has no process left: its init is gone' % path
+            return None, f'its pid namespace (pin {path}) has no process left: its init is gone'
     return paths, None
 
 
@@ -167,7 +181,7 @@ class Connection(ConnectionBase):
     has_pipelining = True
 
     def __init__(self, *args, **kwargs):
-        super(Connection, self).__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)
         self._target_id = None  # a pid, or a pinned name when self._pins is set
         self._pins = None
         self._label = None
@@ -176,8 +190,9 @@ class Connection(ConnectionBase):
         types = self.get_option('nsenter_types')
         unknown = [t for t in types if t not in FLAGS]
         if unknown:
-            raise AnsibleError('nsfd.namespaces.nsenter: unknown namespace types %s; allowed: %s'
-                               % (', '.join(unknown), ', '.join(sorted(FLAGS))))
+            raise AnsibleError(
+                f'nsfd.namespaces.nsenter: unknown namespace types {", ".join(unknown)}; allowed: {", ".join(sorted(FLAGS))}'
+            )
         return [t for t in FLAGS if t in types]
 
     def _target(self):
@@ -186,20 +201,22 @@ class Connection(ConnectionBase):
             pins, problem = pinned_host(target, self._types())
             if problem:
                 raise AnsibleConnectionFailure(
-                    'nsfd.namespaces.nsenter: host %s (ansible_host %s) cannot be entered: %s; start it with '
+                    f'nsfd.namespaces.nsenter: host {target} (ansible_host {self._play_context.remote_addr}) cannot be entered: {problem}; start it with '
                     'nsfd.namespaces.namespace_host (state=started) or fix ansible_host'
-                    % (target, self._play_context.remote_addr, problem))
-            return target, pins, 'host %s' % target
+                )
+            return target, pins, f'host {target}'
         if not process_alive(target):
-            raise AnsibleConnectionFailure('nsfd.namespaces.nsenter: target process %d (ansible_host %s) is gone; '
-                                           'start it again or fix ansible_host' % (target, self._play_context.remote_addr))
-        return target, None, 'process %d' % target
+            raise AnsibleConnectionFailure(
+                f'nsfd.namespaces.nsenter: target process {target} (ansible_host {self._play_context.remote_addr}) is gone; '
+                'start it again or fix ansible_host'
+            )
+        return target, None, f'process {target}'
 
     def _connect(self):
         if not self._connected:
             # looked up on every connection: a host started again is found by its pins
             self._target_id, self._pins, self._label = self._target()
-            display.vvv('NSENTER: target %s, namespaces %s' % (self._label, ','.join(self._types())))
+            display.vvv(f'NSENTER: target {self._label}, namespaces {",".join(self._types())}')
             self._connected = True
         return self
 
@@ -210,13 +227,14 @@ class Connection(ConnectionBase):
 
     def _gone(self):
         what = self._label if self._pins is not None else 'target ' + self._label
-        return AnsibleConnectionFailure('nsfd.namespaces.nsenter: %s (ansible_host %s) is gone'
-                                        % (what, self._play_context.remote_addr))
+        return AnsibleConnectionFailure(
+            f'nsfd.namespaces.nsenter: {what} (ansible_host {self._play_context.remote_addr}) is gone'
+        )
 
     def _nsenter(self, argv):
         command = [self.get_option('nsenter_exe')]
         if self._pins is not None:
-            command += ['%s=%s' % (FLAGS[t], self._pins[t]) for t in self._types()]
+            command += [f'{FLAGS[t]}={self._pins[t]}' for t in self._types()]
         else:
             command += ['--target', str(self._target_id)] + [FLAGS[t] for t in self._types()]
         return command + ['--'] + argv
@@ -227,38 +245,41 @@ class Connection(ConnectionBase):
         try:
             proc = subprocess.Popen(self._nsenter(argv), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError as exc:
-            raise AnsibleConnectionFailure('nsfd.namespaces.nsenter: cannot run %s: %s'
-                                           % (self.get_option('nsenter_exe'), exc))
+            raise AnsibleConnectionFailure(
+                f'nsfd.namespaces.nsenter: cannot run {self.get_option("nsenter_exe")}: {exc}'
+            )
         stdout, stderr = proc.communicate(in_data)
         if proc.returncode != 0 and not self._alive():
             raise self._gone()
         return proc.returncode, stdout, stderr
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
-        super(Connection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
-        display.vvv('NSENTER EXEC %s' % cmd, host=self._label)
+        super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        display.vvv(f'NSENTER EXEC {cmd}', host=self._label)
         executable = self._play_context.executable or '/bin/sh'
         return self._run([executable, '-c', cmd], in_data=in_data)
 
     def put_file(self, in_path, out_path):
-        super(Connection, self).put_file(in_path, out_path)
-        display.vvv('NSENTER PUT %s TO %s' % (in_path, out_path), host=self._label)
+        super().put_file(in_path, out_path)
+        display.vvv(f'NSENTER PUT {in_path} TO {out_path}', host=self._label)
         if not os.path.exists(in_path):
-            raise AnsibleError('file or module does not exist: %s' % in_path)
+            raise AnsibleError(f'file or module does not exist: {in_path}')
         with open(in_path, 'rb') as source:
             # the path is an argument ($1), never part of the script
             rc, stdout, stderr = self._run(['/bin/sh', '-c', 'cat > "$1"', 'sh', out_path], stdin=source)
         if rc != 0:
-            raise AnsibleError('failed to transfer %s to %s in %s: %s'
-                               % (in_path, out_path, self._label, stderr.decode('utf-8', 'replace').strip()))
+            raise AnsibleError(
+                f'failed to transfer {in_path} to {out_path} in {self._label}: {stderr.decode("utf-8", "replace").strip()}'
+            )
 
     def fetch_file(self, in_path, out_path):
-        super(Connection, self).fetch_file(in_path, out_path)
-        display.vvv('NSENTER FETCH %s TO %s' % (in_path, out_path), host=self._label)
+        super().fetch_file(in_path, out_path)
+        display.vvv(f'NSENTER FETCH {in_path} TO {out_path}', host=self._label)
         rc, stdout, stderr = self._run(['cat', '--', in_path])
         if rc != 0:
-            raise AnsibleError('failed to fetch %s from %s: %s'
-                               % (in_path, self._label, stderr.decode('utf-8', 'replace').strip()))
+            raise AnsibleError(
+                f'failed to fetch {in_path} from {self._label}: {stderr.decode("utf-8", "replace").strip()}'
+            )
         with open(out_path, 'wb') as target:
             target.write(stdout)
 

@@ -1,10 +1,12 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 
-class ModuleDocFragment(object):
+from __future__ import annotations
+
+
+class ModuleDocFragment:
     # The boot file options: netns_persist takes them at its top level
     # (DOCUMENTATION), netns_config as the suboptions of `boot` (BOOT_OPTION).
     # Fragments must be literal strings (ansible-test reads them without

@@ -1,10 +1,12 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 
-class ModuleDocFragment(object):
+from __future__ import annotations
+
+
+class ModuleDocFragment:
     # DOCUMENTATION: modules that pin namespaces of any type (namespace,
     # namespace_info, namespace_exec). NETNS: modules that only handle
     # network namespaces (netns_config), so nothing about the other types'

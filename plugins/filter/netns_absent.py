@@ -1,7 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: netns_absent
@@ -35,6 +36,6 @@ def netns_absent(name):
     return {'name': name, 'state': 'absent'}
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {'netns_absent': netns_absent}

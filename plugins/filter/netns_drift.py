@@ -1,7 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: netns_drift
@@ -86,12 +87,12 @@ from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_pl
 def netns_drift(hostvars, hosts, result_var='netns_result'):
     hosts = to_plain(hosts)
     if not isinstance(hosts, list):
-        raise AnsibleFilterError('netns_drift: hosts must be a list of host names, not %s' % type(hosts).__name__)
+        raise AnsibleFilterError(f'netns_drift: hosts must be a list of host names, not {type(hosts).__name__}')
     members = MemberVars(hostvars)
     results = []
     for host in hosts:
         if host not in members:
-            raise AnsibleFilterError('netns_drift: %r is not a host of the inventory' % (host,))
+            raise AnsibleFilterError(f'netns_drift: {host!r} is not a host of the inventory')
         variables = members[host]
         if variables.get('netns_source') == 'declared':
             continue  # a declared namespace's host of the inventory plugin: the role runs on its parent
@@ -99,6 +100,6 @@ def netns_drift(hostvars, hosts, result_var='netns_result'):
     return report(results)
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {'netns_drift': netns_drift}

@@ -1,7 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: netns_drift_table
@@ -43,11 +44,12 @@ from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_pl
 
 def netns_drift_table(data):
     if not isinstance(data, Mapping):
-        raise AnsibleFilterError('netns_drift_table: the input must be the report of nsfd.namespaces.netns_drift, '
-                                 'not %s' % type(data).__name__)
+        raise AnsibleFilterError(
+            f'netns_drift_table: the input must be the report of nsfd.namespaces.netns_drift, not {type(data).__name__}'
+        )
     return table(to_plain(data))
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {'netns_drift_table': netns_drift_table}

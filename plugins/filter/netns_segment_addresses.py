@@ -1,7 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: netns_segment_addresses
@@ -49,10 +50,12 @@ def netns_segment_addresses(segments):
         checked = check_segments(to_plain(segments))
     except NamespaceError as exc:
         raise AnsibleFilterError(str(exc))
-    return dict((segment.name, dict((host, str(interface.ip)) for host, interface in allocate(segment).items()))
-                for segment in checked)
+    return dict(
+        (segment.name, dict((host, str(interface.ip)) for host, interface in allocate(segment).items()))
+        for segment in checked
+    )
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {'netns_segment_addresses': netns_segment_addresses}

@@ -1,7 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: netns_segments
@@ -105,16 +106,23 @@ from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_pl
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.hostvars import MemberVars
 
 
-def netns_segments(segments, host, hostvars, namespaces=None, underlay_var='ansible_host', underlay_device='',
-                   facts=None):
+def netns_segments(
+    segments, host, hostvars, namespaces=None, underlay_var='ansible_host', underlay_device='', facts=None
+):
     try:
-        return expand_for_host(to_plain(segments), to_plain(host), MemberVars(hostvars), namespaces=to_plain(namespaces),
-                               underlay_var=to_plain(underlay_var), underlay_device=to_plain(underlay_device) or None,
-                               facts=facts)
+        return expand_for_host(
+            to_plain(segments),
+            to_plain(host),
+            MemberVars(hostvars),
+            namespaces=to_plain(namespaces),
+            underlay_var=to_plain(underlay_var),
+            underlay_device=to_plain(underlay_device) or None,
+            facts=facts,
+        )
     except NamespaceError as exc:
         raise AnsibleFilterError(str(exc))
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {'netns_segments': netns_segments}

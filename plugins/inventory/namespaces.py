@@ -1,7 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: namespaces
@@ -187,8 +188,15 @@ from ansible.vars.plugins import get_vars_from_inventory_sources
 
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.hostvars import MemberVars
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.namespace_inventory import (
-    DECLARATION_VARS, HostTable, InventoryProblem, declared_host_vars, declared_namespaces, default_host_name,
-    group_name, local_namespaces)
+    DECLARATION_VARS,
+    HostTable,
+    InventoryProblem,
+    declared_host_vars,
+    declared_namespaces,
+    default_host_name,
+    group_name,
+    local_namespaces,
+)
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
 
 DEFAULT_NAME_TEMPLATE = '{{ netns_parent }}_{{ netns_name }}'  # what the empty name_template means
@@ -220,34 +228,35 @@ class _InventoryHostVars(Mapping):
 
 class _Unrendered(Exception):
     def __init__(self, host, variable, error):
-        super(_Unrendered, self).__init__('host %s: variable %s cannot be templated: %s' % (host, variable, error))
+        super().__init__(f'host {host}: variable {variable} cannot be templated: {error}')
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable):
-
     NAME = 'nsfd.namespaces.namespaces'
 
     def __init__(self):
-        super(InventoryModule, self).__init__()
+        super().__init__()
         self._raw = {}
         self._groups = {}
         self._sources = []
         self._hostvars = None
 
     def verify_file(self, path):
-        return super(InventoryModule, self).verify_file(path) and path.endswith(('.yml', '.yaml'))
+        return super().verify_file(path) and path.endswith(('.yml', '.yaml'))
 
     # the variables of hosts, as a play sees them before any task
     def _inventory_vars(self, host):
         host = self.inventory.get_host(host)
         variables = get_group_vars(host.get_groups())
         if self.get_option('use_vars_plugins'):
-            variables = combine_vars(variables, get_vars_from_inventory_sources(self.loader, self._sources,
-                                                                                host.get_groups(), 'all'))
+            variables = combine_vars(
+                variables, get_vars_from_inventory_sources(self.loader, self._sources, host.get_groups(), 'all')
+            )
         variables = combine_vars(variables, host.get_vars())
         if self.get_option('use_vars_plugins'):
-            variables = combine_vars(variables, get_vars_from_inventory_sources(self.loader, self._sources, [host],
-                                                                                'all'))
+            variables = combine_vars(
+                variables, get_vars_from_inventory_sources(self.loader, self._sources, [host], 'all')
+            )
         return variables
 
     def raw_variables(self, host):
@@ -266,7 +275,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             raise _Unrendered(host, variable, to_native(exc))
 
     def parse(self, inventory, loader, path, cache=False):
-        super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
+        super().parse(inventory, loader, path, cache=cache)
         self._read_config_data(path)
         self._sources = getattr(inventory, 'processed_sources', [])
         self._groups = dict((name, [h.name for h in group.get_hosts()]) for name, group in inventory.groups.items())
@@ -279,7 +288,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             if 'local' in self.get_option('sources'):
                 self._local(table, prefix)
         except InventoryProblem as exc:
-            raise AnsibleParserError('%s: %s' % (path, exc))
+            raise AnsibleParserError(f'{path}: {exc}')
         self._populate(table)
 
     def _parents(self):
@@ -294,8 +303,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 members = [h.name for h in self.inventory.groups[name].get_hosts()]
             else:
                 raise InventoryProblem(
-                    'parent %r is neither a host nor a group of the inventory loaded before this source; define it '
-                    'there, and list this file after the inventory (-i inventory.yml -i %s)' % (name, 'namespaces.yml'))
+                    f'parent {name!r} is neither a host nor a group of the inventory loaded before this source; define it '
+                    f'there, and list this file after the inventory (-i inventory.yml -i {"namespaces.yml"})'
+                )
             parents.extend(m for m in members if m not in parents)
         return parents
 
@@ -303,8 +313,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         strict = self.get_option('strict')
         parents = self._parents()
         if not parents:
-            self.display.warning('nsfd.namespaces.namespaces: the inventory has no hosts to find declared namespaces '
-                                 'on; list this source after the inventory (-i inventory.yml -i namespaces.yml)')
+            self.display.warning(
+                'nsfd.namespaces.namespaces: the inventory has no hosts to find declared namespaces '
+                'on; list this source after the inventory (-i inventory.yml -i namespaces.yml)'
+            )
         template = self.get_option('name_template')
         for parent in parents:
             try:
@@ -312,7 +324,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             except (_Unrendered, InventoryProblem) as exc:
                 if strict:
                     raise InventoryProblem(str(exc))
-                self.display.warning('nsfd.namespaces.namespaces: no namespace host of %s: %s' % (parent, exc))
+                self.display.warning(f'nsfd.namespaces.namespaces: no namespace host of {parent}: {exc}')
                 continue
             if found is None:
                 continue
@@ -321,8 +333,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             for name, item in items:
                 variables = declared_host_vars(parent, name, item, reached, pin_dir=pin_dir)
                 host = self._host_name(template, parent, name, item)
-                table.add(host, variables, [table.group('namespace', name, group_name(prefix, name)), parent_group],
-                          'namespace %r of host %s' % (name, parent))
+                table.add(
+                    host,
+                    variables,
+                    [table.group('namespace', name, group_name(prefix, name)), parent_group],
+                    f'namespace {name!r} of host {parent}',
+                )
 
     def _parent_namespaces(self, parent):
         """(items, reached, pin_dir) of parent, None when it declares no namespace."""
@@ -333,33 +349,36 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         items = declared_namespaces(parent, declared, MemberVars(self._hostvars))
         if not items:
             return None
-        reached = dict((v, self._render(parent, v, variables)) for v in self.get_option('parent_vars')
-                       if v in variables)
+        reached = dict(
+            (v, self._render(parent, v, variables)) for v in self.get_option('parent_vars') if v in variables
+        )
         return items, reached, declared.get('netns_pin_dir')
 
     def _host_name(self, template, parent, name, item):
         if not template or template == DEFAULT_NAME_TEMPLATE:
             return default_host_name(parent, name)
-        variables = combine_vars(self.raw_variables(parent),
-                                 {'netns_parent': parent, 'netns_name': name, 'netns_declaration': item})
+        variables = combine_vars(
+            self.raw_variables(parent), {'netns_parent': parent, 'netns_name': name, 'netns_declaration': item}
+        )
         self.templar.available_variables = variables
         try:
             return to_plain(self.templar.template(trust_as_template(template)))
         except Exception as exc:  # what the templar raises varies across ansible-core releases
-            raise InventoryProblem('name_template %r cannot be templated for namespace %r of host %s: %s'
-                                   % (template, name, parent, to_native(exc)))
+            raise InventoryProblem(
+                f'name_template {template!r} cannot be templated for namespace {name!r} of host {parent}: {to_native(exc)}'
+            )
 
     def _local(self, table, prefix):
         data_dirs = self.get_option('data_dirs')
         try:
             found = local_namespaces(self.get_option('local_types'), data_dirs, pins=self.get_option('local_pins'))
         except (OSError, AnsibleError) as exc:
-            raise InventoryProblem('the pins of this machine cannot be read: %s' % to_native(exc))
+            raise InventoryProblem(f'the pins of this machine cannot be read: {to_native(exc)}')
         for name, variables in found:
             groups = [table.group('source', 'local', group_name(prefix, 'local'))]
             if 'netns_host' in variables:
                 groups.append(table.group('source', 'namespace_hosts', group_name(prefix, 'namespace_hosts')))
-            table.add(name, variables, groups, 'the local namespace %r' % name)
+            table.add(name, variables, groups, f'the local namespace {name!r}')
 
     def _populate(self, table):
         strict = self.get_option('strict')
@@ -375,7 +394,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             variables = self._inventory_vars(name)
             self._set_composite_vars(self.get_option('compose'), variables, name, strict=strict)
             variables = self._inventory_vars(name)
-            self._add_host_to_composed_groups(self.get_option('groups'), variables, name, strict=strict,
-                                              fetch_hostvars=False)
-            self._add_host_to_keyed_groups(self.get_option('keyed_groups'), variables, name, strict=strict,
-                                           fetch_hostvars=False)
+            self._add_host_to_composed_groups(
+                self.get_option('groups'), variables, name, strict=strict, fetch_hostvars=False
+            )
+            self._add_host_to_keyed_groups(
+                self.get_option('keyed_groups'), variables, name, strict=strict, fetch_hostvars=False
+            )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -6,8 +5,10 @@
 the actions in words, warnings, and the diff's before and after. Each
 engine's result adds what it reports besides (the pins, the host)."""
 
+from __future__ import annotations
 
-class Changes(object):
+
+class Changes:
     def __init__(self):
         self.changed = False
         self.actions = []

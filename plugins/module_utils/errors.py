@@ -1,8 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The one exception type the engine raises, shaped for fail_json."""
+
+from __future__ import annotations
 
 import errno as errno_module
 import os
@@ -23,13 +24,18 @@ class NamespaceError(Exception):
         self.hint = hint
         # What had already been changed when the failure happened.
         self.done = list(done or [])
-        super(NamespaceError, self).__init__(self._render())
+        super().__init__(self._render())
 
     @classmethod
     def from_os_error(cls, exc, action, name=None, path=None, hint=None):
         code = exc.errno
-        return cls('%s: %s' % (action, os.strerror(code) if code else exc), name=name,
-                   path=path or exc.filename, errno=code, hint=hint or default_hint(code))
+        return cls(
+            f'{action}: {os.strerror(code) if code else exc}',
+            name=name,
+            path=path or exc.filename,
+            errno=code,
+            hint=hint or default_hint(code),
+        )
 
     @property
     def errno_name(self):
@@ -40,13 +46,13 @@ class NamespaceError(Exception):
     def _render(self):
         parts = []
         if self.name is not None:
-            parts.append("namespace '%s'" % self.name)
+            parts.append(f"namespace '{self.name}'")
         if self.path:
-            parts.append('at %s' % self.path)
+            parts.append(f'at {self.path}')
         text = ' '.join(parts)
-        text = '%s: %s' % (text, self.message) if text else self.message
+        text = f'{text}: {self.message}' if text else self.message
         if self.errno is not None:
-            text += ' (errno %d %s)' % (self.errno, self.errno_name)
+            text += f' (errno {self.errno} {self.errno_name})'
         if not text.endswith('.'):
             text += '.'
         if self.hint:
@@ -66,8 +72,7 @@ class NamespaceError(Exception):
 
 def default_hint(code):
     if code == errno_module.EPERM:
-        return ('This needs CAP_SYS_ADMIN in the initial user namespace: '
-                'run the task as root (become: true).')
+        return 'This needs CAP_SYS_ADMIN in the initial user namespace: run the task as root (become: true).'
     if code == errno_module.EACCES:
         return 'Run the task as root (become: true).'
     if code == errno_module.ENOSPC:

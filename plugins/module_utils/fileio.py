@@ -1,8 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Small files written whole: read to compare, write atomically."""
+
+from __future__ import annotations
 
 import errno
 import os
@@ -14,7 +15,7 @@ def read_text(path):
     try:
         with open(path) as handle:
             return handle.read()
-    except IOError as exc:
+    except OSError as exc:
         if exc.errno == errno.ENOENT:
             return None
         raise
@@ -25,7 +26,7 @@ def write_atomically(path, content, mode=0o644):
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
-    handle, temp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.')
     try:
         with os.fdopen(handle, 'w') as out:
             out.write(content)

@@ -1,8 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The glue every module of this collection shares: errors and results."""
+
+from __future__ import annotations
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 

@@ -1,8 +1,9 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: namespace
@@ -267,13 +268,19 @@ def main():
         if not present and (params['source_pid'] is not None or params['source_path'] is not None):
             raise NamespaceError('source_pid and source_path only apply to state=present')
         spec = spec_util.build(
-            name=params['name'], types=params['type'], pin_dir=params['pin_dir'], path=params['path'],
-            source_pid=params['source_pid'], source_path=params['source_path'], force=params['force'],
+            name=params['name'],
+            types=params['type'],
+            pin_dir=params['pin_dir'],
+            path=params['path'],
+            source_pid=params['source_pid'],
+            source_path=params['source_path'],
+            force=params['force'],
             hostname=params['hostname'] if present else None,
             domainname=params['domainname'] if present else None,
             uid_map=params['uid_map'] if present else None,
             gid_map=params['gid_map'] if present else None,
-            time_offsets=params['time_offsets'] if present else None)
+            time_offsets=params['time_offsets'] if present else None,
+        )
         if present:
             return engine.ensure_present(spec, check_mode=module.check_mode)
         return engine.ensure_absent(spec, check_mode=module.check_mode)

@@ -1,8 +1,9 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: namespace_exec
@@ -300,9 +301,9 @@ def _matches(target, pattern):
 
 def _skip_reason(target, params):
     if params['creates'] and _matches(target, params['creates']):
-        return '%s exists, so the command was not run' % params['creates']
+        return f'{params["creates"]} exists, so the command was not run'
     if params['removes'] and not _matches(target, params['removes']):
-        return '%s does not exist, so the command was not run' % params['removes']
+        return f'{params["removes"]} does not exist, so the command was not run'
     return None
 
 
@@ -313,8 +314,12 @@ def _run_one(module, params, argv, stdin, **where):
         if skip:
             return {'changed': False, 'skipped': True, 'msg': skip, 'cmd': argv, 'rc': 0, 'entered': target.entered}
         if module.check_mode:
-            return {'changed': True, 'msg': 'would run in %s (check mode)' % target.label, 'cmd': argv,
-                    'entered': target.entered}
+            return {
+                'changed': True,
+                'msg': f'would run in {target.label} (check mode)',
+                'cmd': argv,
+                'entered': target.entered,
+            }
         result = command.run(target, argv, stdin=stdin, chdir=params['chdir'], etc_files=params['etc_files'])
         result['changed'] = True
         return result
@@ -352,21 +357,40 @@ def main():
     if stdin is not None and params['stdin_add_newline']:
         stdin += '\n'
     if params['all']:
+
         def run_everywhere():
-            return [dict(_run_one(module, params, argv, stdin, namespace=name, types=['net'], pin_dir=params['pin_dir']),
-                         namespace=name) for name in command.pinned_netns_names(params['pin_dir'])]
+            return [
+                dict(
+                    _run_one(module, params, argv, stdin, namespace=name, types=['net'], pin_dir=params['pin_dir']),
+                    namespace=name,
+                )
+                for name in command.pinned_netns_names(params['pin_dir'])
+            ]
+
         results = call_or_fail(module, run_everywhere, cmd=argv)
         for one in results:
             for warning in one.pop('warnings', []):
-                module.warn('%s: %s' % (one['namespace'], warning))
+                module.warn(f'{one["namespace"]}: {warning}')
         failed = [r['namespace'] for r in results if r.get('rc', 0) != 0]
         output = {'changed': any(r['changed'] for r in results), 'results': results, 'cmd': argv}
         if failed:
-            module.fail_json(msg='the command failed in %s' % ', '.join(failed), **output)
+            module.fail_json(msg=f'the command failed in {", ".join(failed)}', **output)
         module.exit_json(**output)
-    result = call_or_fail(module, lambda: _run_one(module, params, argv, stdin, namespace=params['namespace'],
-                                                   types=params['types'], pin_dir=params['pin_dir'],
-                                                   paths=params['path'], pid=params['pid']), cmd=argv)
+    result = call_or_fail(
+        module,
+        lambda: _run_one(
+            module,
+            params,
+            argv,
+            stdin,
+            namespace=params['namespace'],
+            types=params['types'],
+            pin_dir=params['pin_dir'],
+            paths=params['path'],
+            pid=params['pid'],
+        ),
+        cmd=argv,
+    )
     for warning in result.pop('warnings', []):
         module.warn(warning)
     if result.get('rc', 0) != 0:

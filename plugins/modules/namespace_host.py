@@ -1,8 +1,9 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: namespace_host
@@ -298,22 +299,35 @@ def main():
             root=dict(type='str', default=spec.OVERLAY),
             data_dir=dict(type='path', default=spec.DEFAULT_DATA_DIR),
             shared_paths=dict(type='list', elements='path', default=[]),
-            lab=dict(type='dict', options=dict(
-                name=dict(type='str', default=spec.DEFAULT_LAB),
-                bridge=dict(type='str', default=spec.DEFAULT_BRIDGE),
-                address=dict(type='str', required=True),
-                interface=dict(type='str', default=spec.DEFAULT_INTERFACE),
-                gateway=dict(type='str'),
-            )),
+            lab=dict(
+                type='dict',
+                options=dict(
+                    name=dict(type='str', default=spec.DEFAULT_LAB),
+                    bridge=dict(type='str', default=spec.DEFAULT_BRIDGE),
+                    address=dict(type='str', required=True),
+                    interface=dict(type='str', default=spec.DEFAULT_INTERFACE),
+                    gateway=dict(type='str'),
+                ),
+            ),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    run(module, lambda: engine.converge(spec.build(name=params['name'], state=params['state'],
-                                                   hostname=params['hostname'], root=params['root'],
-                                                   data_dir=params['data_dir'], lab=params['lab'],
-                                                   shared_paths=params['shared_paths']),
-                                        check_mode=module.check_mode))
+    run(
+        module,
+        lambda: engine.converge(
+            spec.build(
+                name=params['name'],
+                state=params['state'],
+                hostname=params['hostname'],
+                root=params['root'],
+                data_dir=params['data_dir'],
+                lab=params['lab'],
+                shared_paths=params['shared_paths'],
+            ),
+            check_mode=module.check_mode,
+        ),
+    )
 
 
 if __name__ == '__main__':

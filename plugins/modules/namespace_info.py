@@ -1,8 +1,9 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: namespace_info
@@ -183,8 +184,9 @@ def main():
             if len(types) != 1:
                 raise NamespaceError('pin_dir needs exactly one type in types')
             pin_dirs[types[0]] = params['pin_dir']
-        namespaces, warnings = list_namespaces(types, names=params['names'],
-                                               include_unpinned=params['include_unpinned'], pin_dirs=pin_dirs)
+        namespaces, warnings = list_namespaces(
+            types, names=params['names'], include_unpinned=params['include_unpinned'], pin_dirs=pin_dirs
+        )
         orphans = []
         if 'pid' in types:
             orphans, more = orphan_holders()

@@ -1,8 +1,9 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: netns_config
@@ -589,7 +590,10 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist, services
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
-from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
+from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import (
+    HAS_PYROUTE2,
+    PYROUTE2_IMPORT_ERROR,
+)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge, hostlock
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
@@ -603,12 +607,25 @@ def _apply(module, params, step):
         call_or_fail(module, lambda: converge.read_record(params['namespaces'], params['record'], params['prune']))
     boot = None
     if params['boot'] is not None:
-        boot = call_or_fail(module, lambda: persist.apply(params['namespaces'], params['boot'],
-                                                          check_mode=module.check_mode, diff=module._diff),
-                            os_action='cannot write the boot files')
-    outcomes, record = call_or_fail(module, lambda: converge.converge_recorded(
-        params['namespaces'], record_path=params['record'], prune=params['prune'], pin_dir=params['pin_dir'],
-        purge=params['purge'], check_mode=module.check_mode, services_step=step))
+        boot = call_or_fail(
+            module,
+            lambda: persist.apply(
+                params['namespaces'], params['boot'], check_mode=module.check_mode, diff=module._diff
+            ),
+            os_action='cannot write the boot files',
+        )
+    outcomes, record = call_or_fail(
+        module,
+        lambda: converge.converge_recorded(
+            params['namespaces'],
+            record_path=params['record'],
+            prune=params['prune'],
+            pin_dir=params['pin_dir'],
+            purge=params['purge'],
+            check_mode=module.check_mode,
+            services_step=step,
+        ),
+    )
     return boot, outcomes, record
 
 
@@ -655,18 +672,29 @@ def main():
         output['boot'] = boot
     if module._diff:
         diffs = [d for o in outcomes for d in o.diffs] + boot_diffs + service_diffs
-        diffs.append({'prepared': '\n'.join(['%s: %s' % (o.name, c) for o in outcomes for c in o.changes]
-                                            + ['%s: %s' % (r['unit'], c) for r in step.results
-                                               for c in r.get('changes', [])])})
+        diffs.append(
+            {
+                'prepared': '\n'.join(
+                    [f'{o.name}: {c}' for o in outcomes for c in o.changes]
+                    + [f'{r["unit"]}: {c}' for r in step.results for c in r.get('changes', [])]
+                )
+            }
+        )
         output['diff'] = diffs
     failed = [o for o in outcomes if o.failed]
     if failed:
         # the cause in words: one namespace's own message, without what had been done before (in namespaces[])
-        module.fail_json(msg='netns_config failed for %s; the other namespaces were converged.' % '; '.join(
-            "namespace '%s': %s" % (o.name, o.cause or o.failed) for o in failed), **output)
+        module.fail_json(
+            msg='netns_config failed for {}; the other namespaces were converged.'.format(
+                '; '.join(f"namespace '{o.name}': {o.cause or o.failed}" for o in failed)
+            ),
+            **output,
+        )
     if step.failed:
-        module.fail_json(msg='netns_config could not place these services: %s; the namespaces were converged'
-                         % '; '.join(step.failed), **output)
+        module.fail_json(
+            msg=f'netns_config could not place these services: {"; ".join(step.failed)}; the namespaces were converged',
+            **output,
+        )
     module.exit_json(**output)
 
 

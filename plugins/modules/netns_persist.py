@@ -1,8 +1,9 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: netns_persist
@@ -122,9 +123,13 @@ def main():
         required_if=[('state', 'present', ['namespaces'])],
         supports_check_mode=True,
     )
-    output = call_or_fail(module, lambda: persist.apply(module.params['namespaces'], module.params,
-                                                        check_mode=module.check_mode, diff=module._diff),
-                          os_action='cannot write the boot files')
+    output = call_or_fail(
+        module,
+        lambda: persist.apply(
+            module.params['namespaces'], module.params, check_mode=module.check_mode, diff=module._diff
+        ),
+        os_action='cannot write the boot files',
+    )
     module.exit_json(**output)
 
 

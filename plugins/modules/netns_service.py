@@ -1,8 +1,9 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: netns_service
@@ -208,9 +209,11 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner impo
 
 def main():
     module = AnsibleModule(argument_spec=service.OPTION_SPEC, supports_check_mode=True)
-    output = call_or_fail(module, lambda: service.apply(module.params, check_mode=module.check_mode,
-                                                        diff=module._diff),
-                          os_action='cannot write the drop-in')
+    output = call_or_fail(
+        module,
+        lambda: service.apply(module.params, check_mode=module.check_mode, diff=module._diff),
+        os_action='cannot write the drop-in',
+    )
     module.exit_json(**output)
 
 

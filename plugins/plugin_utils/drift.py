@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,6 +11,8 @@ netns_result): namespaces[].details (kind, object, before, after) beside
 namespaces[].changes, services[].changes and boot.changes.
 """
 
+from __future__ import annotations
+
 IN_SYNC, DRIFT, FAILED, SKIPPED, NO_RESULT = 'in sync', 'drift', 'failed', 'skipped', 'no result'
 ERRORS = (FAILED, SKIPPED, NO_RESULT)
 COLUMNS = ('HOST', 'NAMESPACE', 'KIND', 'OBJECT', 'BEFORE', 'AFTER')
@@ -20,9 +21,15 @@ WIDEST = 48  # a cell longer than this is cut, with '...'
 
 def _row(host, namespace, text, detail):
     detail = detail if isinstance(detail, dict) else {}
-    return {'host': host, 'namespace': namespace, 'kind': detail.get('kind') or 'change',
-            'object': detail.get('object') or '', 'before': detail.get('before'), 'after': detail.get('after'),
-            'change': text}
+    return {
+        'host': host,
+        'namespace': namespace,
+        'kind': detail.get('kind') or 'change',
+        'object': detail.get('object') or '',
+        'before': detail.get('before'),
+        'after': detail.get('after'),
+        'change': text,
+    }
 
 
 def _host_rows(host, result):
@@ -34,15 +41,24 @@ def _host_rows(host, result):
         for index, text in enumerate(changes):
             rows.append(_row(host, namespace.get('name'), text, details[index] if index < len(details) else None))
         if namespace.get('failed'):
-            problems.append("namespace '%s': %s" % (namespace.get('name'), namespace.get('msg') or 'failed'))
+            problems.append(f"namespace '{namespace.get('name')}': {(namespace.get('msg') or 'failed')}")
     for service in result.get('services') or []:
         for text in service.get('changes') or []:
-            rows.append(_row(host, service.get('namespace'), text,
-                             {'kind': 'service', 'object': service.get('unit'),
-                              'before': None if service.get('state') == 'present' else 'placed',
-                              'after': 'placed' if service.get('state') == 'present' else None}))
+            rows.append(
+                _row(
+                    host,
+                    service.get('namespace'),
+                    text,
+                    {
+                        'kind': 'service',
+                        'object': service.get('unit'),
+                        'before': None if service.get('state') == 'present' else 'placed',
+                        'after': 'placed' if service.get('state') == 'present' else None,
+                    },
+                )
+            )
         if service.get('failed'):
-            problems.append('service %s: %s' % (service.get('unit'), service.get('msg') or 'failed'))
+            problems.append(f'service {service.get("unit")}: {(service.get("msg") or "failed")}')
     for text in (result.get('boot') or {}).get('changes') or []:
         path = text.split()[-1] if text.split() and text.split()[-1].startswith('/') else ''
         rows.append(_row(host, '', text, {'kind': 'boot', 'object': path}))
@@ -62,12 +78,15 @@ def report(results):
         entry = {'status': IN_SYNC, 'changes': 0, 'msg': ''}
         hosts[host] = entry
         if not isinstance(result, dict) or not result:
-            entry.update(status=NO_RESULT, msg='netns_config did not run (the host is unreachable, or a task before '
-                                               'it failed)')
+            entry.update(
+                status=NO_RESULT, msg='netns_config did not run (the host is unreachable, or a task before it failed)'
+            )
             continue
         if result.get('skipped'):
-            entry.update(status=SKIPPED, msg='netns_config was skipped: %s' % (
-                result.get('skip_reason') or result.get('false_condition') or 'its condition was false'))
+            entry.update(
+                status=SKIPPED,
+                msg=f'netns_config was skipped: {(result.get("skip_reason") or result.get("false_condition") or "its condition was false")}',
+            )
             continue
         rows, problems = _host_rows(host, result)
         changes.extend(rows)
@@ -76,8 +95,13 @@ def report(results):
             entry.update(status=FAILED, msg='; '.join(problems) or result.get('msg') or 'failed')
         elif rows:
             entry['status'] = DRIFT
-    return {'drift': bool(changes), 'errors': any(h['status'] in ERRORS for h in hosts.values()),
-            'count': len(changes), 'hosts': hosts, 'changes': changes}
+    return {
+        'drift': bool(changes),
+        'errors': any(h['status'] in ERRORS for h in hosts.values()),
+        'count': len(changes),
+        'hosts': hosts,
+        'changes': changes,
+    }
 
 
 def cell(value):
@@ -85,28 +109,35 @@ def cell(value):
     if value is None:
         text = '-'
     elif isinstance(value, dict):
-        text = ', '.join('%s %s' % (key, '-' if item is None else item) for key, item in value.items())
+        text = ', '.join(f'{key} {("-" if item is None else item)}' for key, item in value.items())
     elif isinstance(value, bool):
         text = 'yes' if value else 'no'
     else:
         text = str(value)
     text = text.replace('\n', '\\n')
     if len(text) > WIDEST:
-        text = text[:WIDEST - 3] + '...'
+        text = text[: WIDEST - 3] + '...'
     return text
 
 
 def _plural(count, word):
-    return '%d %s%s' % (count, word, '' if count == 1 else 's')
+    return f'{count} {word}{("" if count == 1 else "s")}'
 
 
 def table(data):
     """The report (as report() returns it) as text: the changes as a table, then a line per host."""
     rows = [list(COLUMNS)]
     for change in data.get('changes') or []:
-        rows.append([str(change.get('host') or ''), str(change.get('namespace') or '-'), str(change.get('kind') or ''),
-                     cell(change.get('object') or '') if change.get('object') else '-',
-                     cell(change.get('before')), cell(change.get('after'))])
+        rows.append(
+            [
+                str(change.get('host') or ''),
+                str(change.get('namespace') or '-'),
+                str(change.get('kind') or ''),
+                cell(change.get('object') or '') if change.get('object') else '-',
+                cell(change.get('before')),
+                cell(change.get('after')),
+            ]
+        )
     lines = []
     if len(rows) > 1:
         widths = [max(len(row[column]) for row in rows) for column in range(len(COLUMNS))]
@@ -117,20 +148,24 @@ def table(data):
     for host, entry in hosts.items():
         status = entry.get('status')
         if status == DRIFT:
-            words = '%s from the declaration' % _plural(entry.get('changes', 0), 'difference')
+            words = f'{_plural(entry.get("changes", 0), "difference")} from the declaration'
         elif status == IN_SYNC:
             words = 'in sync with the declaration'
         else:
-            words = '%s: %s' % (status.upper(), entry.get('msg') or '')
-        lines.append('%s: %s' % (host, words))
+            words = f'{status.upper()}: {(entry.get("msg") or "")}'
+        lines.append(f'{host}: {words}')
     if not hosts:
         lines.append('no host to report on')
     elif not data.get('drift') and not data.get('errors'):
         lines.append('no drift: every host is as its declaration says')
     else:
-        lines.append('%s on %s%s' % (
-            _plural(data.get('count', 0), 'difference'),
-            _plural(sum(1 for h in hosts.values() if h.get('status') == DRIFT), 'host'),
-            ', %s without a report' % _plural(sum(1 for h in hosts.values() if h.get('status') in ERRORS), 'host')
-            if data.get('errors') else ''))
+        lines.append(
+            '{} on {}{}'.format(
+                _plural(data.get('count', 0), 'difference'),
+                _plural(sum(1 for h in hosts.values() if h.get('status') == DRIFT), 'host'),
+                f', {_plural(sum(1 for h in hosts.values() if h.get("status") in ERRORS), "host")} without a report'
+                if data.get('errors')
+                else '',
+            )
+        )
     return '\n'.join(lines)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -9,10 +8,12 @@ variable of every host, each templated on read. The segments read two
 variables of each member of a segment, and nothing of any other host.
 """
 
+from __future__ import annotations
+
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
 
 
-class _HostVariables(object):
+class _HostVariables:
     def __init__(self, variables):
         self._variables = variables
 
@@ -20,7 +21,7 @@ class _HostVariables(object):
         return to_plain(self._variables.get(name, default))
 
 
-class MemberVars(object):
+class MemberVars:
     """`host in vars` and `vars[host].get(name)` over hostvars, each value templated once, when read."""
 
     def __init__(self, hostvars):

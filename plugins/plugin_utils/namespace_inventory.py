@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,6 +12,8 @@ reached with the nsenter connection by name.
 
 Nothing here templates: the plugin hands in values already rendered.
 """
+
+from __future__ import annotations
 
 import errno
 import os
@@ -34,15 +35,36 @@ NETNS_PIN_DIR = TYPES['net'].default_dir
 # The parent's variables that say how it is reached; a namespace host gets
 # each the parent has, as the parent's value (templated for the parent)
 PARENT_VARS = (
-    'ansible_host', 'ansible_port', 'ansible_user', 'ansible_connection', 'ansible_python_interpreter',
-    'ansible_ssh_host', 'ansible_ssh_port', 'ansible_ssh_user', 'ansible_password', 'ansible_ssh_pass',
-    'ansible_private_key_file', 'ansible_ssh_private_key_file', 'ansible_ssh_common_args', 'ansible_ssh_extra_args',
-    'ansible_ssh_args', 'ansible_nsenter_types', 'ansible_nsenter_exe', 'ansible_netns_python',
-    'ansible_netns_sudo', 'ansible_netns_etc_files',
+    'ansible_host',
+    'ansible_port',
+    'ansible_user',
+    'ansible_connection',
+    'ansible_python_interpreter',
+    'ansible_ssh_host',
+    'ansible_ssh_port',
+    'ansible_ssh_user',
+    'ansible_password',
+    'ansible_ssh_pass',
+    'ansible_private_key_file',
+    'ansible_ssh_private_key_file',
+    'ansible_ssh_common_args',
+    'ansible_ssh_extra_args',
+    'ansible_ssh_args',
+    'ansible_nsenter_types',
+    'ansible_nsenter_exe',
+    'ansible_netns_python',
+    'ansible_netns_sudo',
+    'ansible_netns_etc_files',
 )
 # What the role reads of a parent to know its namespaces
-DECLARATION_VARS = ('netns_namespaces', 'netns_namespaces_extra', 'netns_segments', 'netns_underlay_address_var',
-                    'netns_underlay_device', 'netns_pin_dir')
+DECLARATION_VARS = (
+    'netns_namespaces',
+    'netns_namespaces_extra',
+    'netns_segments',
+    'netns_underlay_address_var',
+    'netns_underlay_device',
+    'netns_pin_dir',
+)
 
 
 class InventoryProblem(Exception):
@@ -51,7 +73,7 @@ class InventoryProblem(Exception):
 
 def group_name(prefix, name):
     """An Ansible group name: prefix + name with every character a variable name cannot hold replaced by '_'."""
-    return to_safe_group_name('%s%s' % (prefix, name), force=True, silent=True)
+    return to_safe_group_name(f'{prefix}{name}', force=True, silent=True)
 
 
 def default_host_name(parent, name):
@@ -62,14 +84,14 @@ def default_host_name(parent, name):
     PARENT.NAME: inventory_hostname_short would be the parent's name. Not ':'
     or ',': they separate host patterns.
     """
-    return '%s_%s' % (parent, name)
+    return f'{parent}_{name}'
 
 
 def _as_list(value, what, parent):
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InventoryProblem('host %s: %s must be a list, not %s' % (parent, what, type(value).__name__))
+        raise InventoryProblem(f'host {parent}: {what} must be a list, not {type(value).__name__}')
     return value
 
 
@@ -80,31 +102,39 @@ def declared_namespaces(parent, declared, member_vars=None):
     role's defaults). member_vars: the segment members' variables, as the
     netns_segments filter reads hostvars (plugin_utils.hostvars.MemberVars).
     """
-    namespaces = (_as_list(declared.get('netns_namespaces'), 'netns_namespaces', parent)
-                  + _as_list(declared.get('netns_namespaces_extra'), 'netns_namespaces_extra', parent))
+    namespaces = _as_list(declared.get('netns_namespaces'), 'netns_namespaces', parent) + _as_list(
+        declared.get('netns_namespaces_extra'), 'netns_namespaces_extra', parent
+    )
     segments = _as_list(declared.get('netns_segments'), 'netns_segments', parent)
     if segments:
         try:
-            namespaces = expand_for_host(segments, parent, member_vars if member_vars is not None else {},
-                                         namespaces=namespaces,
-                                         underlay_var=declared.get('netns_underlay_address_var') or 'ansible_host',
-                                         underlay_device=declared.get('netns_underlay_device') or None)
+            namespaces = expand_for_host(
+                segments,
+                parent,
+                member_vars if member_vars is not None else {},
+                namespaces=namespaces,
+                underlay_var=declared.get('netns_underlay_address_var') or 'ansible_host',
+                underlay_device=declared.get('netns_underlay_device') or None,
+            )
         except NamespaceError as exc:
-            raise InventoryProblem('host %s: %s' % (parent, exc))
+            raise InventoryProblem(f'host {parent}: {exc}')
     found = OrderedDict()
     for index, item in enumerate(namespaces):
         if not isinstance(item, dict):
-            raise InventoryProblem('host %s: namespace #%d of netns_namespaces + netns_namespaces_extra is not a '
-                                   'mapping: %r' % (parent, index + 1, item))
+            raise InventoryProblem(
+                f'host {parent}: namespace #{index + 1} of netns_namespaces + netns_namespaces_extra is not a '
+                f'mapping: {item!r}'
+            )
         name = item.get('name')
         problem = name_problem(name)
         if problem:
-            raise InventoryProblem('host %s: namespace #%d: name %r %s' % (parent, index + 1, name, problem))
+            raise InventoryProblem(f'host {parent}: namespace #{index + 1}: name {name!r} {problem}')
         if item.get('state', 'present') != 'present':
             continue  # the role removes it: nothing to reach
         if name in found:
-            raise InventoryProblem('host %s: namespace %r is declared twice in netns_namespaces + '
-                                   'netns_namespaces_extra' % (parent, name))
+            raise InventoryProblem(
+                f'host {parent}: namespace {name!r} is declared twice in netns_namespaces + netns_namespaces_extra'
+            )
         found[name] = item
     return list(found.items())
 
@@ -118,56 +148,65 @@ def declared_host_vars(parent, name, item, reached, pin_dir=None):
     variables = dict(reached)
     if variables.get('ansible_host') in (None, '') and variables.get('ansible_ssh_host') in (None, ''):
         variables['ansible_host'] = parent
-    variables.update({
-        'ansible_become': True,
-        'ansible_become_method': BECOME_METHOD,
-        'ansible_become_user': name,
-        'netns_source': 'declared',
-        'netns_parent': parent,
-        'netns_name': name,
-        'netns_declaration': item,
-    })
+    variables.update(
+        {
+            'ansible_become': True,
+            'ansible_become_method': BECOME_METHOD,
+            'ansible_become_user': name,
+            'netns_source': 'declared',
+            'netns_parent': parent,
+            'netns_name': name,
+            'netns_declaration': item,
+        }
+    )
     if pin_dir and os.path.normpath(pin_dir) != NETNS_PIN_DIR:
         variables['ansible_netns_pin_dir'] = pin_dir
     return variables
 
 
-class HostTable(object):
+class HostTable:
     """The hosts and groups the plugin adds, checked before any is added:
     a host name made twice or already in the inventory, and two names that
     make one group, fail naming both."""
 
     def __init__(self, existing_hosts=(), existing_groups=()):
-        self.hosts = OrderedDict()      # name: {'vars': {...}, 'groups': [...]}
-        self._origin = {}               # host name: what made it
+        self.hosts = OrderedDict()  # name: {'vars': {...}, 'groups': [...]}
+        self._origin = {}  # host name: what made it
         self._existing = set(existing_hosts)
         self._existing_groups = set(existing_groups)
-        self._group_origin = {}         # group: (kind, raw name)
+        self._group_origin = {}  # group: (kind, raw name)
 
     def group(self, kind, raw, name):
         """name (already sanitized) as the group of raw (a namespace, a parent...): one raw per group."""
         if name in self._existing and name not in self._existing_groups:
-            raise InventoryProblem('group %s (of %s %r) is the name of a host of the inventory; choose another '
-                                   'group_prefix' % (name, kind, raw))
+            raise InventoryProblem(
+                f'group {name} (of {kind} {raw!r}) is the name of a host of the inventory; choose another group_prefix'
+            )
         known = self._group_origin.setdefault(name, (kind, raw))
         if known != (kind, raw):
-            raise InventoryProblem('group %s would hold both %s %r and %s %r: their names differ only in characters '
-                                   'a group name cannot hold (or the prefixes collide); rename one or choose another '
-                                   'group_prefix' % (name, known[0], known[1], kind, raw))
+            raise InventoryProblem(
+                f'group {name} would hold both {known[0]} {known[1]!r} and {kind} {raw!r}: their names differ only in characters '
+                'a group name cannot hold (or the prefixes collide); rename one or choose another '
+                'group_prefix'
+            )
         return name
 
     def add(self, name, variables, groups, origin):
         if not isinstance(name, str) or not name.strip():
-            raise InventoryProblem('the host name of %s is %r: the name template must give a non-empty string'
-                                   % (origin, name))
+            raise InventoryProblem(
+                f'the host name of {origin} is {name!r}: the name template must give a non-empty string'
+            )
         if name in self.hosts:
-            raise InventoryProblem('host name %r is made twice: for %s and for %s; make the name template tell them '
-                                   'apart' % (name, self._origin[name], origin))
+            raise InventoryProblem(
+                f'host name {name!r} is made twice: for {self._origin[name]} and for {origin}; make the name template tell them '
+                'apart'
+            )
         if name in self._existing:
-            raise InventoryProblem('host name %r of %s is already a host of the inventory; choose another name '
-                                   'template' % (name, origin))
+            raise InventoryProblem(
+                f'host name {name!r} of {origin} is already a host of the inventory; choose another name template'
+            )
         if name in self._group_origin:
-            raise InventoryProblem('host name %r of %s is also a group this plugin makes' % (name, origin))
+            raise InventoryProblem(f'host name {name!r} of {origin} is also a group this plugin makes')
         self._origin[name] = origin
         self.hosts[name] = {'vars': variables, 'groups': list(groups)}
 
@@ -182,8 +221,10 @@ def _readable_dir(path):
             why = 'it is not a directory'
         else:
             why = os.strerror(exc.errno)
-        raise InventoryProblem('data dir %s cannot be read: %s (errno %s); give the data_dir the namespace hosts '
-                               'were started with' % (path, why, errno.errorcode.get(exc.errno, exc.errno)))
+        raise InventoryProblem(
+            f'data dir {path} cannot be read: {why} (errno {errno.errorcode.get(exc.errno, exc.errno)}); give the data_dir the namespace hosts '
+            'were started with'
+        )
 
 
 def namespace_hosts(data_dirs):
@@ -194,11 +235,12 @@ def namespace_hosts(data_dirs):
         try:
             listed = host_engine.info(data_dir)
         except (NamespaceError, OSError) as exc:
-            raise InventoryProblem('data dir %s cannot be read: %s' % (data_dir, exc))
+            raise InventoryProblem(f'data dir {data_dir} cannot be read: {exc}')
         for host in listed:
             if host['name'] in hosts:
-                raise InventoryProblem('namespace host %r is in two data dirs: %s and %s'
-                                       % (host['name'], hosts[host['name']]['data_dir'], data_dir))
+                raise InventoryProblem(
+                    f'namespace host {host["name"]!r} is in two data dirs: {hosts[host["name"]]["data_dir"]} and {data_dir}'
+                )
             hosts[host['name']] = host
     return hosts
 

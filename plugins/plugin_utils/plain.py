@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,6 +11,8 @@ values use (ansible/ansible#85773). Reading each item once, into new plain
 containers, templates every value exactly once and leaves nothing of
 ansible-core's internals in the result, which is then safe to change.
 """
+
+from __future__ import annotations
 
 from collections.abc import Mapping, Set
 

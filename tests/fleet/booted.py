@@ -70,7 +70,7 @@ def _mountpoint(path):
 
 def _children(pid):
     try:
-        with open('/proc/%d/task/%d/children' % (pid, pid)) as handle:
+        with open(f'/proc/{pid}/task/{pid}/children') as handle:
             return [int(p) for p in handle.read().split()]
     except OSError:
         return []
@@ -78,7 +78,7 @@ def _children(pid):
 
 def _comm(pid):
     try:
-        with open('/proc/%d/comm' % pid) as handle:
+        with open(f'/proc/{pid}/comm') as handle:
             return handle.read().strip()
     except OSError:
         return None
@@ -130,7 +130,7 @@ def _enter(pid, argv):
     return ['nsenter', '--target', str(pid), '--all', '--', 'env', '-i', 'PATH=' + PATH, 'LANG=C.UTF-8'] + list(argv)
 
 
-class BootedHost(object):
+class BootedHost:
     """One systemd-booted host. Use as a context manager: leaving it powers the
     host off (or kills it), unmounts its overlay and removes its cgroup."""
 
@@ -148,17 +148,20 @@ class BootedHost(object):
     # -- lifecycle -------------------------------------------------------
 
     def start(self, timeout=60):
-        if not os.path.isfile(os.path.join(self.root, 'sbin', 'init')) and \
-                not os.path.islink(os.path.join(self.root, 'sbin', 'init')):
-            raise BootError('%s has no /sbin/init: build a root with scripts/debian-root' % self.root)
+        if not os.path.isfile(os.path.join(self.root, 'sbin', 'init')) and not os.path.islink(
+            os.path.join(self.root, 'sbin', 'init')
+        ):
+            raise BootError(f'{self.root} has no /sbin/init: build a root with scripts/debian-root')
         self._overlay()
         self._own_cgroup()
         if os.path.exists(self.stop_file):
             os.unlink(self.stop_file)
-        env = dict(os.environ, CGROUP=self.cgroup, LOG=self.log, MACHINE=self.name, MERGED=self.merged,
-                   STOP=self.stop_file)
-        self.wrapper = subprocess.Popen(['sh', '-c', WRAPPER, 'nsfd-booted-' + self.name], env=env,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        env = dict(
+            os.environ, CGROUP=self.cgroup, LOG=self.log, MACHINE=self.name, MERGED=self.merged, STOP=self.stop_file
+        )
+        self.wrapper = subprocess.Popen(
+            ['sh', '-c', WRAPPER, 'nsfd-booted-' + self.name], env=env, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         self.wait_running(timeout)
         return self
 
@@ -167,9 +170,20 @@ class BootedHost(object):
         for path in (upper, work, self.merged):
             os.makedirs(path, exist_ok=True)
         if _mountpoint(self.merged) is None:
-            subprocess.run(['mount', '-t', 'overlay', 'overlay', '-o',
-                            'lowerdir=%s,upperdir=%s,workdir=%s' % (self.root, upper, work), self.merged],
-                           check=True, capture_output=True, text=True)
+            subprocess.run(
+                [
+                    'mount',
+                    '-t',
+                    'overlay',
+                    'overlay',
+                    '-o',
+                    f'lowerdir={self.root},upperdir={upper},workdir={work}',
+                    self.merged,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
 
     def _own_cgroup(self):
         fstype = _mountpoint(CGROUP_MOUNT)
@@ -177,10 +191,12 @@ class BootedHost(object):
             # a sandbox's fresh sysfs has no cgroup hierarchy, and systemd-nspawn needs one
             subprocess.run(['mount', '-t', 'cgroup2', 'none', CGROUP_MOUNT], check=True, capture_output=True, text=True)
         elif fstype != 'cgroup2':
-            raise BootError('%s is %s, not cgroup2: run this in a sandbox (scripts/sandbox), whose fresh /sys '
-                            'has no cgroup mounted' % (CGROUP_MOUNT, fstype))
+            raise BootError(
+                f'{CGROUP_MOUNT} is {fstype}, not cgroup2: run this in a sandbox (scripts/sandbox), whose fresh /sys '
+                'has no cgroup mounted'
+            )
         _sweep_cgroups()
-        self.cgroup = os.path.join(CGROUP_MOUNT, '%s%s-%s' % (CGROUP_PREFIX, self.name, uuid.uuid4().hex[:8]))
+        self.cgroup = os.path.join(CGROUP_MOUNT, f'{CGROUP_PREFIX}{self.name}-{uuid.uuid4().hex[:8]}')
         os.mkdir(self.cgroup)
 
     @property
@@ -202,19 +218,27 @@ class BootedHost(object):
         state = 'not started'
         while time.time() < deadline:
             if self.wrapper.poll() is not None:
-                raise BootError('%s stopped (status %s) before it was running:\n%s'
-                                % (self.name, self.wrapper.returncode, self.console()))
+                raise BootError(
+                    f'{self.name} stopped (status {self.wrapper.returncode}) before it was running:\n{self.console()}'
+                )
             pid = self.pid
             if pid is not None and pid != previous:
                 # pid 1 may be gone again by now (a reboot in progress): then the answer is empty
-                state = subprocess.run(_enter(pid, ['systemctl', 'is-system-running']), capture_output=True,
-                                       text=True, check=False, timeout=30).stdout.strip() or state
+                state = (
+                    subprocess.run(
+                        _enter(pid, ['systemctl', 'is-system-running']),
+                        capture_output=True,
+                        text=True,
+                        check=False,
+                        timeout=30,
+                    ).stdout.strip()
+                    or state
+                )
                 if state in ('running', 'degraded'):
                     self.boots += 1
                     return state
             time.sleep(0.2)
-        raise BootError('%s did not finish booting in %ds (last state %r):\n%s'
-                        % (self.name, timeout, state, self.console()))
+        raise BootError(f'{self.name} did not finish booting in {timeout}s (last state {state!r}):\n{self.console()}')
 
     def reboot(self, timeout=60):
         old = self.pid
@@ -279,7 +303,7 @@ class BootedHost(object):
         host, as its root, with a clean environment."""
         pid = self.pid
         if pid is None:
-            raise BootError('%s is not running:\n%s' % (self.name, self.console()))
+            raise BootError(f'{self.name} is not running:\n{self.console()}')
         return _enter(pid, argv)
 
     def run(self, *argv, **kwargs):
@@ -289,8 +313,9 @@ class BootedHost(object):
         kwargs.setdefault('timeout', 120)
         result = subprocess.run(self.command(*argv), capture_output=True, text=True, check=False, **kwargs)
         if check and result.returncode != 0:
-            raise BootError('%s in %s exited with status %d:\n%s%s'
-                            % (' '.join(argv), self.name, result.returncode, result.stdout, result.stderr))
+            raise BootError(
+                f'{" ".join(argv)} in {self.name} exited with status {result.returncode}:\n{result.stdout}{result.stderr}'
+            )
         return result
 
     def json(self, *argv):
@@ -323,7 +348,7 @@ def ship_python_package(host, package, prefix='/opt/nsfd-python'):
     if os.path.isdir(target):
         shutil.rmtree(target)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__'))
-    host.run(python, '-c', 'import %s' % package)
+    host.run(python, '-c', f'import {package}')
     return python
 
 

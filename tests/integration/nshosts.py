@@ -20,21 +20,23 @@ FLAGS = {'mnt': '--mount', 'uts': '--uts', 'ipc': '--ipc', 'net': '--net', 'pid'
 
 
 def debian_root():
-    return subprocess.run([os.path.join(REPO, 'scripts', 'debian-root'), '--print-only'], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [os.path.join(REPO, 'scripts', 'debian-root'), '--print-only'], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def namespace_host(tmp_path, **args):
     """The module's result for these arguments (failed or not)."""
-    args_file = tmp_path / ('host-args-%s.json' % args['name'])
+    args_file = tmp_path / (f'host-args-{args["name"]}.json')
     args_file.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
-    result = subprocess.run([sys.executable, MODULE, str(args_file)], capture_output=True, text=True, env=env,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, MODULE, str(args_file)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
     try:
         return json.loads(result.stdout)
     except ValueError:
-        raise AssertionError('namespace_host printed no result: %s %s' % (result.stdout, result.stderr))
+        raise AssertionError(f'namespace_host printed no result: {result.stdout} {result.stderr}')
 
 
 def start(tmp_path, names, data_dir, root='overlay', state='started', first=1):
@@ -43,8 +45,15 @@ def start(tmp_path, names, data_dir, root='overlay', state='started', first=1):
     # an overlay host runs Ansible with this checkout's Python, which may live under the /tmp it has of its own
     shared = [REPO] if root == 'overlay' else []
     for index, name in enumerate(names, start=first):
-        result = namespace_host(tmp_path, name=name, data_dir=data_dir, root=root, state=state,
-                                lab={'address': '10.77.0.%d/24' % index}, shared_paths=shared)
+        result = namespace_host(
+            tmp_path,
+            name=name,
+            data_dir=data_dir,
+            root=root,
+            state=state,
+            lab={'address': f'10.77.0.{index}/24'},
+            shared_paths=shared,
+        )
         assert not result.get('failed'), result
         hosts[name] = result['host']
     return hosts
@@ -58,5 +67,5 @@ def remove(tmp_path, names, data_dir):
 
 def inside(name, *argv):
     """A command inside the host, entered through its pins as the nsenter connection enters it."""
-    flags = ['%s=/run/%sns/%s' % (FLAGS[t], t, name) for t in TYPES]
+    flags = [f'{FLAGS[t]}=/run/{t}ns/{name}' for t in TYPES]
     return subprocess.run(['nsenter'] + flags + ['--'] + list(argv), capture_output=True, text=True, check=False)

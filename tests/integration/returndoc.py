@@ -10,17 +10,38 @@ import ast
 
 import yaml
 
-ANSIBLE_KEYS = {'changed', 'failed', 'invocation', 'diff', 'warnings', 'deprecations', 'skipped',
-                'skip_reason', 'false_condition', 'ansible_facts'}
-TYPES = {'str': str, 'int': int, 'bool': bool, 'float': (int, float), 'list': list, 'dict': dict,
-         'complex': (list, dict)}
+ANSIBLE_KEYS = {
+    'changed',
+    'failed',
+    'invocation',
+    'diff',
+    'warnings',
+    'deprecations',
+    'skipped',
+    'skip_reason',
+    'false_condition',
+    'ansible_facts',
+}
+TYPES = {
+    'str': str,
+    'int': int,
+    'bool': bool,
+    'float': (int, float),
+    'list': list,
+    'dict': dict,
+    'complex': (list, dict),
+}
 
 
 def module_docs(path):
     """{'DOCUMENTATION': ..., 'EXAMPLES': ..., 'RETURN': ...} of a module file, parsed."""
     docs = {}
     for node in ast.parse(open(path).read()).body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', None) in ('DOCUMENTATION', 'EXAMPLES', 'RETURN'):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', None) in (
+            'DOCUMENTATION',
+            'EXAMPLES',
+            'RETURN',
+        ):
             docs[node.targets[0].id] = yaml.safe_load(node.value.value)
     return docs
 
@@ -30,17 +51,19 @@ def problems(result, documented, where='result'):
     found = []
     documented = documented or {}
     for key, value in sorted(result.items()):
-        if where == 'result' and (key in ANSIBLE_KEYS or key.startswith('_ansible') or key == 'msg' and result.get('failed')):
+        if where == 'result' and (
+            key in ANSIBLE_KEYS or key.startswith('_ansible') or key == 'msg' and result.get('failed')
+        ):
             continue
         doc = documented.get(key)
         if doc is None:
-            found.append('%s.%s is returned but not documented' % (where, key))
+            found.append(f'{where}.{key} is returned but not documented')
             continue
-        found += _value_problems(value, doc, '%s.%s' % (where, key))
+        found += _value_problems(value, doc, f'{where}.{key}')
     if not result.get('failed'):
         for key, doc in sorted(documented.items()):
             if doc.get('returned') == 'always' and key not in result:
-                found.append('%s.%s is documented as returned always but missing' % (where, key))
+                found.append(f'{where}.{key} is documented as returned always but missing')
     return found
 
 
@@ -49,7 +72,7 @@ def _value_problems(value, doc, where):
     if value is None or expected is None:
         return []
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        return ['%s is %s, documented as %s' % (where, type(value).__name__, doc.get('type'))]
+        return [f'{where} is {type(value).__name__}, documented as {doc.get("type")}']
     contains = doc.get('contains')
     if not contains:
         return []
@@ -58,5 +81,5 @@ def _value_problems(value, doc, where):
     found = []
     for index, item in enumerate(value):
         if isinstance(item, dict):
-            found += problems(item, contains, '%s[%d]' % (where, index))
+            found += problems(item, contains, f'{where}[{index}]')
     return found

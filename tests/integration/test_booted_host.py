@@ -25,11 +25,14 @@ NAMESPACES = ('blue', 'red')
 
 
 def _root():
-    root = subprocess.run([os.path.join(REPO, 'scripts', 'debian-root'), '--print-only'], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    root = subprocess.run(
+        [os.path.join(REPO, 'scripts', 'debian-root'), '--print-only'], capture_output=True, text=True, check=True
+    ).stdout.strip()
     if not os.path.isfile(os.path.join(root, '.complete')):
-        pytest.skip('no cached Debian root at %s: run scripts/debian-root (or make bootstrap) on the machine, '
-                    'which can reach the package mirror' % root)
+        pytest.skip(
+            f'no cached Debian root at {root}: run scripts/debian-root (or make bootstrap) on the machine, '
+            'which can reach the package mirror'
+        )
     if subprocess.run(['sh', '-c', 'command -v systemd-nspawn'], capture_output=True, check=False).returncode:
         pytest.skip('systemd-nspawn is missing: apt-get install systemd-container (make bootstrap does)')
     return root
@@ -46,16 +49,31 @@ def _converge(host, tmp_path, playbook=PLAYBOOK):
     wrote to out_dir/result.json."""
     python = booted.ship_python_package(host, 'pyroute2')
     inventory = tmp_path / 'inventory.yml'
-    inventory.write_text('lab:\n  hosts:\n    booted:\n      ansible_host: "pid:%d"\n'
-                         '      ansible_connection: nsfd.namespaces.nsenter\n'
-                         '      ansible_python_interpreter: %s\n' % (host.pid, python))
+    inventory.write_text(
+        f'lab:\n  hosts:\n    booted:\n      ansible_host: "pid:{host.pid}"\n'
+        '      ansible_connection: nsfd.namespaces.nsenter\n'
+        f'      ansible_python_interpreter: {python}\n'
+    )
     out = tmp_path / 'out'
     out.mkdir(exist_ok=True)
     result = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inventory),
-         '-e', 'out_dir=%s' % out, '-e', 'controller_python=%s' % sys.executable, playbook],
-        capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
-    assert result.returncode == 0, 'the role failed:\n%s\n%s' % (result.stdout[-8000:], result.stderr[-3000:])
+        [
+            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+            '-i',
+            str(inventory),
+            '-e',
+            f'out_dir={out}',
+            '-e',
+            f'controller_python={sys.executable}',
+            playbook,
+        ],
+        capture_output=True,
+        text=True,
+        env=playbook_env(tmp_path),
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f'the role failed:\n{result.stdout[-8000:]}\n{result.stderr[-3000:]}'
     return json.loads((out / 'result.json').read_text())
 
 
@@ -63,8 +81,9 @@ def _links(host, prefix):
     """{name: (up, mtu, master, sorted global addresses)} of one namespace."""
     links = {}
     for link in host.json(*(prefix + ['-j', 'addr', 'show'])):
-        addresses = sorted('%s/%d' % (a['local'], a['prefixlen']) for a in link.get('addr_info', [])
-                           if a.get('scope') != 'link')
+        addresses = sorted(
+            f'{a["local"]}/{a["prefixlen"]}' for a in link.get('addr_info', []) if a.get('scope') != 'link'
+        )
         links[link['ifname']] = ('UP' in link['flags'], link['mtu'], link.get('master'), addresses)
     return links
 
@@ -77,25 +96,38 @@ def _routes(host, prefix):
         for route in host.json(*(prefix + [family, '-j', 'route', 'show', 'table', 'all'])):
             if route.get('table') == 'local' or route['dst'].startswith(('fe80::', 'ff00::', 'multicast')):
                 continue
-            routes.append((route['dst'], route.get('gateway'), route.get('dev'), route.get('metric'),
-                           route.get('table', 'main'), route.get('protocol')))
+            routes.append(
+                (
+                    route['dst'],
+                    route.get('gateway'),
+                    route.get('dev'),
+                    route.get('metric'),
+                    route.get('table', 'main'),
+                    route.get('protocol'),
+                )
+            )
     return sorted(routes, key=repr)
 
 
 def _sysctl(host, namespace, key):
-    return host.run('nsenter', '--net=/run/netns/%s' % namespace, 'cat', '/proc/sys/' + key).stdout.strip()
+    return host.run('nsenter', f'--net=/run/netns/{namespace}', 'cat', '/proc/sys/' + key).stdout.strip()
 
 
 def snapshot(host):
     """What an operator sees with ip -j on the host: namespaces and nsids,
     links, addresses, routes and sysctls in each, the host's ends, and the
     /etc/netns files."""
-    state = {'netns': sorted((n['name'], n.get('id')) for n in host.json('ip', '-j', 'netns', 'list')),
-             'host': _links(host, ['ip'])}
+    state = {
+        'netns': sorted((n['name'], n.get('id')) for n in host.json('ip', '-j', 'netns', 'list')),
+        'host': _links(host, ['ip']),
+    }
     for name in NAMESPACES:
         prefix = ['ip', '-n', name]
         state[name] = {'links': _links(host, prefix), 'routes': _routes(host, prefix)}
-    state['sysctls'] = [_sysctl(host, 'blue', 'net/ipv4/ip_forward'), _sysctl(host, 'red', 'net/ipv6/conf/all/forwarding')]
+    state['sysctls'] = [
+        _sysctl(host, 'blue', 'net/ipv4/ip_forward'),
+        _sysctl(host, 'red', 'net/ipv6/conf/all/forwarding'),
+    ]
     state['files'] = host.run('cat', '/etc/netns/blue/resolv.conf').stdout
     return state
 
@@ -162,7 +194,7 @@ def test_booted_host_restarts_the_unit(host, tmp_path):
     restart = host.run('systemctl', 'restart', UNIT, check=False)
     if restart.returncode != 0:
         journal = host.run('journalctl', '-b', '-u', UNIT, '--no-pager', check=False).stdout
-        failure = 'systemctl restart %s failed:\n%s%s' % (UNIT, restart.stderr, journal[-3000:])
+        failure = f'systemctl restart {UNIT} failed:\n{restart.stderr}{journal[-3000:]}'
         raise AssertionError(failure)
     assert _unit(host, 'is-active') == 'active'
     after = snapshot(host)

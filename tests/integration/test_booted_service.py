@@ -24,14 +24,16 @@ from test_targets import playbook_env
 
 PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks', 'booted_netns_service.yml')
 UNIT = 'nsfd-web.service'
-DROPIN = '/etc/systemd/system/%s.d/50-nsfd-netns.conf' % UNIT
+DROPIN = f'/etc/systemd/system/{UNIT}.d/50-nsfd-netns.conf'
 RESOLV = 'nameserver 10.200.1.1\n'
-FETCH = ('import sys, urllib.request\n'
-         'try:\n'
-         '    print(urllib.request.urlopen("http://127.0.0.1:8080/resolv.conf", timeout=5).read().decode(), end="")\n'
-         'except OSError as exc:\n'
-         '    print("unreachable: %s" % exc)\n'
-         '    sys.exit(3)\n')
+FETCH = (
+    'import sys, urllib.request\n'
+    'try:\n'
+    '    print(urllib.request.urlopen("http://127.0.0.1:8080/resolv.conf", timeout=5).read().decode(), end="")\n'
+    'except OSError as exc:\n'
+    '    print("unreachable: %s" % exc)\n'
+    '    sys.exit(3)\n'
+)
 
 
 @pytest.fixture
@@ -57,12 +59,12 @@ def assert_in_blue(host):
     assert props['ActiveState'] == 'active', host.run('journalctl', '-b', '-u', UNIT, '--no-pager', check=False).stdout
     pid = int(props['MainPID'])
     pin = host.run('stat', '-L', '-c', '%i', '/run/netns/blue').stdout.strip()
-    service_netns = host.run('stat', '-L', '-c', '%i', '/proc/%d/ns/net' % pid).stdout.strip()
+    service_netns = host.run('stat', '-L', '-c', '%i', f'/proc/{pid}/ns/net').stdout.strip()
     host_netns = host.run('stat', '-L', '-c', '%i', '/proc/1/ns/net').stdout.strip()
     assert service_netns == pin != host_netns
-    assert host.run('cat', '/proc/%d/root/etc/resolv.conf' % pid).stdout == RESOLV
+    assert host.run('cat', f'/proc/{pid}/root/etc/resolv.conf').stdout == RESOLV
     assert host.run('cat', '/etc/resolv.conf').stdout != RESOLV, 'the host keeps its own resolv.conf'
-    print('service sees /sys/class/net: %s' % host.run('ls', '/proc/%d/root/sys/class/net' % pid).stdout.split())
+    print('service sees /sys/class/net: {}'.format(host.run('ls', f'/proc/{pid}/root/sys/class/net').stdout.split()))
     inside = _fetch(host, 'ip', 'netns', 'exec', 'blue')
     assert inside.returncode == 0 and inside.stdout == RESOLV, inside.stdout + inside.stderr
     outside = _fetch(host)
@@ -77,14 +79,15 @@ def test_booted_host_runs_a_service_inside_blue_across_a_reboot(host, tmp_path):
     assert placed['changed'] and placed['restarted'] and placed['daemon_reloaded'], placed
     assert placed['unit_source'] == 'systemctl' and placed['etc_files'] == ['resolv.conf']
     dropin = host.run('cat', DROPIN).stdout
-    print('--- %s\n%s---' % (DROPIN, dropin))
+    print(f'--- {DROPIN}\n{dropin}---')
     before_pid, before_pin = assert_in_blue(host)
-    print('before reboot: MainPID %d in net:[%s] (the pin of blue), resolv.conf from inside blue: %r'
-          % (before_pid, before_pin, RESOLV))
+    print(
+        f'before reboot: MainPID {before_pid} in net:[{before_pin}] (the pin of blue), resolv.conf from inside blue: {RESOLV!r}'
+    )
 
     _reboot_for_real(host)
     after_pid, after_pin = assert_in_blue(host)
-    print('after reboot: MainPID %d in net:[%s] (the pin of blue, made anew at boot)' % (after_pid, after_pin))
+    print(f'after reboot: MainPID {after_pid} in net:[{after_pin}] (the pin of blue, made anew at boot)')
     order = host.run('systemctl', 'show', '-p', 'After', '-p', 'Requires', UNIT).stdout
     assert 'nsfd-netns.service' in order
 
@@ -100,38 +103,76 @@ def test_booted_host_runs_a_service_inside_blue_across_a_reboot(host, tmp_path):
     assert moved['changed'] and moved['restarted'] and not moved['daemon_reloaded'], moved
     moved_pid, moved_pin = assert_in_blue(host)
     assert moved_pid != after_pid and moved_pin != after_pin
-    print('blue made anew: MainPID %d restarted into net:[%s]' % (moved_pid, moved_pin))
+    print(f'blue made anew: MainPID {moved_pid} restarted into net:[{moved_pin}]')
 
 
 @pytest.mark.timeout_s(120)
 def test_booted_host_refuses_a_service_with_private_network(host, tmp_path):
     """systemd's effective properties (systemctl show), not the unit file
     alone: PrivateNetwork=yes comes from a drop-in of the admin's here."""
-    host.run('sh', '-c', 'mkdir -p /etc/systemd/system/nsfd-private.service.d && '
-             'printf "[Service]\\nExecStart=/bin/sleep infinity\\n" >/etc/systemd/system/nsfd-private.service && '
-             'printf "[Service]\\nPrivateNetwork=yes\\n" >/etc/systemd/system/nsfd-private.service.d/admin.conf && '
-             'systemctl daemon-reload && ip netns add blue')
+    host.run(
+        'sh',
+        '-c',
+        'mkdir -p /etc/systemd/system/nsfd-private.service.d && '
+        'printf "[Service]\\nExecStart=/bin/sleep infinity\\n" >/etc/systemd/system/nsfd-private.service && '
+        'printf "[Service]\\nPrivateNetwork=yes\\n" >/etc/systemd/system/nsfd-private.service.d/admin.conf && '
+        'systemctl daemon-reload && ip netns add blue',
+    )
     inventory = tmp_path / 'inventory.yml'
-    inventory.write_text('lab:\n  hosts:\n    booted:\n      ansible_host: "pid:%d"\n'
-                         '      ansible_connection: nsfd.namespaces.nsenter\n'
-                         '      ansible_python_interpreter: /usr/bin/python3\n' % host.pid)
-    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', str(inventory), 'booted',
-                          '-m', 'nsfd.namespaces.netns_service', '-a', 'unit=nsfd-private.service namespace=blue'],
-                         capture_output=True, text=True, env=playbook_env(tmp_path), timeout=120, check=False)
+    inventory.write_text(
+        f'lab:\n  hosts:\n    booted:\n      ansible_host: "pid:{host.pid}"\n'
+        '      ansible_connection: nsfd.namespaces.nsenter\n'
+        '      ansible_python_interpreter: /usr/bin/python3\n'
+    )
+    run = subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), 'ansible'),
+            '-i',
+            str(inventory),
+            'booted',
+            '-m',
+            'nsfd.namespaces.netns_service',
+            '-a',
+            'unit=nsfd-private.service namespace=blue',
+        ],
+        capture_output=True,
+        text=True,
+        env=playbook_env(tmp_path),
+        timeout=120,
+        check=False,
+    )
     assert run.returncode != 0 and 'PrivateNetwork=yes (read from systemctl show)' in run.stdout, run.stdout
-    assert host.run('test', '-e', '/etc/systemd/system/nsfd-private.service.d/50-nsfd-netns.conf',
-                    check=False).returncode != 0
+    assert (
+        host.run('test', '-e', '/etc/systemd/system/nsfd-private.service.d/50-nsfd-netns.conf', check=False).returncode
+        != 0
+    )
 
 
 def _module(host, tmp_path, args):
     """netns_service once on the booted host (ad hoc), its result."""
     inventory = tmp_path / 'inventory.yml'
-    inventory.write_text('lab:\n  hosts:\n    booted:\n      ansible_host: "pid:%d"\n'
-                         '      ansible_connection: nsfd.namespaces.nsenter\n'
-                         '      ansible_python_interpreter: /usr/bin/python3\n' % host.pid)
-    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', str(inventory), 'booted',
-                          '-m', 'nsfd.namespaces.netns_service', '-a', args],
-                         capture_output=True, text=True, env=playbook_env(tmp_path), timeout=120, check=False)
+    inventory.write_text(
+        f'lab:\n  hosts:\n    booted:\n      ansible_host: "pid:{host.pid}"\n'
+        '      ansible_connection: nsfd.namespaces.nsenter\n'
+        '      ansible_python_interpreter: /usr/bin/python3\n'
+    )
+    run = subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), 'ansible'),
+            '-i',
+            str(inventory),
+            'booted',
+            '-m',
+            'nsfd.namespaces.netns_service',
+            '-a',
+            args,
+        ],
+        capture_output=True,
+        text=True,
+        env=playbook_env(tmp_path),
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     return json.loads(run.stdout.partition('=>')[2])
 
@@ -142,34 +183,40 @@ def test_booted_host_reloads_a_dropin_written_without_a_reload(host, tmp_path):
     daemon_reload=false) left systemd with the old unit; later runs saw the
     file unchanged, never reloaded, and restart: true restarted the service
     outside blue on every run."""
-    host.run('sh', '-c', 'printf "[Service]\\nExecStart=/usr/bin/python3 -m http.server 8080 --directory /etc\\n" '
-             '>/etc/systemd/system/%s && mkdir -p /etc/netns/blue && printf "%s" >/etc/netns/blue/resolv.conf && '
-             'systemctl daemon-reload && ip netns add blue && ip -n blue link set lo up && systemctl start %s'
-             % (UNIT, RESOLV, UNIT))
-    first = _module(host, tmp_path, 'unit=%s namespace=blue boot_unit= daemon_reload=false' % UNIT)
+    host.run(
+        'sh',
+        '-c',
+        'printf "[Service]\\nExecStart=/usr/bin/python3 -m http.server 8080 --directory /etc\\n" '
+        f'>/etc/systemd/system/{UNIT} && mkdir -p /etc/netns/blue && printf "{RESOLV}" >/etc/netns/blue/resolv.conf && '
+        f'systemctl daemon-reload && ip netns add blue && ip -n blue link set lo up && systemctl start {UNIT}',
+    )
+    first = _module(host, tmp_path, f'unit={UNIT} namespace=blue boot_unit= daemon_reload=false')
     assert first['changed'] and not first['daemon_reloaded'], first
-    fixed = _module(host, tmp_path, 'unit=%s namespace=blue boot_unit= restart=true' % UNIT)
+    fixed = _module(host, tmp_path, f'unit={UNIT} namespace=blue boot_unit= restart=true')
     assert fixed['changed'] and fixed['daemon_reloaded'] and fixed['restarted'], fixed
     assert_in_blue(host)
-    again = _module(host, tmp_path, 'unit=%s namespace=blue boot_unit= restart=true' % UNIT)
+    again = _module(host, tmp_path, f'unit={UNIT} namespace=blue boot_unit= restart=true')
     assert not again['changed'] and not again['restarted'] and not again['daemon_reloaded'], again
     # an update (to red) written without a reload: systemd still has blue
     host.run('ip', 'netns', 'add', 'red')
-    red = _module(host, tmp_path, 'unit=%s namespace=red boot_unit= daemon_reload=false' % UNIT)
+    red = _module(host, tmp_path, f'unit={UNIT} namespace=red boot_unit= daemon_reload=false')
     assert red['changed'] and not red['daemon_reloaded'], red
-    red = _module(host, tmp_path, 'unit=%s namespace=red boot_unit=' % UNIT)
+    red = _module(host, tmp_path, f'unit={UNIT} namespace=red boot_unit=')
     assert red['changed'] and red['daemon_reloaded'], red
-    assert host.run('systemctl', 'show', '-p', 'NetworkNamespacePath', '--value', UNIT).stdout.strip() == \
-        '/run/netns/red'
-    assert not _module(host, tmp_path, 'unit=%s namespace=red boot_unit=' % UNIT)['changed']
+    assert (
+        host.run('systemctl', 'show', '-p', 'NetworkNamespacePath', '--value', UNIT).stdout.strip() == '/run/netns/red'
+    )
+    assert not _module(host, tmp_path, f'unit={UNIT} namespace=red boot_unit=')['changed']
     # the same after a removal without a reload
-    gone = _module(host, tmp_path, 'unit=%s namespace=blue state=absent daemon_reload=false' % UNIT)
+    gone = _module(host, tmp_path, f'unit={UNIT} namespace=blue state=absent daemon_reload=false')
     assert gone['changed'] and not gone['daemon_reloaded'], gone
-    back = _module(host, tmp_path, 'unit=%s namespace=blue state=absent restart=true' % UNIT)
+    back = _module(host, tmp_path, f'unit={UNIT} namespace=blue state=absent restart=true')
     assert back['changed'] and back['daemon_reloaded'] and back['restarted'], back
     pid = host.run('systemctl', 'show', '-p', 'MainPID', '--value', UNIT).stdout.strip()
-    assert host.run('stat', '-L', '-c', '%i', '/proc/%s/ns/net' % pid).stdout == \
-        host.run('stat', '-L', '-c', '%i', '/proc/1/ns/net').stdout
+    assert (
+        host.run('stat', '-L', '-c', '%i', f'/proc/{pid}/ns/net').stdout
+        == host.run('stat', '-L', '-c', '%i', '/proc/1/ns/net').stdout
+    )
 
 
 @pytest.mark.timeout_s(120)
@@ -177,11 +224,15 @@ def test_booted_host_takes_out_a_service_whose_unit_was_uninstalled(host, tmp_pa
     """The package went away first (the role then prunes the service, with
     the restart: true it was declared with): removing the drop-in must not
     fail on systemctl try-restart of a unit that no longer exists."""
-    host.run('sh', '-c', 'printf "[Service]\\nExecStart=/bin/sleep infinity\\n" >/etc/systemd/system/%s && '
-             'systemctl daemon-reload && ip netns add blue' % UNIT)
-    placed = _module(host, tmp_path, 'unit=%s namespace=blue boot_unit=' % UNIT)
+    host.run(
+        'sh',
+        '-c',
+        f'printf "[Service]\\nExecStart=/bin/sleep infinity\\n" >/etc/systemd/system/{UNIT} && '
+        'systemctl daemon-reload && ip netns add blue',
+    )
+    placed = _module(host, tmp_path, f'unit={UNIT} namespace=blue boot_unit=')
     assert placed['changed'] and placed['daemon_reloaded'], placed
-    host.run('sh', '-c', 'rm /etc/systemd/system/%s && systemctl daemon-reload' % UNIT)
-    gone = _module(host, tmp_path, 'unit=%s namespace=blue state=absent restart=true' % UNIT)
+    host.run('sh', '-c', f'rm /etc/systemd/system/{UNIT} && systemctl daemon-reload')
+    gone = _module(host, tmp_path, f'unit={UNIT} namespace=blue state=absent restart=true')
     assert gone['changed'] and not gone['restarted'], gone
     assert host.run('test', '-e', DROPIN, check=False).returncode != 0

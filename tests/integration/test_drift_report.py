@@ -61,7 +61,7 @@ def _table(stdout):
     if not start:
         return []
     rows = []
-    for line in lines[start[0] + 1:]:
+    for line in lines[start[0] + 1 :]:
         if not line.strip():
             break
         rows.append(tuple(re.split(r'\s{2,}', line.strip())))
@@ -81,47 +81,69 @@ def test_drift_made_by_hand_is_reported_and_a_converge_clears_it(tmp_path):
         # with the namespaces inventory plugin too: the hosts of declared namespaces are left out
         namespaces = tmp_path / 'namespaces.yml'
         namespaces.write_text('plugin: nsfd.namespaces.namespaces\nstrict: true\n')
-        args = ['-i', str(inventory), '-i', str(namespaces), 'nsfd.namespaces.drift_report',
-                '-e', 'drift_report_json=' + report]
+        args = [
+            '-i',
+            str(inventory),
+            '-i',
+            str(namespaces),
+            'nsfd.namespaces.drift_report',
+            '-e',
+            'drift_report_json=' + report,
+        ]
 
         clean = _ok(_playbook(tmp_path, *(args + ['-e', 'drift_report_fail=true'])))
         assert 'no drift: every host is as its declaration says' in clean.stdout, clean.stdout[-3000:]
         assert json.loads(open(report).read())['changes'] == []
 
         # drift by hand: an address removed and a route added on h1, a flooding entry of segment purple on h2
-        for host, argv in (('h1', 'ip -n red addr del 10.9.0.1/24 dev b0'),
-                           ('h1', 'ip -n red route add 10.70.0.0/24 dev b1'),
-                           ('h2', 'bridge -n purple fdb del 00:00:00:00:00:00 dev vx100 dst 10.77.0.1 self')):
+        for host, argv in (
+            ('h1', 'ip -n red addr del 10.9.0.1/24 dev b0'),
+            ('h1', 'ip -n red route add 10.70.0.0/24 dev b1'),
+            ('h2', 'bridge -n purple fdb del 00:00:00:00:00:00 dev vx100 dst 10.77.0.1 self'),
+        ):
             done = inside(host, *argv.split())
             assert done.returncode == 0, done.stderr
 
         drifted = _ok(_playbook(tmp_path, *args))  # drift alone does not fail the run
         data = json.loads(open(report).read())
         assert data['drift'] and not data['errors'] and data['count'] == 3, data
-        assert data['hosts'] == {'h1': {'status': 'drift', 'changes': 2, 'msg': ''},
-                                 'h2': {'status': 'drift', 'changes': 1, 'msg': ''}}
+        assert data['hosts'] == {
+            'h1': {'status': 'drift', 'changes': 2, 'msg': ''},
+            'h2': {'status': 'drift', 'changes': 1, 'msg': ''},
+        }
         found = dict(((c['host'], c['kind']), c) for c in data['changes'])
         assert sorted(found) == [('h1', 'address'), ('h1', 'route'), ('h2', 'fdb')], data['changes']
         address, route, fdb = found['h1', 'address'], found['h1', 'route'], found['h2', 'fdb']
         assert (address['namespace'], address['object'], address['before'], address['after']) == (
-            'red', 'b0', None, '10.9.0.1/24')
+            'red',
+            'b0',
+            None,
+            '10.9.0.1/24',
+        )
         assert (route['namespace'], route['object'], route['after']) == ('red', '10.70.0.0/24', None)
         assert route['before'].startswith('10.70.0.0/24 dev b1 proto boot'), route
         assert (fdb['namespace'], fdb['object'], fdb['before'], fdb['after']) == (
-            'purple', 'vx100', None, {'mac': '00:00:00:00:00:00', 'dst': '10.77.0.1'})
+            'purple',
+            'vx100',
+            None,
+            {'mac': '00:00:00:00:00:00', 'dst': '10.77.0.1'},
+        )
 
         rows = _table(drifted.stdout)
-        assert sorted(rows) == sorted([
-            ('h1', 'red', 'address', 'b0', '-', '10.9.0.1/24'),
-            ('h1', 'red', 'route', '10.70.0.0/24', cell(route['before']), '-'),
-            ('h2', 'purple', 'fdb', 'vx100', '-', 'mac 00:00:00:00:00:00, dst 10.77.0.1'),
-        ]), drifted.stdout[-4000:]
+        assert sorted(rows) == sorted(
+            [
+                ('h1', 'red', 'address', 'b0', '-', '10.9.0.1/24'),
+                ('h1', 'red', 'route', '10.70.0.0/24', cell(route['before']), '-'),
+                ('h2', 'purple', 'fdb', 'vx100', '-', 'mac 00:00:00:00:00:00, dst 10.77.0.1'),
+            ]
+        ), drifted.stdout[-4000:]
         assert 'h1: 2 differences from the declaration' in drifted.stdout
         assert '10.70.0.0/24' in inside('h1', 'ip', '-n', 'red', 'route').stdout
 
         failing = _playbook(tmp_path, *(args + ['-e', 'drift_report_fail=true']))
-        assert failing.returncode != 0 and '3 difference(s) from the declaration' in failing.stdout, \
-            failing.stdout[-3000:]
+        assert failing.returncode != 0 and '3 difference(s) from the declaration' in failing.stdout, failing.stdout[
+            -3000:
+        ]
 
         _ok(_playbook(tmp_path, '-i', str(inventory), str(tmp_path / 'site.yml')))
         after = _ok(_playbook(tmp_path, *(args + ['-e', 'drift_report_fail=true'])))

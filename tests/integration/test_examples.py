@@ -37,9 +37,14 @@ PREREQUISITES = {
     'netns_service': [
         {'nsfd.namespaces.namespace': {'name': 'tenant-a', 'type': 'net'}},
         {'nsfd.namespaces.namespace': {'name': 'vpn', 'type': 'net'}},
-        {'ansible.builtin.copy': {'dest': '/etc/systemd/system/{{ item }}', 'mode': '0644',
-                                  'content': '[Service]\nExecStart=/bin/sleep infinity\n'},
-         'loop': ['unbound.service', 'wg-client.service']},
+        {
+            'ansible.builtin.copy': {
+                'dest': '/etc/systemd/system/{{ item }}',
+                'mode': '0644',
+                'content': '[Service]\nExecStart=/bin/sleep infinity\n',
+            },
+            'loop': ['unbound.service', 'wg-client.service'],
+        },
     ],
     # The sandbox's /var is an overlay, which overlayfs refuses as an upper
     # layer: the default data_dir gets a tmpfs (in the sandbox's own mount
@@ -71,7 +76,7 @@ def _registered(tasks):
         module = next((key for key in task if key.startswith('nsfd.namespaces.')), None)
         if module is None:
             continue
-        task.setdefault('register', 'example_result_%d' % index)
+        task.setdefault('register', f'example_result_{index}')
         names[task['register']] = module.split('.')[-1]
     return tasks, names
 
@@ -80,28 +85,51 @@ def _registered(tasks):
 def test_examples_run_as_written_and_return_what_is_documented(module, tmp_path):
     docs = module_docs(os.path.join(MODULES, module + '.py'))
     tasks, registered = _registered(docs['EXAMPLES'])
-    assert registered, 'the EXAMPLES of %s use no nsfd.namespaces module' % module
+    assert registered, f'the EXAMPLES of {module} use no nsfd.namespaces module'
     app = _process_in_own_namespaces()
     results = tmp_path / 'results.json'
     play = {
-        'name': 'EXAMPLES of %s' % module,
+        'name': f'EXAMPLES of {module}',
         'hosts': 'localhost',
         'gather_facts': False,
         'vars': {'app_pid': app.pid, 'container_pid': app.pid},
         'pre_tasks': PREREQUISITES.get(module, []),
-        'tasks': tasks + [{'ansible.builtin.copy': {
-            'content': '{{ %s | to_json }}' % ('{%s}' % ', '.join("'%s': %s" % (name, name) for name in registered)),
-            'dest': str(results), 'mode': '0600'}}],
+        'tasks': tasks
+        + [
+            {
+                'ansible.builtin.copy': {
+                    'content': '{{{{ {} | to_json }}}}'.format(
+                        '{{{}}}'.format(', '.join(f"'{name}': {name}" for name in registered))
+                    ),
+                    'dest': str(results),
+                    'mode': '0600',
+                }
+            }
+        ],
     }
     playbook = tmp_path / 'examples.yml'
     playbook.write_text(yaml.safe_dump([play], sort_keys=False))
     proc = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
-         str(playbook)], capture_output=True, text=True, env=playbook_env(tmp_path), timeout=600, check=False)
-    assert proc.returncode == 0, 'the EXAMPLES of %s failed:\n%s\n%s' % (module, proc.stdout[-6000:], proc.stderr[-3000:])
+        [
+            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+            '-i',
+            'localhost,',
+            '-c',
+            'local',
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        env=playbook_env(tmp_path),
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, f'the EXAMPLES of {module} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}'
     found = []
     for name, result in sorted(json.loads(results.read_text()).items()):
         if not result.get('skipped'):
-            found += ['%s (%s): %s' % (name, registered[name], p)
-                      for p in problems(result, module_docs(os.path.join(MODULES, registered[name] + '.py'))['RETURN'])]
+            found += [
+                f'{name} ({registered[name]}): {p}'
+                for p in problems(result, module_docs(os.path.join(MODULES, registered[name] + '.py'))['RETURN'])
+            ]
     assert not found, '\n'.join(found)

@@ -16,12 +16,18 @@ PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks'
 def _playbook(tmp_path, name, inventory='localhost,', extra=None, env_extra=None):
     env = playbook_env(tmp_path)
     env.update(env_extra or {})
-    argv = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory,
-            '-e', 'out_dir=%s' % tmp_path, os.path.join(PLAYBOOKS, name)]
+    argv = [
+        os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+        '-i',
+        inventory,
+        '-e',
+        f'out_dir={tmp_path}',
+        os.path.join(PLAYBOOKS, name),
+    ]
     if inventory == 'localhost,':
         argv[3:3] = ['-c', 'local']
     result = subprocess.run(argv + (extra or []), capture_output=True, text=True, env=env, timeout=600, check=False)
-    assert result.returncode == 0, '%s failed:\n%s\n%s' % (name, result.stdout[-8000:], result.stderr[-3000:])
+    assert result.returncode == 0, f'{name} failed:\n{result.stdout[-8000:]}\n{result.stderr[-3000:]}'
     return result
 
 
@@ -36,10 +42,13 @@ def _fleet(tmp_path, *names, **kwargs):
     inventory = tmp_path / 'inventory.yml'
     lines = ['fleet:', '  hosts:']
     for index, name in enumerate(names, start=1):
-        target = kwargs.get('by_name', {}).get(name, '"pid:%d"' % hosts[name]['pid'])
-        lines.append('    %s: {ansible_host: %s, lab_address: 10.77.0.%d}' % (name, target, index))
-    lines += ['  vars:', '    ansible_connection: nsfd.namespaces.nsenter',
-              '    ansible_python_interpreter: %s' % sys.executable]
+        target = kwargs.get('by_name', {}).get(name, f'"pid:{hosts[name]["pid"]}"')
+        lines.append(f'    {name}: {{ansible_host: {target}, lab_address: 10.77.0.{index}}}')
+    lines += [
+        '  vars:',
+        '    ansible_connection: nsfd.namespaces.nsenter',
+        f'    ansible_python_interpreter: {sys.executable}',
+    ]
     inventory.write_text('\n'.join(lines) + '\n')
     return data_dir, dict((name, host['pid']) for name, host in hosts.items()), str(inventory)
 
@@ -48,8 +57,7 @@ def _fleet(tmp_path, *names, **kwargs):
 def test_nsenter_connection_runs_tasks_inside_the_target(tmp_path, pipelining):
     data_dir, pids, inventory = _fleet(tmp_path, 'h1', 'h2')
     try:
-        _playbook(tmp_path, 'connection_nsenter.yml', inventory=inventory,
-                  env_extra={'ANSIBLE_PIPELINING': pipelining})
+        _playbook(tmp_path, 'connection_nsenter.yml', inventory=inventory, env_extra={'ANSIBLE_PIPELINING': pipelining})
         assert (tmp_path / 'fetched' / 'h2' / 'run' / 'only-here' / 'greeting').read_text() == 'hello h2\n'
         assert not os.path.exists('/run/only-here'), 'the files went to the targets, not the controller'
     finally:
@@ -61,13 +69,18 @@ def test_nsenter_connection_reports_an_exited_target_unreachable(tmp_path):
     remove(tmp_path, ['h1'], data_dir)
     result = _ping(tmp_path, inventory)
     assert result.returncode != 0
-    assert 'UNREACHABLE' in result.stdout and 'process %d' % pids['h1'] in result.stdout
+    assert 'UNREACHABLE' in result.stdout and f'process {pids["h1"]}' in result.stdout
 
 
 def _ping(tmp_path, inventory, pattern='fleet'):
-    return subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', inventory, pattern,
-                           '-m', 'ping'], capture_output=True, text=True, env=playbook_env(tmp_path), timeout=120,
-                          check=False)
+    return subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', inventory, pattern, '-m', 'ping'],
+        capture_output=True,
+        text=True,
+        env=playbook_env(tmp_path),
+        timeout=120,
+        check=False,
+    )
 
 
 def test_nsenter_connection_reaches_hosts_by_pinned_name(tmp_path):
@@ -93,9 +106,23 @@ def test_nsenter_connection_names_a_dead_host_and_finds_it_again_when_started(tm
         # started again (new init, pins that follow it): the same name reaches it
         new = start(tmp_path, ['h1'], data_dir)['h1']['pid']
         assert new != pids['h1']
-        result = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', inventory, 'fleet',
-                                 '-m', 'ansible.builtin.command', '-a', 'cat /proc/1/cmdline'], capture_output=True,
-                                text=True, env=playbook_env(tmp_path), timeout=120, check=False)
+        result = subprocess.run(
+            [
+                os.path.join(os.path.dirname(sys.executable), 'ansible'),
+                '-i',
+                inventory,
+                'fleet',
+                '-m',
+                'ansible.builtin.command',
+                '-a',
+                'cat /proc/1/cmdline',
+            ],
+            capture_output=True,
+            text=True,
+            env=playbook_env(tmp_path),
+            timeout=120,
+            check=False,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert inside('h1', 'hostname').stdout.strip() == 'h1'
     finally:
@@ -104,8 +131,10 @@ def test_nsenter_connection_names_a_dead_host_and_finds_it_again_when_started(tm
 
 def test_nsenter_connection_refuses_a_missing_or_bad_name(tmp_path):
     inventory = tmp_path / 'inventory.yml'
-    inventory.write_text('fleet:\n  hosts:\n    nowhere: {}\n    bad: {ansible_host: "name:a/b"}\n'
-                         '  vars:\n    ansible_connection: nsfd.namespaces.nsenter\n')
+    inventory.write_text(
+        'fleet:\n  hosts:\n    nowhere: {}\n    bad: {ansible_host: "name:a/b"}\n'
+        '  vars:\n    ansible_connection: nsfd.namespaces.nsenter\n'
+    )
     result = _ping(tmp_path, str(inventory))
     assert result.returncode != 0
     assert 'host nowhere' in result.stdout and '/run/mntns/nowhere' in result.stdout

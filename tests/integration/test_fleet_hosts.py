@@ -12,7 +12,8 @@ DEBIAN_ROOT = debian_root()
 
 needs_debian_root = pytest.mark.skipif(
     not os.path.isfile(os.path.join(DEBIAN_ROOT, '.complete')),
-    reason='no cached Debian root: run scripts/debian-root on the machine (it needs the Debian mirror)')
+    reason='no cached Debian root: run scripts/debian-root on the machine (it needs the Debian mirror)',
+)
 
 
 def gone(pid, wait=5.0):
@@ -20,7 +21,7 @@ def gone(pid, wait=5.0):
     deadline = time.time() + wait
     while time.time() < deadline:
         try:
-            with open('/proc/%d/stat' % pid) as handle:
+            with open(f'/proc/{pid}/stat') as handle:
                 if handle.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X'):
                     return True
         except OSError:
@@ -44,8 +45,9 @@ def test_debian_host_runs_on_its_own_stock_root(tmp_path):
         assert inside('plain', 'test', '-e', os.path.join(REPO, 'README.md')).returncode == 0
         assert inside('deb1', 'test', '-e', os.path.join(REPO, 'README.md')).returncode != 0
         # a copy-on-write root with private /run and /tmp, and a working network
-        mounts = dict(line.split() for line in inside('deb1', 'findmnt', '-n', '-o', 'TARGET,FSTYPE', '-l').stdout
-                      .splitlines())
+        mounts = dict(
+            line.split() for line in inside('deb1', 'findmnt', '-n', '-o', 'TARGET,FSTYPE', '-l').stdout.splitlines()
+        )
         assert (mounts['/'], mounts['/run'], mounts['/tmp'], mounts['/proc']) == ('overlay', 'tmpfs', 'tmpfs', 'proc')
         assert '10.77.0.1/24' in inside('deb1', 'ip', '-br', 'addr', 'show', 'eth0').stdout
         assert inside('plain', 'ping', '-c', '1', '-W', '3', '10.77.0.1').returncode == 0, 'deb1 answers on the lab'
@@ -67,19 +69,19 @@ def test_debian_host_keeps_its_root_across_a_reboot_and_absent_removes_it(tmp_pa
     assert new != pid and gone(pid)
     assert inside('deb1', 'cat', '/etc/kept').stdout == 'kept\n', 'found again by name, with its files'
     assert inside('deb1', 'ip', 'netns', 'list').stdout == '', '/run is fresh after a reboot'
-    again = namespace_host(tmp_path, name='deb1', data_dir=data_dir, root=DEBIAN_ROOT,
-                           lab={'address': '10.77.0.1/24'})
+    again = namespace_host(tmp_path, name='deb1', data_dir=data_dir, root=DEBIAN_ROOT, lab={'address': '10.77.0.1/24'})
     assert not again['changed'] and again['host']['pid'] == new, 'started is idempotent'
     remove(tmp_path, ['deb1'], data_dir)
     assert not os.path.exists(os.path.join(data_dir, 'deb1')), 'absent leaves nothing of the host'
     assert gone(new)
-    assert not any(os.path.exists('/run/%sns/deb1' % t) for t in ('net', 'uts', 'ipc', 'mnt', 'pid', 'cgroup'))
+    assert not any(os.path.exists(f'/run/{t}ns/deb1') for t in ('net', 'uts', 'ipc', 'mnt', 'pid', 'cgroup'))
 
 
 def test_a_bad_root_is_refused_before_anything_starts(tmp_path):
     data_dir = str(tmp_path / 'hosts')
-    result = namespace_host(tmp_path, name='h2', data_dir=data_dir, root=str(tmp_path / 'solaris'),
-                            lab={'address': '10.77.0.2/24'})
+    result = namespace_host(
+        tmp_path, name='h2', data_dir=data_dir, root=str(tmp_path / 'solaris'), lab={'address': '10.77.0.2/24'}
+    )
     assert result.get('failed') and repr(str(tmp_path / 'solaris')) in result['msg'], result
     assert not os.path.exists(os.path.join(data_dir, 'h2'))
     assert not os.path.exists('/run/netns/nsfd-lab') and not os.path.exists('/run/netns/h2')

@@ -26,10 +26,9 @@ def _config(tmp_path, text, name='namespaces.yml'):
 
 
 def _run(tmp_path, argv, check=True):
-    result = subprocess.run(argv, capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300,
-                            check=False)
+    result = subprocess.run(argv, capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
     if check:
-        assert result.returncode == 0, '%s failed:\n%s\n%s' % (argv, result.stdout[-6000:], result.stderr[-4000:])
+        assert result.returncode == 0, f'{argv} failed:\n{result.stdout[-6000:]}\n{result.stderr[-4000:]}'
     return result
 
 
@@ -71,7 +70,10 @@ def test_graph_of_the_example_fleet_has_a_host_per_declared_namespace(tmp_path):
     red = hostvars['host1_red']
     assert (red['ansible_host'], red['ansible_user']) == ('192.0.2.11', 'root'), 'reached as its parent is'
     assert (red['ansible_become'], red['ansible_become_method'], red['ansible_become_user']) == (
-        True, 'nsfd.namespaces.netns', 'red')
+        True,
+        'nsfd.namespaces.netns',
+        'red',
+    )
     assert (red['netns_parent'], red['netns_name'], red['netns_source']) == ('host1', 'red', 'declared')
     assert red['netns_declaration']['routes'] == [{'dst': 'default', 'via': '10.10.1.1'}]
     vxlan = hostvars['host2_purple']['netns_declaration']['links'][1]
@@ -96,7 +98,12 @@ def test_templated_parents_are_rendered_for_themselves_with_other_hosts_variable
 
 
 def test_name_template_compose_and_keyed_groups(tmp_path):
-    groups, hostvars = _listed(tmp_path, FLEET, _config(tmp_path, '''
+    groups, hostvars = _listed(
+        tmp_path,
+        FLEET,
+        _config(
+            tmp_path,
+            '''
 parents: [host1, host3]
 name_template: "{{ netns_name }}-at-{{ inventory_hostname }}"
 compose:
@@ -104,19 +111,26 @@ compose:
 keyed_groups:
   - key: netns_declaration.links | map(attribute='kind') | unique
     prefix: with
-'''))
+''',
+        ),
+    )
     assert groups['netns_red'] == ['red-at-host1'] and 'host2_blue' not in hostvars and 'blue-at-host2' not in hostvars
     assert hostvars['red-at-host1']['tenant'] == 'RED'
     assert groups['with_vxlan'] == ['purple-at-host1', 'purple-at-host3']
     assert groups['with_veth'] == ['green-at-host3', 'orange-at-host1', 'red-at-host1']
 
 
-@pytest.mark.parametrize('config, words', [
-    ('parents: [routers, host9]\n', ["parent 'host9'", 'neither a host nor a group']),
-    ('name_template: "{{ netns_name }}"\n', ["host name 'mgmt' is made twice", 'host host1', 'host host2']),
-    ('sources: [local]\ndata_dirs: [/nonexistent/hosts]\n',
-     ['/nonexistent/hosts', 'cannot be read', 'does not exist']),
-])
+@pytest.mark.parametrize(
+    'config, words',
+    [
+        ('parents: [routers, host9]\n', ["parent 'host9'", 'neither a host nor a group']),
+        ('name_template: "{{ netns_name }}"\n', ["host name 'mgmt' is made twice", 'host host1', 'host host2']),
+        (
+            'sources: [local]\ndata_dirs: [/nonexistent/hosts]\n',
+            ['/nonexistent/hosts', 'cannot be read', 'does not exist'],
+        ),
+    ],
+)
 def test_mistakes_fail_the_inventory_naming_them(tmp_path, config, words):
     result = _inventory(tmp_path, FLEET, _config(tmp_path, config), args=['--list'], check=False)
     output = re.sub(r'\s+', ' ', result.stdout + result.stderr)
@@ -125,8 +139,10 @@ def test_mistakes_fail_the_inventory_naming_them(tmp_path, config, words):
 
 def test_a_value_that_cannot_be_templated_fails_when_strict_and_is_skipped_otherwise(tmp_path):
     base = tmp_path / 'base.yml'
-    base.write_text('all:\n  hosts:\n    good: {netns_namespaces: [{name: red}]}\n'
-                    '    bad: {netns_namespaces: "{{ [{\'name\': tenant_undefined}] }}"}\n')
+    base.write_text(
+        'all:\n  hosts:\n    good: {netns_namespaces: [{name: red}]}\n'
+        '    bad: {netns_namespaces: "{{ [{\'name\': tenant_undefined}] }}"}\n'
+    )
     result = _inventory(tmp_path, str(base), _config(tmp_path, 'strict: true\n'), check=False)
     output = re.sub(r'\s+', ' ', result.stdout + result.stderr)
     assert 'host bad: variable netns_namespaces cannot be templated' in output and 'tenant_undefined' in output
@@ -139,8 +155,9 @@ def _ansible(tmp_path, *argv):
 
 
 def _netns_inode(result, host):
-    return int(re.search(r'^%s \| CHANGED \| rc=0 \| \(stdout\) net:\[(\d+)\]$' % re.escape(host), result.stdout,
-                         re.M).group(1))
+    return int(
+        re.search(rf'^{re.escape(host)} \| CHANGED \| rc=0 \| \(stdout\) net:\[(\d+)\]$', result.stdout, re.M).group(1)
+    )
 
 
 @pytest.mark.timeout_s(600)
@@ -149,48 +166,54 @@ def test_a_play_on_netns_name_runs_inside_that_namespace_on_every_member(tmp_pat
     start(tmp_path, ['h1', 'h2'], data_dir)
     try:
         base = tmp_path / 'fleet.yml'
-        base.write_text('''fleet:
+        base.write_text(f'''fleet:
   hosts:
-    h1: {ansible_host: h1, idx: 1, netns_namespaces_extra: [{name: blue}]}
-    h2: {ansible_host: h2, idx: 2}
+    h1: {{ansible_host: h1, idx: 1, netns_namespaces_extra: [{{name: blue}}]}}
+    h2: {{ansible_host: h2, idx: 2}}
   vars:
     ansible_connection: nsfd.namespaces.nsenter
-    ansible_python_interpreter: %s
+    ansible_python_interpreter: {sys.executable}
     netns_persist: false
     netns_namespaces:
       - name: red
         links:
-          - {name: d0, kind: bridge, addresses: ["{{ '10.9.0.%%d/24' %% (idx | int) }}"]}
-''' % sys.executable)
+          - {{name: d0, kind: bridge, addresses: ["{{{{ '10.9.0.%d/24' % (idx | int) }}}}"]}}
+''')
         (tmp_path / 'site.yml').write_text('- hosts: fleet\n  gather_facts: false\n  roles: [nsfd.namespaces.netns]\n')
         _run(tmp_path, [os.path.join(BIN, 'ansible-playbook'), '-i', str(base), str(tmp_path / 'site.yml')])
         sources = ['-i', str(base), '-i', _config(tmp_path, 'strict: true\n')]
 
-        links = _ansible(tmp_path, *(sources + ['netns_red', '-o', '-m', 'ansible.builtin.command', '-a',
-                                                'ip -o link']))
+        links = _ansible(
+            tmp_path, *(sources + ['netns_red', '-o', '-m', 'ansible.builtin.command', '-a', 'ip -o link'])
+        )
         for host, address in (('h1_red', '10.9.0.1'), ('h2_red', '10.9.0.2')):
             line = [x for x in links.stdout.splitlines() if x.startswith(host + ' |')][0]
-            assert ': d0: ' in line and ': eth0' not in line, 'the namespace, not its host: %s' % line
-        inodes = _ansible(tmp_path, *(sources + ['netns_red:netns_blue', '-o', '-m', 'ansible.builtin.command',
-                                                 '-a', 'readlink /proc/self/ns/net']))
+            assert ': d0: ' in line and ': eth0' not in line, f'the namespace, not its host: {line}'
+        inodes = _ansible(
+            tmp_path,
+            *(
+                sources
+                + ['netns_red:netns_blue', '-o', '-m', 'ansible.builtin.command', '-a', 'readlink /proc/self/ns/net']
+            ),
+        )
         for host, parent, name in (('h1_red', 'h1', 'red'), ('h2_red', 'h2', 'red'), ('h1_blue', 'h1', 'blue')):
             outside = int(inside(parent, 'stat', '-L', '-c', '%i', '/run/netns/' + name).stdout)
             assert _netns_inode(inodes, host) == outside, inodes.stdout
         assert 'h2_blue' not in inodes.stdout
 
-        facts = _ansible(tmp_path, *(sources + ['h2_red', '-m', 'ansible.builtin.setup', '-a',
-                                                'gather_subset=!all,!min,network']))
-        found = json.loads(facts.stdout[facts.stdout.index('{'):])['ansible_facts']
+        facts = _ansible(
+            tmp_path, *(sources + ['h2_red', '-m', 'ansible.builtin.setup', '-a', 'gather_subset=!all,!min,network'])
+        )
+        found = json.loads(facts.stdout[facts.stdout.index('{') :])['ansible_facts']
         assert sorted(found['ansible_interfaces']) == ['d0', 'lo'], 'facts describe the namespace'
         assert found['ansible_d0']['ipv4']['address'] == '10.9.0.2'
 
         # the local source: the running namespace hosts of the data dir, by name
-        local = 'sources: [local]\nlocal_pins: false\ndata_dirs: [%s]\n' % data_dir
+        local = f'sources: [local]\nlocal_pins: false\ndata_dirs: [{data_dir}]\n'
         groups, hostvars = _listed(tmp_path, _config(tmp_path, local, name='local.yml'))
         assert groups['netns_namespace_hosts'] == ['h1', 'h2'] and groups['netns_local'] == ['h1', 'h2']
         assert hostvars['h1']['ansible_connection'] == 'nsfd.namespaces.nsenter'
         assert hostvars['h1']['netns_host']['data_dir'] == data_dir
-        assert sorted(hostvars['h1']['ansible_nsenter_types']) == sorted(['mnt', 'uts', 'ipc', 'net', 'pid',
-                                                                          'cgroup'])
+        assert sorted(hostvars['h1']['ansible_nsenter_types']) == sorted(['mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup'])
     finally:
         remove(tmp_path, ['h1', 'h2'], data_dir)

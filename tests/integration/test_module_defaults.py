@@ -33,9 +33,13 @@ def _options(module):
     options = set(doc.get('options') or {})
     for fragment in doc.get('extends_documentation_fragment') or []:
         if fragment.startswith('nsfd.namespaces.'):
-            name, _dot, variable = fragment[len('nsfd.namespaces.'):].partition('.')
-            options |= set((_documentation(os.path.join(FRAGMENTS, name + '.py'),
-                                           (variable or 'DOCUMENTATION').upper()) or {}).get('options') or {})
+            name, _dot, variable = fragment[len('nsfd.namespaces.') :].partition('.')
+            options |= set(
+                (
+                    _documentation(os.path.join(FRAGMENTS, name + '.py'), (variable or 'DOCUMENTATION').upper()) or {}
+                ).get('options')
+                or {}
+            )
     return options
 
 
@@ -53,9 +57,16 @@ def test_module_defaults_set_the_option_for_every_module_of_the_group(tmp_path):
     hosts.mkdir()
     # overlayfs takes no overlay as the hosts' upper layer (the sandbox's /tmp may be one)
     subprocess.run(['mount', '-t', 'tmpfs', 'tmpfs', str(hosts)], check=True)
-    argv = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
-            '-e', 'out_dir=%s' % tmp_path, PLAYBOOK]
-    result = subprocess.run(argv, capture_output=True, text=True, env=playbook_env(tmp_path), timeout=600,
-                            check=False)
-    assert result.returncode == 0, '%s\n%s' % (result.stdout[-8000:], result.stderr[-3000:])
+    argv = [
+        os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+        '-i',
+        'localhost,',
+        '-c',
+        'local',
+        '-e',
+        f'out_dir={tmp_path}',
+        PLAYBOOK,
+    ]
+    result = subprocess.run(argv, capture_output=True, text=True, env=playbook_env(tmp_path), timeout=600, check=False)
+    assert result.returncode == 0, f'{result.stdout[-8000:]}\n{result.stderr[-3000:]}'
     assert '[WARNING]' not in result.stdout + result.stderr, result.stdout + result.stderr

@@ -31,29 +31,36 @@ def _run_role(tmp_path, hosts, python, extra=None, root='overlay', env=None):
     data_dir = str(tmp_path / 'hosts')
     start(tmp_path, hosts, data_dir, root=root)
     lines = ['fleet:', '  hosts:']
-    lines += ['    %s: {ansible_host: %s}' % (name, name) for name in hosts]
-    lines += ['  vars:', '    ansible_connection: nsfd.namespaces.nsenter', '    ansible_python_interpreter: %s' % python]
+    lines += [f'    {name}: {{ansible_host: {name}}}' for name in hosts]
+    lines += ['  vars:', '    ansible_connection: nsfd.namespaces.nsenter', f'    ansible_python_interpreter: {python}']
     (tmp_path / 'inventory.yml').write_text('\n'.join(lines) + '\n')
     (tmp_path / 'play.yml').write_text(PLAYBOOK)
-    argv = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(tmp_path / 'inventory.yml'),
-            str(tmp_path / 'play.yml')]
+    argv = [
+        os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+        '-i',
+        str(tmp_path / 'inventory.yml'),
+        str(tmp_path / 'play.yml'),
+    ]
     for key, value in (extra or {}).items():
-        argv += ['-e', '%s=%s' % (key, value)]
-    result = subprocess.run(argv, capture_output=True, text=True, env=dict(playbook_env(tmp_path), **(env or {})),
-                            timeout=600, check=False)
+        argv += ['-e', f'{key}={value}']
+    result = subprocess.run(
+        argv, capture_output=True, text=True, env=dict(playbook_env(tmp_path), **(env or {})), timeout=600, check=False
+    )
     return data_dir, result
 
 
 @needs_debian_root
 def test_bad_wheel_is_refused_before_the_host_is_touched(tmp_path):
     missing = str(tmp_path / 'pyroute2-0.9.7-py3-none-any.whl')
-    data_dir, result = _run_role(tmp_path, ['deb1'], '/usr/bin/python3', {'netns_pyroute2_wheel': missing},
-                                 root=DEBIAN_ROOT)
+    data_dir, result = _run_role(
+        tmp_path, ['deb1'], '/usr/bin/python3', {'netns_pyroute2_wheel': missing}, root=DEBIAN_ROOT
+    )
     try:
         assert result.returncode != 0
-        assert 'netns_pyroute2_wheel: "%s" is not a file on the controller' % missing in result.stdout
-        left = inside('deb1', 'sh', '-c', 'ls -d /opt/nsfd-namespaces /etc/nsfd-netns /var/lib/nsfd-netns; '
-                      'ip netns list')
+        assert f'netns_pyroute2_wheel: "{missing}" is not a file on the controller' in result.stdout
+        left = inside(
+            'deb1', 'sh', '-c', 'ls -d /opt/nsfd-namespaces /etc/nsfd-netns /var/lib/nsfd-netns; ip netns list'
+        )
         assert left.stdout == '', 'nothing was made on the host'
     finally:
         remove(tmp_path, ['deb1'], data_dir)
@@ -77,13 +84,15 @@ def test_with_no_index_and_no_cached_wheel_the_controllers_own_pyroute2_is_shipp
     """Issue 25: an execution environment (or an air-gapped controller) has pyroute2 installed and no
     package index; the stock Debian host has no pyroute2. The role packs the controller's own as a wheel."""
     from importlib.metadata import version
+
     wheels = tmp_path / 'wheels'
     no_index = {'PIP_INDEX_URL': 'http://127.0.0.1:9/simple', 'PIP_RETRIES': '0', 'PIP_TIMEOUT': '1'}
-    data_dir, result = _run_role(tmp_path, ['deb1'], '/usr/bin/python3', {'netns_wheel_dir': str(wheels)},
-                                 root=DEBIAN_ROOT, env=no_index)
+    data_dir, result = _run_role(
+        tmp_path, ['deb1'], '/usr/bin/python3', {'netns_wheel_dir': str(wheels)}, root=DEBIAN_ROOT, env=no_index
+    )
     try:
         assert result.returncode == 0, result.stdout[-4000:]
-        shipped = 'pyroute2-%s-py3-none-any.whl' % version('pyroute2')
+        shipped = f'pyroute2-{version("pyroute2")}-py3-none-any.whl'
         assert os.listdir(str(wheels)) == [shipped]
         assert inside('deb1', 'ls', '/opt/nsfd-namespaces/venv/wheels').stdout.split() == [shipped]
         assert '10.9.0.1/24' in inside('deb1', 'ip', '-n', 'red', '-br', 'addr', 'show', 'br0').stdout

@@ -17,7 +17,7 @@ from test_targets import playbook_env
 
 UNIT = 'nsfd-test-web.service'
 KEPT = 'nsfd-test-kept.service'
-DROPIN = '/etc/systemd/system/%s.d/50-nsfd-netns.conf' % UNIT
+DROPIN = f'/etc/systemd/system/{UNIT}.d/50-nsfd-netns.conf'
 RECORD = '/var/lib/nsfd-netns/managed.json'
 FLAGS = {'restart': False, 'writable_etc': False, 'bind_etc': True}
 PLAY = '''
@@ -36,9 +36,22 @@ PLAY = '''
 
 def _role(tmp_path, services, *extra):
     (tmp_path / 'play.yml').write_text(PLAY % json.dumps(services))
-    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,',
-                             '-c', 'local', str(tmp_path / 'play.yml')] + list(extra),
-                            capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
+    result = subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+            '-i',
+            'localhost,',
+            '-c',
+            'local',
+            str(tmp_path / 'play.yml'),
+        ]
+        + list(extra),
+        capture_output=True,
+        text=True,
+        env=playbook_env(tmp_path),
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     return int(re.search(r'changed=(\d+)', result.stdout).group(1)), result.stdout
 
@@ -53,7 +66,7 @@ def test_role_places_declared_services_and_takes_out_undeclared_ones(tmp_path):
     for unit in (UNIT, KEPT):
         with open('/etc/systemd/system/' + unit, 'w') as handle:
             handle.write('[Service]\nExecStart=/usr/bin/python3 -m http.server 8080\n')
-    kept = '/etc/systemd/system/%s.d/50-nsfd-netns.conf' % KEPT
+    kept = f'/etc/systemd/system/{KEPT}.d/50-nsfd-netns.conf'
     changed, _out = _role(tmp_path, [UNIT], '--check')
     assert changed and not os.path.exists(DROPIN) and not os.path.exists(RECORD)
     assert subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True, check=True).stdout == ''
@@ -64,8 +77,10 @@ def test_role_places_declared_services_and_takes_out_undeclared_ones(tmp_path):
         lines = handle.read().splitlines()
     assert 'NetworkNamespacePath=/run/netns/blue' in lines and 'Requires=nsfd-netns.service' in lines
     assert 'BindReadOnlyPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf' in lines
-    assert _recorded() == [dict(FLAGS, name=UNIT, namespace='blue'),
-                           dict(FLAGS, name=KEPT, namespace='blue', writable_etc=True)]
+    assert _recorded() == [
+        dict(FLAGS, name=UNIT, namespace='blue'),
+        dict(FLAGS, name=KEPT, namespace='blue', writable_etc=True),
+    ]
 
     assert _role(tmp_path, [{'name': UNIT}, {'name': KEPT, 'writable_etc': True}])[0] == 0, 'nothing to change'
 
@@ -95,9 +110,21 @@ def test_a_service_placed_by_a_run_that_failed_half_way_is_still_pruned(tmp_path
     with open('/etc/systemd/system/' + UNIT, 'w') as handle:
         handle.write('[Service]\nExecStart=/usr/bin/python3 -m http.server 8080\n')
     (tmp_path / 'play.yml').write_text(PLAY % json.dumps([UNIT, 'nsfd-test-missing.service']))
-    failed = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,',
-                             '-c', 'local', str(tmp_path / 'play.yml')],
-                            capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
+    failed = subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+            '-i',
+            'localhost,',
+            '-c',
+            'local',
+            str(tmp_path / 'play.yml'),
+        ],
+        capture_output=True,
+        text=True,
+        env=playbook_env(tmp_path),
+        timeout=300,
+        check=False,
+    )
     assert failed.returncode != 0 and "'nsfd-test-missing.service' does not exist" in failed.stdout, failed.stdout
     assert os.path.exists(DROPIN)
     changed, _out = _role(tmp_path, [])
@@ -105,22 +132,37 @@ def test_a_service_placed_by_a_run_that_failed_half_way_is_still_pruned(tmp_path
     assert _recorded() == []
 
 
-@pytest.mark.parametrize('services, named', [
-    ([42], '42'),
-    ([{'restart': True}], '{"restart": true}'),
-    ([['web.service']], '["web.service"]'),
-    ('web.service', '"web.service"'),
-    ([{'name': 'web.service', 'bogus': 1}], '"bogus": 1'),
-    ([{'name': 7}], '{"name": 7}'),
-])
+@pytest.mark.parametrize(
+    'services, named',
+    [
+        ([42], '42'),
+        ([{'restart': True}], '{"restart": true}'),
+        ([['web.service']], '["web.service"]'),
+        ('web.service', '"web.service"'),
+        ([{'name': 'web.service', 'bogus': 1}], '"bogus": 1'),
+        ([{'name': 7}], '{"name": 7}'),
+    ],
+)
 def test_malformed_services_are_refused_naming_them_before_any_namespace_is_made(tmp_path, services, named):
     """A service that is no unit name or mapping with a name was silently
     dropped (and one already placed then pruned), or failed with a Jinja
     error naming nothing, after netns_config had made the namespaces."""
     (tmp_path / 'play.yml').write_text(PLAY % json.dumps(services))
-    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,',
-                          '-c', 'local', str(tmp_path / 'play.yml')],
-                         capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
+    run = subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+            '-i',
+            'localhost,',
+            '-c',
+            'local',
+            str(tmp_path / 'play.yml'),
+        ],
+        capture_output=True,
+        text=True,
+        env=playbook_env(tmp_path),
+        timeout=300,
+        check=False,
+    )
     fatal = [line for line in run.stdout.splitlines() if line.startswith('fatal:')]
     assert run.returncode != 0 and fatal, run.stdout[-3000:]
     assert 'blue' in fatal[0] and json.dumps(named)[1:-1] in fatal[0], fatal[0]

@@ -39,9 +39,15 @@ FILTER_PLAY = '''
 
 def _play(tmp_path, text, *extra):
     (tmp_path / 'play.yml').write_text(text)
-    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', INVENTORY,
-                             str(tmp_path / 'play.yml')] + list(extra),
-                            capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', INVENTORY, str(tmp_path / 'play.yml')]
+        + list(extra),
+        capture_output=True,
+        text=True,
+        env=playbook_env(tmp_path),
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     return int(re.search(r'changed=(\d+)', result.stdout).group(1))
 
@@ -52,7 +58,7 @@ def _ip_json(*argv):
 
 def test_filters_take_templated_values_and_other_hosts_variables(tmp_path):
     out = tmp_path / 'out.json'
-    _play(tmp_path, FILTER_PLAY, '-e', 'out=%s' % out)
+    _play(tmp_path, FILTER_PLAY, '-e', f'out={out}')
     result = json.loads(out.read_text())
     assert result['addresses']['red']['peer1'] == '10.200.0.10'
     assert sorted(result['addresses']['red']) == ['localhost', 'peer1', 'peer2']
@@ -74,8 +80,9 @@ def test_role_converges_a_templated_inventory_and_reruns_unchanged(tmp_path):
     addresses = _ip_json('-n', 'blue', 'addr', 'show', 'dev', 'vb-blue')[0]['addr_info']
     assert [a['local'] for a in addresses if a['family'] == 'inet'] == ['10.66.0.1']
     assert _ip_json('-n', 'blue', 'route', 'show', 'default')[0]['gateway'] == '10.66.0.2'
-    fdb = subprocess.run(['bridge', '-n', 'red', 'fdb', 'show', 'dev', 'vx100'], capture_output=True, text=True,
-                         check=True).stdout
+    fdb = subprocess.run(
+        ['bridge', '-n', 'red', 'fdb', 'show', 'dev', 'vx100'], capture_output=True, text=True, check=True
+    ).stdout
     assert 'dst 192.0.2.12' in fdb and 'dst 192.0.2.13' in fdb
     with open('/etc/netns/blue/resolv.conf') as handle:
         assert handle.read() == 'nameserver 10.66.0.1\n'

@@ -31,7 +31,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 def _check(rc, what):
     if rc != 0:
         err = ctypes.get_errno()
-        raise OSError(err, '%s: %s' % (what, os.strerror(err)))
+        raise OSError(err, f'{what}: {os.strerror(err)}')
 
 
 def _enc(value):
@@ -40,8 +40,7 @@ def _enc(value):
 
 def _mount(source, target, fstype, flags=0, data=None):
     enc = _enc
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
-           'mount %s' % target)
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f'mount {target}')
 
 
 def _loopback_up():
@@ -60,10 +59,10 @@ def enter(hostname='nsfd-test'):
     _mount('tmpfs', '/run', 'tmpfs', 0, 'mode=0755')
     _mount('sysfs', '/sys', 'sysfs')
     for top in ('etc', 'var'):
-        upper, work = '/run/.sandbox/%s/upper' % top, '/run/.sandbox/%s/work' % top
+        upper, work = f'/run/.sandbox/{top}/upper', f'/run/.sandbox/{top}/work'
         os.makedirs(upper)
         os.makedirs(work)
-        _mount('overlay', '/' + top, 'overlay', 0, 'lowerdir=/%s,upperdir=%s,workdir=%s' % (top, upper, work))
+        _mount('overlay', '/' + top, 'overlay', 0, f'lowerdir=/{top},upperdir={upper},workdir={work}')
     _loopback_up()
     socket.sethostname(hostname)
     _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 'prctl')
@@ -75,7 +74,7 @@ def _children(pid):
         if not entry.isdigit():
             continue
         try:
-            with open('/proc/%s/stat' % entry) as handle:
+            with open(f'/proc/{entry}/stat') as handle:
                 if int(handle.read().rsplit(')', 1)[1].split()[1]) == pid:
                     kids.append(int(entry))
         except (OSError, IndexError, ValueError):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -20,13 +19,18 @@ Every value that reaches the drop-in is checked first: systemd expands `%`
 specifiers in these settings and splits bind lists at blanks and `:`.
 """
 
+from __future__ import annotations
+
 import os
 import re
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.files import written_by
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import (
-    _refuse, check_directory, check_unit_name)
+    _refuse,
+    check_directory,
+    check_unit_name,
+)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name
 
@@ -46,12 +50,21 @@ def _literal_dir(option, value):
     return value
 
 
-class ServiceOptions(object):
+class ServiceOptions:
     """Checked on construction: every path and name is safe to write into
     the drop-in, and the drop-in path stays inside unit_dir."""
 
-    def __init__(self, unit, namespace, pin_dir='/run/netns', unit_dir='/etc/systemd/system',
-                 boot_unit='nsfd-netns.service', etc_dir='/etc/netns', bind_etc=True, writable_etc=False):
+    def __init__(
+        self,
+        unit,
+        namespace,
+        pin_dir='/run/netns',
+        unit_dir='/etc/systemd/system',
+        boot_unit='nsfd-netns.service',
+        etc_dir='/etc/netns',
+        bind_etc=True,
+        writable_etc=False,
+    ):
         self.unit = check_unit_name('unit', unit, ('.service',))
         self.namespace = check_name(namespace, 'namespace')
         if not LITERAL.match(namespace):
@@ -88,34 +101,41 @@ def etc_entries(options):
     names = sorted(os.listdir(options.netns_etc))
     for name in names:
         if not LITERAL.match(name):
-            raise NamespaceError('%r in %s cannot be bound over /etc by a systemd drop-in, which takes names of '
-                                 'letters, digits and _.@+- only %s' % (name, options.netns_etc, LITERAL_WHY),
-                                 name=options.namespace,
-                                 path=os.path.join(options.netns_etc, name),
-                                 hint='Rename it, or set bind_etc: false. Nothing was changed.')
+            raise NamespaceError(
+                f'{name!r} in {options.netns_etc} cannot be bound over /etc by a systemd drop-in, which takes names of '
+                f'letters, digits and _.@+- only {LITERAL_WHY}',
+                name=options.namespace,
+                path=os.path.join(options.netns_etc, name),
+                hint='Rename it, or set bind_etc: false. Nothing was changed.',
+            )
     return names
 
 
 def render(options, entries):
     """The drop-in's text for the /etc/netns entries `entries`."""
-    lines = [HEADER,
-             '# Runs %s inside network namespace %s (nsfd.namespaces.netns_service).' % (options.unit, options.namespace)]
+    lines = [
+        HEADER,
+        f'# Runs {options.unit} inside network namespace {options.namespace} (nsfd.namespaces.netns_service).',
+    ]
     if options.boot_unit:
-        lines += ['[Unit]',
-                  '# the pin is rebuilt at boot by this unit; it must exist before the service starts',
-                  'Requires=%s' % options.boot_unit,
-                  'After=%s' % options.boot_unit,
-                  '']
-    lines += ['[Service]', 'NetworkNamespacePath=%s' % options.pin_path]
+        lines += [
+            '[Unit]',
+            '# the pin is rebuilt at boot by this unit; it must exist before the service starts',
+            f'Requires={options.boot_unit}',
+            f'After={options.boot_unit}',
+            '',
+        ]
+    lines += ['[Service]', f'NetworkNamespacePath={options.pin_path}']
     if entries:
         setting = 'BindPaths' if options.writable_etc else 'BindReadOnlyPaths'
         lines.append('# as ip netns exec does; `-`: an entry removed later is skipped (rerun to drop it)')
-        lines += ['%s=-%s:%s' % (setting, os.path.join(options.netns_etc, name), os.path.join('/etc', name))
-                  for name in entries]
+        lines += [
+            f'{setting}=-{os.path.join(options.netns_etc, name)}:{os.path.join("/etc", name)}' for name in entries
+        ]
     return '\n'.join(lines) + '\n'
 
 
-class DropinChange(object):
+class DropinChange:
     def __init__(self, text, path, before, after):
         self.text = text
         self.path = path
@@ -123,16 +143,23 @@ class DropinChange(object):
         self.after = after
 
     def as_diff(self):
-        return {'before_header': self.path, 'after_header': self.path,
-                'before': self.before or '', 'after': self.after or ''}
+        return {
+            'before_header': self.path,
+            'after_header': self.path,
+            'before': self.before or '',
+            'after': self.after or '',
+        }
 
 
 def _refuse_foreign(options):
     if not written_by(options.dropin_path, HEADER):
-        raise NamespaceError('%s exists and was not written by nsfd.namespaces (its first lines lack %r): it is '
-                             'neither overwritten nor removed' % (options.dropin_path, HEADER),
-                             name=options.namespace, path=options.dropin_path,
-                             hint='Move that file away. Nothing was changed.')
+        raise NamespaceError(
+            f'{options.dropin_path} exists and was not written by nsfd.namespaces (its first lines lack {HEADER!r}): it is '
+            'neither overwritten nor removed',
+            name=options.namespace,
+            path=options.dropin_path,
+            hint='Move that file away. Nothing was changed.',
+        )
 
 
 def ensure_present(options, content, check_mode=False):
@@ -143,8 +170,12 @@ def ensure_present(options, content, check_mode=False):
         return None
     if not check_mode:
         fileio.write_atomically(options.dropin_path, content, 0o644)
-    return DropinChange('%s %s' % ('write' if before is None else 'update', options.dropin_path),
-                        options.dropin_path, before, content)
+    return DropinChange(
+        f'{("write" if before is None else "update")} {options.dropin_path}',
+        options.dropin_path,
+        before,
+        content,
+    )
 
 
 def ensure_absent(options, check_mode=False):
@@ -158,4 +189,4 @@ def ensure_absent(options, check_mode=False):
         fileio.remove(options.dropin_path)
         if not os.listdir(options.dropin_dir):
             os.rmdir(options.dropin_dir)
-    return DropinChange('remove %s' % options.dropin_path, options.dropin_path, before, '')
+    return DropinChange(f'remove {options.dropin_path}', options.dropin_path, before, '')

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,6 +15,8 @@ and removes them again. Files it did not write are never overwritten or
 removed (a package's unit of the same name, an admin's file).
 """
 
+from __future__ import annotations
+
 import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
@@ -32,26 +33,31 @@ LEGACY = ('host.batch',)
 
 
 def unit(options):
-    return '\n'.join([
-        HEADER.rstrip('\n'),
-        '# Rebuilds the network namespaces declared for this host at boot, without',
-        '# Ansible. ExecStart can run again at any time (systemctl restart): it',
-        '# keeps what exists and builds what is missing.',
-        '[Unit]',
-        'Description=Network namespaces declared with nsfd.namespaces',
-        'DefaultDependencies=no',
-        'After=local-fs.target',
-        'Before=network-pre.target network-online.target',
-        'Wants=network-pre.target',
-        '',
-        '[Service]',
-        'Type=oneshot',
-        'RemainAfterExit=yes',
-        'ExecStart=/bin/sh %s' % options.boot_file(SCRIPT),
-        '',
-        '[Install]',
-        'WantedBy=%s' % ' '.join(options.wanted_by),
-    ]) + '\n'
+    return (
+        '\n'.join(
+            [
+                HEADER.rstrip('\n'),
+                '# Rebuilds the network namespaces declared for this host at boot, without',
+                '# Ansible. ExecStart can run again at any time (systemctl restart): it',
+                '# keeps what exists and builds what is missing.',
+                '[Unit]',
+                'Description=Network namespaces declared with nsfd.namespaces',
+                'DefaultDependencies=no',
+                'After=local-fs.target',
+                'Before=network-pre.target network-online.target',
+                'Wants=network-pre.target',
+                '',
+                '[Service]',
+                'Type=oneshot',
+                'RemainAfterExit=yes',
+                f'ExecStart=/bin/sh {options.boot_file(SCRIPT)}',
+                '',
+                '[Install]',
+                f'WantedBy={" ".join(options.wanted_by)}',
+            ]
+        )
+        + '\n'
+    )
 
 
 def render(decls, options):
@@ -64,7 +70,7 @@ def render(decls, options):
     }
 
 
-class Change(object):
+class Change:
     def __init__(self, text, path, before=None, after=None):
         self.text = text
         self.path = path
@@ -97,9 +103,12 @@ def _written_by_us(path):
 def _refuse_foreign(paths):
     for path in paths:
         if not _written_by_us(path):
-            raise NamespaceError('%s exists and was not written by nsfd.namespaces (its first lines lack %r): it is '
-                                 'neither overwritten nor removed' % (path, HEADER.rstrip('\n')), path=path,
-                                 hint='Choose another unit_name or boot_dir, or move that file away. Nothing was changed.')
+            raise NamespaceError(
+                '{} exists and was not written by nsfd.namespaces (its first lines lack {!r}): it is '
+                'neither overwritten nor removed'.format(path, HEADER.rstrip('\n')),
+                path=path,
+                hint='Choose another unit_name or boot_dir, or move that file away. Nothing was changed.',
+            )
 
 
 def _managed_files(options):
@@ -114,28 +123,29 @@ def ensure_present(decls, options, check_mode=False):
     _refuse_foreign(_managed_files(options))
     for link in options.wants_links():
         if os.path.lexists(link) and not os.path.islink(link):
-            raise NamespaceError('%s is not a symlink: it is not replaced' % link, path=link,
-                                 hint='Move it away. Nothing was changed.')
+            raise NamespaceError(
+                f'{link} is not a symlink: it is not replaced', path=link, hint='Move it away. Nothing was changed.'
+            )
     changes = []
     for path, (content, mode) in sorted(rendered.items()):
         before = fileio.read_text(path)
         if before != content:
-            changes.append(Change('%s %s' % ('write' if before is None else 'update', path), path, before, content))
+            changes.append(Change(f'{("write" if before is None else "update")} {path}', path, before, content))
             if not check_mode:
                 fileio.write_atomically(path, content, mode)
         elif _file_mode(path) != mode:
-            changes.append(Change('set mode of %s to %04o' % (path, mode), path))
+            changes.append(Change(f'set mode of {path} to {mode:04o}', path))
             if not check_mode:
                 os.chmod(path, mode)
     for path in [options.boot_file(name) for name in LEGACY]:
         if os.path.lexists(path):
-            changes.append(Change('remove %s (replaced by %s)' % (path, SCRIPT), path, fileio.read_text(path), ''))
+            changes.append(Change(f'remove {path} (replaced by {SCRIPT})', path, fileio.read_text(path), ''))
             if not check_mode:
                 fileio.remove(path)
     for link in options.wants_links():
         if os.path.islink(link) and os.readlink(link) == options.unit_path:
             continue
-        changes.append(Change('enable %s: link %s' % (options.unit_name, link), link))
+        changes.append(Change(f'enable {options.unit_name}: link {link}', link))
         if not check_mode:
             if not os.path.isdir(os.path.dirname(link)):
                 os.makedirs(os.path.dirname(link), 0o755)
@@ -153,12 +163,15 @@ def ensure_absent(options, check_mode=False):
     changes = []
     for path in links + files:
         if os.path.lexists(path):
-            changes.append(Change('remove %s' % path, path, fileio.read_text(path) if not os.path.islink(path) else None, ''))
+            changes.append(
+                Change(f'remove {path}', path, fileio.read_text(path) if not os.path.islink(path) else None, '')
+            )
             if not check_mode:
                 fileio.remove(path)
-    if os.path.isdir(options.boot_dir) and not [n for n in os.listdir(options.boot_dir)
-                                                if os.path.join(options.boot_dir, n) not in files]:
-        changes.append(Change('remove directory %s' % options.boot_dir, options.boot_dir))
+    if os.path.isdir(options.boot_dir) and not [
+        n for n in os.listdir(options.boot_dir) if os.path.join(options.boot_dir, n) not in files
+    ]:
+        changes.append(Change(f'remove directory {options.boot_dir}', options.boot_dir))
         if not check_mode:
             os.rmdir(options.boot_dir)
     return changes

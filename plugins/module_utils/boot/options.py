@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -21,6 +20,8 @@ check_programs makes sure, when the files are written, that the programs
 the script needs are there on the host.
 """
 
+from __future__ import annotations
+
 import os
 import re
 import shutil
@@ -42,13 +43,15 @@ BOOT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 
 
 def _refuse(option, value, allowed):
-    raise NamespaceError('%s: %r is not allowed: %s' % (option, value, allowed), hint=NOTHING_CHANGED)
+    raise NamespaceError(f'{option}: {value!r} is not allowed: {allowed}', hint=NOTHING_CHANGED)
 
 
 def check_unit_name(option, value, suffixes):
     """A plain or instance unit name (not a template) of one of `suffixes`."""
-    allowed = ('a systemd unit name ending in %s: at most %d characters, letters, digits and :_.\\- with at most '
-               'one @ followed by an instance, no / or blanks' % (' or '.join(suffixes), UNIT_NAME_MAX))
+    allowed = (
+        f'a systemd unit name ending in {" or ".join(suffixes)}: at most {UNIT_NAME_MAX} characters, letters, digits and :_.\\- with at most '
+        'one @ followed by an instance, no / or blanks'
+    )
     if not isinstance(value, str) or not 0 < len(value) <= UNIT_NAME_MAX:
         _refuse(option, value, allowed)
     prefix, dot, suffix = value.rpartition('.')
@@ -63,11 +66,18 @@ def check_unit_name(option, value, suffixes):
 def check_path(option, value, exec_safe=False):
     allowed = 'an absolute, normalised path (no //, /./, /../ or trailing /) without control characters'
     if exec_safe:
-        allowed += (', of letters, digits and /_.+@:,- only, since it goes into the unit\'s ExecStart= line '
-                    '(systemd would expand %, $ and \\ and split at blanks and quotes)')
-    if (not isinstance(value, str) or not value.startswith('/') or value.startswith('//')
-            or os.path.normpath(value) != value or unprintable(value)
-            or (exec_safe and not EXEC_SAFE_PATH.match(value))):
+        allowed += (
+            ', of letters, digits and /_.+@:,- only, since it goes into the unit\'s ExecStart= line '
+            '(systemd would expand %, $ and \\ and split at blanks and quotes)'
+        )
+    if (
+        not isinstance(value, str)
+        or not value.startswith('/')
+        or value.startswith('//')
+        or os.path.normpath(value) != value
+        or unprintable(value)
+        or (exec_safe and not EXEC_SAFE_PATH.match(value))
+    ):
         _refuse(option, value, allowed)
     return value
 
@@ -79,11 +89,18 @@ def check_directory(option, value, exec_safe=False):
     return value
 
 
-class BootOptions(object):
+class BootOptions:
     """Checked on construction: an instance is safe to write and remove."""
 
-    def __init__(self, boot_dir='/etc/nsfd-netns', unit_dir='/etc/systemd/system', unit_name='nsfd-netns.service',
-                 ip_command=None, sysctl_command=None, wanted_by=DEFAULT_WANTED_BY):
+    def __init__(
+        self,
+        boot_dir='/etc/nsfd-netns',
+        unit_dir='/etc/systemd/system',
+        unit_name='nsfd-netns.service',
+        ip_command=None,
+        sysctl_command=None,
+        wanted_by=DEFAULT_WANTED_BY,
+    ):
         self.boot_dir = check_directory('boot_dir', boot_dir, exec_safe=True)
         self.unit_dir = check_directory('unit_dir', unit_dir)
         self.unit_name = check_unit_name('unit_name', unit_name, ('.service',))
@@ -92,8 +109,9 @@ class BootOptions(object):
         self.sysctl_command = check_path('sysctl_command', sysctl_command) if sysctl_command else None
         if not isinstance(wanted_by, (list, tuple)):
             _refuse('wanted_by', wanted_by, 'a list of unit names')
-        self.wanted_by = [check_unit_name('wanted_by[%d]' % i, target, ('.target', '.service'))
-                          for i, target in enumerate(wanted_by)]
+        self.wanted_by = [
+            check_unit_name(f'wanted_by[{i}]', target, ('.target', '.service')) for i, target in enumerate(wanted_by)
+        ]
 
     @property
     def unit_path(self):
@@ -103,7 +121,7 @@ class BootOptions(object):
         return os.path.join(self.boot_dir, name)
 
     def wants_links(self):
-        return [os.path.join(self.unit_dir, '%s.wants' % target, self.unit_name) for target in self.wanted_by]
+        return [os.path.join(self.unit_dir, f'{target}.wants', self.unit_name) for target in self.wanted_by]
 
 
 def find_program(name):
@@ -128,18 +146,31 @@ def check_programs(options, sysctl=True, bridge=False):
     ip_command and sysctl_command, or (unset) ip, and sysctl when it is
     needed, found in BOOT_PATH; bridge when it is needed, next to ip_command
     or in BOOT_PATH. A boot unit that cannot find them fails at boot."""
-    for option, configured, name, needed in (('ip_command', options.ip_command, 'ip', True),
-                                             ('sysctl_command', options.sysctl_command, 'sysctl', sysctl)):
+    for option, configured, name, needed in (
+        ('ip_command', options.ip_command, 'ip', True),
+        ('sysctl_command', options.sysctl_command, 'sysctl', sysctl),
+    ):
         if configured is not None and not _runnable(configured):
-            raise NamespaceError('%s: %r %s on this host, so the boot script could not run it' % (
-                option, configured, 'is not an executable file' if os.path.exists(configured) else 'does not exist'),
-                path=configured, hint='Set %s to where %s is here (command -v %s), or leave it unset to have the script '
-                                      'find it in %s. %s' % (option, name, name, BOOT_PATH, NOTHING_CHANGED))
+            raise NamespaceError(
+                f'{option}: {configured!r} {"is not an executable file" if os.path.exists(configured) else "does not exist"} '
+                'on this host, so the boot script could not run it',
+                path=configured,
+                hint=f'Set {option} to where {name} is here (command -v {name}), or leave it unset to have the script '
+                f'find it in {BOOT_PATH}. {NOTHING_CHANGED}',
+            )
         if configured is None and needed and find_program(name) is None:
-            raise NamespaceError('%s is unset and no %s is in %s on this host, where the boot script looks for it'
-                                 % (option, name, BOOT_PATH),
-                                 hint='Install it, or set %s to its path. %s' % (option, NOTHING_CHANGED))
-    if bridge and not (options.ip_command and _runnable(bridge_next_to(options.ip_command))) and find_program('bridge') is None:
-        raise NamespaceError('no bridge (iproute2), which adds the fdb entries of vxlan links, is %sin %s on this host' % (
-            'next to ip_command %r nor ' % options.ip_command if options.ip_command else '', BOOT_PATH),
-            hint='Install iproute2 completely. %s' % NOTHING_CHANGED)
+            raise NamespaceError(
+                f'{option} is unset and no {name} is in {BOOT_PATH} on this host, where the boot script looks for it',
+                hint=f'Install it, or set {option} to its path. {NOTHING_CHANGED}',
+            )
+    if (
+        bridge
+        and not (options.ip_command and _runnable(bridge_next_to(options.ip_command)))
+        and find_program('bridge') is None
+    ):
+        raise NamespaceError(
+            'no bridge (iproute2), which adds the fdb entries of vxlan links, is {}in {} on this host'.format(
+                f'next to ip_command {options.ip_command!r} nor ' if options.ip_command else '', BOOT_PATH
+            ),
+            hint=f'Install iproute2 completely. {NOTHING_CHANGED}',
+        )

@@ -1,10 +1,11 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The boot files as modules offer them: netns_persist takes these options
 at its top level, netns_config under `boot` (so the netns role persists and
 converges a host in one module call), and both return the same result."""
+
+from __future__ import annotations
 
 import os
 
@@ -40,11 +41,19 @@ def apply(namespaces, params, check_mode=False, diff=False):
         changes = boot_files.ensure_present(decls, options, check_mode=check_mode)
     else:
         changes = boot_files.ensure_absent(options, check_mode=check_mode)
-    result = {'changed': bool(changes), 'changes': [c.text for c in changes], 'files': [c.path for c in changes],
-              'unit': options.unit_path, 'systemd_running': systemd_running()}
+    result = {
+        'changed': bool(changes),
+        'changes': [c.text for c in changes],
+        'files': [c.path for c in changes],
+        'unit': options.unit_path,
+        'systemd_running': systemd_running(),
+    }
     if diff:
-        result['diff'] = [{'before_header': c.path, 'after_header': c.path, 'before': c.before or '', 'after': c.after or ''}
-                          for c in changes if c.after is not None]
+        result['diff'] = [
+            {'before_header': c.path, 'after_header': c.path, 'before': c.before or '', 'after': c.after or ''}
+            for c in changes
+            if c.after is not None
+        ]
     return result
 
 
@@ -55,7 +64,9 @@ def check_pin_dir(params, pin_dir):
     if params is None or params['state'] != 'present' or pin_dir is None:
         return
     if os.path.realpath(pin_dir) != boot_script.PIN_DIR:
-        raise NamespaceError('boot rebuilds the namespaces in %s (the iproute2 directory), not in pin_dir %r; '
-                             'nothing was changed' % (boot_script.PIN_DIR, pin_dir), path=pin_dir,
-                             hint='Leave pin_dir unset (or %s) to persist these namespaces, or drop boot.'
-                             % boot_script.PIN_DIR)
+        raise NamespaceError(
+            f'boot rebuilds the namespaces in {boot_script.PIN_DIR} (the iproute2 directory), not in pin_dir {pin_dir!r}; '
+            'nothing was changed',
+            path=pin_dir,
+            hint=f'Leave pin_dir unset (or {boot_script.PIN_DIR}) to persist these namespaces, or drop boot.',
+        )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -25,6 +24,8 @@ iproute2 batch lines split on blanks and treat `#` as a comment, and the
 script is parsed by sh, so every name that goes into it must be plain:
 checked before anything is written.
 """
+
+from __future__ import annotations
 
 import re
 from shlex import quote
@@ -129,23 +130,26 @@ up() {
 def check_plain(decls):
     """Every namespace and interface name that goes into the boot files."""
     for index, decl in enumerate(decls):
-        where = 'namespaces[%d]' % index
+        where = f'namespaces[{index}]'
         names = [(where + '.name', decl['name'])]
         for i, link in enumerate(decl['links']):
-            at = '%s.links[%d]' % (where, i)
+            at = f'{where}.links[{i}]'
             names += [(at + '.name', link['name']), (at + '.parent', link['parent']), (at + '.master', link['master'])]
             if link['vxlan']:
                 names.append((at + '.underlay_dev', link['vxlan']['underlay_dev']))
             if link['peer']:
                 names += [(at + '.peer.name', link['peer']['name']), (at + '.peer.master', link['peer']['master'])]
         for i, route in enumerate(decl['routes']):
-            names.append(('%s.routes[%d].dev' % (where, i), route['dev']))
+            names.append((f'{where}.routes[{i}].dev', route['dev']))
         for path, value in names:
             # a leading - would be read as an option by ip
             if value is not None and (not PLAIN.match(value) or value.startswith('-')):
-                raise NamespaceError('%s: %r cannot go into the boot files (iproute2 batch, sh, systemd): only letters, '
-                                     'digits and _.@+-, not starting with -, are allowed' % (path, value), name=decl['name'],
-                                     hint='Rename it, or do not persist (netns_persist: false). Nothing was changed.')
+                raise NamespaceError(
+                    f'{path}: {value!r} cannot go into the boot files (iproute2 batch, sh, systemd): only letters, '
+                    'digits and _.@+-, not starting with -, are allowed',
+                    name=decl['name'],
+                    hint='Rename it, or do not persist (netns_persist: false). Nothing was changed.',
+                )
 
 
 def _end_lines(end, is_link):
@@ -154,28 +158,28 @@ def _end_lines(end, is_link):
     name = end['name']
     lines = []
     if end['mtu'] is not None:
-        lines.append('link set dev %s mtu %d' % (name, end['mtu']))
+        lines.append(f'link set dev {name} mtu {end["mtu"]}')
     if is_link and end['address'] is not None:
-        lines.append('link set dev %s address %s' % (name, end['address']))
+        lines.append(f'link set dev {name} address {end["address"]}')
     if end['master'] is not None:
-        lines.append('link set dev %s master %s' % (name, end['master']))
-    lines += ['addr replace %s dev %s' % (address, name) for address in end['addresses']]
-    lines.append('link set dev %s %s' % (name, end['state']))
+        lines.append(f'link set dev {name} master {end["master"]}')
+    lines += [f'addr replace {address} dev {name}' for address in end['addresses']]
+    lines.append(f'link set dev {name} {end["state"]}')
     return lines
 
 
 def _route_line(route):
     parts = ['route replace', str(route['dst'])]
     if route['via'] is not None:
-        parts.append('via %s' % route['via'])
+        parts.append(f'via {route["via"]}')
     if route['dev'] is not None:
-        parts.append('dev %s' % route['dev'])
+        parts.append(f'dev {route["dev"]}')
     if route['src'] is not None:
-        parts.append('src %s' % route['src'])
+        parts.append(f'src {route["src"]}')
     if route['metric'] is not None:
-        parts.append('metric %d' % route['metric'])
+        parts.append(f'metric {route["metric"]}')
     if route['table'] != MAIN_TABLE:
-        parts.append('table %d' % route['table'])
+        parts.append(f'table {route["table"]}')
     parts.append('proto static')
     return ' '.join(parts)
 
@@ -184,8 +188,11 @@ def _batch(target, lines, what):
     """Run lines with one `ip -force -batch`: every line is attempted."""
     if not lines:
         return []
-    return (['"$ip"%s -force -batch - <<\'NSFD_NETNS_BATCH\' || fail %s' % (target, quote(what + ' (see above)'))]
-            + lines + ['NSFD_NETNS_BATCH'])
+    return (
+        [f'"$ip"{target} -force -batch - <<\'NSFD_NETNS_BATCH\' || fail {quote(what + " (see above)")}']
+        + lines
+        + ['NSFD_NETNS_BATCH']
+    )
 
 
 def _cross_links(decl):
@@ -195,31 +202,39 @@ def _cross_links(decl):
     items, host_settings = [], []
     for link in decl['links']:
         kind, peer, name = link['kind'], link['peer'], link['name']
-        what = quote('namespace %s: cannot add %s link %s' % (ns, kind, name))
+        what = quote(f'namespace {ns}: cannot add {kind} link {name}')
         if kind == 'veth' and peer['netns']:
-            items.append('has %s %s && has %s %s || settle "$ip" link add name %s netns %s type veth peer name %s netns %s '
-                         '|| fail %s' % (ns, name, peer['netns'], peer['name'], name, ns, peer['name'], peer['netns'],
-                                         what))
+            items.append(
+                f'has {ns} {name} && has {peer["netns"]} {peer["name"]} || settle "$ip" link add name {name} netns {ns} '
+                f'type veth peer name {peer["name"]} netns {peer["netns"]} '
+                f'|| fail {what}'
+            )
         elif kind == 'veth':
-            items.append('has %s %s && host_has %s || settle "$ip" link add name %s type veth peer name %s netns %s '
-                         '|| fail %s'
-                         % (ns, name, peer['name'], peer['name'], name, ns, what))
+            items.append(
+                f'has {ns} {name} && host_has {peer["name"]} || settle "$ip" link add name {peer["name"]} type veth peer name {name} netns {ns} '
+                f'|| fail {what}'
+            )
             host_settings += _end_lines(peer, is_link=False)
         elif kind == 'vlan':
-            items.append('has %s %s || settle "$ip" link add link %s name %s netns %s type vlan id %d || fail %s'
-                         % (ns, name, link['parent'], name, ns, link['vlan_id'], what))
+            items.append(
+                f'has {ns} {name} || settle "$ip" link add link {link["parent"]} name {name} netns {ns} type vlan id {link["vlan_id"]} || fail {what}'
+            )
         elif kind in ('macvlan', 'ipvlan'):
-            items.append('has %s %s || settle "$ip" link add link %s name %s netns %s type %s mode %s || fail %s'
-                         % (ns, name, link['parent'], name, ns, kind, link['mode'], what))
+            items.append(
+                f'has {ns} {name} || settle "$ip" link add link {link["parent"]} name {name} netns {ns} type {kind} mode {link["mode"]} || fail {what}'
+            )
         elif kind == 'vxlan':
             # created from here, so that the tunnel's UDP socket is on the host
-            items.append('has %s %s || settle "$ip" link add name %s netns %s type vxlan %s || fail %s'
-                         % (ns, name, name, ns, describe(link['vxlan']), what))
+            items.append(
+                f'has {ns} {name} || settle "$ip" link add name {name} netns {ns} type vxlan {describe(link["vxlan"])} || fail {what}'
+            )
         elif kind == 'physical':
             # moved in and renamed on an earlier run, or moved in only
-            items.append('has %s %s || has %s %s || "$ip" link set dev %s netns %s || fail %s'
-                         % (ns, name, ns, link['parent'], link['parent'], ns,
-                            quote('namespace %s: cannot move link %s in' % (ns, link['parent']))))
+            parent = link['parent']
+            failed = quote(f'namespace {ns}: cannot move link {parent} in')
+            items.append(
+                f'has {ns} {name} || has {ns} {parent} || "$ip" link set dev {parent} netns {ns} || fail {failed}'
+            )
     return items, host_settings
 
 
@@ -231,13 +246,13 @@ def _fill(decl, peers_here):
     lines = []
     for link in decl['links']:
         if link['kind'] == 'physical':
-            lines.append('has %s %s || "$ip" -n %s link set dev %s name %s || fail %s'
-                         % (ns, link['name'], ns, link['parent'], link['name'],
-                            quote('namespace %s: cannot rename %s to %s' % (ns, link['parent'], link['name']))))
+            parent, name = link['parent'], link['name']
+            failed = quote(f'namespace {ns}: cannot rename {parent} to {name}')
+            lines.append(f'has {ns} {name} || "$ip" -n {ns} link set dev {parent} name {name} || fail {failed}')
         elif link['kind'] in ('bridge', 'dummy'):
-            lines.append('has %s %s || "$ip" -n %s link add name %s type %s || fail %s'
-                         % (ns, link['name'], ns, link['name'], link['kind'],
-                            quote('namespace %s: cannot add %s %s' % (ns, link['kind'], link['name']))))
+            kind, name = link['kind'], link['name']
+            failed = quote(f'namespace {ns}: cannot add {kind} {name}')
+            lines.append(f'has {ns} {name} || "$ip" -n {ns} link add name {name} type {kind} || fail {failed}')
     settings = ['link set lo up'] if decl['loopback'] else []
     # bridges first, so that their ports can be attached
     for link in sorted(decl['links'], key=lambda lk: lk['kind'] != 'bridge'):
@@ -245,13 +260,16 @@ def _fill(decl, peers_here):
     for peer in peers_here:
         settings += _end_lines(peer, is_link=False)
     settings += [_route_line(route) for route in decl['routes']]
-    lines += _batch(' -n %s' % ns, settings, 'namespace %s: some settings failed' % ns)
+    lines += _batch(f' -n {ns}', settings, f'namespace {ns}: some settings failed')
     lines += _fdb_lines(decl)
     for path, value in sorted(decl['sysctls'].items()):
         # sysctl(8) takes the /-separated form, so keys of links with dots work
-        setting = '%s=%s' % (path[len('/proc/sys/'):], value)
-        lines.append('"$ip" netns exec %s "$sysctl" -q -w %s || fail %s'
-                     % (ns, quote(setting), quote('namespace %s: cannot set %s' % (ns, setting))))
+        setting = f'{path[len("/proc/sys/") :]}={value}'
+        lines.append(
+            '"$ip" netns exec {} "$sysctl" -q -w {} || fail {}'.format(
+                ns, quote(setting), quote(f'namespace {ns}: cannot set {setting}')
+            )
+        )
     return lines
 
 
@@ -263,29 +281,34 @@ def _fdb_lines(decl):
     for link in decl['links']:
         for entry in link['fdb'] or ():
             command = 'append' if flooding(entry['mac']) else 'replace'
-            lines.append('"$bridge" -n %s fdb %s %s dev %s dst %s self permanent || fail %s'
-                         % (ns, command, entry['mac'], link['name'], entry['dst'],
-                            quote('namespace %s: cannot add fdb entry %s dst %s to %s'
-                                  % (ns, entry['mac'], entry['dst'], link['name']))))
+            lines.append(
+                '"$bridge" -n {} fdb {} {} dev {} dst {} self permanent || fail {}'.format(
+                    ns,
+                    command,
+                    entry['mac'],
+                    link['name'],
+                    entry['dst'],
+                    quote(f'namespace {ns}: cannot add fdb entry {entry["mac"]} dst {entry["dst"]} to {link["name"]}'),
+                )
+            )
     return lines
 
 
 def needs(decls):
     """(sysctl, bridge): whether the script for decls runs sysctl, bridge."""
-    return (any(decl['sysctls'] for decl in decls),
-            any(link['fdb'] for decl in decls for link in decl['links']))
+    return (any(decl['sysctls'] for decl in decls), any(link['fdb'] for decl in decls for link in decl['links']))
 
 
 def _program_lines(options, bridge):
     """The script's PATH and its ip, sysctl (and bridge) variables: a
     configured path, or the program as sh finds it in BOOT_PATH (left as the
     bare name when missing, so that each use fails and says so)."""
-    lines = ['PATH=%s' % BOOT_PATH, 'export PATH', 'tool() { command -v "$1" || echo "$1"; }']
+    lines = [f'PATH={BOOT_PATH}', 'export PATH', 'tool() { command -v "$1" || echo "$1"; }']
     for var, configured in (('ip', options.ip_command), ('sysctl', options.sysctl_command)):
-        lines.append('%s=%s' % (var, quote(configured) if configured else '$(tool %s)' % var))
+        lines.append('{}={}'.format(var, quote(configured) if configured else f'$(tool {var})'))
     if bridge:
         if options.ip_command:
-            lines.append('bridge=%s' % quote(bridge_next_to(options.ip_command)))
+            lines.append(f'bridge={quote(bridge_next_to(options.ip_command))}')
             lines.append('[ -x "$bridge" ] || bridge=$(tool bridge)')
         else:
             lines.append('bridge=$(tool bridge)')
@@ -298,13 +321,24 @@ def _verify_lines(decls, peers_in):
     for decl in decls:
         ns = decl['name']
         ends = [(ns, link) for link in decl['links']] + [(ns, peer) for peer in peers_in.get(ns, [])]
-        ends += [('-', link['peer']) for link in decl['links']
-                 if link['kind'] == 'veth' and link['peer'] and not link['peer']['netns']]
+        ends += [
+            ('-', link['peer'])
+            for link in decl['links']
+            if link['kind'] == 'veth' and link['peer'] and not link['peer']['netns']
+        ]
         for where, end in ends:
             if end['state'] == 'up':
-                lines.append('up %s %s || fail %s' % (where, end['name'], quote(
-                    'link %s (%s) is declared up and stays down' % (
-                        end['name'], 'this host' if where == '-' else 'namespace %s' % ns))))
+                lines.append(
+                    'up {} {} || fail {}'.format(
+                        where,
+                        end['name'],
+                        quote(
+                            'link {} ({}) is declared up and stays down'.format(
+                                end['name'], 'this host' if where == '-' else f'namespace {ns}'
+                            )
+                        ),
+                    )
+                )
     return lines
 
 
@@ -315,18 +349,23 @@ def render(decls, options):
         for link in decl['links']:
             if link['peer'] and link['peer']['netns']:
                 peers_in.setdefault(link['peer']['netns'], []).append(link['peer'])
-    out = ['#!/bin/sh', HEADER,
-           '# Builds the network namespaces declared for this host with iproute2: at boot,',
-           '# and again at any time (a restart of %s). What exists is kept,' % options.unit_name,
-           '# a stale pin is replaced, what is missing is built; every item is attempted',
-           '# even when an earlier one fails, and the exit status is 0 only when all succeeded.']
+    out = [
+        '#!/bin/sh',
+        HEADER,
+        '# Builds the network namespaces declared for this host with iproute2: at boot,',
+        f'# and again at any time (a restart of {options.unit_name}). What exists is kept,',
+        '# a stale pin is replaced, what is missing is built; every item is attempted',
+        '# even when an earlier one fails, and the exit status is 0 only when all succeeded.',
+    ]
     out += _program_lines(options, needs(decls)[1])
-    out += ['pins=%s' % PIN_DIR, PRELUDE, '', '# the namespaces, and their ids']
+    out += [f'pins={PIN_DIR}', PRELUDE, '', '# the namespaces, and their ids']
     for decl in decls:
-        out.append('netns %s || fail %s' % (decl['name'], quote('cannot create namespace %s' % decl['name'])))
+        out.append('netns {} || fail {}'.format(decl['name'], quote(f'cannot create namespace {decl["name"]}')))
         if decl['nsid'] is not None:
-            out.append('nsid %s %d || fail %s' % (decl['name'], decl['nsid'],
-                                                  quote('namespace %s: cannot set nsid %d' % (decl['name'], decl['nsid']))))
+            out.append(
+                'nsid %s %d || fail %s'
+                % (decl['name'], decl['nsid'], quote(f'namespace {decl["name"]}: cannot set nsid {decl["nsid"]}'))
+            )
     host_settings = []
     out += ['', '# the links that cross into them, and their ends on this host']
     for decl in decls:
@@ -335,9 +374,12 @@ def render(decls, options):
         host_settings += settings
     out += _batch('', host_settings, 'host ends of veth links: some settings failed')
     for decl in decls:
-        out += ['', '# namespace %s' % decl['name']] + _fill(decl, peers_in.get(decl['name'], []))
-    out += ['', '# what is declared up is up, once all is built (udev may have run meanwhile)',
-            'command -v udevadm >/dev/null 2>&1 && udevadm settle --timeout=5 2>/dev/null']
+        out += ['', f'# namespace {decl["name"]}'] + _fill(decl, peers_in.get(decl['name'], []))
+    out += [
+        '',
+        '# what is declared up is up, once all is built (udev may have run meanwhile)',
+        'command -v udevadm >/dev/null 2>&1 && udevadm settle --timeout=5 2>/dev/null',
+    ]
     out += _verify_lines(decls, peers_in)
     out += ['', 'exit $rc']
     return '\n'.join(out) + '\n'

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -11,6 +10,8 @@ follows every change while systemd runs (daemon_reload: false leaves it to
 the caller). A running service stays in the namespace it was started in:
 only a restart moves it, which happens with restart: true.
 """
+
+from __future__ import annotations
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import dropin, unitprops
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.persist import systemd_running
@@ -42,34 +43,50 @@ def _check_pin(options):
     state = pinstate.inspect(pinstate.location(options.namespace, 'net', pin_dir=options.pin_dir))
     if state.present:
         return state
-    why = {pinstate.ABSENT: 'does not exist', pinstate.STALE: 'is a stale pin (no namespace is mounted on it)',
-           pinstate.WRONG_TYPE: 'is a %s namespace, not a network namespace' % state.actual_type}
+    why = {
+        pinstate.ABSENT: 'does not exist',
+        pinstate.STALE: 'is a stale pin (no namespace is mounted on it)',
+        pinstate.WRONG_TYPE: f'is a {state.actual_type} namespace, not a network namespace',
+    }
     problem = why.get(state.state, state.detail)
-    raise NamespaceError('%s %s, and the service would fail to start' % (state.location.path, problem),
-                         name=options.namespace, path=state.location.path,
-                         hint='Create it first (nsfd.namespaces.netns_config, the netns role or ip netns add), or '
-                              'set require_pin: false when the boot unit creates it later. Nothing was changed.')
+    raise NamespaceError(
+        f'{state.location.path} {problem}, and the service would fail to start',
+        name=options.namespace,
+        path=state.location.path,
+        hint='Create it first (nsfd.namespaces.netns_config, the netns role or ip netns add), or '
+        'set require_pin: false when the boot unit creates it later. Nothing was changed.',
+    )
 
 
 def _check_unit(options):
     props = unitprops.inspect(options.unit, options.unit_dir)
-    where = 'systemd says so' if props.source == 'systemctl' else \
-        'found in none of %s; systemd is not running, so only the unit files were read' % ', '.join(
-            unitprops.search_path(options.unit_dir))
+    where = (
+        'systemd says so'
+        if props.source == 'systemctl'
+        else f'found in none of {", ".join(unitprops.search_path(options.unit_dir))}; systemd is not running, so only the unit files were read'
+    )
     if not props.exists:
-        raise NamespaceError('unit %r does not exist (%s)' % (options.unit, where), name=options.namespace,
-                             hint='Install the service first; netns_service changes existing services only. '
-                                  'Nothing was changed.')
+        raise NamespaceError(
+            f'unit {options.unit!r} does not exist ({where})',
+            name=options.namespace,
+            hint='Install the service first; netns_service changes existing services only. Nothing was changed.',
+        )
     if props.masked:
-        raise NamespaceError('unit %r is masked (%s)' % (options.unit, props.fragment), name=options.namespace,
-                             hint='Unmask it first (systemctl unmask). Nothing was changed.')
+        raise NamespaceError(
+            f'unit {options.unit!r} is masked ({props.fragment})',
+            name=options.namespace,
+            hint='Unmask it first (systemctl unmask). Nothing was changed.',
+        )
     if props.private_network:
-        raise NamespaceError('unit %r has PrivateNetwork=yes (read from %s): systemd gives it a network namespace '
-                             'of its own with only lo instead of joining %s'
-                             % (options.unit, 'systemctl show' if props.source == 'systemctl' else 'its unit files',
-                                options.pin_path), name=options.namespace, path=props.fragment,
-                             hint='Remove PrivateNetwork= from the unit (or set PrivateNetwork=no in a drop-in of '
-                                  'your own) and run again. Nothing was changed.')
+        raise NamespaceError(
+            f'unit {options.unit!r} has PrivateNetwork=yes (read from '
+            f'{"systemctl show" if props.source == "systemctl" else "its unit files"}): systemd gives it a network namespace '
+            f'of its own with only lo instead of joining {options.pin_path}',
+            name=options.namespace,
+            path=props.fragment,
+            hint='Remove PrivateNetwork= from the unit (or set PrivateNetwork=no in a drop-in of '
+            'your own) and run again. Nothing was changed.',
+        )
     _check_not_overridden(options)
     return props
 
@@ -77,24 +94,28 @@ def _check_unit(options):
 def _check_not_overridden(options):
     """A drop-in applied after ours with its own NetworkNamespacePath= wins:
     the service would run outside the namespace while we reported success."""
-    for path, value in unitprops.assigned_after(options.unit, unitprops.search_path(options.unit_dir),
-                                                dropin.DROPIN, 'NetworkNamespacePath'):
+    for path, value in unitprops.assigned_after(
+        options.unit, unitprops.search_path(options.unit_dir), dropin.DROPIN, 'NetworkNamespacePath'
+    ):
         if value != options.pin_path:
-            raise NamespaceError('%s sets NetworkNamespacePath=%s and is applied after %s (systemd reads drop-ins '
-                                 'in name order), so unit %r would not run in %s'
-                                 % (path, value, dropin.DROPIN, options.unit, options.pin_path),
-                                 name=options.namespace, path=path,
-                                 hint='Remove that setting from %s (or the file) and run again. Nothing was changed.'
-                                      % path)
+            raise NamespaceError(
+                f'{path} sets NetworkNamespacePath={value} and is applied after {dropin.DROPIN} (systemd reads drop-ins '
+                f'in name order), so unit {options.unit!r} would not run in {options.pin_path}',
+                name=options.namespace,
+                path=path,
+                hint=f'Remove that setting from {path} (or the file) and run again. Nothing was changed.',
+            )
 
 
 def _run(argv, done, unit=None):
     """systemctl argv; a failure says what had been changed before it."""
     ran = unitprops.systemctl(*argv)
     if ran.returncode != 0:
-        raise NamespaceError('systemctl %s failed (status %d): %s' % (' '.join(argv), ran.returncode,
-                                                                      (ran.stderr or ran.stdout).strip()),
-                             done=done, hint='See journalctl -u %s.' % unit if unit else None)
+        raise NamespaceError(
+            f'systemctl {" ".join(argv)} failed (status {ran.returncode}): {(ran.stderr or ran.stdout).strip()}',
+            done=done,
+            hint=f'See journalctl -u {unit}.' if unit else None,
+        )
 
 
 def apply(params, check_mode=False, diff=False):
@@ -105,16 +126,22 @@ def apply(params, check_mode=False, diff=False):
     if params['restart'] and not params['daemon_reload']:
         # systemd restarts from the unit it loaded: without the reload the
         # service would start outside the namespace again
-        raise NamespaceError('daemon_reload: %r is not allowed with restart: True: systemd only applies the drop-in '
-                             'after a daemon-reload' % params['daemon_reload'], name=options.namespace,
-                             hint='Leave daemon_reload at true, or set restart: false and reload and restart '
-                                  'yourself. Nothing was changed.')
+        raise NamespaceError(
+            f'daemon_reload: {params["daemon_reload"]!r} is not allowed with restart: True: systemd only applies the drop-in '
+            'after a daemon-reload',
+            name=options.namespace,
+            hint='Leave daemon_reload at true, or set restart: false and reload and restart '
+            'yourself. Nothing was changed.',
+        )
     props = None
     if present and options.unit == options.boot_unit:
-        raise NamespaceError('unit: %r is not allowed: it is the boot_unit, which creates the pins at boot and '
-                             'cannot itself run inside one of them' % options.unit, name=options.namespace,
-                             hint='Name the service to move as unit, or set boot_unit to the unit that creates '
-                                  '%s. Nothing was changed.' % options.pin_path)
+        raise NamespaceError(
+            f'unit: {options.unit!r} is not allowed: it is the boot_unit, which creates the pins at boot and '
+            'cannot itself run inside one of them',
+            name=options.namespace,
+            hint='Name the service to move as unit, or set boot_unit to the unit that creates '
+            f'{options.pin_path}. Nothing was changed.',
+        )
     if present:
         if params['require_pin']:
             _check_pin(options)
@@ -125,15 +152,24 @@ def apply(params, check_mode=False, diff=False):
         entries = []
         change = dropin.ensure_absent(options, check_mode=check_mode)
     running = systemd_running()
-    result = {'changed': change is not None, 'dropin': options.dropin_path, 'pin': options.pin_path,
-              'etc_files': entries, 'changes': [change.text] if change else [], 'systemd_running': running,
-              'daemon_reloaded': False, 'restarted': False}
+    result = {
+        'changed': change is not None,
+        'dropin': options.dropin_path,
+        'pin': options.pin_path,
+        'etc_files': entries,
+        'changes': [change.text] if change else [],
+        'systemd_running': running,
+        'daemon_reloaded': False,
+        'restarted': False,
+    }
     # a run killed between writing and reloading left systemd with the old
     # drop-in: without this reload the next runs would see nothing to do
     stale = change is None and running and _not_loaded(options, props, present)
     if (change is not None or stale) and running and params['daemon_reload']:
-        result['changes'].append('systemctl daemon-reload' + (
-            ' (systemd had not loaded %s as it is on disk)' % options.dropin_path if stale else ''))
+        result['changes'].append(
+            'systemctl daemon-reload'
+            + (f' (systemd had not loaded {options.dropin_path} as it is on disk)' if stale else '')
+        )
         result['changed'] = True
         if not check_mode:
             _run(['daemon-reload'], result['changes'][:-1])
@@ -143,8 +179,10 @@ def apply(params, check_mode=False, diff=False):
     if params['restart'] and running and (change is not None or stale or moved or down) and (present or _runs(options)):
         # leaving the namespace only concerns a running service
         verb = 'restart' if present else 'try-restart'
-        result['changes'].append('systemctl %s %s' % (verb, options.unit) + (
-            ' (%s)' % down if down and not (change is not None or stale or moved) else ''))
+        result['changes'].append(
+            f'systemctl {verb} {options.unit}'
+            + (f' ({down})' if down and not (change is not None or stale or moved) else '')
+        )
         result['changed'] = True
         if not check_mode:
             _run([verb, options.unit], result['changes'][:-1], options.unit)

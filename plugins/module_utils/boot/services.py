@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,6 +9,8 @@ that converges the namespaces, and taken out again once no longer declared
 One module call does what took a task per service and a read of the role's
 own record: on a fleet every task is a round trip to each host.
 """
+
+from __future__ import annotations
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import service
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.dropin import ServiceOptions
@@ -36,18 +37,27 @@ def check(decls, pin_dir, boot):
         if decl['state'] != 'present':
             continue
         for number, entry in enumerate(decl['services']):
-            where = 'namespaces[%d].services[%d]' % (index, number)
+            where = f'namespaces[{index}].services[{number}]'
             try:
-                ServiceOptions(entry['name'], decl['name'], pin_dir=pin_dir or DEFAULT_PIN_DIR,
-                               unit_dir=unit_dir_of(boot), boot_unit=unit)
+                ServiceOptions(
+                    entry['name'],
+                    decl['name'],
+                    pin_dir=pin_dir or DEFAULT_PIN_DIR,
+                    unit_dir=unit_dir_of(boot),
+                    boot_unit=unit,
+                )
             except NamespaceError as exc:
-                raise NamespaceError('%s: %s' % (where, exc.message), name=decl['name'], hint=HINT)
+                raise NamespaceError(f'{where}: {exc.message}', name=decl['name'], hint=HINT)
             if entry['name'] == unit:
-                raise NamespaceError('%s: %r is the boot unit, which creates the pins at boot and cannot itself run '
-                                     'inside one of them' % (where, entry['name']), name=decl['name'], hint=HINT)
+                raise NamespaceError(
+                    f'{where}: {entry["name"]!r} is the boot unit, which creates the pins at boot and cannot itself run '
+                    'inside one of them',
+                    name=decl['name'],
+                    hint=HINT,
+                )
 
 
-class ServicesStep(object):
+class ServicesStep:
     """converge_recorded's services_step: places the declared services, takes out the undeclared ones
     and keeps each one's result (results) and failure (failed)."""
 
@@ -68,17 +78,27 @@ class ServicesStep(object):
         return declared + [entry for entry in undeclared if not self._apply(entry, 'absent')]
 
     def _apply(self, entry, state):
-        params = dict(service.OPTION_SPEC_DEFAULTS, unit=entry['name'], namespace=entry['namespace'], state=state,
-                      pin_dir=self.pin_dir, unit_dir=self.unit_dir, boot_unit=self.boot_unit,
-                      # check mode made no namespace that is only declared yet
-                      require_pin=not self.check_mode, restart=entry.get('restart', False),
-                      writable_etc=entry.get('writable_etc', False), bind_etc=entry.get('bind_etc', True))
+        params = dict(
+            service.OPTION_SPEC_DEFAULTS,
+            unit=entry['name'],
+            namespace=entry['namespace'],
+            state=state,
+            pin_dir=self.pin_dir,
+            unit_dir=self.unit_dir,
+            boot_unit=self.boot_unit,
+            # check mode made no namespace that is only declared yet
+            require_pin=not self.check_mode,
+            restart=entry.get('restart', False),
+            writable_etc=entry.get('writable_etc', False),
+            bind_etc=entry.get('bind_etc', True),
+        )
         head = {'unit': entry['name'], 'namespace': entry['namespace'], 'state': state}
         try:
             result = service.apply(params, check_mode=self.check_mode, diff=self.diff)
         except (NamespaceError, OSError) as exc:
-            self.failed.append('%s %s %s: %s' % (entry['name'], 'in' if state == 'present' else 'out of',
-                                                 entry['namespace'], exc))
+            self.failed.append(
+                f'{entry["name"]} {("in" if state == "present" else "out of")} {entry["namespace"]}: {exc}'
+            )
             self.results.append(dict(head, changed=False, failed=True, msg=str(exc)))
             return False
         self.results.append(dict(head, **result))

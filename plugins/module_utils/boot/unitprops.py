@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,25 +9,43 @@ ask for PrivateNetwork= (which would give it a network namespace of its own
 instead of the pin), and, while it runs, its main process.
 """
 
+from __future__ import annotations
+
 import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.persist import systemd_running
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.spawn import spawn
 
 # systemd's unit search path for the system manager, highest priority first.
-UNIT_PATH = ('/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system',
-             '/usr/lib/systemd/system', '/lib/systemd/system')
+UNIT_PATH = (
+    '/etc/systemd/system',
+    '/run/systemd/system',
+    '/usr/local/lib/systemd/system',
+    '/usr/lib/systemd/system',
+    '/lib/systemd/system',
+)
 # systemd's parse_boolean(), compared in lower case
 TRUE = ('1', 'yes', 'y', 'true', 't', 'on')
 
 
-class UnitProps(object):
+class UnitProps:
     """exists, masked, private_network (bool), source ('systemctl' or
     'unit files'), fragment (path or None), main_pid (int or None); from
     systemctl also dropin_paths and netns_path (what systemd has loaded)."""
 
-    def __init__(self, exists, masked, private_network, source, fragment=None, main_pid=None, active=None,
-                 dropin_paths=(), netns_path=None, enabled=False):
+    def __init__(
+        self,
+        exists,
+        masked,
+        private_network,
+        source,
+        fragment=None,
+        main_pid=None,
+        active=None,
+        dropin_paths=(),
+        netns_path=None,
+        enabled=False,
+    ):
         self.exists = exists
         self.masked = masked
         self.private_network = private_network
@@ -41,7 +58,7 @@ class UnitProps(object):
         self.enabled = enabled  # its UnitFileState is enabled (or enabled-runtime)
 
 
-class Ran(object):
+class Ran:
     """A finished systemctl: returncode (127: no systemctl), stdout and stderr as text."""
 
     def __init__(self, returncode, stdout, stderr):
@@ -57,19 +74,43 @@ def systemctl(*argv):
 
 
 def from_systemctl(unit):
-    shown = systemctl('show', '-p', 'LoadState', '-p', 'PrivateNetwork', '-p', 'FragmentPath', '-p', 'MainPID',
-                      '-p', 'ActiveState', '-p', 'DropInPaths', '-p', 'NetworkNamespacePath', '-p', 'UnitFileState',
-                      '--', unit)
+    shown = systemctl(
+        'show',
+        '-p',
+        'LoadState',
+        '-p',
+        'PrivateNetwork',
+        '-p',
+        'FragmentPath',
+        '-p',
+        'MainPID',
+        '-p',
+        'ActiveState',
+        '-p',
+        'DropInPaths',
+        '-p',
+        'NetworkNamespacePath',
+        '-p',
+        'UnitFileState',
+        '--',
+        unit,
+    )
     props = dict(line.partition('=')[::2] for line in shown.stdout.splitlines() if '=' in line)
     if shown.returncode != 0 or 'LoadState' not in props:
         return None  # a systemctl that cannot ask systemd: read the files instead
     main_pid = int(props.get('MainPID') or 0) or None
-    return UnitProps(exists=props['LoadState'] not in ('not-found', 'bad-setting', 'error'),
-                     masked=props['LoadState'] == 'masked', private_network=props.get('PrivateNetwork') in TRUE,
-                     source='systemctl', fragment=props.get('FragmentPath') or None, main_pid=main_pid,
-                     active=props.get('ActiveState'), dropin_paths=props.get('DropInPaths', '').split(),
-                     netns_path=props.get('NetworkNamespacePath') or None,
-                     enabled=props.get('UnitFileState') in ('enabled', 'enabled-runtime'))
+    return UnitProps(
+        exists=props['LoadState'] not in ('not-found', 'bad-setting', 'error'),
+        masked=props['LoadState'] == 'masked',
+        private_network=props.get('PrivateNetwork') in TRUE,
+        source='systemctl',
+        fragment=props.get('FragmentPath') or None,
+        main_pid=main_pid,
+        active=props.get('ActiveState'),
+        dropin_paths=props.get('DropInPaths', '').split(),
+        netns_path=props.get('NetworkNamespacePath') or None,
+        enabled=props.get('UnitFileState') in ('enabled', 'enabled-runtime'),
+    )
 
 
 def _names(unit):
@@ -77,7 +118,7 @@ def _names(unit):
     prefix, _dot, suffix = unit.rpartition('.')
     names = [unit]
     if '@' in prefix:
-        names.append('%s@.%s' % (prefix.partition('@')[0], suffix))
+        names.append(f'{prefix.partition("@")[0]}@.{suffix}')
     return names
 
 
@@ -93,7 +134,7 @@ def _prefixes(unit):
         if not head:  # no dash left, or only a leading one
             return found
         prefix = head + '-'
-        found.append('%s.%s' % (prefix, suffix))
+        found.append(f'{prefix}.{suffix}')
 
 
 def _dropin_dirs(unit):
@@ -101,7 +142,7 @@ def _dropin_dirs(unit):
     its search path, most specific first: UNIT.d/, the template's, the
     dash-prefix ones (foo-.service.d/), the type's (service.d/)."""
     names = _names(unit) + [n for n in _prefixes(unit) if n not in _names(unit)]
-    return ['%s.d' % n for n in names] + ['%s.d' % unit.rpartition('.')[2]]
+    return [f'{n}.d' for n in names] + [f'{unit.rpartition(".")[2]}.d']
 
 
 def _service_values(path, key):
@@ -111,7 +152,7 @@ def _service_values(path, key):
     try:
         with open(path) as handle:
             lines = handle.read().splitlines()
-    except (IOError, OSError):
+    except OSError:
         return values
     for line in lines:
         line = line.strip()
@@ -152,8 +193,9 @@ def assigned_after(unit, unit_dirs, after, key):
     """[(path, value)] of key= in the [Service] of drop-ins applied after
     the one named `after`: they override what that one sets. Read from the
     files, which systemd reads at the next daemon-reload."""
-    return [(path, value) for name, path in dropins(unit, unit_dirs) if name > after
-            for value in _service_values(path, key)]
+    return [
+        (path, value) for name, path in dropins(unit, unit_dirs) if name > after for value in _service_values(path, key)
+    ]
 
 
 def _empty(path):
@@ -181,8 +223,9 @@ def from_files(unit, unit_dirs=UNIT_PATH):
     if os.path.realpath(fragment) == '/dev/null' or _empty(fragment):
         return UnitProps(exists=True, masked=True, private_network=False, source='unit files', fragment=fragment)
     ordered = [fragment] + [path for _name, path in dropins(unit, unit_dirs)]
-    return UnitProps(exists=True, masked=False, private_network=_private_network(ordered), source='unit files',
-                     fragment=fragment)
+    return UnitProps(
+        exists=True, masked=False, private_network=_private_network(ordered), source='unit files', fragment=fragment
+    )
 
 
 def search_path(unit_dir):
@@ -203,6 +246,6 @@ def inspect(unit, unit_dir):
 def netns_inode(pid):
     """The inode of pid's network namespace, or None when it is gone."""
     try:
-        return os.stat('/proc/%d/ns/net' % pid).st_ino
+        return os.stat(f'/proc/{pid}/ns/net').st_ino
     except OSError:
         return None

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,6 +7,8 @@ Targets are resolved and checked first (each pin must be an nsfs mount of
 the expected type; nothing is ever created). The command's process enters
 them between fork and exec; the module process never moves.
 """
+
+from __future__ import annotations
 
 import os
 import signal
@@ -19,20 +20,19 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import spaw
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, ordered, proc_path
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name, check_pin_path, check_types
-from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
-    PRESENT, inspect, location, open_nsfs)
+from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PRESENT, inspect, location, open_nsfs
 
 # The exit status of a command whose setup failed before exec.
 SETUP_FAILED = spawn.SETUP_FAILED
 
 
-class Target(object):
+class Target:
     """Open namespace fds to enter, with what the result reports of them."""
 
     def __init__(self, name=None):
-        self.name = name      # the net namespace name, for /etc/netns/NAME
-        self.fds = {}         # type -> fd
-        self.entered = []     # [{type, path, inode}]
+        self.name = name  # the net namespace name, for /etc/netns/NAME
+        self.fds = {}  # type -> fd
+        self.entered = []  # [{type, path, inode}]
 
     def add(self, nstype, path, fd, ino):
         self.fds[nstype] = fd
@@ -52,9 +52,12 @@ def _open_pin(name, nstype, path):
     state = inspect(location(name, nstype, path=path))
     if state.state != PRESENT:
         what = {'absent': 'does not exist', 'stale': 'is a stale pin (an empty file, no namespace mounted)'}
-        raise NamespaceError('the %s namespace pin %s' % (nstype, what.get(state.state, state.detail or state.state)),
-                             name=name, path=path,
-                             hint='Create it first (nsfd.namespaces.namespace); namespace_exec never creates one.')
+        raise NamespaceError(
+            f'the {nstype} namespace pin {what.get(state.state, state.detail or state.state)}',
+            name=name,
+            path=path,
+            hint='Create it first (nsfd.namespaces.namespace); namespace_exec never creates one.',
+        )
     fd, actual, st = open_nsfs(path)
     if actual != nstype or (st.st_dev, st.st_ino) != (state.dev, state.ino):
         os.close(fd)
@@ -81,13 +84,14 @@ def resolve(namespace=None, types=None, pin_dir=None, paths=None, pid=None):
                 try:
                     fd, actual, st = open_nsfs(path)
                 except OSError as exc:
-                    raise NamespaceError.from_os_error(exc, 'cannot open the pin', path=path,
-                                                       hint='Give the path of an existing namespace pin.')
+                    raise NamespaceError.from_os_error(
+                        exc, 'cannot open the pin', path=path, hint='Give the path of an existing namespace pin.'
+                    )
                 os.close(fd)
                 if actual is None:
                     raise NamespaceError('not a namespace pin (no nsfs mount there)', path=path)
                 if actual in target.fds:
-                    raise NamespaceError('two paths name %s namespaces' % actual, path=path)
+                    raise NamespaceError(f'two paths name {actual} namespaces', path=path)
                 target.add(actual, path, *_open_pin(os.path.basename(path), actual, path))
         elif pid is not None:
             types = check_types(types or ['net'], 'types')
@@ -96,8 +100,12 @@ def resolve(namespace=None, types=None, pin_dir=None, paths=None, pid=None):
                 try:
                     fd, actual, st = open_nsfs(path, follow=True)
                 except OSError as exc:
-                    raise NamespaceError.from_os_error(exc, 'cannot open the namespace of process %s' % pid,
-                                                       path=path, hint='Check that the process is running.')
+                    raise NamespaceError.from_os_error(
+                        exc,
+                        f'cannot open the namespace of process {pid}',
+                        path=path,
+                        hint='Check that the process is running.',
+                    )
                 target.add(nstype, path, fd, st.st_ino)
         else:
             raise NamespaceError('give one of namespace, path or pid')
@@ -116,7 +124,7 @@ def _enter(target, chdir, etc_files, report_fd):  # pragma: no cover - runs betw
         for nstype in ordered(target.fds):
             if nstype == 'net':
                 continue
-            step = 'setns %s' % nstype
+            step = f'setns {nstype}'
             syscalls.setns(target.fds[nstype], TYPES[nstype].flag)
         warnings = []
         if 'net' in target.fds:
@@ -125,7 +133,7 @@ def _enter(target, chdir, etc_files, report_fd):  # pragma: no cover - runs betw
         if warnings:
             spawn.report(report_fd, {'warnings': warnings})
         if chdir:
-            step = 'chdir %s' % chdir
+            step = f'chdir {chdir}'
             os.chdir(chdir)
         if 'pid' in target.fds:
             step = 'fork into the pid namespace'
@@ -153,30 +161,47 @@ def _fork_into_pid_namespace():  # pragma: no cover - runs between fork and exec
 def run(target, argv, stdin=None, chdir=None, etc_files=True):
     """Run argv inside the target. Returns a dict like ansible.builtin.command's."""
     start = time.time()
-    done = spawn.spawn(argv, setup=lambda report_fd: _enter(target, chdir, etc_files, report_fd),
-                       stdin=stdin.encode('utf-8') if stdin is not None else None)
+    done = spawn.spawn(
+        argv,
+        setup=lambda report_fd: _enter(target, chdir, etc_files, report_fd),
+        stdin=stdin.encode('utf-8') if stdin is not None else None,
+    )
     failed = done.exec_error
     if failed:
-        return _result(argv, start, done.rc, '', '%s: %s' % (argv[0], failed['error']), target, done.warnings)
+        return _result(argv, start, done.rc, '', f'{argv[0]}: {failed["error"]}', target, done.warnings)
     failed = done.setup_error
     if failed:
-        raise NamespaceError('cannot enter %s: %s failed: %s' % (target.label, failed['step'], failed['error']),
-                             errno=failed.get('errno'))
-    return _result(argv, start, done.rc, done.stdout.decode('utf-8', 'replace'),
-                   done.stderr.decode('utf-8', 'replace'), target, done.warnings)
+        raise NamespaceError(
+            f'cannot enter {target.label}: {failed["step"]} failed: {failed["error"]}',
+            errno=failed.get('errno'),
+        )
+    return _result(
+        argv,
+        start,
+        done.rc,
+        done.stdout.decode('utf-8', 'replace'),
+        done.stderr.decode('utf-8', 'replace'),
+        target,
+        done.warnings,
+    )
 
 
 def _result(argv, start, rc, stdout, stderr, target, warnings):
     end = time.time()
+    took = end - start
     fmt = '%Y-%m-%d %H:%M:%S'
     return {
-        'cmd': list(argv), 'rc': rc,
-        'stdout': stdout.rstrip('\r\n'), 'stderr': stderr.rstrip('\r\n'),
-        'stdout_lines': stdout.splitlines(), 'stderr_lines': stderr.splitlines(),
-        'start': time.strftime(fmt, time.localtime(start)) + '.%06d' % int(start % 1 * 1000000),
-        'end': time.strftime(fmt, time.localtime(end)) + '.%06d' % int(end % 1 * 1000000),
-        'delta': '%d:%02d:%09.6f' % ((end - start) // 3600, (end - start) % 3600 // 60, (end - start) % 60),
-        'entered': list(target.entered), 'warnings': warnings,
+        'cmd': list(argv),
+        'rc': rc,
+        'stdout': stdout.rstrip('\r\n'),
+        'stderr': stderr.rstrip('\r\n'),
+        'stdout_lines': stdout.splitlines(),
+        'stderr_lines': stderr.splitlines(),
+        'start': time.strftime(fmt, time.localtime(start)) + f'.{int(start % 1 * 1000000):06d}',
+        'end': time.strftime(fmt, time.localtime(end)) + f'.{int(end % 1 * 1000000):06d}',
+        'delta': f'{int(took // 3600)}:{int(took % 3600 // 60):02d}:{took % 60:09.6f}',
+        'entered': list(target.entered),
+        'warnings': warnings,
     }
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,6 +11,8 @@ its own four ctypes wrappers instead of importing kernel/syscalls.py.
 Standalone use:
   python3 launch.py --netns-dir /run/netns --name blue [--no-etc] -- CMD [ARG...]
 """
+
+from __future__ import annotations
 
 import ctypes
 import errno
@@ -39,7 +40,7 @@ def _libc():
 def _check(result, what):
     if result != 0:
         code = ctypes.get_errno()
-        raise OSError(code, '%s: %s' % (what, os.strerror(code)))
+        raise OSError(code, f'{what}: {os.strerror(code)}')
 
 
 def _b(value):
@@ -61,12 +62,11 @@ def unshare(flags):
 
 
 def mount(source, target, fstype, flags, data=None):
-    _check(_libc().mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data)),
-           'mount %s' % target)
+    _check(_libc().mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data)), f'mount {target}')
 
 
 def umount2(target, flags):
-    _check(_libc().umount2(_b(target), ctypes.c_int(flags)), 'umount %s' % target)
+    _check(_libc().umount2(_b(target), ctypes.c_int(flags)), f'umount {target}')
 
 
 def private_sysfs():
@@ -109,15 +109,15 @@ def bind_etc(name, etc_root='/etc'):
         target = os.path.join(etc_root, entry)
         resolved = os.path.realpath(target)
         if not os.path.lexists(target):
-            warnings.append('%s has no counterpart %s; skipped' % (source, target))
+            warnings.append(f'{source} has no counterpart {target}; skipped')
             continue
         if not os.path.exists(resolved):
-            warnings.append('%s is a symlink to missing %s; %s skipped' % (target, resolved, source))
+            warnings.append(f'{target} is a symlink to missing {resolved}; {source} skipped')
             continue
         try:
             mount(source, resolved, None, MS_BIND)
         except OSError as exc:
-            warnings.append('cannot bind %s over %s: %s' % (source, resolved, exc.strerror))
+            warnings.append(f'cannot bind {source} over {resolved}: {exc.strerror}')
     return warnings
 
 
@@ -144,7 +144,7 @@ def main(argv):
         elif option == '--no-etc':
             etc_files = False
         else:
-            sys.stderr.write('nsfd netns: unknown option %r\n' % option)
+            sys.stderr.write(f'nsfd netns: unknown option {option!r}\n')
             return 2
     command = args[1:]
     if not name or not command:
@@ -154,23 +154,25 @@ def main(argv):
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError as exc:
-        sys.stderr.write("nsfd netns: cannot open network namespace '%s' at %s: %s. "
-                         'Create it first (nsfd.namespaces.namespace, or ip netns add %s).\n'
-                         % (name, path, exc.strerror, name))
+        sys.stderr.write(
+            f"nsfd netns: cannot open network namespace '{name}' at {path}: {exc.strerror}. "
+            f'Create it first (nsfd.namespaces.namespace, or ip netns add {name}).\n'
+        )
         return 1
     try:
         for warning in enter_netns_like_ip(fd, name, etc_files):
-            sys.stderr.write('nsfd netns: warning: %s\n' % warning)
+            sys.stderr.write(f'nsfd netns: warning: {warning}\n')
     except OSError as exc:
-        hint = (' (not a network namespace pin)' if exc.errno == errno.EINVAL else '')
-        sys.stderr.write("nsfd netns: cannot enter network namespace '%s' at %s: %s%s\n"
-                         % (name, path, exc.strerror or exc, hint))
+        hint = ' (not a network namespace pin)' if exc.errno == errno.EINVAL else ''
+        sys.stderr.write(
+            f"nsfd netns: cannot enter network namespace '{name}' at {path}: {exc.strerror or exc}{hint}\n"
+        )
         return 1
     os.close(fd)
     try:
         os.execvp(command[0], command)
     except OSError as exc:
-        sys.stderr.write('nsfd netns: cannot run %s: %s\n' % (command[0], exc.strerror))
+        sys.stderr.write(f'nsfd netns: cannot run {command[0]}: {exc.strerror}\n')
         return 127
 
 

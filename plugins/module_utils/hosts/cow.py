@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -15,6 +14,8 @@ layer, and what it covered, uncovered, the next: the same files, one level
 less deep. Runs in the host's new, private mount namespace only.
 """
 
+from __future__ import annotations
+
 import errno
 import os
 
@@ -27,9 +28,9 @@ def mount_cow(directory, layers):
     # by descriptor: a data_dir with ',' or ':' in its path cannot break the options
     layers_fd = os.open(layers, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        own = 'upperdir=/proc/self/fd/%d/upper,workdir=/proc/self/fd/%d/work' % (layers_fd, layers_fd)
+        own = f'upperdir=/proc/self/fd/{layers_fd}/upper,workdir=/proc/self/fd/{layers_fd}/work'
         try:
-            syscalls.mount('overlay', directory, 'overlay', 0, 'lowerdir=%s,%s' % (directory, own))
+            syscalls.mount('overlay', directory, 'overlay', 0, f'lowerdir={directory},{own}')
             return
         except OSError as exc:
             if exc.errno != errno.EINVAL or syscalls.statfs_type(directory) != syscalls.OVERLAYFS_MAGIC:
@@ -48,30 +49,38 @@ def top_mount(directory, mounts=None):
 
 
 def _too_deep(directory, detail):
-    return OSError(errno.EINVAL, '%s is an overlay over an overlay already, and the kernel stacks at most two overlayfs '
-                                 'levels; %s. Use root: with a distribution tree on a filesystem that is not '
-                                 'overlayfs, or run the host one overlay level shallower' % (directory, detail))
+    return OSError(
+        errno.EINVAL,
+        f'{directory} is an overlay over an overlay already, and the kernel stacks at most two overlayfs '
+        f'levels; {detail}. Use root: with a distribution tree on a filesystem that is not '
+        'overlayfs, or run the host one overlay level shallower',
+    )
 
 
 def _mount_flattened(directory, own):
     top = top_mount(directory)
     lower, upper = mountinfo.overlay_layers(top.super_options) if top is not None else ([], None)
     if lower != [directory] or not upper:
-        raise _too_deep(directory, 'its overlay (lowerdir=%s) is not laid over %s itself, so its layers cannot be '
-                                   "laid under the host's" % (':'.join(lower) or '?', directory))
+        raise _too_deep(
+            directory,
+            'its overlay (lowerdir={}) is not laid over {} itself, so its layers cannot be '
+            "laid under the host's".format(':'.join(lower) or '?', directory),
+        )
     try:
         upper_fd = os.open(upper, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
-        raise _too_deep(directory, 'its overlay\'s upper layer %s cannot be reached (%s)' % (upper, exc.strerror))
+        raise _too_deep(directory, f'its overlay\'s upper layer {upper} cannot be reached ({exc.strerror})')
     try:
         syscalls.umount2(directory, syscalls.MNT_DETACH)
         try:
-            syscalls.mount('overlay', directory, 'overlay', 0,
-                           'lowerdir=/proc/self/fd/%d:%s,%s' % (upper_fd, directory, own))
+            syscalls.mount('overlay', directory, 'overlay', 0, f'lowerdir=/proc/self/fd/{upper_fd}:{directory},{own}')
         except OSError as exc:
             if exc.errno != errno.EINVAL:
                 raise
-            raise _too_deep(directory, 'it stays too deep with its top overlay taken apart (what that overlay '
-                                       'covered is an overlay over an overlay too)')
+            raise _too_deep(
+                directory,
+                'it stays too deep with its top overlay taken apart (what that overlay '
+                'covered is an overlay over an overlay too)',
+            )
     finally:
         os.close(upper_fd)

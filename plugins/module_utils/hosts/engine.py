@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,6 +12,8 @@ Only what the module can prove it made is ever removed: a host directory
 holding its record or marker (and in it only the entries it makes), pins
 whose dev/ino the record kept or that hold a running init of the host.
 """
+
+from __future__ import annotations
 
 import binascii
 import collections
@@ -30,16 +31,21 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, nsprops, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
-    ABSENT, PRESENT, STALE, inspect, location)
+    ABSENT,
+    PRESENT,
+    STALE,
+    inspect,
+    location,
+)
 
 
 class Result(Changes):
     def __init__(self):
-        super(Result, self).__init__()
+        super().__init__()
         self.host = None
 
     def as_dict(self):
-        return dict(super(Result, self).as_dict(), host=self.host)
+        return dict(super().as_dict(), host=self.host)
 
 
 def pins(name):
@@ -49,10 +55,19 @@ def pins(name):
 def view(rec, running):
     """The host as modules return it."""
     lab = rec.get('lab') or {}
-    return {'name': rec['name'], 'hostname': rec['hostname'], 'pid': rec.get('pid'), 'root': rec['root'],
-            'data_dir': rec['data_dir'], 'address': lab.get('address'), 'interface': lab.get('interface'),
-            'lab': lab or None, 'shared_paths': rec.get('shared_paths') or [], 'pins': pins(rec['name']),
-            'running': bool(running)}
+    return {
+        'name': rec['name'],
+        'hostname': rec['hostname'],
+        'pid': rec.get('pid'),
+        'root': rec['root'],
+        'data_dir': rec['data_dir'],
+        'address': lab.get('address'),
+        'interface': lab.get('interface'),
+        'lab': lab or None,
+        'shared_paths': rec.get('shared_paths') or [],
+        'pins': pins(rec['name']),
+        'running': bool(running),
+    }
 
 
 def _new_record(spec, pid=None, started=None):
@@ -71,7 +86,7 @@ def _pins_follow(states, pid):
         if state.state != PRESENT:
             return False
         try:
-            st = os.stat('/proc/%d/ns/%s' % (pid, nstype))
+            st = os.stat(f'/proc/{pid}/ns/{nstype}')
         except OSError:
             return False
         if (st.st_dev, st.st_ino) != (state.dev, state.ino):
@@ -135,44 +150,64 @@ def _ownership(name, rec, states):
 
 
 def _foreign_pins(name, foreign):
-    return NamespaceError('the name is taken by a namespace that is not this host\'s: %s' % '; '.join(
-        '%s holds a %s namespace the host did not make' % (s.location.path, s.location.type) for s in foreign),
-        name=name, path=foreign[0].location.path, errno=errno.EEXIST,
+    return NamespaceError(
+        'the name is taken by a namespace that is not this host\'s: {}'.format(
+            '; '.join(f'{s.location.path} holds a {s.location.type} namespace the host did not make' for s in foreign)
+        ),
+        name=name,
+        path=foreign[0].location.path,
+        errno=errno.EEXIST,
         hint='It is left alone. Remove it if it is no longer needed (ip netns delete NAME for a network '
-             'namespace), or give the host another name; its record and files stay.')
+        'namespace), or give the host another name; its record and files stay.',
+    )
 
 
 def _left_alone(foreign):
-    return ['%s holds a %s namespace this host did not make: it is left alone' % (s.location.path, s.location.type)
-            for s in foreign]
+    return [
+        f'{s.location.path} holds a {s.location.type} namespace this host did not make: it is left alone'
+        for s in foreign
+    ]
 
 
 def _load_for_start(spec):
     try:
         return record.load(spec.data_dir, spec.name)
     except record.Damaged as exc:
-        raise NamespaceError('%s; the host cannot be started from it' % exc.message, name=spec.name,
-                             path=exc.path, hint='Run the task with state: absent first (it ends what is left of '
-                                                 'the host and removes what the module made), then start it again.')
+        raise NamespaceError(
+            f'{exc.message}; the host cannot be started from it',
+            name=spec.name,
+            path=exc.path,
+            hint='Run the task with state: absent first (it ends what is left of '
+            'the host and removes what the module made), then start it again.',
+        )
 
 
 def _check_pins(spec, rec, states):
     if rec is None:
         taken = [s for s in states.values() if s.state != ABSENT]
         if taken:
-            raise NamespaceError('the name is taken: %s %s, and there is no host record at %s'
-                                 % (taken[0].location.path, 'is a %s namespace pin' % taken[0].location.type
-                                    if taken[0].state in (PRESENT, STALE) else 'exists (%s)' % taken[0].detail,
-                                    record.path_of(spec.data_dir, spec.name)),
-                                 name=spec.name, path=taken[0].location.path,
-                                 hint='Choose another host name, or remove that namespace first '
-                                      '(nsfd.namespaces.namespace state=absent) if it is yours to remove.')
+            raise NamespaceError(
+                'the name is taken: {} {}, and there is no host record at {}'.format(
+                    taken[0].location.path,
+                    f'is a {taken[0].location.type} namespace pin'
+                    if taken[0].state in (PRESENT, STALE)
+                    else f'exists ({taken[0].detail})',
+                    record.path_of(spec.data_dir, spec.name),
+                ),
+                name=spec.name,
+                path=taken[0].location.path,
+                hint='Choose another host name, or remove that namespace first '
+                '(nsfd.namespaces.namespace state=absent) if it is yours to remove.',
+            )
         return
     for state in states.values():
         if state.state not in (ABSENT, PRESENT, STALE):
-            raise NamespaceError('the pin path of the host is not a %s namespace pin: it %s'
-                                 % (state.location.type, state.detail), name=spec.name, path=state.location.path,
-                                 hint='It is left untouched; move it away.')
+            raise NamespaceError(
+                f'the pin path of the host is not a {state.location.type} namespace pin: it {state.detail}',
+                name=spec.name,
+                path=state.location.path,
+                hint='It is left untouched; move it away.',
+            )
 
 
 def _lab_neighbours(spec):
@@ -197,7 +232,8 @@ def _lab_neighbours(spec):
                     raise
                 continue
             if data_dir != spec.data_dir and not (
-                    record.init_alive(rec) and _pins_follow({'net': inspect(location(other, 'net'))}, rec['pid'])):
+                record.init_alive(rec) and _pins_follow({'net': inspect(location(other, 'net'))}, rec['pid'])
+            ):
                 continue
             yield other, rec
 
@@ -207,40 +243,60 @@ def _check_lab(spec):
     lab = spec.lab
     labs.need_pyroute2(spec.name)  # a missing or too old one fails before anything is made
     if lab.name == spec.name or lab.name in record.names(spec.data_dir):
-        raise NamespaceError('lab.name %r is the name of a host: a host\'s network namespace is no lab' % lab.name,
-                             name=spec.name, hint='Give the lab a name of its own, such as nsfd-lab.')
+        raise NamespaceError(
+            f'lab.name {lab.name!r} is the name of a host: a host\'s network namespace is no lab',
+            name=spec.name,
+            hint='Give the lab a name of its own, such as nsfd-lab.',
+        )
     pinned = labs.host_pin(lab.name)
     if pinned:
-        raise NamespaceError('lab.name %r is the network namespace of a host (of this or another data_dir): %s pins '
-                             'another of its namespaces' % (lab.name, pinned), name=spec.name, path=pinned,
-                             errno=errno.EEXIST, hint='Give the lab a name no host has, such as nsfd-lab.')
+        raise NamespaceError(
+            f'lab.name {lab.name!r} is the network namespace of a host (of this or another data_dir): {pinned} pins '
+            'another of its namespaces',
+            name=spec.name,
+            path=pinned,
+            errno=errno.EEXIST,
+            hint='Give the lab a name no host has, such as nsfd-lab.',
+        )
     for other, rec in _lab_neighbours(spec):
         theirs = (rec or {}).get('lab')
         if not theirs or theirs['name'] != lab.name:
             continue
         if theirs['address'].split('/')[0] == str(lab.address.ip):
-            raise NamespaceError('lab.address %s is already the address of host %s in lab %s'
-                                 % (lab.address, other, lab.name), name=spec.name,
-                                 hint='Give every host of a lab its own address.')
+            raise NamespaceError(
+                f'lab.address {lab.address} is already the address of host {other} in lab {lab.name}',
+                name=spec.name,
+                hint='Give every host of a lab its own address.',
+            )
         if theirs['address'].split('/')[0] == str(lab.gateway.ip):
-            raise NamespaceError('lab.gateway %s is the address of host %s in lab %s: the bridge cannot have it too'
-                                 % (lab.gateway.ip, other, lab.name), name=spec.name,
-                                 hint='Leave lab.gateway out, or give the one gateway the lab\'s other hosts use.')
-        if theirs['address'].split('/')[1] != str(lab.address.network.prefixlen) or \
-                lab.address.ip not in ipaddress.ip_interface(theirs['address']).network:
-            raise NamespaceError('lab.address %s is outside the lab subnet of %s (host %s has %s)'
-                                 % (lab.address, lab.name, other, theirs['address']), name=spec.name,
-                                 hint='Use an address of the lab subnet, or another lab name.')
+            raise NamespaceError(
+                f'lab.gateway {lab.gateway.ip} is the address of host {other} in lab {lab.name}: the bridge cannot have it too',
+                name=spec.name,
+                hint='Leave lab.gateway out, or give the one gateway the lab\'s other hosts use.',
+            )
+        if (
+            theirs['address'].split('/')[1] != str(lab.address.network.prefixlen)
+            or lab.address.ip not in ipaddress.ip_interface(theirs['address']).network
+        ):
+            raise NamespaceError(
+                f'lab.address {lab.address} is outside the lab subnet of {lab.name} (host {other} has {theirs["address"]})',
+                name=spec.name,
+                hint='Use an address of the lab subnet, or another lab name.',
+            )
     addresses = labs.bridge_addresses(lab)
     if lab.address.ip in [a.ip for a in addresses]:
-        raise NamespaceError('lab.address %s is an address of bridge %s of lab %s (a gateway of other hosts)'
-                             % (lab.address, lab.bridge, lab.name), name=spec.name,
-                             hint='Give the host an address the bridge does not have.')
+        raise NamespaceError(
+            f'lab.address {lab.address} is an address of bridge {lab.bridge} of lab {lab.name} (a gateway of other hosts)',
+            name=spec.name,
+            hint='Give the host an address the bridge does not have.',
+        )
     networks = [a.network for a in addresses]
     if networks and lab.address.network not in networks:
-        raise NamespaceError('lab.address %s is outside the lab subnet: bridge %s of lab %s has %s'
-                             % (lab.address, lab.bridge, lab.name, ', '.join(map(str, networks))),
-                             name=spec.name, hint='Use an address of that subnet, or another lab name.')
+        raise NamespaceError(
+            f'lab.address {lab.address} is outside the lab subnet: bridge {lab.bridge} of lab {lab.name} has {", ".join(map(str, networks))}',
+            name=spec.name,
+            hint='Use an address of that subnet, or another lab name.',
+        )
 
 
 def _check_data_dir_fs(spec):
@@ -248,17 +304,21 @@ def _check_data_dir_fs(spec):
     a container, say): say so before starting anything."""
     magic, existing = filesystem_of(spec.data_dir)
     if magic == syscalls.OVERLAYFS_MAGIC:
-        raise NamespaceError('data_dir %r is on an overlay filesystem (%s), which overlayfs cannot use for the '
-                             "host's copy-on-write layers" % (spec.data_dir, existing), name=spec.name,
-                             path=spec.data_dir, errno=errno.EINVAL,
-                             hint='Choose a data_dir on ext4, xfs, btrfs or tmpfs.')
+        raise NamespaceError(
+            f'data_dir {spec.data_dir!r} is on an overlay filesystem ({existing}), which overlayfs cannot use for the '
+            "host's copy-on-write layers",
+            name=spec.name,
+            path=spec.data_dir,
+            errno=errno.EINVAL,
+            hint='Choose a data_dir on ext4, xfs, btrfs or tmpfs.',
+        )
 
 
 def _differences(spec, rec):
     have = dict((k, rec.get(k)) for k in ('hostname', 'root', 'lab'))
     have['shared_paths'] = rec.get('shared_paths') or []
     want = spec.config()
-    return ['%s %r (running with %r)' % (k, want[k], have[k]) for k in sorted(want) if want[k] != have[k]]
+    return [f'{k} {want[k]!r} (running with {have[k]!r})' for k in sorted(want) if want[k] != have[k]]
 
 
 def started(spec, check_mode=False, reboot=False):
@@ -304,32 +364,36 @@ def _plan_start(spec, rec, states, reboot, result):
     alive = rec is not None and record.init_alive(rec)
     result.before = view(rec, alive) if rec else {}
     if alive and not reboot and _differences(spec, rec):
-        raise NamespaceError('the running host differs from the task: %s' % '; '.join(_differences(spec, rec)),
-                             name=spec.name, path=record.path_of(spec.data_dir, spec.name),
-                             hint='state: rebooted starts it again with these settings (keeping its files).')
+        raise NamespaceError(
+            f'the running host differs from the task: {"; ".join(_differences(spec, rec))}',
+            name=spec.name,
+            path=record.path_of(spec.data_dir, spec.name),
+            hint='state: rebooted starts it again with these settings (keeping its files).',
+        )
     restart = reboot or not alive
     if reboot and alive:
-        result.act('end the init (pid %d) of host %s and everything inside' % (rec['pid'], spec.name))
+        result.act(f'end the init (pid {rec["pid"]}) of host {spec.name} and everything inside')
     if restart:
-        result.act('%s the init of host %s (%s root)' % (
-            'start' if rec is None else 'restart', spec.name, spec.root))
+        result.act(f'{("start" if rec is None else "restart")} the init of host {spec.name} ({spec.root} root)')
     # result.before is what the machine shows of a running host where it drifted
     # from the record (the record alone made before == after under changed)
     pinned = not restart and _pins_follow(states, rec['pid'])
     if not pinned:
-        result.act('pin its namespaces at %s' % ', '.join(sorted(pins(spec.name).values())))
+        result.act(f'pin its namespaces at {", ".join(sorted(pins(spec.name).values()))}')
         if not restart:
-            result.before['pins'] = dict((t, path) for t, path in pins(spec.name).items()
-                                         if _pins_follow({t: states[t]}, rec['pid']))
+            result.before['pins'] = dict(
+                (t, path) for t, path in pins(spec.name).items() if _pins_follow({t: states[t]}, rec['pid'])
+            )
     hostname = None if restart else _hostname_of(rec['pid'])
     renamed = not restart and hostname != spec.hostname
     if renamed:
-        result.act('set the hostname of host %s back to %s' % (spec.name, spec.hostname))
+        result.act(f'set the hostname of host {spec.name} back to {spec.hostname}')
         result.before['hostname'] = hostname
     if spec.lab:
         _plan_lab(spec, pinned, result)
-    planned = _new_record(spec, rec.get('pid') if rec and not restart else None,
-                          rec.get('start_time') if rec and not restart else None)
+    planned = _new_record(
+        spec, rec.get('pid') if rec and not restart else None, rec.get('start_time') if rec and not restart else None
+    )
     if rec and not restart and rec.get('nonce'):
         planned['nonce'] = rec['nonce']
     return _StartPlan(alive, restart, pinned, renamed, planned)
@@ -342,8 +406,9 @@ def _plan_lab(spec, pinned, result):
     if cut:
         result.before.update(address=None, interface=None)
     if not pinned or cut:
-        result.act('cable %s (%s) to bridge %s of lab %s via %s' % (
-            spec.lab.interface, spec.lab.address, spec.lab.bridge, spec.lab.name, lab_end_name(spec.name)))
+        result.act(
+            f'cable {spec.lab.interface} ({spec.lab.address}) to bridge {spec.lab.bridge} of lab {spec.lab.name} via {lab_end_name(spec.name)}'
+        )
 
 
 def _apply_start(spec, rec, orphan, mine, reboot, plan):
@@ -388,15 +453,19 @@ def _apply_start(spec, rec, orphan, mine, reboot, plan):
 def _remove_old_lab(spec, rec, result):
     """The lab the host has left, when no other host uses it."""
     old_lab = (rec or {}).get('lab')
-    if old_lab and old_lab['name'] != (spec.lab.name if spec.lab else None) and labs.exists(old_lab['name']) \
-            and not _lab_in_use(old_lab, spec.data_dir):
+    if (
+        old_lab
+        and old_lab['name'] != (spec.lab.name if spec.lab else None)
+        and labs.exists(old_lab['name'])
+        and not _lab_in_use(old_lab, spec.data_dir)
+    ):
         removed = labs.remove(old_lab)
         if removed:
             result.act(removed)
 
 
 def _with_uts(pid, action):
-    path = '/proc/%d/ns/uts' % pid
+    path = f'/proc/{pid}/ns/uts'
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
@@ -485,15 +554,15 @@ def _take_down(name, data_dir, rec, lab=None, warnings=None):
     warnings.extend(_left_alone(foreign))
     if rec and rec.get('pid') and record.init_alive(rec):
         init.kill(rec['pid'])
-        done.append('end the init (pid %d) of host %s and everything inside' % (rec['pid'], name))
+        done.append(f'end the init (pid {rec["pid"]}) of host {name} and everything inside')
     for pid in _end_strays(name, data_dir, (rec or {}).get('nonce')):
-        done.append('end the unrecorded init (pid %d) of host %s, left by a run that was killed' % (pid, name))
+        done.append(f'end the unrecorded init (pid {pid}) of host {name}, left by a run that was killed')
     their_lab = (rec or {}).get('lab') or (lab.as_dict() if lab else None)
     if their_lab and labs.exists(their_lab['name']) and labs.uncable(their_lab['name'], lab_end_name(name)):
-        done.append('delete %s from lab %s' % (lab_end_name(name), their_lab['name']))
+        done.append(f'delete {lab_end_name(name)} from lab {their_lab["name"]}')
     if mine:
         _unpin(name, mine)
-        done.append('unpin its namespaces at %s' % ', '.join(sorted(s.location.path for s in mine.values())))
+        done.append(f'unpin its namespaces at {", ".join(sorted(s.location.path for s in mine.values()))}')
     # the lab before the record: a run killed after the record went would
     # leave a lab that nothing names any more, and the next absent no way to
     # know it was this host's
@@ -515,15 +584,15 @@ def _remove_host_dir(name, data_dir, warnings):
         return []
     left = record.remove_dir(data_dir, name, init.OVERLAY_LAYERS + init.ROOT_LAYERS)
     if left:
-        warnings.append('%s keeps %s, which the host did not make: only its own files were removed'
-                        % (host_dir, ', '.join(left)))
-        return ['remove the files of host %s from %s' % (name, host_dir)]
-    return ['remove %s' % host_dir]
+        warnings.append(
+            f'{host_dir} keeps {", ".join(left)}, which the host did not make: only its own files were removed'
+        )
+        return [f'remove the files of host {name} from {host_dir}']
+    return [f'remove {host_dir}']
 
 
 def _not_ours(host_dir):
-    return '%s is not a host directory of this module (it holds neither %s nor %s): it is left alone' % (
-        host_dir, record.RECORD, record.MARKER)
+    return f'{host_dir} is not a host directory of this module (it holds neither {record.RECORD} nor {record.MARKER}): it is left alone'
 
 
 def _lab_in_use(lab, data_dir, leaving=None):
@@ -557,18 +626,17 @@ def absent(spec, check_mode=False):
     mine, foreign = _ownership(spec.name, rec, states)
     result.warnings.extend(_left_alone(foreign))
     if alive:
-        result.act('end the init (pid %d) of host %s and everything inside' % (rec['pid'], spec.name))
+        result.act(f'end the init (pid {rec["pid"]}) of host {spec.name} and everything inside')
     if rec.get('lab'):
-        result.act('delete %s from lab %s' % (lab_end_name(spec.name), rec['lab']['name']))
+        result.act(f'delete {lab_end_name(spec.name)} from lab {rec["lab"]["name"]}')
     if mine:
-        result.act('unpin its namespaces at %s' % ', '.join(sorted(s.location.path for s in mine.values())))
+        result.act(f'unpin its namespaces at {", ".join(sorted(s.location.path for s in mine.values()))}')
     their_lab = rec.get('lab')
-    if their_lab and labs.exists(their_lab['name']) \
-            and not _lab_in_use(their_lab, spec.data_dir, leaving=spec.name):
+    if their_lab and labs.exists(their_lab['name']) and not _lab_in_use(their_lab, spec.data_dir, leaving=spec.name):
         removed = labs.remove(their_lab, check_mode=True)
         if removed:
             result.act(removed)
-    result.act('remove %s' % spec.host_dir)
+    result.act(f'remove {spec.host_dir}')
     return result
 
 
@@ -577,14 +645,15 @@ def _absent_unrecorded(spec, states, result, check_mode):
     its record (the marker only), or something that is not a host."""
     if _orphaned(spec, states):
         if check_mode:
-            result.act('end the unrecorded init of host %s and unpin its namespaces' % spec.name)
+            result.act(f'end the unrecorded init of host {spec.name} and unpin its namespaces')
         else:
             for text in _take_down(spec.name, spec.data_dir, None, warnings=result.warnings):
                 result.act(text)
         return result
     if any(s.state != ABSENT for s in states.values()):
-        result.warnings.append('%s is pinned but is no namespace host (no record at %s): it is left alone'
-                               % (spec.name, record.path_of(spec.data_dir, spec.name)))
+        result.warnings.append(
+            f'{spec.name} is pinned but is no namespace host (no record at {record.path_of(spec.data_dir, spec.name)}): it is left alone'
+        )
         return result
     if not check_mode:
         for text in _remove_host_dir(spec.name, spec.data_dir, result.warnings):
@@ -592,7 +661,7 @@ def _absent_unrecorded(spec, states, result, check_mode):
     elif os.path.lexists(spec.host_dir) and not record.ours(spec.data_dir, spec.name):
         result.warnings.append(_not_ours(spec.host_dir))
     elif os.path.lexists(spec.host_dir):
-        result.act('remove %s' % spec.host_dir)
+        result.act(f'remove {spec.host_dir}')
     return result
 
 
@@ -600,13 +669,15 @@ def _absent_damaged(spec, rec, result, check_mode):
     """A damaged record: the host is removed by what the machine shows of it
     (its inits by their command line, the pins holding them, its lab end
     found on a lab's bridge) and what the record still tells (salvage)."""
-    result.warnings.append('the record %s is damaged (%s): the host is removed by what its init, pins and lab '
-                           'show' % (record.path_of(spec.data_dir, spec.name), rec['damaged']))
+    result.warnings.append(
+        f'the record {record.path_of(spec.data_dir, spec.name)} is damaged ({rec["damaged"]}): the host is removed by what its init, pins and lab show'
+    )
     if not rec.get('lab'):
         rec['lab'] = labs.lab_of_end(lab_end_name(spec.name))
     if check_mode:
-        result.act('end what runs of host %s, unpin the namespaces of its init, delete its lab end and remove %s'
-                   % (spec.name, spec.host_dir))
+        result.act(
+            f'end what runs of host {spec.name}, unpin the namespaces of its init, delete its lab end and remove {spec.host_dir}'
+        )
         return result
     for text in _take_down(spec.name, spec.data_dir, rec, warnings=result.warnings):
         result.act(text)
@@ -637,10 +708,14 @@ def converge(spec, check_mode=False):
         return _converge(spec, check_mode)
     except OSError as exc:
         raise NamespaceError.from_os_error(
-            exc, 'a step of host %s failed on the machine' % spec.name, name=spec.name,
+            exc,
+            f'a step of host {spec.name} failed on the machine',
+            name=spec.name,
             path=exc.filename or spec.host_dir,
-            hint=default_hint(exc.errno) or 'Make that path usable (a writable directory with free space) and '
-                                            'run the task again; state: absent removes what the host left.')
+            hint=default_hint(exc.errno)
+            or 'Make that path usable (a writable directory with free space) and '
+            'run the task again; state: absent removes what the host left.',
+        )
 
 
 def _converge(spec, check_mode=False):
@@ -650,6 +725,7 @@ def _converge(spec, check_mode=False):
     records and the lab's last-host test must not interleave; runs on one lab
     are too, whatever their data_dir (the lab's lock, taken second). A data_dir that
     does not exist yet is made only once a plan says there is work."""
+
     def run(check):
         if spec.state == 'absent':
             return absent(spec, check)

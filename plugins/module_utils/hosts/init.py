@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,6 +13,8 @@ left is waiting and reaping as pid 1. It says "ready" on a pipe once set up;
 on a failure its stderr (which mount failed) is the error, and since it is
 pid 1 its exit ends the namespaces: nothing is left behind.
 """
+
+from __future__ import annotations
 
 import errno
 import fcntl
@@ -82,7 +83,9 @@ share() {
 # The machine's own root: the copy-on-write /etc and /var are mounted before
 # the init starts (hosts/cow.py, at any overlay depth), so that data_dir may
 # live under the /run or /tmp this replaces.
-OVERLAY_SCRIPT = _SHARE + r"""
+OVERLAY_SCRIPT = (
+    _SHARE
+    + r"""
 set -e
 mount -n -t proc -o nosuid,nodev,noexec proc /proc
 mount -n -t sysfs -o nosuid,nodev,noexec sysfs /sys
@@ -91,11 +94,15 @@ mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -n -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 share
 echo "$HOSTNAME" > /etc/hostname
-""" + _WAIT
+"""
+    + _WAIT
+)
 
 # A distribution root: an overlay over the tree (read-only lower layer),
 # entered with pivot_root so `nsenter --mount` lands in it.
-ROOT_SCRIPT = _SHARE + r"""
+ROOT_SCRIPT = (
+    _SHARE
+    + r"""
 set -e
 new=$HOST_DIR/root/merged
 mount -n -t overlay overlay -o "lowerdir=$LOWER,upperdir=$HOST_DIR/root/upper,workdir=$HOST_DIR/root/work" "$new"
@@ -128,7 +135,9 @@ cd /
 share
 echo "$HOSTNAME" > /etc/hostname
 umount -l /mnt
-""" + _WAIT
+"""
+    + _WAIT
+)
 
 # The persistent directories in data_dir/NAME of each kind of root.
 OVERLAY_LAYERS = ('etc/upper', 'etc/work', 'var/upper', 'var/work')
@@ -172,7 +181,7 @@ def _become_init(argv, env, out_w, err_w, affinity, shared):  # pragma: no cover
         os.execve('/bin/sh', argv, env)
     except BaseException as exc:  # noqa: B902 - whatever it was, the module quotes it
         # the module quotes stderr: "it gave no reason" hid this
-        _say(report, 'preparing the init failed: %s' % (exc,))
+        _say(report, f'preparing the init failed: {exc}')
     finally:
         os._exit(127)
 
@@ -197,8 +206,12 @@ def _helper(spec, argv, env, out_w, err_w, cpu):
         step('make the new mount tree private', forget_copied_pins)
         if spec.root == OVERLAY:
             for directory in ('/etc', '/var'):
-                step('the copy-on-write %s' % directory, cow.mount_cow, directory,
-                     os.path.join(spec.host_dir, directory[1:]))
+                step(
+                    f'the copy-on-write {directory}',
+                    cow.mount_cow,
+                    directory,
+                    os.path.join(spec.host_dir, directory[1:]),
+                )
         step('sethostname', syscalls.sethostname, spec.hostname)
         step('set lo up', _lo_up)
         pid = os.fork()
@@ -207,6 +220,7 @@ def _helper(spec, argv, env, out_w, err_w, cpu):
         os.close(out_w)
         os.close(err_w)
         channel.send({'init': pid})
+
     return body
 
 
@@ -215,8 +229,13 @@ def start(spec, cpu=None, nonce=None):
     says ready. Raises NamespaceError saying what failed, with nothing left
     running. nonce (in its environment) tells it apart from any other
     process with the same command line."""
-    env = {'PATH': PATH, 'HOST_DIR': spec.host_dir, 'HOSTNAME': spec.hostname, 'LANG': 'C',
-           'SHARED': '\n'.join(spec.shared_paths)}
+    env = {
+        'PATH': PATH,
+        'HOST_DIR': spec.host_dir,
+        'HOSTNAME': spec.hostname,
+        'LANG': 'C',
+        'SHARED': '\n'.join(spec.shared_paths),
+    }
     if nonce:
         env['NSFD_HOST_NONCE'] = nonce
     if spec.root != OVERLAY:
@@ -234,19 +253,24 @@ def start(spec, cpu=None, nonce=None):
         try:
             pid = child.receive()['init']
         except ChildFailed as exc:
-            raise NamespaceError('cannot start the host: %s failed: %s' % (exc.step, exc.message),
-                                 name=spec.name, errno=exc.errno)
+            raise NamespaceError(
+                f'cannot start the host: {exc.step} failed: {exc.message}', name=spec.name, errno=exc.errno
+            )
         finally:
             child.finish()
         started = record.start_time(pid)
         if not _ready(out_r):
             kill(pid)
             detail = _drain(err_r).strip() or 'it gave no reason'
-            raise NamespaceError('the host\'s init (pid %d) failed while setting up its filesystems: %s'
-                                 % (pid, detail), name=spec.name, path=spec.host_dir, errno=errno.EIO,
-                                 hint='Nothing of it is left running. Check that root is a complete root tree '
-                                      '(with /proc, /sys, /dev, /run, /tmp and /mnt) and that data_dir is on a '
-                                      'filesystem overlayfs takes as an upper layer.')
+            raise NamespaceError(
+                f'the host\'s init (pid {pid}) failed while setting up its filesystems: {detail}',
+                name=spec.name,
+                path=spec.host_dir,
+                errno=errno.EIO,
+                hint='Nothing of it is left running. Check that root is a complete root tree '
+                '(with /proc, /sys, /dev, /run, /tmp and /mnt) and that data_dir is on a '
+                'filesystem overlayfs takes as an upper layer.',
+            )
         return pid, started
     finally:
         os.close(out_r)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,6 +7,8 @@ holding a bridge, and each host's veth pair to it, over netlink.
 The lab namespace is made by the pins engine like any other; links and
 addresses go through pyroute2 (imported only when a host has a lab).
 """
+
+from __future__ import annotations
 
 import errno
 import fcntl
@@ -70,15 +71,20 @@ def locked(names):
             try:
                 os.makedirs(LOCK_DIR, 0o700, exist_ok=True)
             except OSError as exc:
-                raise NamespaceError.from_os_error(exc, 'cannot create the lab lock directory', path=LOCK_DIR,
-                                                   hint='Remove whatever is at %s.' % LOCK_DIR)
+                raise NamespaceError.from_os_error(
+                    exc,
+                    'cannot create the lab lock directory',
+                    path=LOCK_DIR,
+                    hint=f'Remove whatever is at {LOCK_DIR}.',
+                )
         for name in sorted(set(names)):
             path = os.path.join(LOCK_DIR, name + '.lock')
             try:
                 fds.append(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
             except OSError as exc:
-                raise NamespaceError.from_os_error(exc, 'cannot open the lab lock', name=name, path=path,
-                                                   hint='Remove whatever is at %s.' % path)
+                raise NamespaceError.from_os_error(
+                    exc, 'cannot open the lab lock', name=name, path=path, hint=f'Remove whatever is at {path}.'
+                )
             fcntl.flock(fds[-1], fcntl.LOCK_EX)
         yield
     finally:
@@ -88,8 +94,11 @@ def locked(names):
 
 def need_pyroute2(name):
     if not netns_socket.HAS_PYROUTE2:
-        raise NamespaceError('a host with a lab needs the Python library pyroute2 on the machine',
-                             name=name, hint='Install pyroute2 (pip install pyroute2), or leave lab out.')
+        raise NamespaceError(
+            'a host with a lab needs the Python library pyroute2 on the machine',
+            name=name,
+            hint='Install pyroute2 (pip install pyroute2), or leave lab out.',
+        )
     too_old = netns_socket.pyroute2_too_old()
     if too_old:
         raise NamespaceError('a host with a lab needs a newer pyroute2', name=name, hint=too_old)
@@ -133,8 +142,8 @@ def stable_mac(*parts):
     random one per cable, every peer's neighbour entry pointed at a gone
     address until it went stale (some 40 s without traffic)."""
     digest = bytearray(hashlib.sha256('\0'.join(parts).encode('utf-8')).digest()[:6])
-    digest[0] = (digest[0] & 0xfc) | 0x02
-    return ':'.join('%02x' % b for b in digest)
+    digest[0] = (digest[0] & 0xFC) | 0x02
+    return ':'.join(f'{b:02x}' for b in digest)
 
 
 def _bridge(ipr, lab_name, bridge):
@@ -142,15 +151,19 @@ def _bridge(ipr, lab_name, bridge):
     host's end, a dummy) is refused rather than used as one."""
     link = _link(ipr, bridge)
     if link is not None and _kind(link) != 'bridge':
-        raise NamespaceError('lab.bridge %s in lab %s is a %s, not a bridge' % (bridge, lab_name, _kind(link)),
-                             name=lab_name, errno=errno.EEXIST,
-                             hint='Give the lab a bridge name no other link of the lab namespace has.')
+        raise NamespaceError(
+            f'lab.bridge {bridge} in lab {lab_name} is a {_kind(link)}, not a bridge',
+            name=lab_name,
+            errno=errno.EEXIST,
+            hint='Give the lab a bridge name no other link of the lab namespace has.',
+        )
     return link
 
 
 def _addresses(ipr, index):
-    return [ipaddress.ip_interface('%s/%d' % (msg.get_attr('IFA_ADDRESS'), msg['prefixlen']))
-            for msg in ipr.get_addr(index=index)]
+    return [
+        ipaddress.ip_interface(f'{msg.get_attr("IFA_ADDRESS")}/{msg["prefixlen"]}') for msg in ipr.get_addr(index=index)
+    ]
 
 
 def bridge_addresses(lab):
@@ -167,16 +180,16 @@ def bridge_addresses(lab):
 def lab_actions(lab):
     """What making the lab (namespace, bridge, gateway address) would do."""
     if not exists(lab.name):
-        return ['create lab network namespace %s with bridge %s (%s)' % (lab.name, lab.bridge, lab.gateway)]
+        return [f'create lab network namespace {lab.name} with bridge {lab.bridge} ({lab.gateway})']
     with netlink(pin_path(lab.name), lab.name) as ipr:
         bridge = _bridge(ipr, lab.name, lab.bridge)
         if bridge is None:
-            return ['create bridge %s (%s) in lab %s' % (lab.bridge, lab.gateway, lab.name)]
+            return [f'create bridge {lab.bridge} ({lab.gateway}) in lab {lab.name}']
         actions = []
         if lab.gateway not in _addresses(ipr, bridge['index']):
-            actions.append('add %s to bridge %s in lab %s' % (lab.gateway, lab.bridge, lab.name))
+            actions.append(f'add {lab.gateway} to bridge {lab.bridge} in lab {lab.name}')
         if not bridge['flags'] & IFF_UP:
-            actions.append('set bridge %s in lab %s up' % (lab.bridge, lab.name))
+            actions.append(f'set bridge {lab.bridge} in lab {lab.name} up')
         return actions
 
 
@@ -186,7 +199,7 @@ def ensure(lab):
     made = not exists(lab.name)
     if made:
         engine.ensure_present(pinspec.build(name=lab.name, types='net'))
-        actions.append('create lab network namespace %s' % lab.name)
+        actions.append(f'create lab network namespace {lab.name}')
     with netlink(pin_path(lab.name), lab.name) as ipr:
         ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], state='up')
         if made:
@@ -197,14 +210,14 @@ def ensure(lab):
             # so the gateway's MAC would change as hosts come and go
             ipr.link('add', ifname=lab.bridge, kind='bridge', address=stable_mac(lab.name, lab.bridge, 'bridge'))
             ipr.link('set', index=ipr.link_lookup(ifname=lab.bridge)[0], ifalias=MARK)
-            actions.append('create bridge %s in lab %s' % (lab.bridge, lab.name))
+            actions.append(f'create bridge {lab.bridge} in lab {lab.name}')
             bridge = _link(ipr, lab.bridge)
         if lab.gateway not in _addresses(ipr, bridge['index']):
             ipr.addr('add', index=bridge['index'], address=str(lab.gateway.ip), prefixlen=lab.gateway.network.prefixlen)
-            actions.append('add %s to bridge %s' % (lab.gateway, lab.bridge))
+            actions.append(f'add {lab.gateway} to bridge {lab.bridge}')
         if not bridge['flags'] & IFF_UP:
             ipr.link('set', index=bridge['index'], state='up')
-            actions.append('set bridge %s up' % lab.bridge)
+            actions.append(f'set bridge {lab.bridge} up')
     return actions
 
 
@@ -216,14 +229,22 @@ def cabled(lab, lab_end, host_net):
         return False
     with netlink(pin_path(lab.name), lab.name) as ipr:
         end, bridge = _link(ipr, lab_end), _link(ipr, lab.bridge)
-        if not _own_end(end) or bridge is None or end.get_attr('IFLA_MASTER') != bridge['index'] \
-                or not end['flags'] & IFF_UP:
+        if (
+            not _own_end(end)
+            or bridge is None
+            or end.get_attr('IFLA_MASTER') != bridge['index']
+            or not end['flags'] & IFF_UP
+        ):
             return False
         peer_index = end.get_attr('IFLA_LINK')
     with netlink(host_net, lab_end) as ipr:
         inner = _link(ipr, lab.interface)
-        return (inner is not None and inner['index'] == peer_index and bool(inner['flags'] & IFF_UP)
-                and lab.address in _addresses(ipr, inner['index']))
+        return (
+            inner is not None
+            and inner['index'] == peer_index
+            and bool(inner['flags'] & IFF_UP)
+            and lab.address in _addresses(ipr, inner['index'])
+        )
 
 
 def cable(lab, lab_end, host_net):
@@ -245,17 +266,26 @@ def cable(lab, lab_end, host_net):
         with netlink(pin_path(lab.name), lab.name) as ipr:
             taken = _link(ipr, lab_end)
             if taken is not None:
-                raise NamespaceError('link %s in lab %s is a %s that is not the lab end of host %s, and the host\'s '
-                                     'end must have that name' % (lab_end, lab.name, _kind(taken), os.path.basename(host_net)),
-                                     name=lab.name, errno=errno.EEXIST,
-                                     hint='Rename or remove that link (ip -n %s link), or use another lab.' % lab.name)
+                raise NamespaceError(
+                    f'link {lab_end} in lab {lab.name} is a {_kind(taken)} that is not the lab end of host {os.path.basename(host_net)}, and the host\'s '
+                    'end must have that name',
+                    name=lab.name,
+                    errno=errno.EEXIST,
+                    hint=f'Rename or remove that link (ip -n {lab.name} link), or use another lab.',
+                )
             try:
                 # the lab end's too, so the bridge's forwarding entry stays right across reboots
-                ipr.link('add', ifname=lab_end, kind='veth', address=stable_mac(lab.name, lab_end, 'lab'),
-                         peer={'ifname': lab.interface, 'net_ns_fd': fd, 'address': stable_mac(lab.name, lab_end, 'host')})
+                ipr.link(
+                    'add',
+                    ifname=lab_end,
+                    kind='veth',
+                    address=stable_mac(lab.name, lab_end, 'lab'),
+                    peer={'ifname': lab.interface, 'net_ns_fd': fd, 'address': stable_mac(lab.name, lab_end, 'host')},
+                )
             except OSError as exc:
-                raise NamespaceError.from_os_error(exc, 'cannot create the veth pair %s (lab) / %s (host)'
-                                                   % (lab_end, lab.interface), name=lab.name)
+                raise NamespaceError.from_os_error(
+                    exc, f'cannot create the veth pair {lab_end} (lab) / {lab.interface} (host)', name=lab.name
+                )
             index = ipr.link_lookup(ifname=lab_end)[0]
             ipr.link('set', index=index, ifalias=END_MARK)
             ipr.link('set', index=index, master=ipr.link_lookup(ifname=lab.bridge)[0])
@@ -292,7 +322,7 @@ def lab_of_end(lab_end):
     if not netns_socket.HAS_PYROUTE2:
         return None
     try:
-        names = sorted(n[:-len('.lock')] for n in os.listdir(LOCK_DIR) if n.endswith('.lock'))
+        names = sorted(n[: -len('.lock')] for n in os.listdir(LOCK_DIR) if n.endswith('.lock'))
     except OSError:
         return None
     for name in [n for n in names if exists(n)]:
@@ -310,8 +340,9 @@ def ports(lab):
         bridge = _link(ipr, lab['bridge'])
         if bridge is None:
             return []
-        return [link.get_attr('IFLA_IFNAME') for link in ipr.get_links()
-                if link.get_attr('IFLA_MASTER') == bridge['index']]
+        return [
+            link.get_attr('IFLA_IFNAME') for link in ipr.get_links() if link.get_attr('IFLA_MASTER') == bridge['index']
+        ]
 
 
 def remove(lab, check_mode=False):
@@ -325,8 +356,9 @@ def remove(lab, check_mode=False):
                 return None
             if not check_mode:
                 ipr.link('del', index=bridge['index'])
-            return 'delete bridge %s from network namespace %s (no host is cabled to it any more)' % (
-                lab['bridge'], lab['name'])
+            return (
+                f'delete bridge {lab["bridge"]} from network namespace {lab["name"]} (no host is cabled to it any more)'
+            )
     if not check_mode:
         engine.ensure_absent(pinspec.build(name=lab['name'], types='net'))
-    return 'remove lab network namespace %s (no host is cabled to it any more)' % lab['name']
+    return f'remove lab network namespace {lab["name"]} (no host is cabled to it any more)'

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,6 +7,8 @@ telling its init apart from a process that merely got the same pid later.
 A host directory is the module's only when it holds the record or the
 marker (written first thing when the module makes or takes the directory):
 only then, and only what the module puts there, is ever removed."""
+
+from __future__ import annotations
 
 import errno
 import json
@@ -24,7 +25,7 @@ RECORD = 'host.json'
 # (or the record) is someone else's, whatever its name.
 MARKER = '.nsfd-host'
 # write_atomically's temporary files of the record
-_RECORD_TEMP = '.%s.' % RECORD
+_RECORD_TEMP = f'.{RECORD}.'
 # argv[0] of every host's init (sh -c SCRIPT MARKER NAME DATA_DIR): with the
 # start time, what proves a pid is still that host's init.
 INIT_MARKER = 'nsfd-namespace-host'
@@ -44,7 +45,7 @@ def load(data_dir, name):
     path = path_of(data_dir, name)
     try:
         text = fileio.read_text(path)
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         raise NamespaceError.from_os_error(exc, 'cannot read the host record', name=name, path=path)
     if text is None:
         return None
@@ -53,9 +54,13 @@ def load(data_dir, name):
         if not isinstance(record, dict) or record.get('name') != name:
             raise ValueError('not the record of this host')
     except ValueError as exc:
-        raise Damaged('the host record is damaged (%s)' % exc, name=name, path=path,
-                      hint='Remove the host with state: absent (it ends the host\'s init and removes what the '
-                           'module made), then start it again.')
+        raise Damaged(
+            f'the host record is damaged ({exc})',
+            name=name,
+            path=path,
+            hint='Remove the host with state: absent (it ends the host\'s init and removes what the '
+            'module made), then start it again.',
+        )
     return record
 
 
@@ -74,10 +79,20 @@ def salvage(data_dir, name, why):
     unknown (None), never guessed."""
     try:
         text = fileio.read_text(path_of(data_dir, name)) or ''
-    except (IOError, OSError):
+    except OSError:
         text = ''
-    found = {'name': name, 'data_dir': data_dir, 'damaged': why, 'pid': None, 'start_time': None,
-             'hostname': None, 'root': None, 'shared_paths': [], 'lab': None, 'pin_ids': {}}
+    found = {
+        'name': name,
+        'data_dir': data_dir,
+        'damaged': why,
+        'pid': None,
+        'start_time': None,
+        'hostname': None,
+        'root': None,
+        'shared_paths': [],
+        'lab': None,
+        'pin_ids': {},
+    }
     nonce = re.search(r'"nonce": "([0-9a-f]+)"', text)
     if nonce:
         found['nonce'] = nonce.group(1)
@@ -126,9 +141,13 @@ def check_dir(data_dir, name):
     """Refuse a directory of the host's name that the module did not make."""
     host_dir = foreign_dir(data_dir, name)
     if host_dir:
-        raise NamespaceError('%s is there and is not a host directory of this module (it holds neither %s nor %s)'
-                             % (host_dir, RECORD, MARKER), name=name, path=host_dir, errno=errno.EEXIST,
-                             hint='It is left untouched: move it away, or give the host another name or data_dir.')
+        raise NamespaceError(
+            f'{host_dir} is there and is not a host directory of this module (it holds neither {RECORD} nor {MARKER})',
+            name=name,
+            path=host_dir,
+            errno=errno.EEXIST,
+            hint='It is left untouched: move it away, or give the host another name or data_dir.',
+        )
 
 
 def claim(data_dir, name):
@@ -156,7 +175,7 @@ def remove_dir(data_dir, name, layers):
     for layer in layers:
         _remove_tree(os.path.join(host_dir, layer))
     for entry in os.listdir(host_dir):
-        if entry == RECORD or entry.startswith(_RECORD_TEMP) or entry.startswith('.%s.' % MARKER):
+        if entry == RECORD or entry.startswith(_RECORD_TEMP) or entry.startswith(f'.{MARKER}.'):
             fileio.remove(os.path.join(host_dir, entry))
     # the marker last: a run killed before this point leaves a directory the next absent still owns
     fileio.remove(os.path.join(host_dir, MARKER))
@@ -192,11 +211,11 @@ def start_time(pid):
     there is no such process. The command name (field 2) may hold spaces
     and parentheses: count from the last ')'."""
     try:
-        with open('/proc/%d/stat' % pid, 'rb') as handle:
+        with open(f'/proc/{pid}/stat', 'rb') as handle:
             stat = handle.read()
-    except (IOError, OSError):
+    except OSError:
         return None
-    fields = stat[stat.rindex(b')') + 2:].split()
+    fields = stat[stat.rindex(b')') + 2 :].split()
     if fields[0] == b'Z':
         return None  # a zombie is no longer an init
     return int(fields[19])
@@ -204,9 +223,9 @@ def start_time(pid):
 
 def _init_of(pid, name, data_dir):
     try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+        with open(f'/proc/{pid}/cmdline', 'rb') as handle:
             argv = handle.read().split(b'\0')
-    except (IOError, OSError):
+    except OSError:
         return False
     return argv[-4:] == [os.fsencode(INIT_MARKER), os.fsencode(name), os.fsencode(data_dir), b'']
 
@@ -216,9 +235,9 @@ def running_data_dirs():
     found = set()
     for entry in os.listdir('/proc'):
         try:
-            with open('/proc/%s/cmdline' % entry, 'rb') as handle:
+            with open(f'/proc/{entry}/cmdline', 'rb') as handle:
                 argv = handle.read().split(b'\0')
-        except (IOError, OSError):
+        except OSError:
             continue
         if entry.isdigit() and len(argv) >= 4 and argv[-4] == os.fsencode(INIT_MARKER):
             found.add(os.fsdecode(argv[-2]))
@@ -240,9 +259,9 @@ def nonce_of(pid):
     """The NSFD_HOST_NONCE its start gave an init (the record holds it from
     before the start), or None."""
     try:
-        with open('/proc/%d/environ' % pid, 'rb') as handle:
+        with open(f'/proc/{pid}/environ', 'rb') as handle:
             environ = handle.read().split(b'\0')
-    except (IOError, OSError):
+    except OSError:
         return None
     for entry in environ:
         if entry.startswith(b'NSFD_HOST_NONCE='):

@@ -1,9 +1,10 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A validated namespace host: everything a caller can get wrong is refused
 here, before anything is looked at or changed."""
+
+from __future__ import annotations
 
 import hashlib
 import ipaddress
@@ -31,17 +32,22 @@ HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z')
 ROOT_MUST_HOLD = ('usr/bin', 'etc')
 
 
-class Lab(object):
+class Lab:
     def __init__(self, name, bridge, address, interface, gateway):
         self.name = name
         self.bridge = bridge
-        self.address = address          # ipaddress.IPv4Interface / IPv6Interface
+        self.address = address  # ipaddress.IPv4Interface / IPv6Interface
         self.interface = interface
-        self.gateway = gateway          # the bridge's address (an interface with the same prefix)
+        self.gateway = gateway  # the bridge's address (an interface with the same prefix)
 
     def as_dict(self):
-        return {'name': self.name, 'bridge': self.bridge, 'address': str(self.address),
-                'interface': self.interface, 'gateway': str(self.gateway)}
+        return {
+            'name': self.name,
+            'bridge': self.bridge,
+            'address': str(self.address),
+            'interface': self.interface,
+            'gateway': str(self.gateway),
+        }
 
 
 # Paths a host must have of its own: sharing them would undo its private
@@ -50,7 +56,7 @@ class Lab(object):
 UNSHAREABLE = ('/', '/run', '/tmp', '/etc', '/var', '/proc', '/sys', '/dev')
 
 
-class HostSpec(object):
+class HostSpec:
     def __init__(self, name, state, hostname, root, data_dir, lab, shared_paths=()):
         self.name = name
         self.state = state
@@ -70,8 +76,12 @@ class HostSpec(object):
 
     def config(self):
         """What a running host was started with; a difference needs a reboot."""
-        return {'hostname': self.hostname, 'root': self.root,
-                'lab': self.lab.as_dict() if self.lab else None, 'shared_paths': self.shared_paths}
+        return {
+            'hostname': self.hostname,
+            'root': self.root,
+            'lab': self.lab.as_dict() if self.lab else None,
+            'shared_paths': self.shared_paths,
+        }
 
 
 def lab_end_name(name):
@@ -85,8 +95,10 @@ def lab_end_name(name):
 
 def check_hostname(value, field):
     if not isinstance(value, str) or len(value) > 64 or not HOSTNAME.match(value):
-        raise NamespaceError('%s %r is not a valid hostname: it takes 1 to 64 letters, digits, "-" and ".", '
-                             'starting and ending with a letter or digit' % (field, value))
+        raise NamespaceError(
+            f'{field} {value!r} is not a valid hostname: it takes 1 to 64 letters, digits, "-" and ".", '
+            'starting and ending with a letter or digit'
+        )
     return value
 
 
@@ -96,11 +108,13 @@ def check_hostname(value, field):
 def check_ifname(value, field):
     # lo is every namespace's own: not a lab's bridge or a host's interface
     if value == 'lo':
-        raise NamespaceError("%s 'lo' is a name the kernel keeps for itself (every namespace's loopback): choose "
-                             "another interface name" % field)
+        raise NamespaceError(
+            f"{field} 'lo' is a name the kernel keeps for itself (every namespace's loopback): choose "
+            "another interface name"
+        )
     why = ifnames.problem(value)
     if why:
-        raise NamespaceError('%s %r is not a valid interface name: %s' % (field, value, why))
+        raise NamespaceError(f'{field} {value!r} is not a valid interface name: {why}')
     return value
 
 
@@ -112,9 +126,10 @@ OVERLAY_SPECIAL = ',:\\'
 def _check_overlay_path(path, field):
     bad = sorted(set(c for c in path if c in OVERLAY_SPECIAL))
     if bad:
-        raise NamespaceError('%s %r must not contain %s: the host\'s overlay mounts name it in their options, '
-                             'where these characters separate layers and options'
-                             % (field, path, ' or '.join(repr(c) for c in bad)))
+        raise NamespaceError(
+            f'{field} {path!r} must not contain {" or ".join(repr(c) for c in bad)}: the host\'s overlay mounts name it in their options, '
+            'where these characters separate layers and options'
+        )
     return path
 
 
@@ -122,14 +137,20 @@ def check_root(root):
     if root == OVERLAY:
         return root
     if not isinstance(root, str) or not os.path.isabs(root) or unprintable(root):
-        raise NamespaceError("root %r must be 'overlay' or the absolute path of a distribution root tree" % (root,))
+        raise NamespaceError(f"root {root!r} must be 'overlay' or the absolute path of a distribution root tree")
     root = _check_overlay_path(os.path.normpath(root), 'root')
     missing = [sub for sub in ROOT_MUST_HOLD if not os.path.isdir(os.path.join(root, sub))]
     if root == '/' or missing:
-        raise NamespaceError('root %r is not a distribution root tree: %s' % (
-            root, 'it is the machine\'s own root (use root: overlay)' if root == '/' else
-            'it has no %s directory' % ' or '.join('/' + m for m in missing)),
-            path=root, hint='Point root at an unpacked root filesystem (debootstrap, scripts/debian-root).')
+        raise NamespaceError(
+            'root {!r} is not a distribution root tree: {}'.format(
+                root,
+                'it is the machine\'s own root (use root: overlay)'
+                if root == '/'
+                else f'it has no {" or ".join("/" + m for m in missing)} directory',
+            ),
+            path=root,
+            hint='Point root at an unpacked root filesystem (debootstrap, scripts/debian-root).',
+        )
     return root
 
 
@@ -144,11 +165,11 @@ def _shared_conflict(path):
     """Which of the host's own directories path is, holds or lies under, or None."""
     for own in UNSHAREABLE:
         if path == own:
-            return 'the host has its own %s' % own
+            return f'the host has its own {own}'
         if own.startswith(path.rstrip('/') + '/'):
-            return 'it holds %s, which the host has of its own' % own
+            return f'it holds {own}, which the host has of its own'
         if own in ('/proc', '/sys', '/dev') and path.startswith(own + '/'):
-            return 'the host has its own %s' % own
+            return f'the host has its own {own}'
     return None
 
 
@@ -159,23 +180,25 @@ def check_shared_paths(paths, data_dir):
     if paths is None:
         return []
     if not isinstance(paths, list):
-        raise NamespaceError('shared_paths must be a list of absolute directory paths, not %r' % (paths,))
+        raise NamespaceError(f'shared_paths must be a list of absolute directory paths, not {paths!r}')
     checked = []
     for given in paths:
         if not isinstance(given, str) or not os.path.isabs(given) or unprintable(given):
-            raise NamespaceError('shared_paths: %r is not an absolute path without control characters' % (given,))
+            raise NamespaceError(f'shared_paths: {given!r} is not an absolute path without control characters')
         path = _resolved(given)
-        spelled = '' if path == os.path.normpath(given) else ' (given as %r)' % given
+        spelled = '' if path == os.path.normpath(given) else f' (given as {given!r})'
         conflict = _shared_conflict(path)
         if conflict is None and (path == data_dir or path.startswith(data_dir + '/')):
             conflict = 'the host has its own data_dir (its copy-on-write layers)'
         if conflict:
-            raise NamespaceError('shared_paths: %r cannot be shared: %s%s' % (path, conflict, spelled),
-                                 hint='Share a directory below /tmp or /run, or elsewhere, instead.')
+            raise NamespaceError(
+                f'shared_paths: {path!r} cannot be shared: {conflict}{spelled}',
+                hint='Share a directory below /tmp or /run, or elsewhere, instead.',
+            )
         if not os.path.isdir(path):
-            raise NamespaceError('shared_paths: %r is not a directory on this machine%s' % (path, spelled), path=path)
+            raise NamespaceError(f'shared_paths: {path!r} is not a directory on this machine{spelled}', path=path)
         if path in checked:
-            raise NamespaceError('shared_paths names %r twice%s' % (path, spelled))
+            raise NamespaceError(f'shared_paths names {path!r} twice{spelled}')
         checked.append(path)
     return sorted(checked)
 
@@ -183,20 +206,65 @@ def check_shared_paths(paths, data_dir):
 # What a data_dir must not be: directories of the system, whose entries are
 # other programs' (absent of a host named like one of them, lists in
 # /var/lib, was theirs to lose) ...
-SYSTEM_DIRS = ('/', '/etc', '/var', '/var/lib', '/var/cache', '/var/log', '/var/tmp', '/var/spool', '/home',
-               '/root', '/boot', '/dev', '/proc', '/sys', '/tmp', '/run', '/mnt', '/media', '/opt', '/srv')
+SYSTEM_DIRS = (
+    '/',
+    '/etc',
+    '/var',
+    '/var/lib',
+    '/var/cache',
+    '/var/log',
+    '/var/tmp',
+    '/var/spool',
+    '/home',
+    '/root',
+    '/boot',
+    '/dev',
+    '/proc',
+    '/sys',
+    '/tmp',
+    '/run',
+    '/mnt',
+    '/media',
+    '/opt',
+    '/srv',
+)
 # ... nor be in these, the machine's programs and kernel interfaces ...
-SYSTEM_TREES = ('/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/boot', '/dev', '/proc',
-                '/sys')
+SYSTEM_TREES = (
+    '/usr',
+    '/bin',
+    '/sbin',
+    '/lib',
+    '/lib32',
+    '/lib64',
+    '/libx32',
+    '/etc',
+    '/boot',
+    '/dev',
+    '/proc',
+    '/sys',
+)
 # ... nor in a pin directory or the labs' lock directory (a host directory
 # there would be taken for a pin or a lock).
 LOCK_DIR = '/run/nsfd-labs'
 PIN_TREES = tuple(sorted(set(t.default_dir for t in NSTYPES.values()))) + (LOCK_DIR,)
 # Kernel filesystems: nothing of a host can be kept there.
-KERNEL_FS = {0x9FA0: 'proc', 0x62656572: 'sysfs', 0x27E0EB: 'cgroup', 0x63677270: 'cgroup2',
-             syscalls.NSFS_MAGIC: 'nsfs', 0x64626720: 'debugfs', 0x74726163: 'tracefs',
-             0x73636673: 'securityfs', 0xCAFE4A11: 'bpf', 0x6165676C: 'pstore', 0xDE5E81E4: 'efivarfs',
-             0x62656570: 'configfs', 0x1CD1: 'devpts', 0x42494E4D: 'binfmt_misc', 0x65735543: 'fusectl'}
+KERNEL_FS = {
+    0x9FA0: 'proc',
+    0x62656572: 'sysfs',
+    0x27E0EB: 'cgroup',
+    0x63677270: 'cgroup2',
+    syscalls.NSFS_MAGIC: 'nsfs',
+    0x64626720: 'debugfs',
+    0x74726163: 'tracefs',
+    0x73636673: 'securityfs',
+    0xCAFE4A11: 'bpf',
+    0x6165676C: 'pstore',
+    0xDE5E81E4: 'efivarfs',
+    0x62656570: 'configfs',
+    0x1CD1: 'devpts',
+    0x42494E4D: 'binfmt_misc',
+    0x65735543: 'fusectl',
+}
 
 
 def _under(path, trees):
@@ -218,18 +286,21 @@ def check_data_dir(data_dir):
     check_pin_dir(data_dir, 'data_dir')  # absolute, printable, not the root
     given = _check_overlay_path(data_dir, 'data_dir')
     data_dir = _check_overlay_path(_resolved(given), 'data_dir')
-    spelled = '' if data_dir == given else ' (%r once resolved)' % data_dir
-    own = 'must be a directory of its own, such as %s' % DEFAULT_DATA_DIR
+    spelled = '' if data_dir == given else f' ({data_dir!r} once resolved)'
+    own = f'must be a directory of its own, such as {DEFAULT_DATA_DIR}'
     if data_dir in SYSTEM_DIRS:
-        raise NamespaceError('data_dir %r%s %s: %s is a system directory, whose entries are other programs\''
-                             % (given, spelled, own, data_dir))
+        raise NamespaceError(
+            f'data_dir {given!r}{spelled} {own}: {data_dir} is a system directory, whose entries are other programs\''
+        )
     inside = _under(data_dir, SYSTEM_TREES) or _under(data_dir, PIN_TREES)
     if inside:
-        raise NamespaceError('data_dir %r%s %s, not in %s' % (given, spelled, own, inside))
+        raise NamespaceError(f'data_dir {given!r}{spelled} {own}, not in {inside}')
     magic, existing = filesystem_of(data_dir)
     if magic in KERNEL_FS:
-        raise NamespaceError('data_dir %r%s %s: %s is on %s, a kernel filesystem' % (
-            given, spelled, own, existing, KERNEL_FS[magic]), path=existing)
+        raise NamespaceError(
+            f'data_dir {given!r}{spelled} {own}: {existing} is on {KERNEL_FS[magic]}, a kernel filesystem',
+            path=existing,
+        )
     return data_dir
 
 
@@ -237,9 +308,9 @@ def _interface(value, field):
     try:
         address = ipaddress.ip_interface(value if isinstance(value, str) else '')
     except ValueError:
-        raise NamespaceError('%s %r must be an address with its prefix length, such as 10.77.0.1/24' % (field, value))
+        raise NamespaceError(f'{field} {value!r} must be an address with its prefix length, such as 10.77.0.1/24')
     if '/' not in value:
-        raise NamespaceError('%s %r needs a prefix length (the lab subnet), such as 10.77.0.1/24' % (field, value))
+        raise NamespaceError(f'{field} {value!r} needs a prefix length (the lab subnet), such as 10.77.0.1/24')
     return _check_unicast(address, value, field)
 
 
@@ -248,12 +319,15 @@ def _check_unicast(address, value, field):
     unspecified address is no host's or bridge's, and a scope (%eth0) names an
     interface of the machine, not of the lab."""
     if '%' in value:
-        raise NamespaceError('%s %r has a scope (%%...): a lab address is the same on every interface; leave the '
-                             'scope out' % (field, value))
+        raise NamespaceError(
+            f'{field} {value!r} has a scope (%...): a lab address is the same on every interface; leave the scope out'
+        )
     for kind in ('multicast', 'loopback', 'unspecified'):
         if getattr(address.ip, 'is_' + kind):
-            raise NamespaceError('%s %r is a %s address, which no host or bridge of a lab can have: use a unicast '
-                                 'address of a private subnet, such as 10.77.0.1/24' % (field, value, kind))
+            raise NamespaceError(
+                f'{field} {value!r} is a {kind} address, which no host or bridge of a lab can have: use a unicast '
+                'address of a private subnet, such as 10.77.0.1/24'
+            )
     return address
 
 
@@ -261,11 +335,10 @@ def check_lab(lab):
     if lab is None:
         return None
     if not isinstance(lab, dict):
-        raise NamespaceError('lab must be a dictionary with the keys %s, not %r' % (', '.join(LAB_KEYS), lab))
+        raise NamespaceError(f'lab must be a dictionary with the keys {", ".join(LAB_KEYS)}, not {lab!r}')
     unknown = sorted(set(lab) - set(LAB_KEYS))
     if unknown:
-        raise NamespaceError('lab has unknown key(s) %s; it takes %s' % (', '.join(map(repr, unknown)),
-                                                                         ', '.join(LAB_KEYS)))
+        raise NamespaceError(f'lab has unknown key(s) {", ".join(map(repr, unknown))}; it takes {", ".join(LAB_KEYS)}')
     name = check_name(lab.get('name') or DEFAULT_LAB, 'lab.name')
     bridge = check_ifname(lab.get('bridge') or DEFAULT_BRIDGE, 'lab.bridge')
     interface = check_ifname(lab.get('interface') or DEFAULT_INTERFACE, 'lab.interface')
@@ -274,42 +347,53 @@ def check_lab(lab):
     address = _interface(lab['address'], 'lab.address')
     network = address.network
     if network.num_addresses < 2:
-        raise NamespaceError('lab.address %r is a subnet of one address, with none left for the lab bridge: use the '
-                             'prefix length of the lab subnet, such as /24' % (lab['address'],))
+        raise NamespaceError(
+            f'lab.address {lab["address"]!r} is a subnet of one address, with none left for the lab bridge: use the '
+            'prefix length of the lab subnet, such as /24'
+        )
     first, last = usable_hosts(network)
     if not first <= address.ip <= last:
-        raise NamespaceError('lab.address %r is not a usable host address of %s (the network or broadcast address)'
-                             % (lab['address'], network))
+        raise NamespaceError(
+            f'lab.address {lab["address"]!r} is not a usable host address of {network} (the network or broadcast address)'
+        )
     if lab.get('gateway') is None:
-        gateway = ipaddress.ip_interface('%s/%d' % (last, network.prefixlen))
+        gateway = ipaddress.ip_interface(f'{last}/{network.prefixlen}')
     else:
         given = lab['gateway']
         ip, _slash, prefix = str(given).partition('/')
         try:
-            gateway = ipaddress.ip_interface('%s/%s' % (ip, prefix or network.prefixlen))
+            gateway = ipaddress.ip_interface(f'{ip}/{prefix or network.prefixlen}')
         except ValueError:
             gateway = None
-        if gateway is None or not isinstance(given, str) or gateway.ip not in network \
-                or not first <= gateway.ip <= last:
-            raise NamespaceError('lab.gateway %r must be a usable address of the lab subnet %s (of lab.address %r)'
-                                 % (given, network, lab['address']))
+        if (
+            gateway is None
+            or not isinstance(given, str)
+            or gateway.ip not in network
+            or not first <= gateway.ip <= last
+        ):
+            raise NamespaceError(
+                f'lab.gateway {given!r} must be a usable address of the lab subnet {network} (of lab.address {lab["address"]!r})'
+            )
         _check_unicast(gateway, given, 'lab.gateway')
         # the bridge has one subnet with its hosts: another prefix is refused, never cut to fit
         if gateway.network.prefixlen != network.prefixlen:
-            raise NamespaceError('lab.gateway %r has prefix length %d, and the lab subnet of lab.address %r has %d: '
-                                 'give the gateway without a prefix length or with /%d'
-                                 % (given, gateway.network.prefixlen, lab['address'], network.prefixlen,
-                                    network.prefixlen))
+            raise NamespaceError(
+                f'lab.gateway {given!r} has prefix length {gateway.network.prefixlen}, and the lab subnet of '
+                f'lab.address {lab["address"]!r} has {network.prefixlen}: '
+                f'give the gateway without a prefix length or with /{network.prefixlen}'
+            )
     if gateway.ip == address.ip:
-        raise NamespaceError('lab.address %r is the lab bridge\'s own address (the gateway %s); choose another one'
-                             % (lab['address'], gateway.ip))
+        raise NamespaceError(
+            f'lab.address {lab["address"]!r} is the lab bridge\'s own address (the gateway {gateway.ip}); choose another one'
+        )
     return Lab(name, bridge, address, interface, gateway)
 
 
-def build(name=None, state='started', hostname=None, root=OVERLAY, data_dir=DEFAULT_DATA_DIR, lab=None,
-          shared_paths=None):
+def build(
+    name=None, state='started', hostname=None, root=OVERLAY, data_dir=DEFAULT_DATA_DIR, lab=None, shared_paths=None
+):
     if state not in STATES:
-        raise NamespaceError('state %r must be one of %s' % (state, ', '.join(STATES)))
+        raise NamespaceError(f'state {state!r} must be one of {", ".join(STATES)}')
     check_name(name)
     check_hostname(name, 'name')
     hostname = check_hostname(name if hostname is None else hostname, 'hostname')
@@ -317,5 +401,12 @@ def build(name=None, state='started', hostname=None, root=OVERLAY, data_dir=DEFA
     if state == 'absent':
         # absent needs no more than where the host is: its record says the rest.
         return HostSpec(name, state, hostname, root, data_dir, None)
-    return HostSpec(name, state, hostname, check_root(root or OVERLAY), data_dir, check_lab(lab),
-                    check_shared_paths(shared_paths, data_dir))
+    return HostSpec(
+        name,
+        state,
+        hostname,
+        check_root(root or OVERLAY),
+        data_dir,
+        check_lab(lab),
+        check_shared_paths(shared_paths, data_dir),
+    )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,6 +7,8 @@ Every namespace change happens in a child: the module process itself never
 leaves its own namespaces. The child reports over a pipe, one line per step,
 so a failure comes back with its errno instead of a bare exit status.
 """
+
+from __future__ import annotations
 
 import json
 import os
@@ -25,7 +26,7 @@ class ChildFailed(Exception):
         self.step = step
         self.errno = errno
         self.message = message
-        super(ChildFailed, self).__init__('%s: %s' % (step, message))
+        super().__init__(f'{step}: {message}')
 
 
 def step(name, func, *args):
@@ -37,7 +38,7 @@ def step(name, func, *args):
         raise ChildFailed(name, exc.errno, exc.strerror or str(exc))
 
 
-class Child(object):
+class Child:
     """Run target(channel) in a forked process.
 
     The child's side calls channel.send(obj) and channel.receive(); an
@@ -66,7 +67,7 @@ class Child(object):
     def receive(self):
         message = self.channel.receive()
         if message is None:
-            raise ChildFailed('child', None, 'the helper process exited without a report (%s)' % self.finish())
+            raise ChildFailed('child', None, f'the helper process exited without a report ({self.finish()})')
         if isinstance(message, dict) and 'error' in message:
             raise ChildFailed(message.get('step', 'child'), message.get('errno'), message['error'])
         return message
@@ -79,8 +80,8 @@ class Child(object):
         self.channel.close()
         status = os.waitpid(self.pid, 0)[1]
         if os.WIFSIGNALED(status):
-            return 'killed by signal %d' % os.WTERMSIG(status)
-        return 'exit status %d' % os.WEXITSTATUS(status)
+            return f'killed by signal {os.WTERMSIG(status)}'
+        return f'exit status {os.WEXITSTATUS(status)}'
 
     def kill(self):
         try:
@@ -109,7 +110,7 @@ def _run_child(target, channel, die_with_parent):  # pragma: no cover - runs in 
     return 1
 
 
-class _Channel(object):
+class _Channel:
     def __init__(self, read_fd, write_fd, timeout=None):
         self.read_fd = read_fd
         self.write_fd = write_fd
@@ -119,7 +120,8 @@ class _Channel(object):
     def send(self, obj):
         data = (json.dumps(obj) + '\n').encode('utf-8')
         while data:
-            data = data[os.write(self.write_fd, data):]
+            written = os.write(self.write_fd, data)
+            data = data[written:]
 
     def receive(self):
         while b'\n' not in self.buffer:
@@ -128,7 +130,7 @@ class _Channel(object):
                 poller = select.poll()
                 poller.register(self.read_fd, select.POLLIN)
                 if not poller.poll(self.timeout * 1000):
-                    raise ChildFailed('child', None, 'the helper process did not answer within %gs' % self.timeout)
+                    raise ChildFailed('child', None, f'the helper process did not answer within {self.timeout:g}s')
             chunk = os.read(self.read_fd, 65536)
             if not chunk:
                 return None

@@ -1,10 +1,11 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What a Linux interface name may be: the one rule every option that names
 a link checks (netconfig's links, routes and vxlan underlays, a namespace
 host's lab bridge and interface)."""
+
+from __future__ import annotations
 
 import unicodedata
 
@@ -22,9 +23,9 @@ def problem(value):
     if not isinstance(value, str) or not value:
         return 'must be a non-empty interface name'
     if len(value.encode('utf-8')) >= IFNAMSIZ:
-        return 'interface name %r is longer than 15 bytes (IFNAMSIZ)' % value
+        return f'interface name {value!r} is longer than 15 bytes (IFNAMSIZ)'
     if value in ('.', '..') or any(c in '/:' or c.isspace() or unicodedata.category(c)[0] in 'CZ' for c in value):
-        return 'interface name %r may not be "." or "..", nor contain "/", ":", spaces or control characters' % value
+        return f'interface name {value!r} may not be "." or "..", nor contain "/", ":", spaces or control characters'
     if value in RESERVED:
-        return 'interface name %r is reserved: /proc/sys/net/*/conf/%s holds the settings of every link' % (value, value)
+        return f'interface name {value!r} is reserved: /proc/sys/net/*/conf/{value} holds the settings of every link'
     return None

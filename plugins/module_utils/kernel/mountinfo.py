@@ -1,8 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Reading /proc/self/mountinfo: which paths are mount points, and how."""
+
+from __future__ import annotations
 
 import re
 from collections import namedtuple
@@ -26,15 +27,25 @@ def parse(text):
         except ValueError:
             continue
         optional = fields[6:sep]
-        propagation = [opt for opt in optional if opt.split(':')[0] in ('shared', 'master', 'propagate_from', 'unbindable')]
-        mounts.append(Mount(int(fields[0]), int(fields[1]), _unescape(fields[3]),
-                            _unescape(fields[4]), fields[sep + 1], propagation,
-                            fields[sep + 3] if len(fields) > sep + 3 else ''))
+        propagation = [
+            opt for opt in optional if opt.split(':')[0] in ('shared', 'master', 'propagate_from', 'unbindable')
+        ]
+        mounts.append(
+            Mount(
+                int(fields[0]),
+                int(fields[1]),
+                _unescape(fields[3]),
+                _unescape(fields[4]),
+                fields[sep + 1],
+                propagation,
+                fields[sep + 3] if len(fields) > sep + 3 else '',
+            )
+        )
     return mounts
 
 
 def read(pid='self'):
-    with open('/proc/%s/mountinfo' % pid) as handle:
+    with open(f'/proc/{pid}/mountinfo') as handle:
         return parse(handle.read())
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,6 +11,8 @@ at once: the socketat() of the seed patches, built from setns(). The
 thread is never left elsewhere: failing to return is fatal.
 """
 
+from __future__ import annotations
+
 import os
 import re
 import sys
@@ -23,6 +24,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import rtnl
 # everything in place reads over plain netlink and never pays for the import.
 try:
     from importlib.util import find_spec
+
     HAS_PYROUTE2 = find_spec('pyroute2') is not None
 except ImportError:  # pragma: no cover - Python without importlib.util
     HAS_PYROUTE2 = False
@@ -47,6 +49,7 @@ def pyroute2_version():
     the package itself when it has none; None when it cannot be told."""
     try:
         from importlib.metadata import PackageNotFoundError, version
+
         try:
             return version('pyroute2')
         except PackageNotFoundError:
@@ -55,6 +58,7 @@ def pyroute2_version():
         pass
     try:
         import pyroute2
+
         return getattr(pyroute2, '__version__', None)
     except Exception:  # pylint: disable=broad-except
         return None  # any import failure: the version cannot be told
@@ -67,12 +71,13 @@ def pyroute2_too_old(found=None):
     have = _version_tuple(found)
     if have is None or have >= _version_tuple(PYROUTE2_FLOOR):
         return None
-    return ('pyroute2 %s on this host (imported by %s) is older than %s, the oldest this collection works with; '
-            'nothing was changed. Install a newer one for the Python that runs the modules: with the '
-            'nsfd.namespaces.netns role set netns_install_requirements: true (it puts pyroute2 into a virtualenv '
-            'of its own and runs the module there), or run: %s -m pip install "pyroute2>=%s,<0.10" '
-            '(or set ansible_python_interpreter to a Python that has it).'
-            % (found, sys.executable, PYROUTE2_FLOOR, sys.executable or 'python3', PYROUTE2_FLOOR))
+    return (
+        f'pyroute2 {found} on this host (imported by {sys.executable}) is older than {PYROUTE2_FLOOR}, the oldest this collection works with; '
+        'nothing was changed. Install a newer one for the Python that runs the modules: with the '
+        'nsfd.namespaces.netns role set netns_install_requirements: true (it puts pyroute2 into a virtualenv '
+        f'of its own and runs the module there), or run: {(sys.executable or "python3")} -m pip install "pyroute2>={PYROUTE2_FLOOR},<0.10" '
+        '(or set ansible_python_interpreter to a Python that has it).'
+    )
 
 
 _HOME = []  # type: list
@@ -101,6 +106,7 @@ def inside(fd):
 def ipr_in(fd):
     """An IPRoute socket in the network namespace behind fd."""
     from pyroute2 import IPRoute
+
     with inside(fd):
         return IPRoute()
 

@@ -1,8 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run a Python function inside existing namespaces, in a throwaway child."""
+
+from __future__ import annotations
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
@@ -17,7 +18,7 @@ def enter(fds_by_type):
         try:
             syscalls.setns(fds_by_type[nstype], TYPES[nstype].flag)
         except OSError as exc:
-            raise ChildFailed('setns %s' % nstype, exc.errno, exc.strerror)
+            raise ChildFailed(f'setns {nstype}', exc.errno, exc.strerror)
 
 
 def call_in(fds_by_type, func, *args):
@@ -26,6 +27,7 @@ def call_in(fds_by_type, func, *args):
     The result must be JSON-serialisable. A pid namespace applies only to
     children, so with 'pid' the function runs in a grandchild.
     """
+
     def body(channel):
         enter(fds_by_type)
         if 'pid' in fds_by_type:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,6 +6,8 @@
 An nsid names a peer network namespace as seen from the caller's network
 namespace; it is what `ip netns list-id` and `ip netns set` show and change.
 """
+
+from __future__ import annotations
 
 import errno
 import os

@@ -1,8 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The eight Linux namespace types and where their pins live."""
+
+from __future__ import annotations
 
 import os
 from collections import OrderedDict, namedtuple
@@ -17,16 +18,19 @@ NamespaceType = namedtuple('NamespaceType', 'name flag proc_name child_proc_name
 
 # Order matters: the user namespace comes first because it owns the others
 # when it is created in the same unshare().
-TYPES = OrderedDict((t.name, t) for t in (
-    NamespaceType('user', syscalls.CLONE_NEWUSER, 'user', 'user', '/run/userns'),
-    NamespaceType('mnt', syscalls.CLONE_NEWNS, 'mnt', 'mnt', '/run/mntns'),
-    NamespaceType('uts', syscalls.CLONE_NEWUTS, 'uts', 'uts', '/run/utsns'),
-    NamespaceType('ipc', syscalls.CLONE_NEWIPC, 'ipc', 'ipc', '/run/ipcns'),
-    NamespaceType('net', syscalls.CLONE_NEWNET, 'net', 'net', '/run/netns'),
-    NamespaceType('pid', syscalls.CLONE_NEWPID, 'pid', 'pid_for_children', '/run/pidns'),
-    NamespaceType('cgroup', syscalls.CLONE_NEWCGROUP, 'cgroup', 'cgroup', '/run/cgroupns'),
-    NamespaceType('time', syscalls.CLONE_NEWTIME, 'time', 'time_for_children', '/run/timens'),
-))
+TYPES = OrderedDict(
+    (t.name, t)
+    for t in (
+        NamespaceType('user', syscalls.CLONE_NEWUSER, 'user', 'user', '/run/userns'),
+        NamespaceType('mnt', syscalls.CLONE_NEWNS, 'mnt', 'mnt', '/run/mntns'),
+        NamespaceType('uts', syscalls.CLONE_NEWUTS, 'uts', 'uts', '/run/utsns'),
+        NamespaceType('ipc', syscalls.CLONE_NEWIPC, 'ipc', 'ipc', '/run/ipcns'),
+        NamespaceType('net', syscalls.CLONE_NEWNET, 'net', 'net', '/run/netns'),
+        NamespaceType('pid', syscalls.CLONE_NEWPID, 'pid', 'pid_for_children', '/run/pidns'),
+        NamespaceType('cgroup', syscalls.CLONE_NEWCGROUP, 'cgroup', 'cgroup', '/run/cgroupns'),
+        NamespaceType('time', syscalls.CLONE_NEWTIME, 'time', 'time_for_children', '/run/timens'),
+    )
+)
 
 TYPE_NAMES = list(TYPES)
 BY_FLAG = dict((t.flag, t) for t in TYPES.values())
@@ -40,9 +44,9 @@ def ordered(types):
 
 def kernel_supports(name):
     """Whether this kernel has the namespace type (it shows it in /proc)."""
-    return os.path.exists('/proc/self/ns/%s' % TYPES[name].proc_name)
+    return os.path.exists(f'/proc/self/ns/{TYPES[name].proc_name}')
 
 
 def proc_path(pid, name):
     """The /proc entry naming the namespace of type name that pid is in."""
-    return '/proc/%s/ns/%s' % (pid, TYPES[name].proc_name)
+    return f'/proc/{pid}/ns/{TYPES[name].proc_name}'

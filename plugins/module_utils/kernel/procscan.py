@@ -1,8 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Which processes are in which namespaces, read from /proc like lsns does."""
+
+from __future__ import annotations
 
 import os
 
@@ -25,9 +26,9 @@ def _pids():
 
 def _is_zombie(pid):
     try:
-        with open('/proc/%d/stat' % pid) as handle:
+        with open(f'/proc/{pid}/stat') as handle:
             return handle.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X')
-    except (IOError, OSError, IndexError):
+    except (OSError, IndexError):
         return True
 
 
@@ -44,10 +45,10 @@ def scan(types):
             continue
         for nstype in types:
             try:
-                link = os.readlink('/proc/%d/ns/%s' % (pid, TYPES[nstype].proc_name))
+                link = os.readlink(f'/proc/{pid}/ns/{TYPES[nstype].proc_name}')
             except OSError:
                 continue
-            ino = int(link[link.index('[') + 1:-1])
+            ino = int(link[link.index('[') + 1 : -1])
             result[nstype].setdefault(ino, []).append(pid)
     return result
 
@@ -60,13 +61,13 @@ def _link_inode(link, nstype):
     """4026532281 for 'pid:[4026532281]' when the link names a namespace of nstype."""
     prefix = TYPES[nstype].proc_name + ':['
     if link.startswith(prefix) and link.endswith(']'):
-        return int(link[len(prefix):-1])
+        return int(link.removeprefix(prefix)[:-1])
     return None
 
 
 def _ns_inode(pid, entry, nstype):
     try:
-        return _link_inode(os.readlink('/proc/%d/ns/%s' % (pid, entry)), nstype)
+        return _link_inode(os.readlink(f'/proc/{pid}/ns/{entry}'), nstype)
     except OSError:
         return None
 
@@ -83,7 +84,7 @@ def pinned_everywhere(nstype):
             continue
         try:
             mounts = mountinfo.read(pid)
-        except (IOError, OSError):
+        except OSError:
             continue  # exited meanwhile: its mount namespace is seen through another process or gone
         seen.add(mnt)
         for mount in mountinfo.nsfs_mounts(mounts):
@@ -108,12 +109,12 @@ def referenced_from_outside(nstype, inodes):
         if child_ns in wanted:
             found.add(child_ns)
         try:
-            fds = os.listdir('/proc/%d/fd' % pid)
+            fds = os.listdir(f'/proc/{pid}/fd')
         except OSError:
             continue
         for fd in fds:
             try:
-                ino = _link_inode(os.readlink('/proc/%d/fd/%s' % (pid, fd)), nstype)
+                ino = _link_inode(os.readlink(f'/proc/{pid}/fd/{fd}'), nstype)
             except OSError:
                 continue
             if ino in wanted:
@@ -129,22 +130,23 @@ def holders():
     marker = HOLDER_MARKER.encode()
     for pid in _pids():
         try:
-            with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+            with open(f'/proc/{pid}/cmdline', 'rb') as handle:
                 argv = handle.read().split(b'\x00')
             if marker not in argv:
                 continue
             nspid = _status_field(pid, 'NSpid')
-        except (IOError, OSError):
+        except OSError:
             continue
         ino = _ns_inode(pid, 'pid', 'pid')
         if nspid and nspid[-1] == '1' and ino is not None:
-            label = [a.decode('utf-8', 'replace') for a in argv[argv.index(marker) + 1:] if a]
+            after = argv.index(marker) + 1
+            label = [a.decode('utf-8', 'replace') for a in argv[after:] if a]
             found.append((pid, ino, label))
     return found
 
 
 def _status_field(pid, field):
-    with open('/proc/%d/status' % pid) as handle:
+    with open(f'/proc/{pid}/status') as handle:
         for line in handle:
             if line.startswith(field + ':'):
                 return line.split(':', 1)[1].split()
@@ -157,9 +159,9 @@ def holder_of(pids):
     for pid in pids:
         try:
             nspid = _status_field(pid, 'NSpid')
-            with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+            with open(f'/proc/{pid}/cmdline', 'rb') as handle:
                 argv = handle.read().split(b'\x00')
-        except (IOError, OSError):
+        except OSError:
             continue
         if nspid and nspid[-1] == '1' and HOLDER_MARKER.encode() in argv:
             return pid

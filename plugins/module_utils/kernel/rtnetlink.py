@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,23 +7,32 @@ linux/rtnetlink.h, linux/if.h, linux/if_link.h, linux/if_addr.h and
 linux/neighbour.h. Every struct and constant of the protocol lives here,
 once; pyroute2 brings its own for the requests made through it."""
 
+from __future__ import annotations
+
 import struct
 
 # message types
 RTM_NEWLINK, RTM_GETLINK, RTM_GETADDR, RTM_DELROUTE, RTM_GETROUTE, RTM_GETNEIGH = 16, 18, 22, 25, 26, 30
 
 # fixed headers
-IFINFOMSG = struct.Struct('=BxHiII')     # family, type, index, flags, change
-IFADDRMSG = struct.Struct('=BBBBI')      # family, prefixlen, flags, scope, index
-RTMSG = struct.Struct('=BBBBBBBBI')      # family, dst_len, src_len, tos, table, protocol, scope, type, flags
-NDMSG = struct.Struct('=BxxxiHBB')       # family, ifindex, state, flags, type
+IFINFOMSG = struct.Struct('=BxHiII')  # family, type, index, flags, change
+IFADDRMSG = struct.Struct('=BBBBI')  # family, prefixlen, flags, scope, index
+RTMSG = struct.Struct('=BBBBBBBBI')  # family, dst_len, src_len, tos, table, protocol, scope, type, flags
+NDMSG = struct.Struct('=BxxxiHBB')  # family, ifindex, state, flags, type
 
 # link flags and attributes
 IFF_UP = 0x1
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 5, 10, 18
 IFLA_LINK_NETNSID = 37
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
-IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING, IFLA_VXLAN_PORT, IFLA_VXLAN_LOCAL6 = 1, 3, 4, 7, 15, 17
+IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING, IFLA_VXLAN_PORT, IFLA_VXLAN_LOCAL6 = (
+    1,
+    3,
+    4,
+    7,
+    15,
+    17,
+)
 
 # addresses
 IFA_ADDRESS, IFA_LOCAL = 1, 2

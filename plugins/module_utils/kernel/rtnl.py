@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -9,6 +8,8 @@ pyroute2's general message decoder costs milliseconds per namespace; the
 few fixed headers and attributes the state needs decode in microseconds
 with struct. Changes still go through pyroute2.
 """
+
+from __future__ import annotations
 
 import errno
 import os
@@ -22,7 +23,7 @@ NLM_F_MULTI = 0x2
 NLM_F_ACK = 0x4
 NLM_F_DUMP_INTR = 0x10
 NLM_F_DUMP = 0x300
-NLA_TYPE_MASK = 0x3fff  # drop NLA_F_NESTED / NLA_F_NET_BYTEORDER
+NLA_TYPE_MASK = 0x3FFF  # drop NLA_F_NESTED / NLA_F_NET_BYTEORDER
 
 HEADER = struct.Struct('=IHHII')
 ATTR = struct.Struct('=HH')
@@ -43,7 +44,8 @@ def attributes(buf, offset, end):
         length, kind = ATTR.unpack_from(buf, offset)
         if length < ATTR.size:
             break
-        found[kind & NLA_TYPE_MASK] = buf[offset + ATTR.size:offset + length]
+        start, stop = offset + ATTR.size, offset + length
+        found[kind & NLA_TYPE_MASK] = buf[start:stop]
         offset += (length + 3) & ~3
     return found
 
@@ -56,7 +58,7 @@ def text(payload):
     return payload.split(b'\0', 1)[0].decode('utf-8', 'replace') if payload is not None else None
 
 
-class Socket(object):
+class Socket:
     """A NETLINK_ROUTE socket in the network namespace of the calling
     thread at creation time (see netns_socket.rtnl_in for another one)."""
 
@@ -104,7 +106,7 @@ class Socket(object):
             if reply_type == NLMSG_ERROR:
                 code = -_ERRNO.unpack_from(buf, start)[0]
                 if code:
-                    raise OSError(code, 'netlink request %d: %s' % (msg_type, os.strerror(code)))
+                    raise OSError(code, f'netlink request {msg_type}: {os.strerror(code)}')
                 return None
             return buf[start:end]
         return None
@@ -120,9 +122,9 @@ class Socket(object):
                 interrupted = interrupted or bool(flags & NLM_F_DUMP_INTR)
                 if reply_type == NLMSG_ERROR:
                     code = -_ERRNO.unpack_from(buf, start)[0]
-                    raise OSError(code, 'netlink dump %d: %s' % (msg_type, os.strerror(code)))
+                    raise OSError(code, f'netlink dump {msg_type}: {os.strerror(code)}')
                 if reply_type != NLMSG_DONE:
                     found.append((buf, start, end))
             if not interrupted:
                 return found
-        raise OSError(errno.EAGAIN, 'netlink dump %d kept changing while read' % msg_type)
+        raise OSError(errno.EAGAIN, f'netlink dump {msg_type} kept changing while read')

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,6 +13,8 @@ The child reports setup and exec failures as JSON lines on a close-on-exec
 pipe, so a successful exec closes it with nothing said.
 """
 
+from __future__ import annotations
+
 import errno
 import json
 import os
@@ -25,7 +26,7 @@ SETUP_FAILED = 126
 CHUNK = 65536
 
 
-class Spawned(object):
+class Spawned:
     """What became of the command: rc (negative: killed by that signal),
     its output, and the JSON messages its setup reported."""
 
@@ -109,8 +110,7 @@ def _child(argv, setup, stdio, report_w):  # pragma: no cover - runs between for
             report(report_w, {'step': 'exec', 'errno': exc.errno, 'error': exc.strerror or str(exc)})
             os._exit(127 if exc.errno in (errno.ENOENT, errno.EACCES) else SETUP_FAILED)
     except BaseException as exc:  # pylint: disable=broad-except
-        report(report_w, {'step': 'prepare the child', 'error': str(exc),
-                          'errno': getattr(exc, 'errno', None)})
+        report(report_w, {'step': 'prepare the child', 'error': str(exc), 'errno': getattr(exc, 'errno', None)})
     os._exit(SETUP_FAILED)
 
 
@@ -142,10 +142,12 @@ def spawn(argv, setup=None, stdin=None):
     finally:
         for fd in child_fds + parent_fds:
             os.close(fd)
-    reports = [json.loads(line) for line in b''.join(captured[report_r]).decode('utf-8', 'replace').splitlines()
-               if line.strip()]
-    return Spawned(os.waitstatus_to_exitcode(status), b''.join(captured[out_r]), b''.join(captured[err_r]),
-                   reports)
+    reports = [
+        json.loads(line)
+        for line in b''.join(captured[report_r]).decode('utf-8', 'replace').splitlines()
+        if line.strip()
+    ]
+    return Spawned(os.waitstatus_to_exitcode(status), b''.join(captured[out_r]), b''.join(captured[err_r]), reports)
 
 
 def _pump(stdin_fd, data, outputs):
@@ -168,7 +170,7 @@ def _pump(stdin_fd, data, outputs):
                 fd = key.fd
                 if fd == stdin_fd:
                     try:
-                        view = view[os.write(fd, view[:CHUNK]):]
+                        view = view[os.write(fd, view[:CHUNK]) :]
                     except BlockingIOError:
                         continue
                     except BrokenPipeError:  # the command stopped reading: as with Popen

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,6 +7,8 @@ Python 3.11 has no os.setns/os.unshare, and no Python has mount(2) or
 statfs(2)'s f_type, so these go through ctypes. The os functions are used
 where they exist. Every wrapper raises OSError with the errno set.
 """
+
+from __future__ import annotations
 
 import ctypes
 import errno
@@ -24,8 +25,14 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
 _FLAG_BY_LINK_PREFIX = {
-    'user': CLONE_NEWUSER, 'mnt': CLONE_NEWNS, 'uts': CLONE_NEWUTS, 'ipc': CLONE_NEWIPC,
-    'net': CLONE_NEWNET, 'pid': CLONE_NEWPID, 'cgroup': CLONE_NEWCGROUP, 'time': CLONE_NEWTIME,
+    'user': CLONE_NEWUSER,
+    'mnt': CLONE_NEWNS,
+    'uts': CLONE_NEWUTS,
+    'ipc': CLONE_NEWIPC,
+    'net': CLONE_NEWNET,
+    'pid': CLONE_NEWPID,
+    'cgroup': CLONE_NEWCGROUP,
+    'time': CLONE_NEWTIME,
 }
 
 MS_RDONLY = 0x1
@@ -67,7 +74,7 @@ def libc():
 def _check(result, what):
     if result != 0:
         err = ctypes.get_errno()
-        raise OSError(err, '%s: %s' % (what, os.strerror(err)))
+        raise OSError(err, f'{what}: {os.strerror(err)}')
     return result
 
 
@@ -94,12 +101,14 @@ def setns(fd, nstype=0):
 
 
 def mount(source, target, fstype, flags, data=None):
-    _check(libc().mount(_path_arg(source), _path_arg(target), _path_arg(fstype),
-                        ctypes.c_ulong(flags), _path_arg(data)), 'mount %s' % target)
+    _check(
+        libc().mount(_path_arg(source), _path_arg(target), _path_arg(fstype), ctypes.c_ulong(flags), _path_arg(data)),
+        f'mount {target}',
+    )
 
 
 def umount2(target, flags=0):
-    _check(libc().umount2(_path_arg(target), ctypes.c_int(flags)), 'umount %s' % target)
+    _check(libc().umount2(_path_arg(target), ctypes.c_int(flags)), f'umount {target}')
 
 
 def fstatfs_type(fd):
@@ -131,11 +140,11 @@ def ns_get_type(fd):
     except OSError as exc:
         if exc.errno not in (errno.ENOTTY, errno.EINVAL):
             raise
-    link = os.readlink('/proc/self/fd/%d' % fd)
+    link = os.readlink(f'/proc/self/fd/{fd}')
     flag = _FLAG_BY_LINK_PREFIX.get(link.split(':', 1)[0])
     if flag:
         return flag
-    raise OSError(errno.EINVAL, 'not a namespace file: %s' % link)
+    raise OSError(errno.EINVAL, f'not a namespace file: {link}')
 
 
 def sethostname(name):
@@ -149,5 +158,9 @@ def setdomainname(name):
 
 
 def prctl(option, arg2=0):
-    _check(libc().prctl(ctypes.c_int(option), ctypes.c_ulong(arg2), ctypes.c_ulong(0),
-                        ctypes.c_ulong(0), ctypes.c_ulong(0)), 'prctl')
+    _check(
+        libc().prctl(
+            ctypes.c_int(option), ctypes.c_ulong(arg2), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)
+        ),
+        'prctl',
+    )

@@ -1,11 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A planned change: the sentence check mode reports and the function a
 real run calls, so that the two cannot differ, and the change as data
 (what kind of thing, which one, before and after) for reports."""
-
 
 # Execution phases across all namespaces of a call. A veth end that one
 # namespace's declaration puts into another can only be attached to that
@@ -16,6 +14,8 @@ real run calls, so that the two cannot differ, and the change as data
 # Before all of them (CLEAR), every namespace deletes the links a segment no
 # longer declares: two segments swapping ids each need the VNI (taken once on
 # the host) and the names the other one still holds.
+from __future__ import annotations
+
 CLEAR, LINKS, PEERS, LATE = 0, 1, 2, 3
 
 
@@ -31,7 +31,7 @@ def change(kind, obj, before=None, after=None):
     return {'kind': kind, 'object': obj, 'before': before, 'after': after}
 
 
-class Action(object):
+class Action:
     __slots__ = ('text', 'run', 'phase', 'change')
 
     def __init__(self, text, run, phase=LINKS, change=None):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,6 +13,8 @@
    had been done to it.
 """
 
+from __future__ import annotations
+
 import collections
 import errno
 import os
@@ -22,13 +23,31 @@ import shutil
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError, default_hint
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
-from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import record as netns_record, state as netconfig_state
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import (
+    record as netns_record,
+    state as netconfig_state,
+)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import change
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import (
-    CLEAR, LATE, LINKS, PEERS, Action, Doomed, Side, in_phase, kept_links, plan, write_sysctl)
+    CLEAR,
+    LATE,
+    LINKS,
+    PEERS,
+    Action,
+    Doomed,
+    Side,
+    in_phase,
+    kept_links,
+    plan,
+    write_sysctl,
+)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import (
-    delete_link, dependents, stale_segment_links, taken_along)
+    delete_link,
+    dependents,
+    stale_segment_links,
+    taken_along,
+)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import home_fd, open_in, rtnl_in
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect
@@ -39,7 +58,7 @@ ETC_NETNS = '/etc/netns'
 REMOVABLE_KINDS = ('veth', 'vlan', 'macvlan', 'ipvlan', 'vxlan')
 
 
-class Outcome(object):
+class Outcome:
     def __init__(self, name):
         self.name = name
         self.changes = []
@@ -56,8 +75,13 @@ class Outcome(object):
         self.details.append(detail if detail is not None else change('namespace', self.name))
 
     def as_dict(self):
-        result = {'name': self.name, 'changed': bool(self.changes), 'changes': self.changes,
-                  'details': self.details, 'pins': self.pins}
+        result = {
+            'name': self.name,
+            'changed': bool(self.changes),
+            'changes': self.changes,
+            'details': self.details,
+            'pins': self.pins,
+        }
         if self.failed:
             result['failed'] = True
             result['msg'] = self.failed
@@ -70,19 +94,30 @@ def _file_actions(decl, outcome, stale=()):
     base = os.path.join(ETC_NETNS, decl['name'])
     actions = []
     for path in _removable(base, set(stale) - set(decl['files'])):
-        outcome.diffs.append({'before_header': path, 'after_header': path,
-                              'before': fileio.read_text(path) or '', 'after': ''})
-        actions.append(Action('remove %s' % path, lambda p=path: fileio.remove(p),
-                              change=change('file', path, outcome.diffs[-1]['before'], None)))
+        outcome.diffs.append(
+            {'before_header': path, 'after_header': path, 'before': fileio.read_text(path) or '', 'after': ''}
+        )
+        actions.append(
+            Action(
+                f'remove {path}',
+                lambda p=path: fileio.remove(p),
+                change=change('file', path, outcome.diffs[-1]['before'], None),
+            )
+        )
     for rel, content in sorted(decl['files'].items()):
         path = os.path.join(ETC_NETNS, decl['name'], rel)
         before = fileio.read_text(path)
         if before != content:
-            outcome.diffs.append({'before_header': path, 'after_header': path,
-                                  'before': before or '', 'after': content})
-            actions.append(Action('%s %s' % ('write' if before is None else 'update', path),
-                                  lambda p=path, c=content: fileio.write_atomically(p, c),
-                                  change=change('file', path, before, content)))
+            outcome.diffs.append(
+                {'before_header': path, 'after_header': path, 'before': before or '', 'after': content}
+            )
+            actions.append(
+                Action(
+                    f'{("write" if before is None else "update")} {path}',
+                    lambda p=path, c=content: fileio.write_atomically(p, c),
+                    change=change('file', path, before, content),
+                )
+            )
     return actions
 
 
@@ -94,14 +129,18 @@ def _sysctl_actions(decl, side):
             try:
                 with open_in(side.fd, path, 'r') as handle:
                     current = ' '.join(handle.read().split())
-            except IOError as exc:
+            except OSError as exc:
                 if exc.errno != errno.ENOENT:
                     raise
         if current != value:
-            key = path[len('/proc/sys/'):].replace('/', '.') if '.' not in path[len('/proc/sys/'):] else path
-            actions.append(Action('set sysctl %s = %s in %s' % (key, value, side.label),
-                                  lambda p=path, v=value: write_sysctl(side, p, v),
-                                  change=change('sysctl', key, current, value)))
+            key = path[len('/proc/sys/') :].replace('/', '.') if '.' not in path[len('/proc/sys/') :] else path
+            actions.append(
+                Action(
+                    f'set sysctl {key} = {value} in {side.label}',
+                    lambda p=path, v=value: write_sysctl(side, p, v),
+                    change=change('sysctl', key, current, value),
+                )
+            )
     return actions
 
 
@@ -112,18 +151,25 @@ def _nsid_actions(decl, side):
     if current == decl['nsid']:
         return []
     if current is not None:
-        raise NamespaceError('has nsid %d, not %d; an nsid cannot change once assigned' % (current, decl['nsid']),
-                             name=decl['name'], hint='Remove the nsid from the declaration, or re-create the namespace.')
-    return [Action('set nsid of %s to %d' % (side.label, decl['nsid']),
-                   lambda: nsid_util.set_nsid(side.fd, decl['nsid']),
-                   change=change('nsid', decl['name'], None, decl['nsid']))]
+        raise NamespaceError(
+            f'has nsid {current}, not {decl["nsid"]}; an nsid cannot change once assigned',
+            name=decl['name'],
+            hint='Remove the nsid from the declaration, or re-create the namespace.',
+        )
+    return [
+        Action(
+            f'set nsid of {side.label} to {decl["nsid"]}',
+            lambda: nsid_util.set_nsid(side.fd, decl['nsid']),
+            change=change('nsid', decl['name'], None, decl['nsid']),
+        )
+    ]
 
 
 def _open_side(name, path):
     """A Side with the namespace's current state, read over a plain netlink
     socket that is closed again; the Side opens a pyroute2 socket only when
     an action needs one."""
-    label = "namespace '%s'" % name
+    label = f"namespace '{name}'"
     side = Side(label, netconfig_state.NetState(), path=path)
     try:
         with rtnl_in(side.fd) as sock:
@@ -143,8 +189,9 @@ def _owned_elsewhere(decls):
     return owned
 
 
-def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_files=None, prune_files=False,
-             stale_links=None):
+def converge(
+    namespaces, pin_dir=None, purge=False, check_mode=False, recorded_files=None, prune_files=False, stale_links=None
+):
     """Returns the list of Outcome. Raises NamespaceError on bad input.
     recorded_files maps a name to the /etc/netns/NAME/ files a record says
     were written for it: removing the namespace removes them too, and with
@@ -167,8 +214,20 @@ def converge(namespaces, pin_dir=None, purge=False, check_mode=False, recorded_f
         # one for the call: a veth pair across two namespaces is deleted once
         doomed = Doomed(sorted(list(sides.items()) + list(leaving.items()) + list(unwired.items())) + [(None, host)])
         decls, outcomes = _unwire(unwired, stale_links, doomed, decls, outcomes)
-        call = _Planning(pin_dir, purge, recorded_files, prune_files, stale_links, host, sides, leaving,
-                         owned, linked, kept_links(decls), doomed)  # kept_links once: it reads every declaration
+        call = _Planning(
+            pin_dir,
+            purge,
+            recorded_files,
+            prune_files,
+            stale_links,
+            host,
+            sides,
+            leaving,
+            owned,
+            linked,
+            kept_links(decls),
+            doomed,
+        )  # kept_links once: it reads every declaration
         for decl, outcome in zip(decls, outcomes):
             if outcome.failed or decl['state'] == 'undeclared':
                 continue
@@ -210,13 +269,14 @@ def _ensure_namespaces(decls, pin_dir, check_mode, sides, leaving):
         if inspect(pin.locations['net']).state == PRESENT:
             sides[decl['name']] = _open_side(decl['name'], path)
         else:  # check mode, namespace not created yet
-            sides[decl['name']] = Side("namespace '%s'" % decl['name'], netconfig_state.NetState.empty())
+            sides[decl['name']] = Side(f"namespace '{decl['name']}'", netconfig_state.NetState.empty())
     return outcomes
 
 
 # What every namespace's plan reads: the call's options and the state read at its start.
-_Planning = collections.namedtuple('_Planning', 'pin_dir purge recorded_files prune_files stale_links host sides leaving '
-                                                'owned linked kept doomed')
+_Planning = collections.namedtuple(
+    '_Planning', 'pin_dir purge recorded_files prune_files stale_links host sides leaving owned linked kept doomed'
+)
 
 
 def _plan_namespace(decl, outcome, call):
@@ -225,18 +285,39 @@ def _plan_namespace(decl, outcome, call):
     name = decl['name']
     try:
         if decl['state'] == 'absent':
-            outcome.actions = _absent_actions(decl, call.pin_dir, outcome, call.purge,
-                                              call.recorded_files.get(name, ()), call.leaving.get(name), call.doomed)
+            outcome.actions = _absent_actions(
+                decl,
+                call.pin_dir,
+                outcome,
+                call.purge,
+                call.recorded_files.get(name, ()),
+                call.leaving.get(name),
+                call.doomed,
+            )
             return
         side = call.sides[name]
         stale = call.recorded_files.get(name, ()) if call.prune_files else ()
-        late = in_phase(_sysctl_actions(decl, side) + _file_actions(decl, outcome, stale),
-                        LATE if name in call.linked else LINKS)
+        late = in_phase(
+            _sysctl_actions(decl, side) + _file_actions(decl, outcome, stale), LATE if name in call.linked else LINKS
+        )
         # before the plan, which then creates a link of the same name declared now
         stale = stale_segment_links(side, call.stale_links.get(name, ()), call.doomed)
-        outcome.actions = (stale + _nsid_actions(decl, side) +
-                           plan(decl, side, call.host, call.sides, call.owned.get(name, set()), call.purge,
-                                linked=name in call.linked, kept=call.kept, doomed=call.doomed) + late)
+        outcome.actions = (
+            stale
+            + _nsid_actions(decl, side)
+            + plan(
+                decl,
+                side,
+                call.host,
+                call.sides,
+                call.owned.get(name, set()),
+                call.purge,
+                linked=name in call.linked,
+                kept=call.kept,
+                doomed=call.doomed,
+            )
+            + late
+        )
     except NamespaceError as exc:
         outcome.failed = str(exc)
     finally:
@@ -314,13 +395,19 @@ def converge_recorded(namespaces, record_path=None, prune=False, services_step=N
     intended = netns_record.intent(recorded, decls)
     if not check_mode:
         netns_record.write(record_path, intended)
-    outcomes = converge(asked, recorded_files=intended.files, prune_files=prune,
-                        stale_links=netns_record.stale_links(recorded, decls, pruned), **kwargs)
+    outcomes = converge(
+        asked,
+        recorded_files=intended.files,
+        prune_files=prune,
+        stale_links=netns_record.stale_links(recorded, decls, pruned),
+        **kwargs,
+    )
     failed = set(o.name for o in outcomes if o.failed)
     leaving = set(pruned) | set(d['name'] for d in decls if d['state'] == 'absent')
     gone = set(n for n in leaving if n not in failed and (check_mode or _pin_absent(n, kwargs.get('pin_dir'))))
-    final = netns_record.after(intended, gone, lambda name, rel: check_mode or os.path.lexists(
-        os.path.join(ETC_NETNS, name, rel)))
+    final = netns_record.after(
+        intended, gone, lambda name, rel: check_mode or os.path.lexists(os.path.join(ETC_NETNS, name, rel))
+    )
     final = final.with_links(netns_record.links_after(intended, decls, failed))
     if services_step is not None:
         final = final.with_services(services_step(decls, netns_record.undeclared_services(recorded, decls)))
@@ -328,9 +415,12 @@ def converge_recorded(namespaces, record_path=None, prune=False, services_step=N
         netns_record.write(record_path, final)
     # a recorded name a killed run never got to create is dropped, not reported as pruned
     removed = set(o.name for o in outcomes if o.changes)
-    return outcomes, {'path': record_path, 'managed': final.managed(),
-                      'pruned': [n for n in pruned if n in gone and n in removed],
-                      'changed': text_before != final.content()}
+    return outcomes, {
+        'path': record_path,
+        'managed': final.managed(),
+        'pruned': [n for n in pruned if n in gone and n in removed],
+        'changed': text_before != final.content(),
+    }
 
 
 def _pin_absent(name, pin_dir):
@@ -357,7 +447,7 @@ def _run_phase(decl, outcome, phase, sides, check_mode):
                     action.run()
                 except Exception as exc:  # noqa: B902 - report which step of which namespace failed
                     outcome.cause = step_failure(action.text, exc)
-                    outcome.failed = '%s Done before: %s.' % (outcome.cause, '; '.join(outcome.changes) or 'nothing')
+                    outcome.failed = f'{outcome.cause} Done before: {("; ".join(outcome.changes) or "nothing")}.'
                     return
             outcome.done(action.text, action.change)
     finally:
@@ -368,7 +458,7 @@ def _run_phase(decl, outcome, phase, sides, check_mode):
 # errors.default_hint). The step names the namespace and the link.
 STEP_HINTS = {
     errno.EEXIST: 'Something of that name is there already (made since the run read the namespace, or not '
-                  'declared): delete it, or run with purge: true.',
+    'declared): delete it, or run with purge: true.',
     errno.ENODEV: 'A link the step needs is gone (deleted while the run went on): run the task again.',
     errno.EBUSY: 'Something holds the link (a process or another link): release it and run the task again.',
     errno.EINVAL: 'The kernel refused a declared value: check it against the kernel (link kind, MTU range, address).',
@@ -383,16 +473,16 @@ def step_failure(text, exc):
     str() is a tuple), or a LookupError for a link that is not there. A
     NamespaceError says all of it itself."""
     if isinstance(exc, NamespaceError):
-        return '%s failed: %s' % (text, exc)
+        return f'{text} failed: {exc}'
     code = getattr(exc, 'errno', None) or getattr(exc, 'code', None)
     if isinstance(code, int) and code > 0:
-        cause = '%s (errno %d %s)' % (os.strerror(code), code, errno.errorcode.get(code, str(code)))
+        cause = f'{os.strerror(code)} (errno {code} {errno.errorcode.get(code, str(code))})'
         hint = default_hint(code) or STEP_HINTS.get(code, FALLBACK_HINT)
     elif isinstance(exc, LookupError):
         cause, hint = exc.args[0] if exc.args else exc, 'Declare or create it first, then run the task again.'
     else:
         cause, hint = exc, FALLBACK_HINT
-    return '%s failed: %s. %s' % (text, cause, hint)
+    return f'{text} failed: {cause}. {hint}'
 
 
 def _close_sides_of(decl, sides):
@@ -421,17 +511,29 @@ def _absent_actions(decl, pin_dir, outcome, purge, recorded_files, side, doomed)
             also = dependents(side.state, link['index'])
             gone.update([link['index']] + [side.state.links[n]['index'] for n in also])
             # a veth's peer outside the call goes too, unnamed
-            words = taken_along(also, doomed.deleting(side, name, also)) or (' (and its peer)' if link['kind'] == 'veth' else '')
-            actions.append(Action('delete %s %s in %s%s' % (link['kind'], name, side.label, words),
-                                  lambda n=name, a=also: (delete_link(side, n, a), side.close()),
-                                  change=change('link', name, {'kind': link['kind']}, None)))
+            words = taken_along(also, doomed.deleting(side, name, also)) or (
+                ' (and its peer)' if link['kind'] == 'veth' else ''
+            )
+            actions.append(
+                Action(
+                    f'delete {link["kind"]} {name} in {side.label}{words}',
+                    lambda n=name, a=also: (delete_link(side, n, a), side.close()),
+                    change=change('link', name, {'kind': link['kind']}, None),
+                )
+            )
 
     def unpin():
         result = engine.ensure_absent(pin, check_mode=False)
         outcome.pins = result.pins
+
     if inspect(loc).state != ABSENT:
-        actions.append(Action('unpin network namespace %s at %s' % (decl['name'], loc.path), unpin,
-                              change=change('namespace', decl['name'], 'present', None)))
+        actions.append(
+            Action(
+                f'unpin network namespace {decl["name"]} at {loc.path}',
+                unpin,
+                change=change('namespace', decl['name'], 'present', None),
+            )
+        )
     return actions + _etc_removal(decl['name'], set(decl['files']) | set(recorded_files), purge)
 
 
@@ -444,19 +546,35 @@ def _etc_removal(name, rels, purge):
     if not os.path.lexists(base):
         return []
     if os.path.islink(base) or not os.path.isdir(base):
-        return [Action('remove %s' % base, lambda: os.unlink(base), change=change('file', base, 'present'))] \
-            if purge else []
+        return (
+            [Action(f'remove {base}', lambda: os.unlink(base), change=change('file', base, 'present'))] if purge else []
+        )
     if purge:
-        return [Action('remove %s and everything in it' % base, lambda: shutil.rmtree(base),
-                       change=change('file', base, 'directory'))]
+        return [
+            Action(
+                f'remove {base} and everything in it',
+                lambda: shutil.rmtree(base),
+                change=change('file', base, 'directory'),
+            )
+        ]
     doomed = set(_removable(base, rels))
-    actions = [Action('remove %s' % p, lambda p=p: fileio.remove(p), change=change('file', p, _content(p)))
-               for p in sorted(doomed)]
-    left = [os.path.join(d, e) for d, dirs, files in os.walk(base)
-            for e in files + [x for x in dirs if os.path.islink(os.path.join(d, x))]]
+    actions = [
+        Action(f'remove {p}', lambda p=p: fileio.remove(p), change=change('file', p, _content(p)))
+        for p in sorted(doomed)
+    ]
+    left = [
+        os.path.join(d, e)
+        for d, dirs, files in os.walk(base)
+        for e in files + [x for x in dirs if os.path.islink(os.path.join(d, x))]
+    ]
     if not set(left) - doomed:
-        actions.append(Action('remove the directory %s' % base, lambda: _remove_empty_dirs(base),
-                              change=change('file', base, 'directory')))
+        actions.append(
+            Action(
+                f'remove the directory {base}',
+                lambda: _remove_empty_dirs(base),
+                change=change('file', base, 'directory'),
+            )
+        )
     return actions
 
 
@@ -464,7 +582,7 @@ def _content(path):
     """A file's text as the before of its removal ('present' when it is no text)."""
     try:
         return fileio.read_text(path)
-    except (IOError, OSError, ValueError):
+    except (OSError, ValueError):
         return 'present'
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,6 +15,8 @@ run to finish, never for another check) only when the lock file exists. When
 it does not, no real run has ever started on this host since boot.
 """
 
+from __future__ import annotations
+
 import errno
 import fcntl
 import os
@@ -28,7 +29,7 @@ LOCK_PATH = '/run/nsfd-netns-config.lock'
 TIMEOUT = 900
 
 
-class HostLock(object):
+class HostLock:
     def __init__(self, fd, path):
         self.fd = fd
         self.path = path
@@ -61,8 +62,12 @@ def acquire(path=LOCK_PATH, check_mode=False, timeout=TIMEOUT):
     except OSError as exc:
         if check_mode and exc.errno == errno.ENOENT:
             return HostLock(None, path)
-        raise NamespaceError.from_os_error(exc, 'cannot open the netns_config host lock', path=path,
-                                           hint=default_hint(exc.errno) or 'Remove whatever is at %s.' % path)
+        raise NamespaceError.from_os_error(
+            exc,
+            'cannot open the netns_config host lock',
+            path=path,
+            hint=default_hint(exc.errno) or f'Remove whatever is at {path}.',
+        )
     operation = fcntl.LOCK_SH if check_mode else fcntl.LOCK_EX
     deadline = time.time() + timeout
     delay = 0.01
@@ -70,20 +75,23 @@ def acquire(path=LOCK_PATH, check_mode=False, timeout=TIMEOUT):
         try:
             fcntl.flock(fd, operation | fcntl.LOCK_NB)
             break
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EINTR):
                 os.close(fd)
                 raise NamespaceError.from_os_error(exc, 'cannot lock the netns_config host lock', path=path)
         if time.time() >= deadline:
             holder = _holder(fd)
             os.close(fd)
-            raise NamespaceError('another netns_config run (pid %s) has held the host lock for over %d seconds'
-                                 % (holder, timeout), path=path, errno=errno.EWOULDBLOCK,
-                                 hint='Wait for it to finish, or stop it if it hangs; its lock goes with it.')
+            raise NamespaceError(
+                f'another netns_config run (pid {holder}) has held the host lock for over {int(timeout)} seconds',
+                path=path,
+                errno=errno.EWOULDBLOCK,
+                hint='Wait for it to finish, or stop it if it hangs; its lock goes with it.',
+            )
         time.sleep(delay)
         delay = min(delay * 2, 0.5)
     if not check_mode:
         # who holds it, for the message of a run that gives up waiting
         os.ftruncate(fd, 0)
-        os.pwrite(fd, ('%d\n' % os.getpid()).encode('ascii'), 0)
+        os.pwrite(fd, (f'{os.getpid()}\n').encode('ascii'), 0)
     return HostLock(fd, path)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,6 +7,8 @@ The kernel deletes a veth with its peer and a macvlan with its parent, so
 a link is only the declared one when its kind (and a veth's peer) match,
 and purge leaves every link that a kept link depends on.
 """
+
+from __future__ import annotations
 
 import errno
 
@@ -45,8 +46,12 @@ def dependents(state, index):
     while todo:
         current = todo.pop()
         for name, link in sorted(state.links.items()):
-            if link['link'] == current and link['link_netnsid'] is None and link['index'] != index \
-                    and name not in found:
+            if (
+                link['link'] == current
+                and link['link_netnsid'] is None
+                and link['index'] != index
+                and name not in found
+            ):
                 found.append(name)
                 todo.append(link['index'])
     return found
@@ -86,7 +91,7 @@ def far_peer_kept(ns, link, others, kept):
     return found is not None and found[2] in kept.get(found[0], ())
 
 
-class Doomed(object):
+class Doomed:
     """The links the call's plans delete so far, in every namespace the call
     reads (others: (name, Side) pairs, None for the host). The kernel
     deletes a veth with its peer: once either end's deletion is planned,
@@ -115,7 +120,7 @@ class Doomed(object):
         side, peer = found[1:]
         index = side.state.links[peer]['index']
         self.of(side).update([index] + [side.state.links[n]['index'] for n in dependents(side.state, index)])
-        return 'its peer %s in %s' % (peer, side.label)
+        return f'its peer {peer} in {side.label}'
 
 
 def delete_link(side, name, also=()):
@@ -150,9 +155,10 @@ def purge_links(ns, keep, gone, doomed, kept=None):
         also = dependents(state, link['index'])
         gone.add(link['index'])
         gone.update(state.links[n]['index'] for n in also)
-        text = 'delete link %s from %s%s (not declared; purge)' % (name, ns.label, taken_along(also, doomed.deleting(ns, name, also)))
-        actions.append(Action(text, lambda n=name, a=also: delete_link(ns, n, a),
-                              change=change('link', name, _was(link), None)))
+        text = f'delete link {name} from {ns.label}{taken_along(also, doomed.deleting(ns, name, also))} (not declared; purge)'
+        actions.append(
+            Action(text, lambda n=name, a=also: delete_link(ns, n, a), change=change('link', name, _was(link), None))
+        )
     return actions
 
 
@@ -166,14 +172,14 @@ def _was(link, **extra):
 def taken_along(also, far):
     """' with x, y' for the links a deletion takes along."""
     taken = list(also) + ([far] if far else [])
-    return ' with %s' % ', '.join(taken) if taken else ''
+    return f' with {", ".join(taken)}' if taken else ''
 
 
 def mismatch(link, current, ns, sides, host):
     """Why the existing link is not the declared one (another kind, or a
     veth whose peer is not the declared end), or None."""
     if kind_differs(link, current):
-        return "link %s in %s is a %r, not the declared %r" % (link['name'], ns.label, current['kind'], link['kind'])
+        return f"link {link['name']} in {ns.label} is a {current['kind']!r}, not the declared {link['kind']!r}"
     if link['kind'] != 'veth' or ns.fd is None:
         return None
     peer = link['peer']
@@ -181,18 +187,17 @@ def mismatch(link, current, ns, sides, host):
     if side is None or side.fd is None:
         return None  # cannot tell; the namespace is not there yet (check mode)
     if current['link_netnsid'] is None:
-        actual = '%s in the same namespace' % (ns.state.name_of(current['link']) or 'a link')
+        actual = f'{(ns.state.name_of(current["link"]) or "a link")} in the same namespace'
     else:
         with rtnl_in(ns.fd) as sock:
             there = nsid_seen_from(sock, side.fd)
         if there != current['link_netnsid']:
             actual = 'in another namespace'
         elif side.state.name_of(current['link']) != peer['name']:
-            actual = '%s in %s' % (side.state.name_of(current['link']) or 'a link', side.label)
+            actual = f'{(side.state.name_of(current["link"]) or "a link")} in {side.label}'
         else:
             return None
-    return 'veth %s in %s is not paired with the declared peer %s in %s: its peer is %s' % (
-        link['name'], ns.label, peer['name'], side.label, actual)
+    return f'veth {link["name"]} in {ns.label} is not paired with the declared peer {peer["name"]} in {side.label}: its peer is {actual}'
 
 
 def replace_link(ns, link, current, purge, keep, problem, doomed):
@@ -200,15 +205,18 @@ def replace_link(ns, link, current, purge, keep, problem, doomed):
     under purge, an error otherwise."""
     name = link['name']
     if not purge:
-        raise NamespaceError(problem, hint='Nothing was changed in it. Delete the link, or run with purge: true '
-                                           'to replace it.')
+        raise NamespaceError(
+            problem, hint='Nothing was changed in it. Delete the link, or run with purge: true to replace it.'
+        )
     also = dependents(ns.state, current['index'])
     taken = [n for n in also if n in keep]
     if taken or current['index'] in lowers(ns.state, keep - set([name])):
-        raise NamespaceError('%s, and deleting it would delete %s too' % (problem, ', '.join(taken) or 'a declared link'),
-                             hint='Nothing was changed in it. Delete the link by hand.')
-    text = 'delete %s %s from %s%s to create it as declared, a %s (purge)' % (
-        current['kind'] or 'link', name, ns.label, taken_along(also, doomed.deleting(ns, name, also)), link['kind'])
+        raise NamespaceError(
+            f'{problem}, and deleting it would delete {(", ".join(taken) or "a declared link")} too',
+            hint='Nothing was changed in it. Delete the link by hand.',
+        )
+    along = taken_along(also, doomed.deleting(ns, name, also))
+    text = f'delete {current["kind"] or "link"} {name} from {ns.label}{along} to create it as declared, a {link["kind"]} (purge)'
     return also, Action(text, lambda: delete_link(ns, name, also), change=change('link', name, _was(current), None))
 
 
@@ -236,8 +244,13 @@ def stale_segment_links(ns, entries, doomed):
             continue
         also = dependents(ns.state, current['index'])
         words = taken_along(also, doomed.deleting(ns, entry['name'], also))
-        text = 'delete %s %s from %s%s (made for segment %s, which no longer declares it)' % (
-            entry['kind'], entry['name'], ns.label, words, entry['segment'])
-        actions.append(Action(text, lambda n=entry['name'], a=also: delete_link(ns, n, a), phase=CLEAR,
-                              change=change('link', entry['name'], _was(current, segment=entry['segment']), None)))
+        text = f'delete {entry["kind"]} {entry["name"]} from {ns.label}{words} (made for segment {entry["segment"]}, which no longer declares it)'
+        actions.append(
+            Action(
+                text,
+                lambda n=entry['name'], a=also: delete_link(ns, n, a),
+                phase=CLEAR,
+                change=change('link', entry['name'], _was(current, segment=entry['segment']), None),
+            )
+        )
     return actions

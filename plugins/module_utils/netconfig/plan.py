@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -11,13 +10,27 @@ same order, so the two lists cannot differ. Functions look indexes up by
 name when they run, since earlier actions create the links.
 """
 
+from __future__ import annotations
+
 import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import (
-    CLEAR, LATE, LINKS, PEERS, Action, change, in_phase)
+    CLEAR,
+    LATE,
+    LINKS,
+    PEERS,
+    Action,
+    change,
+    in_phase,
+)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import (
-    Doomed, kept_links, mismatch, purge_links, replace_link)
+    Doomed,
+    kept_links,
+    mismatch,
+    purge_links,
+    replace_link,
+)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.routes import Gone, plan_routes
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import link_index
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import vxlan as vxlan_plan
@@ -30,7 +43,7 @@ IPVLAN_MODE_NUMBER = {'l2': 0, 'l3': 1, 'l3s': 2}
 __all__ = ['CLEAR', 'LATE', 'LINKS', 'PEERS', 'Action', 'Doomed', 'Side', 'in_phase', 'kept_links', 'plan']
 
 
-class Side(object):
+class Side:
     """One network namespace as the planner sees it: a label for texts, its
     netlink socket (None in check mode for a namespace not created yet),
     its fd for IFLA_NET_NS_FD, and its current state. lookup(name) finds
@@ -86,7 +99,7 @@ class Side(object):
         if name not in self._indexes:
             index = self._lookup(name)
             if index is None:
-                raise LookupError('link %s not found in %s' % (name, self.label))
+                raise LookupError(f'link {name} not found in {self.label}')
             self._indexes[name] = index
         return self._indexes[name]
 
@@ -96,7 +109,7 @@ class Side(object):
     def object_name(self, name, outside=False):
         """A link's name as the object of a change: qualified by where it
         is when it is not in the namespace the change is reported for."""
-        return '%s (%s)' % (name, self.label) if outside else name
+        return f'{name} ({self.label})' if outside else name
 
 
 def _create(link, ns, host, peer_side):
@@ -104,37 +117,48 @@ def _create(link, ns, host, peer_side):
     name = link['name']
     if kind == 'veth':
         peer = link['peer']
-        text = 'create veth %s in %s with peer %s in %s' % (name, ns.label, peer['name'], peer_side.label)
-        return Action(text, lambda: ns.ipr.link('add', ifname=name, kind='veth',
-                                                peer={'ifname': peer['name'], 'net_ns_fd': peer_side.fd}),
-                      change=change('link', name, after={'kind': 'veth', 'peer': peer_side.object_name(
-                          peer['name'], outside=True)}))
+        text = f'create veth {name} in {ns.label} with peer {peer["name"]} in {peer_side.label}'
+        return Action(
+            text,
+            lambda: ns.ipr.link(
+                'add', ifname=name, kind='veth', peer={'ifname': peer['name'], 'net_ns_fd': peer_side.fd}
+            ),
+            change=change(
+                'link', name, after={'kind': 'veth', 'peer': peer_side.object_name(peer['name'], outside=True)}
+            ),
+        )
     if kind in ('bridge', 'dummy'):
-        return Action('create %s %s in %s' % (kind, name, ns.label), lambda: ns.ipr.link('add', ifname=name, kind=kind),
-                      change=change('link', name, after={'kind': kind}))
+        return Action(
+            f'create {kind} {name} in {ns.label}',
+            lambda: ns.ipr.link('add', ifname=name, kind=kind),
+            change=change('link', name, after={'kind': kind}),
+        )
     if kind == 'vxlan':
         return vxlan_plan.create(link, ns, host)
     if kind == 'physical':
-        text = 'move host link %s into %s as %s' % (link['parent'], ns.label, name)
+        text = f'move host link {link["parent"]} into {ns.label} as {name}'
 
         def move():
             host.ipr.link('set', index=host.index(link['parent']), net_ns_fd=ns.fd, ifname=name)
             host.forget(link['parent'])
+
         return Action(text, move, change=change('link', name, after={'kind': 'physical', 'parent': link['parent']}))
     extra = {}
     if kind == 'vlan':
         extra['vlan_id'] = link['vlan_id']
-        detail = 'id %d' % link['vlan_id']
+        detail = f'id {link["vlan_id"]}'
     elif kind == 'macvlan':
         extra['macvlan_mode'] = link['mode']
-        detail = 'mode %s' % link['mode']
+        detail = f'mode {link["mode"]}'
     else:
         extra['ipvlan_mode'] = IPVLAN_MODE_NUMBER[link['mode']]
-        detail = 'mode %s' % link['mode']
-    text = 'create %s %s (%s) on host link %s, in %s' % (kind, name, detail, link['parent'], ns.label)
-    return Action(text, lambda: host.ipr.link('add', ifname=name, kind=kind, link=host.index(link['parent']),
-                                              net_ns_fd=ns.fd, **extra),
-                  change=change('link', name, after={'kind': kind, 'parent': link['parent']}))
+        detail = f'mode {link["mode"]}'
+    text = f'create {kind} {name} ({detail}) on host link {link["parent"]}, in {ns.label}'
+    return Action(
+        text,
+        lambda: host.ipr.link('add', ifname=name, kind=kind, link=host.index(link['parent']), net_ns_fd=ns.fd, **extra),
+        change=change('link', name, after={'kind': kind, 'parent': link['parent']}),
+    )
 
 
 def _attributes(side, name, want, current, outside=False):
@@ -144,27 +168,41 @@ def _attributes(side, name, want, current, outside=False):
     obj = side.object_name(name, outside)
     cur = current or {'up': False, 'mtu': None, 'address': None, 'master': None}
     if want['mtu'] is not None and cur['mtu'] != want['mtu']:
-        actions.append(Action('set mtu of %s in %s to %d' % (name, side.label, want['mtu']),
-                              lambda: side.ipr.link('set', index=side.index(name), mtu=want['mtu']),
-                              change=change('link', obj, {'mtu': cur['mtu']} if current else None,
-                                            {'mtu': want['mtu']})))
+        actions.append(
+            Action(
+                f'set mtu of {name} in {side.label} to {want["mtu"]}',
+                lambda: side.ipr.link('set', index=side.index(name), mtu=want['mtu']),
+                change=change('link', obj, {'mtu': cur['mtu']} if current else None, {'mtu': want['mtu']}),
+            )
+        )
     if want.get('address') is not None and cur['address'] != want['address']:
-        actions.append(Action('set MAC address of %s in %s to %s' % (name, side.label, want['address']),
-                              lambda: side.ipr.link('set', index=side.index(name), address=want['address']),
-                              change=change('link', obj, {'mac': cur['address']} if current else None,
-                                            {'mac': want['address']})))
+        actions.append(
+            Action(
+                f'set MAC address of {name} in {side.label} to {want["address"]}',
+                lambda: side.ipr.link('set', index=side.index(name), address=want['address']),
+                change=change('link', obj, {'mac': cur['address']} if current else None, {'mac': want['address']}),
+            )
+        )
     if want['master'] is not None and (current is None or side.masters.get(cur['master']) != want['master']):
         was = side.masters.get(cur['master']) if current is not None else None
-        actions.append(Action('attach %s in %s to bridge %s' % (name, side.label, want['master']),
-                              lambda: side.ipr.link('set', index=side.index(name), master=side.index(want['master'])),
-                              change=change('link', obj, {'master': was} if current else None,
-                                            {'master': want['master']})))
+        actions.append(
+            Action(
+                f'attach {name} in {side.label} to bridge {want["master"]}',
+                lambda: side.ipr.link('set', index=side.index(name), master=side.index(want['master'])),
+                change=change('link', obj, {'master': was} if current else None, {'master': want['master']}),
+            )
+        )
     wanted_up = want['state'] == 'up'
     if cur['up'] != wanted_up:
-        actions.append(Action('set %s in %s %s' % (name, side.label, want['state']),
-                              lambda: side.ipr.link('set', index=side.index(name), state=want['state']),
-                              change=change('link', obj, {'state': 'up' if cur['up'] else 'down'} if current else None,
-                                            {'state': want['state']})))
+        actions.append(
+            Action(
+                f'set {name} in {side.label} {want["state"]}',
+                lambda: side.ipr.link('set', index=side.index(name), state=want['state']),
+                change=change(
+                    'link', obj, {'state': 'up' if cur['up'] else 'down'} if current else None, {'state': want['state']}
+                ),
+            )
+        )
     have = set(side.state.addresses.get(name, [])) if current is not None else set()
     for address in want['addresses']:
         if address in have:
@@ -173,14 +211,21 @@ def _attributes(side, name, want, current, outside=False):
         # length (adding the new one is EEXIST): delete, then add
         old = [a for a in have if a.version == 6 and a.ip == address.ip]
         if old:
-            actions.append(Action('change prefix length of %s on %s in %s from /%d to /%d' % (
-                address.ip, name, side.label, old[0].network.prefixlen, address.network.prefixlen),
-                lambda a=address, o=old[0]: (_del_address(side, name, o), _add_address(side, name, a)),
-                change=change('address', obj, str(old[0]), str(address))))
+            actions.append(
+                Action(
+                    f'change prefix length of {address.ip} on {name} in {side.label} from /{old[0].network.prefixlen} to /{address.network.prefixlen}',
+                    lambda a=address, o=old[0]: (_del_address(side, name, o), _add_address(side, name, a)),
+                    change=change('address', obj, str(old[0]), str(address)),
+                )
+            )
         else:
-            actions.append(Action('add address %s to %s in %s' % (address, name, side.label),
-                                  lambda a=address: _add_address(side, name, a),
-                                  change=change('address', obj, None, str(address))))
+            actions.append(
+                Action(
+                    f'add address {address} to {name} in {side.label}',
+                    lambda a=address: _add_address(side, name, a),
+                    change=change('address', obj, None, str(address)),
+                )
+            )
     return actions
 
 
@@ -196,7 +241,7 @@ def _del_address(side, name, address):
     if address.version == 6:
         side.ipr.addr('del', index=side.index(name), address=str(address.ip), prefixlen=address.network.prefixlen)
         return
-    path = '/proc/sys/net/ipv4/conf/%s/promote_secondaries' % name
+    path = f'/proc/sys/net/ipv4/conf/{name}/promote_secondaries'
     with open_in(side.fd, path, 'r') as handle:
         before = handle.read().strip()
     if before != '1':
@@ -236,8 +281,13 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None,
     if purge:
         actions.extend(purge_links(ns, keep, gone, doomed, kept))
     if decl['loopback'] and not state.links.get('lo', {}).get('up'):
-        actions.append(Action('set lo in %s up' % ns.label, lambda: ns.ipr.link('set', index=ns.index('lo'), state='up'),
-                              change=change('link', 'lo', {'state': 'down'}, {'state': 'up'})))
+        actions.append(
+            Action(
+                f'set lo in {ns.label} up',
+                lambda: ns.ipr.link('set', index=ns.index('lo'), state='up'),
+                change=change('link', 'lo', {'state': 'down'}, {'state': 'up'}),
+            )
+        )
     # bridges first, so that links can be attached to them
     for link in sorted(decl['links'], key=lambda lk: lk['kind'] != 'bridge'):
         actions.extend(_link_actions(link, ns, host, sides, purge, keep, gone, doomed, kept))
@@ -309,10 +359,13 @@ def _purge_addresses(decl, ns, gone, removed, bare):
             if address in wanted or address.ip.is_link_local or address.ip in replaced:
                 continue
             removed.add(address.ip)
-            actions.append(Action('remove address %s from %s in %s (not declared; purge)'
-                                  % (address, link['name'], ns.label),
-                                  lambda a=address, n=link['name']: _del_address(ns, n, a),
-                                  change=change('address', link['name'], str(address), None)))
+            actions.append(
+                Action(
+                    f'remove address {address} from {link["name"]} in {ns.label} (not declared; purge)',
+                    lambda a=address, n=link['name']: _del_address(ns, n, a),
+                    change=change('address', link['name'], str(address), None),
+                )
+            )
         if had_v4 and not any(a.version == 4 for a in wanted):
             bare.add(state.links[link['name']]['index'])
     return actions
@@ -323,9 +376,10 @@ def _check_free(name, side):
     (EEXIST half-way through the run). Under purge, an undeclared link of a
     managed namespace may go first, so only the host is checked then."""
     if name in side.state.links:
-        raise NamespaceError('the veth end %r cannot be created in %s: a %s link has that name there'
-                             % (name, side.label, side.state.links[name]['kind'] or 'physical'),
-                             hint='Nothing was changed in this namespace. Choose another peer name, or delete that link.')
+        raise NamespaceError(
+            f'the veth end {name!r} cannot be created in {side.label}: a {(side.state.links[name]["kind"] or "physical")} link has that name there',
+            hint='Nothing was changed in this namespace. Choose another peer name, or delete that link.',
+        )
 
 
 def _check_host_bridge(name, host):
@@ -333,9 +387,12 @@ def _check_host_bridge(name, host):
     on the host already."""
     kind = host.state.links[name]['kind'] if name in host.state.links else None
     if kind != 'bridge':
-        raise NamespaceError('the master %r of a veth end on the host is %s' % (
-            name, 'a %s link, not a bridge' % (kind or 'physical') if name in host.state.links else 'no link there'),
-            hint='Nothing was changed in this namespace. Create the bridge on the host first.')
+        raise NamespaceError(
+            'the master {!r} of a veth end on the host is {}'.format(
+                name, f'a {(kind or "physical")} link, not a bridge' if name in host.state.links else 'no link there'
+            ),
+            hint='Nothing was changed in this namespace. Create the bridge on the host first.',
+        )
 
 
 def _peer_side(link, ns, sides, host):
@@ -343,9 +400,10 @@ def _peer_side(link, ns, sides, host):
     if netns is None:
         return host
     if netns not in sides:
-        raise NamespaceError("the peer of veth %s in %s goes into namespace '%s', which could not be made ready"
-                             % (link['name'], ns.label, netns),
-                             hint='Nothing was changed in it. See the error of that namespace.')
+        raise NamespaceError(
+            f"the peer of veth {link['name']} in {ns.label} goes into namespace '{netns}', which could not be made ready",
+            hint='Nothing was changed in it. See the error of that namespace.',
+        )
     return sides[netns]
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -23,6 +22,8 @@ name it may create (intent()); names leave it only once they are gone
 least every namespace and file that exists because of it.
 """
 
+from __future__ import annotations
+
 import json
 import os
 
@@ -37,7 +38,7 @@ SERVICE_FLAGS = ('restart', 'writable_etc', 'bind_etc')
 LINK_ENTRY_KEYS = ('name', 'kind', 'segment', 'vni')
 
 
-class Record(object):
+class Record:
     def __init__(self, names=(), files=None, services=(), links=None):
         self.names = set(names)
         self.files = dict((n, set(f)) for n, f in (files or {}).items() if f and n in self.names)
@@ -113,20 +114,26 @@ def links_after(intended, declared, failed):
     """The segment links to record after a run: those declared, and those of
     a namespace whose run failed (their deletion may not have happened)."""
     wanted = declared_links(declared)
-    return dict((name, entries if name in failed else [e for e in entries if e in wanted.get(name, [])])
-                for name, entries in intended.links.items())
+    return dict(
+        (name, entries if name in failed else [e for e in entries if e in wanted.get(name, [])])
+        for name, entries in intended.links.items()
+    )
 
 
 def _parse_services(services):
     if not isinstance(services, list):
         raise ValueError('services is not a list')
     for service in services:
-        if not isinstance(service, dict) or not isinstance(service.get('name'), str) \
-                or not isinstance(service.get('namespace'), str) \
-                or not set(service) <= set(('name', 'namespace') + SERVICE_FLAGS) \
-                or not all(isinstance(service[flag], bool) for flag in SERVICE_FLAGS if flag in service):
-            raise ValueError('services holds %r, not {name, namespace} with boolean %s'
-                             % (service, ', '.join(SERVICE_FLAGS)))
+        if (
+            not isinstance(service, dict)
+            or not isinstance(service.get('name'), str)
+            or not isinstance(service.get('namespace'), str)
+            or not set(service) <= set(('name', 'namespace') + SERVICE_FLAGS)
+            or not all(isinstance(service[flag], bool) for flag in SERVICE_FLAGS if flag in service)
+        ):
+            raise ValueError(
+                f'services holds {service!r}, not {{name, namespace}} with boolean {", ".join(SERVICE_FLAGS)}'
+            )
     return services
 
 
@@ -144,17 +151,18 @@ def _parse(text):
         # a record is data on disk: a name in it must be as safe as a declared one before prune acts on it
         problem = name_problem(name)
         if problem:
-            raise ValueError('namespaces holds %r, which %s' % (name, problem))
+            raise ValueError(f'namespaces holds {name!r}, which {problem}')
     files = data.get('files', {})
     if not isinstance(files, dict):
         raise ValueError('files is not an object')
     for name, paths in files.items():
         if not isinstance(paths, list):
-            raise ValueError('files[%r] is not a list of paths' % (name,))
+            raise ValueError(f'files[{name!r}] is not a list of paths')
         for rel in paths:
             if not isinstance(rel, str) or not _relative(rel):
-                raise ValueError('files[%r] holds %r, not a normalised relative path inside /etc/netns/%s'
-                                 % (name, rel, name))
+                raise ValueError(
+                    f'files[{name!r}] holds {rel!r}, not a normalised relative path inside /etc/netns/{name}'
+                )
     return Record(names, files, _parse_services(data.get('services', [])), _parse_links(data.get('links', {}), names))
 
 
@@ -163,14 +171,20 @@ def _parse_links(links, names):
         raise ValueError('links is not an object')
     for name, entries in links.items():
         if name not in names or not isinstance(entries, list):
-            raise ValueError('links[%r] is not a list of links of a recorded namespace' % (name,))
+            raise ValueError(f'links[{name!r}] is not a list of links of a recorded namespace')
         for entry in entries:
             # a recorded link may be deleted without purge: it must be as well-formed as a declared one
-            if not isinstance(entry, dict) or not set(('name', 'kind', 'segment')) <= set(entry) \
-                    or not set(entry) <= set(LINK_ENTRY_KEYS) \
-                    or not all(isinstance(entry[k], str) and not name_problem(entry[k]) for k in ('name', 'kind', 'segment')) \
-                    or 'vni' in entry and (isinstance(entry['vni'], bool) or not isinstance(entry['vni'], int)):
-                raise ValueError('links[%r] holds %r, not {name, kind, segment[, vni]}' % (name, entry))
+            if (
+                not isinstance(entry, dict)
+                or not set(('name', 'kind', 'segment')) <= set(entry)
+                or not set(entry) <= set(LINK_ENTRY_KEYS)
+                or not all(
+                    isinstance(entry[k], str) and not name_problem(entry[k]) for k in ('name', 'kind', 'segment')
+                )
+                or 'vni' in entry
+                and (isinstance(entry['vni'], bool) or not isinstance(entry['vni'], int))
+            ):
+                raise ValueError(f'links[{name!r}] holds {entry!r}, not {{name, kind, segment[, vni]}}')
     return links
 
 
@@ -182,9 +196,12 @@ def read(path):
     try:
         return _parse(text)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise NamespaceError('the record %s is not {"namespaces": [names], "files": {name: [paths]}, "services": '
-                             '[services], "links": {name: [links]}}: %s' % (path, exc), path=path,
-                             hint='Fix or remove the file; without it, nothing is pruned.')
+        raise NamespaceError(
+            f'the record {path} is not {{"namespaces": [names], "files": {{name: [paths]}}, "services": '
+            f'[services], "links": {{name: [links]}}}}: {exc}',
+            path=path,
+            hint='Fix or remove the file; without it, nothing is pruned.',
+        )
 
 
 def to_prune(recorded, declared):
@@ -195,8 +212,12 @@ def to_prune(recorded, declared):
 
 def declared_services(declared):
     """The services of the namespaces declared present, as the record holds them."""
-    return [dict(service, namespace=decl['name']) for decl in declared if decl['state'] != 'absent'
-            for service in decl['services']]
+    return [
+        dict(service, namespace=decl['name'])
+        for decl in declared
+        if decl['state'] != 'absent'
+        for service in decl['services']
+    ]
 
 
 def undeclared_services(recorded, declared):
@@ -249,5 +270,5 @@ def _remove_leftovers(path):
     except OSError:
         return
     for entry in entries:
-        if entry.startswith('.%s.' % base):
+        if entry.startswith(f'.{base}.'):
             fileio.remove(os.path.join(directory, entry))

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -15,19 +14,37 @@ through a deleted link, or IPv4 ones from a deleted source address) are
 neither deleted again nor taken as present.
 """
 
+from __future__ import annotations
+
 import errno
 import socket
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action, change
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import (
-    IPV6_DEFAULT_METRIC, MAIN_TABLE, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_UNICAST, RTPROT_KERNEL, RTPROT_RA,
-    RTPROT_STATIC)
+    IPV6_DEFAULT_METRIC,
+    MAIN_TABLE,
+    RT_SCOPE_LINK,
+    RT_SCOPE_UNIVERSE,
+    RTN_UNICAST,
+    RTPROT_KERNEL,
+    RTPROT_RA,
+    RTPROT_STATIC,
+)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import delete_route
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import rtnl_in
 
 KERNEL_PROTOCOLS = (RTPROT_KERNEL, RTPROT_RA)
-TYPE_NAMES = {2: 'local', 3: 'broadcast', 4: 'anycast', 5: 'multicast', 6: 'blackhole', 7: 'unreachable',
-              8: 'prohibit', 9: 'throw', 10: 'nat'}
+TYPE_NAMES = {
+    2: 'local',
+    3: 'broadcast',
+    4: 'anycast',
+    5: 'multicast',
+    6: 'blackhole',
+    7: 'unreachable',
+    8: 'prohibit',
+    9: 'throw',
+    10: 'nat',
+}
 PROTOCOL_NAMES = {3: 'boot', 4: 'static', 16: 'dhcp'}
 
 
@@ -62,39 +79,44 @@ def _matches(want, have, names):
 
 
 def declared_text(route):
-    parts = [str(route['dst']) if route['dst'].prefixlen else 'default (%s)' % route['dst']]
+    parts = [str(route['dst']) if route['dst'].prefixlen else f'default ({route["dst"]})']
     if route['via']:
-        parts.append('via %s' % route['via'])
+        parts.append(f'via {route["via"]}')
     if route['dev']:
-        parts.append('dev %s' % route['dev'])
+        parts.append(f'dev {route["dev"]}')
     if route['src']:
-        parts.append('src %s' % route['src'])
+        parts.append(f'src {route["src"]}')
     if route['metric'] is not None:
-        parts.append('metric %d' % metric(route))
+        parts.append(f'metric {metric(route)}')
     if route['table'] != MAIN_TABLE:
-        parts.append('table %d' % route['table'])
+        parts.append(f'table {route["table"]}')
     return ' '.join(parts)
 
 
 def _existing_text(route, names):
-    parts = [TYPE_NAMES.get(route['type'], 'type %d' % route['type'])] if route['type'] != RTN_UNICAST else []
+    parts = [TYPE_NAMES.get(route['type'], f'type {route["type"]}')] if route['type'] != RTN_UNICAST else []
     parts.append(str(route['dst']))
     if route['via']:
-        parts.append('via %s' % route['via'])
+        parts.append(f'via {route["via"]}')
     if route['oif'] and route['type'] == RTN_UNICAST:
-        parts.append('dev %s' % names.get(route['oif'], route['oif']))
-    parts.append('proto %s' % PROTOCOL_NAMES.get(route['proto'], route['proto']))
+        parts.append(f'dev {names.get(route["oif"], route["oif"])}')
+    parts.append(f'proto {PROTOCOL_NAMES.get(route["proto"], route["proto"])}')
     if route['tos']:
-        parts.append('tos 0x%02x' % route['tos'])
+        parts.append(f'tos 0x{route["tos"]:02x}')
     if route['metric']:
-        parts.append('metric %d' % route['metric'])
-    parts.append('table %d' % route['table'])
+        parts.append(f'metric {route["metric"]}')
+    parts.append(f'table {route["table"]}')
     return ' '.join(parts)
 
 
 def _apply(side, route):
-    args = {'dst': str(route['dst']), 'table': route['table'], 'proto': RTPROT_STATIC, 'priority': metric(route),
-            'scope': scope(route)}
+    args = {
+        'dst': str(route['dst']),
+        'table': route['table'],
+        'proto': RTPROT_STATIC,
+        'priority': metric(route),
+        'scope': scope(route),
+    }
     if route['via']:
         args['gateway'] = str(route['via'])
     if route['dev']:
@@ -114,7 +136,7 @@ def _delete(side, route):
                 raise
 
 
-class Gone(object):
+class Gone:
     """What the run deletes before the routes are planned: links (ifindexes),
     links left without IPv4 address (the kernel flushes their IPv4 routes),
     and IPv4 addresses gone from the namespace (it drops the routes using
@@ -146,17 +168,27 @@ def plan_routes(side, routes, purge, gone=None):
         present = [r for r in existing if _stored_key(r) == key]
         if not any(_matches(route, r, names) for r in present):
             verb = 'change' if present else 'add'
-            actions.append(Action('%s route %s in %s' % (verb, declared_text(route), side.label),
-                                  lambda r=route: _apply(side, r),
-                                  change=change('route', str(route['dst']),
-                                                _existing_text(present[0], names) if present else None,
-                                                declared_text(route))))
+            actions.append(
+                Action(
+                    f'{verb} route {declared_text(route)} in {side.label}',
+                    lambda r=route: _apply(side, r),
+                    change=change(
+                        'route',
+                        str(route['dst']),
+                        _existing_text(present[0], names) if present else None,
+                        declared_text(route),
+                    ),
+                )
+            )
     if purge:
         tables = set([MAIN_TABLE] + [r['table'] for r in routes])
         for route in existing:
             if route['table'] in tables and route['proto'] not in KERNEL_PROTOCOLS and _stored_key(route) not in wanted:
-                actions.append(Action('delete route %s in %s (not declared; purge)'
-                                      % (_existing_text(route, names), side.label),
-                                      lambda r=route: _delete(side, r),
-                                      change=change('route', str(route['dst']), _existing_text(route, names), None)))
+                actions.append(
+                    Action(
+                        f'delete route {_existing_text(route, names)} in {side.label} (not declared; purge)',
+                        lambda r=route: _delete(side, r),
+                        change=change('route', str(route['dst']), _existing_text(route, names), None),
+                    )
+                )
     return actions

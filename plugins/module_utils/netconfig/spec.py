@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,6 +7,8 @@ Every error names the item's path (namespaces[3].links[0].peer.name).
 The result is normalised: addresses as ipaddress interfaces, MACs in lower
 case, routes with their family, sysctl keys as /proc/sys paths.
 """
+
+from __future__ import annotations
 
 import ipaddress
 import json
@@ -30,8 +31,26 @@ MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z')  # \Z: '$' would take a tra
 # integers, neither of which a link address, a route or the boot script can hold.
 ADDRESS_TEXT = re.compile(r'^[0-9A-Fa-f.:]+(/[0-9.]{1,15})?\Z')  # a prefix length or an IPv4 netmask
 SYSCTL_KEY = re.compile(r'^[A-Za-z0-9_.:/@-]+\Z')
-LINK_KEYS = {'name', 'kind', 'state', 'mtu', 'address', 'master', 'addresses', 'peer', 'parent', 'vlan_id', 'mode',
-             'vni', 'local', 'underlay_dev', 'port', 'learning', 'fdb', 'segment'}
+LINK_KEYS = {
+    'name',
+    'kind',
+    'state',
+    'mtu',
+    'address',
+    'master',
+    'addresses',
+    'peer',
+    'parent',
+    'vlan_id',
+    'mode',
+    'vni',
+    'local',
+    'underlay_dev',
+    'port',
+    'learning',
+    'fdb',
+    'segment',
+}
 VXLAN_KEYS = ('vni', 'local', 'underlay_dev', 'port', 'learning', 'fdb')
 VXLAN_PORT = 4789  # IANA's; the kernel's own default (8472) predates it, so the port is always sent
 FDB_KEYS = {'mac', 'dst'}
@@ -43,15 +62,15 @@ SERVICE_DEFAULTS = {'restart': False, 'writable_etc': False, 'bind_etc': True}
 
 
 def fail(path, message):
-    raise NamespaceError('%s: %s' % (path, message), hint='Nothing was changed.')
+    raise NamespaceError(f'{path}: {message}', hint='Nothing was changed.')
 
 
 def _dict(value, path, allowed):
     if not isinstance(value, dict):
-        fail(path, 'must be a dict, not %s' % type(value).__name__)
+        fail(path, f'must be a dict, not {type(value).__name__}')
     unknown = sorted(set(value) - allowed)
     if unknown:
-        fail(path, 'unknown key(s) %s; known: %s' % (', '.join(unknown), ', '.join(sorted(allowed))))
+        fail(path, f'unknown key(s) {", ".join(unknown)}; known: {", ".join(sorted(allowed))}')
     return value
 
 
@@ -60,7 +79,7 @@ def _mapping(value, path):
     if value is None:
         return {}
     if not isinstance(value, dict):
-        fail(path, 'must be a dict, not %s' % type(value).__name__)
+        fail(path, f'must be a dict, not {type(value).__name__}')
     return value
 
 
@@ -83,7 +102,7 @@ def _state(value, path):
     if value is None:
         return 'up'
     if value not in ('up', 'down'):
-        fail(path, "must be 'up' or 'down', not %r" % (value,))
+        fail(path, f"must be 'up' or 'down', not {value!r}")
     return value
 
 
@@ -92,15 +111,19 @@ def _int(value, path, low, high):
         return None
     # int() would truncate 1500.7 and accept True: only whole numbers, as
     # numbers or decimal strings (templating yields strings)
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, float, str)) or \
-            isinstance(value, float) and not value.is_integer():
-        fail(path, 'must be a whole number, not %r' % (value,))
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (numbers.Integral, float, str))
+        or isinstance(value, float)
+        and not value.is_integer()
+    ):
+        fail(path, f'must be a whole number, not {value!r}')
     try:
         number = int(value)
     except (TypeError, ValueError):
-        fail(path, 'must be a whole number, not %r' % (value,))
+        fail(path, f'must be a whole number, not {value!r}')
     if not low <= number <= high:
-        fail(path, 'must be between %d and %d, not %d' % (low, high, number))
+        fail(path, f'must be between {low} and {high}, not {number}')
     return number
 
 
@@ -109,34 +132,34 @@ def _mac(value, path):
         return None
     text = str(value).lower()
     if not MAC.match(text):
-        fail(path, 'must be a MAC address like 02:00:00:00:00:01, not %r' % (value,))
+        fail(path, f'must be a MAC address like 02:00:00:00:00:01, not {value!r}')
     # the kernel refuses both (EADDRNOTAVAIL): a link needs a unicast address
     if int(text[:2], 16) & 1 or text == '00:00:00:00:00:00':
-        fail(path, 'must be a unicast MAC address (first octet even, not all zero), not %r' % (value,))
+        fail(path, f'must be a unicast MAC address (first octet even, not all zero), not {value!r}')
     return text
 
 
 def _ip(parse, value, path, example):
     """parse(value) for an address written as plain text, or fail naming path and value."""
     if not isinstance(value, str) or not ADDRESS_TEXT.match(value):
-        fail(path, 'must be an address such as %s (digits, dots and colons; no scope id), not %r' % (example, value))
+        fail(path, f'must be an address such as {example} (digits, dots and colons; no scope id), not {value!r}')
     try:
         return parse(value)
     except ValueError as exc:
-        fail(path, '%s (%r)' % (exc, value))
+        fail(path, f'{exc} ({value!r})')
 
 
 def _addresses(values, path):
     result = []
     for index, value in enumerate(_list(values, path)):
-        where = '%s[%d]' % (path, index)
+        where = f'{path}[{index}]'
         if not isinstance(value, str) or '/' not in value:
-            fail(where, 'must be an address with a prefix length (CIDR), such as 10.0.0.1/24, not %r' % (value,))
+            fail(where, f'must be an address with a prefix length (CIDR), such as 10.0.0.1/24, not {value!r}')
         address = _ip(ipaddress.ip_interface, value, where, '10.0.0.1/24')
         if address in result:
-            fail(where, '%s is listed twice' % address)
+            fail(where, f'{address} is listed twice')
         if address.version == 6 and any(a.ip == address.ip for a in result):
-            fail(where, '%r: the kernel holds an IPv6 address once per link, whatever its prefix length' % (value,))
+            fail(where, f'{value!r}: the kernel holds an IPv6 address once per link, whatever its prefix length')
         result.append(address)
     return result
 
@@ -147,38 +170,49 @@ def _peer(value, path, namespace_names):
         fail(path + '.name', 'is required')
     netns = value.get('netns')
     if netns is not None and netns not in namespace_names:
-        fail(path + '.netns', 'names %r, which is not a namespace of this call (omit it for the host)' % netns)
+        fail(path + '.netns', f'names {netns!r}, which is not a namespace of this call (omit it for the host)')
     if value['name'] == 'lo':
-        fail(path + '.name', "%r: every network namespace has its own lo already" % value['name'])
-    return {'name': ifname(value['name'], path + '.name'), 'netns': netns,
-            'addresses': _addresses(value.get('addresses'), path + '.addresses'),
-            'state': _state(value.get('state'), path + '.state'),
-            'mtu': _int(value.get('mtu'), path + '.mtu', 68, 65535),
-            'master': ifname(value['master'], path + '.master') if value.get('master') is not None else None}
+        fail(path + '.name', f"{value['name']!r}: every network namespace has its own lo already")
+    return {
+        'name': ifname(value['name'], path + '.name'),
+        'netns': netns,
+        'addresses': _addresses(value.get('addresses'), path + '.addresses'),
+        'state': _state(value.get('state'), path + '.state'),
+        'mtu': _int(value.get('mtu'), path + '.mtu', 68, 65535),
+        'master': ifname(value['master'], path + '.master') if value.get('master') is not None else None,
+    }
 
 
 def _link(value, path, namespace_names):
     _dict(value, path, LINK_KEYS)
     for key in ('name', 'kind'):
         if key not in value:
-            fail('%s.%s' % (path, key), 'is required')
+            fail(f'{path}.{key}', 'is required')
     kind = value['kind']
     if kind not in KINDS:
-        fail(path + '.kind', 'must be one of %s, not %r' % (', '.join(KINDS), kind))
-    link = {'name': ifname(value['name'], path + '.name'), 'kind': kind,
-            'state': _state(value.get('state'), path + '.state'),
-            'mtu': _int(value.get('mtu'), path + '.mtu', 68, 65535),
-            'address': _mac(value.get('address'), path + '.address'),
-            'master': ifname(value['master'], path + '.master') if value.get('master') is not None else None,
-            'addresses': _addresses(value.get('addresses'), path + '.addresses'),
-            'peer': None, 'parent': None, 'vlan_id': None, 'mode': None, 'vxlan': None, 'fdb': None,
-            'segment': _segment(value.get('segment'), path + '.segment')}
+        fail(path + '.kind', f'must be one of {", ".join(KINDS)}, not {kind!r}')
+    link = {
+        'name': ifname(value['name'], path + '.name'),
+        'kind': kind,
+        'state': _state(value.get('state'), path + '.state'),
+        'mtu': _int(value.get('mtu'), path + '.mtu', 68, 65535),
+        'address': _mac(value.get('address'), path + '.address'),
+        'master': ifname(value['master'], path + '.master') if value.get('master') is not None else None,
+        'addresses': _addresses(value.get('addresses'), path + '.addresses'),
+        'peer': None,
+        'parent': None,
+        'vlan_id': None,
+        'mode': None,
+        'vxlan': None,
+        'fdb': None,
+        'segment': _segment(value.get('segment'), path + '.segment'),
+    }
     if kind == 'vxlan':
         link['vxlan'], link['fdb'] = _vxlan(value, path)
     else:
         for key in VXLAN_KEYS:
             if value.get(key) is not None:
-                fail('%s.%s' % (path, key), 'only applies to vxlan links')
+                fail(f'{path}.{key}', 'only applies to vxlan links')
     if kind == 'veth':
         if value.get('peer') is None:
             fail(path + '.peer', 'is required for a veth link')
@@ -187,10 +221,10 @@ def _link(value, path, namespace_names):
         fail(path + '.peer', 'only applies to veth links')
     if kind in NEEDS_PARENT:
         if value.get('parent') is None:
-            fail(path + '.parent', 'is required for a %s link (the host link it sits on)' % kind)
+            fail(path + '.parent', f'is required for a {kind} link (the host link it sits on)')
         link['parent'] = ifname(value['parent'], path + '.parent')
     elif value.get('parent') is not None:
-        fail(path + '.parent', 'only applies to %s links' % ', '.join(NEEDS_PARENT))
+        fail(path + '.parent', f'only applies to {", ".join(NEEDS_PARENT)} links')
     if kind == 'vlan':
         if value.get('vlan_id') is None:
             fail(path + '.vlan_id', 'is required for a vlan link')
@@ -201,7 +235,7 @@ def _link(value, path, namespace_names):
         modes = MACVLAN_MODES if kind == 'macvlan' else IPVLAN_MODES
         mode = value.get('mode') or ('bridge' if kind == 'macvlan' else 'l2')
         if mode not in modes:
-            fail(path + '.mode', 'must be one of %s, not %r' % (', '.join(modes), mode))
+            fail(path + '.mode', f'must be one of {", ".join(modes)}, not {mode!r}')
         link['mode'] = mode
     elif value.get('mode') is not None:
         fail(path + '.mode', 'only applies to macvlan and ipvlan links')
@@ -216,7 +250,7 @@ def _segment(value, path):
         return None
     problem = name_problem(value)
     if problem:
-        fail(path, '%r %s' % (value, problem))
+        fail(path, f'{value!r} {problem}')
     return value
 
 
@@ -229,17 +263,22 @@ def _vxlan(value, path):
     local = _ip(ipaddress.ip_address, local, path + '.local', '10.77.0.1') if local is not None else None
     if local is not None and (local.is_unspecified or local.is_multicast):
         # the kernel stores 0.0.0.0 as no local address (a rerun would see a change) and refuses multicast
-        fail(path + '.local', 'must be a unicast address of this host, not %r' % (value['local'],))
+        fail(path + '.local', f'must be a unicast address of this host, not {value["local"]!r}')
     learning = value.get('learning', True)
     if learning is None:
         learning = True
     if not isinstance(learning, bool):
-        fail(path + '.learning', 'must be a boolean, not %r' % (learning,))
+        fail(path + '.learning', f'must be a boolean, not {learning!r}')
     port = value.get('port')
-    config = {'vni': _int(value['vni'], path + '.vni', 1, 16777215), 'local': local,
-              'underlay_dev': ifname(value['underlay_dev'], path + '.underlay_dev')
-              if value.get('underlay_dev') is not None else None,
-              'port': VXLAN_PORT if port is None else _int(port, path + '.port', 1, 65535), 'learning': learning}
+    config = {
+        'vni': _int(value['vni'], path + '.vni', 1, 16777215),
+        'local': local,
+        'underlay_dev': ifname(value['underlay_dev'], path + '.underlay_dev')
+        if value.get('underlay_dev') is not None
+        else None,
+        'port': VXLAN_PORT if port is None else _int(port, path + '.port', 1, 65535),
+        'learning': learning,
+    }
     if 'fdb' not in value or value['fdb'] is None:
         return config, None
     return config, _fdb(value['fdb'], path + '.fdb', local.version if local is not None else None)
@@ -251,27 +290,39 @@ def _fdb(values, path, family):
     (the kernel appends them: head-end replication)."""
     entries = []
     for index, value in enumerate(_list(values, path)):
-        where = '%s[%d]' % (path, index)
+        where = f'{path}[{index}]'
         _dict(value, where, FDB_KEYS)
         for key in ('mac', 'dst'):
             if value.get(key) is None:
-                fail('%s.%s' % (where, key), 'is required')
+                fail(f'{where}.{key}', 'is required')
         mac = str(value['mac']).lower() if isinstance(value['mac'], str) else None
         if mac is None or not MAC.match(mac):
-            fail(where + '.mac', 'must be a MAC address like 02:00:00:00:00:01 (00:00:00:00:00:00 floods to dst), '
-                 'not %r' % (value['mac'],))
+            fail(
+                where + '.mac',
+                f'must be a MAC address like 02:00:00:00:00:01 (00:00:00:00:00:00 floods to dst), not {value["mac"]!r}',
+            )
         dst = _ip(ipaddress.ip_address, value['dst'], where + '.dst', '10.77.0.2')
         if dst.is_unspecified:
-            fail(where + '.dst', 'must be the address of a remote tunnel end, not %r' % (value['dst'],))
+            fail(where + '.dst', f'must be the address of a remote tunnel end, not {value["dst"]!r}')
         if dst.version != (family or 4):
-            fail(where + '.dst', '%r is IPv%d, but the tunnel is IPv%d (%s); an IPv6 underlay needs an IPv6 local'
-                 % (value['dst'], dst.version, family or 4, 'its local address' if family else 'no local address'))
+            fail(
+                where + '.dst',
+                f'{value["dst"]!r} is IPv{dst.version}, but the tunnel is IPv{family or 4} '
+                f'({"its local address" if family else "no local address"}); an IPv6 underlay needs an IPv6 local',
+            )
         entry = {'mac': mac, 'dst': dst}
         for i, other in enumerate(entries):
             if other == entry or other['mac'] == mac and not flooding(mac):
-                fail(where, '%s is already listed as %s[%d]%s' % (mac, path, i, '' if other == entry else
-                                                                  ' with dst %s: a unicast MAC has one destination'
-                                                                  % other['dst']))
+                fail(
+                    where,
+                    '%s is already listed as %s[%d]%s'
+                    % (
+                        mac,
+                        path,
+                        i,
+                        '' if other == entry else f' with dst {other["dst"]}: a unicast MAC has one destination',
+                    ),
+                )
         entries.append(entry)
     return entries
 
@@ -308,31 +359,36 @@ def _route(value, path, link_names):
         ifname(dev, path + '.dev')
     if via is None and dev is None:
         fail(path, 'needs via or dev')
-    return {'dst': dst, 'via': via, 'dev': dev, 'src': src,
-            'metric': _int(value.get('metric'), path + '.metric', 0, 4294967295),
-            'table': _table(value.get('table'), path + '.table')}
+    return {
+        'dst': dst,
+        'via': via,
+        'dev': dev,
+        'src': src,
+        'metric': _int(value.get('metric'), path + '.metric', 0, 4294967295),
+        'table': _table(value.get('table'), path + '.table'),
+    }
 
 
 def _table(value, path):
     table = _int(value, path, 1, 4294967295) or 254
     if table == LOCAL_TABLE:
-        fail(path, 'must not be %d, the local table the kernel keeps itself; use another table id' % table)
+        fail(path, f'must not be {table}, the local table the kernel keeps itself; use another table id')
     return table
 
 
 def sysctl_path(key, path):
     """net.ipv4.ip_forward or net/ipv4/conf/eth0.100/forwarding -> /proc/sys/... ."""
     if not isinstance(key, str) or not SYSCTL_KEY.match(key) or '..' in key.split('/'):
-        fail(path, 'is not a sysctl key: %r' % (key,))
+        fail(path, f'is not a sysctl key: {key!r}')
     parts = key.split('/') if '/' in key else key.split('.')
     if parts[0] != 'net':
-        fail(path, 'only net.* keys are per network namespace; %r would change the host' % key)
+        fail(path, f'only net.* keys are per network namespace; {key!r} would change the host')
     if len(parts) < 3 or '' in parts:
-        fail(path, '%r is not a sysctl key but a group of them (like net.ipv4.ip_forward, net.core.somaxconn)' % key)
+        fail(path, f'{key!r} is not a sysctl key but a group of them (like net.ipv4.ip_forward, net.core.somaxconn)')
     # the directories (net.ipv4.conf.all) are the same in every network
     # namespace, so this host's /proc/sys tells before anything is touched
     if os.path.isdir('/proc/sys/' + '/'.join(parts)):
-        fail(path, '%r is a directory of sysctls, not one sysctl' % key)
+        fail(path, f'{key!r} is a directory of sysctls, not one sysctl')
     return '/proc/sys/' + '/'.join(parts)
 
 
@@ -341,36 +397,43 @@ def _sysctl_value(value, path):
     if isinstance(value, bool):
         value = int(value)
     if isinstance(value, float) or not isinstance(value, (numbers.Integral, str)):
-        fail(path, 'must be a string or a whole number, not %r' % (value,))
+        fail(path, f'must be a string or a whole number, not {value!r}')
     text = ' '.join(str(value).split())
     if not text or unprintable(text):
-        fail(path, 'must be a non-empty value without control characters, not %r' % (value,))
+        fail(path, f'must be a non-empty value without control characters, not {value!r}')
     return text
 
 
 def _services(values, path, namespace):
     """[{name, restart, writable_etc, bind_etc}]: a unit name stands for {name: UNIT}. The unit name's
     systemd rules are checked where the drop-in is written (boot/services.py), before anything is touched."""
-    where = '%s (namespace %r)' % (path, namespace)
+    where = f'{path} (namespace {namespace!r})'
     if values is None:
         return []
     if not isinstance(values, list):
-        fail(where, 'must be a list of services, not %s' % _json(values))
+        fail(where, f'must be a list of services, not {_json(values)}')
     services = []
     for index, value in enumerate(values):
         if isinstance(value, str):
             value = {'name': value}
-        if not (isinstance(value, dict) and isinstance(value.get('name'), str) and value['name']
-                and set(value) <= SERVICE_KEYS):
-            fail('%s[%d] (namespace %r)' % (path, index, namespace),
-                 'service %s is neither a unit name nor a mapping with a name and only the keys %s'
-                 % (_json(value), ', '.join(sorted(SERVICE_KEYS))))
+        if not (
+            isinstance(value, dict)
+            and isinstance(value.get('name'), str)
+            and value['name']
+            and set(value) <= SERVICE_KEYS
+        ):
+            fail(
+                f'{path}[{index}] (namespace {namespace!r})',
+                f'service {_json(value)} is neither a unit name nor a mapping with a name and only the keys {", ".join(sorted(SERVICE_KEYS))}',
+            )
         service = dict(SERVICE_DEFAULTS, name=value['name'])
         for key in SERVICE_DEFAULTS:
             if key in value:
                 if not isinstance(value[key], bool):
-                    fail('%s[%d].%s (namespace %r)' % (path, index, key, namespace),
-                         'must be a boolean, not %s' % _json(value[key]))
+                    fail(
+                        f'{path}[{index}].{key} (namespace {namespace!r})',
+                        f'must be a boolean, not {_json(value[key])}',
+                    )
                 service[key] = value[key]
         services.append(service)
     return services
@@ -391,31 +454,33 @@ def _check_services(decls):
             continue
         for service in decl['services']:
             if service['name'] in seen:
-                fail('namespaces', 'service %r is declared in %r and in %r: a service runs in one namespace only'
-                     % (service['name'], seen[service['name']], decl['name']))
+                fail(
+                    'namespaces',
+                    f'service {service["name"]!r} is declared in {seen[service["name"]]!r} and in {decl["name"]!r}: a service runs in one namespace only',
+                )
             seen[service['name']] = decl['name']
 
 
 def _files(values, path):
     result, keys = {}, {}
     for rel, content in sorted(_mapping(values, path).items(), key=lambda kv: str(kv[0])):
-        where = '%s[%r]' % (path, rel)
+        where = f'{path}[{rel!r}]'
         norm = os.path.normpath(rel) if isinstance(rel, str) else ''
         if not norm or os.path.isabs(norm) or norm.split('/')[0] == '..' or norm == '.':
-            fail(where, 'must be a relative path inside /etc/netns/NAME, not %r' % (rel,))
+            fail(where, f'must be a relative path inside /etc/netns/NAME, not {rel!r}')
         if unprintable(norm.replace(' ', '')):
-            fail(where, 'file name %r may not contain NUL or other control characters' % (rel,))
+            fail(where, f'file name {rel!r} may not contain NUL or other control characters')
         if not isinstance(content, str):
-            fail(where, 'content must be a string, not %r' % (type(content).__name__,))
+            fail(where, f'content must be a string, not {type(content).__name__!r}')
         if norm in result:
-            fail(where, '%r and %r name the same file' % (keys[norm], rel))
+            fail(where, f'{keys[norm]!r} and {rel!r} name the same file')
         result[norm], keys[norm] = content, rel
     for norm in result:
         # a file that is also the directory of another cannot be written
         parent = os.path.dirname(norm)
         while parent:
             if parent in result:
-                fail('%s[%r]' % (path, parent), 'is a file, and also the directory of %r' % (norm,))
+                fail(f'{path}[{parent!r}]', f'is a file, and also the directory of {norm!r}')
             parent = os.path.dirname(parent)
     return result
 
@@ -425,9 +490,11 @@ def validate(namespaces):
     items = _list(namespaces, 'namespaces')
     # every name first: a peer may name a namespace declared after its own
     names = _names(items)
-    result = [_namespace(item, 'namespaces[%d]' % index, names) for index, item in enumerate(items)]
+    result = [_namespace(item, f'namespaces[{index}]', names) for index, item in enumerate(items)]
     _check_services(result)
-    if len(set(n['nsid'] for n in result if n['nsid'] is not None)) != len([n for n in result if n['nsid'] is not None]):
+    if len(set(n['nsid'] for n in result if n['nsid'] is not None)) != len(
+        [n for n in result if n['nsid'] is not None]
+    ):
         fail('namespaces', 'two namespaces ask for the same nsid')
     _check_peers(result)
     _check_vnis(result)
@@ -437,7 +504,7 @@ def validate(namespaces):
 def _names(items):
     names = []
     for index, item in enumerate(items):
-        where = 'namespaces[%d]' % index
+        where = f'namespaces[{index}]'
         _dict(item, where, NS_KEYS)
         name = item.get('name')
         if name is None:
@@ -446,9 +513,9 @@ def _names(items):
         if not problem and unprintable(name):
             problem = 'must not contain control characters'
         if problem:
-            fail(where + '.name', '%r %s' % (name, problem))
+            fail(where + '.name', f'{name!r} {problem}')
         if name in names:
-            fail(where + '.name', '%r is listed twice' % name)
+            fail(where + '.name', f'{name!r} is listed twice')
         names.append(name)
     return names
 
@@ -461,21 +528,27 @@ def _namespace(item, where, names):
     loopback = item.get('loopback', True)
     if not isinstance(loopback, bool):
         fail(where + '.loopback', 'must be a boolean')
-    links = [_link(v, '%s.links[%d]' % (where, i), names) for i, v in enumerate(_list(item.get('links'), where + '.links'))]
+    links = [_link(v, f'{where}.links[{i}]', names) for i, v in enumerate(_list(item.get('links'), where + '.links'))]
     seen = _check_links(links, where, item['name'])
     sysctls = {}
     for key, value in sorted(_mapping(item.get('sysctls'), where + '.sysctls').items(), key=lambda kv: str(kv[0])):
-        spath = sysctl_path(key, '%s.sysctls[%r]' % (where, key))
-        sysctls[spath] = _sysctl_value(value, '%s.sysctls[%r]' % (where, key))
-    routes = [_route(v, '%s.routes[%d]' % (where, i), seen)
-              for i, v in enumerate(_list(item.get('routes'), where + '.routes'))]
+        spath = sysctl_path(key, f'{where}.sysctls[{key!r}]')
+        sysctls[spath] = _sysctl_value(value, f'{where}.sysctls[{key!r}]')
+    routes = [
+        _route(v, f'{where}.routes[{i}]', seen) for i, v in enumerate(_list(item.get('routes'), where + '.routes'))
+    ]
     _check_route_identities(routes, where)
-    return {'name': item['name'], 'state': state,
-            'nsid': _int(item.get('nsid'), where + '.nsid', 0, 2147483647),
-            'loopback': loopback, 'links': links,
-            'routes': routes,
-            'sysctls': sysctls, 'files': _files(item.get('files'), where + '.files'),
-            'services': _services(item.get('services'), where + '.services', item['name'])}
+    return {
+        'name': item['name'],
+        'state': state,
+        'nsid': _int(item.get('nsid'), where + '.nsid', 0, 2147483647),
+        'loopback': loopback,
+        'links': links,
+        'routes': routes,
+        'sysctls': sysctls,
+        'files': _files(item.get('files'), where + '.files'),
+        'services': _services(item.get('services'), where + '.services', item['name']),
+    }
 
 
 def _check_links(links, where, namespace):
@@ -483,17 +556,24 @@ def _check_links(links, where, namespace):
     seen = set()
     for i, link in enumerate(links):
         if link['name'] in seen or link['name'] == 'lo':
-            fail('%s.links[%d].name' % (where, i), '%r is declared twice (or is lo)' % link['name'])
+            fail(f'{where}.links[{i}].name', f'{link["name"]!r} is declared twice (or is lo)')
         seen.add(link['name'])
     for i, link in enumerate(links):
-        if link['master'] is not None and not any(lk['name'] == link['master'] and lk['kind'] == 'bridge' for lk in links):
-            fail('%s.links[%d].master' % (where, i), '%r is not a bridge declared in this namespace' % link['master'])
+        if link['master'] is not None and not any(
+            lk['name'] == link['master'] and lk['kind'] == 'bridge' for lk in links
+        ):
+            fail(
+                f'{where}.links[{i}].master',
+                f'{link["master"]!r} is not a bridge declared in this namespace',
+            )
         if link['master'] == link['name']:
-            fail('%s.links[%d].master' % (where, i), '%r is the link itself; a bridge cannot be its own port'
-                 % link['master'])
+            fail(
+                f'{where}.links[{i}].master',
+                f'{link["master"]!r} is the link itself; a bridge cannot be its own port',
+            )
         peer = link['peer']
         if peer and peer['netns'] == namespace:
-            fail('%s.links[%d].peer.netns' % (where, i), 'is the namespace itself')
+            fail(f'{where}.links[{i}].peer.netns', 'is the namespace itself')
     return seen
 
 
@@ -507,10 +587,13 @@ def _check_vnis(decls):
                 continue
             vxlan = link['vxlan']
             key = (vxlan['vni'], vxlan['port'], vxlan['local'].version if vxlan['local'] is not None else 4)
-            where = 'namespaces[%d].links[%d].vni' % (index, i)
+            where = f'namespaces[{index}].links[{i}].vni'
             if key in seen:
-                fail(where, 'VNI %d on UDP port %d (IPv%d) is already declared by %s; the kernel takes a VNI once per '
-                     'port on a host' % (key + (seen[key],)))
+                fail(
+                    where,
+                    'VNI %d on UDP port %d (IPv%d) is already declared by %s; the kernel takes a VNI once per '
+                    'port on a host' % (key + (seen[key],)),
+                )
             seen[key] = where
 
 
@@ -523,8 +606,11 @@ def _check_route_identities(routes, where):
         metric = route['metric'] or (1024 if route['dst'].version == 6 else 0)
         key = (route['table'], route['dst'], metric)
         if key in seen:
-            fail('%s.routes[%d]' % (where, i), 'is the same route as routes[%d] to the kernel (table %d, dst %s, metric %d);'
-                 ' give one another metric or table' % (seen[key], route['table'], route['dst'], metric))
+            fail(
+                f'{where}.routes[{i}]',
+                f'is the same route as routes[{seen[key]}] to the kernel (table {route["table"]}, dst {route["dst"]}, metric {metric});'
+                ' give one another metric or table',
+            )
         seen[key] = i
 
 
@@ -539,7 +625,7 @@ def _check_peers(decls):
         if decl['state'] == 'absent':
             continue
         for i, link in enumerate(decl['links']):
-            claimed[(decl['name'], link['name'])] = 'namespaces[%d].links[%d].name' % (index, i)
+            claimed[(decl['name'], link['name'])] = f'namespaces[{index}].links[{i}].name'
     for index, decl in enumerate(decls):
         if decl['state'] == 'absent':
             continue
@@ -547,17 +633,33 @@ def _check_peers(decls):
             peer = link['peer']
             if not peer:
                 continue
-            where = 'namespaces[%d].links[%d].peer' % (index, i)
+            where = f'namespaces[{index}].links[{i}].peer'
             if peer['netns'] in absent:
-                fail(where + '.netns', '%r is declared absent in this call; a veth end cannot be put there'
-                     % peer['netns'])
-            if peer['netns'] and peer['master'] is not None and not any(
-                    lk['name'] == peer['master'] and lk['kind'] == 'bridge' for lk in by_name[peer['netns']]['links']):
-                fail(where + '.master', "%r is not a bridge declared in namespace '%s'" % (peer['master'], peer['netns']))
+                fail(
+                    where + '.netns',
+                    f'{peer["netns"]!r} is declared absent in this call; a veth end cannot be put there',
+                )
+            if (
+                peer['netns']
+                and peer['master'] is not None
+                and not any(
+                    lk['name'] == peer['master'] and lk['kind'] == 'bridge' for lk in by_name[peer['netns']]['links']
+                )
+            ):
+                fail(
+                    where + '.master',
+                    f"{peer['master']!r} is not a bridge declared in namespace '{peer['netns']}'",
+                )
             key = (peer['netns'], peer['name'])
             if key in claimed:
-                fail(where + '.name', '%r in %s is already declared by %s' % (
-                    peer['name'], "namespace '%s'" % peer['netns'] if peer['netns'] else 'the host', claimed[key]))
+                fail(
+                    where + '.name',
+                    '{!r} in {} is already declared by {}'.format(
+                        peer['name'],
+                        f"namespace '{peer['netns']}'" if peer['netns'] else 'the host',
+                        claimed[key],
+                    ),
+                )
             claimed[key] = where + '.name'
 
 

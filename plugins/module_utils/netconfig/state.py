@@ -1,9 +1,10 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What a network namespace holds now, read over one plain netlink socket
 (see rtnl for why not pyroute2)."""
+
+from __future__ import annotations
 
 import errno
 import ipaddress
@@ -12,15 +13,54 @@ import struct
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import (
-    AF_BRIDGE, IFADDRMSG, IFA_ADDRESS, IFA_LOCAL, IFF_UP, IFINFOMSG, IFLA_ADDRESS, IFLA_IFNAME, IFLA_INFO_DATA,
-    IFLA_INFO_KIND, IFLA_LINK, IFLA_LINKINFO, IFLA_LINK_NETNSID, IFLA_MASTER, IFLA_MTU, IFLA_VXLAN_ID,
-    IFLA_VXLAN_LEARNING, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6, IFLA_VXLAN_PORT, NDA_DST, NDA_LLADDR,
-    NDA_PORT, NDA_VNI, NDMSG, NTF_EXT_LEARNED, NTF_SELF, NUD_NOARP, NUD_PERMANENT, RTA_DST, RTA_GATEWAY, RTA_OIF,
-    RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTMSG, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE,
-    RTN_UNICAST, RT_TABLE_COMPAT)
+    AF_BRIDGE,
+    IFADDRMSG,
+    IFA_ADDRESS,
+    IFA_LOCAL,
+    IFF_UP,
+    IFINFOMSG,
+    IFLA_ADDRESS,
+    IFLA_IFNAME,
+    IFLA_INFO_DATA,
+    IFLA_INFO_KIND,
+    IFLA_LINK,
+    IFLA_LINKINFO,
+    IFLA_LINK_NETNSID,
+    IFLA_MASTER,
+    IFLA_MTU,
+    IFLA_VXLAN_ID,
+    IFLA_VXLAN_LEARNING,
+    IFLA_VXLAN_LINK,
+    IFLA_VXLAN_LOCAL,
+    IFLA_VXLAN_LOCAL6,
+    IFLA_VXLAN_PORT,
+    NDA_DST,
+    NDA_LLADDR,
+    NDA_PORT,
+    NDA_VNI,
+    NDMSG,
+    NTF_EXT_LEARNED,
+    NTF_SELF,
+    NUD_NOARP,
+    NUD_PERMANENT,
+    RTA_DST,
+    RTA_GATEWAY,
+    RTA_OIF,
+    RTA_PREFSRC,
+    RTA_PRIORITY,
+    RTA_TABLE,
+    RTMSG,
+    RTM_DELROUTE,
+    RTM_GETADDR,
+    RTM_GETLINK,
+    RTM_GETNEIGH,
+    RTM_GETROUTE,
+    RTN_UNICAST,
+    RT_TABLE_COMPAT,
+)
 
 
-class NetState(object):
+class NetState:
     """Links by name, addresses by link name, routes, as plain values."""
 
     def __init__(self):
@@ -41,8 +81,17 @@ class NetState(object):
     @classmethod
     def empty(cls):
         state = cls()
-        state.links['lo'] = {'index': 1, 'kind': None, 'up': False, 'mtu': 65536, 'address': None, 'master': None,
-                             'link': None, 'link_netnsid': None, 'vxlan': None}
+        state.links['lo'] = {
+            'index': 1,
+            'kind': None,
+            'up': False,
+            'mtu': 65536,
+            'address': None,
+            'master': None,
+            'link': None,
+            'link_netnsid': None,
+            'vxlan': None,
+        }
         return state
 
     def name_of(self, index):
@@ -53,7 +102,7 @@ class NetState(object):
 
 
 def _mac(payload):
-    return ':'.join('%02x' % b for b in bytearray(payload)) if payload else None
+    return ':'.join(f'{b:02x}' for b in bytearray(payload)) if payload else None
 
 
 def _ip(family, payload):
@@ -67,11 +116,16 @@ def _read_links(sock, state):
         info = rtnl.attributes(attrs[IFLA_LINKINFO], 0, len(attrs[IFLA_LINKINFO])) if IFLA_LINKINFO in attrs else {}
         kind = rtnl.text(info.get(IFLA_INFO_KIND))
         state.links[rtnl.text(attrs.get(IFLA_IFNAME))] = {
-            'index': index, 'kind': kind, 'up': bool(flags & IFF_UP), 'mtu': rtnl.u32(attrs.get(IFLA_MTU)),
-            'address': _mac(attrs.get(IFLA_ADDRESS)), 'master': rtnl.u32(attrs.get(IFLA_MASTER)),
+            'index': index,
+            'kind': kind,
+            'up': bool(flags & IFF_UP),
+            'mtu': rtnl.u32(attrs.get(IFLA_MTU)),
+            'address': _mac(attrs.get(IFLA_ADDRESS)),
+            'master': rtnl.u32(attrs.get(IFLA_MASTER)),
             'link': rtnl.u32(attrs.get(IFLA_LINK)),
             'link_netnsid': struct.unpack('=i', attrs[IFLA_LINK_NETNSID])[0] if IFLA_LINK_NETNSID in attrs else None,
-            'vxlan': _vxlan(info.get(IFLA_INFO_DATA)) if kind == 'vxlan' else None}
+            'vxlan': _vxlan(info.get(IFLA_INFO_DATA)) if kind == 'vxlan' else None,
+        }
 
 
 def _vxlan(data):
@@ -79,10 +133,13 @@ def _vxlan(data):
     local = attrs.get(IFLA_VXLAN_LOCAL6) or attrs.get(IFLA_VXLAN_LOCAL)
     local = ipaddress.ip_address(bytes(local)) if local and any(bytearray(local)) else None
     learning = attrs.get(IFLA_VXLAN_LEARNING)
-    return {'vni': rtnl.u32(attrs.get(IFLA_VXLAN_ID)), 'local': local,
-            'underlay': rtnl.u32(attrs.get(IFLA_VXLAN_LINK)) or None,
-            'port': struct.unpack('!H', attrs[IFLA_VXLAN_PORT])[0] if IFLA_VXLAN_PORT in attrs else None,
-            'learning': bool(bytearray(learning)[0]) if learning else None}
+    return {
+        'vni': rtnl.u32(attrs.get(IFLA_VXLAN_ID)),
+        'local': local,
+        'underlay': rtnl.u32(attrs.get(IFLA_VXLAN_LINK)) or None,
+        'port': struct.unpack('!H', attrs[IFLA_VXLAN_PORT])[0] if IFLA_VXLAN_PORT in attrs else None,
+        'learning': bool(bytearray(learning)[0]) if learning else None,
+    }
 
 
 def _read_fdb(sock, state):
@@ -95,8 +152,13 @@ def _read_fdb(sock, state):
         state.fdb[name] = []
     for buf, start, end in sock.dump(RTM_GETNEIGH, NDMSG.pack(AF_BRIDGE, 0, 0, 0, 0)):
         family, index, nud, flags = NDMSG.unpack_from(buf, start)[:4]
-        if family != AF_BRIDGE or index not in vxlans or not flags & NTF_SELF or flags & NTF_EXT_LEARNED \
-                or not nud & (NUD_PERMANENT | NUD_NOARP):
+        if (
+            family != AF_BRIDGE
+            or index not in vxlans
+            or not flags & NTF_SELF
+            or flags & NTF_EXT_LEARNED
+            or not nud & (NUD_PERMANENT | NUD_NOARP)
+        ):
             continue
         attrs = rtnl.attributes(buf, start + NDMSG.size, end)
         dst, mac = attrs.get(NDA_DST), _mac(attrs.get(NDA_LLADDR))
@@ -118,7 +180,7 @@ def _read_addresses(sock, state):
         attrs = rtnl.attributes(buf, start + IFADDRMSG.size, end)
         local = _ip(family, attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS))
         if index in names and local is not None:
-            state.addresses.setdefault(names[index], []).append(ipaddress.ip_interface('%s/%d' % (local, prefixlen)))
+            state.addresses.setdefault(names[index], []).append(ipaddress.ip_interface(f'{local}/{prefixlen}'))
 
 
 def _read_routes(sock, state):
@@ -131,13 +193,21 @@ def _read_routes(sock, state):
             dst = _ip(family, attrs.get(RTA_DST)) or ('::' if family == socket.AF_INET6 else '0.0.0.0')
             gateway = _ip(family, attrs.get(RTA_GATEWAY))
             src = _ip(family, attrs.get(RTA_PREFSRC))
-            state.routes.append({
-                'dst': ipaddress.ip_network('%s/%d' % (dst, dst_len)),
-                'via': ipaddress.ip_address(gateway) if gateway else None,
-                'oif': rtnl.u32(attrs.get(RTA_OIF)), 'src': ipaddress.ip_address(src) if src else None,
-                'metric': rtnl.u32(attrs.get(RTA_PRIORITY)) or 0,
-                'table': rtnl.u32(attrs.get(RTA_TABLE)) or table, 'proto': proto,
-                'family': family, 'tos': tos, 'scope': scope, 'type': kind})
+            state.routes.append(
+                {
+                    'dst': ipaddress.ip_network(f'{dst}/{dst_len}'),
+                    'via': ipaddress.ip_address(gateway) if gateway else None,
+                    'oif': rtnl.u32(attrs.get(RTA_OIF)),
+                    'src': ipaddress.ip_address(src) if src else None,
+                    'metric': rtnl.u32(attrs.get(RTA_PRIORITY)) or 0,
+                    'table': rtnl.u32(attrs.get(RTA_TABLE)) or table,
+                    'proto': proto,
+                    'family': family,
+                    'tos': tos,
+                    'scope': scope,
+                    'type': kind,
+                }
+            )
 
 
 def read(sock):
@@ -156,8 +226,17 @@ def delete_route(sock, route):
     kernel takes a missing scope for 'universe' and so would not find a
     link-scope route, and the metric tells same-destination routes apart."""
     table = RT_TABLE_COMPAT if route['table'] > 255 else route['table']
-    body = RTMSG.pack(route['family'], route['dst'].prefixlen, 0, route['tos'], table, route['proto'], route['scope'],
-                      route['type'], 0)
+    body = RTMSG.pack(
+        route['family'],
+        route['dst'].prefixlen,
+        0,
+        route['tos'],
+        table,
+        route['proto'],
+        route['scope'],
+        route['type'],
+        0,
+    )
     if route['dst'].prefixlen:
         body += _attr_bytes(RTA_DST, route['dst'].network_address.packed)
     body += rtnl.attr(RTA_TABLE, '=I', route['table']) + rtnl.attr(RTA_PRIORITY, '=I', route['metric'])
@@ -170,7 +249,7 @@ def delete_route(sock, route):
 
 
 def _attr_bytes(kind, payload):
-    return rtnl.attr(kind, '%ds' % len(payload), payload) + b'\0' * (-len(payload) % 4)
+    return rtnl.attr(kind, f'{len(payload)}s', payload) + b'\0' * (-len(payload) % 4)
 
 
 def nsid_seen_from(sock, fd):
@@ -186,7 +265,7 @@ def link_index(sock, name):
     """The ifindex of the link called name, or None when there is none: one
     RTM_GETLINK by name instead of a dump (links created during a run)."""
     raw = name.encode('utf-8') + b'\0'
-    body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + rtnl.attr(IFLA_IFNAME, '%ds' % len(raw), raw)
+    body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + rtnl.attr(IFLA_IFNAME, f'{len(raw)}s', raw)
     try:
         reply = sock.request(RTM_GETLINK, body + b'\0' * (-len(body) % 4), flags=0)
     except OSError as exc:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,6 +13,8 @@ The kernel cannot change a vxlan's VNI, port or addresses on a live device
 everywhere, so a declared attribute that differs replaces the device (its
 fdb entries go with it and are added again).
 """
+
+from __future__ import annotations
 
 import errno
 
@@ -31,12 +32,12 @@ HEADROOM = {4: 50, 6: 70}
 
 def describe(vxlan):
     """The creation parameters as `ip link` would show them."""
-    parts = ['id %d' % vxlan['vni']]
+    parts = [f'id {vxlan["vni"]}']
     if vxlan['local'] is not None:
-        parts.append('local %s' % vxlan['local'])
+        parts.append(f'local {vxlan["local"]}')
     if vxlan['underlay_dev'] is not None:
-        parts.append('dev %s' % vxlan['underlay_dev'])
-    parts.append('dstport %d' % vxlan['port'])
+        parts.append(f'dev {vxlan["underlay_dev"]}')
+    parts.append(f'dstport {vxlan["port"]}')
     if not vxlan['learning']:
         parts.append('nolearning')
     return ' '.join(parts)
@@ -48,16 +49,19 @@ def check_underlay(link, ns, host, host_ends=()):
     before anything is done in the namespace otherwise."""
     dev = link['vxlan']['underlay_dev']
     if dev is not None and dev not in host.state.links and dev not in host_ends:
-        raise NamespaceError('vxlan %s in %s: its underlay_dev %r is no link on the host (the network namespace '
-                             'netns_config runs in)' % (link['name'], ns.label, dev),
-                             hint='Nothing was changed in this namespace. Name an existing host link, or omit '
-                                  'underlay_dev.')
+        raise NamespaceError(
+            f'vxlan {link["name"]} in {ns.label}: its underlay_dev {dev!r} is no link on the host (the network namespace '
+            'netns_config runs in)',
+            hint='Nothing was changed in this namespace. Name an existing host link, or omit underlay_dev.',
+        )
     _check_mtu(link, ns, host)
     holder = _vni_holder(link['vxlan'], host)
     if holder is not None:
-        raise NamespaceError('vxlan %s in %s: VNI %d on UDP port %d is already taken on the host by its vxlan %s'
-                             % (link['name'], ns.label, link['vxlan']['vni'], link['vxlan']['port'], holder),
-                             hint='Nothing was changed in this namespace. Give one of them another vni or port.')
+        raise NamespaceError(
+            f'vxlan {link["name"]} in {ns.label}: VNI {link["vxlan"]["vni"]} on UDP port {link["vxlan"]["port"]} '
+            f'is already taken on the host by its vxlan {holder}',
+            hint='Nothing was changed in this namespace. Give one of them another vni or port.',
+        )
 
 
 def _check_mtu(link, ns, host):
@@ -72,11 +76,12 @@ def _check_mtu(link, ns, host):
     family = _family(vxlan['local'])
     largest = carried - HEADROOM[family]
     if mtu > largest:
-        raise NamespaceError('vxlan %s in %s: mtu %d is more than its underlay %s carries: at most %d (%d - %d bytes '
-                             'of IPv%d encapsulation)' % (link['name'], ns.label, mtu, dev, largest,
-                                                          carried, HEADROOM[family], family),
-                             hint='Nothing was changed in this namespace. Declare an mtu of at most %d, omit it (the '
-                                  'kernel derives it), or raise the underlay MTU.' % largest)
+        raise NamespaceError(
+            f'vxlan {link["name"]} in {ns.label}: mtu {mtu} is more than its underlay {dev} carries: at most {largest} ({carried} - {HEADROOM[family]} bytes '
+            f'of IPv{family} encapsulation)',
+            hint=f'Nothing was changed in this namespace. Declare an mtu of at most {largest}, omit it (the '
+            'kernel derives it), or raise the underlay MTU.',
+        )
 
 
 def _family(local):
@@ -88,8 +93,12 @@ def _vni_holder(vxlan, host):
     family (the kernel refuses a second one with EEXIST), or None."""
     for name, have in sorted(host.state.links.items()):
         other = have.get('vxlan')
-        if other and other['vni'] == vxlan['vni'] and other['port'] == vxlan['port'] \
-                and _family(other['local']) == _family(vxlan['local']):
+        if (
+            other
+            and other['vni'] == vxlan['vni']
+            and other['port'] == vxlan['port']
+            and _family(other['local']) == _family(vxlan['local'])
+        ):
             return name
     return None
 
@@ -104,15 +113,15 @@ def differences(link, current, host):
         found.append('its UDP socket is in the namespace itself, not on the host')
     for key, label in (('vni', 'id'), ('port', 'dstport')):
         if have.get(key) != want[key]:
-            found.append('%s %s, not %s' % (label, have.get(key), want[key]))
+            found.append(f'{label} {have.get(key)}, not {want[key]}')
     if have.get('learning') is not None and have['learning'] != want['learning']:
-        found.append('learning %s, not %s' % ('on' if have['learning'] else 'off', 'on' if want['learning'] else 'off'))
+        found.append(f'learning {("on" if have["learning"] else "off")}, not {("on" if want["learning"] else "off")}')
     if want['local'] is not None and have.get('local') != want['local']:
-        found.append('local %s, not %s' % (have.get('local') or 'none', want['local']))
+        found.append(f'local {(have.get("local") or "none")}, not {want["local"]}')
     if want['underlay_dev'] is not None:
         underlay = host.state.links.get(want['underlay_dev'], {}).get('index')
         if have.get('underlay') != underlay:
-            found.append('another underlay device than %s' % want['underlay_dev'])
+            found.append(f'another underlay device than {want["underlay_dev"]}')
     return found
 
 
@@ -120,7 +129,7 @@ def create(link, ns, host):
     """The action creating the device: a request over the host's socket,
     carrying the target namespace's fd."""
     vxlan, name = link['vxlan'], link['name']
-    text = 'create vxlan %s (%s) in %s, its tunnel on the host' % (name, describe(vxlan), ns.label)
+    text = f'create vxlan {name} ({describe(vxlan)}) in {ns.label}, its tunnel on the host'
 
     def run():
         extra = {'vxlan_id': vxlan['vni'], 'vxlan_port': vxlan['port'], 'vxlan_learning': int(vxlan['learning'])}
@@ -135,20 +144,26 @@ def create(link, ns, host):
                 raise
             # the name is free in the namespace (planned as missing): the VNI is what is taken, by a vxlan the
             # host cannot list, in another namespace whose tunnel socket is on the host
-            raise NamespaceError('vxlan %s in %s: VNI %d on UDP port %d is already taken on the host, by a vxlan in '
-                                 'another network namespace whose tunnel is on the host' % (
-                                     name, ns.label, vxlan['vni'], vxlan['port']), errno=errno.EEXIST,
-                                 hint='Give one of them another vni or port (ip -d link show type vxlan, in each '
-                                      'namespace, lists them).')
+            raise NamespaceError(
+                f'vxlan {name} in {ns.label}: VNI {vxlan["vni"]} on UDP port {vxlan["port"]} is already taken on the host, by a vxlan in '
+                'another network namespace whose tunnel is on the host',
+                errno=errno.EEXIST,
+                hint='Give one of them another vni or port (ip -d link show type vxlan, in each '
+                'namespace, lists them).',
+            )
+
     return Action(text, run, change=change('link', name, None, {'kind': 'vxlan', 'vni': vxlan['vni']}))
 
 
 def replace(link, ns, host, found):
     """Delete the device so that it is created again as declared."""
     name = link['name']
-    text = 'delete vxlan %s in %s to create it as declared (%s)' % (name, ns.label, '; '.join(found))
-    return Action(text, lambda: (ns.ipr.link('del', index=ns.index(name)), ns.forget(name)),
-                  change=change('link', name, {'kind': 'vxlan', 'differs': '; '.join(found)}, None))
+    text = f'delete vxlan {name} in {ns.label} to create it as declared ({"; ".join(found)})'
+    return Action(
+        text,
+        lambda: (ns.ipr.link('del', index=ns.index(name)), ns.forget(name)),
+        change=change('link', name, {'kind': 'vxlan', 'differs': '; '.join(found)}, None),
+    )
 
 
 def fdb_actions(ns, link, have):
@@ -163,22 +178,33 @@ def fdb_actions(ns, link, have):
             continue
         moved = [e for e in have if e['mac'] == entry['mac'] and not flooding(entry['mac'])]
         if moved:
-            text = 'change fdb entry %s on %s in %s: dst %s, not %s' % (
-                entry['mac'], name, ns.label, entry['dst'], _where(moved[0]))
-            actions.append(Action(text, lambda e=entry: _fdb(ns, 'replace', name, e),
-                                  change=change('fdb', name, _entry(moved[0]), _entry(entry))))
+            text = (
+                f'change fdb entry {entry["mac"]} on {name} in {ns.label}: dst {entry["dst"]}, not {_where(moved[0])}'
+            )
+            actions.append(
+                Action(
+                    text,
+                    lambda e=entry: _fdb(ns, 'replace', name, e),
+                    change=change('fdb', name, _entry(moved[0]), _entry(entry)),
+                )
+            )
         else:
-            text = 'add fdb entry %s dst %s to %s in %s' % (entry['mac'], entry['dst'], name, ns.label)
+            text = f'add fdb entry {entry["mac"]} dst {entry["dst"]} to {name} in {ns.label}'
             command = 'append' if flooding(entry['mac']) else 'replace'
-            actions.append(Action(text, lambda e=entry, c=command: _fdb(ns, c, name, e),
-                                  change=change('fdb', name, None, _entry(entry))))
+            actions.append(
+                Action(
+                    text,
+                    lambda e=entry, c=command: _fdb(ns, c, name, e),
+                    change=change('fdb', name, None, _entry(entry)),
+                )
+            )
     for entry in have:
         if entry in wanted or any(e['mac'] == entry['mac'] and not flooding(e['mac']) for e in wanted):
             continue
-        text = 'delete fdb entry %s dst %s from %s in %s (not declared)' % (
-            entry['mac'], _where(entry), name, ns.label)
-        actions.append(Action(text, lambda e=entry: _fdb(ns, 'del', name, e),
-                              change=change('fdb', name, _entry(entry), None)))
+        text = f'delete fdb entry {entry["mac"]} dst {_where(entry)} from {name} in {ns.label} (not declared)'
+        actions.append(
+            Action(text, lambda e=entry: _fdb(ns, 'del', name, e), change=change('fdb', name, _entry(entry), None))
+        )
     return actions
 
 
@@ -192,7 +218,7 @@ def _entry(entry):
 def _where(entry):
     """An entry's destination as `bridge fdb` shows it: with the port and
     VNI of one made by hand to differ from the device's."""
-    return ' '.join([str(entry['dst'])] + ['%s %d' % (key, entry[key]) for key in ('port', 'vni') if key in entry])
+    return ' '.join([str(entry['dst'])] + [f'{key} {entry[key]}' for key in ('port', 'vni') if key in entry])
 
 
 def _fdb(ns, command, name, entry):
@@ -201,5 +227,12 @@ def _fdb(ns, command, name, entry):
     replace sets the one destination of a unicast MAC. A port or VNI (of an
     entry being deleted) must be sent for the kernel to find that one."""
     extra = dict((key, entry[key]) for key in ('port', 'vni') if key in entry)
-    ns.ipr.fdb(command, ifindex=ns.index(name), lladdr=entry['mac'], dst=str(entry['dst']),
-               state=NUD_PERMANENT, flags=NTF_SELF, **extra)
+    ns.ipr.fdb(
+        command,
+        ifindex=ns.index(name),
+        lladdr=entry['mac'],
+        dst=str(entry['dst']),
+        state=NUD_PERMANENT,
+        flags=NTF_SELF,
+        **extra,
+    )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -18,6 +17,8 @@ descriptors (which keep the namespaces alive) and lets the child go; the
 binds happen from the caller's own mount namespace.
 """
 
+from __future__ import annotations
+
 import errno
 import os
 import threading
@@ -30,13 +31,13 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes imp
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import holder as holders
 
 
-class CreateOptions(object):
+class CreateOptions:
     """What a new namespace set is born with."""
 
     def __init__(self, hostname=None, domainname=None, uid_map=None, gid_map=None, time_offsets=None):
         self.hostname = hostname
         self.domainname = domainname
-        self.uid_map = uid_map or []          # [(inside, outside, count)]
+        self.uid_map = uid_map or []  # [(inside, outside, count)]
         self.gid_map = gid_map or []
         self.time_offsets = time_offsets or {}  # {'monotonic': (secs, nsecs)}
 
@@ -46,7 +47,7 @@ def map_text(entries):
 
 
 def offsets_lines(offsets):
-    return ['%s %d %d\n' % (clock, secs, nsecs) for clock, (secs, nsecs) in sorted(offsets.items())]
+    return [f'{clock} {secs} {nsecs}\n' for clock, (secs, nsecs) in sorted(offsets.items())]
 
 
 def forget_copied_pins():
@@ -81,7 +82,7 @@ def _child_body(types, options, name, cpu, holder, pin):
             raise ChildFailed('wait', None, 'the parent gave up')
         for line in offsets_lines(options.time_offsets):
             with open('/proc/self/timens_offsets', 'w') as handle:
-                step('write time offsets %r' % line.strip(), handle.write, line)
+                step(f'write time offsets {line.strip()!r}', handle.write, line)
         if options.hostname is not None:
             step('sethostname', syscalls.sethostname, options.hostname)
         if options.domainname is not None:
@@ -93,13 +94,14 @@ def _child_body(types, options, name, cpu, holder, pin):
                 holders.become(holder, name, pin)
         channel.send({'holder': holder_pid})
         channel.receive()  # EOF: the parent holds the fds now
+
     return body
 
 
 def _write_maps(pid, options):
     for kind, entries in (('uid_map', options.uid_map), ('gid_map', options.gid_map)):
         if entries:
-            with open('/proc/%d/%s' % (pid, kind), 'w') as handle:
+            with open(f'/proc/{pid}/{kind}', 'w') as handle:
                 handle.write(map_text(entries))
 
 
@@ -127,9 +129,12 @@ def _create_in_thread(types, options):
             if options.domainname is not None:
                 step('setdomainname', syscalls.setdomainname, options.domainname)
             for nstype in types:
-                outcome['fds'][nstype] = step('open the new namespace', os.open,
-                                              '/proc/thread-self/ns/%s' % TYPES[nstype].proc_name,
-                                              os.O_RDONLY | os.O_CLOEXEC)
+                outcome['fds'][nstype] = step(
+                    'open the new namespace',
+                    os.open,
+                    f'/proc/thread-self/ns/{TYPES[nstype].proc_name}',
+                    os.O_RDONLY | os.O_CLOEXEC,
+                )
         except ChildFailed as exc:
             outcome['error'] = exc
 
@@ -146,7 +151,7 @@ def _create_in_thread(types, options):
 def _wait_task_gone(tid):
     """join() returns a moment before the kernel task of the thread is gone;
     until then the process still lists a task in the new namespaces."""
-    path = '/proc/self/task/%s' % tid
+    path = f'/proc/self/task/{tid}'
     for _attempt in range(10000):
         if tid is None or not os.path.exists(path):
             return
@@ -166,9 +171,12 @@ def create(name, types, options, cpu=None, pin=None):
     """
     missing = [t for t in types if not kernel_supports(t)]
     if missing:
-        raise NamespaceError('this kernel has no %s namespaces (no /proc/self/ns/%s)' % (missing[0], missing[0]),
-                             name=name, errno=errno.EINVAL,
-                             hint='Use a kernel built with that namespace type (time needs Linux 5.6+).')
+        raise NamespaceError(
+            f'this kernel has no {missing[0]} namespaces (no /proc/self/ns/{missing[0]})',
+            name=name,
+            errno=errno.EINVAL,
+            hint='Use a kernel built with that namespace type (time needs Linux 5.6+).',
+        )
     if _thread_can_create(types, options):
         try:
             return _create_in_thread(types, options), None
@@ -177,8 +185,9 @@ def create(name, types, options, cpu=None, pin=None):
     holder = holders.Holder() if 'pid' in types else None
     fds = {}
     try:
-        child = Child(_child_body(types, options, name, cpu, holder,
-                                  pin or os.path.join(TYPES['pid'].default_dir, name)))
+        child = Child(
+            _child_body(types, options, name, cpu, holder, pin or os.path.join(TYPES['pid'].default_dir, name))
+        )
     except BaseException:
         kill_holder(holder)
         raise
@@ -188,19 +197,21 @@ def create(name, types, options, cpu=None, pin=None):
         child.receive()
         try:
             _write_maps(child.pid, options)
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             raise NamespaceError.from_os_error(
-                exc, 'cannot write the user namespace id maps', name=name,
+                exc,
+                'cannot write the user namespace id maps',
+                name=name,
                 hint='Each map line is "inside outside count"; ranges must not overlap and '
-                     'the outside ids must exist in the parent namespace.')
+                'the outside ids must exist in the parent namespace.',
+            )
         child.send('go')
         if holder:
             holder.pid = child.receive()['holder']
         else:
             child.receive()
         for nstype in types:
-            fds[nstype] = os.open('/proc/%d/ns/%s' % (child.pid, TYPES[nstype].child_proc_name),
-                                  os.O_RDONLY | os.O_CLOEXEC)
+            fds[nstype] = os.open(f'/proc/{child.pid}/ns/{TYPES[nstype].child_proc_name}', os.O_RDONLY | os.O_CLOEXEC)
     except ChildFailed as exc:
         _close_all(fds)
         kill_holder(holder)
@@ -215,8 +226,12 @@ def create(name, types, options, cpu=None, pin=None):
 
 
 def _creation_failed(name, types, exc):
-    return NamespaceError('cannot create the %s namespace(s): %s failed: %s' % ('+'.join(types), exc.step, exc.message),
-                          name=name, errno=exc.errno, hint=default_hint(exc.errno))
+    return NamespaceError(
+        f'cannot create the {"+".join(types)} namespace(s): {exc.step} failed: {exc.message}',
+        name=name,
+        errno=exc.errno,
+        hint=default_hint(exc.errno),
+    )
 
 
 def kill_holder(holder):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -11,6 +10,8 @@ prepared and locked, the plan is made again under the locks (another process
 may have acted meanwhile), and carried out.
 """
 
+from __future__ import annotations
+
 import errno
 import os
 import time
@@ -21,9 +22,22 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import proc
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import ChildFailed
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import proc_path
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import (
-    create as creating, holder as holders, nsprops, pindir, pinops)
+    create as creating,
+    holder as holders,
+    nsprops,
+    pindir,
+    pinops,
+)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
-    ABSENT, FOREIGN, NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, inspect, open_nsfs)
+    ABSENT,
+    FOREIGN,
+    NOT_A_PIN,
+    PRESENT,
+    STALE,
+    WRONG_TYPE,
+    inspect,
+    open_nsfs,
+)
 
 # Plan steps per type.
 KEEP = 'keep'
@@ -35,12 +49,12 @@ REPIN = 'repin'
 
 class Result(Changes):
     def __init__(self):
-        super(Result, self).__init__()
+        super().__init__()
         self.pins = []
         self.pids_remaining = None
 
     def as_dict(self):
-        result = dict(super(Result, self).as_dict(), pins=self.pins)
+        result = dict(super().as_dict(), pins=self.pins)
         if self.pids_remaining is not None:
             result['pids_remaining'] = self.pids_remaining
         return result
@@ -61,16 +75,21 @@ def _inspect_all(spec):
 
 def _fail_not_a_pin(spec, state):
     if state.state == FOREIGN:
-        hint = ('It is left untouched: it belongs to something else. %s names it; choose another name, path '
-                'or pin_dir (pins belong in the /run/*ns defaults or a directory under /run).' % spec.given)
+        hint = (
+            f'It is left untouched: it belongs to something else. {spec.given} names it; choose another name, path '
+            'or pin_dir (pins belong in the /run/*ns defaults or a directory under /run).'
+        )
     else:
         hint = 'It is left untouched. Move it away, or choose another name or pin_dir.'
-    raise NamespaceError('the path exists and is not a %s namespace pin: it %s'
-                         % (state.location.type, state.detail), name=spec.name, path=state.location.path,
-                         hint=hint)
+    raise NamespaceError(
+        f'the path exists and is not a {state.location.type} namespace pin: it {state.detail}',
+        name=spec.name,
+        path=state.location.path,
+        hint=hint,
+    )
 
 
-class _Source(object):
+class _Source:
     """The namespaces to attach, opened once: what is checked is what is bound."""
 
     def __init__(self, spec):
@@ -82,15 +101,23 @@ class _Source(object):
                 try:
                     fd, actual, st = open_nsfs(path, follow=True)
                 except OSError as exc:
-                    hint = ('Check that process %s is running.' % spec.source_pid
-                            if spec.source_pid is not None else 'Check the path.')
-                    raise NamespaceError.from_os_error(exc, 'cannot open the source namespace',
-                                                       name=spec.name, path=path, hint=hint)
+                    hint = (
+                        f'Check that process {spec.source_pid} is running.'
+                        if spec.source_pid is not None
+                        else 'Check the path.'
+                    )
+                    raise NamespaceError.from_os_error(
+                        exc, 'cannot open the source namespace', name=spec.name, path=path, hint=hint
+                    )
                 self.fds[nstype] = fd
                 if actual != nstype:
-                    raise NamespaceError('the source is %s, not a %s namespace'
-                                         % ('a %s namespace' % actual if actual else 'not a namespace file', nstype),
-                                         name=spec.name, path=path)
+                    raise NamespaceError(
+                        'the source is {}, not a {} namespace'.format(
+                            f'a {actual} namespace' if actual else 'not a namespace file', nstype
+                        ),
+                        name=spec.name,
+                        path=path,
+                    )
                 self.identity[nstype] = (st.st_dev, st.st_ino)
         except Exception:
             self.close()
@@ -115,18 +142,23 @@ def _plan(spec, states, source, result):
         if state.state in (NOT_A_PIN, FOREIGN):
             _fail_not_a_pin(spec, state)
         if state.state == WRONG_TYPE and not spec.force:
-            raise NamespaceError('the path holds a %s namespace, not a %s namespace'
-                                 % (state.actual_type, nstype), name=spec.name, path=state.location.path,
-                                 hint='Set force: true to replace it, or choose another name.')
+            raise NamespaceError(
+                f'the path holds a {state.actual_type} namespace, not a {nstype} namespace',
+                name=spec.name,
+                path=state.location.path,
+                hint='Set force: true to replace it, or choose another name.',
+            )
         if source:
             if state.state == PRESENT and state.identity == source.identity[nstype]:
                 steps[nstype] = KEEP
             elif state.state in (PRESENT, WRONG_TYPE):
                 if not spec.force:
-                    raise NamespaceError('the pin holds another %s namespace (inode %s) than the source (inode %s)'
-                                         % (nstype, state.ino, source.identity[nstype][1]), name=spec.name,
-                                         path=state.location.path,
-                                         hint='Set force: true to re-pin it to the source.')
+                    raise NamespaceError(
+                        f'the pin holds another {nstype} namespace (inode {state.ino}) than the source (inode {source.identity[nstype][1]})',
+                        name=spec.name,
+                        path=state.location.path,
+                        hint='Set force: true to re-pin it to the source.',
+                    )
                 steps[nstype] = REPIN
             else:
                 steps[nstype] = PIN
@@ -137,11 +169,11 @@ def _plan(spec, states, source, result):
         else:
             steps[nstype] = RECREATE
             if state.state == STALE:
-                result.warnings.append('%s pin %s was stale (%s); it is repaired'
-                                       % (nstype, state.location.path, state.detail))
+                result.warnings.append(f'{nstype} pin {state.location.path} was stale ({state.detail}); it is repaired')
             elif state.state == PRESENT:
-                result.warnings.append('pid namespace pinned at %s has no init process left; it is re-created'
-                                       % state.location.path)
+                result.warnings.append(
+                    f'pid namespace pinned at {state.location.path} has no init process left; it is re-created'
+                )
     prop_changes = _plan_properties(spec, states, steps)
     return steps, prop_changes
 
@@ -159,8 +191,11 @@ def _plan_properties(spec, states, steps):
             fds[nstype] = os.open(states[nstype].location.path, os.O_RDONLY | os.O_CLOEXEC)
         current = nsprops.read(fds, keys)
     except ChildFailed as exc:
-        raise NamespaceError('cannot read the properties of the existing namespace: %s: %s'
-                             % (exc.step, exc.message), name=spec.name, errno=exc.errno)
+        raise NamespaceError(
+            f'cannot read the properties of the existing namespace: {exc.step}: {exc.message}',
+            name=spec.name,
+            errno=exc.errno,
+        )
     finally:
         for fd in fds.values():
             os.close(fd)
@@ -172,27 +207,29 @@ def _plan_properties(spec, states, steps):
         elif spec.force:
             steps[nstype] = RECREATE
         else:
-            raise NamespaceError('%s of the existing %s namespace is %r, not %r; it cannot change after creation'
-                                 % (key, nstype, have, want), name=spec.name, path=states[nstype].location.path,
-                                 hint='Remove the namespace (state: absent) and create it again, '
-                                      'or set force: true to re-create it.')
+            raise NamespaceError(
+                f'{key} of the existing {nstype} namespace is {have!r}, not {want!r}; it cannot change after creation',
+                name=spec.name,
+                path=states[nstype].location.path,
+                hint='Remove the namespace (state: absent) and create it again, or set force: true to re-create it.',
+            )
     return [c for c in changes if steps['uts'] == KEEP]
 
 
 def _describe(spec, steps, prop_changes, result):
+    source = spec.source_path or f'pid {spec.source_pid}'
     for nstype in spec.types:
         step, path = steps[nstype], spec.locations[nstype].path
         if step == CREATE:
-            result.act('create %s namespace and pin it at %s' % (nstype, path))
+            result.act(f'create {nstype} namespace and pin it at {path}')
         elif step == RECREATE:
-            result.act('re-create %s namespace and pin it at %s' % (nstype, path))
+            result.act(f're-create {nstype} namespace and pin it at {path}')
         elif step == PIN:
-            result.act('pin the %s namespace of %s at %s' % (nstype, spec.source_path or 'pid %s' % spec.source_pid, path))
+            result.act(f'pin the {nstype} namespace of {source} at {path}')
         elif step == REPIN:
-            result.act('re-pin %s at %s to the %s namespace of %s'
-                       % (nstype, path, nstype, spec.source_path or 'pid %s' % spec.source_pid))
+            result.act(f're-pin {nstype} at {path} to the {nstype} namespace of {source}')
     for key, have, want in prop_changes:
-        result.act('set %s of uts namespace %s from %r to %r' % (key, spec.name, have, want))
+        result.act(f'set {key} of uts namespace {spec.name} from {have!r} to {want!r}')
 
 
 def ensure_present(spec, check_mode=False):
@@ -240,10 +277,11 @@ def _plan_orphans(spec, result):
     alone = []
     for orphan in _orphans(spec):
         if len(orphan['pids']) > 1:
-            result.warnings.append('the init (holder) process %d of an earlier pid namespace %s (inode %d) is '
-                                   'pinned nowhere; it is left running because processes %s are inside: end it '
-                                   'with state=absent' % (orphan['pid'], orphan['name'], orphan['inode'], ', '.join(
-                                       str(p) for p in orphan['pids'] if p != orphan['pid'])))
+            result.warnings.append(
+                f'the init (holder) process {orphan["pid"]} of an earlier pid namespace {orphan["name"]} (inode {orphan["inode"]}) is '
+                f'pinned nowhere; it is left running because processes {", ".join(str(p) for p in orphan["pids"] if p != orphan["pid"])} are inside: end it '
+                'with state=absent'
+            )
         else:
             alone.append(orphan)
     return alone
@@ -277,12 +315,12 @@ def _execute(spec, states, steps, prop_changes, source, result):
         for nstype in spec.types:
             if steps[nstype] in (RECREATE, REPIN) or states[nstype].state == STALE:
                 pinops.unpin(spec.locations[nstype])
-                done.append('removed the old %s pin %s' % (nstype, spec.locations[nstype].path))
+                done.append(f'removed the old {nstype} pin {spec.locations[nstype].path}')
         if source:
             for nstype in spec.types:
                 if steps[nstype] in (PIN, REPIN):
                     pinops.bind_fd(spec.locations[nstype], source.fds[nstype])
-                    done.append('pinned %s at %s' % (nstype, spec.locations[nstype].path))
+                    done.append(f'pinned {nstype} at {spec.locations[nstype].path}')
         else:
             _create_and_bind(spec, [t for t in spec.types if steps[t] in (CREATE, RECREATE)], result, done)
         if prop_changes:
@@ -290,8 +328,12 @@ def _execute(spec, states, steps, prop_changes, source, result):
             try:
                 nsprops.set_uts(fd, spec.options.hostname, spec.options.domainname)
             except ChildFailed as exc:
-                raise NamespaceError('cannot set %s: %s' % (exc.step, exc.message), name=spec.name,
-                                     path=spec.locations['uts'].path, errno=exc.errno)
+                raise NamespaceError(
+                    f'cannot set {exc.step}: {exc.message}',
+                    name=spec.name,
+                    path=spec.locations['uts'].path,
+                    errno=exc.errno,
+                )
             finally:
                 os.close(fd)
     except NamespaceError as exc:
@@ -303,8 +345,10 @@ def _create_and_bind(spec, types, result, done):
     if not types:
         return
     if len(types) < len(spec.types):
-        result.warnings.append('%s of %s created on their own: the other types already existed, so '
-                               'they do not come from one unshare()' % ('+'.join(types), spec.name))
+        result.warnings.append(
+            f'{"+".join(types)} of {spec.name} created on their own: the other types already existed, so '
+            'they do not come from one unshare()'
+        )
     # The kernel binds a mount namespace file only when the namespace's id is
     # above the caller's (its loop check). Since Linux 6.18 ids come from
     # per-CPU batches, so a namespace created later on another CPU can get a
@@ -334,7 +378,7 @@ def _create_and_bind_once(spec, types, cpu, done):
             # Before the fds close: until the holder acknowledges, they are
             # what tells it apart from an orphan.
             holder.confirm(spec.name)
-        done.extend('created %s namespace pinned at %s' % (loc.type, loc.path) for loc in bound)
+        done.extend(f'created {loc.type} namespace pinned at {loc.path}' for loc in bound)
     except NamespaceError:
         # All or nothing for one unshare(): a half-pinned set is worse than none.
         for loc in bound:
@@ -355,9 +399,12 @@ def _orphans(spec):
 
 def _describe_orphan(orphan):
     others = [p for p in orphan['pids'] if p != orphan['pid']]
-    return ('end the orphan init (holder) process %d of pid namespace %s (inode %d, pinned nowhere)%s'
-            % (orphan['pid'], orphan['name'], orphan['inode'],
-               ' and the processes %s inside' % ', '.join(map(str, others)) if others else ''))
+    return 'end the orphan init (holder) process %d of pid namespace %s (inode %d, pinned nowhere)%s' % (
+        orphan['pid'],
+        orphan['name'],
+        orphan['inode'],
+        f' and the processes {", ".join(map(str, others))} inside' if others else '',
+    )
 
 
 def _plan_absent(spec, states, result):
@@ -366,14 +413,18 @@ def _plan_absent(spec, states, result):
         if state.state == FOREIGN:
             # Absent asks for no namespace there, and there is none: someone
             # else's file (dpkg's lock, say) is no business of ours.
-            result.warnings.append('%s is not a %s namespace pin: it %s; it is left alone'
-                                   % (state.location.path, state.location.type, state.detail))
+            result.warnings.append(
+                f'{state.location.path} is not a {state.location.type} namespace pin: it {state.detail}; it is left alone'
+            )
         if state.state == NOT_A_PIN:
             _fail_not_a_pin(spec, state)
         if state.state == WRONG_TYPE:
-            raise NamespaceError('the path holds a %s namespace, not a %s namespace; it is left in place'
-                                 % (state.actual_type, state.location.type), name=spec.name,
-                                 path=state.location.path, hint='Remove it with the right type.')
+            raise NamespaceError(
+                f'the path holds a {state.actual_type} namespace, not a {state.location.type} namespace; it is left in place',
+                name=spec.name,
+                path=state.location.path,
+                hint='Remove it with the right type.',
+            )
     targets = [s for s in states.values() if s.state in (PRESENT, STALE)]
     # pid first: ending the holder lets the other namespaces of the set go.
     targets.sort(key=lambda s: s.location.type != 'pid')
@@ -383,9 +434,9 @@ def _plan_absent(spec, states, result):
         result.act(_describe_orphan(orphan))
     for state in targets:
         if state.state == STALE:
-            result.act('remove stale %s pin file %s' % (state.location.type, state.location.path))
+            result.act(f'remove stale {state.location.type} pin file {state.location.path}')
         else:
-            result.act('unpin %s namespace at %s' % (state.location.type, state.location.path))
+            result.act(f'unpin {state.location.type} namespace at {state.location.path}')
     return targets, orphans
 
 
@@ -416,15 +467,20 @@ def ensure_absent(spec, check_mode=False):
             killed = _remove(spec, targets, orphans, result)
             break
     else:
-        raise NamespaceError('the pin directories kept changing while the pins were being removed',
-                             name=spec.name, errno=errno.EAGAIN, hint='Run the task again.')
+        raise NamespaceError(
+            'the pin directories kept changing while the pins were being removed',
+            name=spec.name,
+            errno=errno.EAGAIN,
+            hint='Run the task again.',
+        )
     for ino in killed:
         _wait_pid_ns_empty(ino)
     result.pins = [states[t].as_dict() for t in spec.types]
     result.pids_remaining = _pids_inside(targets)
     if result.pids_remaining:
-        result.warnings.append('processes %s are still inside; the namespace(s) of %s live on until they exit'
-                               % (', '.join(map(str, result.pids_remaining)), spec.name))
+        result.warnings.append(
+            f'processes {", ".join(map(str, result.pids_remaining))} are still inside; the namespace(s) of {spec.name} live on until they exit'
+        )
     return result
 
 
@@ -442,8 +498,7 @@ def _remove(spec, targets, orphans, result):
             if holder:
                 holders.end(holder)
                 killed.append(state.ino)
-                result.actions.append('end the init (holder) process %d of pid namespace %s'
-                                      % (holder, spec.name))
+                result.actions.append(f'end the init (holder) process {holder} of pid namespace {spec.name}')
     return killed
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,6 +15,8 @@ outlive its purpose:
   path (its label), so later runs can find holders whose pid namespace is
   pinned nowhere (orphans, left by older versions) and end them.
 """
+
+from __future__ import annotations
 
 import errno
 import fcntl
@@ -44,17 +45,17 @@ ACK_TIMEOUT = 30.0
 HOLDER_CODE = (
     'import os,signal\n'
     'for s in (signal.SIGINT,signal.SIGHUP,signal.SIGQUIT,signal.SIGTSTP): signal.signal(s,signal.SIG_IGN)\n'
-    'if os.read(%d,1)!=%r: os._exit(0)\n'
-    'os.write(%d,%r); os.close(%d)\n'
+    f'if os.read({HANDSHAKE_FD},1)!={PINNED!r}: os._exit(0)\n'
+    f'os.write({HANDSHAKE_FD},{ACK!r}); os.close({HANDSHAKE_FD})\n'
     'w={signal.SIGCHLD,signal.SIGTERM}; signal.pthread_sigmask(signal.SIG_BLOCK,w)\n'
     'while signal.sigwaitinfo(w).si_signo!=signal.SIGTERM:\n'
     ' try:\n'
     '  while os.waitpid(-1,os.WNOHANG)[0]>0: pass\n'
     ' except ChildProcessError: pass\n'
-) % (HANDSHAKE_FD, PINNED, HANDSHAKE_FD, ACK, HANDSHAKE_FD)
+)
 
 
-class Holder(object):
+class Holder:
     """The creator's side of one holder: its pid and the handshake socket."""
 
     def __init__(self):
@@ -88,9 +89,12 @@ class Holder(object):
         finally:
             self.close()
         if answer != ACK:
-            raise NamespaceError('the init (holder) process %s of the new pid namespace did not start'
-                                 % self.pid, name=name, errno=error or errno.ECHILD,
-                                 hint='Check that %s runs on this host.' % sys.executable)
+            raise NamespaceError(
+                f'the init (holder) process {self.pid} of the new pid namespace did not start',
+                name=name,
+                errno=error or errno.ECHILD,
+                hint=f'Check that {sys.executable} runs on this host.',
+            )
 
     def kill(self):
         self.close()
@@ -135,8 +139,9 @@ def orphans(name=None, pin=None):
     process (no open fd, no creator about to pin it): nothing can reach
     their namespaces by a name any more. With name and pin, only the
     holders labelled so. [{pid, name, pin, inode, pids}]"""
-    candidates = [(pid, ino, label) for pid, ino, label in procscan.holders()
-                  if name is None or _label_matches(label, name, pin)]
+    candidates = [
+        (pid, ino, label) for pid, ino, label in procscan.holders() if name is None or _label_matches(label, name, pin)
+    ]
     if not candidates:
         return []
     held = procscan.pinned_everywhere('pid')
@@ -146,9 +151,15 @@ def orphans(name=None, pin=None):
     for pid, ino, label in candidates:
         if ino in held:
             continue
-        found.append({'pid': pid, 'name': label[0] if label else None,
-                      'pin': label[1] if len(label) >= 2 else None, 'inode': ino,
-                      'pids': sorted(members.get(ino, [pid]))})
+        found.append(
+            {
+                'pid': pid,
+                'name': label[0] if label else None,
+                'pin': label[1] if len(label) >= 2 else None,
+                'inode': ino,
+                'pids': sorted(members.get(ino, [pid])),
+            }
+        )
     return found
 
 

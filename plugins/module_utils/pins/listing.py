@@ -1,8 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A read-only inventory of pinned (and optionally unpinned) namespaces."""
+
+from __future__ import annotations
 
 import errno
 import os
@@ -12,7 +13,15 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes imp
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import holder
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import (
-    FOREIGN, NOT_A_PIN, PRESENT, STALE, WRONG_TYPE, canonical_dir, inspect, location)
+    FOREIGN,
+    NOT_A_PIN,
+    PRESENT,
+    STALE,
+    WRONG_TYPE,
+    canonical_dir,
+    inspect,
+    location,
+)
 
 
 def _entries(directory):
@@ -51,10 +60,17 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
                 foreign += 1  # one warning for the directory, not one per file of, say, /etc
                 continue
             if state.state in (NOT_A_PIN, WRONG_TYPE):
-                warnings.append('%s is not a %s namespace pin: it %s' % (state.location.path, nstype, state.detail))
+                warnings.append(f'{state.location.path} is not a {nstype} namespace pin: it {state.detail}')
                 continue
-            entry = {'name': name, 'type': nstype, 'path': state.location.path, 'inode': state.ino,
-                     'stale': state.state == STALE, 'pids': [], 'nsid': None}
+            entry = {
+                'name': name,
+                'type': nstype,
+                'path': state.location.path,
+                'inode': state.ino,
+                'stale': state.state == STALE,
+                'pids': [],
+                'nsid': None,
+            }
             if state.state == PRESENT:
                 pinned.add((nstype, state.ino))
                 entry['pids'] = sorted(owners[nstype].get(state.ino, []))
@@ -64,9 +80,10 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
                     entry['nsid'] = _nsid(state.location.path)
             entries.append(entry)
         if foreign:
-            warnings.append('%s is not a pin directory: %d entries in it that are not %s namespace pins are '
-                            'not listed (empty files count as stale pins only in the pin directories)'
-                            % (directory, foreign, nstype))
+            warnings.append(
+                f'{directory} is not a pin directory: {foreign} entries in it that are not {nstype} namespace pins are '
+                'not listed (empty files count as stale pins only in the pin directories)'
+            )
     if include_unpinned and wanted is None:
         for nstype in types:
             for ino, pids in sorted(owners[nstype].items()):
@@ -74,8 +91,17 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
                     continue
                 pids = sorted(pids)
                 path = proc_path(pids[0], nstype)
-                entries.append({'name': None, 'type': nstype, 'path': path, 'inode': ino, 'stale': False,
-                                'pids': pids, 'nsid': _nsid(path) if nstype == 'net' else None})
+                entries.append(
+                    {
+                        'name': None,
+                        'type': nstype,
+                        'path': path,
+                        'inode': ino,
+                        'stale': False,
+                        'pids': pids,
+                        'nsid': _nsid(path) if nstype == 'net' else None,
+                    }
+                )
     return entries, warnings
 
 
@@ -85,11 +111,13 @@ def orphan_holders():
     warning each saying how to end them. ([{pid, name, pin, inode, pids}],
     warnings)"""
     orphans = holder.orphans()
-    warnings = ['process %d is the init (holder) of pid namespace %s (inode %d), which is pinned nowhere: it '
-                'keeps its namespaces alive with nothing to reach them by; end it with nsfd.namespaces.namespace '
-                'name=%s type=pid state=absent%s'
-                % (o['pid'], o['name'], o['inode'], o['name'],
-                   ' pin_dir=%s' % holder_dir(o) if holder_dir(o) else '') for o in orphans]
+    warnings = [
+        'process %d is the init (holder) of pid namespace %s (inode %d), which is pinned nowhere: it '
+        'keeps its namespaces alive with nothing to reach them by; end it with nsfd.namespaces.namespace '
+        'name=%s type=pid state=absent%s'
+        % (o['pid'], o['name'], o['inode'], o['name'], f' pin_dir={holder_dir(o)}' if holder_dir(o) else '')
+        for o in orphans
+    ]
     return orphans, warnings
 
 

@@ -1,8 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Validation of namespace names, types and pin paths, done before any change."""
+
+from __future__ import annotations
 
 import os
 import unicodedata
@@ -27,7 +28,7 @@ def name_problem(name):
     '-' that commands would read as an option. A numeric name is a name.
     """
     if not isinstance(name, str):
-        return 'must be a string, not %s' % type(name).__name__
+        return f'must be a string, not {type(name).__name__}'
     if name == '':
         return 'must not be empty'
     if name in ('.', '..'):
@@ -45,15 +46,16 @@ def name_problem(name):
     except UnicodeEncodeError:
         return 'must be valid UTF-8'
     if size > NAME_MAX:
-        return 'must be at most %d bytes, not %d' % (NAME_MAX, size)
+        return f'must be at most {NAME_MAX} bytes, not {size}'
     return None
 
 
 def check_name(name, field='name'):
     problem = name_problem(name)
     if problem:
-        raise NamespaceError('%s %r %s' % (field, name, problem),
-                             hint='Choose a plain file name such as "blue" or "tenant-1".')
+        raise NamespaceError(
+            f'{field} {name!r} {problem}', hint='Choose a plain file name such as "blue" or "tenant-1".'
+        )
     return name
 
 
@@ -62,27 +64,28 @@ def check_types(types, field='type'):
     if isinstance(types, str):
         types = [types]
     if not types:
-        raise NamespaceError('%s must name at least one namespace type' % field)
+        raise NamespaceError(f'{field} must name at least one namespace type')
     unknown = [t for t in types if t not in TYPES]
     if unknown:
-        raise NamespaceError('%s has unknown namespace type(s) %s; valid types are %s'
-                             % (field, ', '.join(map(str, unknown)), ', '.join(TYPES)))
+        raise NamespaceError(
+            f'{field} has unknown namespace type(s) {", ".join(map(str, unknown))}; valid types are {", ".join(TYPES)}'
+        )
     return ordered(types)
 
 
 def _check_absolute(path, field):
     if not isinstance(path, str) or not path:
-        raise NamespaceError('%s must be a non-empty path, not %r' % (field, path))
+        raise NamespaceError(f'{field} must be a non-empty path, not {path!r}')
     if unprintable(path):
-        raise NamespaceError('%s %r must not contain NUL or other control characters' % (field, path))
+        raise NamespaceError(f'{field} {path!r} must not contain NUL or other control characters')
     if not os.path.isabs(path):
-        raise NamespaceError('%s %r must be an absolute path' % (field, path))
+        raise NamespaceError(f'{field} {path!r} must be an absolute path')
 
 
 def check_pin_path(path, field='path'):
     _check_absolute(path, field)
     if path.endswith('/') or os.path.basename(path) in ('.', '..'):
-        raise NamespaceError('%s %r must name a file, not a directory' % (field, path))
+        raise NamespaceError(f'{field} {path!r} must name a file, not a directory')
     return os.path.normpath(path)
 
 
@@ -92,6 +95,8 @@ def check_pin_dir(pin_dir, field='pin_dir'):
     _check_absolute(pin_dir, field)
     normal = os.path.normpath(pin_dir)
     if normal == '/' or os.path.realpath(normal) == '/':
-        raise NamespaceError('%s %r must not be the root directory: pin directories are made mounts of their own'
-                             % (field, pin_dir), hint='Use a directory under /run, such as /run/netns.')
+        raise NamespaceError(
+            f'{field} {pin_dir!r} must not be the root directory: pin directories are made mounts of their own',
+            hint='Use a directory under /run, such as /run/netns.',
+        )
     return normal

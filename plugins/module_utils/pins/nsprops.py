@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -9,13 +8,14 @@ child that enters it. hostname and domainname can change later; id maps and
 time offsets are fixed once written, so they are only compared.
 """
 
+from __future__ import annotations
+
 import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nsexec import call_in
 
-PROPERTY_TYPES = {'hostname': 'uts', 'domainname': 'uts', 'uid_map': 'user', 'gid_map': 'user',
-                  'time_offsets': 'time'}
+PROPERTY_TYPES = {'hostname': 'uts', 'domainname': 'uts', 'uid_map': 'user', 'gid_map': 'user', 'time_offsets': 'time'}
 MUTABLE = ('hostname', 'domainname')
 
 
@@ -30,7 +30,10 @@ def _read_uts():
 
 def _read_user():
     def table(kind):
-        return [[int(v) for v in line.split()] for line in _read_file('/proc/self/%s' % kind).splitlines() if line.strip()]
+        return [
+            [int(v) for v in line.split()] for line in _read_file(f'/proc/self/{kind}').splitlines() if line.strip()
+        ]
+
     return {'uid_map': table('uid_map'), 'gid_map': table('gid_map')}
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,6 +6,8 @@
 Only called on the way to a change: check mode and read-only calls never
 reach this module, so they create nothing, not even a directory.
 """
+
+from __future__ import annotations
 
 import errno
 import fcntl
@@ -99,4 +100,5 @@ def prepare(directory, nstype):
             make_unbindable(directory)
     except OSError as exc:
         raise NamespaceError.from_os_error(
-            exc, 'cannot set the mount propagation of the %s pin directory' % nstype, path=directory)
+            exc, f'cannot set the mount propagation of the {nstype} pin directory', path=directory
+        )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -6,6 +5,8 @@
 
 Call with the pin directory prepared and locked (see pindir).
 """
+
+from __future__ import annotations
 
 import errno
 import os
@@ -36,17 +37,20 @@ def bind_fd(loc, fd, replace=False):
         except OSError as exc:
             raise NamespaceError.from_os_error(exc, 'cannot create the pin file', name=loc.name, path=loc.path)
     try:
-        syscalls.mount('/proc/self/fd/%d' % fd, loc.path, None, syscalls.MS_BIND)
+        syscalls.mount(f'/proc/self/fd/{fd}', loc.path, None, syscalls.MS_BIND)
     except OSError as exc:
         if created:
             _unlink_quietly(loc.path)
         hint = None
         if exc.errno == errno.EINVAL and loc.type == 'mnt':
-            hint = ('A mount namespace can only be pinned from an older mount namespace, '
-                    'onto a mount that does not propagate; pin it from the namespace the '
-                    'target was created from.')
-        raise NamespaceError.from_os_error(exc, 'cannot bind-mount the %s namespace' % loc.type,
-                                           name=loc.name, path=loc.path, hint=hint)
+            hint = (
+                'A mount namespace can only be pinned from an older mount namespace, '
+                'onto a mount that does not propagate; pin it from the namespace the '
+                'target was created from.'
+            )
+        raise NamespaceError.from_os_error(
+            exc, f'cannot bind-mount the {loc.type} namespace', name=loc.name, path=loc.path, hint=hint
+        )
 
 
 def detach_all(path):
@@ -79,13 +83,11 @@ def unpin(loc):
     try:
         detach_all(loc.path)
     except OSError as exc:
-        failure = NamespaceError.from_os_error(exc, 'cannot unmount the %s pin' % loc.type,
-                                               name=loc.name, path=loc.path)
+        failure = NamespaceError.from_os_error(exc, f'cannot unmount the {loc.type} pin', name=loc.name, path=loc.path)
     try:
         os.unlink(loc.path)
     except OSError as exc:
         if exc.errno != errno.ENOENT and failure is None:
-            failure = NamespaceError.from_os_error(exc, 'cannot remove the pin file',
-                                                   name=loc.name, path=loc.path)
+            failure = NamespaceError.from_os_error(exc, 'cannot remove the pin file', name=loc.name, path=loc.path)
     if failure:
         raise failure

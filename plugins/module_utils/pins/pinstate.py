@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,6 +7,8 @@ A pin is a bind mount of an nsfs file. It is judged by what the kernel says
 about the open file (filesystem magic, NS_GET_NSTYPE, dev+ino), never by the
 name or by a directory listing.
 """
+
+from __future__ import annotations
 
 import errno
 import os
@@ -35,7 +36,7 @@ FOREIGN = 'foreign'
 RUN = '/run'
 
 
-class PinLocation(object):
+class PinLocation:
     """Where the pin of one namespace type of a named namespace lives."""
 
     __slots__ = ('name', 'type', 'path')
@@ -50,10 +51,10 @@ class PinLocation(object):
         return os.path.dirname(self.path)
 
     def __repr__(self):
-        return 'PinLocation(%r, %r, %r)' % (self.name, self.type, self.path)
+        return f'PinLocation({self.name!r}, {self.type!r}, {self.path!r})'
 
 
-class PinState(object):
+class PinState:
     """The inspected state of one pin path."""
 
     __slots__ = ('location', 'state', 'dev', 'ino', 'actual_type', 'detail')
@@ -75,12 +76,15 @@ class PinState(object):
         return (self.dev, self.ino) if self.present else None
 
     def as_dict(self):
-        return {'type': self.location.type, 'path': self.location.path,
-                'inode': self.ino if self.present else None,
-                'dev': self.dev if self.present else None}
+        return {
+            'type': self.location.type,
+            'path': self.location.path,
+            'inode': self.ino if self.present else None,
+            'dev': self.dev if self.present else None,
+        }
 
     def __repr__(self):
-        return 'PinState(%r, %s, ino=%r, %s)' % (self.location.path, self.state, self.ino, self.detail)
+        return f'PinState({self.location.path!r}, {self.state}, ino={self.ino!r}, {self.detail})'
 
 
 def canonical_path(path):
@@ -183,8 +187,12 @@ def _inspect_once(loc, mounts):
     state = _inspect_file(loc, lst, mounts)
     if state.state in (NOT_A_PIN, STALE) and not in_pin_directory(loc, lst):
         what = 'is an empty regular file' if state.state == STALE else state.detail
-        return PinState(loc, FOREIGN, detail='%s, and %s is not a pin directory (the /run/*ns defaults, '
-                                             'or a mode-000 pin file under /run)' % (what, loc.directory))
+        return PinState(
+            loc,
+            FOREIGN,
+            detail=f'{what}, and {loc.directory} is not a pin directory (the /run/*ns defaults, '
+            'or a mode-000 pin file under /run)',
+        )
     return state
 
 
@@ -195,16 +203,22 @@ def _inspect_file(loc, lst, mounts):
         return PinState(loc, NOT_A_PIN, detail='is a directory')
     if not stat.S_ISREG(lst.st_mode):
         # Never open a device or a FIFO just to look at it.
-        return PinState(loc, NOT_A_PIN, detail='is a special file (mode %o)' % lst.st_mode)
+        return PinState(loc, NOT_A_PIN, detail=f'is a special file (mode {lst.st_mode:o})')
     fd, actual, st = open_nsfs(loc.path)
     os.close(fd)
     if actual == loc.type:
         return PinState(loc, PRESENT, dev=st.st_dev, ino=st.st_ino, actual_type=actual)
     if actual is not None:
-        return PinState(loc, WRONG_TYPE, dev=st.st_dev, ino=st.st_ino, actual_type=actual,
-                        detail='holds a %s namespace, not a %s namespace' % (actual, loc.type))
+        return PinState(
+            loc,
+            WRONG_TYPE,
+            dev=st.st_dev,
+            ino=st.st_ino,
+            actual_type=actual,
+            detail=f'holds a {actual} namespace, not a {loc.type} namespace',
+        )
     if mountinfo.is_mount_point(loc.path, mounts):
         return PinState(loc, NOT_A_PIN, detail=MOUNTED_OVER)
     if st.st_size == 0:
         return PinState(loc, STALE, detail='is an empty file with no namespace mounted on it')
-    return PinState(loc, NOT_A_PIN, detail='is a regular file with %d bytes of data' % st.st_size)
+    return PinState(loc, NOT_A_PIN, detail=f'is a regular file with {st.st_size} bytes of data')

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,21 +7,29 @@ Everything a caller can get wrong is checked here, before anything is
 looked at or changed.
 """
 
+from __future__ import annotations
+
 import os
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.create import CreateOptions
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import (
-    check_name, check_pin_dir, check_pin_path, check_types, unprintable)
+    check_name,
+    check_pin_dir,
+    check_pin_path,
+    check_types,
+    unprintable,
+)
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import location
 
 HOST_NAME_MAX = 64
 CLOCKS = ('monotonic', 'boottime')
 
 
-class Spec(object):
-    def __init__(self, name, types, locations, source_pid=None, source_path=None, force=False,
-                 options=None, wanted=None):
+class Spec:
+    def __init__(
+        self, name, types, locations, source_pid=None, source_path=None, force=False, options=None, wanted=None
+    ):
         self.name = name
         self.types = types
         self.locations = locations  # type -> PinLocation
@@ -33,7 +40,7 @@ class Spec(object):
         # The properties the caller asked to be checked on existing namespaces.
         self.wanted = wanted or {}
         # The options that chose the pin paths, as the user wrote them, for errors.
-        self.given = 'name=%r' % (name,)
+        self.given = f'name={name!r}'
 
     @property
     def attach(self):
@@ -45,29 +52,29 @@ def parse_id_map(entries, field):
     those keys. Returns [(inside, outside, count)]."""
     result = []
     for index, entry in enumerate(entries or []):
-        where = '%s[%d]' % (field, index)
+        where = f'{field}[{index}]'
         if isinstance(entry, dict):
             unknown = set(entry) - set(('inside', 'outside', 'count'))
             if unknown:
-                raise NamespaceError('%s has unknown keys %s' % (where, ', '.join(sorted(unknown))))
+                raise NamespaceError(f'{where} has unknown keys {", ".join(sorted(unknown))}')
             values = [entry.get('inside'), entry.get('outside'), entry.get('count', 1)]
         elif isinstance(entry, str):
             values = entry.split()
         else:
-            raise NamespaceError('%s must be "inside outside count" or a dict' % where)
+            raise NamespaceError(f'{where} must be "inside outside count" or a dict')
         if any(isinstance(v, (bool, float)) for v in values):
-            raise NamespaceError('%s must hold three integers (inside outside count), not %r' % (where, entry))
+            raise NamespaceError(f'{where} must hold three integers (inside outside count), not {entry!r}')
         try:
             values = [int(v) for v in values]
         except (TypeError, ValueError):
-            raise NamespaceError('%s must hold three integers (inside outside count), not %r' % (where, entry))
+            raise NamespaceError(f'{where} must hold three integers (inside outside count), not {entry!r}')
         if len(values) != 3 or values[0] < 0 or values[1] < 0 or values[2] < 1:
-            raise NamespaceError('%s must be "inside outside count" with count >= 1, not %r' % (where, entry))
-        if values[0] + values[2] > 2 ** 32 or values[1] + values[2] > 2 ** 32:
-            raise NamespaceError('%s %r goes past the 32-bit id range' % (where, entry))
+            raise NamespaceError(f'{where} must be "inside outside count" with count >= 1, not {entry!r}')
+        if values[0] + values[2] > 2**32 or values[1] + values[2] > 2**32:
+            raise NamespaceError(f'{where} {entry!r} goes past the 32-bit id range')
         result.append(tuple(values))
     if len(result) > 340:
-        raise NamespaceError('%s has %d lines; the kernel takes at most 340' % (field, len(result)))
+        raise NamespaceError(f'{field} has {len(result)} lines; the kernel takes at most 340')
     return result
 
 
@@ -77,7 +84,7 @@ def parse_offsets(offsets):
     result = {}
     for clock, value in (offsets or {}).items():
         if clock not in CLOCKS:
-            raise NamespaceError('time_offsets has unknown clock %r; use %s' % (clock, ' or '.join(CLOCKS)))
+            raise NamespaceError(f'time_offsets has unknown clock {clock!r}; use {" or ".join(CLOCKS)}')
         try:
             if isinstance(value, bool):
                 raise TypeError('a boolean is not a number of seconds')
@@ -87,11 +94,11 @@ def parse_offsets(offsets):
                 total = round(float(value) * 1000000000)
                 secs, nsecs = divmod(int(total), 1000000000)
         except (TypeError, ValueError, OverflowError):
-            raise NamespaceError('time_offsets.%s must be a finite number of seconds, not %r' % (clock, value))
+            raise NamespaceError(f'time_offsets.{clock} must be a finite number of seconds, not {value!r}')
         if not 0 <= nsecs < 1000000000:
-            raise NamespaceError('time_offsets.%s nanoseconds must be in [0, 999999999], not %r' % (clock, value))
-        if abs(secs) > 2 ** 62:
-            raise NamespaceError('time_offsets.%s %r is out of range for the kernel' % (clock, value))
+            raise NamespaceError(f'time_offsets.{clock} nanoseconds must be in [0, 999999999], not {value!r}')
+        if abs(secs) > 2**62:
+            raise NamespaceError(f'time_offsets.{clock} {value!r} is out of range for the kernel')
         result[clock] = (secs, nsecs)
     return result
 
@@ -100,17 +107,17 @@ def _check_host_field(value, field):
     if value is None:
         return None
     if not isinstance(value, str):
-        raise NamespaceError('%s must be a string, not %r' % (field, value))
+        raise NamespaceError(f'{field} must be a string, not {value!r}')
     if len(value.encode('utf-8')) > HOST_NAME_MAX:
-        raise NamespaceError('%s %r is longer than %d bytes' % (field, value, HOST_NAME_MAX))
+        raise NamespaceError(f'{field} {value!r} is longer than {HOST_NAME_MAX} bytes')
     if unprintable(value):
-        raise NamespaceError('%s %r must not contain NUL, newlines or other control characters' % (field, value))
+        raise NamespaceError(f'{field} {value!r} must not contain NUL, newlines or other control characters')
     return value
 
 
 def _needs(types, nstype, field, value):
     if value not in (None, [], {}) and nstype not in types:
-        raise NamespaceError("%s applies to %s namespaces: add '%s' to type" % (field, nstype, nstype))
+        raise NamespaceError(f"{field} applies to {nstype} namespaces: add '{nstype}' to type")
 
 
 def _check_location(name, types, pin_dir, path):
@@ -118,7 +125,7 @@ def _check_location(name, types, pin_dir, path):
     if path is not None:
         path = check_pin_path(path)
         if len(types) != 1:
-            raise NamespaceError('path names one pin, so it takes exactly one type, not %s' % ', '.join(types))
+            raise NamespaceError(f'path names one pin, so it takes exactly one type, not {", ".join(types)}')
         if pin_dir is not None:
             raise NamespaceError('path and pin_dir are mutually exclusive')
         if name is None:
@@ -129,9 +136,11 @@ def _check_location(name, types, pin_dir, path):
     if pin_dir is not None:
         pin_dir = check_pin_dir(pin_dir)
         if len(types) != 1:
-            raise NamespaceError('pin_dir sets the directory of one type; with several types '
-                                 '(%s) each keeps its default directory' % ', '.join(types),
-                                 hint='Use one task per type to put pins in other directories.')
+            raise NamespaceError(
+                'pin_dir sets the directory of one type; with several types '
+                f'({", ".join(types)}) each keeps its default directory',
+                hint='Use one task per type to put pins in other directories.',
+            )
     return name, pin_dir, path
 
 
@@ -141,7 +150,7 @@ def _check_source(types, source_pid, source_path):
         raise NamespaceError('source_pid and source_path are mutually exclusive')
     if source_pid is not None:
         if isinstance(source_pid, bool) or not isinstance(source_pid, int) or source_pid < 1:
-            raise NamespaceError('source_pid must be a positive process id, not %r' % (source_pid,))
+            raise NamespaceError(f'source_pid must be a positive process id, not {source_pid!r}')
     if source_path is not None:
         source_path = check_pin_path(source_path, 'source_path')
         if len(types) != 1:
@@ -156,13 +165,17 @@ def _create_options(types, attaching, hostname, domainname, uid_map, gid_map, ti
     _needs(types, 'user', 'gid_map', gid_map)
     _needs(types, 'time', 'time_offsets', time_offsets)
     if attaching and (uid_map or gid_map or time_offsets):
-        raise NamespaceError('uid_map, gid_map and time_offsets are fixed when a namespace is created; '
-                             'they cannot be given with source_pid or source_path')
-    return CreateOptions(hostname=_check_host_field(hostname, 'hostname'),
-                         domainname=_check_host_field(domainname, 'domainname'),
-                         uid_map=parse_id_map(uid_map, 'uid_map'),
-                         gid_map=parse_id_map(gid_map, 'gid_map'),
-                         time_offsets=parse_offsets(time_offsets))
+        raise NamespaceError(
+            'uid_map, gid_map and time_offsets are fixed when a namespace is created; '
+            'they cannot be given with source_pid or source_path'
+        )
+    return CreateOptions(
+        hostname=_check_host_field(hostname, 'hostname'),
+        domainname=_check_host_field(domainname, 'domainname'),
+        uid_map=parse_id_map(uid_map, 'uid_map'),
+        gid_map=parse_id_map(gid_map, 'gid_map'),
+        time_offsets=parse_offsets(time_offsets),
+    )
 
 
 def _wanted(options):
@@ -179,8 +192,20 @@ def _wanted(options):
     return wanted
 
 
-def build(name=None, types='net', pin_dir=None, path=None, source_pid=None, source_path=None,
-          force=False, hostname=None, domainname=None, uid_map=None, gid_map=None, time_offsets=None):
+def build(
+    name=None,
+    types='net',
+    pin_dir=None,
+    path=None,
+    source_pid=None,
+    source_path=None,
+    force=False,
+    hostname=None,
+    domainname=None,
+    uid_map=None,
+    gid_map=None,
+    time_offsets=None,
+):
     types = check_types(types)
     given_path, given_pin_dir = path, pin_dir
     name, pin_dir, path = _check_location(name, types, pin_dir, path)
@@ -188,10 +213,18 @@ def build(name=None, types='net', pin_dir=None, path=None, source_pid=None, sour
     attaching = source_pid is not None or source_path is not None
     options = _create_options(types, attaching, hostname, domainname, uid_map, gid_map, time_offsets)
     locations = dict((t, location(name, t, pin_dir=pin_dir, path=path)) for t in types)
-    result = Spec(name, types, locations, source_pid=source_pid, source_path=source_path,
-                  force=bool(force), options=options, wanted=_wanted(options))
+    result = Spec(
+        name,
+        types,
+        locations,
+        source_pid=source_pid,
+        source_path=source_path,
+        force=bool(force),
+        options=options,
+        wanted=_wanted(options),
+    )
     if path is not None:
-        result.given = 'path=%r' % (given_path,)
+        result.given = f'path={given_path!r}'
     elif pin_dir is not None:
-        result.given = 'name=%r, pin_dir=%r' % (name, given_pin_dir)
+        result.given = f'name={name!r}, pin_dir={given_pin_dir!r}'
     return result

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,6 +15,8 @@ it is put on that member's address, and otherwise an address only moves
 when a member that sorts earlier and probes through the same addresses joins
 or leaves.
 """
+
+from __future__ import annotations
 
 import hashlib
 import ipaddress
@@ -55,13 +56,15 @@ def allocate(segment):
     overridden = set(int(address) - first for address in segment.addresses.values())
     hashed = hashed_offsets(segment.members, size)
     # the members whose hashed address is free of overrides keep it
-    kept = dict((host, offset) for host, offset in hashed.items()
-                if host not in segment.addresses and offset not in overridden)
+    kept = dict(
+        (host, offset) for host, offset in hashed.items() if host not in segment.addresses and offset not in overridden
+    )
     taken = overridden | set(kept.values())
     for host in sorted(h for h in hashed if h not in segment.addresses and h not in kept):
         kept[host] = _probe(host, size, taken)  # an override took its address: the next one nobody holds
         taken.add(kept[host])
     result = dict((host, ipaddress.ip_address(first + offset)) for host, offset in kept.items())
     result.update(segment.addresses)
-    return dict((host, ipaddress.ip_interface('%s/%d' % (address, segment.subnet.prefixlen)))
-                for host, address in result.items())
+    return dict(
+        (host, ipaddress.ip_interface(f'{address}/{segment.subnet.prefixlen}')) for host, address in result.items()
+    )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) nsfd.namespaces contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,6 +9,8 @@ Ansible defaults to the inventory name) when that is an IP address. The local
 underlay device is the interface the gathered network facts show holding the
 host's own underlay address.
 """
+
+from __future__ import annotations
 
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.expand import host_items, merge
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import check_segments, check_underlays
@@ -27,11 +28,11 @@ def underlay_source(host, hostvars, var):
     variables = hostvars[host]
     explicit = variables.get(EXPLICIT)
     if explicit not in (None, ''):
-        return explicit, '%s = %r' % (EXPLICIT, explicit)
+        return explicit, f'{EXPLICIT} = {explicit!r}'
     value = variables.get(var)
     if value in (None, '') and var == 'ansible_host':
         value = host  # Ansible's own default for ansible_host
-    return value, ('%s = %r' % (var, value) if value not in (None, '') else '%s is not set' % var)
+    return value, (f'{var} = {value!r}' if value not in (None, '') else f'{var} is not set')
 
 
 def device_of(address, facts):
@@ -47,8 +48,9 @@ def device_of(address, facts):
     return None
 
 
-def expand_for_host(segments, host, hostvars, namespaces=None, underlay_var='ansible_host', underlay_device=None,
-                    facts=None):
+def expand_for_host(
+    segments, host, hostvars, namespaces=None, underlay_var='ansible_host', underlay_device=None, facts=None
+):
     """The netns_config namespaces of one host: its declared ones merged with its segments.
 
     Every segment is checked, and every member's underlay address with it,

@@ -10,8 +10,15 @@ import yaml
 from ansible_collections.nsfd.namespaces.plugins.doc_fragments.pin_dir import ModuleDocFragment
 
 MODULES = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'plugins', 'modules')
-OTHER_TYPE_DIRS = ['/run/utsns', '/run/ipcns', '/run/mntns', '/run/pidns', '/run/userns', '/run/cgroupns',
-                   '/run/timens']
+OTHER_TYPE_DIRS = [
+    '/run/utsns',
+    '/run/ipcns',
+    '/run/mntns',
+    '/run/pidns',
+    '/run/userns',
+    '/run/cgroupns',
+    '/run/timens',
+]
 
 
 def _fragments(module):

@@ -34,11 +34,13 @@ def imported_files(source):
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.module and (node.module + '.').startswith(PACKAGE + '.'):
-            base = node.module[len(PACKAGE) + 1:]
+            base = node.module.removeprefix(PACKAGE).removeprefix('.')
             found.add(base)
             found.update((base + '.' if base else '') + alias.name for alias in node.names)
         elif isinstance(node, ast.Import):
-            found.update(alias.name[len(PACKAGE) + 1:] for alias in node.names if alias.name.startswith(PACKAGE + '.'))
+            found.update(
+                alias.name.removeprefix(PACKAGE + '.') for alias in node.names if alias.name.startswith(PACKAGE + '.')
+            )
     return set(name.replace('.', '/') + '.py' for name in found if name)
 
 
@@ -57,22 +59,31 @@ def tested_files():
 
 
 def test_the_import_reader_sees_every_form():
-    source = ('from %s import fileio\n'
-              'from %s.pins import engine, spec as pin_spec\n'
-              'from %s.kernel.childproc import Child\n'
-              'def later():\n'
-              '    import %s.netconfig.record\n'
-              'from os import path\n') % ((PACKAGE,) * 4)
-    assert imported_files(source) >= {'fileio.py', 'pins/engine.py', 'pins/spec.py', 'kernel/childproc.py',
-                                      'netconfig/record.py'}
+    source = (
+        'from %s import fileio\n'
+        'from %s.pins import engine, spec as pin_spec\n'
+        'from %s.kernel.childproc import Child\n'
+        'def later():\n'
+        '    import %s.netconfig.record\n'
+        'from os import path\n'
+    ) % ((PACKAGE,) * 4)
+    assert imported_files(source) >= {
+        'fileio.py',
+        'pins/engine.py',
+        'pins/spec.py',
+        'kernel/childproc.py',
+        'netconfig/record.py',
+    }
     assert not any(name.startswith('os') for name in imported_files(source))
 
 
 def test_every_module_utils_file_has_a_test_file_that_imports_it():
     tested = tested_files()
     missing = [name for name in module_utils_files() if name not in tested and name not in UNTESTED]
-    assert missing == [], ('no test file under tests/unit/plugins/module_utils/ imports %s: add '
-                           '<domain>/test_<file>.py, or name it in UNTESTED with the reason' % ', '.join(missing))
+    assert missing == [], (
+        f'no test file under tests/unit/plugins/module_utils/ imports {", ".join(missing)}: add '
+        '<domain>/test_<file>.py, or name it in UNTESTED with the reason'
+    )
 
 
 def test_untested_lists_only_files_that_exist_and_have_no_test_file():

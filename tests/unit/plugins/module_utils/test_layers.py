@@ -37,7 +37,7 @@ def imported_names(source):
             continue
         for target in targets:
             if target.startswith(PACKAGE + '.'):
-                yield node.lineno, target[len(PACKAGE) + 1:]
+                yield node.lineno, target.removeprefix(PACKAGE + '.')
             elif target.startswith(PLUGINS + '.'):
                 yield node.lineno, target
 
@@ -53,23 +53,23 @@ def violations(root):
             relative = os.path.relpath(path, root)
             parts = relative[:-3].split(os.sep)
             if len(parts) == 1 and parts[0] not in BASICS:
-                found.append((relative, 0, 'outside a domain folder, and not one of the basics %s' % (BASICS,)))
+                found.append((relative, 0, f'outside a domain folder, and not one of the basics {BASICS}'))
                 continue
             own = domain_of('.'.join(parts))
             if own not in RANK:
-                found.append((relative, 0, 'domain %r is not in the layer table' % own))
+                found.append((relative, 0, f'domain {own!r} is not in the layer table'))
                 continue
             with open(path) as handle:
                 source = handle.read()
             for line, target in imported_names(source):
                 if target.startswith(PLUGINS):
-                    found.append((relative, line, 'imports %s: module_utils never imports plugins' % target))
+                    found.append((relative, line, f'imports {target}: module_utils never imports plugins'))
                     continue
                 other = domain_of(target)
                 if other not in RANK:
-                    found.append((relative, line, 'imports unknown domain %r' % other))
+                    found.append((relative, line, f'imports unknown domain {other!r}'))
                 elif other != own and RANK[other] >= RANK[own]:
-                    found.append((relative, line, 'imports %s: %s may not import %s' % (target, own, other)))
+                    found.append((relative, line, f'imports {target}: {own} may not import {other}'))
     return found
 
 
@@ -99,7 +99,7 @@ def test_every_import_of_another_domain_is_one_its_init_declares():
                 with open(os.path.join(directory, name)) as handle:
                     source = handle.read()
                 for line, target in imported_names(source):
-                    other = domain_of(target[len(PLUGINS) + 1:] if target.startswith(PLUGINS) else target)
+                    other = domain_of(target.removeprefix(PLUGINS + '.'))
                     if other != domain and other not in allowed:
                         found.append((domain, name, line, target))
     assert found == []
@@ -123,15 +123,20 @@ def _tree(tmp_path, files):
     return str(tmp_path)
 
 
-@pytest.mark.parametrize('files, expected', [
-    ({'kernel/rtnl.py': 'from %s.pins import engine\n' % PACKAGE}, 'kernel may not import pins'),
-    ({'pins/engine.py': 'from %s.boot.files import render\n' % PACKAGE}, 'pins may not import boot'),
-    ({'netconfig/plan.py': 'def f():\n    from %s.execute import command\n' % PACKAGE},
-     'netconfig may not import execute'),
-    ({'errors.py': 'import %s.kernel.syscalls\n' % PACKAGE}, 'basics may not import kernel'),
-    ({'kernel/nsid.py': 'from %s.modules import namespace\n' % PLUGINS}, 'module_utils never imports plugins'),
-    ({'helpers.py': ''}, 'outside a domain folder'),
-])
+@pytest.mark.parametrize(
+    'files, expected',
+    [
+        ({'kernel/rtnl.py': f'from {PACKAGE}.pins import engine\n'}, 'kernel may not import pins'),
+        ({'pins/engine.py': f'from {PACKAGE}.boot.files import render\n'}, 'pins may not import boot'),
+        (
+            {'netconfig/plan.py': f'def f():\n    from {PACKAGE}.execute import command\n'},
+            'netconfig may not import execute',
+        ),
+        ({'errors.py': f'import {PACKAGE}.kernel.syscalls\n'}, 'basics may not import kernel'),
+        ({'kernel/nsid.py': f'from {PLUGINS}.modules import namespace\n'}, 'module_utils never imports plugins'),
+        ({'helpers.py': ''}, 'outside a domain folder'),
+    ],
+)
 def test_the_check_catches_an_upward_import(tmp_path, files, expected):
     found = violations(_tree(tmp_path, files))
     assert len(found) == 1 and expected in found[0][2], found
@@ -139,8 +144,8 @@ def test_the_check_catches_an_upward_import(tmp_path, files, expected):
 
 def test_the_check_allows_downward_and_sibling_imports(tmp_path):
     files = {
-        'boot/files.py': 'from %s.netconfig.spec import validate\nfrom %s import fileio\n' % (PACKAGE, PACKAGE),
-        'pins/engine.py': 'from %s.pins import pindir\nfrom %s.kernel import syscalls\n' % (PACKAGE, PACKAGE),
-        'module_runner.py': 'from %s.errors import NamespaceError\n' % PACKAGE,
+        'boot/files.py': f'from {PACKAGE}.netconfig.spec import validate\nfrom {PACKAGE} import fileio\n',
+        'pins/engine.py': f'from {PACKAGE}.pins import pindir\nfrom {PACKAGE}.kernel import syscalls\n',
+        'module_runner.py': f'from {PACKAGE}.errors import NamespaceError\n',
     }
     assert violations(_tree(tmp_path, files)) == []

@@ -28,6 +28,7 @@ def _finish(capsys, call, diff=False):
 def _raise(exc):
     def operation():
         raise exc
+
     return operation
 
 

@@ -30,7 +30,7 @@ def test_runs_in_the_namespace_with_its_own_sys(capsys):
 def test_exit_codes_pass_through_and_fail_the_task(capsys):
     _blue_with_a_link(capsys)
     for code in (1, 3, 42, 255):
-        out = run_module(namespace_exec, {'namespace': 'blue', 'argv': ['sh', '-c', 'exit %d' % code]}, capsys)
+        out = run_module(namespace_exec, {'namespace': 'blue', 'argv': ['sh', '-c', f'exit {code}']}, capsys)
         assert out['rc'] == code and out['failed'] and out['msg'] == 'non-zero return code'
     out = run_module(namespace_exec, {'namespace': 'blue', 'argv': ['sh', '-c', 'kill -TERM $$']}, capsys)
     assert out['rc'] == -15
@@ -40,8 +40,9 @@ def test_stdin_reaches_the_command(capsys):
     _blue_with_a_link(capsys)
     out = run_module(namespace_exec, {'namespace': 'blue', 'argv': ['cat'], 'stdin': 'hello\nworld'}, capsys)
     assert out['stdout_lines'] == ['hello', 'world']
-    out = run_module(namespace_exec, {'namespace': 'blue', 'argv': ['wc', '-c'], 'stdin': 'abc',
-                                      'stdin_add_newline': False}, capsys)
+    out = run_module(
+        namespace_exec, {'namespace': 'blue', 'argv': ['wc', '-c'], 'stdin': 'abc', 'stdin_add_newline': False}, capsys
+    )
     assert out['stdout'].strip() == '3'
 
 
@@ -65,15 +66,19 @@ def test_etc_netns_files_show_over_etc_including_a_symlinked_resolv_conf(capsys)
     assert 'no-such-file' in json.dumps(out['warnings'])
     with open('/etc/resolv.conf') as handle:
         assert handle.read() == 'nameserver 127.0.0.53\n', 'the host keeps its own file'
-    plain = run_module(namespace_exec, {'namespace': 'blue', 'argv': ['cat', '/etc/resolv.conf'],
-                                        'etc_files': False}, capsys)
+    plain = run_module(
+        namespace_exec, {'namespace': 'blue', 'argv': ['cat', '/etc/resolv.conf'], 'etc_files': False}, capsys
+    )
     assert plain['stdout'] == 'nameserver 127.0.0.53'
 
 
 def test_several_types_and_pid_namespace(capsys):
     run_module(namespace, {'name': 'vs', 'type': ['net', 'uts', 'pid'], 'hostname': 'vs1'}, capsys)
-    out = run_module(namespace_exec, {'namespace': 'vs', 'types': ['uts', 'pid', 'net'],
-                                      'argv': ['sh', '-c', 'hostname; echo $$']}, capsys)
+    out = run_module(
+        namespace_exec,
+        {'namespace': 'vs', 'types': ['uts', 'pid', 'net'], 'argv': ['sh', '-c', 'hostname; echo $$']},
+        capsys,
+    )
     assert out['stdout_lines'] == ['vs1', '2']
     assert sorted(e['type'] for e in out['entered']) == ['net', 'pid', 'uts']
 
@@ -85,8 +90,9 @@ def test_path_and_pid_targets(capsys):
     proc = subprocess.Popen(['ip', 'netns', 'exec', 'blue', 'sleep', '60'])
     try:
         import time
+
         deadline = time.time() + 5
-        while os.stat('/proc/%d/ns/net' % proc.pid).st_ino != os.stat('/run/netns/blue').st_ino:
+        while os.stat(f'/proc/{proc.pid}/ns/net').st_ino != os.stat('/run/netns/blue').st_ino:
             assert time.time() < deadline
             time.sleep(0.02)
         out = run_module(namespace_exec, {'pid': proc.pid, 'argv': ['ip', '-o', 'link']}, capsys)
@@ -130,11 +136,16 @@ def test_check_mode_does_not_run_and_honours_creates(capsys, tmp_path):
     out = run_module(namespace_exec, {'namespace': 'blue', 'argv': ['touch', str(marker)]}, capsys, check_mode=True)
     assert out['changed'] and not marker.exists()
     marker.write_text('x')
-    out = run_module(namespace_exec, {'namespace': 'blue', 'argv': ['touch', str(marker)], 'creates': str(marker)},
-                     capsys, check_mode=True)
+    out = run_module(
+        namespace_exec,
+        {'namespace': 'blue', 'argv': ['touch', str(marker)], 'creates': str(marker)},
+        capsys,
+        check_mode=True,
+    )
     assert not out['changed'] and out['skipped']
-    out = run_module(namespace_exec, {'namespace': 'blue', 'argv': ['rm', str(marker)],
-                                      'removes': str(tmp_path / 'none*')}, capsys)
+    out = run_module(
+        namespace_exec, {'namespace': 'blue', 'argv': ['rm', str(marker)], 'removes': str(tmp_path / 'none*')}, capsys
+    )
     assert not out['changed'] and marker.exists()
 
 
@@ -144,8 +155,7 @@ def test_all_runs_everywhere_and_fails_after_trying_all(capsys):
     out = run_module(namespace_exec, {'all': True, 'argv': ['ip', '-o', 'link']}, capsys)
     assert [r['namespace'] for r in out['results']] == ['a', 'b', 'c']
     assert all(r['rc'] == 0 for r in out['results'])
-    out = run_module(namespace_exec, {'all': True, 'argv': ['sh', '-c', '[ -e /sys/class/net/lo ] && exit 1']},
-                     capsys)
+    out = run_module(namespace_exec, {'all': True, 'argv': ['sh', '-c', '[ -e /sys/class/net/lo ] && exit 1']}, capsys)
     assert out['failed'] and len(out['results']) == 3 and 'a, b, c' in out['msg']
 
 
@@ -158,19 +168,33 @@ def test_a_missing_program_is_rc_127(capsys):
 def test_enters_the_mount_namespace_of_a_container_with_its_own_proc(capsys):
     # a container: own pid and mount namespaces, its /proc of its own pid
     # namespace, where /proc/self of a process from outside does not resolve
-    proc = subprocess.Popen(['unshare', '--pid', '--fork', '--mount', '--uts', '--mount-proc', '--',
-                             'sh', '-c', 'hostname box; touch /tmp/inside-the-box; exec sleep 60'])
+    proc = subprocess.Popen(
+        [
+            'unshare',
+            '--pid',
+            '--fork',
+            '--mount',
+            '--uts',
+            '--mount-proc',
+            '--',
+            'sh',
+            '-c',
+            'hostname box; touch /tmp/inside-the-box; exec sleep 60',
+        ]
+    )
     try:
         import time
+
         deadline = time.time() + 5
         while True:
-            children = open('/proc/%d/task/%d/children' % (proc.pid, proc.pid)).read().split()
-            if children and open('/proc/%s/comm' % children[0]).read().strip() == 'sleep':
+            children = open(f'/proc/{proc.pid}/task/{proc.pid}/children').read().split()
+            if children and open(f'/proc/{children[0]}/comm').read().strip() == 'sleep':
                 break
             assert time.time() < deadline
             time.sleep(0.02)
-        out = run_module(namespace_exec, {'pid': int(children[0]), 'types': ['mnt', 'uts', 'net'],
-                                          'argv': ['hostname']}, capsys)
+        out = run_module(
+            namespace_exec, {'pid': int(children[0]), 'types': ['mnt', 'uts', 'net'], 'argv': ['hostname']}, capsys
+        )
         assert out['rc'] == 0 and out['stdout'].strip() == 'box', out
     finally:
         proc.kill()

@@ -28,7 +28,7 @@ def test_dpkg_lock_is_neither_deleted_nor_mounted_over(capsys):
 
 
 def test_info_reports_an_orphan_holder_and_absent_ends_it(capsys):
-    name = 'orph-%s' % uuid.uuid4().hex[:8]
+    name = f'orph-{uuid.uuid4().hex[:8]}'
     run_module(namespace, {'name': name, 'type': ['pid', 'net']}, capsys)
     for path in ('/run/pidns/' + name, '/run/netns/' + name):
         sh('umount', path)

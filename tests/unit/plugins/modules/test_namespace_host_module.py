@@ -69,8 +69,9 @@ def test_bad_input_fails_the_task_naming_option_and_value(capsys, data_dir):
     assert not os.path.exists(data_dir)
 
 
-@pytest.mark.parametrize('name, expected', [('../x', "name '../x' must not contain '/'"),
-                                            ('a b', "name 'a b' is not a valid hostname")])
+@pytest.mark.parametrize(
+    'name, expected', [('../x', "name '../x' must not contain '/'"), ('a b', "name 'a b' is not a valid hostname")]
+)
 def test_info_refuses_a_name_no_host_can_have(capsys, data_dir, name, expected):
     out = run_module(namespace_host_info, {'data_dir': data_dir, 'name': name}, capsys)
     assert out['failed'] and expected in out['msg'], out
@@ -78,6 +79,7 @@ def test_info_refuses_a_name_no_host_can_have(capsys, data_dir, name, expected):
 
 def test_the_diff_under_drift_shows_what_changed(capsys, data_dir):
     from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import lab_end_name
+
     args = {'name': 'web1', 'data_dir': data_dir, 'lab': {'address': '10.77.0.1/24'}}
     run_module(namespace_host, args, capsys)
 
@@ -99,9 +101,14 @@ def test_the_diff_under_drift_shows_what_changed(capsys, data_dir):
     assert 'net' not in before['pins'] and after['pins']['net'] == '/run/netns/web1'
 
 
-@pytest.mark.parametrize('data_dir, expected', [('/proc/self', "data_dir '/proc/self'"),
-                                                ('/sys/fs/cgroup', "data_dir '/sys/fs/cgroup'"),
-                                                ('/run/netns', "data_dir '/run/netns'")])
+@pytest.mark.parametrize(
+    'data_dir, expected',
+    [
+        ('/proc/self', "data_dir '/proc/self'"),
+        ('/sys/fs/cgroup', "data_dir '/sys/fs/cgroup'"),
+        ('/run/netns', "data_dir '/run/netns'"),
+    ],
+)
 def test_a_data_dir_of_the_kernel_fails_the_task_with_nothing_changed(capsys, data_dir, expected):
     # issue 22: tracebacks, or cgroups left behind
     before = sorted(os.listdir('/sys/fs/cgroup'))

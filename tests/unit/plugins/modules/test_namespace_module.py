@@ -83,10 +83,15 @@ def test_stale_pin_repair_is_a_warning(capsys):
 
 
 def test_all_options_of_a_full_set(capsys):
-    args = {'name': 'full', 'type': ['net', 'uts', 'ipc', 'mnt', 'pid', 'user', 'cgroup', 'time'],
-            'hostname': 'full', 'domainname': 'lab', 'uid_map': ['0 100000 65536'],
-            'gid_map': [{'inside': 0, 'outside': 100000, 'count': 65536}],
-            'time_offsets': {'monotonic': 3600, 'boottime': 60}}
+    args = {
+        'name': 'full',
+        'type': ['net', 'uts', 'ipc', 'mnt', 'pid', 'user', 'cgroup', 'time'],
+        'hostname': 'full',
+        'domainname': 'lab',
+        'uid_map': ['0 100000 65536'],
+        'gid_map': [{'inside': 0, 'outside': 100000, 'count': 65536}],
+        'time_offsets': {'monotonic': 3600, 'boottime': 60},
+    }
     out = run_module(namespace, args, capsys)
     assert out['changed'] and len(out['pins']) == 8
     assert not run_module(namespace, args, capsys)['changed']

@@ -7,15 +7,32 @@ import subprocess
 from moduleharness import netns_config_run as converge
 
 DECLARED = [
-    {'name': 'tenant',
-     'links': [{'name': 'eth0', 'kind': 'veth', 'addresses': ['10.200.1.2/24'],
-                'peer': {'name': 'tn-host', 'addresses': ['10.200.1.1/24']}},
-               {'name': 'br0', 'kind': 'bridge', 'addresses': ['10.201.0.1/24']},
-               {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': '10.200.1.1', 'learning': False,
-                'master': 'br0', 'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.200.1.7'},
-                                         {'mac': '00:00:00:00:00:00', 'dst': '10.200.1.8'}]}],
-     'routes': [{'dst': '10.50.0.0/24', 'via': '10.200.1.1'}],
-     'sysctls': {'net.ipv4.ip_forward': 1}},
+    {
+        'name': 'tenant',
+        'links': [
+            {
+                'name': 'eth0',
+                'kind': 'veth',
+                'addresses': ['10.200.1.2/24'],
+                'peer': {'name': 'tn-host', 'addresses': ['10.200.1.1/24']},
+            },
+            {'name': 'br0', 'kind': 'bridge', 'addresses': ['10.201.0.1/24']},
+            {
+                'name': 'vx100',
+                'kind': 'vxlan',
+                'vni': 100,
+                'local': '10.200.1.1',
+                'learning': False,
+                'master': 'br0',
+                'fdb': [
+                    {'mac': '00:00:00:00:00:00', 'dst': '10.200.1.7'},
+                    {'mac': '00:00:00:00:00:00', 'dst': '10.200.1.8'},
+                ],
+            },
+        ],
+        'routes': [{'dst': '10.50.0.0/24', 'via': '10.200.1.1'}],
+        'sysctls': {'net.ipv4.ip_forward': 1},
+    },
 ]
 
 
@@ -35,8 +52,12 @@ def test_every_change_has_its_details_and_a_converged_namespace_none(capsys):
     assert first[0] == {'kind': 'namespace', 'object': 'tenant', 'before': None, 'after': 'present'}
     kinds = set(d['kind'] for d in first)
     assert kinds == set(['namespace', 'link', 'address', 'fdb', 'route', 'sysctl']), first
-    assert {'kind': 'link', 'object': 'eth0', 'before': None,
-            'after': {'kind': 'veth', 'peer': 'tn-host (the host)'}} in first
+    assert {
+        'kind': 'link',
+        'object': 'eth0',
+        'before': None,
+        'after': {'kind': 'veth', 'peer': 'tn-host (the host)'},
+    } in first
     assert {'kind': 'address', 'object': 'tn-host (the host)', 'before': None, 'after': '10.200.1.1/24'} in first
     assert {'kind': 'sysctl', 'object': 'net.ipv4.ip_forward', 'before': '0', 'after': '1'} in first
     assert details(converge(capsys, DECLARED)) == []
@@ -44,9 +65,11 @@ def test_every_change_has_its_details_and_a_converged_namespace_none(capsys):
 
 def test_drift_made_by_hand_is_what_check_mode_details(capsys):
     converge(capsys, DECLARED)
-    sh('ip -n tenant addr del 10.201.0.1/24 dev br0; ip -n tenant route add 10.60.0.0/24 dev eth0; '
-       'bridge -n tenant fdb del 00:00:00:00:00:00 dev vx100 dst 10.200.1.8 self; '
-       'ip netns exec tenant sysctl -q -w net.ipv4.ip_forward=0')
+    sh(
+        'ip -n tenant addr del 10.201.0.1/24 dev br0; ip -n tenant route add 10.60.0.0/24 dev eth0; '
+        'bridge -n tenant fdb del 00:00:00:00:00:00 dev vx100 dst 10.200.1.8 self; '
+        'ip netns exec tenant sysctl -q -w net.ipv4.ip_forward=0'
+    )
     found = details(converge(capsys, DECLARED, check_mode=True, purge=True))
     route = [d for d in found if d['kind'] == 'route']
     assert [d for d in found if d['kind'] != 'route'] == [

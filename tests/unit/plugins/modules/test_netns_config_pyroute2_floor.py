@@ -15,14 +15,22 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import lab
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
 from moduleharness import netns_config_run as converge
 
-TENANT = [{'name': 'old', 'links': [{'name': 'eth0', 'kind': 'veth', 'addresses': ['10.201.1.2/24'],
-                                     'peer': {'name': 'old-host'}}]}]
+TENANT = [
+    {
+        'name': 'old',
+        'links': [{'name': 'eth0', 'kind': 'veth', 'addresses': ['10.201.1.2/24'], 'peer': {'name': 'old-host'}}],
+    }
+]
 
 
 def test_an_older_pyroute2_fails_naming_both_versions_and_the_remedy_with_nothing_changed(capsys, monkeypatch):
     monkeypatch.setattr(netns_socket, 'pyroute2_version', lambda: '0.5.19')
-    out = converge(capsys, TENANT, record='/var/lib/nsfd-test/record.json',
-                   boot={'boot_dir': '/etc/nsfd-test-boot', 'unit_dir': '/etc/systemd/system'})
+    out = converge(
+        capsys,
+        TENANT,
+        record='/var/lib/nsfd-test/record.json',
+        boot={'boot_dir': '/etc/nsfd-test-boot', 'unit_dir': '/etc/systemd/system'},
+    )
     assert out['failed'] and out['_exit_code'] == 1, out
     msg = out['msg']
     assert 'pyroute2 0.5.19' in msg and netns_socket.PYROUTE2_FLOOR in msg, msg

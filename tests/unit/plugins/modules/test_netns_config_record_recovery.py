@@ -32,8 +32,12 @@ RUNNER = (
 
 
 def netns_list():
-    return sorted(line.split()[0] for line in subprocess.run(['ip', 'netns', 'list'], capture_output=True,
-                                                             text=True, check=True).stdout.splitlines())
+    return sorted(
+        line.split()[0]
+        for line in subprocess.run(
+            ['ip', 'netns', 'list'], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+    )
 
 
 def host_links():
@@ -42,16 +46,17 @@ def host_links():
 
 
 def start(tmp_path, tag, args):
-    argfile = tmp_path / ('%s.json' % tag)
+    argfile = tmp_path / (f'{tag}.json')
     argfile.write_text(json.dumps(args))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([COLLECTIONS, TESTS]))
-    return subprocess.Popen([sys.executable, '-c', RUNNER, str(argfile)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, '-c', RUNNER, str(argfile)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
 
 
 def finish(proc, timeout=600):
     out, err = proc.communicate(timeout=timeout)
-    assert out.strip(), 'no result; stderr: %s' % err
+    assert out.strip(), f'no result; stderr: {err}'
     return json.loads(out)
 
 
@@ -65,10 +70,16 @@ def pins():
 def tenant(name, veth=False, resolver=None):
     decl = {'name': name}
     if veth:
-        decl['links'] = [{'name': 'eth0', 'kind': 'veth', 'addresses': ['10.%d.0.2/24' % (sum(map(ord, name)) % 200 + 10)],
-                          'peer': {'name': 'h-' + name}}]
+        decl['links'] = [
+            {
+                'name': 'eth0',
+                'kind': 'veth',
+                'addresses': [f'10.{sum(map(ord, name)) % 200 + 10}.0.2/24'],
+                'peer': {'name': 'h-' + name},
+            }
+        ]
     if resolver:
-        decl['files'] = {'resolv.conf': 'nameserver %s\n' % resolver}
+        decl['files'] = {'resolv.conf': f'nameserver {resolver}\n'}
     return decl
 
 
@@ -80,30 +91,32 @@ def recorded(record):
 @pytest.mark.timeout_s(1500)
 def test_kill_9_at_random_points_of_a_300_namespace_run_then_prune_leaves_nothing_undeclared(tmp_path, capsys):
     record = str(tmp_path / 'state' / 'managed.json')
-    big = [tenant('n%03d' % i, veth=(i % 25 == 0), resolver='10.0.0.%d' % (i % 250 + 1) if i % 10 == 0 else None)
-           for i in range(300)]
+    big = [
+        tenant(f'n{i:03d}', veth=(i % 25 == 0), resolver=f'10.0.0.{i % 250 + 1}' if i % 10 == 0 else None)
+        for i in range(300)
+    ]
     small = [tenant('n000', veth=True, resolver='10.0.0.1'), tenant('keep')]
     declared = sorted(d['name'] for d in small)
     seed = int(os.environ.get('NSFD_KILL_SEED', '0')) or random.SystemRandom().randrange(1, 1 << 30)
     # 0: as soon as the record appears, before (or as) the first namespace is made
     points = [0] + sorted(random.Random(seed).sample(range(1, 300), 3))
     for round_, point in enumerate(points):
-        proc = start(tmp_path, 'big%d' % round_, {'namespaces': big, 'record': record, 'prune': True})
+        proc = start(tmp_path, f'big{round_}', {'namespaces': big, 'record': record, 'prune': True})
         deadline = time.time() + 600
         while (len(pins()) < point or not os.path.exists(record)) and proc.poll() is None and time.time() < deadline:
             time.sleep(0.002)
-        assert proc.poll() is None, 'seed %d: the run ended before %d namespaces appeared' % (seed, point)
+        assert proc.poll() is None, f'seed {seed}: the run ended before {point} namespaces appeared'
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert len(pins()) >= point
         # the record already lists every namespace the killed run left (and its files)
-        assert set(pins()) <= set(recorded(record)), 'seed %d, killed after %d namespaces' % (seed, point)
+        assert set(pins()) <= set(recorded(record)), f'seed {seed}, killed after {point} namespaces'
         left = set(pins()) | set(os.listdir('/etc/netns') if os.path.isdir('/etc/netns') else [])
         out = run_module(netns_config, {'namespaces': small, 'record': record, 'prune': True}, capsys)
         assert not out.get('failed'), (seed, point, out.get('msg'))
-        assert netns_list() == declared, 'seed %d, killed after %d namespaces' % (seed, point)
-        assert host_links() == ['h-n000'], 'seed %d, killed after %d namespaces' % (seed, point)
-        assert sorted(os.listdir('/etc/netns')) == ['n000'], 'seed %d, killed after %d namespaces' % (seed, point)
+        assert netns_list() == declared, f'seed {seed}, killed after {point} namespaces'
+        assert host_links() == ['h-n000'], f'seed {seed}, killed after {point} namespaces'
+        assert sorted(os.listdir('/etc/netns')) == ['n000'], f'seed {seed}, killed after {point} namespaces'
         assert recorded(record) == declared
         assert set(out['record']['pruned']) == set(n for n in left if n not in declared)
     # a prune run killed part-way is finished by the next one
@@ -122,9 +135,9 @@ def test_kill_9_at_random_points_of_a_300_namespace_run_then_prune_leaves_nothin
 @pytest.mark.timeout_s(600)
 def test_two_concurrent_runs_of_the_same_declaration_both_succeed(tmp_path):
     record = str(tmp_path / 'state' / 'managed.json')
-    declaration = [tenant('t%02d' % i, veth=True) for i in range(12)]
+    declaration = [tenant(f't{i:02d}', veth=True) for i in range(12)]
     args = {'namespaces': declaration, 'record': record, 'prune': True}
-    procs = [start(tmp_path, 'run%d' % i, args) for i in range(2)]
+    procs = [start(tmp_path, f'run{i}', args) for i in range(2)]
     results = [finish(p) for p in procs]
     assert [r.get('failed', False) for r in results] == [False, False], [r.get('msg') for r in results]
     # they ran one after the other: the second found the first's work done
@@ -137,10 +150,12 @@ def test_two_concurrent_runs_of_the_same_declaration_both_succeed(tmp_path):
 @pytest.mark.timeout_s(600)
 def test_two_concurrent_runs_of_different_declarations_record_both(tmp_path):
     record = str(tmp_path / 'state' / 'managed.json')
-    left = [tenant('a%02d' % i) for i in range(15)]
-    right = [tenant('b%02d' % i) for i in range(15)]
-    procs = [start(tmp_path, 'left', {'namespaces': left, 'record': record}),
-             start(tmp_path, 'right', {'namespaces': right, 'record': record})]
+    left = [tenant(f'a{i:02d}') for i in range(15)]
+    right = [tenant(f'b{i:02d}') for i in range(15)]
+    procs = [
+        start(tmp_path, 'left', {'namespaces': left, 'record': record}),
+        start(tmp_path, 'right', {'namespaces': right, 'record': record}),
+    ]
     results = [finish(p) for p in procs]
     assert [r.get('failed', False) for r in results] == [False, False], [r.get('msg') for r in results]
     both = sorted(d['name'] for d in left + right)
@@ -165,8 +180,9 @@ def test_prune_and_absent_remove_the_etc_netns_files_they_wrote(tmp_path, capsys
     assert any('/etc/netns/tenant/resolv.conf' in c for c in pruned['namespaces'][-1]['changes'])
     # a new namespace of the same name does not inherit the old tenant's resolver
     run_module(netns_config, {'namespaces': [tenant('tenant')] + old[1:], 'record': record}, capsys)
-    seen = subprocess.run(['ip', 'netns', 'exec', 'tenant', 'cat', '/etc/resolv.conf'], capture_output=True,
-                          text=True, check=False).stdout
+    seen = subprocess.run(
+        ['ip', 'netns', 'exec', 'tenant', 'cat', '/etc/resolv.conf'], capture_output=True, text=True, check=False
+    ).stdout
     assert '192.0.2.53' not in seen
     # state: absent removes what the record says was written, keeps a file the user put there ...
     with open('/etc/netns/other/hosts', 'w') as handle:
@@ -176,11 +192,13 @@ def test_prune_and_absent_remove_the_etc_netns_files_they_wrote(tmp_path, capsys
     assert sorted(os.listdir('/etc/netns/other')) == ['hosts']
     assert 'other' not in recorded(record)
     # ... and purge removes the whole directory
-    purged = run_module(netns_config, {'namespaces': [{'name': 'other', 'state': 'absent'}], 'purge': True,
-                                       'record': record}, capsys)
+    purged = run_module(
+        netns_config, {'namespaces': [{'name': 'other', 'state': 'absent'}], 'purge': True, 'record': record}, capsys
+    )
     assert purged['changed'] and not os.path.exists('/etc/netns/other')
-    assert not run_module(netns_config, {'namespaces': [{'name': 'other', 'state': 'absent'}], 'purge': True,
-                                         'record': record}, capsys)['changed']
+    assert not run_module(
+        netns_config, {'namespaces': [{'name': 'other', 'state': 'absent'}], 'purge': True, 'record': record}, capsys
+    )['changed']
 
 
 def test_prune_removes_a_file_dropped_from_a_kept_namespace(tmp_path, capsys):
@@ -205,17 +223,24 @@ def test_prune_removes_a_file_dropped_from_a_kept_namespace(tmp_path, capsys):
 def test_check_mode_prune_writes_no_record_and_no_lock(tmp_path, capsys):
     record = str(tmp_path / 'state' / 'managed.json')
     before = set(os.listdir('/run'))
-    out = run_module(netns_config, {'namespaces': [tenant('a', resolver='192.0.2.1')], 'record': record,
-                                    'prune': True}, capsys, check_mode=True)
+    out = run_module(
+        netns_config,
+        {'namespaces': [tenant('a', resolver='192.0.2.1')], 'record': record, 'prune': True},
+        capsys,
+        check_mode=True,
+    )
     assert out['changed'] and out['record']['managed'] == ['a']
     assert not os.path.exists(str(tmp_path / 'state')) and set(os.listdir('/run')) == before
     assert netns_list() == [] and not os.path.exists('/etc/netns/a')
 
 
-@pytest.mark.parametrize('content, bad', [
-    ({'namespaces': ['ok', '../../etc']}, "'../../etc'"),
-    ({'namespaces': ['ok'], 'files': {'ok': ['../../shadow']}}, "'../../shadow'"),
-])
+@pytest.mark.parametrize(
+    'content, bad',
+    [
+        ({'namespaces': ['ok', '../../etc']}, "'../../etc'"),
+        ({'namespaces': ['ok'], 'files': {'ok': ['../../shadow']}}, "'../../shadow'"),
+    ],
+)
 def test_a_hostile_record_fails_before_anything_is_touched(tmp_path, capsys, content, bad):
     record = tmp_path / 'managed.json'
     record.write_text(json.dumps(content))
@@ -241,8 +266,9 @@ def test_a_hostile_record_fails_before_the_boot_files_are_written(tmp_path, caps
     record = tmp_path / 'managed.json'
     record.write_text(json.dumps({'namespaces': ['ok', '../../etc']}))
     boot = {'boot_dir': str(tmp_path / 'boot'), 'unit_dir': str(tmp_path / 'units')}
-    out = run_module(netns_config, {'namespaces': [{'name': 'new'}], 'record': str(record), 'prune': True,
-                                    'boot': boot}, capsys)
+    out = run_module(
+        netns_config, {'namespaces': [{'name': 'new'}], 'record': str(record), 'prune': True, 'boot': boot}, capsys
+    )
     assert out['failed'] and '../../etc' in out['msg'], out
     assert not os.path.exists(boot['boot_dir']) and not os.path.exists(boot['unit_dir'])
     assert netns_list() == []

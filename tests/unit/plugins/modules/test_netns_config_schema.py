@@ -13,13 +13,17 @@ NAMESPACE = yaml.safe_load(netns_config.DOCUMENTATION)['options']['namespaces'][
 LINK = NAMESPACE['links']['suboptions']
 
 
-@pytest.mark.parametrize('documented, checked', [
-    (NAMESPACE, spec.NS_KEYS),
-    (LINK, spec.LINK_KEYS),
-    (LINK['peer']['suboptions'], spec.PEER_KEYS),
-    (LINK['fdb']['suboptions'], spec.FDB_KEYS),
-    (NAMESPACE['routes']['suboptions'], spec.ROUTE_KEYS),
-], ids=['namespaces', 'links', 'links.peer', 'links.fdb', 'routes'])
+@pytest.mark.parametrize(
+    'documented, checked',
+    [
+        (NAMESPACE, spec.NS_KEYS),
+        (LINK, spec.LINK_KEYS),
+        (LINK['peer']['suboptions'], spec.PEER_KEYS),
+        (LINK['fdb']['suboptions'], spec.FDB_KEYS),
+        (NAMESPACE['routes']['suboptions'], spec.ROUTE_KEYS),
+    ],
+    ids=['namespaces', 'links', 'links.peer', 'links.fdb', 'routes'],
+)
 def test_every_key_the_spec_takes_is_documented_and_no_other(documented, checked):
     assert set(documented) == set(checked)
 
@@ -27,7 +31,7 @@ def test_every_key_the_spec_takes_is_documented_and_no_other(documented, checked
 def test_the_documented_choices_are_the_ones_the_spec_takes():
     assert tuple(LINK['kind']['choices']) == spec.KINDS
     for mode in spec.MACVLAN_MODES + spec.IPVLAN_MODES:
-        assert 'V(%s)' % mode in ' '.join(LINK['mode']['description']), mode
+        assert f'V({mode})' in ' '.join(LINK['mode']['description']), mode
     assert set(spec.VXLAN_KEYS) <= set(LINK)
 
 
@@ -36,9 +40,15 @@ def _resolved(declaration):
 
 
 def test_the_documented_defaults_are_the_ones_the_spec_applies():
-    decl = _resolved({'name': 'n', 'links': [
-        {'name': 'v0', 'kind': 'vxlan', 'vni': 7, 'local': '192.0.2.1', 'underlay_dev': 'eth0'},
-        {'name': 'e0', 'kind': 'veth', 'peer': {'name': 'h0'}}]})
+    decl = _resolved(
+        {
+            'name': 'n',
+            'links': [
+                {'name': 'v0', 'kind': 'vxlan', 'vni': 7, 'local': '192.0.2.1', 'underlay_dev': 'eth0'},
+                {'name': 'e0', 'kind': 'veth', 'peer': {'name': 'h0'}},
+            ],
+        }
+    )
     assert decl['state'] == NAMESPACE['state']['default']
     assert decl['loopback'] is NAMESPACE['loopback']['default']
     vxlan, veth = decl['links']

@@ -24,8 +24,11 @@ def sh(script):
 def links(netns):
     """{name: (kind, VNI or None)} of the links in netns, lo left out."""
     found = {}
-    for link in json.loads(subprocess.run(['ip', '-n', netns, '-d', '-j', 'link', 'show'], capture_output=True,
-                                          text=True, check=True).stdout):
+    for link in json.loads(
+        subprocess.run(
+            ['ip', '-n', netns, '-d', '-j', 'link', 'show'], capture_output=True, text=True, check=True
+        ).stdout
+    ):
         info = link.get('linkinfo') or {}
         if link['ifname'] != 'lo':
             found[link['ifname']] = (info.get('info_kind'), (info.get('info_data') or {}).get('id'))
@@ -33,8 +36,9 @@ def links(netns):
 
 
 def routes(netns, dst):
-    return subprocess.run(['ip', '-n', netns, 'route', 'show', dst], capture_output=True, text=True,
-                          check=True).stdout.splitlines()
+    return subprocess.run(
+        ['ip', '-n', netns, 'route', 'show', dst], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
 
 
 @pytest.fixture
@@ -49,8 +53,9 @@ def segment(name, vni, subnet, **extra):
 
 def role_run(capsys, tmp_path, segments, namespaces=(), **kwargs):
     """What the role does on host1 with its defaults: purge and prune off, a record."""
-    declared = expand_for_host(segments, 'host1', HOSTVARS, namespaces=list(namespaces), underlay_var='lab_address',
-                               underlay_device='u1')
+    declared = expand_for_host(
+        segments, 'host1', HOSTVARS, namespaces=list(namespaces), underlay_var='lab_address', underlay_device='u1'
+    )
     return netns_config_run(capsys, declared, record=str(tmp_path / 'managed.json'), **kwargs)
 
 
@@ -70,11 +75,15 @@ def test_a_changed_id_replaces_the_segments_bridge_and_vxlan_without_purge(capsy
     assert len(routes('red', '10.200.0.0/24')) == 1, routes('red', '10.200.0.0/24')
     assert out['namespaces'][0]['changes'][:2] == [
         "delete bridge br100 from namespace 'red' (made for segment red, which no longer declares it)",
-        "delete vxlan vx100 from namespace 'red' (made for segment red, which no longer declares it)"]
+        "delete vxlan vx100 from namespace 'red' (made for segment red, which no longer declares it)",
+    ]
     with open(str(tmp_path / 'managed.json')) as handle:
-        assert json.load(handle)['links'] == {'red': [
-            {'kind': 'bridge', 'name': 'br200', 'segment': 'red'},
-            {'kind': 'vxlan', 'name': 'vx200', 'segment': 'red', 'vni': 200}]}
+        assert json.load(handle)['links'] == {
+            'red': [
+                {'kind': 'bridge', 'name': 'br200', 'segment': 'red'},
+                {'kind': 'vxlan', 'name': 'vx200', 'segment': 'red', 'vni': 200},
+            ]
+        }
 
 
 def test_a_removed_segment_takes_its_links_along_and_leaves_what_it_did_not_make(capsys, tmp_path, underlay):
@@ -96,8 +105,12 @@ def test_a_link_made_since_under_a_recorded_name_is_not_deleted(capsys, tmp_path
     converged_twice(capsys, tmp_path, [segment('red', 100, '10.200.0.0/24')])
     sh('ip -n red link del vx100; ip -n red link del br100; ip -n red link add br100 type veth peer name x0')
     converged_twice(capsys, tmp_path, [segment('red', 200, '10.200.0.0/24')])
-    assert links('red') == {'br100': ('veth', None), 'x0': ('veth', None), 'br200': ('bridge', None),
-                            'vx200': ('vxlan', 200)}
+    assert links('red') == {
+        'br100': ('veth', None),
+        'x0': ('veth', None),
+        'br200': ('bridge', None),
+        'vx200': ('vxlan', 200),
+    }
 
 
 @pytest.mark.parametrize('shared', [False, True], ids=['own-namespaces', 'one-namespace'])
@@ -107,8 +120,12 @@ def test_two_segments_swapping_ids_converge_in_one_run(capsys, tmp_path, underla
     converged_twice(capsys, tmp_path, [red, blue])
     converged_twice(capsys, tmp_path, [dict(red, id=200), dict(blue, id=100)])
     if shared:
-        assert links('tenant') == {'br100': ('bridge', None), 'vx100': ('vxlan', 100),
-                                   'br200': ('bridge', None), 'vx200': ('vxlan', 200)}
+        assert links('tenant') == {
+            'br100': ('bridge', None),
+            'vx100': ('vxlan', 100),
+            'br200': ('bridge', None),
+            'vx200': ('vxlan', 200),
+        }
         # each bridge holds only its segment's address now: one route per subnet, out of the right bridge
         assert [r.split()[2] for r in routes('tenant', '10.200.0.0/24')] == ['br200']
         assert [r.split()[2] for r in routes('tenant', '10.201.0.0/24')] == ['br100']
@@ -122,20 +139,26 @@ def test_check_mode_reports_the_deletions_and_touches_nothing(capsys, tmp_path, 
     with open(str(tmp_path / 'managed.json')) as handle:
         before = handle.read()
     out = role_run(capsys, tmp_path, [segment('red', 200, '10.200.0.0/24')], check_mode=True)
-    assert out['changed'] and "delete vxlan vx100 from namespace 'red' (made for segment red, which no longer " \
-        "declares it)" in out['namespaces'][0]['changes'], out
+    assert (
+        out['changed']
+        and "delete vxlan vx100 from namespace 'red' (made for segment red, which no longer declares it)"
+        in out['namespaces'][0]['changes']
+    ), out
     assert links('red') == {'br100': ('bridge', None), 'vx100': ('vxlan', 100)}
     with open(str(tmp_path / 'managed.json')) as handle:
         assert handle.read() == before
 
 
-@pytest.mark.parametrize('links', [
-    {'red': [{'name': 'br100', 'kind': 'bridge'}]},
-    {'red': [{'name': '-x', 'kind': 'bridge', 'segment': 'red'}]},
-    {'red': [{'name': 'vx100', 'kind': 'vxlan', 'segment': 'red', 'vni': '100'}]},
-    {'gone': [{'name': 'br100', 'kind': 'bridge', 'segment': 'red'}]},
-    ['br100'],
-])
+@pytest.mark.parametrize(
+    'links',
+    [
+        {'red': [{'name': 'br100', 'kind': 'bridge'}]},
+        {'red': [{'name': '-x', 'kind': 'bridge', 'segment': 'red'}]},
+        {'red': [{'name': 'vx100', 'kind': 'vxlan', 'segment': 'red', 'vni': '100'}]},
+        {'gone': [{'name': 'br100', 'kind': 'bridge', 'segment': 'red'}]},
+        ['br100'],
+    ],
+)
 def test_a_record_with_malformed_links_fails_before_anything_is_touched(capsys, tmp_path, underlay, links):
     """Recorded links are deleted without purge: the record must name them as plainly as a declaration."""
     converged_twice(capsys, tmp_path, [segment('red', 100, '10.200.0.0/24')])

@@ -23,8 +23,12 @@ def sh(*argv):
 
 
 def addrs(link, netns=None):
-    return sorted('%s/%d' % (a['local'], a['prefixlen']) for e in ip('addr', 'show', 'dev', link, netns=netns)
-                  for a in e['addr_info'] if a.get('scope') != 'link')
+    return sorted(
+        f'{a["local"]}/{a["prefixlen"]}'
+        for e in ip('addr', 'show', 'dev', link, netns=netns)
+        for a in e['addr_info']
+        if a.get('scope') != 'link'
+    )
 
 
 def veth(name, host, addresses=(), **extra):
@@ -36,68 +40,156 @@ def veth(name, host, addresses=(), **extra):
 BRIDGE = {'name': 'b0', 'kind': 'bridge'}
 
 
-@pytest.mark.parametrize('bad, where, value', [
-    # peer.netns naming a namespace the call removes (was: "Module failed: 'b'")
-    ([{'name': 'a', 'links': [{'name': 'e', 'kind': 'veth', 'peer': {'name': 'p', 'netns': 'b'}}]},
-      {'name': 'b', 'state': 'absent'}], 'namespaces[1].links[0].peer.netns', "'b'"),
-    ([{'name': 'a', 'sysctls': {'net.ipv4': 1}}], "namespaces[1].sysctls['net.ipv4']", "'net.ipv4'"),
-    ([{'name': 'a', 'sysctls': {'net.ipv4.conf.all': 1}}], "namespaces[1].sysctls['net.ipv4.conf.all']", 'directory'),
-    ([{'name': 'a', 'sysctls': ['net.ipv4.ip_forward=1']}], 'namespaces[1].sysctls', 'list'),
-    ([{'name': 'a', 'sysctls': {'net.ipv4.ip_forward': None}}], "namespaces[1].sysctls['net.ipv4.ip_forward']", 'None'),
-    ([{'name': 'a', 'sysctls': {'net.ipv4.ip_forward': '1\x002'}}], "namespaces[1].sysctls['net.ipv4.ip_forward']",
-     r"'1\x002'"),
-    ([{'name': 'a', 'files': {'resolv\x00.conf': 'x'}}], 'namespaces[1].files', r"'resolv\x00.conf'"),
-    ([{'name': 'a', 'files': {'hosts\n': 'x'}}], 'namespaces[1].files', r"'hosts\n'"),
-    ([{'name': 'a', 'links': [{'name': 'all', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', "'all'"),
-    ([{'name': 'a', 'links': [{'name': 'default', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', "'default'"),
-    ([{'name': 'a', 'links': [veth('e', 'all')]}], 'namespaces[1].links[0].peer.name', "'all'"),
-    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': '10.0.0.0/8', 'dev': 'b0', 'table': 255}]}],
-     'namespaces[1].routes[0].table', '255'),
-    ([{'name': 'a', 'links': [dict(BRIDGE, address='01:00:5e:00:00:01')]}], 'namespaces[1].links[0].address',
-     "'01:00:5e:00:00:01'"),
-    ([{'name': 'a', 'links': [dict(BRIDGE, address='00:00:00:00:00:00')]}], 'namespaces[1].links[0].address',
-     "'00:00:00:00:00:00'"),
-    ([{'name': 'a', 'links': [dict(BRIDGE, master='b0')]}], 'namespaces[1].links[0].master', "'b0'"),
-    ([{'name': 'a', 'links': [veth('e', 'shared')]}, {'name': 'c', 'links': [veth('e', 'shared')]}],
-     'namespaces[2].links[0].peer.name', "'shared'"),
-    ([{'name': 'a', 'links': [veth('e', 'p'), veth('f', 'p')]}], 'namespaces[1].links[1].peer.name', "'p'"),
-    ([{'name': 'a', 'links': [{'name': 'e', 'kind': 'veth', 'peer': {'name': 'x', 'netns': 'c'}}]},
-      {'name': 'c', 'links': [{'name': 'x', 'kind': 'bridge'}]}], 'namespaces[1].links[0].peer.name', "'x'"),
-    ([{'name': 'a', 'links': [dict(BRIDGE, mtu=1500.7)]}], 'namespaces[1].links[0].mtu', '1500.7'),
-    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': '10.0.0.0/8', 'dev': 'b0', 'metric': 1.5}]}],
-     'namespaces[1].routes[0].metric', '1.5'),
-    ([{'name': 'a', 'links': [{'name': 'e\x85', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', r"'e\x85'"),
-    ([{'name': 'a', 'links': [{'name': 'e\u2028', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', r"'e\u2028'"),
-    ([{'name': 'a\x85'}], 'namespaces[1].name', r"'a\x85'"),
-    ([{'name': 'a', 'links': [{'name': 'e', 'kind': 'veth', 'peer': {'name': 'p', 'netns': 'c', 'master': 'nobr'}}]},
-      {'name': 'c', 'links': [{'name': 'v', 'kind': 'veth', 'peer': {'name': 'vh'}}]}],
-     'namespaces[1].links[0].peer.master', "'nobr'"),
-    ([{'name': 'a', 'links': [dict(BRIDGE, addresses=['fd00::1/64', 'fd00::1/56'])]}],
-     'namespaces[1].links[0].addresses[1]', "'fd00::1/56'"),
-    ([{'name': 'a', 'links': [BRIDGE],
-       'routes': [{'dst': 'fd00:9::/64', 'dev': 'b0'}, {'dst': 'fd00:9::/64', 'dev': 'b0', 'metric': 0}]}],
-     'namespaces[1].routes[1]', 'metric 1024'),
-    ([{'name': 'a', 'files': {'resolv.conf': 'x', 'resolv.conf/inner': 'y'}}], "namespaces[1].files['resolv.conf']",
-     'inner'),
-    ([{'name': 'a', 'files': {'hosts': 'x', './hosts': 'y'}}], 'namespaces[1].files', "'./hosts'"),
-    # an IPv6 scope id may hold any text, newlines included: it must never reach the boot script
-    ([{'name': 'a', 'links': [dict(BRIDGE, addresses=['fe80::1%x\necho INJECTED\n/64'])]}],
-     'namespaces[1].links[0].addresses[0]', 'INJECTED'),
-    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'fd00:9::/64', 'via': 'fe80::1%y #z'}]}],
-     'namespaces[1].routes[0].via', '#z'),
-    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'fd00:9::%q/64', 'dev': 'b0'}]}],
-     'namespaces[1].routes[0].dst', '%q'),
-    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 10, 'dev': 'b0'}]}], 'namespaces[1].routes[0].dst', '10'),
-    # a final newline is text the boot script must never see either
-    ([{'name': 'a', 'links': [dict(BRIDGE, addresses=['10.1.0.2/24\n'])]}], 'namespaces[1].links[0].addresses[0]',
-     "'10.1.0.2/24\\n'"),
-    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'default', 'via': '10.1.0.1\n'}]}],
-     'namespaces[1].routes[0].via', "'10.1.0.1\\n'"),
-    ([{'name': 'a', 'sysctls': {'net.ipv4.ip_forward\n': 1}}], "namespaces[1].sysctls['net.ipv4.ip_forward\\n']",
-     'ip_forward'),
-    ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'default', 'via': 167772161}]}],
-     'namespaces[1].routes[0].via', '167772161'),
-])
+@pytest.mark.parametrize(
+    'bad, where, value',
+    [
+        # peer.netns naming a namespace the call removes (was: "Module failed: 'b'")
+        (
+            [
+                {'name': 'a', 'links': [{'name': 'e', 'kind': 'veth', 'peer': {'name': 'p', 'netns': 'b'}}]},
+                {'name': 'b', 'state': 'absent'},
+            ],
+            'namespaces[1].links[0].peer.netns',
+            "'b'",
+        ),
+        ([{'name': 'a', 'sysctls': {'net.ipv4': 1}}], "namespaces[1].sysctls['net.ipv4']", "'net.ipv4'"),
+        (
+            [{'name': 'a', 'sysctls': {'net.ipv4.conf.all': 1}}],
+            "namespaces[1].sysctls['net.ipv4.conf.all']",
+            'directory',
+        ),
+        ([{'name': 'a', 'sysctls': ['net.ipv4.ip_forward=1']}], 'namespaces[1].sysctls', 'list'),
+        (
+            [{'name': 'a', 'sysctls': {'net.ipv4.ip_forward': None}}],
+            "namespaces[1].sysctls['net.ipv4.ip_forward']",
+            'None',
+        ),
+        (
+            [{'name': 'a', 'sysctls': {'net.ipv4.ip_forward': '1\x002'}}],
+            "namespaces[1].sysctls['net.ipv4.ip_forward']",
+            r"'1\x002'",
+        ),
+        ([{'name': 'a', 'files': {'resolv\x00.conf': 'x'}}], 'namespaces[1].files', r"'resolv\x00.conf'"),
+        ([{'name': 'a', 'files': {'hosts\n': 'x'}}], 'namespaces[1].files', r"'hosts\n'"),
+        ([{'name': 'a', 'links': [{'name': 'all', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', "'all'"),
+        ([{'name': 'a', 'links': [{'name': 'default', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', "'default'"),
+        ([{'name': 'a', 'links': [veth('e', 'all')]}], 'namespaces[1].links[0].peer.name', "'all'"),
+        (
+            [{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': '10.0.0.0/8', 'dev': 'b0', 'table': 255}]}],
+            'namespaces[1].routes[0].table',
+            '255',
+        ),
+        (
+            [{'name': 'a', 'links': [dict(BRIDGE, address='01:00:5e:00:00:01')]}],
+            'namespaces[1].links[0].address',
+            "'01:00:5e:00:00:01'",
+        ),
+        (
+            [{'name': 'a', 'links': [dict(BRIDGE, address='00:00:00:00:00:00')]}],
+            'namespaces[1].links[0].address',
+            "'00:00:00:00:00:00'",
+        ),
+        ([{'name': 'a', 'links': [dict(BRIDGE, master='b0')]}], 'namespaces[1].links[0].master', "'b0'"),
+        (
+            [{'name': 'a', 'links': [veth('e', 'shared')]}, {'name': 'c', 'links': [veth('e', 'shared')]}],
+            'namespaces[2].links[0].peer.name',
+            "'shared'",
+        ),
+        ([{'name': 'a', 'links': [veth('e', 'p'), veth('f', 'p')]}], 'namespaces[1].links[1].peer.name', "'p'"),
+        (
+            [
+                {'name': 'a', 'links': [{'name': 'e', 'kind': 'veth', 'peer': {'name': 'x', 'netns': 'c'}}]},
+                {'name': 'c', 'links': [{'name': 'x', 'kind': 'bridge'}]},
+            ],
+            'namespaces[1].links[0].peer.name',
+            "'x'",
+        ),
+        ([{'name': 'a', 'links': [dict(BRIDGE, mtu=1500.7)]}], 'namespaces[1].links[0].mtu', '1500.7'),
+        (
+            [{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': '10.0.0.0/8', 'dev': 'b0', 'metric': 1.5}]}],
+            'namespaces[1].routes[0].metric',
+            '1.5',
+        ),
+        ([{'name': 'a', 'links': [{'name': 'e\x85', 'kind': 'bridge'}]}], 'namespaces[1].links[0].name', r"'e\x85'"),
+        (
+            [{'name': 'a', 'links': [{'name': 'e\u2028', 'kind': 'bridge'}]}],
+            'namespaces[1].links[0].name',
+            r"'e\u2028'",
+        ),
+        ([{'name': 'a\x85'}], 'namespaces[1].name', r"'a\x85'"),
+        (
+            [
+                {
+                    'name': 'a',
+                    'links': [{'name': 'e', 'kind': 'veth', 'peer': {'name': 'p', 'netns': 'c', 'master': 'nobr'}}],
+                },
+                {'name': 'c', 'links': [{'name': 'v', 'kind': 'veth', 'peer': {'name': 'vh'}}]},
+            ],
+            'namespaces[1].links[0].peer.master',
+            "'nobr'",
+        ),
+        (
+            [{'name': 'a', 'links': [dict(BRIDGE, addresses=['fd00::1/64', 'fd00::1/56'])]}],
+            'namespaces[1].links[0].addresses[1]',
+            "'fd00::1/56'",
+        ),
+        (
+            [
+                {
+                    'name': 'a',
+                    'links': [BRIDGE],
+                    'routes': [{'dst': 'fd00:9::/64', 'dev': 'b0'}, {'dst': 'fd00:9::/64', 'dev': 'b0', 'metric': 0}],
+                }
+            ],
+            'namespaces[1].routes[1]',
+            'metric 1024',
+        ),
+        (
+            [{'name': 'a', 'files': {'resolv.conf': 'x', 'resolv.conf/inner': 'y'}}],
+            "namespaces[1].files['resolv.conf']",
+            'inner',
+        ),
+        ([{'name': 'a', 'files': {'hosts': 'x', './hosts': 'y'}}], 'namespaces[1].files', "'./hosts'"),
+        # an IPv6 scope id may hold any text, newlines included: it must never reach the boot script
+        (
+            [{'name': 'a', 'links': [dict(BRIDGE, addresses=['fe80::1%x\necho INJECTED\n/64'])]}],
+            'namespaces[1].links[0].addresses[0]',
+            'INJECTED',
+        ),
+        (
+            [{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'fd00:9::/64', 'via': 'fe80::1%y #z'}]}],
+            'namespaces[1].routes[0].via',
+            '#z',
+        ),
+        (
+            [{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'fd00:9::%q/64', 'dev': 'b0'}]}],
+            'namespaces[1].routes[0].dst',
+            '%q',
+        ),
+        ([{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 10, 'dev': 'b0'}]}], 'namespaces[1].routes[0].dst', '10'),
+        # a final newline is text the boot script must never see either
+        (
+            [{'name': 'a', 'links': [dict(BRIDGE, addresses=['10.1.0.2/24\n'])]}],
+            'namespaces[1].links[0].addresses[0]',
+            "'10.1.0.2/24\\n'",
+        ),
+        (
+            [{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'default', 'via': '10.1.0.1\n'}]}],
+            'namespaces[1].routes[0].via',
+            "'10.1.0.1\\n'",
+        ),
+        (
+            [{'name': 'a', 'sysctls': {'net.ipv4.ip_forward\n': 1}}],
+            "namespaces[1].sysctls['net.ipv4.ip_forward\\n']",
+            'ip_forward',
+        ),
+        (
+            [{'name': 'a', 'links': [BRIDGE], 'routes': [{'dst': 'default', 'via': 167772161}]}],
+            'namespaces[1].routes[0].via',
+            '167772161',
+        ),
+    ],
+)
 def test_hostile_input_is_refused_before_anything_is_touched(capsys, bad, where, value):
     good = {'name': 'fine', 'links': [{'name': 'b0', 'kind': 'bridge'}]}
     out = converge(capsys, [good] + bad)
@@ -109,13 +201,19 @@ def test_hostile_input_is_refused_before_anything_is_touched(capsys, bad, where,
 
 
 def test_integral_floats_and_numeric_strings_are_still_numbers(capsys):
-    decl = [{'name': 'n', 'links': [dict(BRIDGE, mtu=1400.0)],
-             'routes': [{'dst': '10.5.0.0/16', 'dev': 'b0', 'metric': '7'}]}]
+    decl = [
+        {
+            'name': 'n',
+            'links': [dict(BRIDGE, mtu=1400.0)],
+            'routes': [{'dst': '10.5.0.0/16', 'dev': 'b0', 'metric': '7'}],
+        }
+    ]
     converged_twice(capsys, decl)
     assert ip('link', 'show', 'b0', netns='n')[0]['mtu'] == 1400
 
 
 # --- addresses: secondaries, prefix lengths ------------------------------
+
 
 def routes(netns, family='-4', table='main'):
     return ip(family, 'route', 'show', 'table', table, netns=netns)
@@ -124,8 +222,16 @@ def routes(netns, family='-4', table='main'):
 def lab(addresses, routes_=(), **extra):
     """A namespace with a portless bridge as a dummy stand-in (this kernel
     has no dummy links)."""
-    return [dict({'name': 'n', 'links': [{'name': 'd0', 'kind': 'bridge', 'addresses': list(addresses)}],
-                  'routes': list(routes_)}, **extra)]
+    return [
+        dict(
+            {
+                'name': 'n',
+                'links': [{'name': 'd0', 'kind': 'bridge', 'addresses': list(addresses)}],
+                'routes': list(routes_),
+            },
+            **extra,
+        )
+    ]
 
 
 GW_ROUTES = [{'dst': 'default', 'via': '10.7.0.254'}, {'dst': '10.8.0.0/16', 'via': '10.7.0.254'}]
@@ -142,8 +248,12 @@ def test_renumbering_in_the_same_subnet_keeps_the_address_and_the_routes(capsys)
     table = dict((r['dst'], r) for r in routes('n'))
     assert table['default']['gateway'] == '10.7.0.254' and table['10.8.0.0/16']['gateway'] == '10.7.0.254'
     assert table['10.7.0.0/24']['prefsrc'] == '10.7.0.2'
-    promote = subprocess.run(['ip', 'netns', 'exec', 'n', 'cat', '/proc/sys/net/ipv4/conf/d0/promote_secondaries'],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    promote = subprocess.run(
+        ['ip', 'netns', 'exec', 'n', 'cat', '/proc/sys/net/ipv4/conf/d0/promote_secondaries'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert promote == '0', 'the sysctl is left as it was'
 
 
@@ -154,8 +264,7 @@ def test_deleting_a_primary_keeps_the_declared_secondaries(capsys):
     assert any(r['dst'] == 'default' for r in routes('n'))
 
 
-@pytest.mark.parametrize('before, after', [(['fd00:1::2/64'], ['fd00:1::2/56']),
-                                           (['10.7.0.1/24'], ['10.7.0.1/16'])])
+@pytest.mark.parametrize('before, after', [(['fd00:1::2/64'], ['fd00:1::2/56']), (['10.7.0.1/24'], ['10.7.0.1/16'])])
 @pytest.mark.parametrize('purge', [False, True])
 def test_a_prefix_length_change_converges(capsys, before, after, purge):
     converged_twice(capsys, lab(before))
@@ -167,6 +276,7 @@ def test_a_prefix_length_change_converges(capsys, before, after, purge):
 
 
 # --- routes: kernel defaults and what purge owns -------------------------
+
 
 def test_ipv6_metric_0_is_the_kernels_1024(capsys):
     decl = lab(['fd00:1::2/64'], [{'dst': 'fd00:9::/64', 'via': 'fd00:1::1', 'metric': 0}])
@@ -186,7 +296,7 @@ def test_a_src_no_longer_declared_is_removed_from_the_route(capsys):
 
 
 STRAYS = [
-    ['10.66.0.0/16', 'dev', 'd0'],                       # link scope, proto boot
+    ['10.66.0.0/16', 'dev', 'd0'],  # link scope, proto boot
     ['10.67.0.0/16', 'via', '10.7.0.254', 'proto', 'dhcp'],
     ['10.68.0.0/16', 'via', '10.7.0.254', 'proto', '42', 'metric', '5'],
     ['10.69.0.0/16', 'via', '10.7.0.254', 'tos', '0x10'],
@@ -226,6 +336,7 @@ def test_purge_removes_the_routes_of_a_deleted_link_without_failing(capsys):
 
 # --- link kinds and the links declared links depend on ------------------
 
+
 def test_a_link_of_another_kind_fails_without_purge_and_is_replaced_with_it(capsys):
     sh('ip', 'netns', 'add', 'n')
     sh('ip', '-n', 'n', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd0-peer')
@@ -243,7 +354,9 @@ def test_a_link_of_another_kind_fails_without_purge_and_is_replaced_with_it(caps
 def test_purge_keeps_the_undeclared_veth_peer_of_a_declared_link(capsys):
     sh('ip', 'netns', 'add', 'n')
     sh('ip', '-n', 'n', 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1')
-    decl = [{'name': 'n', 'links': [{'name': 'p0', 'kind': 'physical', 'parent': 'unused', 'addresses': ['10.7.0.1/24']}]}]
+    decl = [
+        {'name': 'n', 'links': [{'name': 'p0', 'kind': 'physical', 'parent': 'unused', 'addresses': ['10.7.0.1/24']}]}
+    ]
     converged_twice(capsys, decl, purge=True)
     assert sorted(lk['ifname'] for lk in ip('link', netns='n')) == ['lo', 'p0', 'p1']
     assert addrs('p0', 'n') == ['10.7.0.1/24']
@@ -259,8 +372,12 @@ def test_purge_keeps_the_undeclared_parent_of_a_declared_macvlan(capsys):
 
 
 def snapshot(netns):
-    return (ip('-d', 'link', netns=netns), ip('addr', netns=netns), ip('route', 'show', 'table', 'all', netns=netns),
-            ip('-6', 'route', 'show', 'table', 'all', netns=netns))
+    return (
+        ip('-d', 'link', netns=netns),
+        ip('addr', netns=netns),
+        ip('route', 'show', 'table', 'all', netns=netns),
+        ip('-6', 'route', 'show', 'table', 'all', netns=netns),
+    )
 
 
 def test_check_mode_predicts_replacements_and_purges_and_touches_nothing(capsys):
@@ -286,8 +403,14 @@ def test_check_mode_predicts_replacements_and_purges_and_touches_nothing(capsys)
 
 
 def test_a_route_without_gateway_has_link_scope_so_gateways_resolve_through_it(capsys):
-    decl = lab([], [{'dst': '10.5.0.0/16', 'dev': 'd0'}, {'dst': 'default', 'via': '10.5.0.1'},
-                    {'dst': 'fd00:5::/64', 'dev': 'd0'}])
+    decl = lab(
+        [],
+        [
+            {'dst': '10.5.0.0/16', 'dev': 'd0'},
+            {'dst': 'default', 'via': '10.5.0.1'},
+            {'dst': 'fd00:5::/64', 'dev': 'd0'},
+        ],
+    )
     converged_twice(capsys, decl, purge=True)
     table = dict((r['dst'], r) for r in routes('n'))
     assert table['10.5.0.0/16']['scope'] == 'link' and table['default']['gateway'] == '10.5.0.1'
@@ -308,12 +431,19 @@ def test_removing_the_last_ipv4_address_of_a_link_keeps_its_declared_routes(caps
 
 
 def test_purge_keeps_an_undeclared_veth_end_whose_peer_another_namespace_keeps(capsys):
-    cabled = [{'name': 'left', 'links': [{'name': 'l0', 'kind': 'veth', 'peer': {'name': 'r0', 'netns': 'right'}}]},
-              {'name': 'right'}]
+    cabled = [
+        {'name': 'left', 'links': [{'name': 'l0', 'kind': 'veth', 'peer': {'name': 'r0', 'netns': 'right'}}]},
+        {'name': 'right'},
+    ]
     converged_twice(capsys, cabled)
     # right now claims r0 itself; left no longer declares l0, whose deletion would take r0 along
-    moved = [{'name': 'left'}, {'name': 'right', 'links': [{'name': 'r0', 'kind': 'physical', 'parent': 'unused',
-                                                            'addresses': ['10.9.0.2/30']}]}]
+    moved = [
+        {'name': 'left'},
+        {
+            'name': 'right',
+            'links': [{'name': 'r0', 'kind': 'physical', 'parent': 'unused', 'addresses': ['10.9.0.2/30']}],
+        },
+    ]
     converged_twice(capsys, moved, purge=True)
     assert [lk['ifname'] for lk in ip('link', netns='left')] == ['lo', 'l0']
     assert addrs('r0', 'right') == ['10.9.0.2/30']
@@ -326,8 +456,11 @@ def test_purge_keeps_an_undeclared_veth_end_whose_peer_another_namespace_keeps(c
 
 def test_a_veth_into_a_namespace_that_could_not_be_made_fails_that_namespace_only(capsys):
     os.makedirs('/run/netns/b/in-the-way')  # the pin path is taken: b fails
-    decl = [{'name': 'a', 'links': [{'name': 'e', 'kind': 'veth', 'peer': {'name': 'p', 'netns': 'b'}}]},
-            {'name': 'b'}, {'name': 'c', 'links': [BRIDGE]}]
+    decl = [
+        {'name': 'a', 'links': [{'name': 'e', 'kind': 'veth', 'peer': {'name': 'p', 'netns': 'b'}}]},
+        {'name': 'b'},
+        {'name': 'c', 'links': [BRIDGE]},
+    ]
     out = converge(capsys, decl)
     a, b, c = out['namespaces']
     assert b['failed'] and a['failed'] and "'b'" in a['msg'] and 'Module failed' not in out['msg'], out
@@ -362,8 +495,11 @@ def test_a_veth_peer_name_taken_on_the_host_fails_before_anything_is_done_in_the
 
 def test_renumbering_with_a_route_from_the_address_converges_in_one_run(capsys):
     def decl(host):
-        return lab(['10.7.0.%d/24' % host], GW_ROUTES[:1] + [{'dst': '10.8.0.0/16', 'via': '10.7.0.254',
-                                                              'src': '10.7.0.%d' % host}])
+        return lab(
+            [f'10.7.0.{host}/24'],
+            GW_ROUTES[:1] + [{'dst': '10.8.0.0/16', 'via': '10.7.0.254', 'src': f'10.7.0.{host}'}],
+        )
+
     converged_twice(capsys, decl(1), purge=True)
     predicted = converge(capsys, decl(2), purge=True, check_mode=True)
     out = converged_twice(capsys, decl(2), purge=True)
@@ -374,7 +510,9 @@ def test_renumbering_with_a_route_from_the_address_converges_in_one_run(capsys):
 def test_a_host_peer_master_that_is_no_host_bridge_fails_before_anything_is_done(capsys):
     sh('ip', 'link', 'add', 'notbr', 'type', 'veth', 'peer', 'name', 'notbr-p')
     for master in ('nosuch', 'notbr'):
-        out = converge(capsys, [{'name': 'n', 'links': [dict(veth('e0', 'h0'), peer={'name': 'h0', 'master': master})]}])
+        out = converge(
+            capsys, [{'name': 'n', 'links': [dict(veth('e0', 'h0'), peer={'name': 'h0', 'master': master})]}]
+        )
         assert out['failed'] and repr(master) in out['namespaces'][0]['msg'], out
         assert [lk['ifname'] for lk in ip('link', netns='n')] == ['lo']
         assert 'h0' not in [lk['ifname'] for lk in ip('link')]

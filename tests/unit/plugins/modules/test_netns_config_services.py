@@ -37,8 +37,13 @@ def _recorded(record):
 def test_services_are_placed_after_their_namespace_is_made_and_a_rerun_changes_nothing(tmp_path, capsys):
     boot, units = _units(tmp_path, WEB, DNS)
     record = str(tmp_path / 'managed.json')
-    declared = [{'name': 'blue', 'files': {'resolv.conf': 'nameserver 10.0.0.1\n'},
-                 'services': [WEB, {'name': DNS, 'writable_etc': True}]}]
+    declared = [
+        {
+            'name': 'blue',
+            'files': {'resolv.conf': 'nameserver 10.0.0.1\n'},
+            'services': [WEB, {'name': DNS, 'writable_etc': True}],
+        }
+    ]
     would = netns_config_run(capsys, declared, boot=boot, record=record, check_mode=True, diff=True)
     assert would['changed'] and not would.get('failed'), would
     assert ip_netns_list() == [] and not _dropin(units, WEB).exists() and not os.path.exists(record)
@@ -53,7 +58,9 @@ def test_services_are_placed_after_their_namespace_is_made_and_a_rerun_changes_n
     assert 'BindReadOnlyPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf' in web
     assert 'BindPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf' in _dropin(units, DNS).read_text().splitlines()
     assert [(s['name'], s['namespace'], s['writable_etc']) for s in _recorded(record)] == [
-        (WEB, 'blue', False), (DNS, 'blue', True)]
+        (WEB, 'blue', False),
+        (DNS, 'blue', True),
+    ]
 
     again = netns_config_run(capsys, declared, boot=boot, record=record)
     assert not again['changed'] and all(not s['changed'] for s in again['services']), again
@@ -68,8 +75,10 @@ def test_a_service_no_longer_declared_is_taken_out_and_others_drop_ins_are_kept(
     admins.write_text('[Service]\nNice=1\n')
     out = netns_config_run(capsys, [{'name': 'blue', 'services': [DNS]}], boot=boot, record=record)
     assert out['changed'] and not _dropin(units, WEB).exists() and _dropin(units, DNS).exists()
-    assert [(s['unit'], s['state'], s['changed']) for s in out['services']] == [(DNS, 'present', False),
-                                                                                (WEB, 'absent', True)]
+    assert [(s['unit'], s['state'], s['changed']) for s in out['services']] == [
+        (DNS, 'present', False),
+        (WEB, 'absent', True),
+    ]
     assert [s['name'] for s in _recorded(record)] == [DNS]
     gone = netns_config_run(capsys, [{'name': 'blue'}], boot=boot, record=record)
     assert gone['changed'] and not _dropin(units, DNS).exists() and admins.exists() and _recorded(record) == []
@@ -94,7 +103,7 @@ def test_services_of_a_namespace_without_record_or_boot_files(tmp_path, capsys):
         handle.write('[Service]\nExecStart=/bin/sleep infinity\n')
     out = netns_config_run(capsys, [{'name': 'blue', 'services': [WEB]}])
     assert out['changed'] and not out.get('failed'), out
-    lines = open('/etc/systemd/system/%s.d/%s' % (WEB, dropin.DROPIN)).read().splitlines()
+    lines = open(f'/etc/systemd/system/{WEB}.d/{dropin.DROPIN}').read().splitlines()
     assert 'NetworkNamespacePath=/run/netns/blue' in lines and not any(lk.startswith('Requires=') for lk in lines)
 
 

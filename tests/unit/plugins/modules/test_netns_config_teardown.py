@@ -20,10 +20,21 @@ def names(netns=None):
 
 
 # left:veth0 <-> right:veth0, and a host end from each side
-LAB = [{'name': 'left', 'links': [{'name': 'veth0', 'kind': 'veth', 'addresses': ['10.9.0.1/30'],
-                                   'peer': {'name': 'veth0', 'netns': 'right', 'addresses': ['10.9.0.2/30']}},
-                                  {'name': 'up0', 'kind': 'veth', 'peer': {'name': 'left-h'}}]},
-       {'name': 'right', 'links': [{'name': 'up0', 'kind': 'veth', 'peer': {'name': 'right-h'}}]}]
+LAB = [
+    {
+        'name': 'left',
+        'links': [
+            {
+                'name': 'veth0',
+                'kind': 'veth',
+                'addresses': ['10.9.0.1/30'],
+                'peer': {'name': 'veth0', 'netns': 'right', 'addresses': ['10.9.0.2/30']},
+            },
+            {'name': 'up0', 'kind': 'veth', 'peer': {'name': 'left-h'}},
+        ],
+    },
+    {'name': 'right', 'links': [{'name': 'up0', 'kind': 'veth', 'peer': {'name': 'right-h'}}]},
+]
 
 
 def changes(out):
@@ -93,6 +104,7 @@ def test_a_veth_end_gone_between_plan_and_run_counts_as_deleted(capsys, monkeypa
     def gone_first(*args):
         subprocess.run(['ip', '-n', 'left', 'link', 'del', 'veth0'], capture_output=True, check=False)
         return run_phase(*args)
+
     monkeypatch.setattr(converge_util, '_run_phase', gone_first)
     out = converge(capsys, [{'name': 'right', 'links': LAB[1]['links']}], purge=True)
     assert not out.get('failed'), out
@@ -108,6 +120,7 @@ def test_a_failing_step_is_told_in_words_in_the_headline(capsys, monkeypatch):
     def taken_first(*args):
         subprocess.run(['ip', 'link', 'add', 'left-h', 'type', 'bridge'], capture_output=True, check=False)
         return run_phase(*args)
+
     monkeypatch.setattr(converge_util, '_run_phase', taken_first)
     out = converge(capsys, [{'name': 'ok'}, LAB[0], {'name': 'right'}])
     assert out['failed'], out

@@ -31,27 +31,40 @@ def vxlan_info(name, netns):
 def settings(name, netns):
     """What a run may change of a link (not its counters or operstate)."""
     link = vxlan_info(name, netns)
-    return dict([(key, link.get(key)) for key in ('ifindex', 'mtu', 'master', 'flags')],
-                info=link['linkinfo']['info_data'])
+    return dict(
+        [(key, link.get(key)) for key in ('ifindex', 'mtu', 'master', 'flags')], info=link['linkinfo']['info_data']
+    )
 
 
 def fdb(name, netns):
-    return sorted((e['mac'], e['dst']) for e in run('bridge', '-j', 'fdb', 'show', 'dev', name, netns=netns)
-                  if 'dst' in e and e.get('state') == 'permanent')
+    return sorted(
+        (e['mac'], e['dst'])
+        for e in run('bridge', '-j', 'fdb', 'show', 'dev', name, netns=netns)
+        if 'dst' in e and e.get('state') == 'permanent'
+    )
 
 
 @pytest.fixture
 def underlay():
     """Two host links standing in for two hosts' underlays: u1 (10.77.0.1)
     and u2 (10.77.0.2), a veth pair in the sandbox's own namespace."""
-    sh('ip link add u1 type veth peer name u2; ip addr add 10.77.0.1/24 dev u1; ip addr add 10.77.0.2/24 dev u2;'
-       'ip link set u1 up; ip link set u2 up')
+    sh(
+        'ip link add u1 type veth peer name u2; ip addr add 10.77.0.1/24 dev u1; ip addr add 10.77.0.2/24 dev u2;'
+        'ip link set u1 up; ip link set u2 up'
+    )
 
 
-def red(local='10.77.0.1', dev='u1', address='10.200.0.11/24', name='red', fdb_=(('00:00:00:00:00:00', '10.77.0.2'),),
-        **extra):
-    vx = dict({'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': local, 'underlay_dev': dev, 'master': 'br100'},
-              **extra)
+def red(
+    local='10.77.0.1',
+    dev='u1',
+    address='10.200.0.11/24',
+    name='red',
+    fdb_=(('00:00:00:00:00:00', '10.77.0.2'),),
+    **extra,
+):
+    vx = dict(
+        {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': local, 'underlay_dev': dev, 'master': 'br100'}, **extra
+    )
     if fdb_ is not None:
         vx['fdb'] = [{'mac': m, 'dst': d} for m, d in fdb_]
     return {'name': name, 'links': [{'name': 'br100', 'kind': 'bridge', 'addresses': [address]}, vx]}
@@ -59,17 +72,30 @@ def red(local='10.77.0.1', dev='u1', address='10.200.0.11/24', name='red', fdb_=
 
 def test_create_with_fdb_is_idempotent_and_the_socket_stays_on_the_host(capsys, underlay):
     sh('ip link add vx100 type bridge')  # the host's own vx100: the device never passes through the host
-    converged_twice(capsys, [red(learning=False, fdb_=[('00:00:00:00:00:00', '10.77.0.2'),
-                                                       ('00:00:00:00:00:00', '10.77.0.3'),
-                                                       ('02:00:00:00:00:01', '10.77.0.3')])])
+    converged_twice(
+        capsys,
+        [
+            red(
+                learning=False,
+                fdb_=[
+                    ('00:00:00:00:00:00', '10.77.0.2'),
+                    ('00:00:00:00:00:00', '10.77.0.3'),
+                    ('02:00:00:00:00:01', '10.77.0.3'),
+                ],
+            )
+        ],
+    )
     link = vxlan_info('vx100', 'red')
     data = link['linkinfo']['info_data']
     assert (data['id'], data['local'], data['port'], data['learning']) == (100, '10.77.0.1', 4789, False)
     assert link['mtu'] == 1450  # derived by the kernel from u1's 1500
     assert link['master'] == 'br100'
     assert 'link_netnsid' in link  # its socket is in another namespace: the host's
-    assert fdb('vx100', 'red') == [('00:00:00:00:00:00', '10.77.0.2'), ('00:00:00:00:00:00', '10.77.0.3'),
-                                   ('02:00:00:00:00:01', '10.77.0.3')]
+    assert fdb('vx100', 'red') == [
+        ('00:00:00:00:00:00', '10.77.0.2'),
+        ('00:00:00:00:00:00', '10.77.0.3'),
+        ('02:00:00:00:00:01', '10.77.0.3'),
+    ]
     assert not run('ip', '-j', 'link', 'show', 'type', 'vxlan')  # nothing of it on the host
     assert run('ip', '-d', '-j', 'link', 'show', 'dev', 'vx100')[0]['linkinfo']['info_kind'] == 'bridge'
     assert '4789' in subprocess.run(['ss', '-uan'], capture_output=True, text=True, check=True).stdout
@@ -80,12 +106,14 @@ def test_two_tenants_talk_over_the_tunnel_whose_socket_is_on_their_host(capsys, 
     same tenant on a second host (namespace host2, holding the underlay end
     u2), made with iproute2 there. Frames cross only if red's tunnel socket
     is on this host, where u1 is."""
-    sh('ip netns add host2; ip netns add blue; ip link set u2 netns host2; ip -n host2 addr add 10.77.0.2/24 dev u2;'
-       'ip -n host2 link set u2 up; ip -n host2 link add name vx100 netns blue type vxlan id 100 local 10.77.0.2'
-       ' dev u2 dstport 4789 nolearning; ip -n blue link add br100 type bridge;'
-       'ip -n blue link set vx100 master br100; ip -n blue addr add 10.200.0.12/24 dev br100;'
-       'ip -n blue link set br100 up; ip -n blue link set vx100 up;'
-       'ip netns exec host2 bridge -n blue fdb append 00:00:00:00:00:00 dev vx100 dst 10.77.0.1')
+    sh(
+        'ip netns add host2; ip netns add blue; ip link set u2 netns host2; ip -n host2 addr add 10.77.0.2/24 dev u2;'
+        'ip -n host2 link set u2 up; ip -n host2 link add name vx100 netns blue type vxlan id 100 local 10.77.0.2'
+        ' dev u2 dstport 4789 nolearning; ip -n blue link add br100 type bridge;'
+        'ip -n blue link set vx100 master br100; ip -n blue addr add 10.200.0.12/24 dev br100;'
+        'ip -n blue link set br100 up; ip -n blue link set vx100 up;'
+        'ip netns exec host2 bridge -n blue fdb append 00:00:00:00:00:00 dev vx100 dst 10.77.0.1'
+    )
     converged_twice(capsys, [red(learning=False)])
     sh('ip netns exec red ping -c 1 -W 5 10.200.0.12')
 
@@ -95,14 +123,21 @@ def test_changed_settings_replace_the_device_and_its_entries_come_back(capsys, u
     before = vxlan_info('vx100', 'red')['ifindex']
     out = converged_twice(capsys, [red(vni=200, port=4790, learning=False, local='10.77.0.2', dev='u2', mtu=1400)])
     changes = out['namespaces'][0]['changes']
-    assert changes[0].startswith("delete vxlan vx100 in namespace 'red' to create it as declared (id 100, not 200;"
-                                 " dstport 4789, not 4790; learning on, not off; local 10.77.0.1, not 10.77.0.2;"
-                                 " another underlay device than u2)"), changes
+    assert changes[0].startswith(
+        "delete vxlan vx100 in namespace 'red' to create it as declared (id 100, not 200;"
+        " dstport 4789, not 4790; learning on, not off; local 10.77.0.1, not 10.77.0.2;"
+        " another underlay device than u2)"
+    ), changes
     link = vxlan_info('vx100', 'red')
     data = link['linkinfo']['info_data']
     assert link['ifindex'] != before
-    assert (data['id'], data['local'], data['port'], data['learning'], link['mtu']) == (200, '10.77.0.2', 4790,
-                                                                                        False, 1400)
+    assert (data['id'], data['local'], data['port'], data['learning'], link['mtu']) == (
+        200,
+        '10.77.0.2',
+        4790,
+        False,
+        1400,
+    )
     assert link['master'] == 'br100' and 'UP' in link['flags']
     assert fdb('vx100', 'red') == [('00:00:00:00:00:00', '10.77.0.2')]
 
@@ -119,16 +154,22 @@ def test_the_declared_fdb_list_is_the_whole_list_and_learned_entries_stay(capsys
     three = [('00:00:00:00:00:00', '10.77.0.2'), ('00:00:00:00:00:00', '10.77.0.3'), ('02:00:00:00:00:01', '10.77.0.3')]
     converge(capsys, [red(fdb_=three)])
     # a learned (dynamic) entry and a static one somebody else added
-    sh('bridge -n red fdb add 02:00:00:00:00:09 dev vx100 dst 10.77.0.9 dynamic;'
-       'bridge -n red fdb append 00:00:00:00:00:00 dev vx100 dst 10.77.0.8')
+    sh(
+        'bridge -n red fdb add 02:00:00:00:00:09 dev vx100 dst 10.77.0.9 dynamic;'
+        'bridge -n red fdb append 00:00:00:00:00:00 dev vx100 dst 10.77.0.8'
+    )
     # host .3 leaves, 02:..:01 moves to .4: without purge
     out = converged_twice(capsys, [red(fdb_=[('00:00:00:00:00:00', '10.77.0.2'), ('02:00:00:00:00:01', '10.77.0.4')])])
     changes = out['namespaces'][0]['changes']
-    assert changes == ["change fdb entry 02:00:00:00:00:01 on vx100 in namespace 'red': dst 10.77.0.4, not 10.77.0.3",
-                       "delete fdb entry 00:00:00:00:00:00 dst 10.77.0.3 from vx100 in namespace 'red' (not declared)",
-                       "delete fdb entry 00:00:00:00:00:00 dst 10.77.0.8 from vx100 in namespace 'red' (not declared)"]
+    assert changes == [
+        "change fdb entry 02:00:00:00:00:01 on vx100 in namespace 'red': dst 10.77.0.4, not 10.77.0.3",
+        "delete fdb entry 00:00:00:00:00:00 dst 10.77.0.3 from vx100 in namespace 'red' (not declared)",
+        "delete fdb entry 00:00:00:00:00:00 dst 10.77.0.8 from vx100 in namespace 'red' (not declared)",
+    ]
     assert fdb('vx100', 'red') == [('00:00:00:00:00:00', '10.77.0.2'), ('02:00:00:00:00:01', '10.77.0.4')]
-    learned = [e for e in run('bridge', '-j', 'fdb', 'show', 'dev', 'vx100', netns='red') if e.get('dst') == '10.77.0.9']
+    learned = [
+        e for e in run('bridge', '-j', 'fdb', 'show', 'dev', 'vx100', netns='red') if e.get('dst') == '10.77.0.9'
+    ]
     assert learned, 'the dynamic entry is kept'
     # an omitted fdb key leaves the entries alone; an empty list removes them all
     assert not converge(capsys, [red(fdb_=None)])['changed']
@@ -144,17 +185,23 @@ def test_check_mode_and_diff_show_the_vxlan_and_fdb_changes_and_touch_nothing(ca
     assert predicted['changed'] and (settings('vx100', 'red'), fdb('vx100', 'red')) == before
     changes = predicted['namespaces'][0]['changes']
     assert changes[0].startswith("delete vxlan vx100 in namespace 'red' to create it as declared (id 100, not 101)")
-    assert "create vxlan vx100 (id 101 local 10.77.0.1 dev u1 dstport 4789) in namespace 'red', its tunnel on the " \
-           "host" in changes
+    assert (
+        "create vxlan vx100 (id 101 local 10.77.0.1 dev u1 dstport 4789) in namespace 'red', its tunnel on the "
+        "host" in changes
+    )
     assert "add fdb entry 00:00:00:00:00:00 dst 10.77.0.5 to vx100 in namespace 'red'" in changes
-    assert "red: add fdb entry 00:00:00:00:00:00 dst 10.77.0.2 to vx100 in namespace 'red'" in \
-        predicted['diff'][-1]['prepared']
+    assert (
+        "red: add fdb entry 00:00:00:00:00:00 dst 10.77.0.2 to vx100 in namespace 'red'"
+        in predicted['diff'][-1]['prepared']
+    )
     real = converged_twice(capsys, decl)
     assert real['namespaces'][0]['changes'] == changes
     # check mode for a namespace not created yet
     fresh = converge(capsys, [red(name='green', address='10.200.0.21/24')], check_mode=True)
-    assert "create vxlan vx100 (id 100 local 10.77.0.1 dev u1 dstport 4789) in namespace 'green', its tunnel on the" \
-           " host" in fresh['namespaces'][0]['changes']
+    assert (
+        "create vxlan vx100 (id 100 local 10.77.0.1 dev u1 dstport 4789) in namespace 'green', its tunnel on the"
+        " host" in fresh['namespaces'][0]['changes']
+    )
 
 
 def test_purge_removes_an_undeclared_vxlan_and_absent_removes_its_socket(capsys, underlay):
@@ -187,55 +234,130 @@ def test_a_missing_underlay_dev_fails_the_namespace_before_anything_is_done_in_i
     assert out['failed']
     msg = out['namespaces'][0]['msg']
     assert "vxlan vx100 in namespace 'red'" in msg and "'nosuch0'" in msg and 'no link on the host' in msg, msg
-    assert run('ip', '-j', 'link', netns='red') == [] or \
-        [lk['ifname'] for lk in run('ip', '-j', 'link', netns='red')] == ['lo']
+    assert run('ip', '-j', 'link', netns='red') == [] or [
+        lk['ifname'] for lk in run('ip', '-j', 'link', netns='red')
+    ] == ['lo']
 
 
 VX = {'name': 'vx0', 'kind': 'vxlan', 'vni': 5}
 
 
-@pytest.mark.parametrize('bad, where, value', [
-    ([{'name': 'a', 'links': [{'name': 'vx0', 'kind': 'vxlan'}]}], 'namespaces[1].links[0].vni', 'required'),
-    ([{'name': 'a', 'links': [dict(VX, vni=0)]}], 'namespaces[1].links[0].vni', '16777215'),
-    ([{'name': 'a', 'links': [dict(VX, vni=16777216)]}], 'namespaces[1].links[0].vni', '16777216'),
-    ([{'name': 'a', 'links': [dict(VX, port=0)]}], 'namespaces[1].links[0].port', '0'),
-    ([{'name': 'a', 'links': [dict(VX, port=65536)]}], 'namespaces[1].links[0].port', '65536'),
-    ([{'name': 'a', 'links': [dict(VX, learning='no')]}], 'namespaces[1].links[0].learning', "'no'"),
-    ([{'name': 'a', 'links': [dict(VX, local='10.0.0.1/24')]}], 'namespaces[1].links[0].local', "'10.0.0.1/24'"),
-    ([{'name': 'a', 'links': [dict(VX, local='10.0.0.1; reboot')]}], 'namespaces[1].links[0].local', 'reboot'),
-    ([{'name': 'a', 'links': [dict(VX, local='0.0.0.0')]}], 'namespaces[1].links[0].local', "'0.0.0.0'"),
-    ([{'name': 'a', 'links': [dict(VX, local='ff02::1')]}], 'namespaces[1].links[0].local', "'ff02::1'"),
-    ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00', 'dst': '0.0.0.0'}])]}],
-     'namespaces[1].links[0].fdb[0].dst', "'0.0.0.0'"),
-    ([{'name': 'a', 'links': [dict(VX, underlay_dev='eth0\nreboot')]}], 'namespaces[1].links[0].underlay_dev',
-     'reboot'),
-    ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:0g', 'dst': '10.0.0.2'}])]}],
-     'namespaces[1].links[0].fdb[0].mac', "'00:00:00:00:00:0g'"),
-    ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00\n', 'dst': '10.0.0.2'}])]}],
-     'namespaces[1].links[0].fdb[0].mac', r"'00:00:00:00:00:00\n'"),
-    ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2 # x'}])]}],
-     'namespaces[1].links[0].fdb[0].dst', "'10.0.0.2 # x'"),
-    ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00'}])]}],
-     'namespaces[1].links[0].fdb[0].dst', 'required'),
-    ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00', 'dst': 'fd00::2'}])]}],
-     'namespaces[1].links[0].fdb[0].dst', "'fd00::2'"),
-    ([{'name': 'a', 'links': [dict(VX, local='fd00::1', fdb=[{'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'}])]}],
-     'namespaces[1].links[0].fdb[0].dst', "'10.0.0.2'"),
-    ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'},
-                                            {'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'}])]}],
-     'namespaces[1].links[0].fdb[1]', '00:00:00:00:00:00'),
-    ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '02:00:00:00:00:01', 'dst': '10.0.0.2'},
-                                            {'mac': '02:00:00:00:00:01', 'dst': '10.0.0.3'}])]}],
-     'namespaces[1].links[0].fdb[1]', 'one destination'),
-    ([{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '02:00:00:00:00:01', 'dst': '10.0.0.2', 'vni': 3}])]}],
-     'namespaces[1].links[0].fdb[0]', 'vni'),
-    ([{'name': 'a', 'links': [{'name': 'b0', 'kind': 'bridge', 'fdb': []}]}], 'namespaces[1].links[0].fdb',
-     'only applies to vxlan'),
-    ([{'name': 'a', 'links': [{'name': 'b0', 'kind': 'bridge', 'vni': 4}]}], 'namespaces[1].links[0].vni',
-     'only applies to vxlan'),
-    ([{'name': 'a', 'links': [VX]}, {'name': 'c', 'links': [VX]}], 'namespaces[2].links[0].vni',
-     'namespaces[1].links[0].vni'),
-])
+@pytest.mark.parametrize(
+    'bad, where, value',
+    [
+        ([{'name': 'a', 'links': [{'name': 'vx0', 'kind': 'vxlan'}]}], 'namespaces[1].links[0].vni', 'required'),
+        ([{'name': 'a', 'links': [dict(VX, vni=0)]}], 'namespaces[1].links[0].vni', '16777215'),
+        ([{'name': 'a', 'links': [dict(VX, vni=16777216)]}], 'namespaces[1].links[0].vni', '16777216'),
+        ([{'name': 'a', 'links': [dict(VX, port=0)]}], 'namespaces[1].links[0].port', '0'),
+        ([{'name': 'a', 'links': [dict(VX, port=65536)]}], 'namespaces[1].links[0].port', '65536'),
+        ([{'name': 'a', 'links': [dict(VX, learning='no')]}], 'namespaces[1].links[0].learning', "'no'"),
+        ([{'name': 'a', 'links': [dict(VX, local='10.0.0.1/24')]}], 'namespaces[1].links[0].local', "'10.0.0.1/24'"),
+        ([{'name': 'a', 'links': [dict(VX, local='10.0.0.1; reboot')]}], 'namespaces[1].links[0].local', 'reboot'),
+        ([{'name': 'a', 'links': [dict(VX, local='0.0.0.0')]}], 'namespaces[1].links[0].local', "'0.0.0.0'"),
+        ([{'name': 'a', 'links': [dict(VX, local='ff02::1')]}], 'namespaces[1].links[0].local', "'ff02::1'"),
+        (
+            [{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00', 'dst': '0.0.0.0'}])]}],
+            'namespaces[1].links[0].fdb[0].dst',
+            "'0.0.0.0'",
+        ),
+        (
+            [{'name': 'a', 'links': [dict(VX, underlay_dev='eth0\nreboot')]}],
+            'namespaces[1].links[0].underlay_dev',
+            'reboot',
+        ),
+        (
+            [{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:0g', 'dst': '10.0.0.2'}])]}],
+            'namespaces[1].links[0].fdb[0].mac',
+            "'00:00:00:00:00:0g'",
+        ),
+        (
+            [{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00\n', 'dst': '10.0.0.2'}])]}],
+            'namespaces[1].links[0].fdb[0].mac',
+            r"'00:00:00:00:00:00\n'",
+        ),
+        (
+            [{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2 # x'}])]}],
+            'namespaces[1].links[0].fdb[0].dst',
+            "'10.0.0.2 # x'",
+        ),
+        (
+            [{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00'}])]}],
+            'namespaces[1].links[0].fdb[0].dst',
+            'required',
+        ),
+        (
+            [{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '00:00:00:00:00:00', 'dst': 'fd00::2'}])]}],
+            'namespaces[1].links[0].fdb[0].dst',
+            "'fd00::2'",
+        ),
+        (
+            [
+                {
+                    'name': 'a',
+                    'links': [dict(VX, local='fd00::1', fdb=[{'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'}])],
+                }
+            ],
+            'namespaces[1].links[0].fdb[0].dst',
+            "'10.0.0.2'",
+        ),
+        (
+            [
+                {
+                    'name': 'a',
+                    'links': [
+                        dict(
+                            VX,
+                            fdb=[
+                                {'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'},
+                                {'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'},
+                            ],
+                        )
+                    ],
+                }
+            ],
+            'namespaces[1].links[0].fdb[1]',
+            '00:00:00:00:00:00',
+        ),
+        (
+            [
+                {
+                    'name': 'a',
+                    'links': [
+                        dict(
+                            VX,
+                            fdb=[
+                                {'mac': '02:00:00:00:00:01', 'dst': '10.0.0.2'},
+                                {'mac': '02:00:00:00:00:01', 'dst': '10.0.0.3'},
+                            ],
+                        )
+                    ],
+                }
+            ],
+            'namespaces[1].links[0].fdb[1]',
+            'one destination',
+        ),
+        (
+            [{'name': 'a', 'links': [dict(VX, fdb=[{'mac': '02:00:00:00:00:01', 'dst': '10.0.0.2', 'vni': 3}])]}],
+            'namespaces[1].links[0].fdb[0]',
+            'vni',
+        ),
+        (
+            [{'name': 'a', 'links': [{'name': 'b0', 'kind': 'bridge', 'fdb': []}]}],
+            'namespaces[1].links[0].fdb',
+            'only applies to vxlan',
+        ),
+        (
+            [{'name': 'a', 'links': [{'name': 'b0', 'kind': 'bridge', 'vni': 4}]}],
+            'namespaces[1].links[0].vni',
+            'only applies to vxlan',
+        ),
+        (
+            [{'name': 'a', 'links': [VX]}, {'name': 'c', 'links': [VX]}],
+            'namespaces[2].links[0].vni',
+            'namespaces[1].links[0].vni',
+        ),
+    ],
+)
 def test_bad_vxlan_input_is_refused_before_anything_is_touched(capsys, bad, where, value):
     good = {'name': 'fine', 'links': [{'name': 'b0', 'kind': 'bridge'}]}
     out = converge(capsys, [good] + bad)
@@ -290,9 +412,11 @@ def test_a_segment_without_an_underlay_device_gets_an_mtu_a_1500_underlay_carrie
     """What the role hands netns_config when no interface holds the member's
     underlay address: `ip link` shows 1450 on the vxlan and its bridge."""
     from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.fleet import expand_for_host
+
     hostvars = {'h1': {'ansible_host': '10.77.0.1'}, 'h2': {'ansible_host': '10.77.0.2'}}
-    items = expand_for_host([{'name': 'red', 'id': 100, 'subnet': '10.200.0.0/24', 'members': ['h1', 'h2']}], 'h1',
-                            hostvars)
+    items = expand_for_host(
+        [{'name': 'red', 'id': 100, 'subnet': '10.200.0.0/24', 'members': ['h1', 'h2']}], 'h1', hostvars
+    )
     converged_twice(capsys, items)
     assert vxlan_info('vx100', 'red')['mtu'] == 1450
     assert run('ip', '-j', 'link', 'show', 'dev', 'br100', netns='red')[0]['mtu'] == 1450
@@ -304,15 +428,19 @@ def test_an_entry_sent_to_another_port_or_vni_by_hand_is_put_back(capsys, underl
     so it is not the declared one."""
     decl = [red(fdb_=[('00:00:00:00:00:00', '10.77.0.2'), ('02:00:00:00:00:01', '10.77.0.3')])]
     converge(capsys, decl)
-    sh('bridge -n red fdb del 00:00:00:00:00:00 dev vx100 dst 10.77.0.2;'
-       'bridge -n red fdb append 00:00:00:00:00:00 dev vx100 dst 10.77.0.2 port 5000 self permanent;'
-       'bridge -n red fdb replace 02:00:00:00:00:01 dev vx100 dst 10.77.0.3 vni 7 self permanent')
+    sh(
+        'bridge -n red fdb del 00:00:00:00:00:00 dev vx100 dst 10.77.0.2;'
+        'bridge -n red fdb append 00:00:00:00:00:00 dev vx100 dst 10.77.0.2 port 5000 self permanent;'
+        'bridge -n red fdb replace 02:00:00:00:00:01 dev vx100 dst 10.77.0.3 vni 7 self permanent'
+    )
     out = converged_twice(capsys, decl)
     assert sorted(out['namespaces'][0]['changes']) == [
         "add fdb entry 00:00:00:00:00:00 dst 10.77.0.2 to vx100 in namespace 'red'",
         "change fdb entry 02:00:00:00:00:01 on vx100 in namespace 'red': dst 10.77.0.3, not 10.77.0.3 vni 7",
-        "delete fdb entry 00:00:00:00:00:00 dst 10.77.0.2 port 5000 from vx100 in namespace 'red' (not declared)"]
+        "delete fdb entry 00:00:00:00:00:00 dst 10.77.0.2 port 5000 from vx100 in namespace 'red' (not declared)",
+    ]
     entries = [e for e in run('bridge', '-j', 'fdb', 'show', 'dev', 'vx100', netns='red') if 'dst' in e]
     static = sorted((e['mac'], e['dst'], e.get('port'), e.get('vni')) for e in entries if e.get('state') == 'permanent')
-    assert static == [('00:00:00:00:00:00', '10.77.0.2', None, None),
-                      ('02:00:00:00:00:01', '10.77.0.3', None, None)], entries
+    assert static == [('00:00:00:00:00:00', '10.77.0.2', None, None), ('02:00:00:00:00:01', '10.77.0.3', None, None)], (
+        entries
+    )

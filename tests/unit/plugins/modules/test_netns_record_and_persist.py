@@ -11,27 +11,34 @@ from ansible_collections.nsfd.namespaces.plugins.modules import netns_config, ne
 
 
 def netns_list():
-    return sorted(line.split()[0] for line in subprocess.run(['ip', 'netns', 'list'], capture_output=True,
-                                                             text=True, check=True).stdout.splitlines())
+    return sorted(
+        line.split()[0]
+        for line in subprocess.run(
+            ['ip', 'netns', 'list'], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+    )
 
 
 def test_prune_removes_only_what_the_record_holds(tmp_path, capsys):
     record = str(tmp_path / 'state' / 'managed.json')
     subprocess.run(['ip', 'netns', 'add', 'foreign'], check=True)
-    first = run_module(netns_config, {'namespaces': [{'name': 'a'}, {'name': 'b'}], 'record': record, 'prune': True},
-                       capsys)
+    first = run_module(
+        netns_config, {'namespaces': [{'name': 'a'}, {'name': 'b'}], 'record': record, 'prune': True}, capsys
+    )
     assert first['changed'] and first['record'] == {'path': record, 'managed': ['a', 'b'], 'pruned': []}
     with open(record) as handle:
         assert json.load(handle) == {'namespaces': ['a', 'b']}
-    again = run_module(netns_config, {'namespaces': [{'name': 'a'}, {'name': 'b'}], 'record': record, 'prune': True},
-                       capsys)
+    again = run_module(
+        netns_config, {'namespaces': [{'name': 'a'}, {'name': 'b'}], 'record': record, 'prune': True}, capsys
+    )
     assert not again['changed']
     # b is dropped from the list: kept (and still recorded) without prune ...
     kept = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'record': record}, capsys)
     assert not kept['changed'] and kept['record']['managed'] == ['a', 'b'] and netns_list() == ['a', 'b', 'foreign']
     # ... check mode says what prune would do and does nothing ...
-    would = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'record': record, 'prune': True}, capsys,
-                       check_mode=True)
+    would = run_module(
+        netns_config, {'namespaces': [{'name': 'a'}], 'record': record, 'prune': True}, capsys, check_mode=True
+    )
     assert would['changed'] and would['record']['pruned'] == ['b'] and netns_list() == ['a', 'b', 'foreign']
     # ... and prune removes it, never the namespace it did not make
     pruned = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'record': record, 'prune': True}, capsys)
@@ -51,8 +58,11 @@ def test_prune_needs_a_record_and_a_broken_record_changes_nothing(tmp_path, caps
 
 def _persist_args(tmp_path, **extra):
     link = {'name': 'eth0', 'kind': 'veth', 'addresses': ['10.3.0.2/24'], 'peer': {'name': 'blue-host'}}
-    args = {'namespaces': [{'name': 'blue', 'links': [link]}],
-            'boot_dir': str(tmp_path / 'boot'), 'unit_dir': str(tmp_path / 'units')}
+    args = {
+        'namespaces': [{'name': 'blue', 'links': [link]}],
+        'boot_dir': str(tmp_path / 'boot'),
+        'unit_dir': str(tmp_path / 'units'),
+    }
     args.update(extra)
     return args
 
@@ -66,8 +76,11 @@ def test_persist_writes_enables_and_reports_honestly(tmp_path, capsys):
     assert real['unit'] == str(tmp_path / 'units' / 'nsfd-netns.service')
     assert os.readlink(str(tmp_path / 'units' / 'multi-user.target.wants' / 'nsfd-netns.service')) == real['unit']
     assert not run_module(netns_persist, _persist_args(tmp_path), capsys)['changed']
-    gone = run_module(netns_persist, {'state': 'absent', 'boot_dir': str(tmp_path / 'boot'),
-                                      'unit_dir': str(tmp_path / 'units')}, capsys)
+    gone = run_module(
+        netns_persist,
+        {'state': 'absent', 'boot_dir': str(tmp_path / 'boot'), 'unit_dir': str(tmp_path / 'units')},
+        capsys,
+    )
     assert gone['changed'] and not os.path.exists(str(tmp_path / 'boot')) and not os.path.exists(real['unit'])
 
 
@@ -110,7 +123,8 @@ def test_netns_config_boot_name_problem_fails_before_any_namespace_is_touched(tm
     result = run_module(netns_config, {'namespaces': declaration, 'boot': _boot(tmp_path)}, capsys)
     assert result['failed'] and 'namespaces[1].name' in result['msg']
     assert netns_list() == [] and not (tmp_path / 'boot').exists()
-    checked = run_module(netns_config, {'namespaces': [{'name': 'ok'}], 'boot': _boot(tmp_path)}, capsys,
-                         check_mode=True)
+    checked = run_module(
+        netns_config, {'namespaces': [{'name': 'ok'}], 'boot': _boot(tmp_path)}, capsys, check_mode=True
+    )
     assert checked['changed'] and checked['boot']['changes'] and netns_list() == []
     assert not (tmp_path / 'boot').exists() and not (tmp_path / 'units').exists()

@@ -18,7 +18,7 @@ UNIT = 'nsfd-test-web.service'
 
 # A stand-in for systemctl while "systemd runs" (/run/systemd/system in the
 # sandbox's private /run): the unit's state in a JSON file, each call logged.
-FAKE_SYSTEMCTL = r'''#!%s
+FAKE_SYSTEMCTL = rf'''#!{sys.executable}
 import json, os, sys
 path = os.environ['NSFD_FAKE_SYSTEMD']
 with open(path) as handle:
@@ -28,16 +28,16 @@ unit['calls'].append(' '.join(argv))
 rc = 0
 if argv[0] == 'show':
     wanted = [argv[i + 1] for i, arg in enumerate(argv) if arg == '-p']
-    print('\n'.join('%%s=%%s' %% (key, unit.get(key, '')) for key in wanted))
+    print('\n'.join('%s=%s' % (key, unit.get(key, '')) for key in wanted))
 elif argv[0] in ('restart', 'try-restart'):
     rc = 1 if unit['fail_restart'] else 0
     unit['ActiveState'] = 'failed' if rc else 'active'
     if rc:
-        sys.stderr.write('Job for %%s failed.\n' %% argv[1])
+        sys.stderr.write('Job for %s failed.\n' % argv[1])
 with open(path, 'w') as handle:
     json.dump(unit, handle)
 sys.exit(rc)
-''' % sys.executable
+'''
 
 
 def _setup(tmp_path, unit_text='[Service]\nExecStart=/usr/bin/python3 -m http.server 8080\n', pin=True):
@@ -76,10 +76,12 @@ def test_a_file_added_to_etc_netns_later_is_bound_on_the_next_run(tmp_path, caps
     with open('/etc/netns/blue/hosts', 'w') as handle:
         handle.write('10.200.1.1 gw\n')
     update = run_module(netns_service, dict(args, writable_etc=True), capsys, diff=True)
-    assert update['changed'] and update['changes'] == ['update %s' % path]
+    assert update['changed'] and update['changes'] == [f'update {path}']
     assert 'BindReadOnlyPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf' in update['diff']['before']
     assert [line for line in path.read_text().splitlines() if line.startswith('Bind')] == [
-        'BindPaths=-/etc/netns/blue/hosts:/etc/hosts', 'BindPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf']
+        'BindPaths=-/etc/netns/blue/hosts:/etc/hosts',
+        'BindPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf',
+    ]
     no_boot = run_module(netns_service, dict(args, writable_etc=True, boot_unit=''), capsys)
     assert no_boot['changed'] and 'Requires=' not in path.read_text()
 
@@ -158,8 +160,7 @@ def test_private_network_in_every_spelling_systemd_takes_is_refused(tmp_path, ca
     """systemd's parse_boolean takes 1/yes/y/true/t/on in any case."""
     args, path = _setup(tmp_path, unit_text='[Service]\nExecStart=/bin/sleep infinity\n')
     for value in ('y', 'T', 'Yes', '1', 'ON'):
-        (tmp_path / 'units' / UNIT).write_text('[Service]\nPrivateNetwork=%s\nExecStart=/bin/sleep infinity\n'
-                                               % value)
+        (tmp_path / 'units' / UNIT).write_text(f'[Service]\nPrivateNetwork={value}\nExecStart=/bin/sleep infinity\n')
         refused = run_module(netns_service, args, capsys)
         assert refused.get('failed') and 'PrivateNetwork=yes' in refused['msg'], (value, refused)
         assert not path.parent.exists()
@@ -235,15 +236,18 @@ def _fake_systemd(tmp_path, monkeypatch, **unit):
     bindir.mkdir()
     (bindir / 'systemctl').write_text(FAKE_SYSTEMCTL)
     (bindir / 'systemctl').chmod(0o755)
-    monkeypatch.setenv('PATH', '%s:%s' % (bindir, os.environ['PATH']))
+    monkeypatch.setenv('PATH', f'{bindir}:{os.environ["PATH"]}')
     state = tmp_path / 'systemd.json'
     monkeypatch.setenv('NSFD_FAKE_SYSTEMD', str(state))
 
     def write(**changes):
-        current = json.loads(state.read_text()) if state.exists() else {'LoadState': 'loaded', 'MainPID': '0', 'calls': []}
+        current = (
+            json.loads(state.read_text()) if state.exists() else {'LoadState': 'loaded', 'MainPID': '0', 'calls': []}
+        )
         current.update(changes)
         state.write_text(json.dumps(current))
         return current
+
     write(**unit)
     return lambda: json.loads(state.read_text()), write
 
@@ -257,19 +261,19 @@ def test_restart_starts_again_a_service_a_failed_restart_left_down(tmp_path, cap
     args['restart'] = True
     read, write = _fake_systemd(tmp_path, monkeypatch, ActiveState='active', UnitFileState='enabled', fail_restart=True)
     first = run_module(netns_service, args, capsys)
-    assert first.get('failed') and 'systemctl restart %s failed' % UNIT in first['msg'], first
+    assert first.get('failed') and f'systemctl restart {UNIT} failed' in first['msg'], first
     assert path.exists() and read()['ActiveState'] == 'failed'
     write(fail_restart=False, calls=[])
     again = run_module(netns_service, args, capsys)
     assert again['changed'] and again['restarted'], again
-    assert again['changes'] == ['systemctl restart %s (it has failed)' % UNIT]
-    assert read()['ActiveState'] == 'active' and 'restart %s' % UNIT in read()['calls']
+    assert again['changes'] == [f'systemctl restart {UNIT} (it has failed)']
+    assert read()['ActiveState'] == 'active' and f'restart {UNIT}' in read()['calls']
     assert not run_module(netns_service, args, capsys)['changed']
     write(ActiveState='inactive', UnitFileState='disabled')
     assert not run_module(netns_service, args, capsys)['changed'], 'a service not enabled stays stopped'
     write(UnitFileState='enabled')
     started = run_module(netns_service, args, capsys, check_mode=True)
-    assert started['changed'] and started['changes'] == ['systemctl restart %s (it is enabled but inactive)' % UNIT]
+    assert started['changed'] and started['changes'] == [f'systemctl restart {UNIT} (it is enabled but inactive)']
     assert read()['ActiveState'] == 'inactive', 'check mode starts nothing'
     assert run_module(netns_service, args, capsys)['restarted'] and read()['ActiveState'] == 'active'
     assert not run_module(netns_service, dict(args, restart=False), capsys)['changed']

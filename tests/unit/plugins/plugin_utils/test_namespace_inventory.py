@@ -8,8 +8,14 @@ import pytest
 
 from ansible_collections.nsfd.namespaces.plugins.filter.netns_segments import FilterModule as Segments
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.namespace_inventory import (
-    HostTable, InventoryProblem, declared_host_vars, declared_namespaces, default_host_name, group_name,
-    local_namespaces)
+    HostTable,
+    InventoryProblem,
+    declared_host_vars,
+    declared_namespaces,
+    default_host_name,
+    group_name,
+    local_namespaces,
+)
 
 SEGMENTS = [{'name': 'purple', 'id': 100, 'subnet': '10.200.0.0/24', 'members': ['host1', 'host2']}]
 HOSTVARS = {'host1': {'ansible_host': '192.0.2.11'}, 'host2': {'ansible_host': '192.0.2.12'}}
@@ -23,30 +29,40 @@ def test_default_names_and_groups_are_what_ansible_takes_everywhere():
 
 
 def test_declared_namespaces_are_the_roles_in_its_order_with_segments_merged():
-    declared = {'netns_namespaces': [{'name': 'red', 'links': [{'name': 'eth0', 'kind': 'dummy'}]},
-                                     {'name': 'gone', 'state': 'absent'}],
-                'netns_namespaces_extra': [{'name': 'mgmt'}, {'name': 'purple', 'sysctls': {'a.b': 1}}],
-                'netns_segments': SEGMENTS}
+    declared = {
+        'netns_namespaces': [
+            {'name': 'red', 'links': [{'name': 'eth0', 'kind': 'dummy'}]},
+            {'name': 'gone', 'state': 'absent'},
+        ],
+        'netns_namespaces_extra': [{'name': 'mgmt'}, {'name': 'purple', 'sysctls': {'a.b': 1}}],
+        'netns_segments': SEGMENTS,
+    }
     found = declared_namespaces('host1', declared, HOSTVARS)
     assert [name for name, item in found] == ['red', 'mgmt', 'purple'], 'absent ones are no hosts'
     # the segment's links, as the role's filter merges them
     role = Segments().filters()['netns_segments'](
-        SEGMENTS, 'host1', HOSTVARS, namespaces=declared['netns_namespaces'] + declared['netns_namespaces_extra'])
+        SEGMENTS, 'host1', HOSTVARS, namespaces=declared['netns_namespaces'] + declared['netns_namespaces_extra']
+    )
     assert dict(found)['purple'] == [i for i in role if i['name'] == 'purple'][0]
     assert [link['name'] for link in dict(found)['purple']['links']] == ['br100', 'vx100']
     # a host that is no member has no segment namespace
     assert [name for name, item in declared_namespaces('host3', {'netns_segments': SEGMENTS}, HOSTVARS)] == []
 
 
-@pytest.mark.parametrize('declared, words', [
-    ({'netns_namespaces': {'name': 'red'}}, ['host1', 'netns_namespaces must be a list']),
-    ({'netns_namespaces': ['red']}, ['host1', 'namespace #1', "'red'", 'not a mapping']),
-    ({'netns_namespaces': [{'links': []}]}, ['host1', 'namespace #1', 'name None']),
-    ({'netns_namespaces': [{'name': 'a/b'}]}, ['host1', "'a/b'", "'/'"]),
-    ({'netns_namespaces': [{'name': 'red'}], 'netns_namespaces_extra': [{'name': 'red'}]},
-     ['host1', "'red'", 'declared twice']),
-    ({'netns_segments': [dict(SEGMENTS[0], id=0)]}, ['host1', "segment 'purple'"]),
-])
+@pytest.mark.parametrize(
+    'declared, words',
+    [
+        ({'netns_namespaces': {'name': 'red'}}, ['host1', 'netns_namespaces must be a list']),
+        ({'netns_namespaces': ['red']}, ['host1', 'namespace #1', "'red'", 'not a mapping']),
+        ({'netns_namespaces': [{'links': []}]}, ['host1', 'namespace #1', 'name None']),
+        ({'netns_namespaces': [{'name': 'a/b'}]}, ['host1', "'a/b'", "'/'"]),
+        (
+            {'netns_namespaces': [{'name': 'red'}], 'netns_namespaces_extra': [{'name': 'red'}]},
+            ['host1', "'red'", 'declared twice'],
+        ),
+        ({'netns_segments': [dict(SEGMENTS[0], id=0)]}, ['host1', "segment 'purple'"]),
+    ],
+)
 def test_a_declaration_the_role_refuses_fails_naming_the_host(declared, words):
     with pytest.raises(InventoryProblem) as info:
         declared_namespaces('host1', declared, HOSTVARS)
@@ -56,10 +72,18 @@ def test_a_declaration_the_role_refuses_fails_naming_the_host(declared, words):
 
 def test_a_namespace_host_is_reached_as_its_parent_inside_the_namespace():
     variables = declared_host_vars('host1', 'red', {'name': 'red'}, {'ansible_user': 'root', 'ansible_port': 2222})
-    assert variables == {'ansible_host': 'host1', 'ansible_user': 'root', 'ansible_port': 2222,
-                         'ansible_become': True, 'ansible_become_method': 'nsfd.namespaces.netns',
-                         'ansible_become_user': 'red', 'netns_source': 'declared', 'netns_parent': 'host1',
-                         'netns_name': 'red', 'netns_declaration': {'name': 'red'}}
+    assert variables == {
+        'ansible_host': 'host1',
+        'ansible_user': 'root',
+        'ansible_port': 2222,
+        'ansible_become': True,
+        'ansible_become_method': 'nsfd.namespaces.netns',
+        'ansible_become_user': 'red',
+        'netns_source': 'declared',
+        'netns_parent': 'host1',
+        'netns_name': 'red',
+        'netns_declaration': {'name': 'red'},
+    }
     reached = {'ansible_host': '192.0.2.11', 'ansible_connection': 'ssh'}
     variables = declared_host_vars('host1', 'red', {'name': 'red'}, reached, pin_dir='/run/netns-lab')
     assert variables['ansible_host'] == '192.0.2.11' and variables['ansible_connection'] == 'ssh'
@@ -113,9 +137,19 @@ def test_local_hosts_are_the_live_pins_never_a_stale_one(tmp_path):
 def test_a_namespace_host_whose_init_is_gone_is_no_host(tmp_path):
     data_dir = tmp_path / 'hosts'
     (data_dir / 'dead').mkdir(parents=True)
-    (data_dir / 'dead' / 'host.json').write_text(json.dumps({
-        'name': 'dead', 'hostname': 'dead', 'data_dir': str(data_dir), 'root': 'overlay', 'pid': 2 ** 22 - 1,
-        'start_time': 1, 'lab': None}))
+    (data_dir / 'dead' / 'host.json').write_text(
+        json.dumps(
+            {
+                'name': 'dead',
+                'hostname': 'dead',
+                'data_dir': str(data_dir),
+                'root': 'overlay',
+                'pid': 2**22 - 1,
+                'start_time': 1,
+                'lab': None,
+            }
+        )
+    )
     _ip('netns', 'add', 'dead')  # a pin of it left behind
     assert local_namespaces(['net'], [str(data_dir)]) == []
 

@@ -10,9 +10,15 @@ from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_pl
 
 VARIABLES = {
     'addr': '10.66.0.1/24',
-    'declared': [{'name': 'blue', 'mtu': trust_as_template('{{ missing | default(omit) }}'),
-                  'addresses': [trust_as_template("{{ addr | default('x') }}")],
-                  'id': trust_as_template('{{ 100 + 1 }}'), 'on': trust_as_template('{{ true | ternary(1, 0) > 0 }}')}],
+    'declared': [
+        {
+            'name': 'blue',
+            'mtu': trust_as_template('{{ missing | default(omit) }}'),
+            'addresses': [trust_as_template("{{ addr | default('x') }}")],
+            'id': trust_as_template('{{ 100 + 1 }}'),
+            'on': trust_as_template('{{ true | ternary(1, 0) > 0 }}'),
+        }
+    ],
 }
 
 
@@ -45,6 +51,7 @@ def test_scalars_lose_their_tags_and_keep_their_kind():
 
 class _Lazy(dict):
     """Stands for Ansible's hostvars: counts the variables read."""
+
     reads = []
 
     def get(self, name, default=None):

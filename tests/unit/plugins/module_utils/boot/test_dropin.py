@@ -106,7 +106,8 @@ def test_render_binds_each_entry_like_ip_netns_exec(tmp_path):
     assert 'NetworkNamespacePath=/run/netns/blue' in text.splitlines()
     assert [line for line in text.splitlines() if line.startswith('Bind')] == [
         'BindReadOnlyPaths=-/etc/netns/blue/hosts:/etc/hosts',
-        'BindReadOnlyPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf']
+        'BindReadOnlyPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf',
+    ]
     writable = dropin.render(dropin.ServiceOptions(UNIT, 'blue', writable_etc=True), ['resolv.conf'])
     assert 'BindPaths=-/etc/netns/blue/resolv.conf:/etc/resolv.conf' in writable.splitlines()
 
@@ -122,11 +123,13 @@ def test_systemd_analyze_verify_accepts_the_unit_with_its_dropin(tmp_path, units
     (units / 'nsfd-netns.service').write_text('[Service]\nType=oneshot\nExecStart=/bin/true\n')
     result = service.apply(params(tmp_path))
     assert result['changed'] and result['etc_files'] == ['resolv.conf']
-    env = dict(os.environ, SYSTEMD_UNIT_PATH='%s:' % units)
+    env = dict(os.environ, SYSTEMD_UNIT_PATH=f'{units}:')
 
     def verify():
-        return subprocess.run(['systemd-analyze', 'verify', str(units / UNIT)], capture_output=True, text=True,
-                              env=env, check=False)
+        return subprocess.run(
+            ['systemd-analyze', 'verify', str(units / UNIT)], capture_output=True, text=True, env=env, check=False
+        )
+
     good = verify()
     assert good.returncode == 0 and result['dropin'] not in good.stderr, good.stderr
     with open(result['dropin'], 'a') as handle:

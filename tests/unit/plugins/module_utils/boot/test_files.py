@@ -16,19 +16,33 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import c
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 
 DECLARATION = [
-    {'name': 'edge', 'nsid': 40,
-     'links': [
-         {'name': 'br0', 'kind': 'bridge', 'addresses': ['192.168.7.1/24'], 'mtu': 1400},
-         {'name': 'eth0', 'kind': 'veth', 'address': '02:00:00:00:aa:01', 'addresses': ['10.44.0.2/30', 'fd44::2/64'],
-          'peer': {'name': 'edge-host', 'addresses': ['10.44.0.1/30'], 'mtu': 1450}},
-         {'name': 'tocore', 'kind': 'veth', 'addresses': ['10.45.0.1/30'],
-          'peer': {'name': 'toedge', 'netns': 'core', 'addresses': ['10.45.0.2/30'], 'master': 'cbr'}}],
-     'routes': [{'dst': 'default', 'via': '10.44.0.1', 'metric': 5},
-                {'dst': '198.51.100.0/24', 'dev': 'tocore', 'table': 100},
-                {'dst': '2001:db8:44::/48', 'via': 'fd44::1'}],
-     'sysctls': {'net.ipv4.ip_forward': 1, 'net/ipv4/conf/eth0/rp_filter': 2}},
-    {'name': 'core', 'loopback': False,
-     'links': [{'name': 'cbr', 'kind': 'bridge', 'state': 'down'}]},
+    {
+        'name': 'edge',
+        'nsid': 40,
+        'links': [
+            {'name': 'br0', 'kind': 'bridge', 'addresses': ['192.168.7.1/24'], 'mtu': 1400},
+            {
+                'name': 'eth0',
+                'kind': 'veth',
+                'address': '02:00:00:00:aa:01',
+                'addresses': ['10.44.0.2/30', 'fd44::2/64'],
+                'peer': {'name': 'edge-host', 'addresses': ['10.44.0.1/30'], 'mtu': 1450},
+            },
+            {
+                'name': 'tocore',
+                'kind': 'veth',
+                'addresses': ['10.45.0.1/30'],
+                'peer': {'name': 'toedge', 'netns': 'core', 'addresses': ['10.45.0.2/30'], 'master': 'cbr'},
+            },
+        ],
+        'routes': [
+            {'dst': 'default', 'via': '10.44.0.1', 'metric': 5},
+            {'dst': '198.51.100.0/24', 'dev': 'tocore', 'table': 100},
+            {'dst': '2001:db8:44::/48', 'via': 'fd44::1'},
+        ],
+        'sysctls': {'net.ipv4.ip_forward': 1, 'net/ipv4/conf/eth0/rp_filter': 2},
+    },
+    {'name': 'core', 'loopback': False, 'links': [{'name': 'cbr', 'kind': 'bridge', 'state': 'down'}]},
     {'name': 'gone', 'state': 'absent'},
 ]
 
@@ -39,7 +53,7 @@ def _options(tmp):
 
 def _exec_start_lines(options):
     with open(options.unit_path) as handle:
-        return [line[len('ExecStart='):].strip() for line in handle if line.startswith('ExecStart=')]
+        return [line[len('ExecStart=') :].strip() for line in handle if line.startswith('ExecStart=')]
 
 
 def _reboot():
@@ -57,7 +71,7 @@ def _reboot():
         if not sh('ip', 'netns', 'list-id').stdout.strip() and _host_links() == ['lo']:
             return
         time.sleep(0.05)
-    raise AssertionError('namespaces not freed after 20 s: %s' % _host_links())
+    raise AssertionError(f'namespaces not freed after 20 s: {_host_links()}')
 
 
 def _host_links():
@@ -95,24 +109,41 @@ def _state():
     """What iproute2 shows of the host and every namespace: links (kind,
     mtu, MAC, master, state), addresses, routes of all tables, nsids,
     and whether each pin is an nsfs mount (findmnt)."""
+
     def links(prefix):
         out = []
         for link in json.loads(sh(*(prefix + ['-j', '-d', 'link', 'show'])).stdout):
-            out.append((link['ifname'], link.get('linkinfo', {}).get('info_kind'), link['mtu'], link.get('address'),
-                        link.get('master'), link['operstate'] if link['ifname'] != 'lo' else None,
-                        'UP' in link['flags']))
+            out.append(
+                (
+                    link['ifname'],
+                    link.get('linkinfo', {}).get('info_kind'),
+                    link['mtu'],
+                    link.get('address'),
+                    link.get('master'),
+                    link['operstate'] if link['ifname'] != 'lo' else None,
+                    'UP' in link['flags'],
+                )
+            )
         return sorted(out)
 
     def addresses(prefix):
-        return sorted((a['ifname'], i['local'], i['prefixlen']) for a in json.loads(sh(*(prefix + ['-j', 'addr'])).stdout)
-                      for i in a['addr_info'])
+        return sorted(
+            (a['ifname'], i['local'], i['prefixlen'])
+            for a in json.loads(sh(*(prefix + ['-j', 'addr'])).stdout)
+            for i in a['addr_info']
+        )
 
     def routes(prefix):
-        return sorted(json.dumps(r, sort_keys=True) for family in ('-4', '-6')
-                      for r in json.loads(sh(*(prefix + [family, '-j', 'route', 'show', 'table', 'all'])).stdout))
+        return sorted(
+            json.dumps(r, sort_keys=True)
+            for family in ('-4', '-6')
+            for r in json.loads(sh(*(prefix + [family, '-j', 'route', 'show', 'table', 'all'])).stdout)
+        )
 
-    state = {'netns': sh('ip', 'netns', 'list').stdout,
-             'pins': sorted(m['target'] for m in nsfs_mounts() if m['target'].startswith('/run/netns/'))}
+    state = {
+        'netns': sh('ip', 'netns', 'list').stdout,
+        'pins': sorted(m['target'] for m in nsfs_mounts() if m['target'].startswith('/run/netns/')),
+    }
     for name in [None] + ip_netns_list():
         prefix = ['ip'] if name is None else ['ip', '-n', name]
         state[name or ''] = (links(prefix), addresses(prefix), routes(prefix))
@@ -135,9 +166,13 @@ def _settled_state():
 
 
 def _tentative():
-    return [(name, i['local']) for name in [None] + ip_netns_list()
-            for a in json.loads(sh(*((['ip'] if name is None else ['ip', '-n', name]) + ['-j', 'addr'])).stdout)
-            for i in a['addr_info'] if i.get('tentative')]
+    return [
+        (name, i['local'])
+        for name in [None] + ip_netns_list()
+        for a in json.loads(sh(*((['ip'] if name is None else ['ip', '-n', name]) + ['-j', 'addr'])).stdout)
+        for i in a['addr_info']
+        if i.get('tentative')
+    ]
 
 
 def _converged():
@@ -180,8 +215,9 @@ def _precreate_nsid_and_bridge():
     sh('ip', '-n', 'edge', 'link', 'add', 'br0', 'type', 'bridge')
 
 
-@pytest.mark.parametrize('precreate', [_precreate_namespace, _precreate_veth, _precreate_stale_pin,
-                                       _precreate_nsid_and_bridge])
+@pytest.mark.parametrize(
+    'precreate', [_precreate_namespace, _precreate_veth, _precreate_stale_pin, _precreate_nsid_and_bridge]
+)
 def test_boot_builds_the_rest_whatever_already_exists(tmp_path, precreate):
     """Issue 11: at a boot where one declared namespace existed already,
     every later namespace and veth was never built."""
@@ -199,11 +235,21 @@ def test_boot_builds_the_rest_whatever_already_exists(tmp_path, precreate):
 
 def test_a_failing_item_skips_nothing_else_and_the_exit_status_says_so(tmp_path):
     options = _options(str(tmp_path))
-    boot_files.ensure_present(validate([
-        {'name': 'a', 'links': [{'name': 'v0', 'kind': 'vlan', 'parent': 'nosuch0', 'vlan_id': 5,
-                                 'addresses': ['10.8.0.1/24']},
-                                {'name': 'e0', 'kind': 'veth', 'addresses': ['10.9.0.1/24'], 'peer': {'name': 'h0'}}]},
-        {'name': 'b', 'links': [{'name': 'br0', 'kind': 'bridge'}]}]), options)
+    boot_files.ensure_present(
+        validate(
+            [
+                {
+                    'name': 'a',
+                    'links': [
+                        {'name': 'v0', 'kind': 'vlan', 'parent': 'nosuch0', 'vlan_id': 5, 'addresses': ['10.8.0.1/24']},
+                        {'name': 'e0', 'kind': 'veth', 'addresses': ['10.9.0.1/24'], 'peer': {'name': 'h0'}},
+                    ],
+                },
+                {'name': 'b', 'links': [{'name': 'br0', 'kind': 'bridge'}]},
+            ]
+        ),
+        options,
+    )
     proc = _run_unit(options)
     assert proc.returncode == 1
     # the vlan (a cross link) and its settings (lines in a's batch before e0's) fail ...
@@ -219,9 +265,15 @@ def test_moved_renamed_and_macvlan_links_converge_on_a_second_run(tmp_path):
     """A physical link is moved in and renamed once; a second run finds it
     under its new name (a veth end on the host stands in for a NIC)."""
     sh('ip', 'link', 'add', 'nic0', 'type', 'veth', 'peer', 'name', 'nic1')
-    declaration = [{'name': 'lan', 'links': [
-        {'name': 'uplink', 'kind': 'physical', 'parent': 'nic0', 'addresses': ['10.7.0.2/24']},
-        {'name': 'mv0', 'kind': 'macvlan', 'parent': 'nic1', 'mode': 'bridge', 'addresses': ['10.7.1.2/24']}]}]
+    declaration = [
+        {
+            'name': 'lan',
+            'links': [
+                {'name': 'uplink', 'kind': 'physical', 'parent': 'nic0', 'addresses': ['10.7.0.2/24']},
+                {'name': 'mv0', 'kind': 'macvlan', 'parent': 'nic1', 'mode': 'bridge', 'addresses': ['10.7.1.2/24']},
+            ],
+        }
+    ]
     options = _options(str(tmp_path))
     boot_files.ensure_present(validate(declaration), options)
     for run in (1, 2):
@@ -255,8 +307,12 @@ def test_commands_with_quotes_percent_and_blanks_are_quoted_exactly(tmp_path):
     weird.mkdir()
     os.symlink('/usr/sbin/ip', str(weird / 'ip'))
     os.symlink('/usr/sbin/sysctl', str(weird / 'sysctl'))
-    options = boot_files.BootOptions(boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'),
-                                     ip_command=str(weird / 'ip'), sysctl_command=str(weird / 'sysctl'))
+    options = boot_files.BootOptions(
+        boot_dir=str(tmp_path / 'boot'),
+        unit_dir=str(tmp_path / 'units'),
+        ip_command=str(weird / 'ip'),
+        sysctl_command=str(weird / 'sysctl'),
+    )
     boot_files.ensure_present(validate([{'name': 'q', 'sysctls': {'net.ipv4.ip_forward': 1}}]), options)
     proc = _run_unit(options)
     assert proc.returncode == 0, proc.stderr
@@ -291,18 +347,28 @@ def test_absent_removes_everything_it_wrote(tmp_path):
     assert boot_files.ensure_absent(options) == []
 
 
-@pytest.mark.parametrize('bad, where', [
-    ({'name': 'a#b'}, 'namespaces[0].name'),
-    ({'name': 'a', 'links': [{'name': 'e;0', 'kind': 'bridge'}]}, 'namespaces[0].links[0].name'),
-    ({'name': 'a', 'links': [{'name': 'e0', 'kind': 'veth', 'peer': {'name': "p'0"}}]}, 'namespaces[0].links[0].peer.name'),
-    ({'name': 'a', 'links': [{'name': '-x', 'kind': 'bridge'}]}, 'namespaces[0].links[0].name'),
-    ({'name': 'a', 'routes': [{'dst': 'default', 'dev': '-n'}]}, 'namespaces[0].routes[0].dev'),
-    ({'name': 'a', 'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 7, 'underlay_dev': 'e$(id)'}]},
-     'namespaces[0].links[0].underlay_dev'),
-    # a final newline would end the script line and start another
-    ({'name': 'a', 'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 7, 'underlay_dev': 'e0\n'}]},
-     'namespaces[0].links[0].underlay_dev'),
-])
+@pytest.mark.parametrize(
+    'bad, where',
+    [
+        ({'name': 'a#b'}, 'namespaces[0].name'),
+        ({'name': 'a', 'links': [{'name': 'e;0', 'kind': 'bridge'}]}, 'namespaces[0].links[0].name'),
+        (
+            {'name': 'a', 'links': [{'name': 'e0', 'kind': 'veth', 'peer': {'name': "p'0"}}]},
+            'namespaces[0].links[0].peer.name',
+        ),
+        ({'name': 'a', 'links': [{'name': '-x', 'kind': 'bridge'}]}, 'namespaces[0].links[0].name'),
+        ({'name': 'a', 'routes': [{'dst': 'default', 'dev': '-n'}]}, 'namespaces[0].routes[0].dev'),
+        (
+            {'name': 'a', 'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 7, 'underlay_dev': 'e$(id)'}]},
+            'namespaces[0].links[0].underlay_dev',
+        ),
+        # a final newline would end the script line and start another
+        (
+            {'name': 'a', 'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 7, 'underlay_dev': 'e0\n'}]},
+            'namespaces[0].links[0].underlay_dev',
+        ),
+    ],
+)
 def test_names_that_cannot_go_into_boot_files_fail_before_any_write(tmp_path, bad, where):
     options = _options(str(tmp_path))
     with pytest.raises(NamespaceError) as caught:
@@ -311,12 +377,29 @@ def test_names_that_cannot_go_into_boot_files_fail_before_any_write(tmp_path, ba
     assert not os.path.exists(options.boot_dir)
 
 
-VXLAN = [{'name': 'red', 'links': [
-    {'name': 'br100', 'kind': 'bridge', 'addresses': ['10.200.0.11/24']},
-    {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': '10.77.0.1', 'underlay_dev': 'u1', 'learning': False,
-     'mtu': 1400, 'master': 'br100',
-     'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.77.0.2'}, {'mac': '00:00:00:00:00:00', 'dst': '10.77.0.3'},
-             {'mac': '02:00:00:00:00:01', 'dst': '10.77.0.3'}]}]}]
+VXLAN = [
+    {
+        'name': 'red',
+        'links': [
+            {'name': 'br100', 'kind': 'bridge', 'addresses': ['10.200.0.11/24']},
+            {
+                'name': 'vx100',
+                'kind': 'vxlan',
+                'vni': 100,
+                'local': '10.77.0.1',
+                'underlay_dev': 'u1',
+                'learning': False,
+                'mtu': 1400,
+                'master': 'br100',
+                'fdb': [
+                    {'mac': '00:00:00:00:00:00', 'dst': '10.77.0.2'},
+                    {'mac': '00:00:00:00:00:00', 'dst': '10.77.0.3'},
+                    {'mac': '02:00:00:00:00:01', 'dst': '10.77.0.3'},
+                ],
+            },
+        ],
+    }
+]
 
 
 def test_vxlan_links_and_fdb_entries_are_rebuilt_and_a_restart_changes_nothing(tmp_path):
@@ -333,8 +416,9 @@ def test_vxlan_links_and_fdb_entries_are_rebuilt_and_a_restart_changes_nothing(t
         assert [(o.name, o.changes) for o in converge.converge(VXLAN, check_mode=True)] == [('red', [])], run
     link = json.loads(sh('ip', '-n', 'red', '-d', '-j', 'link', 'show', 'dev', 'vx100').stdout)[0]
     assert 'link_netnsid' in link, 'the socket is on the host'
-    entries = [e for e in json.loads(sh('bridge', '-n', 'red', '-j', 'fdb', 'show', 'dev', 'vx100').stdout)
-               if 'dst' in e]
+    entries = [
+        e for e in json.loads(sh('bridge', '-n', 'red', '-j', 'fdb', 'show', 'dev', 'vx100').stdout) if 'dst' in e
+    ]
     assert len(entries) == 3
     for name in ip_netns_list():
         sh('ip', 'netns', 'del', name)
@@ -356,8 +440,13 @@ def test_the_script_run_right_after_a_teardown_waits_for_the_vni_and_host_end_to
     for about a second). The script failed on the VNI; now it waits."""
     sh('ip', 'link', 'add', 'u1', 'type', 'bridge')
     sh('ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'u1')
-    declared = [dict(VXLAN[0], links=VXLAN[0]['links'] + [
-        {'name': 'eth0', 'kind': 'veth', 'addresses': ['10.44.0.2/30'], 'peer': {'name': 'red-host'}}])]
+    declared = [
+        dict(
+            VXLAN[0],
+            links=VXLAN[0]['links']
+            + [{'name': 'eth0', 'kind': 'veth', 'addresses': ['10.44.0.2/30'], 'peer': {'name': 'red-host'}}],
+        )
+    ]
     options = _options(str(tmp_path))
     boot_files.ensure_present(validate(declared), options)
     proc = _run_unit(options)
@@ -377,9 +466,15 @@ def test_the_script_run_right_after_a_teardown_waits_for_the_vni_and_host_end_to
 def test_a_link_add_failing_for_another_cause_is_not_retried(tmp_path):
     """Only a name or VNI still taken is waited for: a vxlan on a missing
     underlay device fails at once, and the rest is still built."""
-    declared = [{'name': 'red', 'links': [
-        {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': '10.77.0.1', 'underlay_dev': 'nodev'},
-        {'name': 'br0', 'kind': 'bridge'}]}]
+    declared = [
+        {
+            'name': 'red',
+            'links': [
+                {'name': 'vx100', 'kind': 'vxlan', 'vni': 100, 'local': '10.77.0.1', 'underlay_dev': 'nodev'},
+                {'name': 'br0', 'kind': 'bridge'},
+            ],
+        }
+    ]
     options = _options(str(tmp_path))
     boot_files.ensure_present(validate(declared), options)
     started = time.time()
@@ -401,9 +496,9 @@ def test_host_batch_of_earlier_versions_is_replaced_by_the_script(tmp_path):
     assert os.path.exists(legacy)
     done = boot_files.ensure_present(validate(DECLARATION), options)
     assert [c.text for c in planned] == [c.text for c in done]
-    assert 'remove %s (replaced by namespaces.sh)' % legacy in [c.text for c in done]
+    assert f'remove {legacy} (replaced by namespaces.sh)' in [c.text for c in done]
     assert not os.path.exists(legacy)
-    assert _exec_start_lines(options) == ['/bin/sh %s' % os.path.join(options.boot_dir, 'namespaces.sh')]
+    assert _exec_start_lines(options) == [f'/bin/sh {os.path.join(options.boot_dir, "namespaces.sh")}']
     assert boot_files.ensure_present(validate(DECLARATION), options) == []
 
 
@@ -419,8 +514,9 @@ def test_ip_command_without_bridge_beside_it_finds_bridge_in_path(tmp_path):
     bindir = tmp_path / 'bin'
     bindir.mkdir()
     os.symlink(sh('sh', '-c', 'command -v ip').stdout.strip(), str(bindir / 'ip'))
-    options = boot_files.BootOptions(boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'),
-                                     ip_command=str(bindir / 'ip'))
+    options = boot_files.BootOptions(
+        boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'), ip_command=str(bindir / 'ip')
+    )
     boot_files.ensure_present(validate(VXLAN), options)
     proc = _run_unit(options)
     assert proc.returncode == 0 and proc.stderr == '', proc.stderr
@@ -437,9 +533,16 @@ def _unmerged_usr(tmp_path):
     sh('mount', '-t', 'tmpfs', 'tmpfs', str(layer))
     (layer / 'upper').mkdir()
     (layer / 'work').mkdir()
-    sysctl, bridge = (sh('sh', '-c', 'command -v %s' % name).stdout.strip() for name in ('sysctl', 'bridge'))
-    sh('mount', '-t', 'overlay', 'overlay', '-o', 'lowerdir=/usr/bin,upperdir=%s/upper,workdir=%s/work'
-       % (layer, layer), '/usr/bin')
+    sysctl, bridge = (sh('sh', '-c', f'command -v {name}').stdout.strip() for name in ('sysctl', 'bridge'))
+    sh(
+        'mount',
+        '-t',
+        'overlay',
+        'overlay',
+        '-o',
+        f'lowerdir=/usr/bin,upperdir={layer}/upper,workdir={layer}/work',
+        '/usr/bin',
+    )
     for program in (sysctl, bridge):
         sh('cp', program, '/usr/bin/')
     sh('mount', '-t', 'tmpfs', 'tmpfs', '/usr/sbin')
@@ -465,25 +568,37 @@ def _racing_ip(tmp_path, set_up_works=True):
     racing.parent.mkdir()
     ignore = '' if set_up_works else '  *"link set dev eth0 up"*) exit 0 ;;\n'
     racing.write_text(
-        '#!/bin/sh\ncase "$*" in\n%s  *"-n edge -force -batch"*)\n'
-        '    "%s" "$@"; rc=$?\n'
-        '    [ -e %s ] || { : > %s; "%s" link set dev h-edge down; "%s" -n edge link set dev eth0 down; }\n'
-        '    exit $rc ;;\nesac\nexec "%s" "$@"\n'
-        % (ignore, real, tmp_path / 'raced', tmp_path / 'raced', real, real, real))
+        f'#!/bin/sh\ncase "$*" in\n{ignore}  *"-n edge -force -batch"*)\n'
+        f'    "{real}" "$@"; rc=$?\n'
+        f'    [ -e {tmp_path / "raced"} ] || {{ : > {tmp_path / "raced"}; "{real}" link set dev h-edge down; "{real}" -n edge link set dev eth0 down; }}\n'
+        f'    exit $rc ;;\nesac\nexec "{real}" "$@"\n'
+    )
     racing.chmod(0o755)
     return str(racing)
 
 
-RACED = [{'name': 'edge', 'links': [{'name': 'eth0', 'kind': 'veth', 'addresses': ['10.46.0.2/30'],
-                                     'peer': {'name': 'h-edge', 'addresses': ['10.46.0.1/30']}}]}]
+RACED = [
+    {
+        'name': 'edge',
+        'links': [
+            {
+                'name': 'eth0',
+                'kind': 'veth',
+                'addresses': ['10.46.0.2/30'],
+                'peer': {'name': 'h-edge', 'addresses': ['10.46.0.1/30']},
+            }
+        ],
+    }
+]
 
 
 def test_a_link_taken_down_after_the_batches_is_set_up_again_and_logged(tmp_path):
     """Issue 22: after a real reboot one boot in five left a namespace's eth0 down while its addresses and
     routes were back and the unit reported success. The script checks, once all is built, that what is
     declared up is up, sets up again what is not, and says so."""
-    options = boot_files.BootOptions(boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'),
-                                     ip_command=_racing_ip(tmp_path))
+    options = boot_files.BootOptions(
+        boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'), ip_command=_racing_ip(tmp_path)
+    )
     boot_files.ensure_present(validate(RACED), options)
     proc = _run_unit(options)
     assert (tmp_path / 'raced').exists()
@@ -499,8 +614,11 @@ def test_a_link_taken_down_after_the_batches_is_set_up_again_and_logged(tmp_path
 def test_a_link_that_stays_down_fails_the_unit_naming_it(tmp_path):
     """A link declared up that cannot be set up again fails the unit (systemd shows it failed, the journal
     says which link) instead of a success with the tenant offline."""
-    options = boot_files.BootOptions(boot_dir=str(tmp_path / 'boot'), unit_dir=str(tmp_path / 'units'),
-                                     ip_command=_racing_ip(tmp_path, set_up_works=False))
+    options = boot_files.BootOptions(
+        boot_dir=str(tmp_path / 'boot'),
+        unit_dir=str(tmp_path / 'units'),
+        ip_command=_racing_ip(tmp_path, set_up_works=False),
+    )
     boot_files.ensure_present(validate(RACED), options)
     proc = _run_unit(options)
     assert proc.returncode == 1, proc.stderr

@@ -95,9 +95,16 @@ def test_hostile_boot_options_fail_naming_option_and_value_and_touch_nothing(tmp
 
 
 def test_unit_names_systemd_accepts_are_accepted(tmp_path):
-    for name in ('a.service', 'nsfd-netns_2:x.service', 'svc@inst.service', 'dev\\x2dnet.service', 'a' * 247 + '.service'):
-        options = boot_files.BootOptions(unit_dir=str(tmp_path), unit_name=name,
-                                         wanted_by=['multi-user.target', 'x@y.service', 'foo\\x2dbar.target'])
+    for name in (
+        'a.service',
+        'nsfd-netns_2:x.service',
+        'svc@inst.service',
+        'dev\\x2dnet.service',
+        'a' * 247 + '.service',
+    ):
+        options = boot_files.BootOptions(
+            unit_dir=str(tmp_path), unit_name=name, wanted_by=['multi-user.target', 'x@y.service', 'foo\\x2dbar.target']
+        )
         assert options.unit_path == os.path.join(str(tmp_path), name)
 
 
@@ -124,8 +131,12 @@ def test_netns_config_boot_option_refuses_the_same_values_before_any_namespace_e
 
     (tmp_path / 'keepme').write_text('precious\n')
     before = _snapshot(tmp_path)
-    boot = {'boot_dir': str(tmp_path / 'boot'), 'unit_dir': str(tmp_path / 'units'), 'unit_name': '../keepme',
-            'state': 'absent'}
+    boot = {
+        'boot_dir': str(tmp_path / 'boot'),
+        'unit_dir': str(tmp_path / 'units'),
+        'unit_name': '../keepme',
+        'state': 'absent',
+    }
     result = run_module(netns_config, {'namespaces': DECLARATION, 'boot': boot}, capsys)
     assert result['failed'] and "unit_name: '../keepme'" in result['msg'], result
     assert ip_netns_list() == [] and _snapshot(tmp_path) == before
@@ -146,19 +157,34 @@ def test_every_accepted_odd_value_means_the_same_to_systemd(tmp_path):
     boot_dir with every extra character allowed there."""
     ours, theirs = tmp_path / 'ours', tmp_path / 'theirs'
     unit_name = 'nsfd\\x2dnetns@blue:1.service'
-    options = boot_files.BootOptions(boot_dir=str(tmp_path / 'b+o@o:t,-_.x'), unit_dir=str(ours / 'etc/systemd/system'),
-                                     unit_name=unit_name, wanted_by=['multi-user.target', 'foo\\x2dbar.target',
-                                                                     'x@y.service'])
-    persist.apply(DECLARATION, dict(_params(tmp_path), boot_dir=options.boot_dir, unit_dir=options.unit_dir,
-                                    unit_name=options.unit_name, wanted_by=options.wanted_by))
+    options = boot_files.BootOptions(
+        boot_dir=str(tmp_path / 'b+o@o:t,-_.x'),
+        unit_dir=str(ours / 'etc/systemd/system'),
+        unit_name=unit_name,
+        wanted_by=['multi-user.target', 'foo\\x2dbar.target', 'x@y.service'],
+    )
+    persist.apply(
+        DECLARATION,
+        dict(
+            _params(tmp_path),
+            boot_dir=options.boot_dir,
+            unit_dir=options.unit_dir,
+            unit_name=options.unit_name,
+            wanted_by=options.wanted_by,
+        ),
+    )
     (theirs / 'etc/systemd/system').mkdir(parents=True)
     with open(options.unit_path) as handle:
         (theirs / 'etc/systemd/system' / unit_name).write_text(handle.read())
     subprocess.run(['systemctl', '--root', str(theirs), 'enable', unit_name], check=True, capture_output=True)
 
     def links(root):
-        return sorted((os.path.relpath(path, str(root)), target.replace(str(root), ''))
-                      for path, target in _snapshot(root).items() if target.startswith('link:'))
+        return sorted(
+            (os.path.relpath(path, str(root)), target.replace(str(root), ''))
+            for path, target in _snapshot(root).items()
+            if target.startswith('link:')
+        )
+
     assert links(ours) == links(theirs) and len(links(ours)) == 3
     # verify cannot load an instance's own unit file ("Couldn't process aliases"): a plain copy
     plain = tmp_path / 'verify' / 'nsfd-netns.service'
@@ -168,12 +194,15 @@ def test_every_accepted_odd_value_means_the_same_to_systemd(tmp_path):
     assert verify.returncode == 0, verify.stderr
 
 
-@pytest.mark.parametrize('option, make', [
-    ('ip_command', lambda t: str(t / 'nowhere' / 'ip')),
-    ('sysctl_command', lambda t: str(t / 'nowhere' / 'sysctl')),
-    ('ip_command', lambda t: str(t / 'not-executable')),
-    ('sysctl_command', lambda t: str(t.resolve())),  # a directory
-])
+@pytest.mark.parametrize(
+    'option, make',
+    [
+        ('ip_command', lambda t: str(t / 'nowhere' / 'ip')),
+        ('sysctl_command', lambda t: str(t / 'nowhere' / 'sysctl')),
+        ('ip_command', lambda t: str(t / 'not-executable')),
+        ('sysctl_command', lambda t: str(t.resolve())),  # a directory
+    ],
+)
 def test_configured_programs_that_are_not_on_the_host_fail_before_anything_is_written(tmp_path, option, make):
     """Issue 22: a boot unit whose ip or sysctl is missing would fail at
     boot; writing the files fails instead, naming the option and path."""
@@ -184,7 +213,7 @@ def test_configured_programs_that_are_not_on_the_host_fail_before_anything_is_wr
         with pytest.raises(NamespaceError) as caught:
             persist.apply(DECLARATION, _params(tmp_path, **{option: path}), check_mode=check_mode)
         message = str(caught.value)
-        assert '%s: %r' % (option, path) in message and 'Nothing was changed' in message, message
+        assert f'{option}: {path!r}' in message and 'Nothing was changed' in message, message
         assert _snapshot(tmp_path) == before
     # removing the files needs no program
     persist.apply(DECLARATION, _params(tmp_path, state='absent', **{option: path}))
@@ -195,36 +224,49 @@ def test_unset_programs_are_found_in_the_boot_path_and_bridge_beside_a_configure
     ip_command's directory only when it is there (Debian: /bin/ip, /sbin/bridge)."""
     from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import script
     from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
-    vxlan = {'name': 'vx0', 'kind': 'vxlan', 'vni': 5, 'local': '10.0.0.1',
-             'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'}]}
+
+    vxlan = {
+        'name': 'vx0',
+        'kind': 'vxlan',
+        'vni': 5,
+        'local': '10.0.0.1',
+        'fdb': [{'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'}],
+    }
     fdb = validate([{'name': 'v', 'links': [vxlan]}])
     text = script.render(fdb, boot_files.BootOptions())
     assert 'PATH=/usr/sbin:/usr/bin:/sbin:/bin\n' in text and 'ip=$(tool ip)\n' in text
     assert 'sysctl=$(tool sysctl)\n' in text and 'bridge=$(tool bridge)\n' in text
     text = script.render(fdb, boot_files.BootOptions(ip_command='/bin/ip'))
-    assert "ip=/bin/ip\nsysctl=$(tool sysctl)\nbridge=/bin/bridge\n[ -x \"$bridge\" ] || bridge=$(tool bridge)\n" in text
+    assert (
+        "ip=/bin/ip\nsysctl=$(tool sysctl)\nbridge=/bin/bridge\n[ -x \"$bridge\" ] || bridge=$(tool bridge)\n" in text
+    )
 
 
 # boot/options.py itself: the checks each consumer relies on, and the programs the script runs
 
+
 def test_boot_options_derive_the_unit_and_wants_paths():
-    options = boot_options.BootOptions(boot_dir='/etc/b', unit_dir='/etc/u', unit_name='x@y.service',
-                                       wanted_by=['multi-user.target'])
+    options = boot_options.BootOptions(
+        boot_dir='/etc/b', unit_dir='/etc/u', unit_name='x@y.service', wanted_by=['multi-user.target']
+    )
     assert options.unit_path == '/etc/u/x@y.service'
     assert options.boot_file('blue.sh') == '/etc/b/blue.sh'
     assert options.wants_links() == ['/etc/u/multi-user.target.wants/x@y.service']
     assert options.ip_command is None and boot_options.BootOptions(ip_command='').ip_command is None
 
 
-@pytest.mark.parametrize('check, value', [
-    (lambda v: boot_options.check_unit_name('u', v, ('.service',)), 'tmpl@.service'),
-    (lambda v: boot_options.check_unit_name('u', v, ('.service',)), 'ä.service'),
-    (lambda v: boot_options.check_path('p', v), '/a/./b'),
-    (lambda v: boot_options.check_path('p', v), '/a\nb'),
-    (lambda v: boot_options.check_path('p', v, exec_safe=True), '/a%ib'),
-    (lambda v: boot_options.check_directory('d', v), '/'),
-    (lambda v: boot_options.BootOptions(wanted_by=v), 'multi-user.target'),
-])
+@pytest.mark.parametrize(
+    'check, value',
+    [
+        (lambda v: boot_options.check_unit_name('u', v, ('.service',)), 'tmpl@.service'),
+        (lambda v: boot_options.check_unit_name('u', v, ('.service',)), 'ä.service'),
+        (lambda v: boot_options.check_path('p', v), '/a/./b'),
+        (lambda v: boot_options.check_path('p', v), '/a\nb'),
+        (lambda v: boot_options.check_path('p', v, exec_safe=True), '/a%ib'),
+        (lambda v: boot_options.check_directory('d', v), '/'),
+        (lambda v: boot_options.BootOptions(wanted_by=v), 'multi-user.target'),
+    ],
+)
 def test_option_checks_refuse_and_change_nothing(check, value):
     with pytest.raises(NamespaceError) as exc:
         check(value)
@@ -240,7 +282,7 @@ def test_programs_are_found_in_the_boot_path_or_where_configured(tmp_path):
     for configured, words in ((str(plain), 'is not an executable file'), (str(tmp_path / 'no'), 'does not exist')):
         with pytest.raises(NamespaceError) as exc:
             boot_options.check_programs(boot_options.BootOptions(ip_command=configured))
-        assert "ip_command: %r %s" % (configured, words) in str(exc.value) and exc.value.path == configured
+        assert f"ip_command: {configured!r} {words}" in str(exc.value) and exc.value.path == configured
 
 
 def test_a_program_missing_from_the_boot_path_is_named(tmp_path, monkeypatch):
@@ -254,6 +296,8 @@ def test_a_program_missing_from_the_boot_path_is_named(tmp_path, monkeypatch):
     boot_options.check_programs(boot_options.BootOptions(ip_command=ip_copy), sysctl=False)
     with pytest.raises(NamespaceError) as exc:
         boot_options.check_programs(boot_options.BootOptions(ip_command=ip_copy), sysctl=False, bridge=True)
-    assert 'no bridge (iproute2)' in str(exc.value) and "next to ip_command %r nor in /nonexistent" % ip_copy in str(exc.value)
+    assert 'no bridge (iproute2)' in str(exc.value) and f"next to ip_command {ip_copy!r} nor in /nonexistent" in str(
+        exc.value
+    )
     shutil.copy(shutil.which('bridge'), str(tmp_path / 'bridge'))
     boot_options.check_programs(boot_options.BootOptions(ip_command=ip_copy), sysctl=False, bridge=True)

@@ -26,7 +26,9 @@ def _unit(tmp_path, name):
 def _dropins(tmp_path):
     found = []
     for top, _dirs, names in os.walk(str(tmp_path / 'units')):
-        found.extend(os.path.relpath(os.path.join(top, n), str(tmp_path / 'units')) for n in names if n.endswith('.conf'))
+        found.extend(
+            os.path.relpath(os.path.join(top, n), str(tmp_path / 'units')) for n in names if n.endswith('.conf')
+        )
     return sorted(found)
 
 
@@ -38,10 +40,13 @@ def test_the_boot_unit_and_unit_dir_come_from_the_boot_option(tmp_path):
     assert services.unit_dir_of(None) == '/etc/systemd/system'
 
 
-@pytest.mark.parametrize('name, words', [
-    ('nsfd-netns.service', 'is the boot unit'),
-    ('web/../x.service', 'namespaces[0].services[0]'),
-])
+@pytest.mark.parametrize(
+    'name, words',
+    [
+        ('nsfd-netns.service', 'is the boot unit'),
+        ('web/../x.service', 'namespaces[0].services[0]'),
+    ],
+)
 def test_check_refuses_a_service_that_cannot_have_its_dropin(tmp_path, name, words):
     decls = validate([{'name': 'blue', 'services': [name]}])
     with pytest.raises(NamespaceError) as exc:
@@ -67,12 +72,15 @@ def test_declared_services_are_placed_and_undeclared_ones_taken_out(tmp_path):
         assert 'NetworkNamespacePath=/run/netns/blue' in handle.read()
 
     step = services.ServicesStep(None, boot)
-    kept = step(validate([{'name': 'blue', 'services': ['web.service']}]),
-                [{'name': 'old.service', 'namespace': 'blue'}])
+    kept = step(
+        validate([{'name': 'blue', 'services': ['web.service']}]), [{'name': 'old.service', 'namespace': 'blue'}]
+    )
     assert [s['name'] for s in kept] == ['web.service']
     assert [d.split('/')[0] for d in _dropins(tmp_path)] == ['web.service.d']
     assert [(r['unit'], r['state'], r['changed']) for r in step.results] == [
-        ('web.service', 'present', True), ('old.service', 'absent', True)]
+        ('web.service', 'present', True),
+        ('old.service', 'absent', True),
+    ]
     assert step.failed == []
 
 
@@ -82,8 +90,9 @@ def test_a_failing_service_is_reported_and_an_undeclared_one_kept_in_the_record(
     step = services.ServicesStep(None, boot)
     # web.service has no unit file, gone.service's drop-in cannot be removed: both fail
     os.makedirs(str(tmp_path / 'units' / 'gone.service.d' / '50-nsfd-netns.conf' / 'x'))  # a directory: not removable
-    kept = step(validate([{'name': 'blue', 'services': ['web.service']}]),
-                [{'name': 'gone.service', 'namespace': 'red'}])
+    kept = step(
+        validate([{'name': 'blue', 'services': ['web.service']}]), [{'name': 'gone.service', 'namespace': 'red'}]
+    )
     assert [s['name'] for s in kept] == ['web.service', 'gone.service']
     assert len(step.failed) == 2 and step.failed[0].startswith('web.service in blue: ')
     assert "unit 'web.service' does not exist" in step.failed[0]

@@ -55,8 +55,11 @@ def test_dropins_apply_by_name_and_the_last_private_network_counts(dirs):
     high = _write(os.path.join(dirs[0], 'web-front-a.service.d', '10-off.conf'), '[Service]\nPrivateNetwork=no\n')
     prefix = _write(os.path.join(dirs[1], 'web-.service.d', '20-on.conf'), '[Unit]\nPrivateNetwork=yes\n')
     typed = _write(os.path.join(dirs[2], 'service.d', '30-on.conf'), '[Service]\n PrivateNetwork = on \n')
-    assert unitprops.dropins('web-front-a.service', dirs) == [('10-off.conf', high), ('20-on.conf', prefix),
-                                                              ('30-on.conf', typed)]
+    assert unitprops.dropins('web-front-a.service', dirs) == [
+        ('10-off.conf', high),
+        ('20-on.conf', prefix),
+        ('30-on.conf', typed),
+    ]
     assert unitprops.from_files('web-front-a.service', dirs).private_network
     assert unitprops.assigned_after('web-front-a.service', dirs, '10-off.conf', 'PrivateNetwork') == [(typed, 'on')]
     os.unlink(typed)

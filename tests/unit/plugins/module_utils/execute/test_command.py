@@ -25,7 +25,7 @@ def test_a_command_runs_in_the_named_network_namespace():
     result = _run(target, ['sh', '-c', 'readlink /proc/self/ns/net; echo err >&2; exit 3'])
     ino = os.stat('/run/netns/blue').st_ino
     assert result['rc'] == 3
-    assert result['stdout'] == 'net:[%d]' % ino and result['stdout_lines'] == ['net:[%d]' % ino]
+    assert result['stdout'] == f'net:[{ino}]' and result['stdout_lines'] == [f'net:[{ino}]']
     assert result['stderr'] == 'err'
     assert result['entered'] == [{'type': 'net', 'path': '/run/netns/blue', 'inode': ino}]
     assert result['cmd'][0] == 'sh' and result['delta'].startswith('0:00:')
@@ -36,8 +36,12 @@ def test_stdin_chdir_and_etc_files_like_ip_netns_exec(tmp_path):
     os.makedirs('/etc/netns/blue')
     with open('/etc/netns/blue/hosts', 'w') as handle:
         handle.write('10.0.0.1 inside\n')
-    result = _run(command.resolve(namespace='blue'), ['sh', '-c', 'cat; pwd; cat /etc/hosts'], stdin='hello\n',
-                  chdir=str(tmp_path))
+    result = _run(
+        command.resolve(namespace='blue'),
+        ['sh', '-c', 'cat; pwd; cat /etc/hosts'],
+        stdin='hello\n',
+        chdir=str(tmp_path),
+    )
     assert result['stdout_lines'] == ['hello', str(tmp_path), '10.0.0.1 inside']
     plain = _run(command.resolve(namespace='blue'), ['cat', '/etc/hosts'], etc_files=False)
     assert plain['stdout'] != '10.0.0.1 inside'
@@ -45,12 +49,12 @@ def test_stdin_chdir_and_etc_files_like_ip_netns_exec(tmp_path):
 
 def test_pin_paths_of_several_types():
     for kind in ('uts', 'net'):
-        open('/run/%s-pin' % kind, 'w').close()
+        open(f'/run/{kind}-pin', 'w').close()
     sh('unshare', '--uts=/run/uts-pin', '--net=/run/net-pin', 'hostname', 'inside')
     target = command.resolve(paths=['/run/uts-pin', '/run/net-pin'])
     assert sorted(target.fds) == ['net', 'uts']
     result = _run(target, ['sh', '-c', 'hostname; readlink /proc/self/ns/net'])
-    assert result['stdout_lines'] == ['inside', 'net:[%d]' % os.stat('/run/net-pin').st_ino]
+    assert result['stdout_lines'] == ['inside', f'net:[{os.stat("/run/net-pin").st_ino}]']
 
 
 def test_a_pid_namespace_of_a_process():
@@ -73,14 +77,17 @@ def test_a_failed_chdir_is_an_error_naming_the_step():
     assert 'cannot enter blue: chdir /nonexistent failed' in str(exc.value) and exc.value.errno == 2
 
 
-@pytest.mark.parametrize('kwargs, words', [
-    ({'namespace': 'missing'}, 'does not exist'),
-    ({'namespace': 'blue', 'types': ['net', 'uts'], 'pin_dir': '/run/netns'}, 'exactly one type'),
-    ({'paths': ['/run/netns']}, 'not a namespace pin'),
-    ({'paths': ['/run/nothing']}, 'cannot open the pin'),
-    ({'pid': 999999999}, 'cannot open the namespace of process'),
-    ({}, 'give one of namespace, path or pid'),
-])
+@pytest.mark.parametrize(
+    'kwargs, words',
+    [
+        ({'namespace': 'missing'}, 'does not exist'),
+        ({'namespace': 'blue', 'types': ['net', 'uts'], 'pin_dir': '/run/netns'}, 'exactly one type'),
+        ({'paths': ['/run/netns']}, 'not a namespace pin'),
+        ({'paths': ['/run/nothing']}, 'cannot open the pin'),
+        ({'pid': 999999999}, 'cannot open the namespace of process'),
+        ({}, 'give one of namespace, path or pid'),
+    ],
+)
 def test_targets_are_checked_and_nothing_is_created(kwargs, words):
     sh('ip', 'netns', 'add', 'blue')
     before = sorted(os.listdir('/proc/self/fd'))

@@ -26,7 +26,7 @@ def test_standalone_it_runs_the_command_inside_like_ip_netns_exec():
     done = _launch('--name', 'blue', '--', 'sh', '-c', 'readlink /proc/self/ns/net; ls /sys/class/net; cat /etc/hosts')
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == 'net:[%d]' % os.stat('/run/netns/blue').st_ino
+    assert lines[0] == f'net:[{os.stat("/run/netns/blue").st_ino}]'
     # /sys shows the namespace's devices, /etc the namespace's files
     assert lines[1:4] == ['lo', 'v0', 'v1'] and lines[4] == '10.0.0.1 inside'
     expected = sh('ip', 'netns', 'exec', 'blue', 'sh', '-c', 'ls /sys/class/net; cat /etc/hosts').stdout

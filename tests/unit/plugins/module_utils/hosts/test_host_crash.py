@@ -21,7 +21,7 @@ def data_dir(tmp_path):
 
 def pid_one(pid):
     """Whether pid is pid 1 of its pid namespace (not the init's shell forking a child)."""
-    with open('/proc/%d/status' % pid) as handle:
+    with open(f'/proc/{pid}/status') as handle:
         return any(line.startswith('NSpid:') and line.split()[-1] == '1' for line in handle)
 
 
@@ -31,12 +31,15 @@ def inits_of(name, data_dir):
     found = []
     for entry in os.listdir('/proc'):
         try:
-            with open('/proc/%s/cmdline' % entry, 'rb') as handle:
+            with open(f'/proc/{entry}/cmdline', 'rb') as handle:
                 argv = handle.read().split(b'\0')
         except OSError:
             continue
-        if argv[-4:] == [record.INIT_MARKER.encode(), name.encode(), data_dir.encode(), b''] and running(int(entry)) \
-                and pid_one(int(entry)):
+        if (
+            argv[-4:] == [record.INIT_MARKER.encode(), name.encode(), data_dir.encode(), b'']
+            and running(int(entry))
+            and pid_one(int(entry))
+        ):
             found.append(int(entry))
     return found
 
@@ -48,8 +51,10 @@ def crashed_start(name, data_dir, pin=True):
     child = os.fork()
     if child == 0:  # pragma: no cover - the killed run
         try:
+
             def die(*_args, **_kwargs):
                 os.kill(os.getpid(), signal.SIGKILL)
+
             if pin:
                 saving = record.save
                 engine.record.save = lambda d, n, rec: die() if rec.get('pid') else saving(d, n, rec)

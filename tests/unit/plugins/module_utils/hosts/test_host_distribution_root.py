@@ -11,8 +11,9 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, spec as hostspec
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', '..'))
-DEBIAN_ROOT = subprocess.run([os.path.join(REPO, 'scripts', 'debian-root'), '--print-only'], capture_output=True,
-                             text=True, check=True).stdout.strip()
+DEBIAN_ROOT = subprocess.run(
+    [os.path.join(REPO, 'scripts', 'debian-root'), '--print-only'], capture_output=True, text=True, check=True
+).stdout.strip()
 HAVE_ROOT = os.path.isfile(os.path.join(DEBIAN_ROOT, '.complete'))
 
 
@@ -20,15 +21,14 @@ HAVE_ROOT = os.path.isfile(os.path.join(DEBIAN_ROOT, '.complete'))
 def debian_root():
     if not HAVE_ROOT:
         if os.environ.get('CI'):
-            pytest.fail('no cached Debian root at %s under CI: run scripts/debian-root first' % DEBIAN_ROOT)
+            pytest.fail(f'no cached Debian root at {DEBIAN_ROOT} under CI: run scripts/debian-root first')
         pytest.skip('no cached Debian root: run scripts/debian-root on the machine (it needs the Debian mirror)')
     return DEBIAN_ROOT
 
 
 def enter(name, *argv):
     pins = {'net': 'netns', 'uts': 'utsns', 'ipc': 'ipcns', 'mount': 'mntns', 'pid': 'pidns', 'cgroup': 'cgroupns'}
-    return sh('nsenter', *['--%s=/run/%s/%s' % (option, directory, name) for option, directory in pins.items()],
-              '--', *argv)
+    return sh('nsenter', *[f'--{option}=/run/{directory}/{name}' for option, directory in pins.items()], '--', *argv)
 
 
 def converge(name, data_dir, **kwargs):

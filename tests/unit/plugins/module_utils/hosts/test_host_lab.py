@@ -49,13 +49,15 @@ def lab_links():
 
 def test_hosts_of_two_data_dirs_started_at_once_never_share_a_lab_address(tmp_path):
     for round_ in range(5):
-        one, two = str(tmp_path / ('a%d' % round_)), str(tmp_path / ('b%d' % round_))
-        results = at_once(lambda: converge('a%d' % round_, one, lab=lab('10.77.0.1/24')),
-                          lambda: converge('b%d' % round_, two, lab=lab('10.77.0.1/24')))
+        one, two = str(tmp_path / (f'a{round_}')), str(tmp_path / (f'b{round_}'))
+        results = at_once(
+            lambda: converge(f'a{round_}', one, lab=lab('10.77.0.1/24')),
+            lambda: converge(f'b{round_}', two, lab=lab('10.77.0.1/24')),
+        )
         failed = [r for r in results if isinstance(r, Exception)]
-        assert len(failed) == 1, 'round %d: %r' % (round_, results)
+        assert len(failed) == 1, f'round {round_}: {results!r}'
         assert 'lab.address 10.77.0.1/24 is already the address of host' in str(failed[0]), failed[0]
-        for name, data_dir in (('a%d' % round_, one), ('b%d' % round_, two)):
+        for name, data_dir in ((f'a{round_}', one), (f'b{round_}', two)):
             converge(name, data_dir, state='absent')
         assert ip_netns_list() == []
 
@@ -73,11 +75,12 @@ def test_absent_in_one_data_dir_while_another_starts_keeps_the_new_hosts_link(tm
     one, two = str(tmp_path / 'a'), str(tmp_path / 'b')
     for round_ in range(3):
         converge('a1', one, lab=lab('10.77.0.1/24'))
-        results = at_once(lambda: converge('a1', one, state='absent'),
-                          lambda: converge('b1', two, lab=lab('10.77.0.2/24')))
+        results = at_once(
+            lambda: converge('a1', one, state='absent'), lambda: converge('b1', two, lab=lab('10.77.0.2/24'))
+        )
         assert not [r for r in results if isinstance(r, Exception)], results
         sh('ip', 'netns', 'exec', 'nsfd-lab', 'ping', '-c1', '-W2', '10.77.0.2')
-        assert not converge('b1', two, lab=lab('10.77.0.2/24')).changed, 'round %d' % round_
+        assert not converge('b1', two, lab=lab('10.77.0.2/24')).changed, f'round {round_}'
         converge('b1', two, state='absent')
         assert ip_netns_list() == []
 
@@ -132,10 +135,10 @@ def test_host_names_that_shared_a_lab_end_get_their_own(tmp_path):
     data_dir = str(tmp_path / 'hosts')
     names = ('abcdefghijklm', 'abcde-4b989')
     for i, name in enumerate(names):
-        converge(name, data_dir, lab=lab('10.77.0.%d/24' % (i + 1)))
+        converge(name, data_dir, lab=lab(f'10.77.0.{i + 1}/24'))
     for i, name in enumerate(names):
-        assert not converge(name, data_dir, lab=lab('10.77.0.%d/24' % (i + 1))).changed, name
-        sh('ip', 'netns', 'exec', 'nsfd-lab', 'ping', '-c1', '-W2', '10.77.0.%d' % (i + 1))
+        assert not converge(name, data_dir, lab=lab(f'10.77.0.{i + 1}/24')).changed, name
+        sh('ip', 'netns', 'exec', 'nsfd-lab', 'ping', '-c1', '-W2', f'10.77.0.{i + 1}')
     assert hostspec.lab_end_name(names[0]) != hostspec.lab_end_name(names[1])
     for name in ('a' * 64, 'web1', 'x'):
         assert len(hostspec.lab_end_name(name)) <= 15
@@ -173,7 +176,7 @@ def test_the_lab_interface_keeps_a_stable_local_mac_across_reboot(tmp_path):
     sh('ip', 'netns', 'exec', 'h2', 'ping', '-c1', '-W2', '10.77.0.1')
     mac = mac_of('h1', 'eth0')
     first = int(mac.split(':')[0], 16)
-    assert first & 0x02 and not first & 0x01, 'a locally administered unicast address: %s' % mac
+    assert first & 0x02 and not first & 0x01, f'a locally administered unicast address: {mac}'
     assert mac != mac_of('h2', 'eth0')
     converge('h1', data_dir, state='rebooted', lab=lab('10.77.0.1/24'))
     assert mac_of('h1', 'eth0') == mac
@@ -186,25 +189,30 @@ def test_the_lab_interface_keeps_a_stable_local_mac_across_reboot(tmp_path):
 
 
 @pytest.mark.parametrize('field', ['interface', 'bridge'])
-@pytest.mark.parametrize('value', ['all', 'default', 'lo', '.', '..', 'a/b', 'a b', 'a\tb', 'a:b', 'e' * 16, 'eth\u00a00'])
+@pytest.mark.parametrize(
+    'value', ['all', 'default', 'lo', '.', '..', 'a/b', 'a b', 'a\tb', 'a:b', 'e' * 16, 'eth\u00a00']
+)
 def test_reserved_interface_names_are_refused(tmp_path, field, value):
     data_dir = str(tmp_path / 'hosts')
     with pytest.raises(NamespaceError) as exc:
         converge('h1', data_dir, lab=lab('10.77.0.1/24', **{field: value}))
-    assert 'lab.%s %r' % (field, value) in str(exc.value), str(exc.value)
+    assert f'lab.{field} {value!r}' in str(exc.value), str(exc.value)
     assert ip_netns_list() == [] and not os.path.exists(data_dir)
 
 
-@pytest.mark.parametrize('options, expected', [
-    ({'address': '224.0.0.1/24'}, "lab.address '224.0.0.1/24' is a multicast address"),
-    ({'address': '127.0.0.2/8'}, "lab.address '127.0.0.2/8' is a loopback address"),
-    ({'address': '::1/64'}, "lab.address '::1/64' is a loopback address"),
-    ({'address': 'ff02::5/64'}, "lab.address 'ff02::5/64' is a multicast address"),
-    ({'address': 'fe80::1%eth0/64'}, "lab.address 'fe80::1%eth0/64' has a scope"),
-    ({'address': 'fd00::1/64', 'gateway': 'fd00::fe%eth0'}, "lab.gateway 'fd00::fe%eth0' has a scope"),
-    ({'address': '10.77.0.1/24', 'gateway': '10.77.0.100/8'}, "lab.gateway '10.77.0.100/8' has prefix length 8"),
-    ({'address': '10.77.0.1/24', 'gateway': '10.77.0.100/x'}, "lab.gateway '10.77.0.100/x' must be"),
-])
+@pytest.mark.parametrize(
+    'options, expected',
+    [
+        ({'address': '224.0.0.1/24'}, "lab.address '224.0.0.1/24' is a multicast address"),
+        ({'address': '127.0.0.2/8'}, "lab.address '127.0.0.2/8' is a loopback address"),
+        ({'address': '::1/64'}, "lab.address '::1/64' is a loopback address"),
+        ({'address': 'ff02::5/64'}, "lab.address 'ff02::5/64' is a multicast address"),
+        ({'address': 'fe80::1%eth0/64'}, "lab.address 'fe80::1%eth0/64' has a scope"),
+        ({'address': 'fd00::1/64', 'gateway': 'fd00::fe%eth0'}, "lab.gateway 'fd00::fe%eth0' has a scope"),
+        ({'address': '10.77.0.1/24', 'gateway': '10.77.0.100/8'}, "lab.gateway '10.77.0.100/8' has prefix length 8"),
+        ({'address': '10.77.0.1/24', 'gateway': '10.77.0.100/x'}, "lab.gateway '10.77.0.100/x' must be"),
+    ],
+)
 def test_lab_addresses_no_lab_can_use_are_refused(tmp_path, options, expected):
     data_dir = str(tmp_path / 'hosts')
     with pytest.raises(NamespaceError) as exc:

@@ -13,8 +13,14 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, spec as hostspec
 
 TYPES = ('mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup')
-PIN_DIRS = {'mnt': '/run/mntns', 'uts': '/run/utsns', 'ipc': '/run/ipcns', 'net': '/run/netns',
-            'pid': '/run/pidns', 'cgroup': '/run/cgroupns'}
+PIN_DIRS = {
+    'mnt': '/run/mntns',
+    'uts': '/run/utsns',
+    'ipc': '/run/ipcns',
+    'net': '/run/netns',
+    'pid': '/run/pidns',
+    'cgroup': '/run/cgroupns',
+}
 
 
 @pytest.fixture
@@ -35,7 +41,7 @@ def lab(address, **kwargs):
 def gone_process(pid):
     """No such process, or a zombie (the sandbox is the subreaper that would reap it)."""
     try:
-        with open('/proc/%d/stat' % pid) as handle:
+        with open(f'/proc/{pid}/stat') as handle:
             return handle.read().rsplit(')', 1)[1].split()[0] == 'Z'
     except OSError:
         return True
@@ -49,9 +55,18 @@ def kill_init(pid):
 
 
 def enter(name, *argv, **kwargs):
-    return sh('nsenter', '--net=/run/netns/%s' % name, '--uts=/run/utsns/%s' % name, '--ipc=/run/ipcns/%s' % name,
-              '--mount=/run/mntns/%s' % name, '--pid=/run/pidns/%s' % name, '--cgroup=/run/cgroupns/%s' % name,
-              '--', *argv, **kwargs)
+    return sh(
+        'nsenter',
+        f'--net=/run/netns/{name}',
+        f'--uts=/run/utsns/{name}',
+        f'--ipc=/run/ipcns/{name}',
+        f'--mount=/run/mntns/{name}',
+        f'--pid=/run/pidns/{name}',
+        f'--cgroup=/run/cgroupns/{name}',
+        '--',
+        *argv,
+        **kwargs,
+    )
 
 
 def test_shared_paths_are_seen_under_the_hosts_own_tmp(data_dir, tmp_path):
@@ -78,7 +93,7 @@ def test_start_pins_and_names_the_host_and_a_rerun_changes_nothing(data_dir):
     took = time.monotonic() - began
     assert result.changed and result.host['running'], result.as_dict()
     pid = result.host['pid']
-    assert took < 1.0, 'one host took %.3f s' % took
+    assert took < 1.0, f'one host took {took:.3f} s'
     assert sh('nsenter', '--net=/run/netns/h1', '--uts=/run/utsns/h1', 'hostname').stdout.strip() == 'h1'
     assert 'h1' in ip_netns_list()
     entry = lsns('pid')[proc_inode(pid, 'pid')]
@@ -183,8 +198,12 @@ def test_a_reused_pid_is_not_the_host(data_dir):
 
 
 def snapshot(data_dir):
-    return (os.path.exists(data_dir), sorted(ip_netns_list()), sh('findmnt', '-rn', '-o', 'TARGET').stdout,
-            sorted(os.listdir('/run')))
+    return (
+        os.path.exists(data_dir),
+        sorted(ip_netns_list()),
+        sh('findmnt', '-rn', '-o', 'TARGET').stdout,
+        sorted(os.listdir('/run')),
+    )
 
 
 def test_check_mode_predicts_and_touches_nothing(data_dir):
@@ -197,8 +216,9 @@ def test_check_mode_predicts_and_touches_nothing(data_dir):
     assert not up('h1', data_dir, check_mode=True, lab=lab('10.77.0.1/24')).changed
     gone = engine.absent(hostspec.build(name='h1', state='absent', data_dir=data_dir), check_mode=True)
     assert gone.changed and gone.actions
-    rebooted = engine.converge(hostspec.build(name='h1', state='rebooted', data_dir=data_dir,
-                                              lab=lab('10.77.0.1/24')), check_mode=True)
+    rebooted = engine.converge(
+        hostspec.build(name='h1', state='rebooted', data_dir=data_dir, lab=lab('10.77.0.1/24')), check_mode=True
+    )
     assert rebooted.changed
     assert snapshot(data_dir) == before
     assert engine.info(data_dir)[0]['running']
@@ -242,6 +262,7 @@ def test_pins_removed_under_a_running_host_are_made_again(data_dir):
 
 def test_parallel_starts_of_one_data_dir_make_each_host_once(data_dir):
     import threading
+
     errors = []
 
     def start(name, address):
@@ -250,7 +271,7 @@ def test_parallel_starts_of_one_data_dir_make_each_host_once(data_dir):
         except Exception as exc:  # noqa: B902 - collected for the assertion
             errors.append(exc)
 
-    threads = [threading.Thread(target=start, args=('p%d' % i, '10.77.0.%d/24' % i)) for i in range(1, 5)]
+    threads = [threading.Thread(target=start, args=(f'p{i}', f'10.77.0.{i}/24')) for i in range(1, 5)]
     threads += [threading.Thread(target=start, args=('p1', '10.77.0.1/24'))]
     for thread in threads:
         thread.start()

@@ -22,8 +22,7 @@ def own_mount_namespace():
 def overlay(target, lower, layers):
     for sub in ('upper', 'work'):
         os.makedirs(os.path.join(layers, sub), exist_ok=True)
-    syscalls.mount('overlay', target, 'overlay', 0, 'lowerdir=%s,upperdir=%s/upper,workdir=%s/work'
-                   % (lower, layers, layers))
+    syscalls.mount('overlay', target, 'overlay', 0, f'lowerdir={lower},upperdir={layers}/upper,workdir={layers}/work')
 
 
 @pytest.fixture
@@ -43,7 +42,7 @@ def deeper(tmp_path):
 
 
 def enter(name, *argv, **kwargs):
-    return sh('nsenter', '--mount=/run/mntns/%s' % name, '--pid=/run/pidns/%s' % name, '--', *argv, **kwargs)
+    return sh('nsenter', f'--mount=/run/mntns/{name}', f'--pid=/run/pidns/{name}', '--', *argv, **kwargs)
 
 
 def test_a_host_starts_where_etc_and_var_are_overlays_over_overlays(deeper):
@@ -85,16 +84,22 @@ def test_an_overlay_that_cannot_be_taken_apart_fails_the_start_saying_why(tmp_pa
 
 def test_the_layers_of_an_overlay_are_read_from_its_options():
     assert mountinfo.overlay_layers('rw,lowerdir=/etc,upperdir=/run/.cow/etc/u,workdir=/run/.cow/etc/w') == (
-        ['/etc'], '/run/.cow/etc/u')
+        ['/etc'],
+        '/run/.cow/etc/u',
+    )
     # mountinfo's octal escapes, then overlayfs's backslash escapes of ':' and ','
     assert mountinfo.overlay_layers(r'rw,lowerdir=/a\134:b:/c\134,d:/e\040f,upperdir=/u\134,v,workdir=/w') == (
-        ['/a:b', '/c,d', '/e f'], '/u,v')
+        ['/a:b', '/c,d', '/e f'],
+        '/u,v',
+    )
 
 
 def test_the_overlay_that_shows_is_the_one_no_other_sits_on():
     # two sandboxes' overlays stacked on /etc, listed in either order
-    text = ('330 308 0:53 / /etc rw - overlay overlay rw,lowerdir=/etc,upperdir=/run/.cow/etc/u\n'
-            '337 330 0:62 / /etc rw - overlay overlay rw,lowerdir=/etc,upperdir=/run/.sandbox/etc/upper\n')
+    text = (
+        '330 308 0:53 / /etc rw - overlay overlay rw,lowerdir=/etc,upperdir=/run/.cow/etc/u\n'
+        '337 330 0:62 / /etc rw - overlay overlay rw,lowerdir=/etc,upperdir=/run/.sandbox/etc/upper\n'
+    )
     for lines in (text, '\n'.join(reversed(text.splitlines()))):
         top = cow.top_mount('/etc', mountinfo.parse(lines))
         assert top.mount_id == 337 and mountinfo.overlay_layers(top.super_options)[1] == '/run/.sandbox/etc/upper'

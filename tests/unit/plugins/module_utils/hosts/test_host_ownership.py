@@ -15,8 +15,14 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, spec as hostspec
 
 TYPES = ('mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup')
-PIN_DIRS = {'mnt': '/run/mntns', 'uts': '/run/utsns', 'ipc': '/run/ipcns', 'net': '/run/netns',
-            'pid': '/run/pidns', 'cgroup': '/run/cgroupns'}
+PIN_DIRS = {
+    'mnt': '/run/mntns',
+    'uts': '/run/utsns',
+    'ipc': '/run/ipcns',
+    'net': '/run/netns',
+    'pid': '/run/pidns',
+    'cgroup': '/run/cgroupns',
+}
 
 
 @pytest.fixture
@@ -162,7 +168,7 @@ def damage(data_dir, name):
     with open(path) as handle:
         text = handle.read()
     with open(path, 'w') as handle:
-        handle.write(text[:len(text) // 3])
+        handle.write(text[: len(text) // 3])
 
 
 def test_a_damaged_record_fails_started_and_absent_ends_the_host(data_dir):
@@ -180,8 +186,9 @@ def test_a_damaged_record_fails_started_and_absent_ends_the_host(data_dir):
     assert gone.changed and not running(first) and running(second)
     assert pinned('h1') == [] and not os.path.exists(os.path.join(data_dir, 'h1'))
     assert sorted(ip_netns_list()) == ['h2', 'nsfd-lab']
-    assert [p['ifname'] for p in json.loads(sh('ip', '-n', 'nsfd-lab', '-j', 'link', 'show', 'master', 'labbr0')
-                                            .stdout)] == [hostspec.lab_end_name('h2')]
+    assert [
+        p['ifname'] for p in json.loads(sh('ip', '-n', 'nsfd-lab', '-j', 'link', 'show', 'master', 'labbr0').stdout)
+    ] == [hostspec.lab_end_name('h2')]
     converge('h2', data_dir, state='absent')
     assert ip_netns_list() == []
 

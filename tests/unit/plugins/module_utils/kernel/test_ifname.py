@@ -13,8 +13,11 @@ ACCEPTED = ['eth0', 'a' * 15, 'v-1.2_x@y', 'ünï', '-lead', '123']
 
 
 def _kernel_takes(name):
-    proc = subprocess.run(['ip', 'link', 'add', 'name', name, 'type', 'veth', 'peer', 'name', 'nsfd-peer0'],
-                          capture_output=True, check=False)
+    proc = subprocess.run(
+        ['ip', 'link', 'add', 'name', name, 'type', 'veth', 'peer', 'name', 'nsfd-peer0'],
+        capture_output=True,
+        check=False,
+    )
     if proc.returncode == 0:
         subprocess.run(['ip', 'link', 'del', 'dev', name], check=True)
     return proc.returncode == 0

@@ -16,7 +16,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nsexec impo
 
 
 def _inode(kind):
-    return os.stat('/proc/self/ns/%s' % kind).st_ino
+    return os.stat(f'/proc/self/ns/{kind}').st_ino
 
 
 def _own_pid():
@@ -25,7 +25,7 @@ def _own_pid():
 
 def _pin_net(name):
     sh('ip', 'netns', 'add', name)
-    return os.open('/run/netns/%s' % name, os.O_RDONLY | os.O_CLOEXEC)
+    return os.open(f'/run/netns/{name}', os.O_RDONLY | os.O_CLOEXEC)
 
 
 def test_a_function_runs_in_the_pinned_network_namespace():
@@ -55,9 +55,9 @@ def test_the_function_sees_the_namespace_links():
 
 def test_several_types_at_once():
     for kind in ('uts', 'net'):
-        open('/run/%s-pin' % kind, 'w').close()
+        open(f'/run/{kind}-pin', 'w').close()
     sh('unshare', '--uts=/run/uts-pin', '--net=/run/net-pin', 'hostname', 'inside')
-    fds = dict((kind, os.open('/run/%s-pin' % kind, os.O_RDONLY)) for kind in ('uts', 'net'))
+    fds = dict((kind, os.open(f'/run/{kind}-pin', os.O_RDONLY)) for kind in ('uts', 'net'))
     try:
         assert call_in(fds, os.uname)[1] == 'inside'
         assert call_in(fds, _inode, 'uts') == os.stat('/run/uts-pin').st_ino
@@ -82,13 +82,13 @@ def test_a_pid_namespace_without_its_init_takes_no_function():
 def _pid_namespace_with_init():
     """An unshare whose child, pid 1 of a new pid namespace, sleeps: (process, pid_for_children path)."""
     proc = subprocess.Popen(['unshare', '--pid', '--fork', '--kill-child', 'sleep', '60'])
-    children = '/proc/%d/task/%d/children' % (proc.pid, proc.pid)
+    children = f'/proc/{proc.pid}/task/{proc.pid}/children'
     for _attempt in range(250):
         with open(children) as handle:
             if handle.read().split():
                 break
         time.sleep(0.02)
-    return proc, '/proc/%d/ns/pid_for_children' % proc.pid
+    return proc, f'/proc/{proc.pid}/ns/pid_for_children'
 
 
 def test_a_pid_namespace_runs_the_function_in_a_grandchild_inside():

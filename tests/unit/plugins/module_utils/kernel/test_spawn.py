@@ -11,8 +11,10 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import spaw
 def test_large_stdin_stdout_and_stderr_at_once_do_not_deadlock():
     data = os.urandom(3 * 1024 * 1024)
     # the command writes to stdout and stderr while it still reads stdin
-    script = 'import sys\nfor chunk in iter(lambda: sys.stdin.buffer.read(4096), b""):\n' \
-             '    sys.stdout.buffer.write(chunk); sys.stderr.buffer.write(chunk[::-1])\n'
+    script = (
+        'import sys\nfor chunk in iter(lambda: sys.stdin.buffer.read(4096), b""):\n'
+        '    sys.stdout.buffer.write(chunk); sys.stderr.buffer.write(chunk[::-1])\n'
+    )
     done = spawn.spawn(['python3', '-c', script], stdin=data)
     assert done.rc == 0 and done.reports == []
     assert done.stdout == data
@@ -28,7 +30,7 @@ def test_the_command_gets_only_stdio():
     leaked = os.open('/', os.O_RDONLY)
     os.set_inheritable(leaked, True)
     try:
-        done = spawn.spawn(['sh', '-c', 'test -e /proc/$$/fd/%d && echo leaked || echo closed' % leaked])
+        done = spawn.spawn(['sh', '-c', f'test -e /proc/$$/fd/{leaked} && echo leaked || echo closed'])
     finally:
         os.close(leaked)
     assert done.stdout == b'closed\n'
@@ -55,12 +57,14 @@ def test_setup_runs_in_the_child_and_reports_warnings_and_failures():
     def setup(report_fd):
         os.environ['SPAWN_TEST'] = 'set in the child'
         spawn.report(report_fd, {'warnings': ['careful']})
+
     done = spawn.spawn(['sh', '-c', 'echo "$SPAWN_TEST"'], setup=setup)
     assert done.stdout == b'set in the child\n' and done.warnings == ['careful']
     assert 'SPAWN_TEST' not in os.environ
 
     def broken(report_fd):
         spawn.fail(report_fd, {'step': 'setns net', 'errno': errno.EPERM, 'error': 'Operation not permitted'})
+
     done = spawn.spawn(['sh', '-c', 'echo never'], setup=broken)
     assert done.rc == spawn.SETUP_FAILED and done.stdout == b''
     assert done.setup_error == {'step': 'setns net', 'errno': errno.EPERM, 'error': 'Operation not permitted'}

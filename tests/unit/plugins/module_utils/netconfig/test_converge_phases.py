@@ -12,13 +12,30 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import c
 
 
 def _declaration(core_first):
-    edge = {'name': 'edge', 'links': [
-        {'name': 'tocore', 'kind': 'veth', 'addresses': ['10.45.0.1/30'],
-         'peer': {'name': 'toedge', 'netns': 'core', 'addresses': ['10.45.0.2/30'], 'master': 'cbr', 'mtu': 1400}}],
-        'routes': [{'dst': '198.51.100.0/24', 'via': '10.45.0.2'}]}
-    core = {'name': 'core', 'links': [{'name': 'cbr', 'kind': 'bridge', 'addresses': ['10.46.0.1/24']}],
-            'routes': [{'dst': '203.0.113.0/24', 'dev': 'toedge'}],
-            'sysctls': {'net/ipv4/conf/toedge/forwarding': 1}}
+    edge = {
+        'name': 'edge',
+        'links': [
+            {
+                'name': 'tocore',
+                'kind': 'veth',
+                'addresses': ['10.45.0.1/30'],
+                'peer': {
+                    'name': 'toedge',
+                    'netns': 'core',
+                    'addresses': ['10.45.0.2/30'],
+                    'master': 'cbr',
+                    'mtu': 1400,
+                },
+            }
+        ],
+        'routes': [{'dst': '198.51.100.0/24', 'via': '10.45.0.2'}],
+    }
+    core = {
+        'name': 'core',
+        'links': [{'name': 'cbr', 'kind': 'bridge', 'addresses': ['10.46.0.1/24']}],
+        'routes': [{'dst': '203.0.113.0/24', 'dev': 'toedge'}],
+        'sysctls': {'net/ipv4/conf/toedge/forwarding': 1},
+    }
     return [core, edge] if core_first else [edge, core]
 
 

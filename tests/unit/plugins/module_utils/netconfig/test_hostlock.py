@@ -15,7 +15,7 @@ def test_a_second_run_waits_then_fails_naming_the_lock_and_its_holder(tmp_path):
         for check_mode in (False, True):
             with pytest.raises(NamespaceError) as exc:
                 hostlock.acquire(path, check_mode=check_mode, timeout=0.3)
-            assert path in str(exc.value) and 'pid %d' % os.getpid() in str(exc.value)
+            assert path in str(exc.value) and f'pid {os.getpid()}' in str(exc.value)
             assert 'EWOULDBLOCK' in str(exc.value) or 'EAGAIN' in str(exc.value)
     # released: the next run gets it at once, and so do two check runs together
     hostlock.acquire(path, timeout=0).release()

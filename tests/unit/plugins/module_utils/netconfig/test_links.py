@@ -18,7 +18,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state im
 
 
 def _side(name):
-    side = Side("namespace '%s'" % name, NetState(), path='/run/netns/%s' % name)
+    side = Side(f"namespace '{name}'", NetState(), path=f'/run/netns/{name}')
     with rtnl_in(side.fd) as sock:
         side.set_state(read(sock))
     return side
@@ -69,10 +69,17 @@ def test_lowers_are_the_links_a_link_sits_on():
 
 
 def test_kept_links_lists_each_namespace_links_and_veth_ends_put_there():
-    a_links = [{'name': 'x0', 'kind': 'veth', 'peer': {'name': 'x1', 'netns': 'b'}},
-               {'name': 'h0', 'kind': 'veth', 'peer': {'name': 'h1'}}]
-    decls = validate([{'name': 'a', 'links': a_links}, {'name': 'b', 'links': [{'name': 'br0', 'kind': 'bridge'}]},
-                      {'name': 'c', 'state': 'absent'}])
+    a_links = [
+        {'name': 'x0', 'kind': 'veth', 'peer': {'name': 'x1', 'netns': 'b'}},
+        {'name': 'h0', 'kind': 'veth', 'peer': {'name': 'h1'}},
+    ]
+    decls = validate(
+        [
+            {'name': 'a', 'links': a_links},
+            {'name': 'b', 'links': [{'name': 'br0', 'kind': 'bridge'}]},
+            {'name': 'c', 'state': 'absent'},
+        ]
+    )
     assert links.kept_links(decls) == {'a': {'x0', 'h0'}, 'b': {'br0', 'x1'}, None: {'h1'}}
 
 
@@ -117,8 +124,9 @@ def test_purge_leaves_a_veth_end_whose_far_peer_is_kept():
     assert links.far_peer_kept(a, a.state.links['x0'], doomed.others, {'b': {'x1'}})
     assert links.purge_links(a, set(), set(), doomed, kept={'b': {'x1'}}) == []
     actions = links.purge_links(a, set(), set(), doomed, kept={'b': set()})
-    assert [x.text for x in actions] == ["delete link x0 from namespace 'a' with its peer x1 in namespace 'b' "
-                                         "(not declared; purge)"]
+    assert [x.text for x in actions] == [
+        "delete link x0 from namespace 'a' with its peer x1 in namespace 'b' (not declared; purge)"
+    ]
 
 
 def test_delete_link_takes_an_end_already_gone_as_deleted():
@@ -138,19 +146,31 @@ def test_mismatch_names_the_actual_peer():
     a, b = _pair()
     sh('ip', '-n', 'b', 'link', 'add', 'y0', 'type', 'veth', 'peer', 'name', 'y1')
     b = _side('b')
-    decl = validate([{'name': 'a', 'links': [{'name': 'x0', 'kind': 'veth', 'peer': {'name': 'z1', 'netns': 'b'}}]},
-                     {'name': 'b', 'links': [{'name': 'y0', 'kind': 'veth', 'peer': {'name': 'y9', 'netns': 'a'}},
-                                             {'name': 'x1', 'kind': 'bridge'}]}])
+    decl = validate(
+        [
+            {'name': 'a', 'links': [{'name': 'x0', 'kind': 'veth', 'peer': {'name': 'z1', 'netns': 'b'}}]},
+            {
+                'name': 'b',
+                'links': [
+                    {'name': 'y0', 'kind': 'veth', 'peer': {'name': 'y9', 'netns': 'a'}},
+                    {'name': 'x1', 'kind': 'bridge'},
+                ],
+            },
+        ]
+    )
     sides = {'a': a, 'b': b}
     link = decl[0]['links'][0]
     assert links.mismatch(link, a.state.links['x0'], a, sides, None) == (
         "veth x0 in namespace 'a' is not paired with the declared peer z1 in namespace 'b': its peer is x1 in "
-        "namespace 'b'")
+        "namespace 'b'"
+    )
     assert links.mismatch(decl[1]['links'][0], b.state.links['y0'], b, sides, None) == (
         "veth y0 in namespace 'b' is not paired with the declared peer y9 in namespace 'a': its peer is y1 in the "
-        "same namespace")
+        "same namespace"
+    )
     assert links.mismatch(decl[1]['links'][1], b.state.links['x1'], b, sides, None) == (
-        "link x1 in namespace 'b' is a 'veth', not the declared 'bridge'")
+        "link x1 in namespace 'b' is a 'veth', not the declared 'bridge'"
+    )
     declared_right = dict(link, peer=dict(link['peer'], name='x1'))
     assert links.mismatch(declared_right, a.state.links['x0'], a, sides, None) is None
 
@@ -177,13 +197,16 @@ def test_stale_segment_links_delete_only_what_the_record_proves_was_made():
     sh('ip', '-n', 'a', 'link', 'add', 'br42', 'type', 'bridge')
     sh('ip', '-n', 'a', 'link', 'add', 'br43', 'type', 'veth', 'peer', 'name', 'p43')
     side = _side('a')
-    entries = [{'name': 'br42', 'kind': 'bridge', 'segment': 's1'},
-               {'name': 'br43', 'kind': 'bridge', 'segment': 's1'},  # someone made a veth of that name since
-               {'name': 'br44', 'kind': 'bridge', 'segment': 's1'}]  # gone already
+    entries = [
+        {'name': 'br42', 'kind': 'bridge', 'segment': 's1'},
+        {'name': 'br43', 'kind': 'bridge', 'segment': 's1'},  # someone made a veth of that name since
+        {'name': 'br44', 'kind': 'bridge', 'segment': 's1'},
+    ]  # gone already
     doomed = links.Doomed([('a', side)])
     actions = links.stale_segment_links(side, entries, doomed)
     assert [(a.text, a.phase) for a in actions] == [
-        ("delete bridge br42 from namespace 'a' (made for segment s1, which no longer declares it)", CLEAR)]
+        ("delete bridge br42 from namespace 'a' (made for segment s1, which no longer declares it)", CLEAR)
+    ]
     assert doomed.of(side) == {side.state.links['br42']['index']}
     actions[0].run()
     assert _names('a') == ['br43', 'lo', 'p43']

@@ -7,7 +7,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec imp
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import NetState
 
 
-class Recorder(object):
+class Recorder:
     def __init__(self, links):
         self.calls = []
         self.links = links
@@ -28,7 +28,9 @@ def _run(link):
     host_state = NetState.empty()
     host_state.links['uplink'] = {'index': 7, 'kind': 'veth', 'up': True, 'mtu': 1500, 'address': None, 'master': None}
     host = Side('the host', host_state, ipr=Recorder({'uplink': 7}), fd=100, lookup={'uplink': 7}.get)
-    ns = Side("namespace 'k'", NetState.empty(), ipr=Recorder({'x0': 3, 'lo': 1}), fd=200, lookup={'x0': 3, 'lo': 1}.get)
+    ns = Side(
+        "namespace 'k'", NetState.empty(), ipr=Recorder({'x0': 3, 'lo': 1}), fd=200, lookup={'x0': 3, 'lo': 1}.get
+    )
     actions = plan(decl, ns, host, {'k': ns}, set(), purge=False)
     for action in actions:
         action.run()
@@ -46,8 +48,9 @@ def test_dummy_is_created_inside_the_namespace():
 def test_vlan_is_created_on_the_host_parent_directly_in_the_namespace():
     texts, host_calls, ns_calls = _run({'name': 'x0', 'kind': 'vlan', 'parent': 'uplink', 'vlan_id': 100})
     assert texts[1] == "create vlan x0 (id 100) on host link uplink, in namespace 'k'"
-    assert host_calls == [('link', 'add', {'ifname': 'x0', 'kind': 'vlan', 'link': 7, 'net_ns_fd': 200,
-                                           'vlan_id': 100})]
+    assert host_calls == [
+        ('link', 'add', {'ifname': 'x0', 'kind': 'vlan', 'link': 7, 'net_ns_fd': 200, 'vlan_id': 100})
+    ]
 
 
 def test_ipvlan_mode_is_sent_as_the_kernel_number():
@@ -61,6 +64,7 @@ def test_an_existing_up_link_with_its_address_needs_nothing():
     state = NetState.empty()
     state.links['x0'] = {'index': 3, 'kind': 'dummy', 'up': True, 'mtu': 1500, 'address': None, 'master': None}
     import ipaddress
+
     state.addresses['x0'] = [ipaddress.ip_interface('10.1.0.1/24')]
     ns = Side("namespace 'k'", state, ipr=Recorder({}), fd=200, lookup={}.get)
     assert plan(decl, ns, ns, {'k': ns}, set(), purge=False) == []

@@ -16,9 +16,13 @@ def _declared(*items):
 
 
 def _segment_ns(name, segment='s1', vni=42):
-    return {'name': name, 'links': [
-        {'name': 'br%d' % vni, 'kind': 'bridge', 'segment': segment},
-        {'name': 'vx%d' % vni, 'kind': 'vxlan', 'vni': vni, 'local': '192.0.2.1', 'segment': segment}]}
+    return {
+        'name': name,
+        'links': [
+            {'name': f'br{vni}', 'kind': 'bridge', 'segment': segment},
+            {'name': f'vx{vni}', 'kind': 'vxlan', 'vni': vni, 'local': '192.0.2.1', 'segment': segment},
+        ],
+    }
 
 
 def test_no_record_reads_as_empty(tmp_path):
@@ -28,17 +32,23 @@ def test_no_record_reads_as_empty(tmp_path):
 
 def test_write_read_round_trip(tmp_path):
     path = str(tmp_path / 'state' / 'record.json')
-    declared = _declared({'name': 'blue', 'files': {'hosts': 'x', 'resolv.conf': 'y'}, 'services': ['web.service']},
-                         _segment_ns('red'))
+    declared = _declared(
+        {'name': 'blue', 'files': {'hosts': 'x', 'resolv.conf': 'y'}, 'services': ['web.service']}, _segment_ns('red')
+    )
     written = record.intent(record.Record(), declared)
     assert record.write(path, written) is True
     back = record.read(path)
     assert back.managed() == ['blue', 'red']
     assert back.files == {'blue': {'hosts', 'resolv.conf'}}
-    assert back.services == [{'name': 'web.service', 'namespace': 'blue', 'restart': False,
-                              'writable_etc': False, 'bind_etc': True}]
-    assert back.links == {'red': [{'name': 'br42', 'kind': 'bridge', 'segment': 's1'},
-                                  {'name': 'vx42', 'kind': 'vxlan', 'segment': 's1', 'vni': 42}]}
+    assert back.services == [
+        {'name': 'web.service', 'namespace': 'blue', 'restart': False, 'writable_etc': False, 'bind_etc': True}
+    ]
+    assert back.links == {
+        'red': [
+            {'name': 'br42', 'kind': 'bridge', 'segment': 's1'},
+            {'name': 'vx42', 'kind': 'vxlan', 'segment': 's1', 'vni': 42},
+        ]
+    }
     assert back.content() == written.content()
     # unchanged: not written again
     assert record.write(path, back) is False
@@ -108,21 +118,32 @@ def test_segment_links_no_longer_declared_are_stale():
     assert record.links_after(recorded, now, failed=[]) == {'red': []}
 
 
-@pytest.mark.parametrize('content, words', [
-    ('{"namespaces": [', 'Expecting'),
-    ('[]', 'list indices'),
-    ('{}', "'namespaces'"),
-    ('{"namespaces": "blue"}', 'namespaces is not a list of names'),
-    ('{"namespaces": ["../etc"]}', "namespaces holds '../etc'"),
-    ('{"namespaces": ["blue"], "files": {"blue": ["../../etc/passwd"]}}', 'not a normalised relative path'),
-    ('{"namespaces": ["blue"], "files": {"blue": ["/etc/passwd"]}}', 'not a normalised relative path'),
-    ('{"namespaces": ["blue"], "services": [{"name": "x"}]}', 'services holds'),
-    ('{"namespaces": ["blue"], "services": [{"name": "x", "namespace": "blue", "restart": "yes"}]}', 'services holds'),
-    ('{"namespaces": ["blue"], "links": {"red": []}}', "links['red']"),
-    ('{"namespaces": ["blue"], "links": {"blue": [{"name": "a/b", "kind": "bridge", "segment": "s"}]}}', "links['blue']"),
-    ('{"namespaces": ["blue"], "links": {"blue": [{"name": "v", "kind": "vxlan", "segment": "s", "vni": true}]}}',
-     "links['blue']"),
-])
+@pytest.mark.parametrize(
+    'content, words',
+    [
+        ('{"namespaces": [', 'Expecting'),
+        ('[]', 'list indices'),
+        ('{}', "'namespaces'"),
+        ('{"namespaces": "blue"}', 'namespaces is not a list of names'),
+        ('{"namespaces": ["../etc"]}', "namespaces holds '../etc'"),
+        ('{"namespaces": ["blue"], "files": {"blue": ["../../etc/passwd"]}}', 'not a normalised relative path'),
+        ('{"namespaces": ["blue"], "files": {"blue": ["/etc/passwd"]}}', 'not a normalised relative path'),
+        ('{"namespaces": ["blue"], "services": [{"name": "x"}]}', 'services holds'),
+        (
+            '{"namespaces": ["blue"], "services": [{"name": "x", "namespace": "blue", "restart": "yes"}]}',
+            'services holds',
+        ),
+        ('{"namespaces": ["blue"], "links": {"red": []}}', "links['red']"),
+        (
+            '{"namespaces": ["blue"], "links": {"blue": [{"name": "a/b", "kind": "bridge", "segment": "s"}]}}',
+            "links['blue']",
+        ),
+        (
+            '{"namespaces": ["blue"], "links": {"blue": [{"name": "v", "kind": "vxlan", "segment": "s", "vni": true}]}}',
+            "links['blue']",
+        ),
+    ],
+)
 def test_a_damaged_record_is_an_error_naming_the_file(tmp_path, content, words):
     path = str(tmp_path / 'record.json')
     with open(path, 'w') as handle:

@@ -32,8 +32,9 @@ def _lab():
 
 
 def _declared(*items):
-    return validate([{'name': 'r', 'links': [{'name': 'v0', 'kind': 'veth', 'peer': {'name': 'v1'}}],
-                      'routes': list(items)}])[0]['routes']
+    return validate(
+        [{'name': 'r', 'links': [{'name': 'v0', 'kind': 'veth', 'peer': {'name': 'v1'}}], 'routes': list(items)}]
+    )[0]['routes']
 
 
 def _run(actions):
@@ -42,13 +43,18 @@ def _run(actions):
 
 
 def _table(family='-4', table='main'):
-    return sorted((r['dst'], r.get('gateway'), r.get('metric'), r.get('protocol'))
-                  for r in ip(family, 'route', 'show', 'table', table, netns='r'))
+    return sorted(
+        (r['dst'], r.get('gateway'), r.get('metric'), r.get('protocol'))
+        for r in ip(family, 'route', 'show', 'table', table, netns='r')
+    )
 
 
 def test_metric_and_scope_as_the_kernel_stores_them():
-    v4, v6, dev = _declared({'dst': '10.2.0.0/24', 'via': '10.1.0.2'}, {'dst': '2001:db8:1::/64', 'via': '2001:db8::2'},
-                            {'dst': '10.3.0.0/24', 'dev': 'v0'})
+    v4, v6, dev = _declared(
+        {'dst': '10.2.0.0/24', 'via': '10.1.0.2'},
+        {'dst': '2001:db8:1::/64', 'via': '2001:db8::2'},
+        {'dst': '10.3.0.0/24', 'dev': 'v0'},
+    )
     assert routes.metric(v4) == 0 and routes.metric(v6) == 1024
     assert routes.scope(v4) == 0 and routes.scope(v6) == 0
     assert routes.scope(dev) == 253  # RT_SCOPE_LINK: reached directly
@@ -57,15 +63,19 @@ def test_metric_and_scope_as_the_kernel_stores_them():
 
 def test_missing_routes_are_added_and_then_found_present():
     side = _lab()
-    declared = _declared({'dst': '10.2.0.0/24', 'via': '10.1.0.2'}, {'dst': '0.0.0.0/0', 'via': '10.1.0.254'},
-                         {'dst': '2001:db8:1::/64', 'via': '2001:db8::2'}, {'dst': '10.3.0.0/24', 'dev': 'v0',
-                                                                            'metric': 7, 'table': 100})
+    declared = _declared(
+        {'dst': '10.2.0.0/24', 'via': '10.1.0.2'},
+        {'dst': '0.0.0.0/0', 'via': '10.1.0.254'},
+        {'dst': '2001:db8:1::/64', 'via': '2001:db8::2'},
+        {'dst': '10.3.0.0/24', 'dev': 'v0', 'metric': 7, 'table': 100},
+    )
     actions = routes.plan_routes(side, declared, purge=False)
     assert [a.text for a in actions] == [
         "add route 10.2.0.0/24 via 10.1.0.2 in namespace 'r'",
         "add route default (0.0.0.0/0) via 10.1.0.254 in namespace 'r'",
         "add route 2001:db8:1::/64 via 2001:db8::2 in namespace 'r'",
-        "add route 10.3.0.0/24 dev v0 metric 7 table 100 in namespace 'r'"]
+        "add route 10.3.0.0/24 dev v0 metric 7 table 100 in namespace 'r'",
+    ]
     _run(actions)
     side.close()
     main = _table()
@@ -106,7 +116,8 @@ def test_purge_deletes_undeclared_routes_of_owned_tables_but_not_the_kernels():
         "add route 10.2.0.0/24 via 10.1.0.2 table 100 in namespace 'r'",
         "delete route 10.6.0.0/24 via 10.1.0.2 dev v0 proto boot table 100 in namespace 'r' (not declared; purge)",
         "delete route blackhole 10.8.0.0/24 proto boot table 254 in namespace 'r' (not declared; purge)",
-        "delete route 10.9.0.0/24 via 10.1.0.2 dev v0 proto boot table 254 in namespace 'r' (not declared; purge)"]
+        "delete route 10.9.0.0/24 via 10.1.0.2 dev v0 proto boot table 254 in namespace 'r' (not declared; purge)",
+    ]
     _run(routes.plan_routes(side, declared, purge=True))
     side.close()
     # the prefix route (proto kernel) and table 200 stay
@@ -125,7 +136,8 @@ def test_routes_the_kernel_drops_with_a_deleted_link_are_not_planned():
     declared = _declared({'dst': '10.9.0.0/24', 'via': '10.1.0.2'})
     assert [a.text for a in routes.plan_routes(side, [], purge=True, gone=gone)] == []
     assert [a.text for a in routes.plan_routes(side, declared, purge=False, gone=gone)] == [
-        "add route 10.9.0.0/24 via 10.1.0.2 in namespace 'r'"]
+        "add route 10.9.0.0/24 via 10.1.0.2 in namespace 'r'"
+    ]
 
 
 def test_gone_survives():

@@ -59,7 +59,7 @@ def test_addresses_match_ip_addr():
     with rtnl.Socket() as sock:
         state = netconfig_state.read(sock)
     for link in _ip_json('addr', 'show'):
-        expected = set(ipaddress.ip_interface('%s/%d' % (a['local'], a['prefixlen'])) for a in link['addr_info'])
+        expected = set(ipaddress.ip_interface(f'{a["local"]}/{a["prefixlen"]}') for a in link['addr_info'])
         assert set(state.addresses.get(link['ifname'], [])) == expected, link['ifname']
     assert ipaddress.ip_interface('fd00:9::1/64') in state.addresses['v0']
 
@@ -81,9 +81,13 @@ def test_routes_match_ip_route_in_every_table():
             dst = route['dst']
             if dst == 'default':
                 dst = '::/0' if family == '-6' else '0.0.0.0/0'
-            expected = (ipaddress.ip_network(dst), ipaddress.ip_address(route['gateway']) if 'gateway' in route else None,
-                        ipaddress.ip_address(route['prefsrc']) if 'prefsrc' in route else None,
-                        route.get('metric', 0), TABLES.get(route.get('table', 'main'), route.get('table')))
+            expected = (
+                ipaddress.ip_network(dst),
+                ipaddress.ip_address(route['gateway']) if 'gateway' in route else None,
+                ipaddress.ip_address(route['prefsrc']) if 'prefsrc' in route else None,
+                route.get('metric', 0),
+                TABLES.get(route.get('table', 'main'), route.get('table')),
+            )
             expected = expected[:4] + (int(expected[4]),)
             assert expected in mine, (route, sorted(mine, key=str))
     oifs = dict((str(r['dst']), r['oif']) for r in state.routes if r['table'] == 100)
@@ -93,7 +97,7 @@ def test_routes_match_ip_route_in_every_table():
 def test_a_large_dump_spans_many_reads():
     """A host with hundreds of links answers a dump in several datagrams."""
     for i in range(300):
-        sh('ip', 'link', 'add', 'big%d' % i, 'type', 'veth', 'peer', 'name', 'bigp%d' % i)
+        sh('ip', 'link', 'add', f'big{i}', 'type', 'veth', 'peer', 'name', f'bigp{i}')
     with rtnl.Socket() as sock:
         state = netconfig_state.read(sock)
     assert len(state.links) == 601
@@ -136,7 +140,11 @@ def test_route_types_scopes_protocols_and_tos_are_read():
     with rtnl.Socket() as sock:
         routes = dict((str(r['dst']), r) for r in netconfig_state.read(sock).routes if r['proto'] != 2)
         assert (routes['10.66.0.0/16']['scope'], routes['10.66.0.0/16']['proto']) == (rtnetlink.RT_SCOPE_LINK, 3)
-        assert (routes['10.67.0.0/16']['proto'], routes['10.67.0.0/16']['tos'], routes['10.67.0.0/16']['metric']) == (16, 0x10, 3)
+        assert (routes['10.67.0.0/16']['proto'], routes['10.67.0.0/16']['tos'], routes['10.67.0.0/16']['metric']) == (
+            16,
+            0x10,
+            3,
+        )
         assert (routes['10.70.0.0/16']['type'], routes['10.70.0.0/16']['table']) == (6, 1000)
         assert routes['fd00:70::/48']['type'] == 7 and routes['fd00:70::/48']['family'] == socket.AF_INET6
         for dst in ('10.66.0.0/16', '10.67.0.0/16', '10.70.0.0/16', 'fd00:70::/48'):
@@ -152,5 +160,8 @@ def test_a_veth_and_a_macvlan_name_the_link_they_sit_on():
     with rtnl.Socket() as sock:
         links = netconfig_state.read(sock).links
     assert (links['p0']['link'], links['p1']['link'], links['mv0']['link']) == (
-        links['p1']['index'], links['p0']['index'], links['p0']['index'])
+        links['p1']['index'],
+        links['p0']['index'],
+        links['p0']['index'],
+    )
     assert links['p0']['link_netnsid'] is None and links['lo']['link'] is None

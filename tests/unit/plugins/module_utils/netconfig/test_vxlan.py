@@ -30,23 +30,67 @@ def _read(netns=None):
 def test_the_reader_sees_what_ip_d_link_shows_of_a_vxlan_made_from_the_host():
     sh('ip', 'link', 'add', 'u1', 'type', 'bridge')
     sh('ip', 'netns', 'add', 'red')
-    sh('ip', 'link', 'add', 'name', 'vx4', 'netns', 'red', 'type', 'vxlan', 'id', '7', 'local', '10.77.0.1', 'dev', 'u1',
-       'dstport', '4790', 'nolearning')
-    sh('ip', 'link', 'add', 'name', 'vx6', 'netns', 'red', 'type', 'vxlan', 'id', '16777215', 'local', 'fd77::1',
-       'dstport', '4789')
+    sh(
+        'ip',
+        'link',
+        'add',
+        'name',
+        'vx4',
+        'netns',
+        'red',
+        'type',
+        'vxlan',
+        'id',
+        '7',
+        'local',
+        '10.77.0.1',
+        'dev',
+        'u1',
+        'dstport',
+        '4790',
+        'nolearning',
+    )
+    sh(
+        'ip',
+        'link',
+        'add',
+        'name',
+        'vx6',
+        'netns',
+        'red',
+        'type',
+        'vxlan',
+        'id',
+        '16777215',
+        'local',
+        'fd77::1',
+        'dstport',
+        '4789',
+    )
     state = _read('red')
     u1 = _read().links['u1']['index']
-    assert state.links['vx4']['vxlan'] == {'vni': 7, 'local': ipaddress.ip_address('10.77.0.1'), 'underlay': u1,
-                                           'port': 4790, 'learning': False}
-    assert state.links['vx6']['vxlan'] == {'vni': 16777215, 'local': ipaddress.ip_address('fd77::1'), 'underlay': None,
-                                           'port': 4789, 'learning': True}
+    assert state.links['vx4']['vxlan'] == {
+        'vni': 7,
+        'local': ipaddress.ip_address('10.77.0.1'),
+        'underlay': u1,
+        'port': 4790,
+        'learning': False,
+    }
+    assert state.links['vx6']['vxlan'] == {
+        'vni': 16777215,
+        'local': ipaddress.ip_address('fd77::1'),
+        'underlay': None,
+        'port': 4789,
+        'learning': True,
+    }
     assert state.links['vx4']['link_netnsid'] is not None, 'its socket is in another namespace'
     assert state.fdb == {'vx4': [], 'vx6': []}
     # a vxlan made inside the namespace has its socket there: the planner says so
     sh('ip', '-n', 'red', 'link', 'add', 'vxin', 'type', 'vxlan', 'id', '8', 'dstport', '4789')
     link = validate([{'name': 'red', 'links': [{'name': 'vxin', 'kind': 'vxlan', 'vni': 8}]}])[0]['links'][0]
     assert vxlan.differences(link, _read('red').links['vxin'], None) == [
-        'its UDP socket is in the namespace itself, not on the host']
+        'its UDP socket is in the namespace itself, not on the host'
+    ]
 
 
 def test_only_static_self_entries_of_vxlan_links_are_read():
@@ -60,8 +104,12 @@ def test_only_static_self_entries_of_vxlan_links_are_read():
     sh('bridge', 'fdb', 'add', '02:00:00:00:00:08', 'dev', 'vx0', 'master', 'static')  # the bridge's, not the vxlan's
     oracle = json.loads(sh('bridge', '-j', 'fdb', 'show', 'dev', 'vx0').stdout)
     assert any(e.get('dst') == '10.0.0.7' for e in oracle) and any(e['mac'] == '02:00:00:00:00:08' for e in oracle)
-    assert _read().fdb == {'vx0': [{'mac': '00:00:00:00:00:00', 'dst': ipaddress.ip_address('10.0.0.2')},
-                                   {'mac': '00:00:00:00:00:00', 'dst': ipaddress.ip_address('10.0.0.3')}]}
+    assert _read().fdb == {
+        'vx0': [
+            {'mac': '00:00:00:00:00:00', 'dst': ipaddress.ip_address('10.0.0.2')},
+            {'mac': '00:00:00:00:00:00', 'dst': ipaddress.ip_address('10.0.0.3')},
+        ]
+    }
 
 
 def test_a_namespace_without_vxlan_links_has_no_fdb_read():
@@ -69,28 +117,62 @@ def test_a_namespace_without_vxlan_links_has_no_fdb_read():
     assert _read().fdb == {}
 
 
-class _Label(object):
+class _Label:
     label = "namespace 'n'"
 
 
 def test_fdb_plan_appends_flood_entries_and_replaces_a_moved_unicast_one():
-    link = validate([{'name': 'n', 'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 1, 'fdb': [
-        {'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'}, {'mac': '00:00:00:00:00:00', 'dst': '10.0.0.4'},
-        {'mac': '02:00:00:00:00:01', 'dst': '10.0.0.5'}]}]}])[0]['links'][0]
-    have = [{'mac': '00:00:00:00:00:00', 'dst': ipaddress.ip_address('10.0.0.2')},
-            {'mac': '00:00:00:00:00:00', 'dst': ipaddress.ip_address('10.0.0.3')},
-            {'mac': '02:00:00:00:00:01', 'dst': ipaddress.ip_address('10.0.0.3')}]
+    link = validate(
+        [
+            {
+                'name': 'n',
+                'links': [
+                    {
+                        'name': 'vx0',
+                        'kind': 'vxlan',
+                        'vni': 1,
+                        'fdb': [
+                            {'mac': '00:00:00:00:00:00', 'dst': '10.0.0.2'},
+                            {'mac': '00:00:00:00:00:00', 'dst': '10.0.0.4'},
+                            {'mac': '02:00:00:00:00:01', 'dst': '10.0.0.5'},
+                        ],
+                    }
+                ],
+            }
+        ]
+    )[0]['links'][0]
+    have = [
+        {'mac': '00:00:00:00:00:00', 'dst': ipaddress.ip_address('10.0.0.2')},
+        {'mac': '00:00:00:00:00:00', 'dst': ipaddress.ip_address('10.0.0.3')},
+        {'mac': '02:00:00:00:00:01', 'dst': ipaddress.ip_address('10.0.0.3')},
+    ]
     assert [a.text for a in vxlan.fdb_actions(_Label(), link, have)] == [
         "add fdb entry 00:00:00:00:00:00 dst 10.0.0.4 to vx0 in namespace 'n'",
         "change fdb entry 02:00:00:00:00:01 on vx0 in namespace 'n': dst 10.0.0.5, not 10.0.0.3",
-        "delete fdb entry 00:00:00:00:00:00 dst 10.0.0.3 from vx0 in namespace 'n' (not declared)"]
+        "delete fdb entry 00:00:00:00:00:00 dst 10.0.0.3 from vx0 in namespace 'n' (not declared)",
+    ]
 
 
 def test_an_ipv6_underlay_converges_and_a_rerun_changes_nothing():
     sh('ip', 'link', 'add', 'u1', 'type', 'bridge')
-    decl = [{'name': 'v6', 'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 300, 'local': 'fd77::1', 'underlay_dev': 'u1',
-                                      'fdb': [{'mac': '00:00:00:00:00:00', 'dst': 'fd77::2'},
-                                              {'mac': '00:00:00:00:00:00', 'dst': 'fd77::3'}]}]}]
+    decl = [
+        {
+            'name': 'v6',
+            'links': [
+                {
+                    'name': 'vx0',
+                    'kind': 'vxlan',
+                    'vni': 300,
+                    'local': 'fd77::1',
+                    'underlay_dev': 'u1',
+                    'fdb': [
+                        {'mac': '00:00:00:00:00:00', 'dst': 'fd77::2'},
+                        {'mac': '00:00:00:00:00:00', 'dst': 'fd77::3'},
+                    ],
+                }
+            ],
+        }
+    ]
     first = converge.converge(decl)
     assert not first[0].failed, first[0].failed
     assert [o.changes for o in converge.converge(decl)] == [[]]
@@ -102,8 +184,16 @@ def test_an_ipv6_underlay_converges_and_a_rerun_changes_nothing():
 
 
 def test_the_underlay_may_be_a_host_veth_end_an_earlier_namespace_of_the_call_declares():
-    decl = [{'name': 'uplink', 'links': [{'name': 'e0', 'kind': 'veth', 'peer': {'name': 'u9', 'addresses': ['10.77.0.1/24']}}]},
-            {'name': 'red', 'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 5, 'local': '10.77.0.1', 'underlay_dev': 'u9'}]}]
+    decl = [
+        {
+            'name': 'uplink',
+            'links': [{'name': 'e0', 'kind': 'veth', 'peer': {'name': 'u9', 'addresses': ['10.77.0.1/24']}}],
+        },
+        {
+            'name': 'red',
+            'links': [{'name': 'vx0', 'kind': 'vxlan', 'vni': 5, 'local': '10.77.0.1', 'underlay_dev': 'u9'}],
+        },
+    ]
     assert not any(o.failed for o in converge.converge(decl, check_mode=True))
     outcomes = converge.converge(decl)
     assert not any(o.failed for o in outcomes), [o.failed for o in outcomes]

@@ -15,7 +15,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nsexec impo
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import create
 
-NS_GET_USERNS = 0xb701  # linux/nsfs.h
+NS_GET_USERNS = 0xB701  # linux/nsfs.h
 
 
 def _ino(fd):
@@ -23,7 +23,7 @@ def _ino(fd):
 
 
 def _own(kind):
-    return os.stat('/proc/self/ns/%s' % TYPES[kind].proc_name).st_ino
+    return os.stat(f'/proc/self/ns/{TYPES[kind].proc_name}').st_ino
 
 
 def _close(fds):
@@ -56,16 +56,16 @@ def test_a_user_namespace_gets_its_maps_and_owns_the_others():
     fds, holder = create.create('box', ['user', 'uts'], options)
     try:
         assert holder is None
-        path = '/proc/%d/fd/%d' % (os.getpid(), fds['user'])
-        uid_map = sh('nsenter', '--user=%s' % path, 'cat', '/proc/self/uid_map').stdout.split()
-        gid_map = sh('nsenter', '--user=%s' % path, 'cat', '/proc/self/gid_map').stdout.split()
+        path = f'/proc/{os.getpid()}/fd/{fds["user"]}'
+        uid_map = sh('nsenter', f'--user={path}', 'cat', '/proc/self/uid_map').stdout.split()
+        gid_map = sh('nsenter', f'--user={path}', 'cat', '/proc/self/gid_map').stdout.split()
         assert uid_map == ['0', '100000', '10'] and gid_map == ['0', '200000', '10']
         # the kernel's own answer (NS_GET_USERNS): the new user namespace owns the new uts namespace
         owner = fcntl.ioctl(fds['uts'], NS_GET_USERNS)
         assert _ino(owner) == _ino(fds['user'])
         os.close(owner)
-        uts = '/proc/%d/fd/%d' % (os.getpid(), fds['uts'])
-        assert sh('nsenter', '--user=%s' % path, '--uts=%s' % uts, 'hostname').stdout.strip() == 'u'
+        uts = f'/proc/{os.getpid()}/fd/{fds["uts"]}'
+        assert sh('nsenter', f'--user={path}', f'--uts={uts}', 'hostname').stdout.strip() == 'u'
     finally:
         _close(fds)
 
@@ -74,8 +74,8 @@ def test_a_pid_namespace_comes_with_its_holder():
     fds, holder = create.create('box', ['pid', 'mnt'], create.CreateOptions(), pin='/run/pidns/box')
     try:
         assert holder is not None and holder.pid
-        assert os.stat('/proc/%d/ns/pid' % holder.pid).st_ino == _ino(fds['pid'])
-        assert os.stat('/proc/%d/ns/mnt' % holder.pid).st_ino == _ino(fds['mnt'])
+        assert os.stat(f'/proc/{holder.pid}/ns/pid').st_ino == _ino(fds['pid'])
+        assert os.stat(f'/proc/{holder.pid}/ns/mnt').st_ino == _ino(fds['mnt'])
     finally:
         create.kill_holder(holder)
         _close(fds)
@@ -105,7 +105,9 @@ def test_a_new_mount_namespace_keeps_no_copy_of_existing_pins():
     sh('ip', 'netns', 'add', 'elsewhere')
     fds, holder = create.create('box', ['mnt'], create.CreateOptions())
     try:
-        mounts = sh('nsenter', '--mount=/proc/%d/fd/%d' % (os.getpid(), fds['mnt']), 'findmnt', '-n', '-t', 'nsfs', check=False)
+        mounts = sh(
+            'nsenter', f'--mount=/proc/{os.getpid()}/fd/{fds["mnt"]}', 'findmnt', '-n', '-t', 'nsfs', check=False
+        )
         assert 'elsewhere' not in mounts.stdout
     finally:
         _close(fds)

@@ -13,7 +13,7 @@ def _create(args):
     try:
         return engine.ensure_present(spec.build(name, types)).changed
     except Exception as exc:  # report, do not hide
-        return 'error: %s' % exc
+        return f'error: {exc}'
 
 
 def _run_parallel(jobs):
@@ -37,12 +37,12 @@ def test_twenty_parallel_creates_of_one_set_make_one_mount_per_type():
 
 
 def test_parallel_creates_of_different_names_all_succeed():
-    names = ['n%02d' % i for i in range(20)]
+    names = [f'n{i:02d}' for i in range(20)]
     results = _run_parallel([(n, ['net']) for n in names])
     assert results == [True] * 20
     assert ip_netns_list() == names
     assert len(nsfs_mounts()) == 20
-    assert len(set(os.stat('/run/netns/%s' % n).st_ino for n in names)) == 20
+    assert len(set(os.stat(f'/run/netns/{n}').st_ino for n in names)) == 20
 
 
 def test_a_set_half_way_through_its_binds_is_never_someone_elses_file():
@@ -51,6 +51,7 @@ def test_a_set_half_way_through_its_binds_is_never_someone_elses_file():
     # FileNotFoundError (a file gone between lstat and open).
     import time
     from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import NOT_A_PIN, inspect
+
     the_set = spec.build('vs', ['net', 'uts', 'pid'])
     churn = os.fork()
     if churn == 0:  # pragma: no cover - the other run

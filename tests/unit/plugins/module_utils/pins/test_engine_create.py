@@ -17,11 +17,13 @@ ALL = TYPE_NAMES
 def test_create_pins_a_new_namespace_of_the_type(nstype):
     result = engine.ensure_present(spec.build('t1', nstype))
     assert result.changed
-    path = '/run/%sns/t1' % nstype
+    path = f'/run/{nstype}ns/t1'
     kind, ino = pin_kind_and_inode(path)
     assert kind == nstype
     assert result.pins == [{'type': nstype, 'path': path, 'inode': ino, 'dev': os.stat(path).st_dev}]
-    own = int(os.readlink('/proc/self/ns/%s' % {'pid': 'pid', 'time': 'time'}.get(nstype, nstype)).split('[')[1][:-1])
+    own = int(
+        os.readlink('/proc/self/ns/{}'.format({'pid': 'pid', 'time': 'time'}.get(nstype, nstype))).split('[')[1][:-1]
+    )
     assert ino != own, 'the pin must hold a new namespace, not the caller own'
 
 
@@ -35,9 +37,9 @@ def test_second_run_is_unchanged_and_keeps_the_inode(nstype):
 
 
 def test_the_module_process_stays_in_its_own_namespaces():
-    before = dict((t, os.readlink('/proc/self/ns/%s' % t)) for t in os.listdir('/proc/self/ns'))
+    before = dict((t, os.readlink(f'/proc/self/ns/{t}')) for t in os.listdir('/proc/self/ns'))
     engine.ensure_present(spec.build('vs', ALL, hostname='vs'))
-    after = dict((t, os.readlink('/proc/self/ns/%s' % t)) for t in os.listdir('/proc/self/ns'))
+    after = dict((t, os.readlink(f'/proc/self/ns/{t}')) for t in os.listdir('/proc/self/ns'))
     assert before == after
 
 
@@ -51,14 +53,17 @@ def test_task_namespaces_come_from_one_thread_and_every_thread_stays_home():
     assert _thread_namespaces() == own
     for pin in result.pins:
         assert pin_kind_and_inode(pin['path']) == (pin['type'], pin['inode'])
-        assert pin['inode'] != _ino('/proc/self/ns/%s' % pin['type'])
+        assert pin['inode'] != _ino(f'/proc/self/ns/{pin["type"]}')
     assert sh('nsenter', '--uts=/run/utsns/task', 'hostname').stdout.strip() == 'tasks'
     assert not engine.ensure_present(spec.build('task', ['net', 'uts', 'ipc', 'cgroup'], hostname='tasks')).changed
 
 
 def _thread_namespaces():
-    return sorted((tid, t, os.readlink('/proc/self/task/%s/ns/%s' % (tid, t)))
-                  for tid in os.listdir('/proc/self/task') for t in ('net', 'uts', 'ipc', 'cgroup'))
+    return sorted(
+        (tid, t, os.readlink(f'/proc/self/task/{tid}/ns/{t}'))
+        for tid in os.listdir('/proc/self/task')
+        for t in ('net', 'uts', 'ipc', 'cgroup')
+    )
 
 
 def test_net_pins_are_iproute2_pins():
@@ -84,12 +89,14 @@ def test_a_named_set_comes_from_one_unshare():
     assert [p['type'] for p in result.pins] == ['uts', 'ipc', 'net', 'pid']
     # the holder of the pid namespace was born in the same unshare: it is in all four
     inodes = dict((p['type'], p['inode']) for p in result.pins)
-    holder = [pid for pid in os.listdir('/proc') if pid.isdigit()
-              and os.path.exists('/proc/%s/ns/pid' % pid)
-              and _ino('/proc/%s/ns/pid' % pid) == inodes['pid']]
+    holder = [
+        pid
+        for pid in os.listdir('/proc')
+        if pid.isdigit() and os.path.exists(f'/proc/{pid}/ns/pid') and _ino(f'/proc/{pid}/ns/pid') == inodes['pid']
+    ]
     assert len(holder) == 1
     for nstype in ('net', 'uts', 'ipc'):
-        assert _ino('/proc/%s/ns/%s' % (holder[0], nstype)) == inodes[nstype]
+        assert _ino(f'/proc/{holder[0]}/ns/{nstype}') == inodes[nstype]
     assert sh('nsenter', '--uts=/run/utsns/vs', 'hostname').stdout.strip() == 'vs1'
 
 
@@ -113,11 +120,10 @@ def test_pid_namespace_whose_init_died_is_recreated():
     first = engine.ensure_present(spec.build('p', 'pid'))
     ino = first.pins[0]['inode']
     for pid in os.listdir('/proc'):
-        if pid.isdigit() and _ino('/proc/%s/ns/pid' % pid) == ino:
+        if pid.isdigit() and _ino(f'/proc/{pid}/ns/pid') == ino:
             os.kill(int(pid), 9)
     deadline = time.time() + 5
-    while time.time() < deadline and any(
-            _ino('/proc/%s/ns/pid' % p) == ino for p in os.listdir('/proc') if p.isdigit()):
+    while time.time() < deadline and any(_ino(f'/proc/{p}/ns/pid') == ino for p in os.listdir('/proc') if p.isdigit()):
         time.sleep(0.02)
     again = engine.ensure_present(spec.build('p', 'pid'))
     assert again.changed
@@ -139,8 +145,9 @@ def test_uts_hostname_and_domainname_are_set_and_corrected():
 
 
 def test_user_namespace_maps():
-    engine.ensure_present(spec.build('us', 'user', uid_map=['0 100000 65536'],
-                                     gid_map=[{'inside': 0, 'outside': 200000, 'count': 10}]))
+    engine.ensure_present(
+        spec.build('us', 'user', uid_map=['0 100000 65536'], gid_map=[{'inside': 0, 'outside': 200000, 'count': 10}])
+    )
     uid_map = sh('nsenter', '--user=/run/userns/us', 'cat', '/proc/self/uid_map').stdout.split()
     gid_map = sh('nsenter', '--user=/run/userns/us', 'cat', '/proc/self/gid_map').stdout.split()
     assert uid_map == ['0', '100000', '65536']
@@ -150,6 +157,7 @@ def test_user_namespace_maps():
 
 def test_user_namespace_map_mismatch_fails_unless_forced():
     from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+
     first = engine.ensure_present(spec.build('us', 'user', uid_map=['0 100000 65536']))
     with pytest.raises(NamespaceError) as info:
         engine.ensure_present(spec.build('us', 'user', uid_map=['0 300000 65536']))
@@ -160,7 +168,7 @@ def test_user_namespace_map_mismatch_fails_unless_forced():
 
 
 def _monotonic_inside(path):
-    return float(sh('nsenter', '--time=%s' % path, 'python3', '-c', 'import time; print(time.monotonic())').stdout)
+    return float(sh('nsenter', f'--time={path}', 'python3', '-c', 'import time; print(time.monotonic())').stdout)
 
 
 def test_time_namespace_offsets_are_written_before_anyone_enters():
@@ -171,8 +179,9 @@ def test_time_namespace_offsets_are_written_before_anyone_enters():
 
 
 def test_user_set_owns_the_other_namespaces():
-    engine.ensure_present(spec.build('c', ['user', 'uts', 'net'], uid_map=['0 100000 1000'],
-                                     gid_map=['0 100000 1000'], hostname='inside'))
+    engine.ensure_present(
+        spec.build('c', ['user', 'uts', 'net'], uid_map=['0 100000 1000'], gid_map=['0 100000 1000'], hostname='inside')
+    )
     # nsenter into the user namespace, then the uts one it owns
     out = sh('nsenter', '--user=/run/userns/c', '--uts=/run/utsns/c', 'hostname').stdout.strip()
     assert out == 'inside'

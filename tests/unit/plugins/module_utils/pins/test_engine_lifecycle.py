@@ -24,8 +24,7 @@ def _tree(root='/run'):
 @pytest.mark.parametrize('types', [['net'], ['net', 'uts', 'ipc', 'mnt', 'pid', 'user', 'cgroup', 'time']])
 def test_check_mode_creates_nothing_not_even_a_directory(types):
     before = _tree()
-    result = engine.ensure_present(spec.build('blue', types, hostname='h' if 'uts' in types else None),
-                                   check_mode=True)
+    result = engine.ensure_present(spec.build('blue', types, hostname='h' if 'uts' in types else None), check_mode=True)
     assert result.changed
     assert len(result.actions) == len(types)
     assert all(p['inode'] is None for p in result.pins)
@@ -77,12 +76,15 @@ def test_stale_pin_is_removed_on_absent():
     assert not os.path.exists('/run/utsns/old')
 
 
-@pytest.mark.parametrize('make, words', [
-    (os.mkdir, 'is a directory'),
-    (lambda p: open(p, 'w').write('precious'), 'regular file with 8 bytes'),
-    (lambda p: os.symlink('/proc/self/ns/net', p), 'symbolic link'),
-    (os.mkfifo, 'special file'),
-])
+@pytest.mark.parametrize(
+    'make, words',
+    [
+        (os.mkdir, 'is a directory'),
+        (lambda p: open(p, 'w').write('precious'), 'regular file with 8 bytes'),
+        (lambda p: os.symlink('/proc/self/ns/net', p), 'symbolic link'),
+        (os.mkfifo, 'special file'),
+    ],
+)
 def test_something_that_is_not_a_pin_is_never_clobbered(make, words):
     os.makedirs('/run/netns')
     make('/run/netns/x')
@@ -108,7 +110,7 @@ def test_a_pin_of_another_type_is_refused_then_replaced_with_force():
 
 def _start_unshared(*flags):
     proc = subprocess.Popen(['unshare'] + list(flags) + ['sleep', '60'])
-    _wait_for(lambda: os.readlink('/proc/%d/exe' % proc.pid).endswith('sleep'))
+    _wait_for(lambda: os.readlink(f'/proc/{proc.pid}/exe').endswith('sleep'))
     return proc
 
 
@@ -117,8 +119,8 @@ def test_attach_pins_the_namespaces_of_a_process_like_ip_netns_attach():
     try:
         result = engine.ensure_present(spec.build('app', ['net', 'uts'], source_pid=proc.pid))
         assert result.changed
-        assert pin_kind_and_inode('/run/netns/app')[1] == os.stat('/proc/%d/ns/net' % proc.pid).st_ino
-        assert pin_kind_and_inode('/run/utsns/app')[1] == os.stat('/proc/%d/ns/uts' % proc.pid).st_ino
+        assert pin_kind_and_inode('/run/netns/app')[1] == os.stat(f'/proc/{proc.pid}/ns/net').st_ino
+        assert pin_kind_and_inode('/run/utsns/app')[1] == os.stat(f'/proc/{proc.pid}/ns/uts').st_ino
         assert sh('ip', 'netns', 'identify', str(proc.pid)).stdout.strip() == 'app'
         assert not engine.ensure_present(spec.build('app', ['net', 'uts'], source_pid=proc.pid)).changed
     finally:
@@ -128,14 +130,14 @@ def test_attach_pins_the_namespaces_of_a_process_like_ip_netns_attach():
 @pytest.mark.parametrize('nstype', ['net', 'uts', 'ipc', 'mnt', 'pid', 'user', 'cgroup', 'time'])
 def test_attach_from_a_path_for_every_type(nstype):
     engine.ensure_present(spec.build('orig', nstype))
-    source = '/run/%sns/orig' % nstype
+    source = f'/run/{nstype}ns/orig'
     if nstype == 'mnt':
         # a mount namespace can be pinned only from an older mount namespace: this is one
         result = engine.ensure_present(spec.build('copy', nstype, source_path=source))
     else:
         result = engine.ensure_present(spec.build('copy', nstype, source_path=source))
     assert result.changed
-    assert pin_kind_and_inode('/run/%sns/copy' % nstype)[1] == pin_kind_and_inode(source)[1]
+    assert pin_kind_and_inode(f'/run/{nstype}ns/copy')[1] == pin_kind_and_inode(source)[1]
     assert not engine.ensure_present(spec.build('copy', nstype, source_path=source)).changed
 
 
@@ -157,7 +159,7 @@ def test_attach_refuses_the_wrong_type_and_missing_sources():
     assert 'not a uts namespace' in str(info.value)
     with pytest.raises(NamespaceError) as info:
         engine.ensure_present(spec.build('b', source_pid=999999999))
-    assert 'errno %d ENOENT' % errno.ENOENT in str(info.value)
+    assert f'errno {errno.ENOENT} ENOENT' in str(info.value)
     with pytest.raises(NamespaceError) as info:
         engine.ensure_present(spec.build('b', source_path='/etc/hostname'))
     assert 'not a namespace file' in str(info.value)
@@ -209,8 +211,7 @@ def test_removing_a_second_name_of_a_pid_namespace_keeps_its_holder_for_the_firs
 def test_removing_an_attached_pid_namespace_never_kills_a_foreign_init():
     proc = subprocess.Popen(['unshare', '--pid', '--fork', 'sleep', '60'])
     try:
-        _wait_for(lambda: any(os.readlink('/proc/%s/exe' % c).endswith('sleep')
-                              for c in _children(proc.pid)))
+        _wait_for(lambda: any(os.readlink(f'/proc/{c}/exe').endswith('sleep') for c in _children(proc.pid)))
         child = _children(proc.pid)[0]
         engine.ensure_present(spec.build('foreign', 'pid', source_pid=int(child)))
         result = engine.ensure_absent(spec.build('foreign', 'pid'))
@@ -221,7 +222,7 @@ def test_removing_an_attached_pid_namespace_never_kills_a_foreign_init():
 
 
 def _children(pid):
-    with open('/proc/%d/task/%d/children' % (pid, pid)) as handle:
+    with open(f'/proc/{pid}/task/{pid}/children') as handle:
         return handle.read().split()
 
 
@@ -248,17 +249,19 @@ def test_a_bind_failing_midway_rolls_back_the_whole_set(monkeypatch):
         engine.ensure_present(spec.build('half', ['uts', 'ipc', 'pid']))
     assert 'ENOSPC' in str(info.value) and calls[1] in str(info.value)
     assert nsfs_mounts() == []
-    assert not any(os.path.exists('/run/%sns/half' % t) for t in ('uts', 'ipc', 'pid'))
+    assert not any(os.path.exists(f'/run/{t}ns/half') for t in ('uts', 'ipc', 'pid'))
     # and the holder started for the pid namespace is gone
     assert 'nsfd-namespaces-holder' not in sh('ps', '-eo', 'args').stdout
 
 
 def test_errno_and_advice_without_capabilities():
     # drop CAP_SYS_ADMIN in a child process and try to create a pin from it
-    code = ('import sys; sys.path[:0] = %r\n'
-            'from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec\n'
-            'from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError\n'
-            'try:\n engine.ensure_present(spec.build("nocap", "uts"))\n'
-            'except NamespaceError as e:\n print(e)\n' % ([p for p in __import__('sys').path if 'collections' in p],))
+    code = (
+        f'import sys; sys.path[:0] = {[p for p in __import__("sys").path if "collections" in p]!r}\n'
+        'from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec\n'
+        'from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError\n'
+        'try:\n engine.ensure_present(spec.build("nocap", "uts"))\n'
+        'except NamespaceError as e:\n print(e)\n'
+    )
     out = sh('setpriv', '--inh-caps=-all', '--bounding-set=-all', '--', 'python3', '-c', code).stdout
     assert "namespace 'nocap'" in out and 'EPERM' in out and 'become' in out

@@ -35,10 +35,10 @@ def foreign_pin():
     not a mount point of its own (no `ip netns add` ran before)."""
     _var_run_is_a_symlink_to_run()
     proc = subprocess.Popen(['unshare', '--net', 'sleep', '60'])
-    _wait_for(lambda: os.readlink('/proc/%d/exe' % proc.pid).endswith('sleep'))
+    _wait_for(lambda: os.readlink(f'/proc/{proc.pid}/exe').endswith('sleep'))
     os.makedirs('/run/netns')
     open('/run/netns/other', 'w').close()
-    sh('mount', '--bind', '/proc/%d/ns/net' % proc.pid, '/run/netns/other')
+    sh('mount', '--bind', f'/proc/{proc.pid}/ns/net', '/run/netns/other')
     yield proc
     proc.kill()
 
@@ -56,12 +56,14 @@ def test_pin_dir_through_a_symlink_never_mounts_a_foreign_pin_twice(foreign_pin)
 
 
 def test_same_pin_through_a_symlinked_dir_is_recognised(foreign_pin):
-    for build in (lambda: spec.build('other', pin_dir='/var/run/netns'),
-                  lambda: spec.build(path='/var/run/netns/other')):
+    for build in (
+        lambda: spec.build('other', pin_dir='/var/run/netns'),
+        lambda: spec.build(path='/var/run/netns/other'),
+    ):
         result = engine.ensure_present(build())
         assert not result.changed
         assert result.pins[0]['path'] == '/run/netns/other'
-        assert result.pins[0]['inode'] == os.stat('/proc/%d/ns/net' % foreign_pin.pid).st_ino
+        assert result.pins[0]['inode'] == os.stat(f'/proc/{foreign_pin.pid}/ns/net').st_ino
     assert len(mounts_at('/run/netns/other')) == 1, nsfs_mounts()
     result = engine.ensure_absent(spec.build('other', pin_dir='/var/run/netns'))
     assert result.changed and nsfs_mounts() == [] and ip_netns_list() == []

@@ -24,7 +24,7 @@ def _gone(pid, timeout=5.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            with open('/proc/%d/stat' % pid) as handle:
+            with open(f'/proc/{pid}/stat') as handle:
                 if handle.read().split(') ')[1].startswith('Z'):
                     return True
         except OSError:
@@ -52,7 +52,7 @@ def test_a_confirmed_holder_is_pid_1_of_its_namespace_and_labelled():
     os.close(fd)
     assert not _gone(the_holder.pid, timeout=0.2)
     assert proc_inode(the_holder.pid, 'pid') == os.stat(PIN).st_ino
-    with open('/proc/%d/status' % the_holder.pid) as handle:
+    with open(f'/proc/{the_holder.pid}/status') as handle:
         nspid = [line.split()[1:] for line in handle if line.startswith('NSpid:')][0]
     assert nspid[-1] == '1'
     assert (the_holder.pid, os.stat(PIN).st_ino, ['box', PIN]) in procscan.holders()
@@ -94,7 +94,7 @@ def test_confirm_fails_naming_the_holder_when_it_is_gone():
     assert _gone(the_holder.pid)
     with pytest.raises(NamespaceError) as exc:
         the_holder.confirm('box')
-    assert 'the init (holder) process %d' % the_holder.pid in str(exc.value)
+    assert f'the init (holder) process {the_holder.pid}' in str(exc.value)
     assert exc.value.name == 'box' and exc.value.errno is not None
 
 

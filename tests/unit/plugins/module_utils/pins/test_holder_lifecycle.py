@@ -23,7 +23,7 @@ SET = ['net', 'uts', 'ipc', 'pid', 'cgroup']
 
 def _unique(prefix):
     # Other sandboxes share this machine's pid namespace: our holders are told apart by name.
-    return '%s-%s' % (prefix, uuid.uuid4().hex[:8])
+    return f'{prefix}-{uuid.uuid4().hex[:8]}'
 
 
 def _reap():
@@ -37,7 +37,8 @@ def _reap():
 
 def _labelled(line, name):
     words = line.split()
-    return HOLDER_MARKER in words and name in words[words.index(HOLDER_MARKER) + 1:]
+    after = words.index(HOLDER_MARKER) + 1 if HOLDER_MARKER in words else len(words)
+    return HOLDER_MARKER in words and name in words[after:]
 
 
 def _holders(name):
@@ -56,8 +57,11 @@ def _lsns_commands(name):
         if run.returncode == 0:
             break
         time.sleep(0.05)
-    out = sh('lsns', '-n', '-o', 'NS,TYPE,COMMAND', env=dict(os.environ, COLUMNS='100000')).stdout \
-        if run.returncode else run.stdout
+    out = (
+        sh('lsns', '-n', '-o', 'NS,TYPE,COMMAND', env=dict(os.environ, COLUMNS='100000')).stdout
+        if run.returncode
+        else run.stdout
+    )
     return [line for line in out.splitlines() if _labelled(line, name)]
 
 
@@ -103,8 +107,9 @@ def _creator(point, name):
     proc = subprocess.Popen([sys.executable, '-c', code, point, name])
 
     def stopped():
-        with open('/proc/%d/stat' % proc.pid) as handle:
+        with open(f'/proc/{proc.pid}/stat') as handle:
             return handle.read().rsplit(')', 1)[1].split()[0] == 'T'
+
     _wait_for(stopped, timeout=20)
     return proc
 
@@ -122,7 +127,7 @@ def test_a_creator_killed_at_any_step_leaves_no_holder(point):
     result = engine.ensure_present(spec.build(name, SET))
     assert result.changed
     assert len(_holders(name)) == 1
-    assert sorted(m['target'] for m in nsfs_mounts()) == sorted('/run/%sns/%s' % (t, name) for t in SET)
+    assert sorted(m['target'] for m in nsfs_mounts()) == sorted(f'/run/{t}ns/{name}' for t in SET)
     engine.ensure_absent(spec.build(name, SET))
     _wait_for(lambda: _holders(name) == [])
     assert _lsns_commands(name) == [] and nsfs_mounts() == []
@@ -133,8 +138,8 @@ def _orphan(name):
     created, then its pins removed behind the engine's back."""
     engine.ensure_present(spec.build(name, SET))
     for nstype in SET:
-        sh('umount', '/run/%sns/%s' % (nstype, name))
-        os.unlink('/run/%sns/%s' % (nstype, name))
+        sh('umount', f'/run/{nstype}ns/{name}')
+        os.unlink(f'/run/{nstype}ns/{name}')
     holders = _holders(name)
     assert len(holders) == 1 and not [m for m in nsfs_mounts() if m['target'].endswith('/' + name)]
     return holders[0]
@@ -181,7 +186,7 @@ def _present_then_absent(name):
         engine.ensure_absent(spec.build(name, ['pid', 'net']))
         return 'ok'
     except Exception as exc:  # report, do not hide
-        return 'error: %s' % exc
+        return f'error: {exc}'
 
 
 def _absent(name):
@@ -189,7 +194,7 @@ def _absent(name):
         engine.ensure_absent(spec.build(name, ['pid', 'net']))
         return 'ok'
     except Exception as exc:
-        return 'error: %s' % exc
+        return f'error: {exc}'
 
 
 def test_a_removal_that_waited_for_the_lock_plans_again(monkeypatch):

@@ -33,6 +33,7 @@ def test_our_net_pin_works_with_ip_netns_exec_identify_pids_and_nsenter():
     proc = subprocess.Popen(['ip', 'netns', 'exec', 'ours', 'sleep', '60'])
     try:
         import time
+
         deadline = time.time() + 5
         while str(proc.pid) not in sh('ip', 'netns', 'pids', 'ours').stdout:
             assert time.time() < deadline
@@ -58,6 +59,7 @@ def test_lsns_sees_a_pinned_namespace_once_a_process_is_inside():
     proc = subprocess.Popen(['nsenter', '--uts=/run/utsns/seen', '--ipc=/run/ipcns/seen', 'sleep', '60'])
     try:
         import time
+
         deadline = time.time() + 5
         while not all(_inode_of(proc.pid, pin['type']) == pin['inode'] for pin in result.pins):
             assert time.time() < deadline, 'nsenter did not enter in time'
@@ -76,6 +78,6 @@ def test_lsns_and_proc_agree_with_a_holder_inode():
 
 def _inode_of(pid, nstype):
     try:
-        return os.stat('/proc/%d/ns/%s' % (pid, nstype)).st_ino
+        return os.stat(f'/proc/{pid}/ns/{nstype}').st_ino
     except OSError:
         return None

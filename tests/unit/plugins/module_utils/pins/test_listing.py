@@ -44,8 +44,17 @@ def test_stale_pins_are_reported_stale_never_as_namespaces():
     sh('ip', 'netns', 'add', 'gone')
     sh('umount', '/run/netns/gone')
     entries = listing.list_namespaces(['net'])[0]
-    assert entries == [{'name': 'gone', 'type': 'net', 'path': '/run/netns/gone', 'inode': None,
-                        'stale': True, 'pids': [], 'nsid': None}]
+    assert entries == [
+        {
+            'name': 'gone',
+            'type': 'net',
+            'path': '/run/netns/gone',
+            'inode': None,
+            'stale': True,
+            'pids': [],
+            'nsid': None,
+        }
+    ]
 
 
 def test_non_pins_in_the_directory_are_warned_about_not_listed():
@@ -58,8 +67,9 @@ def test_include_unpinned_lists_namespaces_in_use_like_lsns():
     proc = subprocess.Popen(['unshare', '--uts', 'sleep', '60'])
     try:
         import time
+
         time.sleep(0.2)
-        ino = os.stat('/proc/%d/ns/uts' % proc.pid).st_ino
+        ino = os.stat(f'/proc/{proc.pid}/ns/uts').st_ino
         entries = listing.list_namespaces(['uts'], include_unpinned=True)[0]
         unpinned = [e for e in entries if e['inode'] == ino]
         assert unpinned and unpinned[0]['name'] is None and proc.pid in unpinned[0]['pids']

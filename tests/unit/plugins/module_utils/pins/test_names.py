@@ -2,11 +2,30 @@ import pytest
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import (
-    check_name, check_pin_path, check_types, name_problem)
+    check_name,
+    check_pin_path,
+    check_types,
+    name_problem,
+)
 
-BAD_NAMES = ['', '.', '..', 'a/b', '/abs', 'nul\x00byte', 'new\nline', 'tab\tbed', 'del\x7f', '-rf',
-             'x' * 256, u'\u00e9' * 128,
-             u'nel\u0085', u'line\u2028sep', u'zero\u200bwidth', u'csi\u009b']
+BAD_NAMES = [
+    '',
+    '.',
+    '..',
+    'a/b',
+    '/abs',
+    'nul\x00byte',
+    'new\nline',
+    'tab\tbed',
+    'del\x7f',
+    '-rf',
+    'x' * 256,
+    '\u00e9' * 128,
+    'nel\u0085',
+    'line\u2028sep',
+    'zero\u200bwidth',
+    'csi\u009b',
+]
 
 
 @pytest.mark.parametrize('name', BAD_NAMES)
@@ -16,16 +35,17 @@ def test_bad_names_are_rejected(name):
         check_name(name)
 
 
-@pytest.mark.parametrize('name', ['blue', '123', '0', 'x' * 255, 'tenant-1.a_b', 'a b', "it's", 'a;b', '$(id)',
-                                  u'caf\u00e9'])
+@pytest.mark.parametrize(
+    'name', ['blue', '123', '0', 'x' * 255, 'tenant-1.a_b', 'a b', "it's", 'a;b', '$(id)', 'caf\u00e9']
+)
 def test_good_names_are_accepted(name):
     assert name_problem(name) is None
     assert check_name(name) == name
 
 
 def test_name_limit_counts_bytes_not_characters():
-    assert name_problem(u'\u00e9' * 127) is None  # 254 bytes
-    assert 'bytes' in name_problem(u'\u00e9' * 128)
+    assert name_problem('\u00e9' * 127) is None  # 254 bytes
+    assert 'bytes' in name_problem('\u00e9' * 128)
 
 
 def test_types_normalise_to_creation_order_without_duplicates():

@@ -14,9 +14,9 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import nsprop
 
 
 def _pinned(kind, *extra):
-    path = '/run/%s-pin' % kind
+    path = f'/run/{kind}-pin'
     open(path, 'w').close()
-    sh('unshare', '--%s=%s' % (kind, path), *(list(extra) + ['true']))
+    sh('unshare', f'--{kind}={path}', *(list(extra) + ['true']))
     return path
 
 
@@ -29,8 +29,8 @@ def test_hostname_and_domainname_are_set_inside_and_read_back():
     fd = _fd(path)
     before = os.uname()[1]
     nsprops.set_uts(fd, hostname='inside', domainname='example.test')
-    assert sh('nsenter', '--uts=%s' % path, 'hostname').stdout.strip() == 'inside'
-    assert sh('nsenter', '--uts=%s' % path, 'cat', '/proc/sys/kernel/domainname').stdout.strip() == 'example.test'
+    assert sh('nsenter', f'--uts={path}', 'hostname').stdout.strip() == 'inside'
+    assert sh('nsenter', f'--uts={path}', 'cat', '/proc/sys/kernel/domainname').stdout.strip() == 'example.test'
     assert nsprops.read({'uts': fd}, ['hostname', 'domainname']) == {'hostname': 'inside', 'domainname': 'example.test'}
     nsprops.set_uts(fd, domainname='other.test')  # hostname untouched
     assert nsprops.read({'uts': fd}, ['hostname']) == {'hostname': 'inside'}
@@ -41,12 +41,12 @@ def test_hostname_and_domainname_are_set_inside_and_read_back():
 def test_uid_and_gid_maps_of_a_user_namespace_are_read():
     proc = subprocess.Popen(['unshare', '--user', '--map-user=1000', '--map-group=2000', 'sleep', '60'])
     try:
-        path = '/proc/%d/ns/user' % proc.pid
+        path = f'/proc/{proc.pid}/ns/user'
         for _attempt in range(250):  # until unshare has written the maps and run sleep
-            if os.readlink('/proc/%d/exe' % proc.pid).endswith('sleep'):
+            if os.readlink(f'/proc/{proc.pid}/exe').endswith('sleep'):
                 break
             time.sleep(0.02)
-        with open('/proc/%d/uid_map' % proc.pid) as handle:
+        with open(f'/proc/{proc.pid}/uid_map') as handle:
             oracle = handle.read().split()
         fd = _fd(path)
         values = nsprops.read({'user': fd}, ['uid_map', 'gid_map'])
@@ -62,7 +62,7 @@ def test_uid_and_gid_maps_of_a_user_namespace_are_read():
 def test_time_offsets_of_a_time_namespace_are_read():
     path = '/run/time-pin'
     open(path, 'w').close()
-    sh('unshare', '--time=%s' % path, '--monotonic=86400', 'true')
+    sh('unshare', f'--time={path}', '--monotonic=86400', 'true')
     fd = _fd(path)
     values = nsprops.read({'time': fd}, ['time_offsets'])
     os.close(fd)
@@ -78,4 +78,5 @@ def test_differences_name_only_what_differs():
     assert nsprops.differences(current, {'time_offsets': {'monotonic': [5, 0]}}) == []
     assert nsprops.differences({'time_offsets': {}}, {'time_offsets': {'boottime': [0, 0]}}) == []
     assert nsprops.differences(current, {'time_offsets': {'monotonic': [6, 0]}}) == [
-        ('time_offsets', current['time_offsets'], {'monotonic': [6, 0]})]
+        ('time_offsets', current['time_offsets'], {'monotonic': [6, 0]})
+    ]
