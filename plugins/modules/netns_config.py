@@ -298,10 +298,10 @@ options:
         advertisements). Each is deleted by its full identity (table, destination, tos, type, scope, protocol,
         metric, next hop). Routes the kernel drops on its own with a deleted link or source address count as
         deleted.
-      - C(lo), link-local addresses (IPv6 C(fe80::/10), IPv4 C(169.254.0.0/16)) and veth ends that another namespace of this call declares are left alone,
-        and so is an undeclared link that a kept link sits on - its veth peer or the parent of a macvlan - or whose
-        veth peer is a link this call keeps in another namespace or on the host, since deleting it would delete the
-        kept link too. Deleting a link deletes what sits on it (its veth peer, its
+      - C(lo), link-local addresses (IPv6 C(fe80::/10), IPv4 C(169.254.0.0/16)) and veth ends that another namespace of
+        this call declares are left alone, and so is an undeclared link that a kept link sits on - its veth peer or
+        the parent of a macvlan - or whose veth peer is a link this call keeps in another namespace or on the host,
+        since deleting it would delete the kept link too. Deleting a link deletes what sits on it (its veth peer, its
         macvlans); the change says so.
       - For namespaces removed (V(absent), or pruned), remove the whole C(/etc/netns/NAME/) directory, with any
         files others put there.
@@ -586,6 +586,8 @@ services:
       returned: on failure of this service
 '''
 
+from typing import TYPE_CHECKING
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persist, services
@@ -598,14 +600,19 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner impo
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import converge, hostlock
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def _apply(module, params, step):
+
+def _apply(
+    module: AnsibleModule, params: dict[str, Any], step: services.ServicesStep
+) -> tuple[dict[str, Any] | None, list[converge.Outcome], dict[str, Any] | None]:
     """The boot files, then the namespaces, their services and the record."""
     # what can fail on input fails before the boot files are written
     call_or_fail(module, lambda: persist.check_pin_dir(params['boot'], params['pin_dir']))
     if params['record'] is not None:
         call_or_fail(module, lambda: converge.read_record(params['namespaces'], params['record'], params['prune']))
-    boot = None
+    boot: dict[str, Any] | None = None
     if params['boot'] is not None:
         boot = call_or_fail(
             module,
@@ -629,7 +636,7 @@ def _apply(module, params, step):
     return boot, outcomes, record
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             # validated as a whole by netconfig.spec, which names each bad item's path
@@ -658,14 +665,14 @@ def main():
         boot, outcomes, record = _apply(module, params, step)
     results = [o.as_dict() for o in outcomes]
     service_diffs = [r.pop('diff') for r in step.results if 'diff' in r]
-    output = {'changed': any(r['changed'] for r in results + step.results), 'namespaces': results}
+    output: dict[str, Any] = {'changed': any(r['changed'] for r in results + step.results), 'namespaces': results}
     if step.results:
         output['services'] = step.results
     if record is not None:
         record_changed = record.pop('changed')
         output['changed'] = output['changed'] or record_changed
         output['record'] = record
-    boot_diffs = []
+    boot_diffs: list[dict[str, Any]] = []
     if boot is not None:
         boot_diffs = boot.pop('diff', [])
         output['changed'] = output['changed'] or boot['changed']
@@ -684,12 +691,8 @@ def main():
     failed = [o for o in outcomes if o.failed]
     if failed:
         # the cause in words: one namespace's own message, without what had been done before (in namespaces[])
-        module.fail_json(
-            msg='netns_config failed for {}; the other namespaces were converged.'.format(
-                '; '.join(f"namespace '{o.name}': {o.cause or o.failed}" for o in failed)
-            ),
-            **output,
-        )
+        causes = '; '.join(f"namespace '{o.name}': {o.cause or o.failed}" for o in failed)
+        module.fail_json(msg=f'netns_config failed for {causes}; the other namespaces were converged.', **output)
     if step.failed:
         module.fail_json(
             msg=f'netns_config could not place these services: {"; ".join(step.failed)}; the namespaces were converged',

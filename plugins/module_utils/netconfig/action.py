@@ -16,6 +16,22 @@ real run calls, so that the two cannot differ, and the change as data
 # the host) and the names the other one still holds.
 from __future__ import annotations
 
+import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypedDict
+
+    class Change(TypedDict):
+        """A change as data (see change())."""
+
+        kind: str
+        object: str
+        before: Any
+        after: Any
+
+
 CLEAR, LINKS, PEERS, LATE = 0, 1, 2, 3
 
 
@@ -23,7 +39,7 @@ CLEAR, LINKS, PEERS, LATE = 0, 1, 2, 3
 KINDS = ('namespace', 'nsid', 'link', 'address', 'route', 'sysctl', 'file', 'fdb')
 
 
-def change(kind, obj, before=None, after=None):
+def change(kind: str, obj: str, before: Any = None, after: Any = None) -> Change:
     """A change as data: kind (one of KINDS), the object (a link, an address's
     link, a route's destination, a sysctl key, a file path, a vxlan device),
     and its value before and after (None: absent). Values are plain JSON:
@@ -31,17 +47,19 @@ def change(kind, obj, before=None, after=None):
     return {'kind': kind, 'object': obj, 'before': before, 'after': after}
 
 
+@dataclasses.dataclass(eq=False)
 class Action:
-    __slots__ = ('text', 'run', 'phase', 'change')
+    """text: what check mode reports; run: what a real run calls; phase:
+    when in the call (CLEAR...LATE, in_phase() moves it); change: the change
+    as data. Compared by identity (eq=False), as a plain class is."""
 
-    def __init__(self, text, run, phase=LINKS, change=None):
-        self.text = text
-        self.run = run
-        self.phase = phase
-        self.change = change
+    text: str
+    run: Callable[[], object]
+    phase: int = LINKS
+    change: Change | None = None
 
 
-def in_phase(actions, phase):
+def in_phase(actions: list[Action], phase: int) -> list[Action]:
     for action in actions:
         action.phase = phase
     return actions

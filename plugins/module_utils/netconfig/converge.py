@@ -15,10 +15,12 @@
 
 from __future__ import annotations
 
-import collections
+import dataclasses
 import errno
+import functools
 import os
 import shutil
+from typing import TYPE_CHECKING, NamedTuple
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError, default_hint
@@ -52,30 +54,43 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socke
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Iterable, Mapping
+    from typing import Any
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Change
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import Kept
+
+    Decl = dict[str, Any]
+
 ETC_NETNS = '/etc/netns'
 # links holding something outside the namespace: a host end or parent, or
 # (vxlan) a UDP socket on the host that a later device of the same VNI needs
 REMOVABLE_KINDS = ('veth', 'vlan', 'macvlan', 'ipvlan', 'vxlan')
 
 
+@dataclasses.dataclass(eq=False)
 class Outcome:
-    def __init__(self, name):
-        self.name = name
-        self.changes = []
-        self.details = []  # one change as data (action.change) per entry of changes
-        self.pins = []
-        self.failed = None
-        self.cause = None  # failed without what had been done before: the module's headline
-        self.diffs = []
-        self.actions = []
+    """What a call did (or would do) to one namespace. Compared by identity
+    (eq=False), as a plain class is."""
 
-    def done(self, text, detail):
+    name: str
+    changes: list[str] = dataclasses.field(default_factory=list)
+    # one change as data (action.change) per entry of changes
+    details: list[Change] = dataclasses.field(default_factory=list)
+    pins: list[Any] = dataclasses.field(default_factory=list)
+    failed: str | None = None
+    cause: str | None = None  # failed without what had been done before: the module's headline
+    diffs: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    actions: list[Action] = dataclasses.field(default_factory=list)
+
+    def done(self, text: str, detail: Change | None) -> None:
         """Record a change (in check mode, one that would be made)."""
         self.changes.append(text)
         self.details.append(detail if detail is not None else change('namespace', self.name))
 
-    def as_dict(self):
-        result = {
+    def as_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
             'name': self.name,
             'changed': bool(self.changes),
             'changes': self.changes,
@@ -88,7 +103,7 @@ class Outcome:
         return result
 
 
-def _file_actions(decl, outcome, stale=()):
+def _file_actions(decl: Decl, outcome: Outcome, stale: Iterable[str] = ()) -> list[Action]:
     """Write the declared files; remove the stale ones (recorded as written
     for this namespace earlier, no longer declared: prune)."""
     base = os.path.join(ETC_NETNS, decl['name'])
@@ -100,7 +115,7 @@ def _file_actions(decl, outcome, stale=()):
         actions.append(
             Action(
                 f'remove {path}',
-                lambda p=path: fileio.remove(p),
+                functools.partial(fileio.remove, path),
                 change=change('file', path, outcome.diffs[-1]['before'], None),
             )
         )
@@ -114,14 +129,14 @@ def _file_actions(decl, outcome, stale=()):
             actions.append(
                 Action(
                     f'{("write" if before is None else "update")} {path}',
-                    lambda p=path, c=content: fileio.write_atomically(p, c),
+                    functools.partial(fileio.write_atomically, path, content),
                     change=change('file', path, before, content),
                 )
             )
     return actions
 
 
-def _sysctl_actions(decl, side):
+def _sysctl_actions(decl: Decl, side: Side) -> list[Action]:
     actions = []
     for path, value in sorted(decl['sysctls'].items()):
         current = None
@@ -137,14 +152,14 @@ def _sysctl_actions(decl, side):
             actions.append(
                 Action(
                     f'set sysctl {key} = {value} in {side.label}',
-                    lambda p=path, v=value: write_sysctl(side, p, v),
+                    functools.partial(write_sysctl, side, path, value),
                     change=change('sysctl', key, current, value),
                 )
             )
     return actions
 
 
-def _nsid_actions(decl, side):
+def _nsid_actions(decl: Decl, side: Side) -> list[Action]:
     if decl['nsid'] is None:
         return []
     current = nsid_util.get_nsid(side.fd) if side.fd is not None else None
@@ -165,7 +180,7 @@ def _nsid_actions(decl, side):
     ]
 
 
-def _open_side(name, path):
+def _open_side(name: str, path: str) -> Side:
     """A Side with the namespace's current state, read over a plain netlink
     socket that is closed again; the Side opens a pyroute2 socket only when
     an action needs one."""
@@ -179,8 +194,8 @@ def _open_side(name, path):
     return side
 
 
-def _owned_elsewhere(decls):
-    owned = {}
+def _owned_elsewhere(decls: list[Decl]) -> dict[str, set[str]]:
+    owned: dict[str, set[str]] = {}
     for decl in decls:
         for link in decl['links']:
             peer = link['peer']
@@ -190,8 +205,14 @@ def _owned_elsewhere(decls):
 
 
 def converge(
-    namespaces, pin_dir=None, purge=False, check_mode=False, recorded_files=None, prune_files=False, stale_links=None
-):
+    namespaces: Any,
+    pin_dir: str | None = None,
+    purge: bool = False,
+    check_mode: bool = False,
+    recorded_files: Mapping[str, Collection[str]] | None = None,
+    prune_files: bool = False,
+    stale_links: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[Outcome]:
     """Returns the list of Outcome. Raises NamespaceError on bad input.
     recorded_files maps a name to the /etc/netns/NAME/ files a record says
     were written for it: removing the namespace removes them too, and with
@@ -205,7 +226,10 @@ def converge(
     stale_links = stale_links or {}
     with rtnl.Socket() as sock:
         host = Side('the host', netconfig_state.read(sock), fd=home_fd())
-    sides, leaving, outcomes, unwired = {}, {}, [], {}
+    sides: dict[str, Side] = {}
+    leaving: dict[str, Side] = {}
+    outcomes: list[Outcome] = []
+    unwired: dict[str, Side] = {}
     try:
         outcomes = _ensure_namespaces(decls, pin_dir, check_mode, sides, leaving)
         unwired = _open_undeclared(stale_links, decls, pin_dir)
@@ -243,7 +267,9 @@ def converge(
     return outcomes
 
 
-def _ensure_namespaces(decls, pin_dir, check_mode, sides, leaving):
+def _ensure_namespaces(
+    decls: list[Decl], pin_dir: str | None, check_mode: bool, sides: dict[str, Side], leaving: dict[str, Side]
+) -> list[Outcome]:
     """One Outcome per declaration, each present namespace made to exist.
     The sides opened go into sides and leaving as they open, for converge()
     to close whatever happens next."""
@@ -273,13 +299,24 @@ def _ensure_namespaces(decls, pin_dir, check_mode, sides, leaving):
     return outcomes
 
 
-# What every namespace's plan reads: the call's options and the state read at its start.
-_Planning = collections.namedtuple(
-    '_Planning', 'pin_dir purge recorded_files prune_files stale_links host sides leaving owned linked kept doomed'
-)
+class _Planning(NamedTuple):
+    """What every namespace's plan reads: the call's options and the state read at its start."""
+
+    pin_dir: str | None
+    purge: bool
+    recorded_files: Mapping[str, Collection[str]]
+    prune_files: bool
+    stale_links: dict[str, list[dict[str, Any]]]
+    host: Side
+    sides: dict[str, Side]
+    leaving: dict[str, Side]
+    owned: dict[str, set[str]]
+    linked: set[str]
+    kept: Kept
+    doomed: Doomed
 
 
-def _plan_namespace(decl, outcome, call):
+def _plan_namespace(decl: Decl, outcome: Outcome, call: _Planning) -> None:
     """outcome.actions, or outcome.failed; the namespace's sides are closed
     after, as only planning reads them."""
     name = decl['name']
@@ -296,9 +333,10 @@ def _plan_namespace(decl, outcome, call):
             )
             return
         side = call.sides[name]
-        stale = call.recorded_files.get(name, ()) if call.prune_files else ()
+        stale_files = call.recorded_files.get(name, ()) if call.prune_files else ()
         late = in_phase(
-            _sysctl_actions(decl, side) + _file_actions(decl, outcome, stale), LATE if name in call.linked else LINKS
+            _sysctl_actions(decl, side) + _file_actions(decl, outcome, stale_files),
+            LATE if name in call.linked else LINKS,
         )
         # before the plan, which then creates a link of the same name declared now
         stale = stale_segment_links(side, call.stale_links.get(name, ()), call.doomed)
@@ -321,17 +359,19 @@ def _plan_namespace(decl, outcome, call):
     except NamespaceError as exc:
         outcome.failed = str(exc)
     finally:
-        for side in (call.sides.get(name), call.leaving.get(name)):
-            if side is not None:
-                side.close()
+        for opened in (call.sides.get(name), call.leaving.get(name)):
+            if opened is not None:
+                opened.close()
 
 
-def _open_undeclared(stale_links, decls, pin_dir):
+def _open_undeclared(
+    stale_links: dict[str, list[dict[str, Any]]], decls: list[Decl], pin_dir: str | None
+) -> dict[str, Side]:
     """Sides of the namespaces that are not declared and hold links a segment
     no longer declares (the segment was removed, or the host left it, and
     nothing prunes the namespace): only those links go."""
     declared = set(d['name'] for d in decls)
-    sides = {}
+    sides: dict[str, Side] = {}
     for name in sorted(set(stale_links) - declared):
         loc = spec.build(name, 'net', pin_dir=pin_dir).locations['net']
         if inspect(loc).state == PRESENT:
@@ -339,7 +379,13 @@ def _open_undeclared(stale_links, decls, pin_dir):
     return sides
 
 
-def _unwire(unwired, stale_links, doomed, decls, outcomes):
+def _unwire(
+    unwired: dict[str, Side],
+    stale_links: dict[str, list[dict[str, Any]]],
+    doomed: Doomed,
+    decls: list[Decl],
+    outcomes: list[Outcome],
+) -> tuple[list[Decl], list[Outcome]]:
     """decls and outcomes with one more each per undeclared namespace that
     has stale segment links to delete (its declaration a stand-in that
     plans nothing else)."""
@@ -355,7 +401,9 @@ def _unwire(unwired, stale_links, doomed, decls, outcomes):
     return decls, outcomes
 
 
-def read_record(namespaces, record_path, prune):
+def read_record(
+    namespaces: Any, record_path: str, prune: bool
+) -> tuple[list[Decl], netns_record.Record, list[str], list[dict[str, Any]]]:
     """(declarations, recorded names, names to prune, what to converge),
     or NamespaceError for a bad declaration, an unreadable record or a
     recorded name that is no valid name: callers check this before they
@@ -368,7 +416,13 @@ def read_record(namespaces, record_path, prune):
     return decls, recorded, pruned, asked
 
 
-def converge_recorded(namespaces, record_path=None, prune=False, services_step=None, **kwargs):
+def converge_recorded(
+    namespaces: Any,
+    record_path: str | None = None,
+    prune: bool = False,
+    services_step: Callable[[list[Decl], list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+    **kwargs: Any,
+) -> tuple[list[Outcome], dict[str, Any] | None]:
     """converge(), keeping the record of managed namespaces at record_path
     and pruning the recorded ones no longer listed. Returns (outcomes,
     record result or None). The caller holds the host lock (hostlock), so
@@ -423,13 +477,13 @@ def converge_recorded(namespaces, record_path=None, prune=False, services_step=N
     }
 
 
-def _pin_absent(name, pin_dir):
+def _pin_absent(name: str, pin_dir: str | None) -> bool:
     return inspect(spec.build(name, 'net', pin_dir=pin_dir).locations['net']).state == ABSENT
 
 
-def _linked(decls):
+def _linked(decls: list[Decl]) -> set[str]:
     """Names of the namespaces joined to another one of the call by a veth."""
-    linked = set()
+    linked: set[str] = set()
     for decl in decls:
         for link in decl['links']:
             if link['peer'] and link['peer']['netns']:
@@ -437,7 +491,7 @@ def _linked(decls):
     return linked
 
 
-def _run_phase(decl, outcome, phase, sides, check_mode):
+def _run_phase(decl: Decl, outcome: Outcome, phase: int, sides: dict[str, Side], check_mode: bool) -> None:
     try:
         for action in outcome.actions:
             if action.phase != phase:
@@ -467,7 +521,7 @@ STEP_HINTS = {
 FALLBACK_HINT = 'Fix the cause and run the task again: it does only what is still missing.'
 
 
-def step_failure(text, exc):
+def step_failure(text: str, exc: BaseException) -> str:
     """'STEP failed: STRERROR (errno N NAME). WHAT TO DO.' for a step that
     raised: an OSError, pyroute2's NetlinkError (the errno in .code; its
     str() is a tuple), or a LookupError for a link that is not there. A
@@ -475,6 +529,7 @@ def step_failure(text, exc):
     if isinstance(exc, NamespaceError):
         return f'{text} failed: {exc}'
     code = getattr(exc, 'errno', None) or getattr(exc, 'code', None)
+    cause: object
     if isinstance(code, int) and code > 0:
         cause = f'{os.strerror(code)} (errno {code} {errno.errorcode.get(code, str(code))})'
         hint = default_hint(code) or STEP_HINTS.get(code, FALLBACK_HINT)
@@ -485,13 +540,21 @@ def step_failure(text, exc):
     return f'{text} failed: {cause}. {hint}'
 
 
-def _close_sides_of(decl, sides):
+def _close_sides_of(decl: Decl, sides: dict[str, Side]) -> None:
     for name in [decl['name']] + [lk['peer']['netns'] for lk in decl['links'] if lk['peer'] and lk['peer']['netns']]:
         if name in sides:
             sides[name].close()
 
 
-def _absent_actions(decl, pin_dir, outcome, purge, recorded_files, side, doomed):
+def _absent_actions(
+    decl: Decl,
+    pin_dir: str | None,
+    outcome: Outcome,
+    purge: bool,
+    recorded_files: Collection[str],
+    side: Side | None,
+    doomed: Doomed,
+) -> list[Action]:
     """Delete the links whose other ends live outside (veth peers on the host,
     vlans on host parents) before unpinning: a namespace kept alive by a
     process would otherwise keep them. Then unpin through the engine, and
@@ -502,7 +565,7 @@ def _absent_actions(decl, pin_dir, outcome, purge, recorded_files, side, doomed)
     again."""
     pin = spec.build(decl['name'], 'net', pin_dir=pin_dir)
     loc = pin.locations['net']
-    actions = []
+    actions: list[Action] = []
     if side is not None:
         gone = set(doomed.of(side))
         for name, link in sorted(side.state.links.items()):
@@ -517,12 +580,12 @@ def _absent_actions(decl, pin_dir, outcome, purge, recorded_files, side, doomed)
             actions.append(
                 Action(
                     f'delete {link["kind"]} {name} in {side.label}{words}',
-                    lambda n=name, a=also: (delete_link(side, n, a), side.close()),
+                    functools.partial(_delete_and_close, side, name, also),
                     change=change('link', name, {'kind': link['kind']}, None),
                 )
             )
 
-    def unpin():
+    def unpin() -> None:
         result = engine.ensure_absent(pin, check_mode=False)
         outcome.pins = result.pins
 
@@ -537,7 +600,13 @@ def _absent_actions(decl, pin_dir, outcome, purge, recorded_files, side, doomed)
     return actions + _etc_removal(decl['name'], set(decl['files']) | set(recorded_files), purge)
 
 
-def _etc_removal(name, rels, purge):
+def _delete_and_close(side: Side, name: str, also: list[str]) -> None:
+    """Delete a link of a namespace that is going, then close its socket."""
+    delete_link(side, name, also)
+    side.close()
+
+
+def _etc_removal(name: str, rels: Iterable[str], purge: bool) -> list[Action]:
     """Actions removing /etc/netns/NAME/: with purge all of it; otherwise the
     files declared or recorded for NAME (what this collection wrote), then
     the directories left empty. A user's own files there are kept, and so is
@@ -559,7 +628,7 @@ def _etc_removal(name, rels, purge):
         ]
     doomed = set(_removable(base, rels))
     actions = [
-        Action(f'remove {p}', lambda p=p: fileio.remove(p), change=change('file', p, _content(p)))
+        Action(f'remove {p}', functools.partial(fileio.remove, p), change=change('file', p, _content(p)))
         for p in sorted(doomed)
     ]
     left = [
@@ -578,7 +647,7 @@ def _etc_removal(name, rels, purge):
     return actions
 
 
-def _content(path):
+def _content(path: str) -> str | None:
     """A file's text as the before of its removal ('present' when it is no text)."""
     try:
         return fileio.read_text(path)
@@ -586,11 +655,11 @@ def _content(path):
         return 'present'
 
 
-def _removable(base, rels):
+def _removable(base: str, rels: Iterable[str]) -> list[str]:
     """The existing files base/REL, skipping any reached through a symlinked
     directory (that would be outside base) and directories."""
     real_base = os.path.realpath(base)
-    found = []
+    found: list[str] = []
     for rel in sorted(rels):
         path = os.path.join(base, rel)
         parent = os.path.realpath(os.path.dirname(path))
@@ -600,6 +669,6 @@ def _removable(base, rels):
     return found
 
 
-def _remove_empty_dirs(base):
+def _remove_empty_dirs(base: str) -> None:
     for directory, _dirs, _files in os.walk(base, topdown=False):
         os.rmdir(directory)

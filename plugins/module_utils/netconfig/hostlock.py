@@ -17,6 +17,7 @@ it does not, no real run has ever started on this host since boot.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import os
@@ -29,31 +30,34 @@ LOCK_PATH = '/run/nsfd-netns-config.lock'
 TIMEOUT = 900
 
 
+@dataclasses.dataclass(eq=False)
 class HostLock:
-    def __init__(self, fd, path):
-        self.fd = fd
-        self.path = path
+    """The lock file's descriptor (None: released, or a check run on a host
+    without a lock file) and its path. Compared by identity (eq=False)."""
 
-    def release(self):
+    fd: int | None
+    path: str
+
+    def release(self) -> None:
         if self.fd is not None:
             os.close(self.fd)  # closing the last descriptor releases the flock
             self.fd = None
 
-    def __enter__(self):
+    def __enter__(self) -> HostLock:
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.release()
 
 
-def _holder(fd):
+def _holder(fd: int) -> str:
     try:
         return os.pread(fd, 32, 0).decode('ascii', 'replace').strip() or 'unknown'
     except OSError:
         return 'unknown'
 
 
-def acquire(path=LOCK_PATH, check_mode=False, timeout=TIMEOUT):
+def acquire(path: str = LOCK_PATH, check_mode: bool = False, timeout: float = TIMEOUT) -> HostLock:
     """The host lock, held until release(). Raises NamespaceError when
     another run holds it for longer than timeout seconds."""
     flags = os.O_CLOEXEC | os.O_NOFOLLOW | (os.O_RDONLY if check_mode else os.O_RDWR | os.O_CREAT)

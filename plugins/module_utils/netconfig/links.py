@@ -11,19 +11,33 @@ and purge leaves every link that a kept link depends on.
 from __future__ import annotations
 
 import errno
+import functools
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import CLEAR, Action, change
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import nsid_seen_from
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import rtnl_in
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any, Optional
 
-def kind_differs(link, current):
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import Side
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import LinkInfo, NetState
+
+    # {namespace name, or None for the host: names of the links the call keeps there} (kept_links)
+    Kept = dict[Optional[str], set[str]]
+    # (namespace name, or None for the host, Side) pairs
+    Others = list[tuple[Optional[str], Side]]
+
+
+def kind_differs(link: dict[str, Any], current: LinkInfo) -> bool:
     """physical takes any link; the others must be of their kind."""
     return link['kind'] != 'physical' and current['kind'] != link['kind']
 
 
-def lowers(state, names):
+def lowers(state: NetState, names: Iterable[str]) -> set[int]:
     """The ifindexes the links called names sit on in this namespace, and
     what those sit on: a veth's peer, a macvlan's parent. Deleting one
     deletes the link too."""
@@ -39,7 +53,7 @@ def lowers(state, names):
     return found
 
 
-def dependents(state, index):
+def dependents(state: NetState, index: int) -> list[str]:
     """Names of the links the kernel deletes with the link index: its veth
     peer and the links sitting on it, recursively (same namespace only)."""
     found, todo = [], [index]
@@ -57,10 +71,10 @@ def dependents(state, index):
     return found
 
 
-def kept_links(decls):
+def kept_links(decls: list[dict[str, Any]]) -> Kept:
     """{namespace name, or None for the host: names of the links the call
     declares there (links, and veth ends put there)}."""
-    kept = {}
+    kept: Kept = {}
     for decl in decls:
         if decl['state'] == 'absent':
             continue
@@ -71,7 +85,9 @@ def kept_links(decls):
     return kept
 
 
-def far_end(ns, link, others):
+def far_end(
+    ns: Side, link: LinkInfo, others: Iterable[tuple[str | None, Side]]
+) -> tuple[str | None, Side, str | None] | None:
     """(name, Side, peer name) of the other end of link, a veth end of ns
     whose peer lives in another namespace of others ((name, Side) pairs,
     None for the host), or None: not a veth, or its peer is elsewhere."""
@@ -84,7 +100,7 @@ def far_end(ns, link, others):
     return None
 
 
-def far_peer_kept(ns, link, others, kept):
+def far_peer_kept(ns: Side, link: LinkInfo, others: Iterable[tuple[str | None, Side]], kept: Kept) -> bool:
     """Whether link is a veth end whose peer, in another namespace of the
     call or on the host, is a link the call keeps there."""
     found = far_end(ns, link, others)
@@ -100,30 +116,32 @@ class Doomed:
     namespace with ENODEV. Namespaces run in the order they are planned,
     so the first plan deletes the pair and the later ones count it gone."""
 
-    def __init__(self, others):
-        self.others = list(others)
-        self._gone = {}
+    def __init__(self, others: Iterable[tuple[str | None, Side]]) -> None:
+        self.others: Others = list(others)
+        self._gone: dict[Side, set[int]] = {}
 
-    def of(self, side):
+    def of(self, side: Side) -> set[int]:
         """The ifindexes of side that earlier plans delete."""
         return self._gone.setdefault(side, set())
 
-    def deleting(self, ns, name, also=()):
+    def deleting(self, ns: Side, name: str, also: Iterable[str] = ()) -> str | None:
         """Record that the run deletes link name of ns, with also (the links
         of ns going with it); returns the far peer's words ('its peer r0 in
         namespace 'right''), or None for a link without one in the call."""
         state = ns.state
         self.of(ns).update(state.links[n]['index'] for n in [name] + list(also))
         found = far_end(ns, state.links[name], self.others)
-        if found is None or found[2] is None:
+        if found is None:
             return None
-        side, peer = found[1:]
+        side, peer = found[1], found[2]
+        if peer is None:
+            return None
         index = side.state.links[peer]['index']
         self.of(side).update([index] + [side.state.links[n]['index'] for n in dependents(side.state, index)])
         return f'its peer {peer} in {side.label}'
 
 
-def delete_link(side, name, also=()):
+def delete_link(side: Side, name: str, also: Iterable[str] = ()) -> None:
     """Delete the link name of side, and forget it and the links that went
     with it (also). A link already gone (ENODEV) is deleted: a veth end
     dies with its peer, which something else may have deleted since the
@@ -137,7 +155,7 @@ def delete_link(side, name, also=()):
         side.forget(gone)
 
 
-def purge_links(ns, keep, gone, doomed, kept=None):
+def purge_links(ns: Side, keep: set[str], gone: set[int], doomed: Doomed, kept: Kept | None = None) -> list[Action]:
     """Delete the links not in keep, except those a kept link sits on (its
     veth peer, a macvlan's parent) or a veth end whose peer another
     namespace of the call keeps (kept: see kept_links): deleting them would
@@ -155,27 +173,30 @@ def purge_links(ns, keep, gone, doomed, kept=None):
         also = dependents(state, link['index'])
         gone.add(link['index'])
         gone.update(state.links[n]['index'] for n in also)
-        text = f'delete link {name} from {ns.label}{taken_along(also, doomed.deleting(ns, name, also))} (not declared; purge)'
+        text = (
+            f'delete link {name} from {ns.label}{taken_along(also, doomed.deleting(ns, name, also))} '
+            '(not declared; purge)'
+        )
         actions.append(
-            Action(text, lambda n=name, a=also: delete_link(ns, n, a), change=change('link', name, _was(link), None))
+            Action(text, functools.partial(delete_link, ns, name, also), change=change('link', name, _was(link), None))
         )
     return actions
 
 
-def _was(link, **extra):
+def _was(link: LinkInfo, **extra: Any) -> dict[str, Any]:
     """A link as the before of a change."""
     before = {'kind': link['kind'] or 'physical'}
     before.update(extra)
     return before
 
 
-def taken_along(also, far):
+def taken_along(also: Iterable[str], far: str | None) -> str:
     """' with x, y' for the links a deletion takes along."""
     taken = list(also) + ([far] if far else [])
     return f' with {", ".join(taken)}' if taken else ''
 
 
-def mismatch(link, current, ns, sides, host):
+def mismatch(link: dict[str, Any], current: LinkInfo, ns: Side, sides: dict[str, Side], host: Side) -> str | None:
     """Why the existing link is not the declared one (another kind, or a
     veth whose peer is not the declared end), or None."""
     if kind_differs(link, current):
@@ -197,10 +218,15 @@ def mismatch(link, current, ns, sides, host):
             actual = f'{(side.state.name_of(current["link"]) or "a link")} in {side.label}'
         else:
             return None
-    return f'veth {link["name"]} in {ns.label} is not paired with the declared peer {peer["name"]} in {side.label}: its peer is {actual}'
+    return (
+        f'veth {link["name"]} in {ns.label} is not paired with the declared peer {peer["name"]} in {side.label}: '
+        f'its peer is {actual}'
+    )
 
 
-def replace_link(ns, link, current, purge, keep, problem, doomed):
+def replace_link(
+    ns: Side, link: dict[str, Any], current: LinkInfo, purge: bool, keep: set[str], problem: str, doomed: Doomed
+) -> tuple[list[str], Action]:
     """A link of the declared name that is not the declared link: replaced
     under purge, an error otherwise."""
     name = link['name']
@@ -216,11 +242,14 @@ def replace_link(ns, link, current, purge, keep, problem, doomed):
             hint='Nothing was changed in it. Delete the link by hand.',
         )
     along = taken_along(also, doomed.deleting(ns, name, also))
-    text = f'delete {current["kind"] or "link"} {name} from {ns.label}{along} to create it as declared, a {link["kind"]} (purge)'
+    text = (
+        f'delete {current["kind"] or "link"} {name} from {ns.label}{along} to create it as declared, '
+        f'a {link["kind"]} (purge)'
+    )
     return also, Action(text, lambda: delete_link(ns, name, also), change=change('link', name, _was(current), None))
 
 
-def made_for_segment(entry, current):
+def made_for_segment(entry: dict[str, Any], current: LinkInfo) -> bool:
     """Whether the existing link current is the one a record entry (see
     record.segment_entry) says was made: same kind, and a vxlan the same VNI.
     A link someone made since under that name is not, and stays."""
@@ -229,7 +258,7 @@ def made_for_segment(entry, current):
     return entry['kind'] != 'vxlan' or (current.get('vxlan') or {}).get('vni') == entry.get('vni')
 
 
-def stale_segment_links(ns, entries, doomed):
+def stale_segment_links(ns: Side, entries: Iterable[dict[str, Any]], doomed: Doomed) -> list[Action]:
     """Actions deleting the links of ns that the record proves were made for
     a segment and that no segment declares as they were any more (entries:
     record.stale_links), with or without purge: a vxlan left behind keeps
@@ -244,11 +273,14 @@ def stale_segment_links(ns, entries, doomed):
             continue
         also = dependents(ns.state, current['index'])
         words = taken_along(also, doomed.deleting(ns, entry['name'], also))
-        text = f'delete {entry["kind"]} {entry["name"]} from {ns.label}{words} (made for segment {entry["segment"]}, which no longer declares it)'
+        text = (
+            f'delete {entry["kind"]} {entry["name"]} from {ns.label}{words} '
+            f'(made for segment {entry["segment"]}, which no longer declares it)'
+        )
         actions.append(
             Action(
                 text,
-                lambda n=entry['name'], a=also: delete_link(ns, n, a),
+                functools.partial(delete_link, ns, entry['name'], also),
                 phase=CLEAR,
                 change=change('link', entry['name'], _was(current, segment=entry['segment']), None),
             )

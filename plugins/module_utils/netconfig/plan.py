@@ -12,7 +12,9 @@ name when they run, since earlier actions create the links.
 
 from __future__ import annotations
 
+import functools
 import os
+from typing import TYPE_CHECKING, cast
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import (
@@ -36,6 +38,18 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state im
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import vxlan as vxlan_plan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import ipr_in, open_in, rtnl_in
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.links import Kept
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import (
+        Address,
+        Interface,
+        LinkInfo,
+        NetState,
+    )
+
 IPVLAN_MODE_NUMBER = {'l2': 0, 'l3': 1, 'l3s': 2}
 
 # the phases and Action live in netconfig.action (routes uses them too);
@@ -50,7 +64,20 @@ class Side:
     the ifindex of a link created during the run (default: one RTM_GETLINK
     over a plain netlink socket in the namespace)."""
 
-    def __init__(self, label, state, path=None, ipr=None, fd=None, lookup=None):
+    state: NetState
+    # link name -> ifindex, and bridge index -> name (set_state)
+    _indexes: dict[str, int]
+    masters: dict[int, str]
+
+    def __init__(
+        self,
+        label: str,
+        state: NetState,
+        path: str | None = None,
+        ipr: Any = None,
+        fd: int | None = None,
+        lookup: Callable[[str], int | None] | None = None,
+    ) -> None:
         self.label = label
         self.path = path
         self._ipr = ipr
@@ -58,11 +85,11 @@ class Side:
         self._lookup = lookup or self._lookup_by_netlink
         self.set_state(state)
 
-    def _lookup_by_netlink(self, name):
+    def _lookup_by_netlink(self, name: str) -> int | None:
         with rtnl_in(self.fd) as sock:
             return link_index(sock, name)
 
-    def set_state(self, state):
+    def set_state(self, state: NetState) -> None:
         self.state = state
         self._indexes = dict((name, link['index']) for name, link in state.links.items())
         # bridge index -> name, for comparing a link's master with a name
@@ -72,18 +99,18 @@ class Side:
     # closed after each namespace, so a call over a thousand namespaces does
     # not hold a thousand sockets.
     @property
-    def fd(self):
+    def fd(self) -> int | None:
         if self._fd is None and self.path:
             self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         return self._fd
 
     @property
-    def ipr(self):
+    def ipr(self) -> Any:
         if self._ipr is None and self.fd is not None:
             self._ipr = ipr_in(self.fd)
         return self._ipr
 
-    def close(self):
+    def close(self) -> None:
         """Close the socket, and the fd when the Side opened it from path."""
         if self._ipr is not None and self.fd is not None:
             self._ipr.close()
@@ -92,7 +119,7 @@ class Side:
             os.close(self._fd)
             self._fd = None
 
-    def index(self, name):
+    def index(self, name: str) -> int:
         """The ifindex of a link: known from the state read at the start, or
         asked for once (links created during the run). A lookup by dump
         would cost a full link dump per call."""
@@ -103,29 +130,26 @@ class Side:
             self._indexes[name] = index
         return self._indexes[name]
 
-    def forget(self, name):
+    def forget(self, name: str) -> None:
         self._indexes.pop(name, None)
 
-    def object_name(self, name, outside=False):
+    def object_name(self, name: str, outside: bool = False) -> str:
         """A link's name as the object of a change: qualified by where it
         is when it is not in the namespace the change is reported for."""
         return f'{name} ({self.label})' if outside else name
 
 
-def _create(link, ns, host, peer_side):
+def _create(link: dict[str, Any], ns: Side, host: Side, peer_side: Side | None) -> Action:
     kind = link['kind']
     name = link['name']
     if kind == 'veth':
         peer = link['peer']
-        text = f'create veth {name} in {ns.label} with peer {peer["name"]} in {peer_side.label}'
+        far = cast('Side', peer_side)  # a veth's peer side is never None (_peer_side)
+        text = f'create veth {name} in {ns.label} with peer {peer["name"]} in {far.label}'
         return Action(
             text,
-            lambda: ns.ipr.link(
-                'add', ifname=name, kind='veth', peer={'ifname': peer['name'], 'net_ns_fd': peer_side.fd}
-            ),
-            change=change(
-                'link', name, after={'kind': 'veth', 'peer': peer_side.object_name(peer['name'], outside=True)}
-            ),
+            lambda: ns.ipr.link('add', ifname=name, kind='veth', peer={'ifname': peer['name'], 'net_ns_fd': far.fd}),
+            change=change('link', name, after={'kind': 'veth', 'peer': far.object_name(peer['name'], outside=True)}),
         )
     if kind in ('bridge', 'dummy'):
         return Action(
@@ -138,12 +162,12 @@ def _create(link, ns, host, peer_side):
     if kind == 'physical':
         text = f'move host link {link["parent"]} into {ns.label} as {name}'
 
-        def move():
+        def move() -> None:
             host.ipr.link('set', index=host.index(link['parent']), net_ns_fd=ns.fd, ifname=name)
             host.forget(link['parent'])
 
         return Action(text, move, change=change('link', name, after={'kind': 'physical', 'parent': link['parent']}))
-    extra = {}
+    extra: dict[str, Any] = {}
     if kind == 'vlan':
         extra['vlan_id'] = link['vlan_id']
         detail = f'id {link["vlan_id"]}'
@@ -161,7 +185,9 @@ def _create(link, ns, host, peer_side):
     )
 
 
-def _attributes(side, name, want, current, outside=False):
+def _attributes(
+    side: Side, name: str, want: dict[str, Any], current: LinkInfo | None, outside: bool = False
+) -> list[Action]:
     """Actions for mtu, MAC, master, state and addresses of one link end
     (outside: of a peer in another namespace or on the host)."""
     actions = []
@@ -213,8 +239,9 @@ def _attributes(side, name, want, current, outside=False):
         if old:
             actions.append(
                 Action(
-                    f'change prefix length of {address.ip} on {name} in {side.label} from /{old[0].network.prefixlen} to /{address.network.prefixlen}',
-                    lambda a=address, o=old[0]: (_del_address(side, name, o), _add_address(side, name, a)),
+                    f'change prefix length of {address.ip} on {name} in {side.label} '
+                    f'from /{old[0].network.prefixlen} to /{address.network.prefixlen}',
+                    functools.partial(_change_prefix, side, name, old[0], address),
                     change=change('address', obj, str(old[0]), str(address)),
                 )
             )
@@ -222,18 +249,24 @@ def _attributes(side, name, want, current, outside=False):
             actions.append(
                 Action(
                     f'add address {address} to {name} in {side.label}',
-                    lambda a=address: _add_address(side, name, a),
+                    functools.partial(_add_address, side, name, address),
                     change=change('address', obj, None, str(address)),
                 )
             )
     return actions
 
 
-def _add_address(side, name, address):
+def _change_prefix(side: Side, name: str, old: Interface, new: Interface) -> None:
+    """Replace an IPv6 address by the same one with another prefix length."""
+    _del_address(side, name, old)
+    _add_address(side, name, new)
+
+
+def _add_address(side: Side, name: str, address: Interface) -> None:
     side.ipr.addr('add', index=side.index(name), address=str(address.ip), prefixlen=address.network.prefixlen)
 
 
-def _del_address(side, name, address):
+def _del_address(side: Side, name: str, address: Interface) -> None:
     """Delete one address. Deleting an IPv4 primary address also deletes
     the secondaries of its subnet (a renumbered .2 added beside .1), and
     with them every route through the link, unless promote_secondaries is
@@ -253,13 +286,23 @@ def _del_address(side, name, address):
             write_sysctl(side, path, before)
 
 
-def write_sysctl(side, path, value):
+def write_sysctl(side: Side, path: str, value: str) -> None:
     """Write a /proc/sys file of side's network namespace."""
     with open_in(side.fd, path, 'w') as handle:
         handle.write(value)
 
 
-def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None, doomed=None):
+def plan(
+    decl: dict[str, Any],
+    ns: Side,
+    host: Side,
+    sides: dict[str, Side],
+    owned_elsewhere: Iterable[str],
+    purge: bool,
+    linked: bool = False,
+    kept: Kept | None = None,
+    doomed: Doomed | None = None,
+) -> list[Action]:
     """Ordered actions for one namespace declaration.
 
     sides maps a managed namespace name to its Side (for veth peers);
@@ -271,7 +314,7 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None,
     namespaces of the call) holds the links that earlier plans delete, veth
     ends whose peer goes included. Raises NamespaceError for a link of
     another kind than declared (without purge), before anything is done."""
-    actions = []
+    actions: list[Action] = []
     state = ns.state
     keep = set(lk['name'] for lk in decl['links']) | set(owned_elsewhere)
     if doomed is None:
@@ -291,7 +334,8 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None,
     # bridges first, so that links can be attached to them
     for link in sorted(decl['links'], key=lambda lk: lk['kind'] != 'bridge'):
         actions.extend(_link_actions(link, ns, host, sides, purge, keep, gone, doomed, kept))
-    removed, bare = set(), set()
+    removed: set[Address] = set()
+    bare: set[int] = set()
     if purge:
         actions.extend(_purge_addresses(decl, ns, gone, removed, bare))
     route_actions = plan_routes(ns, decl['routes'], purge, Gone(gone, bare, _gone_sources(state, removed, gone)))
@@ -299,17 +343,27 @@ def plan(decl, ns, host, sides, owned_elsewhere, purge, linked=False, kept=None,
     return actions
 
 
-def _link_actions(link, ns, host, sides, purge, keep, gone, doomed, kept):
+def _link_actions(
+    link: dict[str, Any],
+    ns: Side,
+    host: Side,
+    sides: dict[str, Side],
+    purge: bool,
+    keep: set[str],
+    gone: set[int],
+    doomed: Doomed,
+    kept: Kept | None,
+) -> list[Action]:
     """The actions for one declared link (and its veth peer). The ifindexes
     of the links it replaces are added to gone, which later links and the
     routes read."""
-    actions = []
+    actions: list[Action] = []
     state = ns.state
     current = state.links.get(link['name'])
     if current is not None and current['index'] in gone:
         current = None  # a veth end whose peer an earlier namespace deletes: created again
     problem = mismatch(link, current, ns, sides, host) if current is not None else None
-    if problem:
+    if current is not None and problem:
         also, action = replace_link(ns, link, current, purge, keep, problem, doomed)
         actions.append(action)
         gone.add(current['index'])
@@ -318,7 +372,7 @@ def _link_actions(link, ns, host, sides, purge, keep, gone, doomed, kept):
     if link['kind'] == 'vxlan':
         vxlan_plan.check_underlay(link, ns, host, (kept or {}).get(None, ()))
         found = vxlan_plan.differences(link, current, host) if current is not None else None
-        if found:  # the declared link with other settings: no purge needed to put it right
+        if current is not None and found:  # the declared link with other settings: no purge needed to put it right
             actions.append(vxlan_plan.replace(link, ns, host, found))
             gone.add(current['index'])
             current = None
@@ -342,11 +396,13 @@ def _link_actions(link, ns, host, sides, purge, keep, gone, doomed, kept):
     return actions
 
 
-def _purge_addresses(decl, ns, gone, removed, bare):
+def _purge_addresses(
+    decl: dict[str, Any], ns: Side, gone: set[int], removed: set[Address], bare: set[int]
+) -> list[Action]:
     """Under purge, the removal of the addresses a declared link has and does
     not declare. The addresses removed go into removed and the ifindexes left
     without an IPv4 address into bare, for the routes that go with them."""
-    actions = []
+    actions: list[Action] = []
     state = ns.state
     for link in decl['links']:
         if link['name'] not in state.links or state.links[link['name']]['index'] in gone:
@@ -362,7 +418,7 @@ def _purge_addresses(decl, ns, gone, removed, bare):
             actions.append(
                 Action(
                     f'remove address {address} from {link["name"]} in {ns.label} (not declared; purge)',
-                    lambda a=address, n=link['name']: _del_address(ns, n, a),
+                    functools.partial(_del_address, ns, link['name'], address),
                     change=change('address', link['name'], str(address), None),
                 )
             )
@@ -371,46 +427,47 @@ def _purge_addresses(decl, ns, gone, removed, bare):
     return actions
 
 
-def _check_free(name, side):
+def _check_free(name: str, side: Side) -> None:
     """A veth end cannot be created under a name its namespace already has
     (EEXIST half-way through the run). Under purge, an undeclared link of a
     managed namespace may go first, so only the host is checked then."""
     if name in side.state.links:
         raise NamespaceError(
-            f'the veth end {name!r} cannot be created in {side.label}: a {(side.state.links[name]["kind"] or "physical")} link has that name there',
+            f'the veth end {name!r} cannot be created in {side.label}: '
+            f'a {(side.state.links[name]["kind"] or "physical")} link has that name there',
             hint='Nothing was changed in this namespace. Choose another peer name, or delete that link.',
         )
 
 
-def _check_host_bridge(name, host):
+def _check_host_bridge(name: str, host: Side) -> None:
     """A host end's master is not declared by the call: it must be a bridge
     on the host already."""
     kind = host.state.links[name]['kind'] if name in host.state.links else None
     if kind != 'bridge':
+        what = f'a {(kind or "physical")} link, not a bridge' if name in host.state.links else 'no link there'
         raise NamespaceError(
-            'the master {!r} of a veth end on the host is {}'.format(
-                name, f'a {(kind or "physical")} link, not a bridge' if name in host.state.links else 'no link there'
-            ),
+            f'the master {name!r} of a veth end on the host is {what}',
             hint='Nothing was changed in this namespace. Create the bridge on the host first.',
         )
 
 
-def _peer_side(link, ns, sides, host):
+def _peer_side(link: dict[str, Any], ns: Side, sides: dict[str, Side], host: Side) -> Side:
     netns = link['peer']['netns']
     if netns is None:
         return host
     if netns not in sides:
         raise NamespaceError(
-            f"the peer of veth {link['name']} in {ns.label} goes into namespace '{netns}', which could not be made ready",
+            f"the peer of veth {link['name']} in {ns.label} goes into namespace '{netns}', "
+            'which could not be made ready',
             hint='Nothing was changed in it. See the error of that namespace.',
         )
     return sides[netns]
 
 
-def _gone_sources(state, removed, gone):
+def _gone_sources(state: NetState, removed: set[Address], gone: set[int]) -> set[Address]:
     """IPv4 addresses the run removes from the namespace altogether: the
     kernel drops the routes that use them as source."""
-    remaining = set()
+    remaining: set[Address] = set()
     for name, addresses in state.addresses.items():
         if state.links[name]['index'] not in gone:
             remaining.update(a.ip for a in addresses if a.ip not in removed)

@@ -26,10 +26,21 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Iterable, Mapping
+    from typing import Any
+
+    # {name, kind, segment[, vni]}: a link made for a segment (segment_entry)
+    LinkEntry = dict[str, Any]
+    # {name, namespace, restart, writable_etc, bind_etc}: a service as recorded
+    Service = dict[str, Any]
 
 
 SERVICE_FLAGS = ('restart', 'writable_etc', 'bind_etc')
@@ -39,24 +50,30 @@ LINK_ENTRY_KEYS = ('name', 'kind', 'segment', 'vni')
 
 
 class Record:
-    def __init__(self, names=(), files=None, services=(), links=None):
+    def __init__(
+        self,
+        names: Iterable[str] = (),
+        files: Mapping[str, Iterable[str]] | None = None,
+        services: Iterable[Service] = (),
+        links: Mapping[str, Iterable[LinkEntry]] | None = None,
+    ) -> None:
         self.names = set(names)
         self.files = dict((n, set(f)) for n, f in (files or {}).items() if f and n in self.names)
         self.services = list(services)
         # {namespace: [link entries]}, each entry once, in a stable order
         self.links = dict((n, _unique(entries)) for n, entries in (links or {}).items() if entries and n in self.names)
 
-    def managed(self):
+    def managed(self) -> list[str]:
         return sorted(self.names)
 
-    def with_services(self, services):
+    def with_services(self, services: Iterable[Service]) -> Record:
         return Record(self.names, self.files, services, self.links)
 
-    def with_links(self, links):
+    def with_links(self, links: Mapping[str, Iterable[LinkEntry]]) -> Record:
         return Record(self.names, self.files, self.services, links)
 
-    def content(self):
-        data = {'namespaces': self.managed()}
+    def content(self) -> str:
+        data: dict[str, Any] = {'namespaces': self.managed()}
         if self.files:
             data['files'] = dict((n, sorted(f)) for n, f in sorted(self.files.items()))
         if self.services:
@@ -66,15 +83,15 @@ class Record:
         return json.dumps(data, indent=2, sort_keys=True) + '\n'
 
 
-def _unique(entries):
-    found = []
+def _unique(entries: Iterable[LinkEntry]) -> list[LinkEntry]:
+    found: list[LinkEntry] = []
     for entry in entries:
         if entry not in found:
             found.append(entry)
     return sorted(found, key=lambda e: (e['segment'], e['name']))
 
 
-def segment_entry(link):
+def segment_entry(link: dict[str, Any]) -> LinkEntry:
     """What the record keeps of a link declared for a segment: enough to
     tell later that an existing link is the one made (its kind, a vxlan's VNI)."""
     entry = {'name': link['name'], 'kind': link['kind'], 'segment': link['segment']}
@@ -83,10 +100,10 @@ def segment_entry(link):
     return entry
 
 
-def declared_links(declared):
+def declared_links(declared: Iterable[dict[str, Any]]) -> dict[str, list[LinkEntry]]:
     """{namespace: entries} of the links the namespaces declared present
     declare for a segment."""
-    found = {}
+    found: dict[str, list[LinkEntry]] = {}
     for decl in declared:
         entries = [segment_entry(link) for link in decl['links'] if link['segment'] is not None]
         if decl['state'] != 'absent' and entries:
@@ -94,7 +111,9 @@ def declared_links(declared):
     return found
 
 
-def stale_links(recorded, declared, leaving=()):
+def stale_links(
+    recorded: Record, declared: list[dict[str, Any]], leaving: Iterable[str] = ()
+) -> dict[str, list[LinkEntry]]:
     """{namespace: entries} of the recorded segment links no longer declared
     as they were (another segment, kind or VNI under that name counts as not
     declared), in the namespaces still there: declared present, or not
@@ -102,7 +121,7 @@ def stale_links(recorded, declared, leaving=()):
     namespace declared absent or pruned (leaving) goes with all its links."""
     wanted = declared_links(declared)
     absent = set(d['name'] for d in declared if d['state'] == 'absent') | set(leaving)
-    stale = {}
+    stale: dict[str, list[LinkEntry]] = {}
     for name, entries in recorded.links.items():
         left = [e for e in entries if e not in wanted.get(name, [])]
         if left and name not in absent:
@@ -110,7 +129,9 @@ def stale_links(recorded, declared, leaving=()):
     return stale
 
 
-def links_after(intended, declared, failed):
+def links_after(
+    intended: Record, declared: Iterable[dict[str, Any]], failed: Collection[str]
+) -> dict[str, list[LinkEntry]]:
     """The segment links to record after a run: those declared, and those of
     a namespace whose run failed (their deletion may not have happened)."""
     wanted = declared_links(declared)
@@ -120,7 +141,7 @@ def links_after(intended, declared, failed):
     )
 
 
-def _parse_services(services):
+def _parse_services(services: Any) -> list[Service]:
     if not isinstance(services, list):
         raise ValueError('services is not a list')
     for service in services:
@@ -137,12 +158,12 @@ def _parse_services(services):
     return services
 
 
-def _relative(rel):
+def _relative(rel: str) -> bool:
     norm = os.path.normpath(rel)
     return norm == rel and not os.path.isabs(rel) and rel != '.' and not rel.startswith('..')
 
 
-def _parse(text):
+def _parse(text: str) -> Record:
     data = json.loads(text)
     names = data['namespaces']
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -166,7 +187,7 @@ def _parse(text):
     return Record(names, files, _parse_services(data.get('services', [])), _parse_links(data.get('links', {}), names))
 
 
-def _parse_links(links, names):
+def _parse_links(links: Any, names: Collection[str]) -> dict[str, list[LinkEntry]]:
     if not isinstance(links, dict):
         raise ValueError('links is not an object')
     for name, entries in links.items():
@@ -188,7 +209,7 @@ def _parse_links(links, names):
     return links
 
 
-def read(path):
+def read(path: str) -> Record:
     """The Record at path (empty when there is no record yet)."""
     text = fileio.read_text(path)
     if text is None:
@@ -204,13 +225,13 @@ def read(path):
         )
 
 
-def to_prune(recorded, declared):
+def to_prune(recorded: Record, declared: Iterable[dict[str, Any]]) -> list[str]:
     """Recorded names no longer declared at all (neither present nor absent)."""
     named = set(d['name'] for d in declared)
     return sorted(recorded.names - named)
 
 
-def declared_services(declared):
+def declared_services(declared: Iterable[dict[str, Any]]) -> list[Service]:
     """The services of the namespaces declared present, as the record holds them."""
     return [
         dict(service, namespace=decl['name'])
@@ -220,13 +241,13 @@ def declared_services(declared):
     ]
 
 
-def undeclared_services(recorded, declared):
+def undeclared_services(recorded: Record, declared: Iterable[dict[str, Any]]) -> list[Service]:
     """Recorded services no longer declared in any namespace (to be taken out)."""
     names = set(service['name'] for service in declared_services(declared))
     return [service for service in recorded.services if service['name'] not in names]
 
 
-def intent(recorded, declared):
+def intent(recorded: Record, declared: list[dict[str, Any]]) -> Record:
     """What to record before acting: every recorded name, file and service,
     plus the namespaces, files and services declared present."""
     names = set(recorded.names)
@@ -241,7 +262,7 @@ def intent(recorded, declared):
     return Record(names, files, declared_services(declared) + undeclared_services(recorded, declared), links)
 
 
-def after(intended, gone, exists):
+def after(intended: Record, gone: Iterable[str], exists: Callable[[str, str], bool]) -> Record:
     """What the record holds after a run: the intent, less the names now
     gone and the files no longer on disk (exists(name, rel) says)."""
     names = intended.names - set(gone)
@@ -249,7 +270,7 @@ def after(intended, gone, exists):
     return Record(names, files, intended.services, intended.links)
 
 
-def write(path, record, check_mode=False):
+def write(path: str, record: Record, check_mode: bool = False) -> bool:
     """Write the record when it differs; True when it did (or would)."""
     content = record.content()
     if not check_mode:
@@ -261,7 +282,7 @@ def write(path, record, check_mode=False):
     return True
 
 
-def _remove_leftovers(path):
+def _remove_leftovers(path: str) -> None:
     """Temporary files of a write killed before its rename. Only a run
     holding the host lock writes the record, so none is in use now."""
     directory, base = os.path.split(path)

@@ -17,7 +17,9 @@ neither deleted again nor taken as present.
 from __future__ import annotations
 
 import errno
+import functools
 import socket
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action, change
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import (
@@ -32,6 +34,18 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink i
 )
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import delete_route
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.netns_socket import rtnl_in
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import Side
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import Address, RouteInfo
+
+    # a declared route (spec): {dst, via, dev, src, metric, table}
+    Route = dict[str, Any]
+    # a route's identity to the kernel: (dst, table, tos, metric)
+    RouteKey = tuple[Any, int, int, int]
 
 KERNEL_PROTOCOLS = (RTPROT_KERNEL, RTPROT_RA)
 TYPE_NAMES = {
@@ -48,29 +62,29 @@ TYPE_NAMES = {
 PROTOCOL_NAMES = {3: 'boot', 4: 'static', 16: 'dhcp'}
 
 
-def metric(route):
+def metric(route: Route) -> int:
     """The metric the kernel stores for a declared route."""
     if route['dst'].version == 6 and not route['metric']:
         return IPV6_DEFAULT_METRIC
     return route['metric'] or 0
 
 
-def scope(route):
+def scope(route: Route) -> int:
     """As `ip route add` does: an IPv4 route without a gateway reaches its
     destination directly, scope link. With scope universe the kernel would
     not resolve gateways through it (ENETUNREACH for a route via them)."""
     return RT_SCOPE_LINK if route['dst'].version == 4 and route['via'] is None else RT_SCOPE_UNIVERSE
 
 
-def _declared_key(route):
+def _declared_key(route: Route) -> RouteKey:
     return (route['dst'], route['table'], 0, metric(route))
 
 
-def _stored_key(route):
+def _stored_key(route: RouteInfo) -> RouteKey:
     return (route['dst'], route['table'], route['tos'], route['metric'])
 
 
-def _matches(want, have, names):
+def _matches(want: Route, have: RouteInfo, names: dict[int, str]) -> bool:
     if have['type'] != RTN_UNICAST or want['via'] != have['via'] or have['scope'] != scope(want):
         return False
     if want['src'] != have['src']:  # a src no longer declared is removed too
@@ -78,7 +92,7 @@ def _matches(want, have, names):
     return want['dev'] is None or names.get(have['oif']) == want['dev']
 
 
-def declared_text(route):
+def declared_text(route: Route) -> str:
     parts = [str(route['dst']) if route['dst'].prefixlen else f'default ({route["dst"]})']
     if route['via']:
         parts.append(f'via {route["via"]}')
@@ -93,7 +107,7 @@ def declared_text(route):
     return ' '.join(parts)
 
 
-def _existing_text(route, names):
+def _existing_text(route: RouteInfo, names: dict[int, str]) -> str:
     parts = [TYPE_NAMES.get(route['type'], f'type {route["type"]}')] if route['type'] != RTN_UNICAST else []
     parts.append(str(route['dst']))
     if route['via']:
@@ -109,8 +123,8 @@ def _existing_text(route, names):
     return ' '.join(parts)
 
 
-def _apply(side, route):
-    args = {
+def _apply(side: Side, route: Route) -> None:
+    args: dict[str, Any] = {
         'dst': str(route['dst']),
         'table': route['table'],
         'proto': RTPROT_STATIC,
@@ -126,7 +140,7 @@ def _apply(side, route):
     side.ipr.route('replace', **args)
 
 
-def _delete(side, route):
+def _delete(side: Side, route: RouteInfo) -> None:
     with rtnl_in(side.fd) as sock:
         try:
             delete_route(sock, route)
@@ -142,12 +156,14 @@ class Gone:
     and IPv4 addresses gone from the namespace (it drops the routes using
     them as source)."""
 
-    def __init__(self, links=(), bare_links=(), sources=()):
+    def __init__(
+        self, links: Iterable[int] = (), bare_links: Iterable[int] = (), sources: Iterable[Address] = ()
+    ) -> None:
         self.links = set(links)
         self.bare_links = set(bare_links)
         self.sources = set(sources)
 
-    def survives(self, route):
+    def survives(self, route: RouteInfo) -> bool:
         if route['oif'] in self.links:
             return False
         if route['family'] == socket.AF_INET:
@@ -155,13 +171,14 @@ class Gone:
         return True
 
 
-def plan_routes(side, routes, purge, gone=None):
+def plan_routes(side: Side, routes: list[Route], purge: bool, gone: Gone | None = None) -> list[Action]:
     """Actions for the declared routes of one namespace (a list of spec
     routes), and with purge the deletion of the routes it owns but that are
     not declared."""
     names = dict((link['index'], name) for name, link in side.state.links.items())
     existing = [r for r in side.state.routes if (gone or Gone()).survives(r)]
-    actions, wanted = [], set()
+    actions: list[Action] = []
+    wanted: set[RouteKey] = set()
     for route in routes:
         key = _declared_key(route)
         wanted.add(key)
@@ -171,7 +188,7 @@ def plan_routes(side, routes, purge, gone=None):
             actions.append(
                 Action(
                     f'{verb} route {declared_text(route)} in {side.label}',
-                    lambda r=route: _apply(side, r),
+                    functools.partial(_apply, side, route),
                     change=change(
                         'route',
                         str(route['dst']),
@@ -187,7 +204,7 @@ def plan_routes(side, routes, purge, gone=None):
                 actions.append(
                     Action(
                         f'delete route {_existing_text(route, names)} in {side.label} (not declared; purge)',
-                        lambda r=route: _delete(side, r),
+                        functools.partial(_delete, side, route),
                         change=change('route', str(route['dst']), _existing_text(route, names), None),
                     )
                 )

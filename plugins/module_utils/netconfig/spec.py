@@ -15,10 +15,20 @@ import json
 import numbers
 import os
 import re
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import ifname as ifnames
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem, unprintable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection
+    from typing import Any, NoReturn, TypeVar, Union
+
+    Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+    Interface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+    Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+    T = TypeVar('T')
 
 LOCAL_TABLE = 255  # the kernel fills it with local and broadcast routes itself
 KINDS = ('veth', 'dummy', 'bridge', 'vlan', 'macvlan', 'ipvlan', 'physical', 'vxlan')
@@ -61,11 +71,11 @@ SERVICE_KEYS = {'name', 'restart', 'writable_etc', 'bind_etc'}
 SERVICE_DEFAULTS = {'restart': False, 'writable_etc': False, 'bind_etc': True}
 
 
-def fail(path, message):
+def fail(path: str, message: str) -> NoReturn:
     raise NamespaceError(f'{path}: {message}', hint='Nothing was changed.')
 
 
-def _dict(value, path, allowed):
+def _dict(value: Any, path: str, allowed: set[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
         fail(path, f'must be a dict, not {type(value).__name__}')
     unknown = sorted(set(value) - allowed)
@@ -74,7 +84,7 @@ def _dict(value, path, allowed):
     return value
 
 
-def _mapping(value, path):
+def _mapping(value: Any, path: str) -> dict[Any, Any]:
     """A dict of user-chosen keys (sysctls, files); None is empty."""
     if value is None:
         return {}
@@ -83,7 +93,7 @@ def _mapping(value, path):
     return value
 
 
-def _list(value, path):
+def _list(value: Any, path: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -91,14 +101,14 @@ def _list(value, path):
     return value
 
 
-def ifname(value, path):
+def ifname(value: Any, path: str) -> str:
     why = ifnames.problem(value)
     if why:
         fail(path, why)
     return value
 
 
-def _state(value, path):
+def _state(value: Any, path: str) -> str:
     if value is None:
         return 'up'
     if value not in ('up', 'down'):
@@ -106,7 +116,7 @@ def _state(value, path):
     return value
 
 
-def _int(value, path, low, high):
+def _int(value: Any, path: str, low: int, high: int) -> int | None:
     if value is None:
         return None
     # int() would truncate 1500.7 and accept True: only whole numbers, as
@@ -127,7 +137,7 @@ def _int(value, path, low, high):
     return number
 
 
-def _mac(value, path):
+def _mac(value: Any, path: str) -> str | None:
     if value is None:
         return None
     text = str(value).lower()
@@ -139,7 +149,7 @@ def _mac(value, path):
     return text
 
 
-def _ip(parse, value, path, example):
+def _ip(parse: Callable[[str], T], value: Any, path: str, example: str) -> T:
     """parse(value) for an address written as plain text, or fail naming path and value."""
     if not isinstance(value, str) or not ADDRESS_TEXT.match(value):
         fail(path, f'must be an address such as {example} (digits, dots and colons; no scope id), not {value!r}')
@@ -149,8 +159,8 @@ def _ip(parse, value, path, example):
         fail(path, f'{exc} ({value!r})')
 
 
-def _addresses(values, path):
-    result = []
+def _addresses(values: Any, path: str) -> list[Interface]:
+    result: list[Interface] = []
     for index, value in enumerate(_list(values, path)):
         where = f'{path}[{index}]'
         if not isinstance(value, str) or '/' not in value:
@@ -164,7 +174,7 @@ def _addresses(values, path):
     return result
 
 
-def _peer(value, path, namespace_names):
+def _peer(value: Any, path: str, namespace_names: Collection[str]) -> dict[str, Any]:
     _dict(value, path, PEER_KEYS)
     if 'name' not in value:
         fail(path + '.name', 'is required')
@@ -183,7 +193,7 @@ def _peer(value, path, namespace_names):
     }
 
 
-def _link(value, path, namespace_names):
+def _link(value: Any, path: str, namespace_names: Collection[str]) -> dict[str, Any]:
     _dict(value, path, LINK_KEYS)
     for key in ('name', 'kind'):
         if key not in value:
@@ -191,7 +201,7 @@ def _link(value, path, namespace_names):
     kind = value['kind']
     if kind not in KINDS:
         fail(path + '.kind', f'must be one of {", ".join(KINDS)}, not {kind!r}')
-    link = {
+    link: dict[str, Any] = {
         'name': ifname(value['name'], path + '.name'),
         'kind': kind,
         'state': _state(value.get('state'), path + '.state'),
@@ -242,7 +252,7 @@ def _link(value, path, namespace_names):
     return link
 
 
-def _segment(value, path):
+def _segment(value: Any, path: str) -> str | None:
     """The fleet segment a link is made for (the netns_segments filter sets
     it), or None: with a record, such a link is recorded and removed once no
     longer declared for that segment. It must be a name like the segment's."""
@@ -254,7 +264,7 @@ def _segment(value, path):
     return value
 
 
-def _vxlan(value, path):
+def _vxlan(value: dict[str, Any], path: str) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     """({vni, local, underlay_dev, port, learning}, fdb entries or None when
     the key is not declared) of a vxlan link."""
     if value.get('vni') is None:
@@ -284,11 +294,11 @@ def _vxlan(value, path):
     return config, _fdb(value['fdb'], path + '.fdb', local.version if local is not None else None)
 
 
-def _fdb(values, path, family):
+def _fdb(values: Any, path: str, family: int | None) -> list[dict[str, Any]]:
     """Static forwarding entries: a unicast MAC has one destination (the
     kernel replaces it); the all-zeros or a multicast MAC may have several
     (the kernel appends them: head-end replication)."""
-    entries = []
+    entries: list[dict[str, Any]] = []
     for index, value in enumerate(_list(values, path)):
         where = f'{path}[{index}]'
         _dict(value, where, FDB_KEYS)
@@ -313,27 +323,19 @@ def _fdb(values, path, family):
         entry = {'mac': mac, 'dst': dst}
         for i, other in enumerate(entries):
             if other == entry or other['mac'] == mac and not flooding(mac):
-                fail(
-                    where,
-                    '%s is already listed as %s[%d]%s'
-                    % (
-                        mac,
-                        path,
-                        i,
-                        '' if other == entry else f' with dst {other["dst"]}: a unicast MAC has one destination',
-                    ),
-                )
+                why = '' if other == entry else f' with dst {other["dst"]}: a unicast MAC has one destination'
+                fail(where, f'{mac} is already listed as {path}[{i}]{why}')
         entries.append(entry)
     return entries
 
 
-def flooding(mac):
+def flooding(mac: str) -> bool:
     """Whether an fdb MAC takes several destinations: all zeros (the
     default entry, head-end replication) or a multicast MAC."""
     return mac == '00:00:00:00:00:00' or int(mac[:2], 16) & 1 == 1
 
 
-def _route(value, path, link_names):
+def _route(value: Any, path: str, link_names: Collection[str]) -> dict[str, Any]:
     _dict(value, path, ROUTE_KEYS)
     if value.get('dst') is None:
         fail(path + '.dst', "is required (a CIDR, or 'default')")
@@ -369,14 +371,14 @@ def _route(value, path, link_names):
     }
 
 
-def _table(value, path):
+def _table(value: Any, path: str) -> int:
     table = _int(value, path, 1, 4294967295) or 254
     if table == LOCAL_TABLE:
         fail(path, f'must not be {table}, the local table the kernel keeps itself; use another table id')
     return table
 
 
-def sysctl_path(key, path):
+def sysctl_path(key: Any, path: str) -> str:
     """net.ipv4.ip_forward or net/ipv4/conf/eth0.100/forwarding -> /proc/sys/... ."""
     if not isinstance(key, str) or not SYSCTL_KEY.match(key) or '..' in key.split('/'):
         fail(path, f'is not a sysctl key: {key!r}')
@@ -392,7 +394,7 @@ def sysctl_path(key, path):
     return '/proc/sys/' + '/'.join(parts)
 
 
-def _sysctl_value(value, path):
+def _sysctl_value(value: Any, path: str) -> str:
     """The text written to the sysctl file: numbers, strings, booleans as 0/1."""
     if isinstance(value, bool):
         value = int(value)
@@ -404,7 +406,7 @@ def _sysctl_value(value, path):
     return text
 
 
-def _services(values, path, namespace):
+def _services(values: Any, path: str, namespace: str) -> list[dict[str, Any]]:
     """[{name, restart, writable_etc, bind_etc}]: a unit name stands for {name: UNIT}. The unit name's
     systemd rules are checked where the drop-in is written (boot/services.py), before anything is touched."""
     where = f'{path} (namespace {namespace!r})'
@@ -424,7 +426,8 @@ def _services(values, path, namespace):
         ):
             fail(
                 f'{path}[{index}] (namespace {namespace!r})',
-                f'service {_json(value)} is neither a unit name nor a mapping with a name and only the keys {", ".join(sorted(SERVICE_KEYS))}',
+                f'service {_json(value)} is neither a unit name nor a mapping with a name and only the keys '
+                f'{", ".join(sorted(SERVICE_KEYS))}',
             )
         service = dict(SERVICE_DEFAULTS, name=value['name'])
         for key in SERVICE_DEFAULTS:
@@ -439,16 +442,16 @@ def _services(values, path, namespace):
     return services
 
 
-def _json(value):
+def _json(value: Any) -> str:
     try:
         return json.dumps(value, sort_keys=True)
     except (TypeError, ValueError):
         return repr(value)
 
 
-def _check_services(decls):
+def _check_services(decls: list[dict[str, Any]]) -> None:
     """A service runs in one network namespace: declared in two (or twice), it is refused."""
-    seen = {}
+    seen: dict[str, str] = {}
     for decl in decls:
         if decl['state'] != 'present':
             continue
@@ -456,13 +459,15 @@ def _check_services(decls):
             if service['name'] in seen:
                 fail(
                     'namespaces',
-                    f'service {service["name"]!r} is declared in {seen[service["name"]]!r} and in {decl["name"]!r}: a service runs in one namespace only',
+                    f'service {service["name"]!r} is declared in {seen[service["name"]]!r} and in {decl["name"]!r}: '
+                    'a service runs in one namespace only',
                 )
             seen[service['name']] = decl['name']
 
 
-def _files(values, path):
-    result, keys = {}, {}
+def _files(values: Any, path: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    keys: dict[str, Any] = {}
     for rel, content in sorted(_mapping(values, path).items(), key=lambda kv: str(kv[0])):
         where = f'{path}[{rel!r}]'
         norm = os.path.normpath(rel) if isinstance(rel, str) else ''
@@ -485,7 +490,7 @@ def _files(values, path):
     return result
 
 
-def validate(namespaces):
+def validate(namespaces: Any) -> list[dict[str, Any]]:
     """Validate and normalise the whole list. Raises NamespaceError."""
     items = _list(namespaces, 'namespaces')
     # every name first: a peer may name a namespace declared after its own
@@ -501,8 +506,8 @@ def validate(namespaces):
     return result
 
 
-def _names(items):
-    names = []
+def _names(items: list[Any]) -> list[str]:
+    names: list[str] = []
     for index, item in enumerate(items):
         where = f'namespaces[{index}]'
         _dict(item, where, NS_KEYS)
@@ -520,7 +525,7 @@ def _names(items):
     return names
 
 
-def _namespace(item, where, names):
+def _namespace(item: dict[str, Any], where: str, names: Collection[str]) -> dict[str, Any]:
     """One namespace's declaration, normalised."""
     state = item.get('state') or 'present'
     if state not in ('present', 'absent'):
@@ -530,7 +535,7 @@ def _namespace(item, where, names):
         fail(where + '.loopback', 'must be a boolean')
     links = [_link(v, f'{where}.links[{i}]', names) for i, v in enumerate(_list(item.get('links'), where + '.links'))]
     seen = _check_links(links, where, item['name'])
-    sysctls = {}
+    sysctls: dict[str, str] = {}
     for key, value in sorted(_mapping(item.get('sysctls'), where + '.sysctls').items(), key=lambda kv: str(kv[0])):
         spath = sysctl_path(key, f'{where}.sysctls[{key!r}]')
         sysctls[spath] = _sysctl_value(value, f'{where}.sysctls[{key!r}]')
@@ -551,9 +556,9 @@ def _namespace(item, where, names):
     }
 
 
-def _check_links(links, where, namespace):
+def _check_links(links: list[dict[str, Any]], where: str, namespace: str) -> set[str]:
     """The links of one namespace among themselves. Returns their names."""
-    seen = set()
+    seen: set[str] = set()
     for i, link in enumerate(links):
         if link['name'] in seen or link['name'] == 'lo':
             fail(f'{where}.links[{i}].name', f'{link["name"]!r} is declared twice (or is lo)')
@@ -577,10 +582,10 @@ def _check_links(links, where, namespace):
     return seen
 
 
-def _check_vnis(decls):
+def _check_vnis(decls: list[dict[str, Any]]) -> None:
     """Every vxlan socket of the call is on this host, where the kernel takes
     a VNI once per UDP port and address family (EEXIST for the second)."""
-    seen = {}
+    seen: dict[tuple[int, int, int], str] = {}
     for index, decl in enumerate(decls):
         for i, link in enumerate(decl['links'] if decl['state'] == 'present' else ()):
             if link['vxlan'] is None:
@@ -589,38 +594,40 @@ def _check_vnis(decls):
             key = (vxlan['vni'], vxlan['port'], vxlan['local'].version if vxlan['local'] is not None else 4)
             where = f'namespaces[{index}].links[{i}].vni'
             if key in seen:
+                vni, port, version = key
                 fail(
                     where,
-                    'VNI %d on UDP port %d (IPv%d) is already declared by %s; the kernel takes a VNI once per '
-                    'port on a host' % (key + (seen[key],)),
+                    f'VNI {vni} on UDP port {port} (IPv{version}) is already declared by {seen[key]}; the kernel takes '
+                    'a VNI once per port on a host',
                 )
             seen[key] = where
 
 
-def _check_route_identities(routes, where):
+def _check_route_identities(routes: list[dict[str, Any]], where: str) -> None:
     """Two routes the kernel cannot tell apart (same table, destination and
     metric; an IPv6 metric of 0 or none is 1024) would replace each other on
     every run."""
-    seen = {}
+    seen: dict[tuple[int, Network, int], int] = {}
     for i, route in enumerate(routes):
         metric = route['metric'] or (1024 if route['dst'].version == 6 else 0)
         key = (route['table'], route['dst'], metric)
         if key in seen:
             fail(
                 f'{where}.routes[{i}]',
-                f'is the same route as routes[{seen[key]}] to the kernel (table {route["table"]}, dst {route["dst"]}, metric {metric});'
-                ' give one another metric or table',
+                f'is the same route as routes[{seen[key]}] to the kernel (table {route["table"]}, '
+                f'dst {route["dst"]}, metric {metric}); give one another metric or table',
             )
         seen[key] = i
 
 
-def _check_peers(decls):
+def _check_peers(decls: list[dict[str, Any]]) -> None:
     """A veth's far end must land in a namespace that stays, under a name
     nothing else there claims: otherwise the second creation fails with
     EEXIST (or takes the other declaration's link) after the first is done."""
     absent = set(d['name'] for d in decls if d['state'] == 'absent')
     by_name = dict((d['name'], d) for d in decls)
-    claimed = {}  # (namespace name or None for the host, link name) -> who declares it
+    # (namespace name or None for the host, link name) -> who declares it
+    claimed: dict[tuple[str | None, str], str] = {}
     for index, decl in enumerate(decls):
         if decl['state'] == 'absent':
             continue
@@ -652,18 +659,12 @@ def _check_peers(decls):
                 )
             key = (peer['netns'], peer['name'])
             if key in claimed:
-                fail(
-                    where + '.name',
-                    '{!r} in {} is already declared by {}'.format(
-                        peer['name'],
-                        f"namespace '{peer['netns']}'" if peer['netns'] else 'the host',
-                        claimed[key],
-                    ),
-                )
+                place = f"namespace '{peer['netns']}'" if peer['netns'] else 'the host'
+                fail(where + '.name', f'{peer["name"]!r} in {place} is already declared by {claimed[key]}')
             claimed[key] = where + '.name'
 
 
-def usable_hosts(network):
+def usable_hosts(network: Network) -> tuple[Address, Address]:
     """The first and last address of a subnet that a host may have: not the
     network address, nor IPv4's broadcast address, except in /31, /32, /127
     and /128, where every address is a host's (RFC 3021)."""

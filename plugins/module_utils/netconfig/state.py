@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import ipaddress
 import socket
 import struct
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import (
@@ -59,27 +61,40 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink i
     RT_TABLE_COMPAT,
 )
 
+if TYPE_CHECKING:
+    from typing import Any, Union
 
+    # name -> {index, kind, up, mtu, address, master, link, link_netnsid, vxlan}:
+    # a link as read (see NetState.links)
+    LinkInfo = dict[str, Any]
+    # {dst, via, oif, src, metric, table, proto, family, tos, scope, type}: a route as read
+    RouteInfo = dict[str, Any]
+    Interface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+    Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+    FdbEntry = dict[str, Any]
+
+
+@dataclasses.dataclass(eq=False)
 class NetState:
-    """Links by name, addresses by link name, routes, as plain values."""
+    """Links by name, addresses by link name, routes, as plain values.
+    Compared by identity (eq=False), as a plain class is."""
 
-    def __init__(self):
-        # name -> {index, kind, up, mtu, address, master, link, link_netnsid, vxlan}:
-        # link is the ifindex of a veth's peer or a macvlan's parent (IFLA_LINK),
-        # in the namespace link_netnsid names (None: this one); vxlan is None,
-        # or a vxlan's {vni, local, underlay, port, learning} (underlay: an
-        # ifindex in the namespace of its socket, which link_netnsid names)
-        self.links = {}
-        self.addresses = {}  # name -> [ip_interface]
-        # vxlan link name -> [{mac, dst}]: its static forwarding entries
-        # (learned ones are not listed: they are never touched)
-        self.fdb = {}
-        # [{dst, via, oif, src, metric, table, proto, family, tos, scope, type}]:
-        # every type (blackhole, local...) and protocol, for purge to choose
-        self.routes = []
+    # name -> {index, kind, up, mtu, address, master, link, link_netnsid, vxlan}:
+    # link is the ifindex of a veth's peer or a macvlan's parent (IFLA_LINK),
+    # in the namespace link_netnsid names (None: this one); vxlan is None,
+    # or a vxlan's {vni, local, underlay, port, learning} (underlay: an
+    # ifindex in the namespace of its socket, which link_netnsid names)
+    links: dict[str, LinkInfo] = dataclasses.field(default_factory=dict)
+    addresses: dict[str, list[Interface]] = dataclasses.field(default_factory=dict)  # name -> [ip_interface]
+    # vxlan link name -> [{mac, dst}]: its static forwarding entries
+    # (learned ones are not listed: they are never touched)
+    fdb: dict[str, list[FdbEntry]] = dataclasses.field(default_factory=dict)
+    # [{dst, via, oif, src, metric, table, proto, family, tos, scope, type}]:
+    # every type (blackhole, local...) and protocol, for purge to choose
+    routes: list[RouteInfo] = dataclasses.field(default_factory=list)
 
     @classmethod
-    def empty(cls):
+    def empty(cls) -> NetState:
         state = cls()
         state.links['lo'] = {
             'index': 1,
@@ -94,22 +109,22 @@ class NetState:
         }
         return state
 
-    def name_of(self, index):
+    def name_of(self, index: int | None) -> str | None:
         for name, link in self.links.items():
             if link['index'] == index:
                 return name
         return None
 
 
-def _mac(payload):
+def _mac(payload: bytes | None) -> str | None:
     return ':'.join(f'{b:02x}' for b in bytearray(payload)) if payload else None
 
 
-def _ip(family, payload):
+def _ip(family: int, payload: bytes | None) -> str | None:
     return socket.inet_ntop(family, payload) if payload else None
 
 
-def _read_links(sock, state):
+def _read_links(sock: rtnl.Socket, state: NetState) -> None:
     for buf, start, end in sock.dump(RTM_GETLINK, IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)):
         index, flags = IFINFOMSG.unpack_from(buf, start)[2:4]
         attrs = rtnl.attributes(buf, start + IFINFOMSG.size, end)
@@ -128,7 +143,7 @@ def _read_links(sock, state):
         }
 
 
-def _vxlan(data):
+def _vxlan(data: bytes | None) -> dict[str, Any]:
     attrs = rtnl.attributes(data, 0, len(data)) if data else {}
     local = attrs.get(IFLA_VXLAN_LOCAL6) or attrs.get(IFLA_VXLAN_LOCAL)
     local = ipaddress.ip_address(bytes(local)) if local and any(bytearray(local)) else None
@@ -142,7 +157,7 @@ def _vxlan(data):
     }
 
 
-def _read_fdb(sock, state):
+def _read_fdb(sock: rtnl.Socket, state: NetState) -> None:
     """The static entries of the vxlan links: each destination of an entry
     comes as a message of its own (several for the all-zeros MAC)."""
     vxlans = dict((link['index'], name) for name, link in state.links.items() if link['kind'] == 'vxlan')
@@ -173,7 +188,7 @@ def _read_fdb(sock, state):
             state.fdb[vxlans[index]].append(entry)
 
 
-def _read_addresses(sock, state):
+def _read_addresses(sock: rtnl.Socket, state: NetState) -> None:
     names = dict((link['index'], name) for name, link in state.links.items())
     for buf, start, end in sock.dump(RTM_GETADDR, IFADDRMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)):
         family, prefixlen, _flags, _scope, index = IFADDRMSG.unpack_from(buf, start)
@@ -183,7 +198,7 @@ def _read_addresses(sock, state):
             state.addresses.setdefault(names[index], []).append(ipaddress.ip_interface(f'{local}/{prefixlen}'))
 
 
-def _read_routes(sock, state):
+def _read_routes(sock: rtnl.Socket, state: NetState) -> None:
     for family in (socket.AF_INET, socket.AF_INET6):
         for buf, start, end in sock.dump(RTM_GETROUTE, RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)):
             msg_family, dst_len, _src_len, tos, table, proto, scope, kind, _flags = RTMSG.unpack_from(buf, start)
@@ -210,7 +225,7 @@ def _read_routes(sock, state):
             )
 
 
-def read(sock):
+def read(sock: rtnl.Socket) -> NetState:
     """The NetState of the namespace sock (an rtnl.Socket) lives in."""
     state = NetState()
     _read_links(sock, state)
@@ -220,7 +235,7 @@ def read(sock):
     return state
 
 
-def delete_route(sock, route):
+def delete_route(sock: rtnl.Socket, route: RouteInfo) -> None:
     """Delete one route read by read(), matched by its whole identity (table,
     dst, tos, type, scope, protocol, metric, and its single next hop): the
     kernel takes a missing scope for 'universe' and so would not find a
@@ -248,11 +263,11 @@ def delete_route(sock, route):
     sock.request(RTM_DELROUTE, body)
 
 
-def _attr_bytes(kind, payload):
+def _attr_bytes(kind: int, payload: bytes) -> bytes:
     return rtnl.attr(kind, f'{len(payload)}s', payload) + b'\0' * (-len(payload) % 4)
 
 
-def nsid_seen_from(sock, fd):
+def nsid_seen_from(sock: rtnl.Socket, fd: int) -> int | None:
     """The nsid that the namespace of sock gives the network namespace
     behind fd (what IFLA_LINK_NETNSID of its links says), or None."""
     reply = sock.request(nsid_util.RTM_GETNSID, nsid_util.RTGENMSG + rtnl.attr(nsid_util.NETNSA_FD, '=I', fd), flags=0)
@@ -261,7 +276,7 @@ def nsid_seen_from(sock, fd):
     return None if value == nsid_util.NSID_NOT_ASSIGNED else value
 
 
-def link_index(sock, name):
+def link_index(sock: rtnl.Socket, name: str) -> int | None:
     """The ifindex of the link called name, or None when there is none: one
     RTM_GETLINK by name instead of a dump (links created during a run)."""
     raw = name.encode('utf-8') + b'\0'

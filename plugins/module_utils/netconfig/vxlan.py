@@ -17,10 +17,19 @@ fdb entries go with it and are added again).
 from __future__ import annotations
 
 import errno
+import functools
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action, change
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import flooding
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+    from typing import Any
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import Side
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import Address, FdbEntry, LinkInfo
 
 NUD_PERMANENT = 0x80
 NTF_SELF = 0x02
@@ -30,7 +39,7 @@ NTF_SELF = 0x02
 HEADROOM = {4: 50, 6: 70}
 
 
-def describe(vxlan):
+def describe(vxlan: dict[str, Any]) -> str:
     """The creation parameters as `ip link` would show them."""
     parts = [f'id {vxlan["vni"]}']
     if vxlan['local'] is not None:
@@ -43,15 +52,15 @@ def describe(vxlan):
     return ' '.join(parts)
 
 
-def check_underlay(link, ns, host, host_ends=()):
+def check_underlay(link: dict[str, Any], ns: Side, host: Side, host_ends: Collection[str] = ()) -> None:
     """The underlay device is a link of the host (the namespace this module
     runs in), or a host end of a veth the call declares (host_ends): fail
     before anything is done in the namespace otherwise."""
     dev = link['vxlan']['underlay_dev']
     if dev is not None and dev not in host.state.links and dev not in host_ends:
         raise NamespaceError(
-            f'vxlan {link["name"]} in {ns.label}: its underlay_dev {dev!r} is no link on the host (the network namespace '
-            'netns_config runs in)',
+            f'vxlan {link["name"]} in {ns.label}: its underlay_dev {dev!r} is no link on the host '
+            '(the network namespace netns_config runs in)',
             hint='Nothing was changed in this namespace. Name an existing host link, or omit underlay_dev.',
         )
     _check_mtu(link, ns, host)
@@ -64,7 +73,7 @@ def check_underlay(link, ns, host, host_ends=()):
         )
 
 
-def _check_mtu(link, ns, host):
+def _check_mtu(link: dict[str, Any], ns: Side, host: Side) -> None:
     """A declared MTU the underlay cannot carry: the kernel refuses it with
     EINVAL, but only once the device exists."""
     vxlan, mtu = link['vxlan'], link['mtu']
@@ -77,18 +86,18 @@ def _check_mtu(link, ns, host):
     largest = carried - HEADROOM[family]
     if mtu > largest:
         raise NamespaceError(
-            f'vxlan {link["name"]} in {ns.label}: mtu {mtu} is more than its underlay {dev} carries: at most {largest} ({carried} - {HEADROOM[family]} bytes '
-            f'of IPv{family} encapsulation)',
+            f'vxlan {link["name"]} in {ns.label}: mtu {mtu} is more than its underlay {dev} carries: at most {largest} '
+            f'({carried} - {HEADROOM[family]} bytes of IPv{family} encapsulation)',
             hint=f'Nothing was changed in this namespace. Declare an mtu of at most {largest}, omit it (the '
             'kernel derives it), or raise the underlay MTU.',
         )
 
 
-def _family(local):
+def _family(local: Address | None) -> int:
     return local.version if local is not None else 4
 
 
-def _vni_holder(vxlan, host):
+def _vni_holder(vxlan: dict[str, Any], host: Side) -> str | None:
     """The host's own vxlan link that holds the VNI on the same port and
     family (the kernel refuses a second one with EEXIST), or None."""
     for name, have in sorted(host.state.links.items()):
@@ -103,7 +112,7 @@ def _vni_holder(vxlan, host):
     return None
 
 
-def differences(link, current, host):
+def differences(link: dict[str, Any], current: LinkInfo, host: Side) -> list[str]:
     """What of the declared vxlan the existing device does not have, as
     short texts (empty: it is the declared one). Only what is declared is
     compared: an omitted local or underlay_dev takes any."""
@@ -125,14 +134,18 @@ def differences(link, current, host):
     return found
 
 
-def create(link, ns, host):
+def create(link: dict[str, Any], ns: Side, host: Side) -> Action:
     """The action creating the device: a request over the host's socket,
     carrying the target namespace's fd."""
     vxlan, name = link['vxlan'], link['name']
     text = f'create vxlan {name} ({describe(vxlan)}) in {ns.label}, its tunnel on the host'
 
-    def run():
-        extra = {'vxlan_id': vxlan['vni'], 'vxlan_port': vxlan['port'], 'vxlan_learning': int(vxlan['learning'])}
+    def run() -> None:
+        extra: dict[str, Any] = {
+            'vxlan_id': vxlan['vni'],
+            'vxlan_port': vxlan['port'],
+            'vxlan_learning': int(vxlan['learning']),
+        }
         if vxlan['local'] is not None:
             extra['vxlan_local6' if vxlan['local'].version == 6 else 'vxlan_local'] = str(vxlan['local'])
         if vxlan['underlay_dev'] is not None:
@@ -145,8 +158,8 @@ def create(link, ns, host):
             # the name is free in the namespace (planned as missing): the VNI is what is taken, by a vxlan the
             # host cannot list, in another namespace whose tunnel socket is on the host
             raise NamespaceError(
-                f'vxlan {name} in {ns.label}: VNI {vxlan["vni"]} on UDP port {vxlan["port"]} is already taken on the host, by a vxlan in '
-                'another network namespace whose tunnel is on the host',
+                f'vxlan {name} in {ns.label}: VNI {vxlan["vni"]} on UDP port {vxlan["port"]} is already taken on the '
+                'host, by a vxlan in another network namespace whose tunnel is on the host',
                 errno=errno.EEXIST,
                 hint='Give one of them another vni or port (ip -d link show type vxlan, in each '
                 'namespace, lists them).',
@@ -155,18 +168,23 @@ def create(link, ns, host):
     return Action(text, run, change=change('link', name, None, {'kind': 'vxlan', 'vni': vxlan['vni']}))
 
 
-def replace(link, ns, host, found):
+def replace(link: dict[str, Any], ns: Side, host: Side, found: list[str]) -> Action:
     """Delete the device so that it is created again as declared."""
     name = link['name']
     text = f'delete vxlan {name} in {ns.label} to create it as declared ({"; ".join(found)})'
+
+    def run() -> None:
+        ns.ipr.link('del', index=ns.index(name))
+        ns.forget(name)
+
     return Action(
         text,
-        lambda: (ns.ipr.link('del', index=ns.index(name)), ns.forget(name)),
+        run,
         change=change('link', name, {'kind': 'vxlan', 'differs': '; '.join(found)}, None),
     )
 
 
-def fdb_actions(ns, link, have):
+def fdb_actions(ns: Side, link: dict[str, Any], have: list[FdbEntry]) -> list[Action]:
     """Add the declared entries that are missing and delete the static ones
     no longer declared (a declared fdb list is the whole list: a host that
     leaves a segment disappears from the others' entries). A unicast MAC
@@ -184,7 +202,7 @@ def fdb_actions(ns, link, have):
             actions.append(
                 Action(
                     text,
-                    lambda e=entry: _fdb(ns, 'replace', name, e),
+                    functools.partial(_fdb, ns, 'replace', name, entry),
                     change=change('fdb', name, _entry(moved[0]), _entry(entry)),
                 )
             )
@@ -194,7 +212,7 @@ def fdb_actions(ns, link, have):
             actions.append(
                 Action(
                     text,
-                    lambda e=entry, c=command: _fdb(ns, c, name, e),
+                    functools.partial(_fdb, ns, command, name, entry),
                     change=change('fdb', name, None, _entry(entry)),
                 )
             )
@@ -203,25 +221,27 @@ def fdb_actions(ns, link, have):
             continue
         text = f'delete fdb entry {entry["mac"]} dst {_where(entry)} from {name} in {ns.label} (not declared)'
         actions.append(
-            Action(text, lambda e=entry: _fdb(ns, 'del', name, e), change=change('fdb', name, _entry(entry), None))
+            Action(
+                text, functools.partial(_fdb, ns, 'del', name, entry), change=change('fdb', name, _entry(entry), None)
+            )
         )
     return actions
 
 
-def _entry(entry):
+def _entry(entry: FdbEntry) -> dict[str, Any]:
     """An fdb entry as the before or after of a change."""
     data = {'mac': entry['mac'], 'dst': str(entry['dst'])}
     data.update((key, entry[key]) for key in ('port', 'vni') if key in entry)
     return data
 
 
-def _where(entry):
+def _where(entry: FdbEntry) -> str:
     """An entry's destination as `bridge fdb` shows it: with the port and
     VNI of one made by hand to differ from the device's."""
     return ' '.join([str(entry['dst'])] + [f'{key} {entry[key]}' for key in ('port', 'vni') if key in entry])
 
 
-def _fdb(ns, command, name, entry):
+def _fdb(ns: Side, command: str, name: str, entry: FdbEntry) -> None:
     """A static entry of the vxlan device itself (NTF_SELF, permanent):
     append adds one more destination to an all-zeros or multicast MAC,
     replace sets the one destination of a unicast MAC. A port or VNI (of an

@@ -1,6 +1,8 @@
 """action: a planned step is the text check mode reports and the function a
 real run calls; phases order the steps of a call."""
 
+import dataclasses
+
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig import action
 
 
@@ -14,8 +16,16 @@ def test_an_action_keeps_its_text_and_function_and_defaults_to_links():
     assert (step.text, step.phase) == ('create veth v0', action.LINKS)
     step.run()
     assert ran == ['v0']
-    # __slots__: an Action carries nothing else
-    assert not hasattr(step, '__dict__')
+    # a dataclass of these four fields: an Action carries nothing else
+    assert [f.name for f in dataclasses.fields(step)] == ['text', 'run', 'phase', 'change']
+    assert step.change is None
+
+
+def test_actions_compare_by_identity():
+    """eq=False: two actions of the same text are two steps, and stay hashable."""
+    first, second = action.Action('a', None), action.Action('a', None)
+    assert first != second
+    assert len({first, second}) == 2
 
 
 def test_in_phase_moves_every_action_and_returns_them():

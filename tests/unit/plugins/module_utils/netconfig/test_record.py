@@ -139,7 +139,8 @@ def test_segment_links_no_longer_declared_are_stale():
             "links['blue']",
         ),
         (
-            '{"namespaces": ["blue"], "links": {"blue": [{"name": "v", "kind": "vxlan", "segment": "s", "vni": true}]}}',
+            '{"namespaces": ["blue"], '
+            '"links": {"blue": [{"name": "v", "kind": "vxlan", "segment": "s", "vni": true}]}}',
             "links['blue']",
         ),
     ],
