@@ -114,27 +114,32 @@ EXAMPLES = r'''
 
 import pkgutil
 import shlex
+from typing import TYPE_CHECKING, cast
 
 from ansible.errors import AnsibleError
 from ansible.plugins.become import BecomeBase
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 
-_LAUNCHER = []  # type: list
+if TYPE_CHECKING:
+    from ansible.plugins.shell import ShellBase
+
+_LAUNCHER: list[str] = []
 
 
-def launcher_source():
+def launcher_source() -> str:
     """The standalone launcher's code, read once from this collection."""
     if not _LAUNCHER:
         data = pkgutil.get_data('ansible_collections.nsfd.namespaces.plugins.module_utils.execute', 'launch.py')
-        _LAUNCHER.append(data.decode('utf-8'))
+        # None only for a loader without get_data; the collection's files are on disk
+        _LAUNCHER.append(cast(bytes, data).decode('utf-8'))
     return _LAUNCHER[0]
 
 
 class BecomeModule(BecomeBase):
     name = 'nsfd.namespaces.netns'
 
-    def build_become_command(self, cmd, shell):
+    def build_become_command(self, cmd: str, shell: ShellBase) -> str:
         super().build_become_command(cmd, shell)
         if not cmd:
             return cmd

@@ -95,6 +95,7 @@ EXAMPLES = r'''
 
 import os
 import subprocess
+from typing import TYPE_CHECKING, cast
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.plugins.connection import ConnectionBase
@@ -104,6 +105,13 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import Name
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import procscan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import names, pinstate
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import IO, Any, Union
+
+    # what Popen takes as stdin: a pipe or devnull constant, or an open file
+    Stdin = Union[int, IO[bytes]]
 
 display = Display()
 
@@ -119,7 +127,7 @@ FLAGS = {
 }
 
 
-def parse_target(value):
+def parse_target(value: object) -> tuple[str, int] | tuple[str, str]:
     """('pid', 1234) for 1234 or pid:1234; ('name', 'host1') for host1 or name:host1."""
     text = str(value).strip()
     if text.startswith('pid:') or text.isdigit():
@@ -141,7 +149,7 @@ def parse_target(value):
     return 'name', name
 
 
-def process_alive(pid):
+def process_alive(pid: int) -> bool:
     try:
         with open(f'/proc/{pid}/stat') as handle:
             return handle.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')
@@ -149,25 +157,25 @@ def process_alive(pid):
         return False
 
 
-def pinned_host(name, types):
+def pinned_host(name: str, types: Sequence[str]) -> tuple[dict[str, str], None] | tuple[None, str]:
     """{type: pin path} of the host pinned as name, or why it cannot be entered.
 
     Returns (paths, problem): problem is None when every pin is a namespace of
     its type and, when a pid namespace is entered, a process still lives in it
     (a pid namespace whose init died can be pinned but never entered again).
     """
-    paths = {}
+    paths: dict[str, str] = {}
     for nstype in types:
         path = os.path.join(TYPES[nstype].default_dir, name)
         try:
             fd, actual, st = pinstate.open_nsfs(path)
         except OSError as exc:
-            return None, f'its {nstype} pin {path} cannot be opened: {os.strerror(exc.errno)}'
+            # open_nsfs' OSErrors come from system calls, which always set errno
+            return None, f'its {nstype} pin {path} cannot be opened: {os.strerror(cast(int, exc.errno))}'
         os.close(fd)
         if actual != nstype:
-            return None, 'its {} pin {} is {}'.format(
-                nstype, path, 'not a namespace' if actual is None else f'a {actual} namespace'
-            )
+            what = 'not a namespace' if actual is None else f'a {actual} namespace'
+            return None, f'its {nstype} pin {path} is {what}'
         paths[nstype] = path
         if nstype == 'pid' and not procscan.pids_in('pid', st.st_ino):
             return None, f'its pid namespace (pin {path}) has no process left: its init is gone'
@@ -179,40 +187,43 @@ class Connection(ConnectionBase):
 
     transport = 'nsfd.namespaces.nsenter'
     has_pipelining = True
+    _connected: bool  # ConnectionBase's, declared for mypy (it cannot infer it there)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._target_id = None  # a pid, or a pinned name when self._pins is set
-        self._pins = None
-        self._label = None
+        self._target_id: int | str | None = None  # a pid, or a pinned name when self._pins is set
+        self._pins: dict[str, str] | None = None
+        self._label: str | None = None
 
-    def _types(self):
+    def _types(self) -> list[str]:
         types = self.get_option('nsenter_types')
         unknown = [t for t in types if t not in FLAGS]
         if unknown:
             raise AnsibleError(
-                f'nsfd.namespaces.nsenter: unknown namespace types {", ".join(unknown)}; allowed: {", ".join(sorted(FLAGS))}'
+                f'nsfd.namespaces.nsenter: unknown namespace types {", ".join(unknown)}; '
+                f'allowed: {", ".join(sorted(FLAGS))}'
             )
         return [t for t in FLAGS if t in types]
 
-    def _target(self):
+    def _target(self) -> tuple[int | str, dict[str, str] | None, str]:
         kind, target = parse_target(self.get_option('remote_addr'))
         if kind == 'name':
-            pins, problem = pinned_host(target, self._types())
+            pins, problem = pinned_host(cast(str, target), self._types())  # kind 'name': a str
             if problem:
                 raise AnsibleConnectionFailure(
-                    f'nsfd.namespaces.nsenter: host {target} (ansible_host {self._play_context.remote_addr}) cannot be entered: {problem}; start it with '
+                    f'nsfd.namespaces.nsenter: host {target} (ansible_host {self._play_context.remote_addr}) '
+                    f'cannot be entered: {problem}; start it with '
                     'nsfd.namespaces.namespace_host (state=started) or fix ansible_host'
                 )
             return target, pins, f'host {target}'
-        if not process_alive(target):
+        if not process_alive(cast(int, target)):  # kind 'pid': an int
             raise AnsibleConnectionFailure(
-                f'nsfd.namespaces.nsenter: target process {target} (ansible_host {self._play_context.remote_addr}) is gone; '
-                'start it again or fix ansible_host'
+                f'nsfd.namespaces.nsenter: target process {target} (ansible_host {self._play_context.remote_addr}) '
+                'is gone; start it again or fix ansible_host'
             )
         return target, None, f'process {target}'
 
-    def _connect(self):
+    def _connect(self) -> Connection:
         if not self._connected:
             # looked up on every connection: a host started again is found by its pins
             self._target_id, self._pins, self._label = self._target()
@@ -220,18 +231,19 @@ class Connection(ConnectionBase):
             self._connected = True
         return self
 
-    def _alive(self):
+    def _alive(self) -> bool:
         if self._pins is not None:
-            return pinned_host(self._target_id, self._types())[1] is None
-        return process_alive(self._target_id)
+            return pinned_host(cast(str, self._target_id), self._types())[1] is None  # pinned: a name
+        return process_alive(cast(int, self._target_id))  # not pinned: a pid
 
-    def _gone(self):
-        what = self._label if self._pins is not None else 'target ' + self._label
+    def _gone(self) -> AnsibleConnectionFailure:
+        # only called once connected, when _label is set
+        what = self._label if self._pins is not None else 'target ' + cast(str, self._label)
         return AnsibleConnectionFailure(
             f'nsfd.namespaces.nsenter: {what} (ansible_host {self._play_context.remote_addr}) is gone'
         )
 
-    def _nsenter(self, argv):
+    def _nsenter(self, argv: list[str]) -> list[str]:
         command = [self.get_option('nsenter_exe')]
         if self._pins is not None:
             command += [f'{FLAGS[t]}={self._pins[t]}' for t in self._types()]
@@ -239,7 +251,9 @@ class Connection(ConnectionBase):
             command += ['--target', str(self._target_id)] + [FLAGS[t] for t in self._types()]
         return command + ['--'] + argv
 
-    def _run(self, argv, in_data=None, stdin=None):
+    def _run(
+        self, argv: list[str], in_data: bytes | None = None, stdin: Stdin | None = None
+    ) -> tuple[int, bytes, bytes]:
         if stdin is None:
             stdin = subprocess.PIPE if in_data is not None else subprocess.DEVNULL
         try:
@@ -253,13 +267,13 @@ class Connection(ConnectionBase):
             raise self._gone()
         return proc.returncode, stdout, stderr
 
-    def exec_command(self, cmd, in_data=None, sudoable=True):
+    def exec_command(self, cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
         display.vvv(f'NSENTER EXEC {cmd}', host=self._label)
         executable = self._play_context.executable or '/bin/sh'
         return self._run([executable, '-c', cmd], in_data=in_data)
 
-    def put_file(self, in_path, out_path):
+    def put_file(self, in_path: str, out_path: str) -> None:
         super().put_file(in_path, out_path)
         display.vvv(f'NSENTER PUT {in_path} TO {out_path}', host=self._label)
         if not os.path.exists(in_path):
@@ -269,10 +283,11 @@ class Connection(ConnectionBase):
             rc, stdout, stderr = self._run(['/bin/sh', '-c', 'cat > "$1"', 'sh', out_path], stdin=source)
         if rc != 0:
             raise AnsibleError(
-                f'failed to transfer {in_path} to {out_path} in {self._label}: {stderr.decode("utf-8", "replace").strip()}'
+                f'failed to transfer {in_path} to {out_path} in {self._label}: '
+                f'{stderr.decode("utf-8", "replace").strip()}'
             )
 
-    def fetch_file(self, in_path, out_path):
+    def fetch_file(self, in_path: str, out_path: str) -> None:
         super().fetch_file(in_path, out_path)
         display.vvv(f'NSENTER FETCH {in_path} TO {out_path}', host=self._label)
         rc, stdout, stderr = self._run(['cat', '--', in_path])
@@ -283,5 +298,5 @@ class Connection(ConnectionBase):
         with open(out_path, 'wb') as target:
             target.write(stdout)
 
-    def close(self):
+    def close(self) -> None:
         self._connected = False

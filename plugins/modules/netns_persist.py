@@ -94,7 +94,9 @@ changes:
   returned: always
   type: list
   elements: str
-  sample: ["write /etc/nsfd-netns/namespaces.sh", "enable nsfd-netns.service: link /etc/systemd/system/multi-user.target.wants/nsfd-netns.service"]
+  sample:
+    - write /etc/nsfd-netns/namespaces.sh
+    - "enable nsfd-netns.service: link /etc/systemd/system/multi-user.target.wants/nsfd-netns.service"
 files:
   description: The paths written, linked or removed.
   returned: always
@@ -106,7 +108,8 @@ unit:
   type: str
   sample: /etc/systemd/system/nsfd-netns.service
 systemd_running:
-  description: Whether systemd runs on the host (C(/run/systemd/system) exists), so a daemon-reload is due after a change.
+  description:
+    Whether systemd runs on the host (C(/run/systemd/system) exists), so a daemon-reload is due after a change.
   returned: always
   type: bool
 '''
@@ -117,7 +120,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import persis
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(namespaces=dict(type='list', elements='dict'), **persist.OPTION_SPEC),
         required_if=[('state', 'present', ['namespaces'])],

@@ -207,7 +207,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import servic
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(argument_spec=service.OPTION_SPEC, supports_check_mode=True)
     output = call_or_fail(
         module,

@@ -21,6 +21,7 @@ specifiers in these settings and splits bind lists at blanks and `:`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 
@@ -43,57 +44,60 @@ LITERAL_PATH = re.compile(r'^[A-Za-z0-9/_.@+-]+\Z')
 LITERAL_WHY = '(systemd expands % specifiers in it and splits it at blanks and :)'
 
 
-def _literal_dir(option, value):
-    check_directory(option, value)
-    if not LITERAL_PATH.match(value):
-        _refuse(option, value, 'a directory path of letters, digits and /_.@+- only ' + LITERAL_WHY)
-    return value
+def _literal_dir(option: str, value: object) -> str:
+    path = check_directory(option, value)
+    if not LITERAL_PATH.match(path):
+        _refuse(option, path, 'a directory path of letters, digits and /_.@+- only ' + LITERAL_WHY)
+    return path
 
 
+# eq=False: compared and hashed by identity, as before it was a dataclass
+@dataclasses.dataclass(eq=False)
 class ServiceOptions:
     """Checked on construction: every path and name is safe to write into
-    the drop-in, and the drop-in path stays inside unit_dir."""
+    the drop-in, and the drop-in path stays inside unit_dir. An empty
+    boot_unit is kept as None (no boot unit)."""
 
-    def __init__(
-        self,
-        unit,
-        namespace,
-        pin_dir='/run/netns',
-        unit_dir='/etc/systemd/system',
-        boot_unit='nsfd-netns.service',
-        etc_dir='/etc/netns',
-        bind_etc=True,
-        writable_etc=False,
-    ):
-        self.unit = check_unit_name('unit', unit, ('.service',))
+    unit: str
+    namespace: str
+    pin_dir: str = '/run/netns'
+    unit_dir: str = '/etc/systemd/system'
+    boot_unit: str | None = 'nsfd-netns.service'
+    etc_dir: str = '/etc/netns'
+    bind_etc: bool = True
+    writable_etc: bool = False
+
+    def __post_init__(self) -> None:
+        self.unit = check_unit_name('unit', self.unit, ('.service',))
+        namespace = self.namespace
         self.namespace = check_name(namespace, 'namespace')
         if not LITERAL.match(namespace):
             _refuse('namespace', namespace, 'a name of letters, digits and _.@+- only ' + LITERAL_WHY)
-        self.pin_dir = _literal_dir('pin_dir', pin_dir)
-        self.unit_dir = check_directory('unit_dir', unit_dir)
-        self.boot_unit = check_unit_name('boot_unit', boot_unit, ('.service',)) if boot_unit else None
-        self.etc_dir = _literal_dir('etc_dir', etc_dir)
-        self.bind_etc = bool(bind_etc)
-        self.writable_etc = bool(writable_etc)
+        self.pin_dir = _literal_dir('pin_dir', self.pin_dir)
+        self.unit_dir = check_directory('unit_dir', self.unit_dir)
+        self.boot_unit = check_unit_name('boot_unit', self.boot_unit, ('.service',)) if self.boot_unit else None
+        self.etc_dir = _literal_dir('etc_dir', self.etc_dir)
+        self.bind_etc = bool(self.bind_etc)
+        self.writable_etc = bool(self.writable_etc)
 
     @property
-    def pin_path(self):
+    def pin_path(self) -> str:
         return os.path.join(self.pin_dir, self.namespace)
 
     @property
-    def dropin_dir(self):
+    def dropin_dir(self) -> str:
         return os.path.join(self.unit_dir, self.unit + '.d')
 
     @property
-    def dropin_path(self):
+    def dropin_path(self) -> str:
         return os.path.join(self.dropin_dir, DROPIN)
 
     @property
-    def netns_etc(self):
+    def netns_etc(self) -> str:
         return os.path.join(self.etc_dir, self.namespace)
 
 
-def etc_entries(options):
+def etc_entries(options: ServiceOptions) -> list[str]:
     """The entries of /etc/netns/NAME now (what `ip netns exec` would bind),
     sorted; a name systemd would not take literally fails, naming it."""
     if not options.bind_etc or not os.path.isdir(options.netns_etc):
@@ -111,7 +115,7 @@ def etc_entries(options):
     return names
 
 
-def render(options, entries):
+def render(options: ServiceOptions, entries: list[str]) -> str:
     """The drop-in's text for the /etc/netns entries `entries`."""
     lines = [
         HEADER,
@@ -135,14 +139,17 @@ def render(options, entries):
     return '\n'.join(lines) + '\n'
 
 
+@dataclasses.dataclass(frozen=True)
 class DropinChange:
-    def __init__(self, text, path, before, after):
-        self.text = text
-        self.path = path
-        self.before = before
-        self.after = after
+    """The change to the drop-in, in words (text); its text before (None:
+    there was none) and after ('' once removed)."""
 
-    def as_diff(self):
+    text: str
+    path: str
+    before: str | None
+    after: str
+
+    def as_diff(self) -> dict[str, str]:
         return {
             'before_header': self.path,
             'after_header': self.path,
@@ -151,18 +158,18 @@ class DropinChange:
         }
 
 
-def _refuse_foreign(options):
+def _refuse_foreign(options: ServiceOptions) -> None:
     if not written_by(options.dropin_path, HEADER):
         raise NamespaceError(
-            f'{options.dropin_path} exists and was not written by nsfd.namespaces (its first lines lack {HEADER!r}): it is '
-            'neither overwritten nor removed',
+            f'{options.dropin_path} exists and was not written by nsfd.namespaces (its first lines lack {HEADER!r}): '
+            'it is neither overwritten nor removed',
             name=options.namespace,
             path=options.dropin_path,
             hint='Move that file away. Nothing was changed.',
         )
 
 
-def ensure_present(options, content, check_mode=False):
+def ensure_present(options: ServiceOptions, content: str, check_mode: bool = False) -> DropinChange | None:
     """Write the drop-in when it differs. Returns a DropinChange or None."""
     _refuse_foreign(options)
     before = fileio.read_text(options.dropin_path)
@@ -178,7 +185,7 @@ def ensure_present(options, content, check_mode=False):
     )
 
 
-def ensure_absent(options, check_mode=False):
+def ensure_absent(options: ServiceOptions, check_mode: bool = False) -> DropinChange | None:
     """Remove our drop-in (and its directory when that is left empty).
     Returns a DropinChange or None."""
     _refuse_foreign(options)

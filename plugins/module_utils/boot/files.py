@@ -17,13 +17,20 @@ removed (a package's unit of the same name, an admin's file).
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import script
-from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import BootOptions  # noqa: F401 pylint: disable=unused-import
-from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import check_programs
+from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import BootOptions, check_programs
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+
+# BootOptions above is imported at run time, not only for the annotations: callers take it from here
+# (boot_files.BootOptions)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 HEADER = script.HEADER + '\n'
 SCRIPT = 'namespaces.sh'
@@ -32,7 +39,7 @@ SCRIPT = 'namespaces.sh'
 LEGACY = ('host.batch',)
 
 
-def unit(options):
+def unit(options: BootOptions) -> str:
     return (
         '\n'.join(
             [
@@ -60,7 +67,7 @@ def unit(options):
     )
 
 
-def render(decls, options):
+def render(decls: list[dict[str, Any]], options: BootOptions) -> dict[str, tuple[str, int]]:
     """{path: (content, mode)} of every boot file for the present namespaces."""
     present = [d for d in decls if d['state'] == 'present']
     script.check_plain(present)
@@ -70,22 +77,25 @@ def render(decls, options):
     }
 
 
+@dataclasses.dataclass(frozen=True)
 class Change:
-    def __init__(self, text, path, before=None, after=None):
-        self.text = text
-        self.path = path
-        self.before = before
-        self.after = after
+    """One change, in words (text), of path; before and after are the
+    file's text where there is one (after is '' for a removed file)."""
+
+    text: str
+    path: str
+    before: str | None = None
+    after: str | None = None
 
 
-def _file_mode(path):
+def _file_mode(path: str) -> int | None:
     try:
         return os.stat(path).st_mode & 0o7777
     except OSError:
         return None
 
 
-def written_by(path, header):
+def written_by(path: str, header: str) -> bool:
     """Whether path is absent or a regular file whose first two lines hold
     `header`. A file at path that this collection did not write (a package's
     unit of the same name, an admin's file) is neither overwritten nor removed."""
@@ -96,26 +106,27 @@ def written_by(path, header):
     return header.rstrip('\n') in (fileio.read_text(path) or '').splitlines()[:2]
 
 
-def _written_by_us(path):
+def _written_by_us(path: str) -> bool:
     return written_by(path, HEADER)
 
 
-def _refuse_foreign(paths):
+def _refuse_foreign(paths: Iterable[str]) -> None:
+    header = HEADER.rstrip('\n')
     for path in paths:
         if not _written_by_us(path):
             raise NamespaceError(
-                '{} exists and was not written by nsfd.namespaces (its first lines lack {!r}): it is '
-                'neither overwritten nor removed'.format(path, HEADER.rstrip('\n')),
+                f'{path} exists and was not written by nsfd.namespaces (its first lines lack {header!r}): it is '
+                'neither overwritten nor removed',
                 path=path,
                 hint='Choose another unit_name or boot_dir, or move that file away. Nothing was changed.',
             )
 
 
-def _managed_files(options):
+def _managed_files(options: BootOptions) -> list[str]:
     return [options.boot_file(name) for name in LEGACY + (SCRIPT,)] + [options.unit_path]
 
 
-def ensure_present(decls, options, check_mode=False):
+def ensure_present(decls: list[dict[str, Any]], options: BootOptions, check_mode: bool = False) -> list[Change]:
     """Write what differs, enable the unit. Returns [Change]."""
     rendered = render(decls, options)
     sysctl, bridge = script.needs([d for d in decls if d['state'] == 'present'])
@@ -126,7 +137,7 @@ def ensure_present(decls, options, check_mode=False):
             raise NamespaceError(
                 f'{link} is not a symlink: it is not replaced', path=link, hint='Move it away. Nothing was changed.'
             )
-    changes = []
+    changes: list[Change] = []
     for path, (content, mode) in sorted(rendered.items()):
         before = fileio.read_text(path)
         if before != content:
@@ -154,13 +165,13 @@ def ensure_present(decls, options, check_mode=False):
     return changes
 
 
-def ensure_absent(options, check_mode=False):
+def ensure_absent(options: BootOptions, check_mode: bool = False) -> list[Change]:
     """Disable and remove the unit and the boot files. Returns [Change]."""
     files = _managed_files(options)
     _refuse_foreign(files)
     # only the links that enable this very unit file
     links = [link for link in options.wants_links() if os.path.islink(link) and os.readlink(link) == options.unit_path]
-    changes = []
+    changes: list[Change] = []
     for path in links + files:
         if os.path.lexists(path):
             changes.append(

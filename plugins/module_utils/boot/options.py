@@ -25,9 +25,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import unprintable
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn
 
 DEFAULT_WANTED_BY = ('multi-user.target', 'network-online.target')
 
@@ -42,15 +47,15 @@ NOTHING_CHANGED = 'Nothing was changed.'
 BOOT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 
 
-def _refuse(option, value, allowed):
+def _refuse(option: str, value: object, allowed: str) -> NoReturn:
     raise NamespaceError(f'{option}: {value!r} is not allowed: {allowed}', hint=NOTHING_CHANGED)
 
 
-def check_unit_name(option, value, suffixes):
+def check_unit_name(option: str, value: object, suffixes: Sequence[str]) -> str:
     """A plain or instance unit name (not a template) of one of `suffixes`."""
     allowed = (
-        f'a systemd unit name ending in {" or ".join(suffixes)}: at most {UNIT_NAME_MAX} characters, letters, digits and :_.\\- with at most '
-        'one @ followed by an instance, no / or blanks'
+        f'a systemd unit name ending in {" or ".join(suffixes)}: at most {UNIT_NAME_MAX} characters, '
+        'letters, digits and :_.\\- with at most one @ followed by an instance, no / or blanks'
     )
     if not isinstance(value, str) or not 0 < len(value) <= UNIT_NAME_MAX:
         _refuse(option, value, allowed)
@@ -63,7 +68,7 @@ def check_unit_name(option, value, suffixes):
     return value
 
 
-def check_path(option, value, exec_safe=False):
+def check_path(option: str, value: object, exec_safe: bool = False) -> str:
     allowed = 'an absolute, normalised path (no //, /./, /../ or trailing /) without control characters'
     if exec_safe:
         allowed += (
@@ -82,11 +87,11 @@ def check_path(option, value, exec_safe=False):
     return value
 
 
-def check_directory(option, value, exec_safe=False):
-    check_path(option, value, exec_safe)
-    if value == '/':
-        _refuse(option, value, 'a directory of its own, not /')
-    return value
+def check_directory(option: str, value: object, exec_safe: bool = False) -> str:
+    path = check_path(option, value, exec_safe)
+    if path == '/':
+        _refuse(option, path, 'a directory of its own, not /')
+    return path
 
 
 class BootOptions:
@@ -94,19 +99,19 @@ class BootOptions:
 
     def __init__(
         self,
-        boot_dir='/etc/nsfd-netns',
-        unit_dir='/etc/systemd/system',
-        unit_name='nsfd-netns.service',
-        ip_command=None,
-        sysctl_command=None,
-        wanted_by=DEFAULT_WANTED_BY,
-    ):
+        boot_dir: str = '/etc/nsfd-netns',
+        unit_dir: str = '/etc/systemd/system',
+        unit_name: str = 'nsfd-netns.service',
+        ip_command: str | None = None,
+        sysctl_command: str | None = None,
+        wanted_by: Sequence[str] = DEFAULT_WANTED_BY,
+    ) -> None:
         self.boot_dir = check_directory('boot_dir', boot_dir, exec_safe=True)
         self.unit_dir = check_directory('unit_dir', unit_dir)
         self.unit_name = check_unit_name('unit_name', unit_name, ('.service',))
         # None (or empty, as the role passes an unset variable): found in BOOT_PATH when the script runs
-        self.ip_command = check_path('ip_command', ip_command) if ip_command else None
-        self.sysctl_command = check_path('sysctl_command', sysctl_command) if sysctl_command else None
+        self.ip_command: str | None = check_path('ip_command', ip_command) if ip_command else None
+        self.sysctl_command: str | None = check_path('sysctl_command', sysctl_command) if sysctl_command else None
         if not isinstance(wanted_by, (list, tuple)):
             _refuse('wanted_by', wanted_by, 'a list of unit names')
         self.wanted_by = [
@@ -114,33 +119,33 @@ class BootOptions:
         ]
 
     @property
-    def unit_path(self):
+    def unit_path(self) -> str:
         return os.path.join(self.unit_dir, self.unit_name)
 
-    def boot_file(self, name):
+    def boot_file(self, name: str) -> str:
         return os.path.join(self.boot_dir, name)
 
-    def wants_links(self):
+    def wants_links(self) -> list[str]:
         return [os.path.join(self.unit_dir, f'{target}.wants', self.unit_name) for target in self.wanted_by]
 
 
-def find_program(name):
+def find_program(name: str) -> str | None:
     """Where the boot script's `command -v name` finds it (BOOT_PATH), or None."""
     return shutil.which(name, path=BOOT_PATH)
 
 
-def bridge_next_to(ip_command):
+def bridge_next_to(ip_command: str) -> str:
     """bridge(8) comes with ip(8) in iproute2, but not always in the same
     directory (Debian: /bin/ip, /sbin/bridge): the script takes the one next
     to ip_command when it is there, else the one in BOOT_PATH."""
     return os.path.join(os.path.dirname(ip_command), 'bridge')
 
 
-def _runnable(path):
+def _runnable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
-def check_programs(options, sysctl=True, bridge=False):
+def check_programs(options: BootOptions, sysctl: bool = True, bridge: bool = False) -> None:
     """Raise NamespaceError, naming the option and the path, unless each
     program the boot script runs is there on this host: the configured
     ip_command and sysctl_command, or (unset) ip, and sysctl when it is
@@ -151,9 +156,9 @@ def check_programs(options, sysctl=True, bridge=False):
         ('sysctl_command', options.sysctl_command, 'sysctl', sysctl),
     ):
         if configured is not None and not _runnable(configured):
+            problem = 'is not an executable file' if os.path.exists(configured) else 'does not exist'
             raise NamespaceError(
-                f'{option}: {configured!r} {"is not an executable file" if os.path.exists(configured) else "does not exist"} '
-                'on this host, so the boot script could not run it',
+                f'{option}: {configured!r} {problem} on this host, so the boot script could not run it',
                 path=configured,
                 hint=f'Set {option} to where {name} is here (command -v {name}), or leave it unset to have the script '
                 f'find it in {BOOT_PATH}. {NOTHING_CHANGED}',
@@ -168,9 +173,8 @@ def check_programs(options, sysctl=True, bridge=False):
         and not (options.ip_command and _runnable(bridge_next_to(options.ip_command)))
         and find_program('bridge') is None
     ):
+        beside = f'next to ip_command {options.ip_command!r} nor ' if options.ip_command else ''
         raise NamespaceError(
-            'no bridge (iproute2), which adds the fdb entries of vxlan links, is {}in {} on this host'.format(
-                f'next to ip_command {options.ip_command!r} nor ' if options.ip_command else '', BOOT_PATH
-            ),
+            f'no bridge (iproute2), which adds the fdb entries of vxlan links, is {beside}in {BOOT_PATH} on this host',
             hint=f'Install iproute2 completely. {NOTHING_CHANGED}',
         )

@@ -8,13 +8,17 @@ converges a host in one module call), and both return the same result."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import files as boot_files, script as boot_script
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import DEFAULT_WANTED_BY, BootOptions
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import validate
 
-OPTION_SPEC = dict(
+if TYPE_CHECKING:
+    from typing import Any
+
+OPTION_SPEC: dict[str, dict[str, Any]] = dict(
     state=dict(type='str', choices=['present', 'absent'], default='present'),
     boot_dir=dict(type='path', default='/etc/nsfd-netns'),
     unit_dir=dict(type='path', default='/etc/systemd/system'),
@@ -26,11 +30,13 @@ OPTION_SPEC = dict(
 )
 
 
-def systemd_running():
+def systemd_running() -> bool:
     return os.path.isdir('/run/systemd/system')
 
 
-def apply(namespaces, params, check_mode=False, diff=False):
+def apply(
+    namespaces: list[dict[str, Any]] | None, params: dict[str, Any], check_mode: bool = False, diff: bool = False
+) -> dict[str, Any]:
     """Write (state present) or remove the boot files for the declaration
     `namespaces` (netns_config's schema); params holds OPTION_SPEC's keys.
     Raises NamespaceError (bad input, nothing written) or OSError."""
@@ -41,7 +47,7 @@ def apply(namespaces, params, check_mode=False, diff=False):
         changes = boot_files.ensure_present(decls, options, check_mode=check_mode)
     else:
         changes = boot_files.ensure_absent(options, check_mode=check_mode)
-    result = {
+    result: dict[str, Any] = {
         'changed': bool(changes),
         'changes': [c.text for c in changes],
         'files': [c.path for c in changes],
@@ -57,7 +63,7 @@ def apply(namespaces, params, check_mode=False, diff=False):
     return result
 
 
-def check_pin_dir(params, pin_dir):
+def check_pin_dir(params: dict[str, Any] | None, pin_dir: str | None) -> None:
     """The boot script pins network namespaces where iproute2 does
     (/run/netns): refuse a boot option that would rebuild them elsewhere
     than the pin_dir the same call converges, before anything is written."""
@@ -65,8 +71,8 @@ def check_pin_dir(params, pin_dir):
         return
     if os.path.realpath(pin_dir) != boot_script.PIN_DIR:
         raise NamespaceError(
-            f'boot rebuilds the namespaces in {boot_script.PIN_DIR} (the iproute2 directory), not in pin_dir {pin_dir!r}; '
-            'nothing was changed',
+            f'boot rebuilds the namespaces in {boot_script.PIN_DIR} (the iproute2 directory), '
+            f'not in pin_dir {pin_dir!r}; nothing was changed',
             path=pin_dir,
             hint=f'Leave pin_dir unset (or {boot_script.PIN_DIR}) to persist these namespaces, or drop boot.',
         )

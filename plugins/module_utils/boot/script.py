@@ -29,12 +29,18 @@ from __future__ import annotations
 
 import re
 from shlex import quote
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import BOOT_PATH, bridge_next_to
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import MAIN_TABLE
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import flooding
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.vxlan import describe
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.options import BootOptions
 
 PLAIN = re.compile(r'^[A-Za-z0-9_.@+-]+\Z')
 HEADER = '# Managed by nsfd.namespaces (netns_persist): changes here are overwritten.'
@@ -127,7 +133,7 @@ up() {
 }'''
 
 
-def check_plain(decls):
+def check_plain(decls: list[dict[str, Any]]) -> None:
     """Every namespace and interface name that goes into the boot files."""
     for index, decl in enumerate(decls):
         where = f'namespaces[{index}]'
@@ -152,11 +158,11 @@ def check_plain(decls):
                 )
 
 
-def _end_lines(end, is_link):
+def _end_lines(end: dict[str, Any], is_link: bool) -> list[str]:
     """Settings of one link end, already in the namespace being filled; each
     line can run again without error or change."""
     name = end['name']
-    lines = []
+    lines: list[str] = []
     if end['mtu'] is not None:
         lines.append(f'link set dev {name} mtu {end["mtu"]}')
     if is_link and end['address'] is not None:
@@ -168,7 +174,7 @@ def _end_lines(end, is_link):
     return lines
 
 
-def _route_line(route):
+def _route_line(route: dict[str, Any]) -> str:
     parts = ['route replace', str(route['dst'])]
     if route['via'] is not None:
         parts.append(f'via {route["via"]}')
@@ -184,7 +190,7 @@ def _route_line(route):
     return ' '.join(parts)
 
 
-def _batch(target, lines, what):
+def _batch(target: str, lines: list[str], what: str) -> list[str]:
     """Run lines with one `ip -force -batch`: every line is attempted."""
     if not lines:
         return []
@@ -195,38 +201,48 @@ def _batch(target, lines, what):
     )
 
 
-def _cross_links(decl):
+def _cross_links(decl: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The links that cross into decl's namespace, each added when missing,
     and the settings of their host ends."""
     ns = decl['name']
-    items, host_settings = [], []
+    items: list[str] = []
+    host_settings: list[str] = []
     for link in decl['links']:
         kind, peer, name = link['kind'], link['peer'], link['name']
         what = quote(f'namespace {ns}: cannot add {kind} link {name}')
         if kind == 'veth' and peer['netns']:
             items.append(
-                f'has {ns} {name} && has {peer["netns"]} {peer["name"]} || settle "$ip" link add name {name} netns {ns} '
+                f'has {ns} {name} && has {peer["netns"]} {peer["name"]} '
+                f'|| settle "$ip" link add name {name} netns {ns} '
                 f'type veth peer name {peer["name"]} netns {peer["netns"]} '
                 f'|| fail {what}'
             )
         elif kind == 'veth':
             items.append(
-                f'has {ns} {name} && host_has {peer["name"]} || settle "$ip" link add name {peer["name"]} type veth peer name {name} netns {ns} '
+                f'has {ns} {name} && host_has {peer["name"]} '
+                f'|| settle "$ip" link add name {peer["name"]} type veth peer name {name} netns {ns} '
                 f'|| fail {what}'
             )
             host_settings += _end_lines(peer, is_link=False)
         elif kind == 'vlan':
             items.append(
-                f'has {ns} {name} || settle "$ip" link add link {link["parent"]} name {name} netns {ns} type vlan id {link["vlan_id"]} || fail {what}'
+                f'has {ns} {name} '
+                f'|| settle "$ip" link add link {link["parent"]} name {name} netns {ns} type vlan id {link["vlan_id"]} '
+                f'|| fail {what}'
             )
         elif kind in ('macvlan', 'ipvlan'):
             items.append(
-                f'has {ns} {name} || settle "$ip" link add link {link["parent"]} name {name} netns {ns} type {kind} mode {link["mode"]} || fail {what}'
+                f'has {ns} {name} '
+                f'|| settle "$ip" link add link {link["parent"]} name {name} netns {ns} '
+                f'type {kind} mode {link["mode"]} '
+                f'|| fail {what}'
             )
         elif kind == 'vxlan':
             # created from here, so that the tunnel's UDP socket is on the host
             items.append(
-                f'has {ns} {name} || settle "$ip" link add name {name} netns {ns} type vxlan {describe(link["vxlan"])} || fail {what}'
+                f'has {ns} {name} '
+                f'|| settle "$ip" link add name {name} netns {ns} type vxlan {describe(link["vxlan"])} '
+                f'|| fail {what}'
             )
         elif kind == 'physical':
             # moved in and renamed on an earlier run, or moved in only
@@ -238,12 +254,12 @@ def _cross_links(decl):
     return items, host_settings
 
 
-def _fill(decl, peers_here):
+def _fill(decl: dict[str, Any], peers_here: list[dict[str, Any]]) -> list[str]:
     """Links made inside one namespace, then its settings in one batch, then
     its sysctls. peers_here are the veth ends other namespaces' links put in
     this one."""
     ns = decl['name']
-    lines = []
+    lines: list[str] = []
     for link in decl['links']:
         if link['kind'] == 'physical':
             parent, name = link['parent'], link['name']
@@ -265,47 +281,39 @@ def _fill(decl, peers_here):
     for path, value in sorted(decl['sysctls'].items()):
         # sysctl(8) takes the /-separated form, so keys of links with dots work
         setting = f'{path[len("/proc/sys/") :]}={value}'
-        lines.append(
-            '"$ip" netns exec {} "$sysctl" -q -w {} || fail {}'.format(
-                ns, quote(setting), quote(f'namespace {ns}: cannot set {setting}')
-            )
-        )
+        failed = quote(f'namespace {ns}: cannot set {setting}')
+        lines.append(f'"$ip" netns exec {ns} "$sysctl" -q -w {quote(setting)} || fail {failed}')
     return lines
 
 
-def _fdb_lines(decl):
+def _fdb_lines(decl: dict[str, Any]) -> list[str]:
     """The static fdb entries of decl's vxlan links: `append` adds one more
     destination of an all-zeros (or multicast) MAC and `replace` sets the
     one of a unicast MAC; both succeed when the entry is there already."""
-    ns, lines = decl['name'], []
+    ns = decl['name']
+    lines: list[str] = []
     for link in decl['links']:
         for entry in link['fdb'] or ():
             command = 'append' if flooding(entry['mac']) else 'replace'
-            lines.append(
-                '"$bridge" -n {} fdb {} {} dev {} dst {} self permanent || fail {}'.format(
-                    ns,
-                    command,
-                    entry['mac'],
-                    link['name'],
-                    entry['dst'],
-                    quote(f'namespace {ns}: cannot add fdb entry {entry["mac"]} dst {entry["dst"]} to {link["name"]}'),
-                )
-            )
+            mac, dev, dst = entry['mac'], link['name'], entry['dst']
+            failed = quote(f'namespace {ns}: cannot add fdb entry {mac} dst {dst} to {dev}')
+            lines.append(f'"$bridge" -n {ns} fdb {command} {mac} dev {dev} dst {dst} self permanent || fail {failed}')
     return lines
 
 
-def needs(decls):
+def needs(decls: list[dict[str, Any]]) -> tuple[bool, bool]:
     """(sysctl, bridge): whether the script for decls runs sysctl, bridge."""
     return (any(decl['sysctls'] for decl in decls), any(link['fdb'] for decl in decls for link in decl['links']))
 
 
-def _program_lines(options, bridge):
+def _program_lines(options: BootOptions, bridge: bool) -> list[str]:
     """The script's PATH and its ip, sysctl (and bridge) variables: a
     configured path, or the program as sh finds it in BOOT_PATH (left as the
     bare name when missing, so that each use fails and says so)."""
     lines = [f'PATH={BOOT_PATH}', 'export PATH', 'tool() { command -v "$1" || echo "$1"; }']
     for var, configured in (('ip', options.ip_command), ('sysctl', options.sysctl_command)):
-        lines.append('{}={}'.format(var, quote(configured) if configured else f'$(tool {var})'))
+        value = quote(configured) if configured else f'$(tool {var})'
+        lines.append(f'{var}={value}')
     if bridge:
         if options.ip_command:
             lines.append(f'bridge={quote(bridge_next_to(options.ip_command))}')
@@ -315,9 +323,9 @@ def _program_lines(options, bridge):
     return lines
 
 
-def _verify_lines(decls, peers_in):
+def _verify_lines(decls: list[dict[str, Any]], peers_in: dict[str, list[dict[str, Any]]]) -> list[str]:
     """One `up` check per link end declared up, host ends of veths included."""
-    lines = []
+    lines: list[str] = []
     for decl in decls:
         ns = decl['name']
         ends = [(ns, link) for link in decl['links']] + [(ns, peer) for peer in peers_in.get(ns, [])]
@@ -328,23 +336,16 @@ def _verify_lines(decls, peers_in):
         ]
         for where, end in ends:
             if end['state'] == 'up':
-                lines.append(
-                    'up {} {} || fail {}'.format(
-                        where,
-                        end['name'],
-                        quote(
-                            'link {} ({}) is declared up and stays down'.format(
-                                end['name'], 'this host' if where == '-' else f'namespace {ns}'
-                            )
-                        ),
-                    )
-                )
+                name = end['name']
+                place = 'this host' if where == '-' else f'namespace {ns}'
+                failed = quote(f'link {name} ({place}) is declared up and stays down')
+                lines.append(f'up {where} {name} || fail {failed}')
     return lines
 
 
-def render(decls, options):
+def render(decls: list[dict[str, Any]], options: BootOptions) -> str:
     """The script for the present namespaces in decls (check_plain'ed)."""
-    peers_in = {}
+    peers_in: dict[str, list[dict[str, Any]]] = {}
     for decl in decls:
         for link in decl['links']:
             if link['peer'] and link['peer']['netns']:
@@ -360,13 +361,13 @@ def render(decls, options):
     out += _program_lines(options, needs(decls)[1])
     out += [f'pins={PIN_DIR}', PRELUDE, '', '# the namespaces, and their ids']
     for decl in decls:
-        out.append('netns {} || fail {}'.format(decl['name'], quote(f'cannot create namespace {decl["name"]}')))
-        if decl['nsid'] is not None:
-            out.append(
-                'nsid %s %d || fail %s'
-                % (decl['name'], decl['nsid'], quote(f'namespace {decl["name"]}: cannot set nsid {decl["nsid"]}'))
-            )
-    host_settings = []
+        name, nsid = decl['name'], decl['nsid']
+        failed = quote(f'cannot create namespace {name}')
+        out.append(f'netns {name} || fail {failed}')
+        if nsid is not None:
+            failed = quote(f'namespace {name}: cannot set nsid {nsid}')
+            out.append(f'nsid {name} {int(nsid)} || fail {failed}')  # int(): as %d printed it
+    host_settings: list[str] = []
     out += ['', '# the links that cross into them, and their ends on this host']
     for decl in decls:
         items, settings = _cross_links(decl)

@@ -13,12 +13,20 @@ only a restart moves it, which happens with restart: true.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot import dropin, unitprops
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.persist import systemd_running
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import pinstate
 
-OPTION_SPEC = dict(
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.dropin import ServiceOptions
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.unitprops import UnitProps
+
+OPTION_SPEC: dict[str, dict[str, Any]] = dict(
     unit=dict(type='str', required=True),
     namespace=dict(type='str', required=True),
     state=dict(type='str', choices=['present', 'absent'], default='present'),
@@ -33,11 +41,11 @@ OPTION_SPEC = dict(
     restart=dict(type='bool', default=False),
 )
 # what a caller that does not take every option (netns_config's services) starts from
-OPTION_SPEC_DEFAULTS = dict((key, spec.get('default')) for key, spec in OPTION_SPEC.items())  # type: ignore[attr-defined]
+OPTION_SPEC_DEFAULTS = dict((key, spec.get('default')) for key, spec in OPTION_SPEC.items())
 OPTIONS = ('unit', 'namespace', 'pin_dir', 'unit_dir', 'boot_unit', 'etc_dir', 'bind_etc', 'writable_etc')
 
 
-def _check_pin(options):
+def _check_pin(options: ServiceOptions) -> pinstate.PinState:
     """The pin must be a live network namespace: systemd opens it when the
     service starts, and fails to start it when it is not."""
     state = pinstate.inspect(pinstate.location(options.namespace, 'net', pin_dir=options.pin_dir))
@@ -58,12 +66,13 @@ def _check_pin(options):
     )
 
 
-def _check_unit(options):
+def _check_unit(options: ServiceOptions) -> UnitProps:
     props = unitprops.inspect(options.unit, options.unit_dir)
     where = (
         'systemd says so'
         if props.source == 'systemctl'
-        else f'found in none of {", ".join(unitprops.search_path(options.unit_dir))}; systemd is not running, so only the unit files were read'
+        else f'found in none of {", ".join(unitprops.search_path(options.unit_dir))}; '
+        'systemd is not running, so only the unit files were read'
     )
     if not props.exists:
         raise NamespaceError(
@@ -80,8 +89,8 @@ def _check_unit(options):
     if props.private_network:
         raise NamespaceError(
             f'unit {options.unit!r} has PrivateNetwork=yes (read from '
-            f'{"systemctl show" if props.source == "systemctl" else "its unit files"}): systemd gives it a network namespace '
-            f'of its own with only lo instead of joining {options.pin_path}',
+            f'{"systemctl show" if props.source == "systemctl" else "its unit files"}): '
+            f'systemd gives it a network namespace of its own with only lo instead of joining {options.pin_path}',
             name=options.namespace,
             path=props.fragment,
             hint='Remove PrivateNetwork= from the unit (or set PrivateNetwork=no in a drop-in of '
@@ -91,7 +100,7 @@ def _check_unit(options):
     return props
 
 
-def _check_not_overridden(options):
+def _check_not_overridden(options: ServiceOptions) -> None:
     """A drop-in applied after ours with its own NetworkNamespacePath= wins:
     the service would run outside the namespace while we reported success."""
     for path, value in unitprops.assigned_after(
@@ -99,15 +108,15 @@ def _check_not_overridden(options):
     ):
         if value != options.pin_path:
             raise NamespaceError(
-                f'{path} sets NetworkNamespacePath={value} and is applied after {dropin.DROPIN} (systemd reads drop-ins '
-                f'in name order), so unit {options.unit!r} would not run in {options.pin_path}',
+                f'{path} sets NetworkNamespacePath={value} and is applied after {dropin.DROPIN} '
+                f'(systemd reads drop-ins in name order), so unit {options.unit!r} would not run in {options.pin_path}',
                 name=options.namespace,
                 path=path,
                 hint=f'Remove that setting from {path} (or the file) and run again. Nothing was changed.',
             )
 
 
-def _run(argv, done, unit=None):
+def _run(argv: list[str], done: list[str], unit: str | None = None) -> None:
     """systemctl argv; a failure says what had been changed before it."""
     ran = unitprops.systemctl(*argv)
     if ran.returncode != 0:
@@ -118,7 +127,7 @@ def _run(argv, done, unit=None):
         )
 
 
-def apply(params, check_mode=False, diff=False):
+def apply(params: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
     """params holds OPTION_SPEC's keys. Raises NamespaceError (bad input or a
     service that cannot join the namespace: nothing written) or OSError."""
     options = dropin.ServiceOptions(**dict((key, params[key]) for key in OPTIONS))
@@ -127,13 +136,13 @@ def apply(params, check_mode=False, diff=False):
         # systemd restarts from the unit it loaded: without the reload the
         # service would start outside the namespace again
         raise NamespaceError(
-            f'daemon_reload: {params["daemon_reload"]!r} is not allowed with restart: True: systemd only applies the drop-in '
-            'after a daemon-reload',
+            f'daemon_reload: {params["daemon_reload"]!r} is not allowed with restart: True: '
+            'systemd only applies the drop-in after a daemon-reload',
             name=options.namespace,
             hint='Leave daemon_reload at true, or set restart: false and reload and restart '
             'yourself. Nothing was changed.',
         )
-    props = None
+    props: UnitProps | None = None
     if present and options.unit == options.boot_unit:
         raise NamespaceError(
             f'unit: {options.unit!r} is not allowed: it is the boot_unit, which creates the pins at boot and '
@@ -152,7 +161,7 @@ def apply(params, check_mode=False, diff=False):
         entries = []
         change = dropin.ensure_absent(options, check_mode=check_mode)
     running = systemd_running()
-    result = {
+    result: dict[str, Any] = {
         'changed': change is not None,
         'dropin': options.dropin_path,
         'pin': options.pin_path,
@@ -194,7 +203,7 @@ def apply(params, check_mode=False, diff=False):
     return result
 
 
-def _down(props):
+def _down(props: UnitProps | None) -> str | None:
     """Why a service that should run does not, or None: systemd's own rule,
     a unit that is enabled but inactive, or failed (a restart that failed
     earlier, this module's included, leaves it so; the next run with
@@ -208,14 +217,14 @@ def _down(props):
     return None
 
 
-def _runs(options):
+def _runs(options: ServiceOptions) -> bool:
     """The unit exists and runs: try-restart fails on a unit that is gone
     (its package removed before the drop-in)."""
     props = unitprops.from_systemctl(options.unit)
     return props is not None and props.exists and props.active in ('active', 'activating', 'reloading')
 
 
-def _not_loaded(options, props, present):
+def _not_loaded(options: ServiceOptions, props: UnitProps | None, present: bool) -> bool:
     """systemd's loaded drop-ins (DropInPaths) or its NetworkNamespacePath=
     disagree with the file on disk: written, updated or removed without a
     daemon-reload since. NeedDaemonReload
@@ -232,7 +241,7 @@ def _not_loaded(options, props, present):
     return (options.dropin_path in props.dropin_paths) != present
 
 
-def _outside(options, props):
+def _outside(options: ServiceOptions, props: UnitProps | None) -> bool:
     """A running service whose main process is not in the pin's namespace
     (started before the drop-in, or the namespace was made anew since)."""
     if props is None or props.main_pid is None:

@@ -11,10 +11,15 @@ instead of the pin), and, while it runs, its main process.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.boot.persist import systemd_running
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.spawn import spawn
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # systemd's unit search path for the system manager, highest priority first.
 UNIT_PATH = (
@@ -28,52 +33,40 @@ UNIT_PATH = (
 TRUE = ('1', 'yes', 'y', 'true', 't', 'on')
 
 
+@dataclasses.dataclass(frozen=True)
 class UnitProps:
     """exists, masked, private_network (bool), source ('systemctl' or
     'unit files'), fragment (path or None), main_pid (int or None); from
     systemctl also dropin_paths and netns_path (what systemd has loaded)."""
 
-    def __init__(
-        self,
-        exists,
-        masked,
-        private_network,
-        source,
-        fragment=None,
-        main_pid=None,
-        active=None,
-        dropin_paths=(),
-        netns_path=None,
-        enabled=False,
-    ):
-        self.exists = exists
-        self.masked = masked
-        self.private_network = private_network
-        self.source = source
-        self.fragment = fragment
-        self.main_pid = main_pid
-        self.active = active
-        self.dropin_paths = list(dropin_paths)  # the drop-ins systemd has loaded
-        self.netns_path = netns_path  # its NetworkNamespacePath= as loaded
-        self.enabled = enabled  # its UnitFileState is enabled (or enabled-runtime)
+    exists: bool
+    masked: bool
+    private_network: bool
+    source: str
+    fragment: str | None = None
+    main_pid: int | None = None
+    active: str | None = None
+    dropin_paths: list[str] = dataclasses.field(default_factory=list)  # the drop-ins systemd has loaded
+    netns_path: str | None = None  # its NetworkNamespacePath= as loaded
+    enabled: bool = False  # its UnitFileState is enabled (or enabled-runtime)
 
 
+@dataclasses.dataclass(frozen=True)
 class Ran:
     """A finished systemctl: returncode (127: no systemctl), stdout and stderr as text."""
 
-    def __init__(self, returncode, stdout, stderr):
-        self.returncode = returncode
-        self.stdout = stdout
-        self.stderr = stderr
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def systemctl(*argv):
+def systemctl(*argv: str) -> Ran:
     # spawn, not subprocess: ansible-test's pylint refuses subprocess in module code
     ran = spawn(['systemctl'] + list(argv))
     return Ran(ran.rc, ran.stdout.decode('utf-8', 'replace'), ran.stderr.decode('utf-8', 'replace'))
 
 
-def from_systemctl(unit):
+def from_systemctl(unit: str) -> UnitProps | None:
     shown = systemctl(
         'show',
         '-p',
@@ -113,7 +106,7 @@ def from_systemctl(unit):
     )
 
 
-def _names(unit):
+def _names(unit: str) -> list[str]:
     """The unit, then its template (foo@bar.service -> foo@.service)."""
     prefix, _dot, suffix = unit.rpartition('.')
     names = [unit]
@@ -122,13 +115,13 @@ def _names(unit):
     return names
 
 
-def _prefixes(unit):
+def _prefixes(unit: str) -> list[str]:
     """systemd.unit(5): for a name with dashes, the drop-in directories of
     each dash-truncated prefix apply too, most specific first
     (foo-bar-baz.service: foo-bar-.service, foo-.service)."""
     prefix, _dot, suffix = unit.rpartition('.')
     prefix = prefix.partition('@')[0]
-    found = []
+    found: list[str] = []
     while True:
         head = prefix.rstrip('-').rpartition('-')[0]
         if not head:  # no dash left, or only a leading one
@@ -137,7 +130,7 @@ def _prefixes(unit):
         found.append(f'{prefix}.{suffix}')
 
 
-def _dropin_dirs(unit):
+def _dropin_dirs(unit: str) -> list[str]:
     """The drop-in directories systemd reads for unit in each directory of
     its search path, most specific first: UNIT.d/, the template's, the
     dash-prefix ones (foo-.service.d/), the type's (service.d/)."""
@@ -145,10 +138,10 @@ def _dropin_dirs(unit):
     return [f'{n}.d' for n in names] + [f'{unit.rpartition(".")[2]}.d']
 
 
-def _service_values(path, key):
+def _service_values(path: str, key: str) -> list[str]:
     """The values assigned to key in [Service] of path, in order."""
     section = None
-    values = []
+    values: list[str] = []
     try:
         with open(path) as handle:
             lines = handle.read().splitlines()
@@ -163,7 +156,7 @@ def _service_values(path, key):
     return values
 
 
-def _private_network(paths, current=False):
+def _private_network(paths: Sequence[str], current: bool = False) -> bool:
     """The last PrivateNetwork= in [Service] of paths, read in order (an
     empty assignment resets it)."""
     for path in paths:
@@ -172,13 +165,13 @@ def _private_network(paths, current=False):
     return current
 
 
-def dropins(unit, unit_dirs=UNIT_PATH):
+def dropins(unit: str, unit_dirs: Sequence[str] = UNIT_PATH) -> list[tuple[str, str]]:
     """[(name, path)] of the unit's *.conf drop-ins in the order systemd
     applies them: by name, whatever their directory; of files of the same
     name, the one in the higher-priority directory of unit_dirs wins, and
     within one, the one in the more specific drop-in directory
     (systemd's unit_file_find_dropin_paths)."""
-    found = {}
+    found: dict[str, str] = {}
     for directory in unit_dirs:
         for sub in _dropin_dirs(unit):
             folder = os.path.join(directory, sub)
@@ -189,7 +182,7 @@ def dropins(unit, unit_dirs=UNIT_PATH):
     return [(name, found[name]) for name in sorted(found)]
 
 
-def assigned_after(unit, unit_dirs, after, key):
+def assigned_after(unit: str, unit_dirs: Sequence[str], after: str, key: str) -> list[tuple[str, str]]:
     """[(path, value)] of key= in the [Service] of drop-ins applied after
     the one named `after`: they override what that one sets. Read from the
     files, which systemd reads at the next daemon-reload."""
@@ -198,14 +191,14 @@ def assigned_after(unit, unit_dirs, after, key):
     ]
 
 
-def _empty(path):
+def _empty(path: str) -> bool:
     try:
         return os.path.getsize(path) == 0
     except OSError:
         return False
 
 
-def from_files(unit, unit_dirs=UNIT_PATH):
+def from_files(unit: str, unit_dirs: Sequence[str] = UNIT_PATH) -> UnitProps:
     """Fragment: the first of the unit (or its template) in unit_dirs, then
     its drop-ins (dropins())."""
     fragment = None
@@ -228,12 +221,12 @@ def from_files(unit, unit_dirs=UNIT_PATH):
     )
 
 
-def search_path(unit_dir):
+def search_path(unit_dir: str) -> list[str]:
     """unit_dir first, then systemd's search path."""
     return [unit_dir] + [d for d in UNIT_PATH if d != unit_dir]
 
 
-def inspect(unit, unit_dir):
+def inspect(unit: str, unit_dir: str) -> UnitProps:
     """UnitProps of unit: systemd's view while it runs, else the files'
     (search_path(unit_dir))."""
     if systemd_running():
@@ -243,7 +236,7 @@ def inspect(unit, unit_dir):
     return from_files(unit, search_path(unit_dir))
 
 
-def netns_inode(pid):
+def netns_inode(pid: int) -> int | None:
     """The inode of pid's network namespace, or None when it is gone."""
     try:
         return os.stat(f'/proc/{pid}/ns/net').st_ino

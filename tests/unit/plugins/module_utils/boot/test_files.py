@@ -570,7 +570,8 @@ def _racing_ip(tmp_path, set_up_works=True):
     racing.write_text(
         f'#!/bin/sh\ncase "$*" in\n{ignore}  *"-n edge -force -batch"*)\n'
         f'    "{real}" "$@"; rc=$?\n'
-        f'    [ -e {tmp_path / "raced"} ] || {{ : > {tmp_path / "raced"}; "{real}" link set dev h-edge down; "{real}" -n edge link set dev eth0 down; }}\n'
+        f'    [ -e {tmp_path / "raced"} ] || {{ : > {tmp_path / "raced"}; '
+        f'"{real}" link set dev h-edge down; "{real}" -n edge link set dev eth0 down; }}\n'
         f'    exit $rc ;;\nesac\nexec "{real}" "$@"\n'
     )
     racing.chmod(0o755)
