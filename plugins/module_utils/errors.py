@@ -7,6 +7,21 @@ from __future__ import annotations
 
 import errno as errno_module
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import TypedDict
+
+    class _FailureMessage(TypedDict):
+        msg: str
+
+    class Failure(_FailureMessage, total=False):
+        """The fields to_result() gives fail_json: msg always, the others when known."""
+
+        path: str
+        errno: str | None
+        done: list[str]
 
 
 class NamespaceError(Exception):
@@ -16,7 +31,15 @@ class NamespaceError(Exception):
     gives the structured fields as well.
     """
 
-    def __init__(self, message, name=None, path=None, errno=None, hint=None, done=None):
+    def __init__(
+        self,
+        message: str,
+        name: str | None = None,
+        path: str | None = None,
+        errno: int | None = None,
+        hint: str | None = None,
+        done: Iterable[str] | None = None,
+    ) -> None:
         self.message = message
         self.name = name
         self.path = path
@@ -27,7 +50,9 @@ class NamespaceError(Exception):
         super().__init__(self._render())
 
     @classmethod
-    def from_os_error(cls, exc, action, name=None, path=None, hint=None):
+    def from_os_error(
+        cls, exc: OSError, action: str, name: str | None = None, path: str | None = None, hint: str | None = None
+    ) -> NamespaceError:
         code = exc.errno
         return cls(
             f'{action}: {os.strerror(code) if code else exc}',
@@ -38,13 +63,13 @@ class NamespaceError(Exception):
         )
 
     @property
-    def errno_name(self):
+    def errno_name(self) -> str | None:
         if self.errno is None:
             return None
         return errno_module.errorcode.get(self.errno, str(self.errno))
 
-    def _render(self):
-        parts = []
+    def _render(self) -> str:
+        parts: list[str] = []
         if self.name is not None:
             parts.append(f"namespace '{self.name}'")
         if self.path:
@@ -59,8 +84,8 @@ class NamespaceError(Exception):
             text += ' ' + self.hint
         return text
 
-    def to_result(self):
-        result = {'msg': str(self)}
+    def to_result(self) -> Failure:
+        result: Failure = {'msg': str(self)}
         if self.path:
             result['path'] = self.path
         if self.errno is not None:
@@ -70,7 +95,7 @@ class NamespaceError(Exception):
         return result
 
 
-def default_hint(code):
+def default_hint(code: int | None) -> str | None:
     if code == errno_module.EPERM:
         return 'This needs CAP_SYS_ADMIN in the initial user namespace: run the task as root (become: true).'
     if code == errno_module.EACCES:

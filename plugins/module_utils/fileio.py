@@ -10,7 +10,7 @@ import os
 import tempfile
 
 
-def read_text(path):
+def read_text(path: str) -> str | None:
     """The file's text, or None when it does not exist."""
     try:
         with open(path) as handle:
@@ -21,7 +21,7 @@ def read_text(path):
         raise
 
 
-def write_atomically(path, content, mode=0o644):
+def write_atomically(path: str, content: str, mode: int = 0o644) -> None:
     """Readers see the old file or the new one, never half of it."""
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
@@ -38,7 +38,7 @@ def write_atomically(path, content, mode=0o644):
         raise
 
 
-def remove(path):
+def remove(path: str) -> bool:
     """Remove a file or symlink; True when there was one."""
     try:
         os.unlink(path)

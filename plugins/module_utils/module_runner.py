@@ -5,10 +5,38 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, NoReturn, Protocol, TypeVar
 
-def call_or_fail(module, operation, os_action=None, **failure):
+    T = TypeVar('T')
+
+    class Module(Protocol):
+        """What these functions use of an AnsibleModule (ansible-core ships no
+        type information, so mypy would see AnsibleModule as Any)."""
+
+        _diff: bool
+
+        def fail_json(self, msg: str, **kwargs: Any) -> NoReturn: ...
+
+        def exit_json(self, **kwargs: Any) -> NoReturn: ...
+
+        def warn(self, warning: str) -> None: ...
+
+    class Outcome(Protocol):
+        """What run() finishes a module with: a changes.Changes (an engine's Result)."""
+
+        @property
+        def warnings(self) -> list[str]: ...
+
+        def as_dict(self) -> dict[str, Any]: ...
+
+
+def call_or_fail(module: Module, operation: Callable[[], T], os_action: str | None = None, **failure: Any) -> T:
     """Return operation(), or fail the task with the error's message and the
     `failure` keys. With os_action, an OSError fails it too, described as
     that action.
@@ -22,12 +50,13 @@ def call_or_fail(module, operation, os_action=None, **failure):
     try:
         return operation()
     except errors as exc:
-        error = exc if isinstance(exc, NamespaceError) else NamespaceError.from_os_error(exc, os_action)
+        # an OSError is caught only when os_action is given
+        error = exc if isinstance(exc, NamespaceError) else NamespaceError.from_os_error(exc, cast(str, os_action))
     failure.update(error.to_result())
     module.fail_json(**failure)
 
 
-def run(module, operation):
+def run(module: Module, operation: Callable[[], Outcome]) -> NoReturn:
     """Call operation() and finish the module with its Result (or failure).
 
     fail_json gets a message naming the namespace, the path and the errno,

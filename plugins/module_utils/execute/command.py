@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.execute import launch as exec_launch
@@ -22,6 +23,17 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes imp
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name, check_pin_path, check_types
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PRESENT, inspect, location, open_nsfs
 
+if TYPE_CHECKING:
+    from typing import Any, TypedDict
+
+    class EnteredNamespace(TypedDict):
+        """One namespace a Target enters, as the result reports it."""
+
+        type: str
+        path: str
+        inode: int
+
+
 # The exit status of a command whose setup failed before exec.
 SETUP_FAILED = spawn.SETUP_FAILED
 
@@ -29,26 +41,26 @@ SETUP_FAILED = spawn.SETUP_FAILED
 class Target:
     """Open namespace fds to enter, with what the result reports of them."""
 
-    def __init__(self, name=None):
+    def __init__(self, name: str | None = None) -> None:
         self.name = name  # the net namespace name, for /etc/netns/NAME
-        self.fds = {}  # type -> fd
-        self.entered = []  # [{type, path, inode}]
+        self.fds: dict[str, int] = {}  # type -> fd
+        self.entered: list[EnteredNamespace] = []
 
-    def add(self, nstype, path, fd, ino):
+    def add(self, nstype: str, path: str, fd: int, ino: int) -> None:
         self.fds[nstype] = fd
         self.entered.append({'type': nstype, 'path': path, 'inode': ino})
 
-    def close(self):
+    def close(self) -> None:
         for fd in self.fds.values():
             os.close(fd)
         self.fds = {}
 
     @property
-    def label(self):
+    def label(self) -> str:
         return self.name or ', '.join(e['path'] for e in self.entered)
 
 
-def _open_pin(name, nstype, path):
+def _open_pin(name: str, nstype: str, path: str) -> tuple[int, int]:
     state = inspect(location(name, nstype, path=path))
     if state.state != PRESENT:
         what = {'absent': 'does not exist', 'stale': 'is a stale pin (an empty file, no namespace mounted)'}
@@ -65,7 +77,13 @@ def _open_pin(name, nstype, path):
     return fd, st.st_ino
 
 
-def resolve(namespace=None, types=None, pin_dir=None, paths=None, pid=None):
+def resolve(
+    namespace: str | None = None,
+    types: list[str] | None = None,
+    pin_dir: str | None = None,
+    paths: list[str] | None = None,
+    pid: int | None = None,
+) -> Target:
     """Open the namespaces of a name (one pin per type), of pin paths, or
     of a process. Raises NamespaceError, leaving nothing open."""
     target = Target(namespace)
@@ -115,7 +133,9 @@ def resolve(namespace=None, types=None, pin_dir=None, paths=None, pid=None):
     return target
 
 
-def _enter(target, chdir, etc_files, report_fd):  # pragma: no cover - runs between fork and exec
+def _enter(
+    target: Target, chdir: str | None, etc_files: bool, report_fd: int
+) -> None:  # pragma: no cover - runs between fork and exec
     """In the command's process before exec: enter, set up like ip netns
     exec, chdir, and for a pid namespace fork once more (it applies to
     children only)."""
@@ -126,7 +146,7 @@ def _enter(target, chdir, etc_files, report_fd):  # pragma: no cover - runs betw
                 continue
             step = f'setns {nstype}'
             syscalls.setns(target.fds[nstype], TYPES[nstype].flag)
-        warnings = []
+        warnings: list[str] = []
         if 'net' in target.fds:
             step = 'enter the network namespace like ip netns exec'
             warnings = exec_launch.enter_netns_like_ip(target.fds['net'], target.name, etc_files)
@@ -142,7 +162,7 @@ def _enter(target, chdir, etc_files, report_fd):  # pragma: no cover - runs betw
         spawn.fail(report_fd, {'step': step, 'errno': exc.errno, 'error': exc.strerror or str(exc)})
 
 
-def _fork_into_pid_namespace():  # pragma: no cover - runs between fork and exec
+def _fork_into_pid_namespace() -> None:  # pragma: no cover - runs between fork and exec
     child = os.fork()
     if child == 0:
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -158,7 +178,9 @@ def _fork_into_pid_namespace():  # pragma: no cover - runs between fork and exec
     os._exit(os.WEXITSTATUS(status))
 
 
-def run(target, argv, stdin=None, chdir=None, etc_files=True):
+def run(
+    target: Target, argv: list[str], stdin: str | None = None, chdir: str | None = None, etc_files: bool = True
+) -> dict[str, Any]:
     """Run argv inside the target. Returns a dict like ansible.builtin.command's."""
     start = time.time()
     done = spawn.spawn(
@@ -186,7 +208,9 @@ def run(target, argv, stdin=None, chdir=None, etc_files=True):
     )
 
 
-def _result(argv, start, rc, stdout, stderr, target, warnings):
+def _result(
+    argv: list[str], start: float, rc: int, stdout: str, stderr: str, target: Target, warnings: list[str]
+) -> dict[str, Any]:
     end = time.time()
     took = end - start
     fmt = '%Y-%m-%d %H:%M:%S'
@@ -205,7 +229,7 @@ def _result(argv, start, rc, stdout, stderr, target, warnings):
     }
 
 
-def pinned_netns_names(pin_dir=None):
+def pinned_netns_names(pin_dir: str | None = None) -> list[str]:
     """Every valid network namespace pin name in the directory, sorted."""
     directory = pin_dir or TYPES['net'].default_dir
     try:

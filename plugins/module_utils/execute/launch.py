@@ -28,48 +28,48 @@ MS_SLAVE = 0x80000
 MNT_DETACH = 0x2
 ST_RDONLY = 0x1
 
-_LIBC = []  # type: list
+_LIBC: list[ctypes.CDLL] = []
 
 
-def _libc():
+def _libc() -> ctypes.CDLL:
     if not _LIBC:
         _LIBC.append(ctypes.CDLL(None, use_errno=True))
     return _LIBC[0]
 
 
-def _check(result, what):
+def _check(result: int, what: str) -> None:
     if result != 0:
         code = ctypes.get_errno()
         raise OSError(code, f'{what}: {os.strerror(code)}')
 
 
-def _b(value):
+def _b(value: str | None) -> bytes | None:
     return None if value is None else os.fsencode(value)
 
 
-def setns(fd, nstype):
+def setns(fd: int, nstype: int) -> None:
     if hasattr(os, 'setns'):
         os.setns(fd, nstype)
     else:
         _check(_libc().setns(ctypes.c_int(fd), ctypes.c_int(nstype)), 'setns')
 
 
-def unshare(flags):
+def unshare(flags: int) -> None:
     if hasattr(os, 'unshare'):
         os.unshare(flags)
     else:
         _check(_libc().unshare(ctypes.c_int(flags)), 'unshare')
 
 
-def mount(source, target, fstype, flags, data=None):
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     _check(_libc().mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data)), f'mount {target}')
 
 
-def umount2(target, flags):
+def umount2(target: str, flags: int) -> None:
     _check(_libc().umount2(_b(target), ctypes.c_int(flags)), f'umount {target}')
 
 
-def private_sysfs():
+def private_sysfs() -> None:
     """Give this process its own mount namespace, slave to the caller's,
     with a /sys that shows the current network namespace's devices.
     A /sys that cannot be unmounted is shadowed, read-only if it was."""
@@ -92,14 +92,14 @@ def private_sysfs():
         mount('sysfs', '/sys', 'sysfs', MS_RDONLY)
 
 
-def bind_etc(name, etc_root='/etc'):
+def bind_etc(name: str, etc_root: str = '/etc') -> list[str]:
     """Bind each /etc/netns/NAME/X over /etc/X, like iproute2's bind_etc.
 
     When /etc/X is a symlink (resolv.conf managed by systemd-resolved), the
     bind goes onto what it points to, so /etc/X still shows our file.
     Returns warnings for what was skipped."""
     source_dir = os.path.join(etc_root, 'netns', name)
-    warnings = []
+    warnings: list[str] = []
     try:
         entries = sorted(os.listdir(source_dir))
     except OSError:
@@ -121,7 +121,7 @@ def bind_etc(name, etc_root='/etc'):
     return warnings
 
 
-def enter_netns_like_ip(fd, name=None, etc_files=True):
+def enter_netns_like_ip(fd: int, name: str | None = None, etc_files: bool = True) -> list[str]:
     """setns into a network namespace (type-checked by the kernel), then
     the mount setup of `ip netns exec`. Returns warnings."""
     setns(fd, CLONE_NEWNET)
@@ -131,7 +131,7 @@ def enter_netns_like_ip(fd, name=None, etc_files=True):
     return []
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     """--netns-dir DIR --name NAME [--no-etc] -- CMD [ARG...]"""
     netns_dir, name, etc_files = '/run/netns', None, True
     args = list(argv)

@@ -15,21 +15,28 @@ import os
 import select
 import signal
 import traceback
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar('T')
 
 DEFAULT_TIMEOUT = 30.0
 
 
 class ChildFailed(Exception):
-    def __init__(self, step, errno=None, message=''):
+    def __init__(self, step: str, errno: int | None = None, message: str | None = '') -> None:
         self.step = step
         self.errno = errno
         self.message = message
         super().__init__(f'{step}: {message}')
 
 
-def step(name, func, *args):
+def step(name: str, func: Callable[..., T], *args: Any) -> T:
     """func(*args) in a child, an OSError told as ChildFailed of that step
     (its errno and words), which the parent's receive() raises."""
     try:
@@ -46,7 +53,12 @@ class Child:
     parent as ChildFailed by receive().
     """
 
-    def __init__(self, target, die_with_parent=True, timeout=DEFAULT_TIMEOUT):
+    def __init__(
+        self,
+        target: Callable[[_Channel], object],
+        die_with_parent: bool = True,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
         self.timeout = timeout
         c2p_r, c2p_w = os.pipe()
         p2c_r, p2c_w = os.pipe()
@@ -64,7 +76,7 @@ class Child:
         os.close(p2c_r)
         self.channel = _Channel(c2p_r, p2c_w, timeout)
 
-    def receive(self):
+    def receive(self) -> Any:
         message = self.channel.receive()
         if message is None:
             raise ChildFailed('child', None, f'the helper process exited without a report ({self.finish()})')
@@ -72,10 +84,10 @@ class Child:
             raise ChildFailed(message.get('step', 'child'), message.get('errno'), message['error'])
         return message
 
-    def send(self, obj):
+    def send(self, obj: Any) -> None:
         self.channel.send(obj)
 
-    def finish(self):
+    def finish(self) -> str:
         """Close the pipes (the child sees EOF and exits) and reap it."""
         self.channel.close()
         status = os.waitpid(self.pid, 0)[1]
@@ -83,7 +95,7 @@ class Child:
             return f'killed by signal {os.WTERMSIG(status)}'
         return f'exit status {os.WEXITSTATUS(status)}'
 
-    def kill(self):
+    def kill(self) -> None:
         try:
             os.kill(self.pid, signal.SIGKILL)
         except OSError:
@@ -91,7 +103,9 @@ class Child:
         self.finish()
 
 
-def _run_child(target, channel, die_with_parent):  # pragma: no cover - runs in the child
+def _run_child(
+    target: Callable[[_Channel], object], channel: _Channel, die_with_parent: bool
+) -> int:  # pragma: no cover - runs in the child
     try:
         if die_with_parent:
             syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -111,19 +125,19 @@ def _run_child(target, channel, die_with_parent):  # pragma: no cover - runs in 
 
 
 class _Channel:
-    def __init__(self, read_fd, write_fd, timeout=None):
+    def __init__(self, read_fd: int, write_fd: int, timeout: float | None = None) -> None:
         self.read_fd = read_fd
         self.write_fd = write_fd
         self.timeout = timeout
         self.buffer = b''
 
-    def send(self, obj):
+    def send(self, obj: Any) -> None:
         data = (json.dumps(obj) + '\n').encode('utf-8')
         while data:
             written = os.write(self.write_fd, data)
             data = data[written:]
 
-    def receive(self):
+    def receive(self) -> Any:
         while b'\n' not in self.buffer:
             if self.timeout is not None:
                 # poll, not select: callers may hold more than 1024 fds
@@ -138,7 +152,7 @@ class _Channel:
         line, self.buffer = self.buffer.split(b'\n', 1)
         return json.loads(line.decode('utf-8'))
 
-    def close(self):
+    def close(self) -> None:
         for fd in (self.read_fd, self.write_fd):
             try:
                 os.close(fd)

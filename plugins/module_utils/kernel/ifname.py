@@ -15,7 +15,7 @@ IFNAMSIZ = 16  # with the NUL: names are at most 15 bytes
 RESERVED = ('all', 'default')
 
 
-def problem(value):
+def problem(value: object) -> str | None:
     """Why value cannot be an interface name, or None. The kernel's own
     rule (dev_valid_name in net/core/dev.c: 1 to 15 bytes, not . or .., no
     /, : or whitespace), control characters (invisible in logs and `ip`

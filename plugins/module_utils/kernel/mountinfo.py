@@ -6,20 +6,35 @@
 from __future__ import annotations
 
 import re
-from collections import namedtuple
+from typing import TYPE_CHECKING, NamedTuple
 
-Mount = namedtuple('Mount', 'mount_id parent_id root mount_point fstype propagation super_options')
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+class Mount(NamedTuple):
+    """One line of mountinfo: the propagation tags (shared:N, master:N...)
+    and the filesystem's super options as the kernel shows them."""
+
+    mount_id: int
+    parent_id: int
+    root: str
+    mount_point: str
+    fstype: str
+    propagation: list[str]
+    super_options: str
+
 
 _ESCAPE = re.compile(r'\\([0-7]{3})')
 
 
-def _unescape(field):
+def _unescape(field: str) -> str:
     # The kernel octal-escapes space, tab, newline and backslash.
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
 
 
-def parse(text):
-    mounts = []
+def parse(text: str) -> list[Mount]:
+    mounts: list[Mount] = []
     for line in text.splitlines():
         fields = line.split(' ')
         try:
@@ -44,25 +59,26 @@ def parse(text):
     return mounts
 
 
-def read(pid='self'):
+def read(pid: int | str = 'self') -> list[Mount]:
     with open(f'/proc/{pid}/mountinfo') as handle:
         return parse(handle.read())
 
 
-def mounts_at(path, mounts=None):
+def mounts_at(path: str, mounts: Iterable[Mount] | None = None) -> list[Mount]:
     """The mounts stacked on exactly path, bottom first."""
     return [m for m in (read() if mounts is None else mounts) if m.mount_point == path]
 
 
-def is_mount_point(path, mounts=None):
+def is_mount_point(path: str, mounts: Iterable[Mount] | None = None) -> bool:
     return bool(mounts_at(path, mounts))
 
 
-def overlay_layers(super_options):
+def overlay_layers(super_options: str) -> tuple[list[str], str | None]:
     """(lower directories, upper directory) of an overlay mount's super
     options, as the kernel shows them: octal escapes (mountinfo's) and
     backslash escapes (overlayfs's, for ':' and ',') undone."""
-    lower, upper = [], None
+    lower: list[str] = []
+    upper: str | None = None
     for option in re.split(r'(?<!\\),', _unescape(super_options)):
         key, _sep, value = option.partition('=')
         if key == 'lowerdir':
@@ -72,9 +88,9 @@ def overlay_layers(super_options):
     return lower, upper
 
 
-def _unbackslash(value):
+def _unbackslash(value: str) -> str:
     return re.sub(r'\\(.)', r'\1', value)
 
 
-def nsfs_mounts(mounts=None):
+def nsfs_mounts(mounts: Iterable[Mount] | None = None) -> list[Mount]:
     return [m for m in (read() if mounts is None else mounts) if m.fstype == 'nsfs']

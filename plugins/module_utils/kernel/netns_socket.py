@@ -17,8 +17,15 @@ import os
 import re
 import sys
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, cast
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import rtnl, syscalls
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import IO, Any
+
+    from pyroute2 import IPRoute
 
 # pyroute2 is imported only when a change is to be made: a rerun that finds
 # everything in place reads over plain netlink and never pays for the import.
@@ -37,13 +44,13 @@ PYROUTE2_IMPORT_ERROR = None if HAS_PYROUTE2 else 'No module named pyroute2'
 PYROUTE2_FLOOR = '0.6.13'
 
 
-def _version_tuple(text):
+def _version_tuple(text: str | None) -> tuple[int, ...] | None:
     """(0, 7, 12) from '0.7.12', '0.7.12.post1' or '0.9.0rc1'; None when text holds no version."""
     match = re.match(r'(\d+(?:\.\d+)*)', text or '')
     return tuple(int(p) for p in match.group(1).split('.')) if match else None
 
 
-def pyroute2_version():
+def pyroute2_version() -> str | None:
     """The version of the pyroute2 this Python imports, read from its
     distribution metadata (importing pyroute2 costs milliseconds), or from
     the package itself when it has none; None when it cannot be told."""
@@ -64,26 +71,28 @@ def pyroute2_version():
         return None  # any import failure: the version cannot be told
 
 
-def pyroute2_too_old(found=None):
+def pyroute2_too_old(found: str | None = None) -> str | None:
     """None when the host's pyroute2 is at least PYROUTE2_FLOOR (or its version
     cannot be told); otherwise a message naming both versions and the remedy."""
     found = pyroute2_version() if found is None else found
     have = _version_tuple(found)
-    if have is None or have >= _version_tuple(PYROUTE2_FLOOR):
+    if have is None or have >= cast('tuple[int, ...]', _version_tuple(PYROUTE2_FLOOR)):
         return None
     return (
-        f'pyroute2 {found} on this host (imported by {sys.executable}) is older than {PYROUTE2_FLOOR}, the oldest this collection works with; '
+        f'pyroute2 {found} on this host (imported by {sys.executable}) is older than {PYROUTE2_FLOOR}, '
+        'the oldest this collection works with; '
         'nothing was changed. Install a newer one for the Python that runs the modules: with the '
         'nsfd.namespaces.netns role set netns_install_requirements: true (it puts pyroute2 into a virtualenv '
-        f'of its own and runs the module there), or run: {(sys.executable or "python3")} -m pip install "pyroute2>={PYROUTE2_FLOOR},<0.10" '
+        f'of its own and runs the module there), or run: {(sys.executable or "python3")} -m pip install '
+        f'"pyroute2>={PYROUTE2_FLOOR},<0.10" '
         '(or set ansible_python_interpreter to a Python that has it).'
     )
 
 
-_HOME = []  # type: list
+_HOME: list[int] = []
 
 
-def home_fd():
+def home_fd() -> int:
     """An fd of the network namespace this process started in."""
     if not _HOME:
         _HOME.append(os.open('/proc/self/ns/net', os.O_RDONLY | os.O_CLOEXEC))
@@ -91,7 +100,7 @@ def home_fd():
 
 
 @contextmanager
-def inside(fd):
+def inside(fd: int) -> Iterator[None]:
     home = home_fd()
     syscalls.setns(fd, syscalls.CLONE_NEWNET)
     try:
@@ -103,7 +112,7 @@ def inside(fd):
             os._exit(70)
 
 
-def ipr_in(fd):
+def ipr_in(fd: int) -> IPRoute:
     """An IPRoute socket in the network namespace behind fd."""
     from pyroute2 import IPRoute
 
@@ -111,12 +120,12 @@ def ipr_in(fd):
         return IPRoute()
 
 
-def rtnl_in(fd):
+def rtnl_in(fd: int) -> rtnl.Socket:
     """A plain rtnl.Socket in the network namespace behind fd."""
     with inside(fd):
         return rtnl.Socket()
 
 
-def open_in(fd, path, mode):
+def open_in(fd: int, path: str, mode: str) -> IO[Any]:
     with inside(fd):
         return open(path, mode)

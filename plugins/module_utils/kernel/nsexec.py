@@ -5,12 +5,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import Child, ChildFailed
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, ordered
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
-def enter(fds_by_type):
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import _Channel
+
+
+def enter(fds_by_type: Mapping[str, int]) -> None:
     """setns() into each namespace, the user namespace first (it grants the
     capabilities the others need). The nstype argument makes the kernel
     refuse an fd of another type, so a wrong pin is never entered."""
@@ -21,14 +29,14 @@ def enter(fds_by_type):
             raise ChildFailed(f'setns {nstype}', exc.errno, exc.strerror)
 
 
-def call_in(fds_by_type, func, *args):
+def call_in(fds_by_type: Mapping[str, int], func: Callable[..., Any], *args: Any) -> Any:
     """Return func(*args) computed in a child that entered the namespaces.
 
     The result must be JSON-serialisable. A pid namespace applies only to
     children, so with 'pid' the function runs in a grandchild.
     """
 
-    def body(channel):
+    def body(channel: _Channel) -> None:
         enter(fds_by_type)
         if 'pid' in fds_by_type:
             inner = Child(lambda ch: ch.send({'result': func(*args)}))

@@ -24,25 +24,25 @@ NSID_NOT_ASSIGNED = -1
 RTGENMSG = struct.pack('=B3x', socket.AF_UNSPEC)
 
 
-def get_nsid(fd):
+def get_nsid(fd: int) -> int | None:
     """The nsid of the network namespace behind fd, or None when unassigned."""
     with rtnl.Socket() as sock:
         reply = sock.request(RTM_GETNSID, RTGENMSG + rtnl.attr(NETNSA_FD, '=I', fd), flags=0)
-    value = rtnl.attributes(reply, len(RTGENMSG), len(reply)).get(NETNSA_NSID) if reply else None
-    if value is None:
+    raw = rtnl.attributes(reply, len(RTGENMSG), len(reply)).get(NETNSA_NSID) if reply else None
+    if raw is None:
         return None
-    value = struct.unpack('=i', value)[0]
+    value: int = struct.unpack('=i', raw)[0]
     return None if value == NSID_NOT_ASSIGNED else value
 
 
-def set_nsid(fd, nsid):
+def set_nsid(fd: int, nsid: int) -> None:
     """Assign nsid to the network namespace behind fd. The kernel refuses
     (EEXIST) when it already has one or the id is taken."""
     with rtnl.Socket() as sock:
         sock.request(RTM_NEWNSID, RTGENMSG + rtnl.attr(NETNSA_FD, '=I', fd) + rtnl.attr(NETNSA_NSID, '=i', nsid))
 
 
-def nsid_of_path(path):
+def nsid_of_path(path: str) -> int | None:
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         return get_nsid(fd)

@@ -6,25 +6,29 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES
 
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterable, Iterator
+
 HOLDER_MARKER = 'nsfd-namespaces-holder'
 
 
-def nsfs_dev():
+def nsfs_dev() -> int:
     """st_dev of the nsfs superblock: every namespace shares it."""
     return os.stat('/proc/self/ns/net').st_dev
 
 
-def _pids():
+def _pids() -> Iterator[int]:
     for entry in os.listdir('/proc'):
         if entry.isdigit():
             yield int(entry)
 
 
-def _is_zombie(pid):
+def _is_zombie(pid: int) -> bool:
     try:
         with open(f'/proc/{pid}/stat') as handle:
             return handle.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X')
@@ -32,14 +36,14 @@ def _is_zombie(pid):
         return True
 
 
-def scan(types):
+def scan(types: Collection[str]) -> dict[str, dict[int, list[int]]]:
     """Map type -> {inode: [pid, ...]} for every live process in /proc.
 
     Processes that exit mid-scan are skipped. Zombies are not inside any
     namespace any more, but their pid and user namespace links stay until
     they are reaped, so they are filtered out here.
     """
-    result = dict((t, {}) for t in types)
+    result: dict[str, dict[int, list[int]]] = dict((t, {}) for t in types)
     for pid in _pids():
         if _is_zombie(pid):
             continue
@@ -53,11 +57,11 @@ def scan(types):
     return result
 
 
-def pids_in(nstype, ino):
+def pids_in(nstype: str, ino: int) -> list[int]:
     return sorted(scan([nstype])[nstype].get(ino, []))
 
 
-def _link_inode(link, nstype):
+def _link_inode(link: str, nstype: str) -> int | None:
     """4026532281 for 'pid:[4026532281]' when the link names a namespace of nstype."""
     prefix = TYPES[nstype].proc_name + ':['
     if link.startswith(prefix) and link.endswith(']'):
@@ -65,19 +69,20 @@ def _link_inode(link, nstype):
     return None
 
 
-def _ns_inode(pid, entry, nstype):
+def _ns_inode(pid: int, entry: str, nstype: str) -> int | None:
     try:
         return _link_inode(os.readlink(f'/proc/{pid}/ns/{entry}'), nstype)
     except OSError:
         return None
 
 
-def pinned_everywhere(nstype):
+def pinned_everywhere(nstype: str) -> set[int]:
     """Inodes of the namespaces of nstype bind-mounted anywhere: in the
     mountinfo of every mount namespace that has a process (one per mount
     namespace is enough). A pin copied into another mount namespace
     (ip netns exec, a container) counts too."""
-    seen, inodes = set(), set()
+    seen: set[int] = set()
+    inodes: set[int] = set()
     for pid in _pids():
         mnt = _ns_inode(pid, 'mnt', 'mnt')
         if mnt is None or mnt in seen:
@@ -94,12 +99,13 @@ def pinned_everywhere(nstype):
     return inodes
 
 
-def referenced_from_outside(nstype, inodes):
+def referenced_from_outside(nstype: str, inodes: Iterable[int]) -> set[int]:
     """Which of inodes a process outside that namespace holds: by an open
     file descriptor (a creator between unshare and pin) or, for pid and
     time, as the namespace its next children are born in (the creating child
     right after unshare)."""
-    wanted, found = set(inodes), set()
+    wanted = set(inodes)
+    found: set[int] = set()
     if not wanted:
         return found
     for pid in _pids():
@@ -122,11 +128,11 @@ def referenced_from_outside(nstype, inodes):
     return found
 
 
-def holders():
+def holders() -> list[tuple[int, int, list[str]]]:
     """Every holder process this collection started as the init of a pid
     namespace: [(pid, pid namespace inode, [the words after the marker])].
     The words are its label: the namespace name and its pid pin path."""
-    found = []
+    found: list[tuple[int, int, list[str]]] = []
     marker = HOLDER_MARKER.encode()
     for pid in _pids():
         try:
@@ -145,7 +151,7 @@ def holders():
     return found
 
 
-def _status_field(pid, field):
+def _status_field(pid: int, field: str) -> list[str]:
     with open(f'/proc/{pid}/status') as handle:
         for line in handle:
             if line.startswith(field + ':'):
@@ -153,7 +159,7 @@ def _status_field(pid, field):
     return []
 
 
-def holder_of(pids):
+def holder_of(pids: Iterable[int]) -> int | None:
     """The holder process this collection started as init of a pid namespace,
     among pids, or None. Only such a process is ever killed on removal."""
     for pid in pids:

@@ -15,6 +15,10 @@ import errno
 import os
 import socket
 import struct
+from typing import TYPE_CHECKING, overload
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
@@ -31,15 +35,15 @@ _ERRNO = struct.Struct('=i')
 _DUMP_RETRIES = 5
 
 
-def attr(kind, fmt, value):
+def attr(kind: int, fmt: str, value: int | bytes) -> bytes:
     """One netlink attribute with a struct-packed payload."""
     payload = struct.pack(fmt, value)
     return ATTR.pack(ATTR.size + len(payload), kind) + payload
 
 
-def attributes(buf, offset, end):
+def attributes(buf: bytes, offset: int, end: int) -> dict[int, bytes]:
     """{type: payload bytes} of the attributes in buf[offset:end]."""
-    found = {}
+    found: dict[int, bytes] = {}
     while offset + ATTR.size <= end:
         length, kind = ATTR.unpack_from(buf, offset)
         if length < ATTR.size:
@@ -50,11 +54,27 @@ def attributes(buf, offset, end):
     return found
 
 
-def u32(payload):
+@overload
+def u32(payload: bytes) -> int: ...
+
+
+@overload
+def u32(payload: None) -> None: ...
+
+
+def u32(payload: bytes | None) -> int | None:
     return struct.unpack_from('=I', payload)[0] if payload is not None else None
 
 
-def text(payload):
+@overload
+def text(payload: bytes) -> str: ...
+
+
+@overload
+def text(payload: None) -> None: ...
+
+
+def text(payload: bytes | None) -> str | None:
     return payload.split(b'\0', 1)[0].decode('utf-8', 'replace') if payload is not None else None
 
 
@@ -62,26 +82,26 @@ class Socket:
     """A NETLINK_ROUTE socket in the network namespace of the calling
     thread at creation time (see netns_socket.rtnl_in for another one)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, 0)
         self._sock.bind((0, 0))
         self._seq = 0
 
-    def close(self):
+    def close(self) -> None:
         self._sock.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Socket:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _send(self, msg_type, flags, body):
+    def _send(self, msg_type: int, flags: int, body: bytes) -> int:
         self._seq += 1
         self._sock.send(HEADER.pack(HEADER.size + len(body), msg_type, flags, self._seq, 0) + body)
         return self._seq
 
-    def _messages(self, seq):
+    def _messages(self, seq: int) -> Iterator[tuple[int, int, bytes, int, int]]:
         """(type, flags, buffer, body offset, end) of each reply to seq,
         until the end of a dump or the single answer."""
         while True:
@@ -98,7 +118,7 @@ class Socket:
                         return
                 offset += (length + 3) & ~3
 
-    def request(self, msg_type, body, flags=NLM_F_ACK):
+    def request(self, msg_type: int, body: bytes, flags: int = NLM_F_ACK) -> bytes | None:
         """Send one request; returns the payload of the answer (None for a
         plain ack). A kernel error is raised as OSError."""
         seq = self._send(msg_type, NLM_F_REQUEST | flags, body)
@@ -111,13 +131,14 @@ class Socket:
             return buf[start:end]
         return None
 
-    def dump(self, msg_type, body):
+    def dump(self, msg_type: int, body: bytes) -> list[tuple[bytes, int, int]]:
         """[(buffer, body offset, end)] of every message of a dump. A dump
         the kernel marks as interrupted (the table changed meanwhile) is
         read again."""
         for _attempt in range(_DUMP_RETRIES):
             seq = self._send(msg_type, NLM_F_REQUEST | NLM_F_DUMP, body)
-            found, interrupted = [], False
+            found: list[tuple[bytes, int, int]] = []
+            interrupted = False
             for reply_type, flags, buf, start, end in self._messages(seq):
                 interrupted = interrupted or bool(flags & NLM_F_DUMP_INTR)
                 if reply_type == NLMSG_ERROR:

@@ -15,29 +15,35 @@ pipe, so a successful exec closes it with nothing said.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
 import selectors
 import signal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, NoReturn
 
 # The exit status of a command whose setup failed before exec.
 SETUP_FAILED = 126
 CHUNK = 65536
 
 
+@dataclasses.dataclass(frozen=True)
 class Spawned:
     """What became of the command: rc (negative: killed by that signal),
     its output, and the JSON messages its setup reported."""
 
-    def __init__(self, rc, stdout, stderr, reports):
-        self.rc = rc
-        self.stdout = stdout
-        self.stderr = stderr
-        self.reports = reports
+    rc: int
+    stdout: bytes
+    stderr: bytes
+    reports: list[dict[str, Any]]
 
     @property
-    def exec_error(self):
+    def exec_error(self) -> dict[str, Any] | None:
         """The exec failure the child reported (errno, error), or None."""
         for report in self.reports:
             if report.get('step') == 'exec':
@@ -45,21 +51,21 @@ class Spawned:
         return None
 
     @property
-    def setup_error(self):
+    def setup_error(self) -> dict[str, Any] | None:
         for report in self.reports:
             if 'step' in report and report['step'] != 'exec':
                 return report
         return None
 
     @property
-    def warnings(self):
-        found = []
+    def warnings(self) -> list[str]:
+        found: list[str] = []
         for report in self.reports:
             found.extend(report.get('warnings', []))
         return found
 
 
-def report(report_fd, message):  # pragma: no cover - runs between fork and exec
+def report(report_fd: int, message: dict[str, Any]) -> None:  # pragma: no cover - runs between fork and exec
     """Tell the parent something (a JSON line on the report pipe)."""
     try:
         os.write(report_fd, json.dumps(message).encode('utf-8') + b'\n')
@@ -67,13 +73,13 @@ def report(report_fd, message):  # pragma: no cover - runs between fork and exec
         pass
 
 
-def fail(report_fd, message):  # pragma: no cover - runs between fork and exec
+def fail(report_fd: int, message: dict[str, Any]) -> NoReturn:  # pragma: no cover - runs between fork and exec
     """Report a setup failure and end the child before exec."""
     report(report_fd, message)
     os._exit(SETUP_FAILED)
 
 
-def _open_fds():  # pragma: no cover - runs between fork and exec
+def _open_fds() -> Iterable[int]:  # pragma: no cover - runs between fork and exec
     # Listed before setup() enters other namespaces: inside a container's
     # mount namespace /proc may belong to another pid namespace, where
     # /proc/self does not resolve. Fds opened later by Python are close-on-exec.
@@ -83,7 +89,7 @@ def _open_fds():  # pragma: no cover - runs between fork and exec
         return range(3, min(os.sysconf('SC_OPEN_MAX'), 65536))
 
 
-def _close_on_exec_above_stdio(fds):  # pragma: no cover - runs between fork and exec
+def _close_on_exec_above_stdio(fds: Iterable[int]) -> None:  # pragma: no cover - runs between fork and exec
     # like close_fds=True: the command gets stdin, stdout and stderr only
     for fd in fds:
         if fd > 2:
@@ -93,7 +99,9 @@ def _close_on_exec_above_stdio(fds):  # pragma: no cover - runs between fork and
                 pass  # the fd listdir itself used, gone by now
 
 
-def _child(argv, setup, stdio, report_w):  # pragma: no cover - runs between fork and exec
+def _child(
+    argv: list[str], setup: Callable[[int], object] | None, stdio: Iterable[int], report_w: int
+) -> NoReturn:  # pragma: no cover - runs between fork and exec
     try:
         for target, fd in enumerate(stdio):
             os.dup2(fd, target)
@@ -114,14 +122,15 @@ def _child(argv, setup, stdio, report_w):  # pragma: no cover - runs between for
     os._exit(SETUP_FAILED)
 
 
-def spawn(argv, setup=None, stdin=None):
+def spawn(argv: list[str], setup: Callable[[int], object] | None = None, stdin: bytes | None = None) -> Spawned:
     """Run argv; setup(report_fd), if given, runs in the child before exec.
     stdin is bytes or None (then /dev/null). Returns a Spawned."""
-    parent_fds, child_fds = [], []
+    parent_fds: list[int] = []
+    child_fds: list[int] = []
     try:
         if stdin is None:
             child_in = os.open(os.devnull, os.O_RDONLY)
-            parent_in = None
+            parent_in: int | None = None
         else:
             child_in, parent_in = os.pipe()
         child_fds.append(child_in)
@@ -150,7 +159,7 @@ def spawn(argv, setup=None, stdin=None):
     return Spawned(os.waitstatus_to_exitcode(status), b''.join(captured[out_r]), b''.join(captured[err_r]), reports)
 
 
-def _pump(stdin_fd, data, outputs):
+def _pump(stdin_fd: int | None, data: bytes | None, outputs: dict[int, list[bytes]]) -> dict[int, list[bytes]]:
     """Feed data to stdin_fd while reading every fd of outputs to its end
     (all at once, so a command filling one pipe never blocks on another).
     Closes every fd it was given."""

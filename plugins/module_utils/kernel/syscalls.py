@@ -60,10 +60,10 @@ NS_GET_NSTYPE = 0xB703
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 
-_libc = None
+_libc: ctypes.CDLL | None = None
 
 
-def libc():
+def libc() -> ctypes.CDLL:
     """The C library, loaded once, with errno capture."""
     global _libc
     if _libc is None:
@@ -71,27 +71,27 @@ def libc():
     return _libc
 
 
-def _check(result, what):
+def _check(result: int, what: str) -> int:
     if result != 0:
         err = ctypes.get_errno()
         raise OSError(err, f'{what}: {os.strerror(err)}')
     return result
 
 
-def _path_arg(value):
+def _path_arg(value: str | bytes | None) -> bytes | None:
     if value is None:
         return None
     return os.fsencode(value)
 
 
-def unshare(flags):
+def unshare(flags: int) -> None:
     if hasattr(os, 'unshare'):
         os.unshare(flags)
         return
     _check(libc().unshare(ctypes.c_int(flags)), 'unshare')
 
 
-def setns(fd, nstype=0):
+def setns(fd: int, nstype: int = 0) -> None:
     """Enter the namespace behind fd; nstype (a CLONE_NEW* flag) makes the
     kernel refuse a namespace of another type."""
     if hasattr(os, 'setns'):
@@ -100,18 +100,18 @@ def setns(fd, nstype=0):
     _check(libc().setns(ctypes.c_int(fd), ctypes.c_int(nstype)), 'setns')
 
 
-def mount(source, target, fstype, flags, data=None):
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     _check(
         libc().mount(_path_arg(source), _path_arg(target), _path_arg(fstype), ctypes.c_ulong(flags), _path_arg(data)),
         f'mount {target}',
     )
 
 
-def umount2(target, flags=0):
+def umount2(target: str, flags: int = 0) -> None:
     _check(libc().umount2(_path_arg(target), ctypes.c_int(flags)), f'umount {target}')
 
 
-def fstatfs_type(fd):
+def fstatfs_type(fd: int) -> int:
     """The f_type (filesystem magic) of the filesystem behind fd."""
     # struct statfs starts with f_type (a long on every Linux ABI); the
     # buffer is larger than the structure on all architectures.
@@ -120,7 +120,7 @@ def fstatfs_type(fd):
     return ctypes.c_long.from_buffer(buf).value & 0xFFFFFFFF
 
 
-def statfs_type(path):
+def statfs_type(path: str) -> int:
     """The f_type of the filesystem path is on."""
     fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     try:
@@ -129,7 +129,7 @@ def statfs_type(path):
         os.close(fd)
 
 
-def ns_get_type(fd):
+def ns_get_type(fd: int) -> int:
     """The CLONE_NEW* flag of the nsfs file behind fd (NS_GET_NSTYPE).
 
     Kernels before 4.11 lack the ioctl: fall back to the fd's link text,
@@ -147,17 +147,17 @@ def ns_get_type(fd):
     raise OSError(errno.EINVAL, f'not a namespace file: {link}')
 
 
-def sethostname(name):
+def sethostname(name: str) -> None:
     raw = name.encode('utf-8')
     _check(libc().sethostname(raw, ctypes.c_size_t(len(raw))), 'sethostname')
 
 
-def setdomainname(name):
+def setdomainname(name: str) -> None:
     raw = name.encode('utf-8')
     _check(libc().setdomainname(raw, ctypes.c_size_t(len(raw))), 'setdomainname')
 
 
-def prctl(option, arg2=0):
+def prctl(option: int, arg2: int = 0) -> None:
     _check(
         libc().prctl(
             ctypes.c_int(option), ctypes.c_ulong(arg2), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)
