@@ -45,7 +45,7 @@ options:
         key: pin_dir
   netns_python:
     description:
-      - Python interpreter on the managed host that runs the launcher (3.6 or later).
+      - Python interpreter on the managed host that runs the launcher (3.7 or later).
     type: str
     default: python3
     vars:
