@@ -108,7 +108,8 @@ options:
       - An absolute path is a distribution root tree (it must hold C(/usr/bin) and C(/etc)), for example the stock
         Debian tree C(scripts/debian-root) builds. It is the read-only lower layer of an overlay whose upper layer is
         kept in O(data_dir), so the whole root survives O(state=rebooted) and the tree itself is never written.
-      - Neither O(root) nor O(data_dir) may contain C(,), C(:) or a backslash (overlayfs separators in its mount options).
+      - Neither O(root) nor O(data_dir) may contain C(,), C(:) or a backslash (overlayfs separators in its mount
+        options).
     type: str
     default: overlay
   data_dir:
@@ -290,7 +291,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engin
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import run
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type='str', required=True),

@@ -75,13 +75,18 @@ hosts:
       running: true
 '''
 
+from typing import TYPE_CHECKING
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, spec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def main():
+
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type='str'),
@@ -91,7 +96,7 @@ def main():
     )
     params = module.params
 
-    def read():
+    def read() -> list[dict[str, Any]]:
         data_dir = spec.check_data_dir(params['data_dir'])
         if params['name'] is not None:
             spec.check_name(params['name'])

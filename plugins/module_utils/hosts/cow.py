@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
 
+if TYPE_CHECKING:
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.mountinfo import Mount
 
-def mount_cow(directory, layers):
+
+def mount_cow(directory: str, layers: str) -> None:
     """Mount a copy-on-write view of directory over it, its upper and work
     directories in layers (the host's DATA_DIR/NAME/etc, .../var)."""
     # by descriptor: a data_dir with ',' or ':' in its path cannot break the options
@@ -40,7 +44,7 @@ def mount_cow(directory, layers):
         os.close(layers_fd)
 
 
-def top_mount(directory, mounts=None):
+def top_mount(directory: str, mounts: list[Mount] | None = None) -> Mount | None:
     """The mount that shows at directory: of those stacked there, the one no other sits on."""
     stacked = mountinfo.mounts_at(directory, mounts)
     below = set(m.parent_id for m in stacked)
@@ -48,7 +52,7 @@ def top_mount(directory, mounts=None):
     return visible[-1] if visible else None
 
 
-def _too_deep(directory, detail):
+def _too_deep(directory: str, detail: str) -> OSError:
     return OSError(
         errno.EINVAL,
         f'{directory} is an overlay over an overlay already, and the kernel stacks at most two overlayfs '
@@ -57,14 +61,14 @@ def _too_deep(directory, detail):
     )
 
 
-def _mount_flattened(directory, own):
+def _mount_flattened(directory: str, own: str) -> None:
     top = top_mount(directory)
     lower, upper = mountinfo.overlay_layers(top.super_options) if top is not None else ([], None)
     if lower != [directory] or not upper:
         raise _too_deep(
             directory,
-            'its overlay (lowerdir={}) is not laid over {} itself, so its layers cannot be '
-            "laid under the host's".format(':'.join(lower) or '?', directory),
+            f"its overlay (lowerdir={':'.join(lower) or '?'}) is not laid over {directory} itself, "
+            "so its layers cannot be laid under the host's",
         )
     try:
         upper_fd = os.open(upper, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)

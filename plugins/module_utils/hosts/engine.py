@@ -16,12 +16,12 @@ whose dev/ino the record kept or that hold a running init of the host.
 from __future__ import annotations
 
 import binascii
-import collections
 import errno
 import fcntl
 import ipaddress
 import os
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.changes import Changes
@@ -38,21 +38,30 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate impo
     location,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from typing import TypeVar
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import HostSpec, Lab
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PinState
+
+    T = TypeVar('T')
+
 
 class Result(Changes):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.host = None
+        self.host: dict[str, Any] | None = None
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return dict(super().as_dict(), host=self.host)
 
 
-def pins(name):
+def pins(name: str) -> dict[str, str]:
     return dict((t, location(name, t).path) for t in TYPES)
 
 
-def view(rec, running):
+def view(rec: dict[str, Any], running: object) -> dict[str, Any]:
     """The host as modules return it."""
     lab = rec.get('lab') or {}
     return {
@@ -70,17 +79,17 @@ def view(rec, running):
     }
 
 
-def _new_record(spec, pid=None, started=None):
+def _new_record(spec: HostSpec, pid: int | None = None, started: int | None = None) -> dict[str, Any]:
     rec = {'name': spec.name, 'data_dir': spec.data_dir, 'pid': pid, 'start_time': started, 'pins': pins(spec.name)}
     rec.update(spec.config())
     return rec
 
 
-def _pin_states(name):
+def _pin_states(name: str) -> dict[str, PinState]:
     return dict((t, inspect(location(name, t))) for t in TYPES)
 
 
-def _pins_follow(states, pid):
+def _pins_follow(states: Mapping[str, PinState], pid: int) -> bool:
     """Whether every pin holds the namespace the init is in."""
     for nstype, state in states.items():
         if state.state != PRESENT:
@@ -94,7 +103,7 @@ def _pins_follow(states, pid):
     return True
 
 
-def _orphaned(spec, states):
+def _orphaned(spec: HostSpec, states: Mapping[str, PinState]) -> bool:
     """Whether the pins of a host without a record (its directory removed by
     hand, or a run killed before the record) are those of a running init of
     this host (its marker, name and data_dir on its command line): the
@@ -103,23 +112,25 @@ def _orphaned(spec, states):
     return bool(pinned) and any(_pins_follow(pinned, pid) for pid in record.stray_inits(spec.name, spec.data_dir))
 
 
-def _boot_id():
+def _boot_id() -> str:
     """Pin ids prove nothing across a reboot (the kernel numbers namespaces anew)."""
     return (fileio.read_text('/proc/sys/kernel/random/boot_id') or '').strip()
 
 
-def _pin_ids(name):
+def _pin_ids(name: str) -> dict[str, list[int]]:
     """dev/ino of each pin of the host, as its record keeps them."""
     return dict((t, [s.dev, s.ino]) for t, s in _pin_states(name).items() if s.state == PRESENT)
 
 
-def _live_inits(name, rec):
+def _live_inits(name: str, rec: dict[str, Any]) -> list[int]:
     """The running inits of the host: the record's and any its command line names."""
     pids = [rec['pid']] if rec.get('pid') and record.init_alive(rec) else []
     return pids + [pid for pid in record.stray_inits(name, rec['data_dir']) if pid not in pids]
 
 
-def _ownership(name, rec, states):
+def _ownership(
+    name: str, rec: dict[str, Any], states: Mapping[str, PinState]
+) -> tuple[dict[str, PinState], list[PinState]]:
     """(ours, foreign): the pins of the host's name the module may remove
     (by type), and the live pins it cannot prove it made, someone else's
     namespace pinned under the name (ip netns add after the init died).
@@ -149,11 +160,10 @@ def _ownership(name, rec, states):
     return ours, foreign
 
 
-def _foreign_pins(name, foreign):
+def _foreign_pins(name: str, foreign: list[PinState]) -> NamespaceError:
+    held = '; '.join(f'{s.location.path} holds a {s.location.type} namespace the host did not make' for s in foreign)
     return NamespaceError(
-        'the name is taken by a namespace that is not this host\'s: {}'.format(
-            '; '.join(f'{s.location.path} holds a {s.location.type} namespace the host did not make' for s in foreign)
-        ),
+        f'the name is taken by a namespace that is not this host\'s: {held}',
         name=name,
         path=foreign[0].location.path,
         errno=errno.EEXIST,
@@ -162,14 +172,14 @@ def _foreign_pins(name, foreign):
     )
 
 
-def _left_alone(foreign):
+def _left_alone(foreign: Iterable[PinState]) -> list[str]:
     return [
         f'{s.location.path} holds a {s.location.type} namespace this host did not make: it is left alone'
         for s in foreign
     ]
 
 
-def _load_for_start(spec):
+def _load_for_start(spec: HostSpec) -> dict[str, Any] | None:
     try:
         return record.load(spec.data_dir, spec.name)
     except record.Damaged as exc:
@@ -182,18 +192,18 @@ def _load_for_start(spec):
         )
 
 
-def _check_pins(spec, rec, states):
+def _check_pins(spec: HostSpec, rec: dict[str, Any] | None, states: Mapping[str, PinState]) -> None:
     if rec is None:
         taken = [s for s in states.values() if s.state != ABSENT]
         if taken:
+            what = (
+                f'is a {taken[0].location.type} namespace pin'
+                if taken[0].state in (PRESENT, STALE)
+                else f'exists ({taken[0].detail})'
+            )
             raise NamespaceError(
-                'the name is taken: {} {}, and there is no host record at {}'.format(
-                    taken[0].location.path,
-                    f'is a {taken[0].location.type} namespace pin'
-                    if taken[0].state in (PRESENT, STALE)
-                    else f'exists ({taken[0].detail})',
-                    record.path_of(spec.data_dir, spec.name),
-                ),
+                f'the name is taken: {taken[0].location.path} {what}, '
+                f'and there is no host record at {record.path_of(spec.data_dir, spec.name)}',
                 name=spec.name,
                 path=taken[0].location.path,
                 hint='Choose another host name, or remove that namespace first '
@@ -210,12 +220,12 @@ def _check_pins(spec, rec, states):
             )
 
 
-def _lab_neighbours(spec):
+def _lab_neighbours(spec: HostSpec, lab: Lab) -> Iterator[tuple[str, dict[str, Any] | None]]:
     """(name, record) of the other hosts of data_dir, and of the running hosts
-    of other data directories cabled to this very lab: their lab end is on
+    of other data directories cabled to this very lab (spec.lab): their lab end is on
     its bridge and their init is the one pinned here by their name (a host
     of another mount namespace, with its own /run, is not on this lab)."""
-    cabled = labs.ports(spec.lab.as_dict()) if labs.exists(spec.lab.name) else []
+    cabled = labs.ports(lab.as_dict()) if labs.exists(lab.name) else []
     others = sorted(record.running_data_dirs() - set([spec.data_dir])) if cabled else []
     for data_dir in [spec.data_dir] + others:
         for other in record.names(data_dir):
@@ -231,16 +241,17 @@ def _lab_neighbours(spec):
                 if data_dir == spec.data_dir and not isinstance(exc, record.Damaged):
                     raise
                 continue
+            # names() listed it by its record: there is one
+            theirs = cast('dict[str, Any]', rec)
             if data_dir != spec.data_dir and not (
-                record.init_alive(rec) and _pins_follow({'net': inspect(location(other, 'net'))}, rec['pid'])
+                record.init_alive(theirs) and _pins_follow({'net': inspect(location(other, 'net'))}, theirs['pid'])
             ):
                 continue
             yield other, rec
 
 
-def _check_lab(spec):
-    """The lab address against the other hosts of data_dir and the bridge."""
-    lab = spec.lab
+def _check_lab(spec: HostSpec, lab: Lab) -> None:
+    """The lab address (lab: spec.lab) against the other hosts of data_dir and the bridge."""
     labs.need_pyroute2(spec.name)  # a missing or too old one fails before anything is made
     if lab.name == spec.name or lab.name in record.names(spec.data_dir):
         raise NamespaceError(
@@ -258,7 +269,7 @@ def _check_lab(spec):
             errno=errno.EEXIST,
             hint='Give the lab a name no host has, such as nsfd-lab.',
         )
-    for other, rec in _lab_neighbours(spec):
+    for other, rec in _lab_neighbours(spec, lab):
         theirs = (rec or {}).get('lab')
         if not theirs or theirs['name'] != lab.name:
             continue
@@ -270,7 +281,8 @@ def _check_lab(spec):
             )
         if theirs['address'].split('/')[0] == str(lab.gateway.ip):
             raise NamespaceError(
-                f'lab.gateway {lab.gateway.ip} is the address of host {other} in lab {lab.name}: the bridge cannot have it too',
+                f'lab.gateway {lab.gateway.ip} is the address of host {other} in lab {lab.name}: '
+                'the bridge cannot have it too',
                 name=spec.name,
                 hint='Leave lab.gateway out, or give the one gateway the lab\'s other hosts use.',
             )
@@ -279,27 +291,30 @@ def _check_lab(spec):
             or lab.address.ip not in ipaddress.ip_interface(theirs['address']).network
         ):
             raise NamespaceError(
-                f'lab.address {lab.address} is outside the lab subnet of {lab.name} (host {other} has {theirs["address"]})',
+                f'lab.address {lab.address} is outside the lab subnet of {lab.name} '
+                f'(host {other} has {theirs["address"]})',
                 name=spec.name,
                 hint='Use an address of the lab subnet, or another lab name.',
             )
     addresses = labs.bridge_addresses(lab)
     if lab.address.ip in [a.ip for a in addresses]:
         raise NamespaceError(
-            f'lab.address {lab.address} is an address of bridge {lab.bridge} of lab {lab.name} (a gateway of other hosts)',
+            f'lab.address {lab.address} is an address of bridge {lab.bridge} of lab {lab.name} '
+            '(a gateway of other hosts)',
             name=spec.name,
             hint='Give the host an address the bridge does not have.',
         )
     networks = [a.network for a in addresses]
     if networks and lab.address.network not in networks:
         raise NamespaceError(
-            f'lab.address {lab.address} is outside the lab subnet: bridge {lab.bridge} of lab {lab.name} has {", ".join(map(str, networks))}',
+            f'lab.address {lab.address} is outside the lab subnet: bridge {lab.bridge} of lab {lab.name} '
+            f'has {", ".join(map(str, networks))}',
             name=spec.name,
             hint='Use an address of that subnet, or another lab name.',
         )
 
 
-def _check_data_dir_fs(spec):
+def _check_data_dir_fs(spec: HostSpec) -> None:
     """overlayfs refuses an overlay as upper layer (the copy-on-write /etc of
     a container, say): say so before starting anything."""
     magic, existing = filesystem_of(spec.data_dir)
@@ -314,14 +329,14 @@ def _check_data_dir_fs(spec):
         )
 
 
-def _differences(spec, rec):
+def _differences(spec: HostSpec, rec: dict[str, Any]) -> list[str]:
     have = dict((k, rec.get(k)) for k in ('hostname', 'root', 'lab'))
     have['shared_paths'] = rec.get('shared_paths') or []
     want = spec.config()
     return [f'{k} {want[k]!r} (running with {have[k]!r})' for k in sorted(want) if want[k] != have[k]]
 
 
-def started(spec, check_mode=False, reboot=False):
+def started(spec: HostSpec, check_mode: bool = False, reboot: bool = False) -> Result:
     result = Result()
     rec, states, orphan, mine = _check_start(spec)
     plan = _plan_start(spec, rec, states, reboot, result)
@@ -336,7 +351,9 @@ def started(spec, check_mode=False, reboot=False):
     return result
 
 
-def _check_start(spec):
+def _check_start(
+    spec: HostSpec,
+) -> tuple[dict[str, Any] | None, dict[str, PinState], bool, dict[str, PinState]]:
     """(record, pin states, orphan, pins that are the host's), or an error
     before anything is planned."""
     rec = _load_for_start(spec)
@@ -350,47 +367,58 @@ def _check_start(spec):
     if foreign:
         raise _foreign_pins(spec.name, foreign)
     if spec.lab:
-        _check_lab(spec)
+        _check_lab(spec, spec.lab)
     _check_data_dir_fs(spec)
     return rec, states, orphan, mine
 
 
-# What started() decided to do; planned is the record it will save.
-_StartPlan = collections.namedtuple('_StartPlan', 'alive restart pinned renamed planned')
+class _StartPlan(NamedTuple):
+    """What started() decided to do; planned is the record it will save."""
+
+    alive: bool
+    restart: bool
+    pinned: bool
+    renamed: bool
+    planned: dict[str, Any]
 
 
-def _plan_start(spec, rec, states, reboot, result):
+def _plan_start(
+    spec: HostSpec, rec: dict[str, Any] | None, states: Mapping[str, PinState], reboot: bool, result: Result
+) -> _StartPlan:
     """The actions (into result) and the _StartPlan, from what is there now."""
-    alive = rec is not None and record.init_alive(rec)
+    # the record when its init runs, and when that init keeps running (no reboot)
+    live = rec if rec is not None and record.init_alive(rec) else None
+    kept = None if reboot else live
+    alive = live is not None
     result.before = view(rec, alive) if rec else {}
-    if alive and not reboot and _differences(spec, rec):
+    if kept is not None and _differences(spec, kept):
         raise NamespaceError(
-            f'the running host differs from the task: {"; ".join(_differences(spec, rec))}',
+            f'the running host differs from the task: {"; ".join(_differences(spec, kept))}',
             name=spec.name,
             path=record.path_of(spec.data_dir, spec.name),
             hint='state: rebooted starts it again with these settings (keeping its files).',
         )
-    restart = reboot or not alive
-    if reboot and alive:
-        result.act(f'end the init (pid {rec["pid"]}) of host {spec.name} and everything inside')
+    restart = kept is None  # reboot or not alive
+    if reboot and live is not None:
+        result.act(f'end the init (pid {live["pid"]}) of host {spec.name} and everything inside')
     if restart:
         result.act(f'{("start" if rec is None else "restart")} the init of host {spec.name} ({spec.root} root)')
     # result.before is what the machine shows of a running host where it drifted
     # from the record (the record alone made before == after under changed)
-    pinned = not restart and _pins_follow(states, rec['pid'])
+    pinned = kept is not None and _pins_follow(states, kept['pid'])
     if not pinned:
         result.act(f'pin its namespaces at {", ".join(sorted(pins(spec.name).values()))}')
-        if not restart:
+        if kept is not None:
             result.before['pins'] = dict(
-                (t, path) for t, path in pins(spec.name).items() if _pins_follow({t: states[t]}, rec['pid'])
+                (t, path) for t, path in pins(spec.name).items() if _pins_follow({t: states[t]}, kept['pid'])
             )
-    hostname = None if restart else _hostname_of(rec['pid'])
-    renamed = not restart and hostname != spec.hostname
+    hostname = None if kept is None else _hostname_of(kept['pid'])
+    renamed = kept is not None and hostname != spec.hostname
     if renamed:
         result.act(f'set the hostname of host {spec.name} back to {spec.hostname}')
         result.before['hostname'] = hostname
     if spec.lab:
-        _plan_lab(spec, pinned, result)
+        _plan_lab(spec, spec.lab, pinned, result)
     planned = _new_record(
         spec, rec.get('pid') if rec and not restart else None, rec.get('start_time') if rec and not restart else None
     )
@@ -399,26 +427,37 @@ def _plan_start(spec, rec, states, reboot, result):
     return _StartPlan(alive, restart, pinned, renamed, planned)
 
 
-def _plan_lab(spec, pinned, result):
-    for text in labs.lab_actions(spec.lab):
+def _plan_lab(spec: HostSpec, lab: Lab, pinned: bool, result: Result) -> None:
+    """The actions of the host's lab (spec.lab) and of its cable to it, into result."""
+    for text in labs.lab_actions(lab):
         result.act(text)
-    cut = pinned and not labs.cabled(spec.lab, lab_end_name(spec.name), pins(spec.name)['net'])
+    cut = pinned and not labs.cabled(lab, lab_end_name(spec.name), pins(spec.name)['net'])
     if cut:
         result.before.update(address=None, interface=None)
     if not pinned or cut:
         result.act(
-            f'cable {spec.lab.interface} ({spec.lab.address}) to bridge {spec.lab.bridge} of lab {spec.lab.name} via {lab_end_name(spec.name)}'
+            f'cable {lab.interface} ({lab.address}) to bridge {lab.bridge} of lab {lab.name} '
+            f'via {lab_end_name(spec.name)}'
         )
 
 
-def _apply_start(spec, rec, orphan, mine, reboot, plan):
+def _apply_start(
+    spec: HostSpec,
+    rec: dict[str, Any] | None,
+    orphan: bool,
+    mine: Mapping[str, PinState],
+    reboot: bool,
+    plan: _StartPlan,
+) -> None:
     """Carries out plan; a new host is taken down again if it fails part-way."""
     planned = plan.planned
     new = rec is None
+    # read only where plan.alive or a kept init says the record is there
+    old = cast('dict[str, Any]', rec)
     made_lab = spec.lab is not None and not labs.exists(spec.lab.name)
     try:
         if reboot and plan.alive:
-            init.kill(rec['pid'])
+            init.kill(old['pid'])
         if plan.restart and (rec is not None or orphan):
             _release(spec.name, rec or {'data_dir': spec.data_dir}, mine)
         # the marker first: from here on the directory is provably the host's
@@ -434,9 +473,9 @@ def _apply_start(spec, rec, orphan, mine, reboot, plan):
             planned['pid'], planned['start_time'] = pid, start
         elif not plan.pinned:
             # a running init whose pins someone removed (ip netns delete) or moved
-            _pin(spec.name, rec['pid'])
+            _pin(spec.name, old['pid'])
         if plan.renamed:
-            _with_uts(rec['pid'], lambda fd: nsprops.set_uts(fd, spec.hostname))
+            _with_uts(old['pid'], lambda fd: nsprops.set_uts(fd, spec.hostname))
         # what proves later (the init dead) that these pins are the host's
         planned.update(pin_ids=_pin_ids(spec.name), pin_boot=_boot_id())
         record.save(spec.data_dir, spec.name, planned)
@@ -446,11 +485,11 @@ def _apply_start(spec, rec, orphan, mine, reboot, plan):
                 labs.cable(spec.lab, lab_end_name(spec.name), pins(spec.name)['net'])
     except BaseException:
         if new:
-            _take_down(spec.name, spec.data_dir, planned, made_lab and spec.lab)
+            _take_down(spec.name, spec.data_dir, planned, spec.lab if made_lab else None)
         raise
 
 
-def _remove_old_lab(spec, rec, result):
+def _remove_old_lab(spec: HostSpec, rec: dict[str, Any] | None, result: Result) -> None:
     """The lab the host has left, when no other host uses it."""
     old_lab = (rec or {}).get('lab')
     if (
@@ -464,7 +503,7 @@ def _remove_old_lab(spec, rec, result):
             result.act(removed)
 
 
-def _with_uts(pid, action):
+def _with_uts(pid: int, action: Callable[[int], T]) -> T:
     path = f'/proc/{pid}/ns/uts'
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -476,13 +515,13 @@ def _with_uts(pid, action):
         os.close(fd)
 
 
-def _hostname_of(pid):
+def _hostname_of(pid: int) -> str:
     """The hostname in the running init's uts namespace (someone inside may
     have changed it: the task's hostname is set again)."""
     return _with_uts(pid, lambda fd: nsprops.read({'uts': fd}, ['hostname'])['hostname'])
 
 
-def _start_and_pin(spec, nonce=None):
+def _start_and_pin(spec: HostSpec, nonce: str | None = None) -> tuple[int, int | None]:
     """Start the init and pin its namespaces; on failure nothing of it stays.
 
     The kernel binds a mount namespace file only when that namespace's id is
@@ -505,7 +544,7 @@ def _start_and_pin(spec, nonce=None):
     raise AssertionError('unreachable')  # pragma: no cover
 
 
-def _release(name, rec, mine):
+def _release(name: str, rec: dict[str, Any], mine: Mapping[str, PinState]) -> None:
     """Let the namespaces of a dead (or just killed) init go before a new one
     starts: its mount namespace, held by its pin, still has the overlay over
     the upper and work directories the new init is about to mount, and
@@ -517,7 +556,7 @@ def _release(name, rec, mine):
     _unpin(name, mine)
 
 
-def _end_strays(name, data_dir, nonce=None):
+def _end_strays(name: str, data_dir: str, nonce: str | None = None) -> list[int]:
     """Kill the inits of the host no record holds (a run killed half-way):
     those its pins hold, or carrying the record's nonce. Only these: an init
     with the same name and data_dir in another mount namespace (another
@@ -533,18 +572,24 @@ def _end_strays(name, data_dir, nonce=None):
     return ended
 
 
-def _pin(name, pid):
+def _pin(name: str, pid: int) -> None:
     # force: the record proved these are the host's pins; they follow its (new) init
     engine.ensure_present(pinspec.build(name=name, types=TYPES, source_pid=pid, force=True))
 
 
-def _unpin(name, types):
+def _unpin(name: str, types: Iterable[str]) -> None:
     """Remove the pins of these types only (those proven the host's)."""
     if types:
         engine.ensure_absent(pinspec.build(name=name, types=[t for t in TYPES if t in types]))
 
 
-def _take_down(name, data_dir, rec, lab=None, warnings=None):
+def _take_down(
+    name: str,
+    data_dir: str,
+    rec: dict[str, Any] | None,
+    lab: Lab | None = None,
+    warnings: list[str] | None = None,
+) -> list[str]:
     """Everything of the host goes: init, lab end, its pins, the files it
     made; the lab too when this was its last host. Returns what it did;
     what it leaves (someone else's) goes to warnings."""
@@ -574,7 +619,7 @@ def _take_down(name, data_dir, rec, lab=None, warnings=None):
     return done
 
 
-def _remove_host_dir(name, data_dir, warnings):
+def _remove_host_dir(name: str, data_dir: str, warnings: list[str]) -> list[str]:
     """The host directory, when it is the module's, less what others put there."""
     host_dir = os.path.join(data_dir, name)
     if not os.path.lexists(host_dir):
@@ -591,11 +636,14 @@ def _remove_host_dir(name, data_dir, warnings):
     return [f'remove {host_dir}']
 
 
-def _not_ours(host_dir):
-    return f'{host_dir} is not a host directory of this module (it holds neither {record.RECORD} nor {record.MARKER}): it is left alone'
+def _not_ours(host_dir: str) -> str:
+    return (
+        f'{host_dir} is not a host directory of this module '
+        f'(it holds neither {record.RECORD} nor {record.MARKER}): it is left alone'
+    )
 
 
-def _lab_in_use(lab, data_dir, leaving=None):
+def _lab_in_use(lab: dict[str, Any], data_dir: str, leaving: str | None = None) -> bool:
     """Whether a host (other than leaving, in check mode still cabled) uses the lab."""
     for other in record.names(data_dir):
         if other == leaving:
@@ -608,7 +656,7 @@ def _lab_in_use(lab, data_dir, leaving=None):
     return any(port != mine for port in labs.ports(lab))
 
 
-def absent(spec, check_mode=False):
+def absent(spec: HostSpec, check_mode: bool = False) -> Result:
     result = Result()
     rec = record.load_any(spec.data_dir, spec.name)
     states = _pin_states(spec.name)
@@ -640,7 +688,7 @@ def absent(spec, check_mode=False):
     return result
 
 
-def _absent_unrecorded(spec, states, result, check_mode):
+def _absent_unrecorded(spec: HostSpec, states: Mapping[str, PinState], result: Result, check_mode: bool) -> Result:
     """No record: an orphaned init of the host, a start that crashed before
     its record (the marker only), or something that is not a host."""
     if _orphaned(spec, states):
@@ -652,7 +700,8 @@ def _absent_unrecorded(spec, states, result, check_mode):
         return result
     if any(s.state != ABSENT for s in states.values()):
         result.warnings.append(
-            f'{spec.name} is pinned but is no namespace host (no record at {record.path_of(spec.data_dir, spec.name)}): it is left alone'
+            f'{spec.name} is pinned but is no namespace host '
+            f'(no record at {record.path_of(spec.data_dir, spec.name)}): it is left alone'
         )
         return result
     if not check_mode:
@@ -665,18 +714,20 @@ def _absent_unrecorded(spec, states, result, check_mode):
     return result
 
 
-def _absent_damaged(spec, rec, result, check_mode):
+def _absent_damaged(spec: HostSpec, rec: dict[str, Any], result: Result, check_mode: bool) -> Result:
     """A damaged record: the host is removed by what the machine shows of it
     (its inits by their command line, the pins holding them, its lab end
     found on a lab's bridge) and what the record still tells (salvage)."""
     result.warnings.append(
-        f'the record {record.path_of(spec.data_dir, spec.name)} is damaged ({rec["damaged"]}): the host is removed by what its init, pins and lab show'
+        f'the record {record.path_of(spec.data_dir, spec.name)} is damaged ({rec["damaged"]}): '
+        'the host is removed by what its init, pins and lab show'
     )
     if not rec.get('lab'):
         rec['lab'] = labs.lab_of_end(lab_end_name(spec.name))
     if check_mode:
         result.act(
-            f'end what runs of host {spec.name}, unpin the namespaces of its init, delete its lab end and remove {spec.host_dir}'
+            f'end what runs of host {spec.name}, unpin the namespaces of its init, delete its lab end '
+            f'and remove {spec.host_dir}'
         )
         return result
     for text in _take_down(spec.name, spec.data_dir, rec, warnings=result.warnings):
@@ -684,12 +735,13 @@ def _absent_damaged(spec, rec, result, check_mode):
     return result
 
 
-def info(data_dir, name=None):
+def info(data_dir: str, name: str | None = None) -> list[dict[str, Any]]:
     hosts = []
     for one in record.names(data_dir):
         if name is not None and one != name:
             continue
-        rec = record.load_any(data_dir, one)
+        # names() listed it by its record: there is one
+        rec = cast('dict[str, Any]', record.load_any(data_dir, one))
         if rec.get('damaged'):
             # listed, not failed: one damaged record hides no other host
             entry = view(rec, record.stray_inits(one, data_dir))
@@ -700,7 +752,7 @@ def info(data_dir, name=None):
     return hosts
 
 
-def converge(spec, check_mode=False):
+def converge(spec: HostSpec, check_mode: bool = False) -> Result:
     """The module's one call: the host to spec.state. An error of the machine
     (a read-only or full filesystem, a path that is no directory) fails it
     naming the host, the path and the errno, never as a traceback."""
@@ -718,7 +770,7 @@ def converge(spec, check_mode=False):
         )
 
 
-def _converge(spec, check_mode=False):
+def _converge(spec: HostSpec, check_mode: bool = False) -> Result:
     """The host to spec.state.
 
     Runs on one data_dir are serialised (its flock): the address checks, the
@@ -726,7 +778,7 @@ def _converge(spec, check_mode=False):
     are too, whatever their data_dir (the lab's lock, taken second). A data_dir that
     does not exist yet is made only once a plan says there is work."""
 
-    def run(check):
+    def run(check: bool) -> Result:
         if spec.state == 'absent':
             return absent(spec, check)
         return started(spec, check, reboot=spec.state == 'rebooted')
@@ -743,7 +795,7 @@ def _converge(spec, check_mode=False):
             return run(False)
 
 
-def _netns_names(spec):
+def _netns_names(spec: HostSpec) -> list[str]:
     """The network namespace names a run may check, cable or remove: the
     task's lab, the lab the record says the host is on, and the host's own."""
     rec = record.load_any(spec.data_dir, spec.name) or {}
@@ -753,7 +805,7 @@ def _netns_names(spec):
 
 
 @contextmanager
-def _locked(directory):
+def _locked(directory: str) -> Iterator[None]:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

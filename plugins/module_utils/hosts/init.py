@@ -23,6 +23,7 @@ import select
 import signal
 import socket
 import time
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import cow, record
@@ -32,6 +33,13 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc i
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import IFF_UP, IFINFOMSG, RTM_NEWLINK
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES as NSTYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.create import forget_copied_pins
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import NoReturn
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import HostSpec
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import _Channel
 
 READY_TIMEOUT = 20.0
 PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -144,18 +152,20 @@ OVERLAY_LAYERS = ('etc/upper', 'etc/work', 'var/upper', 'var/work')
 ROOT_LAYERS = ('root/upper', 'root/work', 'root/merged')
 
 
-def prepare_layers(spec):
+def prepare_layers(spec: HostSpec) -> None:
     """The host's persistent directories (kept across reboots)."""
     for sub in OVERLAY_LAYERS if spec.root == OVERLAY else ROOT_LAYERS:
         os.makedirs(os.path.join(spec.host_dir, sub), 0o755, exist_ok=True)
 
 
-def _lo_up():
+def _lo_up() -> None:
     with rtnl.Socket() as sock:
         sock.request(RTM_NEWLINK, IFINFOMSG.pack(socket.AF_UNSPEC, 0, 1, IFF_UP, IFF_UP))
 
 
-def _become_init(argv, env, out_w, err_w, affinity, shared):  # pragma: no cover - runs in the init
+def _become_init(
+    argv: list[str], env: dict[str, str], out_w: int, err_w: int, affinity: Sequence[int], shared: Sequence[str]
+) -> NoReturn:  # pragma: no cover - runs in the init
     report = err_w
     try:
         os.setsid()
@@ -186,20 +196,22 @@ def _become_init(argv, env, out_w, err_w, affinity, shared):  # pragma: no cover
         os._exit(127)
 
 
-def _say(fd, text):  # pragma: no cover - runs in the init
+def _say(fd: int, text: str) -> None:  # pragma: no cover - runs in the init
     try:
         os.write(fd, (text + '\n').encode('utf-8', 'replace'))
     except OSError:
         pass
 
 
-def _helper(spec, argv, env, out_w, err_w, cpu):
+def _helper(
+    spec: HostSpec, argv: list[str], env: dict[str, str], out_w: int, err_w: int, cpu: int | None
+) -> Callable[[_Channel], None]:
     flags = 0
     for nstype in TYPES:
         flags |= NSTYPES[nstype].flag
     affinity = sorted(os.sched_getaffinity(0))
 
-    def body(channel):
+    def body(channel: _Channel) -> None:
         if cpu is not None:
             step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
         step('unshare', syscalls.unshare, flags)
@@ -224,7 +236,7 @@ def _helper(spec, argv, env, out_w, err_w, cpu):
     return body
 
 
-def start(spec, cpu=None, nonce=None):
+def start(spec: HostSpec, cpu: int | None = None, nonce: str | None = None) -> tuple[int, int | None]:
     """Start the host's init; returns (pid, start time) once its script
     says ready. Raises NamespaceError saying what failed, with nothing left
     running. nonce (in its environment) tells it apart from any other
@@ -277,7 +289,7 @@ def start(spec, cpu=None, nonce=None):
         os.close(err_r)
 
 
-def _readable(fd, timeout):
+def _readable(fd: int, timeout: float) -> bool:
     """poll, not select: select refuses fds above 1023, which a module
     holding many files (or a raised RLIMIT_NOFILE) gets."""
     poller = select.poll()
@@ -285,7 +297,7 @@ def _readable(fd, timeout):
     return bool(poller.poll(timeout * 1000))
 
 
-def _ready(fd):
+def _ready(fd: int) -> bool:
     seen = b''
     while b'\n' not in seen:
         if not _readable(fd, READY_TIMEOUT):
@@ -297,7 +309,7 @@ def _ready(fd):
     return seen.split(b'\n')[0] == b'ready'
 
 
-def _drain(fd):
+def _drain(fd: int) -> str:
     chunks = []
     while _readable(fd, 1.0):
         chunk = os.read(fd, 65536)
@@ -307,7 +319,7 @@ def _drain(fd):
     return b''.join(chunks).decode('utf-8', 'replace')
 
 
-def kill(pid, timeout=5.0):
+def kill(pid: int, timeout: float = 5.0) -> None:
     """SIGKILL an init (the kernel then kills everything in its pid
     namespace) and wait until it is gone. The caller checked it is the
     host's init (record.init_alive)."""

@@ -16,6 +16,7 @@ import hashlib
 import ipaddress
 import os
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import LOCK_DIR
@@ -23,6 +24,15 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netn
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import IFF_UP
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect, location
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from pyroute2 import IPRoute
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+    from typing_extensions import TypeGuard
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import Interface, Lab
 
 # The alias of what the module made itself: lo of a lab namespace it created,
 # a bridge it created. Only that goes with the last host; a network namespace
@@ -36,15 +46,15 @@ END_MARK = 'nsfd.namespaces lab end'
 # hosts of several data directories share a lab, and the data_dir lock does not order them.
 
 
-def pin_path(lab_name):
+def pin_path(lab_name: str) -> str:
     return location(lab_name, 'net').path
 
 
-def exists(lab_name):
+def exists(lab_name: str) -> bool:
     return inspect(location(lab_name, 'net')).state == PRESENT
 
 
-def host_pin(lab_name):
+def host_pin(lab_name: str) -> str | None:
     """The path of another namespace pinned by the lab's name (a host pins all
     six, a lab only its network namespace), or None: such a network namespace
     is a host's, whatever its data_dir, and never a lab."""
@@ -56,7 +66,7 @@ def host_pin(lab_name):
 
 
 @contextmanager
-def locked(names):
+def locked(names: Iterable[str]) -> Iterator[None]:
     """Hold flock(LOCK_EX) on the lock of each network namespace name (labs,
     and a starting host's own name, so a lab and a host cannot take one name
     at once), in sorted order so that overlapping sets cannot deadlock.
@@ -65,7 +75,7 @@ def locked(names):
     namespace's teardown: two runs of other data directories would otherwise
     both find an address free, or one would remove the lab the other is
     cabling to. The kernel drops a flock when its holder dies (kill -9)."""
-    fds = []
+    fds: list[int] = []
     try:
         if names:
             try:
@@ -92,7 +102,7 @@ def locked(names):
             os.close(fd)
 
 
-def need_pyroute2(name):
+def need_pyroute2(name: str) -> None:
     if not netns_socket.HAS_PYROUTE2:
         raise NamespaceError(
             'a host with a lab needs the Python library pyroute2 on the machine',
@@ -105,7 +115,7 @@ def need_pyroute2(name):
 
 
 @contextmanager
-def netlink(path, name):
+def netlink(path: str, name: str) -> Iterator[IPRoute]:
     """An IPRoute socket in the network namespace pinned at path."""
     need_pyroute2(name)
     try:
@@ -122,21 +132,21 @@ def netlink(path, name):
         ipr.close()
 
 
-def _link(ipr, ifname):
+def _link(ipr: IPRoute, ifname: str) -> ifinfmsg | None:
     found = ipr.link_lookup(ifname=ifname)
     return ipr.get_links(found[0])[0] if found else None
 
 
-def _kind(link):
+def _kind(link: ifinfmsg) -> str:
     info = link.get_attr('IFLA_LINKINFO')
     return (info.get_attr('IFLA_INFO_KIND') if info else None) or 'device'
 
 
-def _own_end(link):
+def _own_end(link: ifinfmsg | None) -> TypeGuard[ifinfmsg]:
     return link is not None and _kind(link) == 'veth' and link.get_attr('IFLA_IFALIAS') == END_MARK
 
 
-def stable_mac(*parts):
+def stable_mac(*parts: str) -> str:
     """A locally administered unicast MAC address derived from parts. A host's
     lab interface keeps it across reboots, as a machine keeps its MAC: with a
     random one per cable, every peer's neighbour entry pointed at a gone
@@ -146,7 +156,7 @@ def stable_mac(*parts):
     return ':'.join(f'{b:02x}' for b in digest)
 
 
-def _bridge(ipr, lab_name, bridge):
+def _bridge(ipr: IPRoute, lab_name: str, bridge: str) -> ifinfmsg | None:
     """The lab's bridge, or None; a link of that name that is no bridge (a
     host's end, a dummy) is refused rather than used as one."""
     link = _link(ipr, bridge)
@@ -160,13 +170,13 @@ def _bridge(ipr, lab_name, bridge):
     return link
 
 
-def _addresses(ipr, index):
+def _addresses(ipr: IPRoute, index: int) -> list[Interface]:
     return [
         ipaddress.ip_interface(f'{msg.get_attr("IFA_ADDRESS")}/{msg["prefixlen"]}') for msg in ipr.get_addr(index=index)
     ]
 
 
-def bridge_addresses(lab):
+def bridge_addresses(lab: Lab) -> list[Interface]:
     """The lab bridge's addresses ([] when there is no lab yet)."""
     if not exists(lab.name):
         return []
@@ -177,7 +187,7 @@ def bridge_addresses(lab):
         return _addresses(ipr, bridge['index'])
 
 
-def lab_actions(lab):
+def lab_actions(lab: Lab) -> list[str]:
     """What making the lab (namespace, bridge, gateway address) would do."""
     if not exists(lab.name):
         return [f'create lab network namespace {lab.name} with bridge {lab.bridge} ({lab.gateway})']
@@ -193,7 +203,7 @@ def lab_actions(lab):
         return actions
 
 
-def ensure(lab):
+def ensure(lab: Lab) -> list[str]:
     """Make the lab namespace, its bridge and gateway address; returns what it did."""
     actions = []
     made = not exists(lab.name)
@@ -211,7 +221,8 @@ def ensure(lab):
             ipr.link('add', ifname=lab.bridge, kind='bridge', address=stable_mac(lab.name, lab.bridge, 'bridge'))
             ipr.link('set', index=ipr.link_lookup(ifname=lab.bridge)[0], ifalias=MARK)
             actions.append(f'create bridge {lab.bridge} in lab {lab.name}')
-            bridge = _link(ipr, lab.bridge)
+            # just made: there is one
+            bridge = cast('ifinfmsg', _link(ipr, lab.bridge))
         if lab.gateway not in _addresses(ipr, bridge['index']):
             ipr.addr('add', index=bridge['index'], address=str(lab.gateway.ip), prefixlen=lab.gateway.network.prefixlen)
             actions.append(f'add {lab.gateway} to bridge {lab.bridge}')
@@ -221,7 +232,7 @@ def ensure(lab):
     return actions
 
 
-def cabled(lab, lab_end, host_net):
+def cabled(lab: Lab, lab_end: str, host_net: str) -> bool:
     """Whether the host (its network namespace pinned at host_net) is cabled
     as declared: its end in the lab enslaved to the bridge and up, the peer
     in the host with the address and up."""
@@ -247,7 +258,7 @@ def cabled(lab, lab_end, host_net):
         )
 
 
-def cable(lab, lab_end, host_net):
+def cable(lab: Lab, lab_end: str, host_net: str) -> None:
     """(Re)make the host's veth pair: lab_end on the bridge, lab.interface
     with lab.address in the host."""
     uncable(lab.name, lab_end)
@@ -267,8 +278,8 @@ def cable(lab, lab_end, host_net):
             taken = _link(ipr, lab_end)
             if taken is not None:
                 raise NamespaceError(
-                    f'link {lab_end} in lab {lab.name} is a {_kind(taken)} that is not the lab end of host {os.path.basename(host_net)}, and the host\'s '
-                    'end must have that name',
+                    f'link {lab_end} in lab {lab.name} is a {_kind(taken)} that is not the lab end of host '
+                    f'{os.path.basename(host_net)}, and the host\'s end must have that name',
                     name=lab.name,
                     errno=errno.EEXIST,
                     hint=f'Rename or remove that link (ip -n {lab.name} link), or use another lab.',
@@ -298,7 +309,7 @@ def cable(lab, lab_end, host_net):
         ipr.link('set', index=index, state='up')
 
 
-def uncable(lab_name, lab_end):
+def uncable(lab_name: str, lab_end: str) -> bool:
     """Delete the host's lab end (its peer goes with it); True when there was
     one. A link of that name that is not a lab end stays."""
     if not exists(lab_name):
@@ -315,7 +326,7 @@ def uncable(lab_name, lab_end):
     return True
 
 
-def lab_of_end(lab_end):
+def lab_of_end(lab_end: str) -> dict[str, str] | None:
     """The lab ({'name', 'bridge'}) whose bridge holds the marked lab end,
     looked for in every lab with a lock (each lab the module ever used), or
     None: what a damaged record no longer says."""
@@ -334,7 +345,7 @@ def lab_of_end(lab_end):
     return None
 
 
-def ports(lab):
+def ports(lab: dict[str, Any]) -> list[str]:
     """The links enslaved to the lab bridge (other hosts' ends)."""
     with netlink(pin_path(lab['name']), lab['name']) as ipr:
         bridge = _link(ipr, lab['bridge'])
@@ -345,7 +356,7 @@ def ports(lab):
         ]
 
 
-def remove(lab, check_mode=False):
+def remove(lab: dict[str, Any], check_mode: bool = False) -> str | None:
     """Remove what the module made of the lab: the namespace when it created
     it (its bridge goes with it), else the bridge when it created that.
     Returns what it did (in check mode: would do), or None."""

@@ -16,9 +16,13 @@ import os
 import re
 import shutil
 import stat
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils import fileio
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 RECORD = 'host.json'
 # Written into a host directory before anything else: a directory without it
@@ -31,7 +35,7 @@ _RECORD_TEMP = f'.{RECORD}.'
 INIT_MARKER = 'nsfd-namespace-host'
 
 
-def path_of(data_dir, name):
+def path_of(data_dir: str, name: str) -> str:
     return os.path.join(data_dir, name, RECORD)
 
 
@@ -39,7 +43,7 @@ class Damaged(NamespaceError):
     """A record that is there but cannot be read as this host's."""
 
 
-def load(data_dir, name):
+def load(data_dir: str, name: str) -> dict[str, Any] | None:
     """The record of host name, or None when there is none; Damaged when it
     cannot be read as this host's."""
     path = path_of(data_dir, name)
@@ -64,7 +68,7 @@ def load(data_dir, name):
     return record
 
 
-def load_any(data_dir, name):
+def load_any(data_dir: str, name: str) -> dict[str, Any] | None:
     """The record, or for a damaged one what can still be read of it (salvage)
     with 'damaged' saying why; None when there is none."""
     try:
@@ -73,7 +77,7 @@ def load_any(data_dir, name):
         return salvage(data_dir, name, exc.message)
 
 
-def salvage(data_dir, name, why):
+def salvage(data_dir: str, name: str, why: str) -> dict[str, Any]:
     """What a damaged (truncated) record still tells: the nonce of its init,
     the ids of its pins and its lab, each when its text is whole. The rest is
     unknown (None), never guessed."""
@@ -81,7 +85,7 @@ def salvage(data_dir, name, why):
         text = fileio.read_text(path_of(data_dir, name)) or ''
     except OSError:
         text = ''
-    found = {
+    found: dict[str, Any] = {
         'name': name,
         'data_dir': data_dir,
         'damaged': why,
@@ -108,25 +112,25 @@ def salvage(data_dir, name, why):
     return found
 
 
-def save(data_dir, name, record):
+def save(data_dir: str, name: str, record: dict[str, Any]) -> None:
     fileio.write_atomically(path_of(data_dir, name), json.dumps(record, indent=1, sort_keys=True) + '\n', 0o600)
 
 
-def _regular(path):
+def _regular(path: str) -> bool:
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
     except OSError:
         return False
 
 
-def ours(data_dir, name):
+def ours(data_dir: str, name: str) -> bool:
     """Whether data_dir/NAME is a host directory the module made or took:
     its record or its marker is there (a regular file, not a link)."""
     host_dir = os.path.join(data_dir, name)
     return _regular(os.path.join(host_dir, RECORD)) or _regular(os.path.join(host_dir, MARKER))
 
 
-def foreign_dir(data_dir, name):
+def foreign_dir(data_dir: str, name: str) -> str | None:
     """The host directory's path when something is there that the module
     did not make (an empty directory may be taken), else None."""
     host_dir = os.path.join(data_dir, name)
@@ -137,7 +141,7 @@ def foreign_dir(data_dir, name):
     return host_dir
 
 
-def check_dir(data_dir, name):
+def check_dir(data_dir: str, name: str) -> None:
     """Refuse a directory of the host's name that the module did not make."""
     host_dir = foreign_dir(data_dir, name)
     if host_dir:
@@ -150,7 +154,7 @@ def check_dir(data_dir, name):
         )
 
 
-def claim(data_dir, name):
+def claim(data_dir: str, name: str) -> None:
     """Make the host directory (or take an empty one) and mark it as the
     module's, before anything else is written there."""
     host_dir = os.path.join(data_dir, name)
@@ -165,7 +169,7 @@ def claim(data_dir, name):
         fileio.write_atomically(os.path.join(host_dir, MARKER), name + '\n', 0o644)
 
 
-def remove_dir(data_dir, name, layers):
+def remove_dir(data_dir: str, name: str, layers: Iterable[str]) -> list[str]:
     """Remove what the module makes in a host directory of its own: the
     record, the marker, the record's temporary files and the layers (paths
     like etc/upper), then each directory left empty. Returns the entries
@@ -189,7 +193,7 @@ def remove_dir(data_dir, name, layers):
     return sorted(os.listdir(host_dir)) if os.path.isdir(host_dir) else []
 
 
-def _remove_tree(path):
+def _remove_tree(path: str) -> None:
     """A layer: its whole tree (a symlink put in its place is only unlinked)."""
     if os.path.islink(path) or os.path.isfile(path):
         fileio.remove(path)
@@ -197,7 +201,7 @@ def _remove_tree(path):
         shutil.rmtree(path)
 
 
-def names(data_dir):
+def names(data_dir: str) -> list[str]:
     """The names of the hosts with a record in data_dir (damaged ones too)."""
     try:
         entries = sorted(os.listdir(data_dir))
@@ -206,7 +210,7 @@ def names(data_dir):
     return [n for n in entries if os.path.isfile(os.path.join(data_dir, n, RECORD))]
 
 
-def start_time(pid):
+def start_time(pid: int) -> int | None:
     """Field 22 of /proc/PID/stat (clock ticks after boot), or None when
     there is no such process. The command name (field 2) may hold spaces
     and parentheses: count from the last ')'."""
@@ -221,7 +225,7 @@ def start_time(pid):
     return int(fields[19])
 
 
-def _init_of(pid, name, data_dir):
+def _init_of(pid: int, name: str, data_dir: str) -> bool:
     try:
         with open(f'/proc/{pid}/cmdline', 'rb') as handle:
             argv = handle.read().split(b'\0')
@@ -230,7 +234,7 @@ def _init_of(pid, name, data_dir):
     return argv[-4:] == [os.fsencode(INIT_MARKER), os.fsencode(name), os.fsencode(data_dir), b'']
 
 
-def running_data_dirs():
+def running_data_dirs() -> set[str]:
     """The data directories of every running host's init, whatever its data_dir."""
     found = set()
     for entry in os.listdir('/proc'):
@@ -244,7 +248,7 @@ def running_data_dirs():
     return found
 
 
-def stray_inits(name, data_dir):
+def stray_inits(name: str, data_dir: str) -> list[int]:
     """The pids of every running init of host name in data_dir, recorded or
     not: a run killed (kill -9) between starting an init and saving its pid
     leaves one that only its command line tells."""
@@ -255,7 +259,7 @@ def stray_inits(name, data_dir):
     return found
 
 
-def nonce_of(pid):
+def nonce_of(pid: int) -> str | None:
     """The NSFD_HOST_NONCE its start gave an init (the record holds it from
     before the start), or None."""
     try:
@@ -269,7 +273,7 @@ def nonce_of(pid):
     return None
 
 
-def init_alive(record):
+def init_alive(record: dict[str, Any]) -> bool:
     """Whether the record's init still runs: same pid, same start time and the
     marker, name and data directory on its command line."""
     pid = record.get('pid')

@@ -6,16 +6,25 @@ here, before anything is looked at or changed."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 import os
 import re
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import ifname as ifnames, syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES as NSTYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import usable_hosts
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_name, check_pin_dir, unprintable
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Union
+
+    # a lab address: the host's, or the bridge's (the gateway), with its prefix
+    Interface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 
 OVERLAY = 'overlay'
 DEFAULT_DATA_DIR = '/var/lib/nsfd-hosts'
@@ -32,15 +41,15 @@ HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z')
 ROOT_MUST_HOLD = ('usr/bin', 'etc')
 
 
+@dataclasses.dataclass(frozen=True)
 class Lab:
-    def __init__(self, name, bridge, address, interface, gateway):
-        self.name = name
-        self.bridge = bridge
-        self.address = address  # ipaddress.IPv4Interface / IPv6Interface
-        self.interface = interface
-        self.gateway = gateway  # the bridge's address (an interface with the same prefix)
+    name: str
+    bridge: str
+    address: Interface  # ipaddress.IPv4Interface / IPv6Interface
+    interface: str
+    gateway: Interface  # the bridge's address (an interface with the same prefix)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, str]:
         return {
             'name': self.name,
             'bridge': self.bridge,
@@ -56,25 +65,30 @@ class Lab:
 UNSHAREABLE = ('/', '/run', '/tmp', '/etc', '/var', '/proc', '/sys', '/dev')
 
 
+# eq=False: compared and hashed by identity, as before (shared_paths is a list)
+@dataclasses.dataclass(frozen=True, eq=False)
 class HostSpec:
-    def __init__(self, name, state, hostname, root, data_dir, lab, shared_paths=()):
-        self.name = name
-        self.state = state
-        self.hostname = hostname
-        self.root = root
-        self.data_dir = data_dir
-        self.lab = lab
-        self.shared_paths = list(shared_paths)
+    name: str
+    state: str
+    hostname: str
+    root: str
+    data_dir: str
+    lab: Lab | None
+    shared_paths: list[str] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # a copy of the caller's sequence, as a list
+        object.__setattr__(self, 'shared_paths', list(self.shared_paths))
 
     @property
-    def host_dir(self):
+    def host_dir(self) -> str:
         return os.path.join(self.data_dir, self.name)
 
     @property
-    def lab_end(self):
+    def lab_end(self) -> str:
         return lab_end_name(self.name)
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         """What a running host was started with; a difference needs a reboot."""
         return {
             'hostname': self.hostname,
@@ -84,7 +98,7 @@ class HostSpec:
         }
 
 
-def lab_end_name(name):
+def lab_end_name(name: str) -> str:
     """The host's veth end in the lab namespace: lab- and 11 hex digits of the
     SHA-256 of the whole name, within IFNAMSIZ for every name. lab-NAME, cut
     to fit, gave two names one end (abcdefghijklm and abcde-4b989) and an
@@ -93,7 +107,7 @@ def lab_end_name(name):
     return 'lab-' + hashlib.sha256(name.encode('utf-8')).hexdigest()[:11]
 
 
-def check_hostname(value, field):
+def check_hostname(value: Any, field: str) -> str:
     if not isinstance(value, str) or len(value) > 64 or not HOSTNAME.match(value):
         raise NamespaceError(
             f'{field} {value!r} is not a valid hostname: it takes 1 to 64 letters, digits, "-" and ".", '
@@ -105,7 +119,7 @@ def check_hostname(value, field):
 # Names the kernel keeps for itself: 'all' and 'default' are the directories
 # of /proc/sys/net/*/conf beside the interfaces', and every network namespace
 # has its 'lo' (neither a bridge nor a host's lab interface may take it).
-def check_ifname(value, field):
+def check_ifname(value: Any, field: str) -> str:
     # lo is every namespace's own: not a lab's bridge or a host's interface
     if value == 'lo':
         raise NamespaceError(
@@ -123,17 +137,17 @@ def check_ifname(value, field):
 OVERLAY_SPECIAL = ',:\\'
 
 
-def _check_overlay_path(path, field):
+def _check_overlay_path(path: str, field: str) -> str:
     bad = sorted(set(c for c in path if c in OVERLAY_SPECIAL))
     if bad:
         raise NamespaceError(
-            f'{field} {path!r} must not contain {" or ".join(repr(c) for c in bad)}: the host\'s overlay mounts name it in their options, '
-            'where these characters separate layers and options'
+            f'{field} {path!r} must not contain {" or ".join(repr(c) for c in bad)}: the host\'s overlay mounts name '
+            'it in their options, where these characters separate layers and options'
         )
     return path
 
 
-def check_root(root):
+def check_root(root: Any) -> str:
     if root == OVERLAY:
         return root
     if not isinstance(root, str) or not os.path.isabs(root) or unprintable(root):
@@ -141,27 +155,27 @@ def check_root(root):
     root = _check_overlay_path(os.path.normpath(root), 'root')
     missing = [sub for sub in ROOT_MUST_HOLD if not os.path.isdir(os.path.join(root, sub))]
     if root == '/' or missing:
+        why = (
+            'it is the machine\'s own root (use root: overlay)'
+            if root == '/'
+            else f'it has no {" or ".join("/" + m for m in missing)} directory'
+        )
         raise NamespaceError(
-            'root {!r} is not a distribution root tree: {}'.format(
-                root,
-                'it is the machine\'s own root (use root: overlay)'
-                if root == '/'
-                else f'it has no {" or ".join("/" + m for m in missing)} directory',
-            ),
+            f'root {root!r} is not a distribution root tree: {why}',
             path=root,
             hint='Point root at an unpacked root filesystem (debootstrap, scripts/debian-root).',
         )
     return root
 
 
-def _resolved(path):
+def _resolved(path: str) -> str:
     """The path the kernel would reach: '.', '..', '//' and symlinks resolved
     (symlinks of the part that exists). Every rule judges this, never the
     spelling: //etc, /./etc or a link to /etc are /etc."""
     return os.path.realpath('/' + path.lstrip('/'))
 
 
-def _shared_conflict(path):
+def _shared_conflict(path: str) -> str | None:
     """Which of the host's own directories path is, holds or lies under, or None."""
     for own in UNSHAREABLE:
         if path == own:
@@ -173,7 +187,7 @@ def _shared_conflict(path):
     return None
 
 
-def check_shared_paths(paths, data_dir):
+def check_shared_paths(paths: Any, data_dir: str) -> list[str]:
     """Machine directories bound writable into the host at the same path
     (the controller's virtualenv or checkout, when it lives under /tmp, which
     the host has of its own): absolute, existing, resolved, sorted parents first."""
@@ -181,7 +195,7 @@ def check_shared_paths(paths, data_dir):
         return []
     if not isinstance(paths, list):
         raise NamespaceError(f'shared_paths must be a list of absolute directory paths, not {paths!r}')
-    checked = []
+    checked: list[str] = []
     for given in paths:
         if not isinstance(given, str) or not os.path.isabs(given) or unprintable(given):
             raise NamespaceError(f'shared_paths: {given!r} is not an absolute path without control characters')
@@ -267,11 +281,11 @@ KERNEL_FS = {
 }
 
 
-def _under(path, trees):
+def _under(path: str, trees: Iterable[str]) -> str | None:
     return next((t for t in trees if path == t or path.startswith(t + '/')), None)
 
 
-def filesystem_of(path):
+def filesystem_of(path: str) -> tuple[int, str]:
     """(f_type, that ancestor) of the filesystem of path's nearest existing ancestor."""
     existing = path
     while not os.path.lexists(existing):
@@ -282,7 +296,7 @@ def filesystem_of(path):
         raise NamespaceError.from_os_error(exc, 'cannot tell the filesystem of data_dir', path=existing)
 
 
-def check_data_dir(data_dir):
+def check_data_dir(data_dir: Any) -> str:
     check_pin_dir(data_dir, 'data_dir')  # absolute, printable, not the root
     given = _check_overlay_path(data_dir, 'data_dir')
     data_dir = _check_overlay_path(_resolved(given), 'data_dir')
@@ -304,7 +318,7 @@ def check_data_dir(data_dir):
     return data_dir
 
 
-def _interface(value, field):
+def _interface(value: Any, field: str) -> Interface:
     try:
         address = ipaddress.ip_interface(value if isinstance(value, str) else '')
     except ValueError:
@@ -314,7 +328,7 @@ def _interface(value, field):
     return _check_unicast(address, value, field)
 
 
-def _check_unicast(address, value, field):
+def _check_unicast(address: Interface, value: str, field: str) -> Interface:
     """A lab has its own subnet of unicast addresses: a multicast, loopback or
     unspecified address is no host's or bridge's, and a scope (%eth0) names an
     interface of the machine, not of the lab."""
@@ -331,7 +345,7 @@ def _check_unicast(address, value, field):
     return address
 
 
-def check_lab(lab):
+def check_lab(lab: Any) -> Lab | None:
     if lab is None:
         return None
     if not isinstance(lab, dict):
@@ -354,26 +368,25 @@ def check_lab(lab):
     first, last = usable_hosts(network)
     if not first <= address.ip <= last:
         raise NamespaceError(
-            f'lab.address {lab["address"]!r} is not a usable host address of {network} (the network or broadcast address)'
+            f'lab.address {lab["address"]!r} is not a usable host address of {network} '
+            '(the network or broadcast address)'
         )
     if lab.get('gateway') is None:
         gateway = ipaddress.ip_interface(f'{last}/{network.prefixlen}')
     else:
         given = lab['gateway']
         ip, _slash, prefix = str(given).partition('/')
+        parsed: Interface | None
         try:
-            gateway = ipaddress.ip_interface(f'{ip}/{prefix or network.prefixlen}')
+            parsed = ipaddress.ip_interface(f'{ip}/{prefix or network.prefixlen}')
         except ValueError:
-            gateway = None
-        if (
-            gateway is None
-            or not isinstance(given, str)
-            or gateway.ip not in network
-            or not first <= gateway.ip <= last
-        ):
+            parsed = None
+        if parsed is None or not isinstance(given, str) or parsed.ip not in network or not first <= parsed.ip <= last:
             raise NamespaceError(
-                f'lab.gateway {given!r} must be a usable address of the lab subnet {network} (of lab.address {lab["address"]!r})'
+                f'lab.gateway {given!r} must be a usable address of the lab subnet {network} '
+                f'(of lab.address {lab["address"]!r})'
             )
+        gateway = parsed
         _check_unicast(gateway, given, 'lab.gateway')
         # the bridge has one subnet with its hosts: another prefix is refused, never cut to fit
         if gateway.network.prefixlen != network.prefixlen:
@@ -384,14 +397,21 @@ def check_lab(lab):
             )
     if gateway.ip == address.ip:
         raise NamespaceError(
-            f'lab.address {lab["address"]!r} is the lab bridge\'s own address (the gateway {gateway.ip}); choose another one'
+            f'lab.address {lab["address"]!r} is the lab bridge\'s own address (the gateway {gateway.ip}); '
+            'choose another one'
         )
     return Lab(name, bridge, address, interface, gateway)
 
 
 def build(
-    name=None, state='started', hostname=None, root=OVERLAY, data_dir=DEFAULT_DATA_DIR, lab=None, shared_paths=None
-):
+    name: Any = None,
+    state: str = 'started',
+    hostname: Any = None,
+    root: Any = OVERLAY,
+    data_dir: Any = DEFAULT_DATA_DIR,
+    lab: Any = None,
+    shared_paths: Any = None,
+) -> HostSpec:
     if state not in STATES:
         raise NamespaceError(f'state {state!r} must be one of {", ".join(STATES)}')
     check_name(name)
