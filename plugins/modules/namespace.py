@@ -241,7 +241,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner impo
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as spec_util
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type='str'),
@@ -263,7 +263,7 @@ def main():
     )
     params = module.params
 
-    def operation():
+    def operation() -> engine.Result:
         present = params['state'] == 'present'
         if not present and (params['source_pid'] is not None or params['source_path'] is not None):
             raise NamespaceError('source_pid and source_path only apply to state=present')

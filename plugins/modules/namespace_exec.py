@@ -65,7 +65,8 @@ options:
     default: false
   argv:
     description:
-      - The command as a list of arguments. No shell is involved, so spaces, quotes, C(;) and command substitutions are literal.
+      - The command as a list of arguments. No shell is involved, so spaces, quotes, C(;) and command substitutions
+        are literal.
       - Exactly one of O(argv) and O(cmd) is required.
     type: list
     elements: str
@@ -284,6 +285,7 @@ results:
 
 import glob
 import shlex
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -293,13 +295,13 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes imp
 from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner import call_or_fail
 
 
-def _matches(target, pattern):
+def _matches(target: command.Target, pattern: str) -> bool:
     if 'mnt' in target.fds:
         return call_in({'mnt': target.fds['mnt']}, lambda p: bool(glob.glob(p)), pattern)
     return bool(glob.glob(pattern))
 
 
-def _skip_reason(target, params):
+def _skip_reason(target: command.Target, params: dict[str, Any]) -> str | None:
     if params['creates'] and _matches(target, params['creates']):
         return f'{params["creates"]} exists, so the command was not run'
     if params['removes'] and not _matches(target, params['removes']):
@@ -307,7 +309,9 @@ def _skip_reason(target, params):
     return None
 
 
-def _run_one(module, params, argv, stdin, **where):
+def _run_one(
+    module: AnsibleModule, params: dict[str, Any], argv: list[str], stdin: str | None, **where: Any
+) -> dict[str, Any]:
     target = command.resolve(**where)
     try:
         skip = _skip_reason(target, params)
@@ -327,7 +331,7 @@ def _run_one(module, params, argv, stdin, **where):
         target.close()
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             namespace=dict(type='str'),
@@ -358,7 +362,7 @@ def main():
         stdin += '\n'
     if params['all']:
 
-        def run_everywhere():
+        def run_everywhere() -> list[dict[str, Any]]:
             return [
                 dict(
                     _run_one(module, params, argv, stdin, namespace=name, types=['net'], pin_dir=params['pin_dir']),

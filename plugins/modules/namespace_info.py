@@ -156,6 +156,8 @@ orphan_holders:
       sample: [4242]
 '''
 
+from typing import TYPE_CHECKING
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
@@ -164,8 +166,12 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.module_runner impo
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.listing import list_namespaces, orphan_holders
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import check_types
 
+if TYPE_CHECKING:
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.holder import Orphan
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.listing import NamespaceEntry
 
-def main():
+
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             types=dict(type='list', elements='str', choices=TYPE_NAMES),
@@ -177,9 +183,9 @@ def main():
     )
     params = module.params
 
-    def read():
+    def read() -> tuple[list[NamespaceEntry], list[Orphan], list[str]]:
         types = check_types(params['types'] or TYPE_NAMES, 'types')
-        pin_dirs = {}
+        pin_dirs: dict[str, str] = {}
         if params['pin_dir']:
             if len(types) != 1:
                 raise NamespaceError('pin_dir needs exactly one type in types')
@@ -187,7 +193,7 @@ def main():
         namespaces, warnings = list_namespaces(
             types, names=params['names'], include_unpinned=params['include_unpinned'], pin_dirs=pin_dirs
         )
-        orphans = []
+        orphans: list[Orphan] = []
         if 'pid' in types:
             orphans, more = orphan_holders()
             warnings = warnings + more

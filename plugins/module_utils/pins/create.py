@@ -19,10 +19,13 @@ binds happen from the caller's own mount namespace.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
+import socket
 import threading
 import time
+from typing import TYPE_CHECKING, Callable, cast
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError, default_hint
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
@@ -30,27 +33,52 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc i
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, kernel_supports
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import holder as holders
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import TypedDict
 
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.childproc import _Channel
+
+    # [(inside, outside, count)], as the kernel's uid_map and gid_map lines
+    IdMap = list[tuple[int, int, int]]
+    # {clock: (secs, nsecs)}, as the kernel's timens_offsets lines
+    TimeOffsets = dict[str, tuple[int, int]]
+
+    class _Outcome(TypedDict, total=False):
+        """What the unsharing thread leaves: its task id, the fds it opened, or its failure."""
+
+        tid: int
+        fds: dict[str, int]
+        error: ChildFailed
+
+
+@dataclasses.dataclass(frozen=True)
 class CreateOptions:
     """What a new namespace set is born with."""
 
-    def __init__(self, hostname=None, domainname=None, uid_map=None, gid_map=None, time_offsets=None):
-        self.hostname = hostname
-        self.domainname = domainname
-        self.uid_map = uid_map or []  # [(inside, outside, count)]
-        self.gid_map = gid_map or []
-        self.time_offsets = time_offsets or {}  # {'monotonic': (secs, nsecs)}
+    hostname: str | None = None
+    domainname: str | None = None
+    uid_map: IdMap = dataclasses.field(default_factory=list)  # [(inside, outside, count)]
+    gid_map: IdMap = dataclasses.field(default_factory=list)
+    time_offsets: TimeOffsets = dataclasses.field(default_factory=dict)  # {'monotonic': (secs, nsecs)}
+
+    def __post_init__(self) -> None:
+        # None (or another empty value) given for a map or the offsets means none.
+        # Frozen: the fields are set as dataclasses' own __init__ sets them.
+        object.__setattr__(self, 'uid_map', self.uid_map or [])
+        object.__setattr__(self, 'gid_map', self.gid_map or [])
+        object.__setattr__(self, 'time_offsets', self.time_offsets or {})
 
 
-def map_text(entries):
-    return ''.join('%d %d %d\n' % tuple(entry) for entry in entries)
+def map_text(entries: Iterable[Sequence[int]]) -> str:
+    return ''.join(f'{inside} {outside} {count}\n' for inside, outside, count in entries)
 
 
-def offsets_lines(offsets):
+def offsets_lines(offsets: TimeOffsets) -> list[str]:
     return [f'{clock} {secs} {nsecs}\n' for clock, (secs, nsecs) in sorted(offsets.items())]
 
 
-def forget_copied_pins():
+def forget_copied_pins() -> None:
     """In a new mount namespace, drop the copies of existing pins, so that the
     new namespace does not keep other namespaces alive after their own pins
     are removed. Private first, so the unmounts do not propagate back."""
@@ -62,16 +90,23 @@ def forget_copied_pins():
             pass  # locked under a new user namespace: the kernel keeps it
 
 
-def _child_body(types, options, name, cpu, holder, pin):
+def _child_body(
+    types: Sequence[str],
+    options: CreateOptions,
+    name: str,
+    cpu: int | None,
+    holder: holders.Holder | None,
+    pin: str,
+) -> Callable[[_Channel], None]:
     flags = 0
     for nstype in types:
         flags |= TYPES[nstype].flag
 
-    def body(channel):
+    def body(channel: _Channel) -> None:
         if holder:
             # The creator's end belongs to the creator alone: when it dies,
-            # the holder must see EOF.
-            holder.creator_end.close()
+            # the holder must see EOF. (Open until the parent's confirm().)
+            cast(socket.socket, holder.creator_end).close()
         if cpu is not None:
             step('sched_setaffinity', os.sched_setaffinity, 0, [cpu])
         step('unshare', syscalls.unshare, flags)
@@ -98,7 +133,7 @@ def _child_body(types, options, name, cpu, holder, pin):
     return body
 
 
-def _write_maps(pid, options):
+def _write_maps(pid: int, options: CreateOptions) -> None:
     for kind, entries in (('uid_map', options.uid_map), ('gid_map', options.gid_map)):
         if entries:
             with open(f'/proc/{pid}/{kind}', 'w') as handle:
@@ -110,17 +145,17 @@ def _write_maps(pid, options):
 THREAD_TYPES = frozenset(['net', 'uts', 'ipc', 'cgroup'])
 
 
-def _thread_can_create(types, options):
+def _thread_can_create(types: Sequence[str], options: CreateOptions) -> bool:
     return set(types) <= THREAD_TYPES and not (options.uid_map or options.gid_map or options.time_offsets)
 
 
-def _create_in_thread(types, options):
+def _create_in_thread(types: Sequence[str], options: CreateOptions) -> dict[str, int]:
     flags = 0
     for nstype in types:
         flags |= TYPES[nstype].flag
-    outcome = {'fds': {}}
+    outcome: _Outcome = {'fds': {}}
 
-    def body():
+    def body() -> None:
         outcome['tid'] = threading.get_native_id()
         try:
             step('unshare', syscalls.unshare, flags)
@@ -148,7 +183,7 @@ def _create_in_thread(types, options):
     return outcome['fds']
 
 
-def _wait_task_gone(tid):
+def _wait_task_gone(tid: int | None) -> None:
     """join() returns a moment before the kernel task of the thread is gone;
     until then the process still lists a task in the new namespaces."""
     path = f'/proc/self/task/{tid}'
@@ -158,7 +193,9 @@ def _wait_task_gone(tid):
         time.sleep(0.0001)
 
 
-def create(name, types, options, cpu=None, pin=None):
+def create(
+    name: str, types: Sequence[str], options: CreateOptions, cpu: int | None = None, pin: str | None = None
+) -> tuple[dict[str, int], holders.Holder | None]:
     """Create namespaces of all types with one unshare().
 
     cpu, when given, is where the child runs while it unshares (see
@@ -183,7 +220,7 @@ def create(name, types, options, cpu=None, pin=None):
         except ChildFailed as exc:
             raise _creation_failed(name, types, exc)
     holder = holders.Holder() if 'pid' in types else None
-    fds = {}
+    fds: dict[str, int] = {}
     try:
         child = Child(
             _child_body(types, options, name, cpu, holder, pin or os.path.join(TYPES['pid'].default_dir, name))
@@ -225,7 +262,7 @@ def create(name, types, options, cpu=None, pin=None):
     return fds, holder
 
 
-def _creation_failed(name, types, exc):
+def _creation_failed(name: str, types: Sequence[str], exc: ChildFailed) -> NamespaceError:
     return NamespaceError(
         f'cannot create the {"+".join(types)} namespace(s): {exc.step} failed: {exc.message}',
         name=name,
@@ -234,13 +271,13 @@ def _creation_failed(name, types, exc):
     )
 
 
-def kill_holder(holder):
+def kill_holder(holder: holders.Holder | None) -> None:
     """End a holder this run started (SIGKILL; the kernel then ends its pid namespace)."""
     if holder:
         holder.kill()
 
 
-def _close_all(fds):
+def _close_all(fds: dict[str, int]) -> None:
     for fd in fds.values():
         os.close(fd)
     fds.clear()

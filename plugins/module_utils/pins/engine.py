@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import time
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.changes import Changes
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
@@ -39,6 +40,23 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate impo
     open_nsfs,
 )
 
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.holder import Orphan
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PinDict, PinLocation, PinState
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.spec import Spec
+
+    class PinView(TypedDict, total=False):
+        """A pin in the diff's before and after: its state, and the path and inode when it has them."""
+
+        state: str
+        path: str
+        inode: int
+
+    # (property, current value, wanted value) of a kept namespace
+    PropertyChange = tuple[str, Any, Any]
+
 # Plan steps per type.
 KEEP = 'keep'
 CREATE = 'create'
@@ -48,32 +66,32 @@ REPIN = 'repin'
 
 
 class Result(Changes):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.pins = []
-        self.pids_remaining = None
+        self.pins: list[PinDict] = []
+        self.pids_remaining: list[int] | None = None
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         result = dict(super().as_dict(), pins=self.pins)
         if self.pids_remaining is not None:
             result['pids_remaining'] = self.pids_remaining
         return result
 
 
-def _pin_view(state):
+def _pin_view(state: PinState) -> PinView:
     if state.state == ABSENT:
         return {'state': 'absent'}
-    view = {'state': state.state, 'path': state.location.path}
+    view: PinView = {'state': state.state, 'path': state.location.path}
     if state.ino is not None:
         view['inode'] = state.ino
     return view
 
 
-def _inspect_all(spec):
+def _inspect_all(spec: Spec) -> dict[str, PinState]:
     return dict((t, inspect(spec.locations[t])) for t in spec.types)
 
 
-def _fail_not_a_pin(spec, state):
+def _fail_not_a_pin(spec: Spec, state: PinState) -> NoReturn:
     if state.state == FOREIGN:
         hint = (
             f'It is left untouched: it belongs to something else. {spec.given} names it; choose another name, path '
@@ -92,9 +110,9 @@ def _fail_not_a_pin(spec, state):
 class _Source:
     """The namespaces to attach, opened once: what is checked is what is bound."""
 
-    def __init__(self, spec):
-        self.fds = {}
-        self.identity = {}
+    def __init__(self, spec: Spec) -> None:
+        self.fds: dict[str, int] = {}
+        self.identity: dict[str, tuple[int, int]] = {}
         try:
             for nstype in spec.types:
                 path = spec.source_path or proc_path(spec.source_pid, nstype)
@@ -111,10 +129,9 @@ class _Source:
                     )
                 self.fds[nstype] = fd
                 if actual != nstype:
+                    what = f'a {actual} namespace' if actual else 'not a namespace file'
                     raise NamespaceError(
-                        'the source is {}, not a {} namespace'.format(
-                            f'a {actual} namespace' if actual else 'not a namespace file', nstype
-                        ),
+                        f'the source is {what}, not a {nstype} namespace',
                         name=spec.name,
                         path=path,
                     )
@@ -123,20 +140,22 @@ class _Source:
             self.close()
             raise
 
-    def close(self):
+    def close(self) -> None:
         for fd in self.fds.values():
             os.close(fd)
         self.fds = {}
 
 
-def _is_defunct_pid_ns(state):
+def _is_defunct_pid_ns(state: PinState) -> bool:
     # A pid namespace whose init has exited can never run a process again.
     return state.location.type == 'pid' and not procscan.pids_in('pid', state.ino)
 
 
-def _plan(spec, states, source, result):
+def _plan(
+    spec: Spec, states: dict[str, PinState], source: _Source | None, result: Result
+) -> tuple[dict[str, str], list[PropertyChange]]:
     """Decide a step per type, and the property changes on kept namespaces."""
-    steps = {}
+    steps: dict[str, str] = {}
     for nstype in spec.types:
         state = states[nstype]
         if state.state in (NOT_A_PIN, FOREIGN):
@@ -154,7 +173,8 @@ def _plan(spec, states, source, result):
             elif state.state in (PRESENT, WRONG_TYPE):
                 if not spec.force:
                     raise NamespaceError(
-                        f'the pin holds another {nstype} namespace (inode {state.ino}) than the source (inode {source.identity[nstype][1]})',
+                        f'the pin holds another {nstype} namespace (inode {state.ino}) than the source '
+                        f'(inode {source.identity[nstype][1]})',
                         name=spec.name,
                         path=state.location.path,
                         hint='Set force: true to re-pin it to the source.',
@@ -178,14 +198,14 @@ def _plan(spec, states, source, result):
     return steps, prop_changes
 
 
-def _plan_properties(spec, states, steps):
+def _plan_properties(spec: Spec, states: dict[str, PinState], steps: dict[str, str]) -> list[PropertyChange]:
     """Compare wanted properties with kept namespaces. Immutable ones that
     differ turn KEEP into RECREATE under force, or fail."""
     kept = [t for t in spec.types if steps[t] == KEEP]
     keys = [k for k in spec.wanted if nsprops.PROPERTY_TYPES[k] in kept]
     if not keys:
         return []
-    fds = {}
+    fds: dict[str, int] = {}
     try:
         for nstype in set(nsprops.PROPERTY_TYPES[k] for k in keys):
             fds[nstype] = os.open(states[nstype].location.path, os.O_RDONLY | os.O_CLOEXEC)
@@ -199,7 +219,7 @@ def _plan_properties(spec, states, steps):
     finally:
         for fd in fds.values():
             os.close(fd)
-    changes = []
+    changes: list[PropertyChange] = []
     for key, have, want in nsprops.differences(current, dict((k, spec.wanted[k]) for k in keys)):
         nstype = nsprops.PROPERTY_TYPES[key]
         if key in nsprops.MUTABLE:
@@ -216,7 +236,7 @@ def _plan_properties(spec, states, steps):
     return [c for c in changes if steps['uts'] == KEEP]
 
 
-def _describe(spec, steps, prop_changes, result):
+def _describe(spec: Spec, steps: dict[str, str], prop_changes: list[PropertyChange], result: Result) -> None:
     source = spec.source_path or f'pid {spec.source_pid}'
     for nstype in spec.types:
         step, path = steps[nstype], spec.locations[nstype].path
@@ -232,7 +252,7 @@ def _describe(spec, steps, prop_changes, result):
         result.act(f'set {key} of uts namespace {spec.name} from {have!r} to {want!r}')
 
 
-def ensure_present(spec, check_mode=False):
+def ensure_present(spec: Spec, check_mode: bool = False) -> Result:
     result = Result()
     source = _Source(spec) if spec.attach else None
     try:
@@ -271,36 +291,37 @@ def ensure_present(spec, check_mode=False):
             source.close()
 
 
-def _plan_orphans(spec, result):
+def _plan_orphans(spec: Spec, result: Result) -> list[Orphan]:
     """Orphan holders of this name: ended when only the holder is inside;
     with processes inside they are left (state=absent ends them) and said."""
     alone = []
     for orphan in _orphans(spec):
         if len(orphan['pids']) > 1:
+            others = ', '.join(str(p) for p in orphan['pids'] if p != orphan['pid'])
             result.warnings.append(
-                f'the init (holder) process {orphan["pid"]} of an earlier pid namespace {orphan["name"]} (inode {orphan["inode"]}) is '
-                f'pinned nowhere; it is left running because processes {", ".join(str(p) for p in orphan["pids"] if p != orphan["pid"])} are inside: end it '
-                'with state=absent'
+                f'the init (holder) process {orphan["pid"]} of an earlier pid namespace {orphan["name"]} '
+                f'(inode {orphan["inode"]}) is pinned nowhere; it is left running because processes {others} '
+                'are inside: end it with state=absent'
             )
         else:
             alone.append(orphan)
     return alone
 
 
-def _describe_orphans(orphans, result):
+def _describe_orphans(orphans: list[Orphan], result: Result) -> None:
     for orphan in orphans:
         result.act(_describe_orphan(orphan))
 
 
-def _predicted_pin(spec, states, steps, nstype):
-    pin = {'type': nstype, 'path': spec.locations[nstype].path, 'inode': None, 'dev': None}
+def _predicted_pin(spec: Spec, states: dict[str, PinState], steps: dict[str, str], nstype: str) -> PinDict:
+    pin: PinDict = {'type': nstype, 'path': spec.locations[nstype].path, 'inode': None, 'dev': None}
     if steps[nstype] == KEEP:
-        pin.update(inode=states[nstype].ino, dev=states[nstype].dev)
+        pin.update({'inode': states[nstype].ino, 'dev': states[nstype].dev})
     return pin
 
 
-def _predicted_after(spec, states, steps):
-    after = {}
+def _predicted_after(spec: Spec, states: dict[str, PinState], steps: dict[str, str]) -> dict[str, PinView]:
+    after: dict[str, PinView] = {}
     for nstype in spec.types:
         if steps[nstype] == KEEP:
             after[nstype] = _pin_view(states[nstype])
@@ -309,8 +330,15 @@ def _predicted_after(spec, states, steps):
     return after
 
 
-def _execute(spec, states, steps, prop_changes, source, result):
-    done = []
+def _execute(
+    spec: Spec,
+    states: dict[str, PinState],
+    steps: dict[str, str],
+    prop_changes: list[PropertyChange],
+    source: _Source | None,
+    result: Result,
+) -> None:
+    done: list[str] = []
     try:
         for nstype in spec.types:
             if steps[nstype] in (RECREATE, REPIN) or states[nstype].state == STALE:
@@ -341,7 +369,7 @@ def _execute(spec, states, steps, prop_changes, source, result):
         raise
 
 
-def _create_and_bind(spec, types, result, done):
+def _create_and_bind(spec: Spec, types: list[str], result: Result, done: list[str]) -> None:
     if not types:
         return
     if len(types) < len(spec.types):
@@ -354,7 +382,7 @@ def _create_and_bind(spec, types, result, done):
     # per-CPU batches, so a namespace created later on another CPU can get a
     # lower id. The CPU holding the newest batch always gives a higher one:
     # when the bind is refused, create again on each CPU in turn.
-    attempts = [None]
+    attempts: list[int | None] = [None]
     if 'mnt' in types:
         attempts += sorted(os.sched_getaffinity(0))
     for attempt, cpu in enumerate(attempts):
@@ -366,10 +394,10 @@ def _create_and_bind(spec, types, result, done):
                 raise
 
 
-def _create_and_bind_once(spec, types, cpu, done):
+def _create_and_bind_once(spec: Spec, types: list[str], cpu: int | None, done: list[str]) -> None:
     pid_pin = spec.locations['pid'].path if 'pid' in types else None
     fds, holder = creating.create(spec.name, types, spec.options, cpu=cpu, pin=pid_pin)
-    bound = []
+    bound: list[PinLocation] = []
     try:
         for nstype in types:
             pinops.bind_fd(spec.locations[nstype], fds[nstype])
@@ -390,37 +418,38 @@ def _create_and_bind_once(spec, types, cpu, done):
             os.close(fd)
 
 
-def _orphans(spec):
+def _orphans(spec: Spec) -> list[Orphan]:
     """Holders labelled with this name and pid pin that nothing pins or holds."""
     if 'pid' not in spec.types or spec.attach:
         return []
     return holders.orphans(spec.name, spec.locations['pid'].path)
 
 
-def _describe_orphan(orphan):
+def _describe_orphan(orphan: Orphan) -> str:
     others = [p for p in orphan['pids'] if p != orphan['pid']]
-    return 'end the orphan init (holder) process %d of pid namespace %s (inode %d, pinned nowhere)%s' % (
-        orphan['pid'],
-        orphan['name'],
-        orphan['inode'],
-        f' and the processes {", ".join(map(str, others))} inside' if others else '',
+    inside = f' and the processes {", ".join(map(str, others))} inside' if others else ''
+    return (
+        f'end the orphan init (holder) process {orphan["pid"]} of pid namespace {orphan["name"]} '
+        f'(inode {orphan["inode"]}, pinned nowhere){inside}'
     )
 
 
-def _plan_absent(spec, states, result):
+def _plan_absent(spec: Spec, states: dict[str, PinState], result: Result) -> tuple[list[PinState], list[Orphan]]:
     result.warnings = []
     for state in states.values():
         if state.state == FOREIGN:
             # Absent asks for no namespace there, and there is none: someone
             # else's file (dpkg's lock, say) is no business of ours.
             result.warnings.append(
-                f'{state.location.path} is not a {state.location.type} namespace pin: it {state.detail}; it is left alone'
+                f'{state.location.path} is not a {state.location.type} namespace pin: it {state.detail}; '
+                'it is left alone'
             )
         if state.state == NOT_A_PIN:
             _fail_not_a_pin(spec, state)
         if state.state == WRONG_TYPE:
             raise NamespaceError(
-                f'the path holds a {state.actual_type} namespace, not a {state.location.type} namespace; it is left in place',
+                f'the path holds a {state.actual_type} namespace, not a {state.location.type} namespace; '
+                'it is left in place',
                 name=spec.name,
                 path=state.location.path,
                 hint='Remove it with the right type.',
@@ -440,11 +469,11 @@ def _plan_absent(spec, states, result):
     return targets, orphans
 
 
-def _pids_inside(targets):
+def _pids_inside(targets: list[PinState]) -> list[int]:
     return sorted(set(pid for s in targets if s.state == PRESENT for pid in procscan.pids_in(s.location.type, s.ino)))
 
 
-def ensure_absent(spec, check_mode=False):
+def ensure_absent(spec: Spec, check_mode: bool = False) -> Result:
     result = Result()
     states = _inspect_all(spec)
     result.before = dict((t, _pin_view(s)) for t, s in states.items())
@@ -479,15 +508,16 @@ def ensure_absent(spec, check_mode=False):
     result.pids_remaining = _pids_inside(targets)
     if result.pids_remaining:
         result.warnings.append(
-            f'processes {", ".join(map(str, result.pids_remaining))} are still inside; the namespace(s) of {spec.name} live on until they exit'
+            f'processes {", ".join(map(str, result.pids_remaining))} are still inside; '
+            f'the namespace(s) of {spec.name} live on until they exit'
         )
     return result
 
 
-def _remove(spec, targets, orphans, result):
+def _remove(spec: Spec, targets: list[PinState], orphans: list[Orphan], result: Result) -> list[int]:
     """Carry out a removal plan, under the locks. Returns the inodes of the
     pid namespaces whose holder was ended."""
-    killed = []
+    killed: list[int] = []
     for orphan in orphans:
         holders.end(orphan['pid'])
         killed.append(orphan['inode'])
@@ -497,12 +527,12 @@ def _remove(spec, targets, orphans, result):
             holder = procscan.holder_of(procscan.pids_in('pid', state.ino))
             if holder:
                 holders.end(holder)
-                killed.append(state.ino)
+                killed.append(cast(int, state.ino))  # a present pin has an inode
                 result.actions.append(f'end the init (holder) process {holder} of pid namespace {spec.name}')
     return killed
 
 
-def _still_pinned_pid_ns(ino):
+def _still_pinned_pid_ns(ino: int | None) -> bool:
     # Another pin (an attach of the same namespace under another name, or a
     # copy in another mount namespace) keeps it: its holder is its init and
     # must live while it does. A process merely waiting on a child inside
@@ -510,7 +540,7 @@ def _still_pinned_pid_ns(ino):
     return ino in procscan.pinned_everywhere('pid')
 
 
-def _wait_pid_ns_empty(ino, timeout=5.0):
+def _wait_pid_ns_empty(ino: int, timeout: float = 5.0) -> None:
     # The kernel kills a pid namespace's processes when its init dies, but
     # asynchronously; report only what is really left.
     deadline = time.time() + timeout

@@ -25,11 +25,25 @@ import select
 import signal
 import socket
 import sys
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import procscan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.procscan import HOLDER_MARKER
+
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    class Orphan(TypedDict):
+        """A holder whose pid namespace is pinned nowhere (see orphans)."""
+
+        pid: int
+        name: str | None  # None for a holder without a label
+        pin: str | None  # None for a holder of older versions (name only)
+        inode: int
+        pids: list[int]
+
 
 # The holder's end of the handshake socket, as the holder sees it.
 HANDSHAKE_FD = 3
@@ -58,30 +72,34 @@ HOLDER_CODE = (
 class Holder:
     """The creator's side of one holder: its pid and the handshake socket."""
 
-    def __init__(self):
-        self.pid = None
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.creator_end: socket.socket | None
+        self.holder_end: socket.socket | None
         self.creator_end, self.holder_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 
-    def drop_holder_end(self):
+    def drop_holder_end(self) -> None:
         # Once the holder is forked, only it may keep this end.
         if self.holder_end is not None:
             self.holder_end.close()
             self.holder_end = None
 
-    def close(self):
+    def close(self) -> None:
         self.drop_holder_end()
         if self.creator_end is not None:
             self.creator_end.close()
             self.creator_end = None
 
-    def confirm(self, name):
+    def confirm(self, name: str) -> None:
         """Tell the holder its namespace is pinned and wait until it says it
         stays. Until then removal could not have told it from a stranger."""
+        # Called once, before close(): the creator's end is still open.
+        creator_end = cast(socket.socket, self.creator_end)
         try:
-            self.creator_end.sendall(PINNED)
+            creator_end.sendall(PINNED)
             poller = select.poll()
-            poller.register(self.creator_end.fileno(), select.POLLIN)
-            answer = self.creator_end.recv(1) if poller.poll(ACK_TIMEOUT * 1000) else None
+            poller.register(creator_end.fileno(), select.POLLIN)
+            answer = creator_end.recv(1) if poller.poll(ACK_TIMEOUT * 1000) else None
         except OSError as exc:
             answer, error = None, exc.errno
         else:
@@ -96,7 +114,7 @@ class Holder:
                 hint=f'Check that {sys.executable} runs on this host.',
             )
 
-    def kill(self):
+    def kill(self) -> None:
         self.close()
         if self.pid:
             try:
@@ -105,9 +123,10 @@ class Holder:
                 pass
 
 
-def become(holder, name, pin):  # pragma: no cover - runs in the holder
+def become(holder: Holder, name: str, pin: str) -> NoReturn:  # pragma: no cover - runs in the holder
     """Turn the forked process into the holder (never returns)."""
-    handshake = fcntl.fcntl(holder.holder_end.fileno(), fcntl.F_DUPFD, 10)
+    # Forked before the creator dropped its copy: the holder's end is open here.
+    handshake = fcntl.fcntl(cast(socket.socket, holder.holder_end).fileno(), fcntl.F_DUPFD, 10)
     os.setsid()
     os.chdir('/')
     null = os.open(os.devnull, os.O_RDWR)
@@ -127,14 +146,14 @@ def become(holder, name, pin):  # pragma: no cover - runs in the holder
     os._exit(0)
 
 
-def _label_matches(label, name, pin):
+def _label_matches(label: list[str], name: str, pin: str | None) -> bool:
     if len(label) >= 2:
         return label[0] == name and label[1] == pin
     # Holders started before labels carried the pin path: name only, in the default directory.
     return label == [name] and pin == os.path.join(TYPES['pid'].default_dir, name)
 
 
-def orphans(name=None, pin=None):
+def orphans(name: str | None = None, pin: str | None = None) -> list[Orphan]:
     """Holders whose pid namespace is pinned nowhere and held by no other
     process (no open fd, no creator about to pin it): nothing can reach
     their namespaces by a name any more. With name and pin, only the
@@ -147,7 +166,7 @@ def orphans(name=None, pin=None):
     held = procscan.pinned_everywhere('pid')
     held |= procscan.referenced_from_outside('pid', [ino for _pid, ino, _label in candidates if ino not in held])
     members = procscan.scan(['pid'])['pid']
-    found = []
+    found: list[Orphan] = []
     for pid, ino, label in candidates:
         if ino in held:
             continue
@@ -163,7 +182,7 @@ def orphans(name=None, pin=None):
     return found
 
 
-def end(pid):
+def end(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
     except OSError:

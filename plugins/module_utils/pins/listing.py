@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, procscan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, proc_path
@@ -23,8 +24,25 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate impo
     location,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TypedDict
 
-def _entries(directory):
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.holder import Orphan
+
+    class NamespaceEntry(TypedDict):
+        """One namespace as namespace_info returns it (namespaces[])."""
+
+        name: str | None  # None for an unpinned namespace
+        type: str
+        path: str
+        inode: int | None
+        stale: bool
+        pids: list[int]
+        nsid: int | None
+
+
+def _entries(directory: str) -> list[str]:
     try:
         return sorted(os.listdir(directory))
     except OSError as exc:
@@ -33,20 +51,27 @@ def _entries(directory):
         raise
 
 
-def _nsid(path):
+def _nsid(path: str) -> int | None:
     try:
         return nsid_util.nsid_of_path(path)
     except OSError:
         return None
 
 
-def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
+def list_namespaces(
+    types: Sequence[str],
+    names: Sequence[str] | None = None,
+    include_unpinned: bool = False,
+    pin_dirs: dict[str, str] | None = None,
+) -> tuple[list[NamespaceEntry], list[str]]:
     """Entries {name, type, path, inode, stale, pids, nsid}, plus a list of
     warnings about directory entries that are not pins at all."""
     pin_dirs = pin_dirs or {}
     wanted = set(names) if names is not None else None
     owners = procscan.scan(types)
-    entries, warnings, pinned = [], [], set()
+    entries: list[NamespaceEntry] = []
+    warnings: list[str] = []
+    pinned: set[tuple[str, int | None]] = set()
     for nstype in types:
         directory = canonical_dir(pin_dirs.get(nstype) or TYPES[nstype].default_dir)
         foreign = 0
@@ -62,7 +87,7 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
             if state.state in (NOT_A_PIN, WRONG_TYPE):
                 warnings.append(f'{state.location.path} is not a {nstype} namespace pin: it {state.detail}')
                 continue
-            entry = {
+            entry: NamespaceEntry = {
                 'name': name,
                 'type': nstype,
                 'path': state.location.path,
@@ -105,23 +130,23 @@ def list_namespaces(types, names=None, include_unpinned=False, pin_dirs=None):
     return entries, warnings
 
 
-def orphan_holders():
+def orphan_holders() -> tuple[list[Orphan], list[str]]:
     """Holders this collection started whose pid namespace is pinned nowhere
     (a creator killed by an older version, pins removed by hand), with a
     warning each saying how to end them. ([{pid, name, pin, inode, pids}],
     warnings)"""
     orphans = holder.orphans()
     warnings = [
-        'process %d is the init (holder) of pid namespace %s (inode %d), which is pinned nowhere: it '
-        'keeps its namespaces alive with nothing to reach them by; end it with nsfd.namespaces.namespace '
-        'name=%s type=pid state=absent%s'
-        % (o['pid'], o['name'], o['inode'], o['name'], f' pin_dir={holder_dir(o)}' if holder_dir(o) else '')
+        f'process {o["pid"]} is the init (holder) of pid namespace {o["name"]} (inode {o["inode"]}), which is '
+        'pinned nowhere: it keeps its namespaces alive with nothing to reach them by; end it with '
+        f'nsfd.namespaces.namespace name={o["name"]} type=pid state=absent'
+        f'{f" pin_dir={holder_dir(o)}" if holder_dir(o) else ""}'
         for o in orphans
     ]
     return orphans, warnings
 
 
-def holder_dir(orphan):
+def holder_dir(orphan: Orphan) -> str | None:
     """The pin_dir to name in advice, when it is not the default."""
     directory = os.path.dirname(orphan['pin'] or '')
     return directory if directory and directory != canonical_dir(TYPES['pid'].default_dir) else None

@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, ordered
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 NAME_MAX = 255
 
 
-def unprintable(text):
+def unprintable(text: str) -> bool:
     """Whether text holds a control, format or separator character (C0, DEL,
     C1 such as U+0085, U+2028...): invisible in logs and `ip` output."""
     return any(unicodedata.category(c)[0] in 'CZ' and c != ' ' for c in text)
 
 
-def name_problem(name):
+def name_problem(name: Any) -> str | None:
     """Why name cannot be a namespace name, or None when it can.
 
     The rules are iproute2's (a file name in the pin directory) plus what
@@ -50,7 +54,7 @@ def name_problem(name):
     return None
 
 
-def check_name(name, field='name'):
+def check_name(name: Any, field: str = 'name') -> str:
     problem = name_problem(name)
     if problem:
         raise NamespaceError(
@@ -59,7 +63,7 @@ def check_name(name, field='name'):
     return name
 
 
-def check_types(types, field='type'):
+def check_types(types: str | Sequence[str], field: str = 'type') -> list[str]:
     """Normalise a type or list of types to a list in creation order."""
     if isinstance(types, str):
         types = [types]
@@ -73,7 +77,7 @@ def check_types(types, field='type'):
     return ordered(types)
 
 
-def _check_absolute(path, field):
+def _check_absolute(path: Any, field: str) -> None:
     if not isinstance(path, str) or not path:
         raise NamespaceError(f'{field} must be a non-empty path, not {path!r}')
     if unprintable(path):
@@ -82,14 +86,14 @@ def _check_absolute(path, field):
         raise NamespaceError(f'{field} {path!r} must be an absolute path')
 
 
-def check_pin_path(path, field='path'):
+def check_pin_path(path: Any, field: str = 'path') -> str:
     _check_absolute(path, field)
     if path.endswith('/') or os.path.basename(path) in ('.', '..'):
         raise NamespaceError(f'{field} {path!r} must name a file, not a directory')
     return os.path.normpath(path)
 
 
-def check_pin_dir(pin_dir, field='pin_dir'):
+def check_pin_dir(pin_dir: Any, field: str = 'pin_dir') -> str:
     """A directory to keep pins in. Never the root: a pin directory is made
     a shared (or, for mnt pins, private) mount of itself."""
     _check_absolute(pin_dir, field)

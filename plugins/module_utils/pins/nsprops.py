@@ -11,25 +11,30 @@ time offsets are fixed once written, so they are only compared.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nsexec import call_in
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Callable
 
 PROPERTY_TYPES = {'hostname': 'uts', 'domainname': 'uts', 'uid_map': 'user', 'gid_map': 'user', 'time_offsets': 'time'}
 MUTABLE = ('hostname', 'domainname')
 
 
-def _read_file(path):
+def _read_file(path: str) -> str:
     with open(path) as handle:
         return handle.read()
 
 
-def _read_uts():
+def _read_uts() -> dict[str, str]:
     return {'hostname': os.uname()[1], 'domainname': _read_file('/proc/sys/kernel/domainname').rstrip('\n')}
 
 
-def _read_user():
-    def table(kind):
+def _read_user() -> dict[str, list[list[int]]]:
+    def table(kind: str) -> list[list[int]]:
         return [
             [int(v) for v in line.split()] for line in _read_file(f'/proc/self/{kind}').splitlines() if line.strip()
         ]
@@ -37,8 +42,8 @@ def _read_user():
     return {'uid_map': table('uid_map'), 'gid_map': table('gid_map')}
 
 
-def _read_time():
-    offsets = {}
+def _read_time() -> dict[str, dict[str, list[int]]]:
+    offsets: dict[str, list[int]] = {}
     for line in _read_file('/proc/self/timens_offsets').splitlines():
         fields = line.split()
         if len(fields) == 3:
@@ -46,18 +51,18 @@ def _read_time():
     return {'time_offsets': offsets}
 
 
-_READERS = {'uts': _read_uts, 'user': _read_user, 'time': _read_time}
+_READERS: dict[str, Callable[[], dict[str, Any]]] = {'uts': _read_uts, 'user': _read_user, 'time': _read_time}
 
 
-def read(fds_by_type, keys):
+def read(fds_by_type: dict[str, int], keys: Sequence[str]) -> dict[str, Any]:
     """Current values of the given property keys, one child per type."""
-    values = {}
+    values: dict[str, Any] = {}
     for nstype in sorted(set(PROPERTY_TYPES[k] for k in keys)):
         values.update(call_in({nstype: fds_by_type[nstype]}, _READERS[nstype]))
     return dict((k, values[k]) for k in keys)
 
 
-def differences(current, wanted):
+def differences(current: dict[str, Any], wanted: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """[(key, current, wanted)] for the wanted values that differ."""
     result = []
     for key, want in sorted(wanted.items()):
@@ -69,7 +74,7 @@ def differences(current, wanted):
     return result
 
 
-def _set_uts(hostname, domainname):
+def _set_uts(hostname: str | None, domainname: str | None) -> bool:
     if hostname is not None:
         syscalls.sethostname(hostname)
     if domainname is not None:
@@ -77,5 +82,5 @@ def _set_uts(hostname, domainname):
     return True
 
 
-def set_uts(uts_fd, hostname=None, domainname=None):
+def set_uts(uts_fd: int, hostname: str | None = None, domainname: str | None = None) -> None:
     call_in({'uts': uts_fd}, _set_uts, hostname, domainname)

@@ -13,12 +13,16 @@ import errno
 import fcntl
 import os
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
-def ensure_directory(directory):
+
+def ensure_directory(directory: str) -> None:
     try:
         os.makedirs(directory, 0o755)
     except OSError as exc:
@@ -27,7 +31,7 @@ def ensure_directory(directory):
 
 
 @contextmanager
-def locked(directories):
+def locked(directories: Iterable[str]) -> Iterator[None]:
     """Hold flock(LOCK_EX) on each directory, taken in sorted order so two
     callers locking overlapping sets cannot deadlock. iproute2 locks
     NETNS_RUN_DIR the same way, so our net pins and `ip netns add` serialise."""
@@ -43,16 +47,16 @@ def locked(directories):
             os.close(fd)
 
 
-def _self_bind(directory):
+def _self_bind(directory: str) -> None:
     syscalls.mount(directory, directory, None, syscalls.MS_BIND | syscalls.MS_REC)
 
 
-def _has_mounts_below(directory):
+def _has_mounts_below(directory: str) -> bool:
     prefix = directory.rstrip('/') + '/'
     return any(m.mount_point.startswith(prefix) for m in mountinfo.read())
 
 
-def make_shared(directory):
+def make_shared(directory: str) -> None:
     """Make directory a shared mount of itself, as `ip netns add` does.
 
     Shared, so that removing a pin also removes its copies in mount
@@ -76,7 +80,7 @@ def make_shared(directory):
     syscalls.mount(None, directory, None, syscalls.MS_SHARED | syscalls.MS_REC)
 
 
-def make_unbindable(directory):
+def make_unbindable(directory: str) -> None:
     """A mount namespace file can only be bound onto a mount that does not
     propagate (the kernel refuses with EINVAL): give the directory a mount of
     its own and make it unbindable, as cri-o's pinns does."""
@@ -87,7 +91,7 @@ def make_unbindable(directory):
     syscalls.mount(None, directory, None, syscalls.MS_UNBINDABLE)
 
 
-def prepare(directory, nstype):
+def prepare(directory: str, nstype: str) -> None:
     """Create the pin directory of nstype and set its propagation.
 
     Call with the directory's lock held (create it first with

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
+
+if TYPE_CHECKING:
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PinLocation
 
 # A path may carry several stacked mounts (pinns' EEXIST handling stacks
 # them); unpinning removes them all, with a bound against a kernel loop.
 _MAX_STACKED = 64
 
 
-def bind_fd(loc, fd, replace=False):
+def bind_fd(loc: PinLocation, fd: int, replace: bool = False) -> None:
     """Pin the namespace behind fd at loc.path.
 
     The pin file is created with mode 0 like iproute2 does, so a leftover
@@ -53,7 +57,7 @@ def bind_fd(loc, fd, replace=False):
         )
 
 
-def detach_all(path):
+def detach_all(path: str) -> int:
     """Lazily unmount everything stacked on path. Returns how many mounts."""
     count = 0
     while count < _MAX_STACKED:
@@ -67,14 +71,14 @@ def detach_all(path):
     return count
 
 
-def _unlink_quietly(path):
+def _unlink_quietly(path: str) -> None:
     try:
         os.unlink(path)
     except OSError:
         pass
 
 
-def unpin(loc):
+def unpin(loc: PinLocation) -> None:
     """Unmount and unlink, both always attempted, like `ip netns delete`.
 
     The namespace itself lives on while processes are inside it.

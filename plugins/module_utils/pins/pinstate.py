@@ -10,13 +10,27 @@ name or by a directory listing.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import stat
 import time
+from typing import TYPE_CHECKING
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import mountinfo, syscalls
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import BY_FLAG, TYPES
+
+if TYPE_CHECKING:
+    from typing import Callable, TypedDict
+
+    class PinDict(TypedDict):
+        """A pin as modules return it (pins[] of nsfd.namespaces.namespace)."""
+
+        type: str
+        path: str
+        inode: int | None
+        dev: int | None
+
 
 ABSENT = 'absent'
 PRESENT = 'present'
@@ -36,46 +50,50 @@ FOREIGN = 'foreign'
 RUN = '/run'
 
 
+@dataclasses.dataclass(frozen=True, repr=False)
 class PinLocation:
     """Where the pin of one namespace type of a named namespace lives."""
 
+    # A dataclass without defaults keeps its __slots__ (thousands of pins in one call).
     __slots__ = ('name', 'type', 'path')
 
-    def __init__(self, name, nstype, path):
-        self.name = name
-        self.type = nstype
-        self.path = path
+    name: str
+    type: str
+    path: str
 
     @property
-    def directory(self):
+    def directory(self) -> str:
         return os.path.dirname(self.path)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f'PinLocation({self.name!r}, {self.type!r}, {self.path!r})'
 
+    def __reduce__(self) -> tuple[Callable[..., PinLocation], tuple[str, str, str]]:
+        # Frozen with __slots__ (Python 3.9 has no slots=True): copy and pickle
+        # would restore the slots by assignment, which frozen refuses.
+        return (PinLocation, (self.name, self.type, self.path))
 
+
+@dataclasses.dataclass(frozen=True, repr=False)
 class PinState:
     """The inspected state of one pin path."""
 
-    __slots__ = ('location', 'state', 'dev', 'ino', 'actual_type', 'detail')
-
-    def __init__(self, location, state, dev=None, ino=None, actual_type=None, detail=None):
-        self.location = location
-        self.state = state
-        self.dev = dev
-        self.ino = ino
-        self.actual_type = actual_type
-        self.detail = detail
+    location: PinLocation
+    state: str
+    dev: int | None = None
+    ino: int | None = None
+    actual_type: str | None = None
+    detail: str | None = None
 
     @property
-    def present(self):
+    def present(self) -> bool:
         return self.state == PRESENT
 
     @property
-    def identity(self):
+    def identity(self) -> tuple[int | None, int | None] | None:
         return (self.dev, self.ino) if self.present else None
 
-    def as_dict(self):
+    def as_dict(self) -> PinDict:
         return {
             'type': self.location.type,
             'path': self.location.path,
@@ -83,11 +101,11 @@ class PinState:
             'dev': self.dev if self.present else None,
         }
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f'PinState({self.location.path!r}, {self.state}, ino={self.ino!r}, {self.detail})'
 
 
-def canonical_path(path):
+def canonical_path(path: str) -> str:
     """path with its directory resolved (symlinks, '..'), its last component
     kept as it is: a pin is judged by lstat/O_NOFOLLOW, never through a
     symlink at that name.
@@ -101,21 +119,21 @@ def canonical_path(path):
     return os.path.join(os.path.realpath(directory), base)
 
 
-def canonical_dir(directory):
+def canonical_dir(directory: str) -> str:
     return os.path.realpath(directory)
 
 
-def location(name, nstype, pin_dir=None, path=None):
+def location(name: str, nstype: str, pin_dir: str | None = None, path: str | None = None) -> PinLocation:
     if path:
         return PinLocation(name, nstype, canonical_path(path))
     return PinLocation(name, nstype, canonical_path(os.path.join(pin_dir or TYPES[nstype].default_dir, name)))
 
 
-def default_dirs():
+def default_dirs() -> frozenset[str]:
     return frozenset(canonical_dir(t.default_dir) for t in TYPES.values())
 
 
-def in_pin_directory(loc, st):
+def in_pin_directory(loc: PinLocation, st: os.stat_result) -> bool:
     """Whether loc is a place where this collection (or iproute2) makes pins,
     so that an empty file there can only be a pin file left by a crash.
 
@@ -132,7 +150,7 @@ def in_pin_directory(loc, st):
     return directory.startswith(RUN + '/') and stat.S_IMODE(st.st_mode) == 0
 
 
-def open_nsfs(path, follow=False):
+def open_nsfs(path: str, follow: bool = False) -> tuple[int, str | None, os.stat_result]:
     """Open path read-only and return (fd, type name, stat) when it is an
     nsfs file, or (fd, None, stat) when it is not. The caller closes fd."""
     flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK
@@ -155,7 +173,7 @@ _ATTEMPTS = 5
 MOUNTED_OVER = 'has a non-namespace filesystem mounted on it'
 
 
-def inspect(loc, mounts=None):
+def inspect(loc: PinLocation, mounts: list[mountinfo.Mount] | None = None) -> PinState:
     """Inspect loc.path without changing anything.
 
     Before a caller holds the directory locks another process may be pinning
@@ -177,7 +195,7 @@ def inspect(loc, mounts=None):
     return _inspect_once(loc, None)
 
 
-def _inspect_once(loc, mounts):
+def _inspect_once(loc: PinLocation, mounts: list[mountinfo.Mount] | None) -> PinState:
     try:
         lst = os.lstat(loc.path)
     except OSError as exc:
@@ -196,7 +214,7 @@ def _inspect_once(loc, mounts):
     return state
 
 
-def _inspect_file(loc, lst, mounts):
+def _inspect_file(loc: PinLocation, lst: os.stat_result, mounts: list[mountinfo.Mount] | None) -> PinState:
     if stat.S_ISLNK(lst.st_mode):
         return PinState(loc, NOT_A_PIN, detail='is a symbolic link')
     if stat.S_ISDIR(lst.st_mode):

@@ -9,7 +9,9 @@ looked at or changed.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.create import CreateOptions
@@ -22,42 +24,53 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import 
 )
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import location
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.create import IdMap, TimeOffsets
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import PinLocation
+
 HOST_NAME_MAX = 64
 CLOCKS = ('monotonic', 'boottime')
 
 
+# eq=False: build() sets given afterwards, and a spec stays compared and hashed by identity.
+@dataclasses.dataclass(eq=False)
 class Spec:
-    def __init__(
-        self, name, types, locations, source_pid=None, source_path=None, force=False, options=None, wanted=None
-    ):
-        self.name = name
-        self.types = types
-        self.locations = locations  # type -> PinLocation
-        self.source_pid = source_pid
-        self.source_path = source_path
-        self.force = force
-        self.options = options or CreateOptions()
-        # The properties the caller asked to be checked on existing namespaces.
-        self.wanted = wanted or {}
-        # The options that chose the pin paths, as the user wrote them, for errors.
-        self.given = f'name={name!r}'
+    name: str
+    types: list[str]
+    locations: dict[str, PinLocation]  # type -> PinLocation
+    source_pid: int | None = None
+    source_path: str | None = None
+    force: bool = False
+    options: CreateOptions = dataclasses.field(default_factory=CreateOptions)
+    # The properties the caller asked to be checked on existing namespaces.
+    wanted: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The options that chose the pin paths, as the user wrote them, for errors.
+    given: str = dataclasses.field(init=False, default='')
+
+    def __post_init__(self) -> None:
+        # None given for options or wanted means the defaults.
+        self.options = self.options or CreateOptions()
+        self.wanted = self.wanted or {}
+        self.given = f'name={self.name!r}'
 
     @property
-    def attach(self):
+    def attach(self) -> bool:
         return self.source_pid is not None or self.source_path is not None
 
 
-def parse_id_map(entries, field):
+def parse_id_map(entries: Iterable[Any] | None, field: str) -> IdMap:
     """uid_map/gid_map entries: 'inside outside count' strings or dicts with
     those keys. Returns [(inside, outside, count)]."""
-    result = []
+    result: IdMap = []
     for index, entry in enumerate(entries or []):
         where = f'{field}[{index}]'
         if isinstance(entry, dict):
             unknown = set(entry) - set(('inside', 'outside', 'count'))
             if unknown:
                 raise NamespaceError(f'{where} has unknown keys {", ".join(sorted(unknown))}')
-            values = [entry.get('inside'), entry.get('outside'), entry.get('count', 1)]
+            values: list[Any] = [entry.get('inside'), entry.get('outside'), entry.get('count', 1)]
         elif isinstance(entry, str):
             values = entry.split()
         else:
@@ -78,10 +91,10 @@ def parse_id_map(entries, field):
     return result
 
 
-def parse_offsets(offsets):
+def parse_offsets(offsets: dict[Any, Any] | None) -> TimeOffsets:
     """time_offsets: {clock: seconds (int, float or 'SECS NSECS')} ->
     {clock: (secs, nsecs)} with 0 <= nsecs < 1e9 as the kernel wants."""
-    result = {}
+    result: TimeOffsets = {}
     for clock, value in (offsets or {}).items():
         if clock not in CLOCKS:
             raise NamespaceError(f'time_offsets has unknown clock {clock!r}; use {" or ".join(CLOCKS)}')
@@ -103,7 +116,7 @@ def parse_offsets(offsets):
     return result
 
 
-def _check_host_field(value, field):
+def _check_host_field(value: Any, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -115,12 +128,14 @@ def _check_host_field(value, field):
     return value
 
 
-def _needs(types, nstype, field, value):
+def _needs(types: Sequence[str], nstype: str, field: str, value: Any) -> None:
     if value not in (None, [], {}) and nstype not in types:
         raise NamespaceError(f"{field} applies to {nstype} namespaces: add '{nstype}' to type")
 
 
-def _check_location(name, types, pin_dir, path):
+def _check_location(
+    name: str | None, types: Sequence[str], pin_dir: str | None, path: str | None
+) -> tuple[str, str | None, str | None]:
     """The name and where its pins go: (name, pin_dir, path), checked."""
     if path is not None:
         path = check_pin_path(path)
@@ -144,7 +159,7 @@ def _check_location(name, types, pin_dir, path):
     return name, pin_dir, path
 
 
-def _check_source(types, source_pid, source_path):
+def _check_source(types: Sequence[str], source_pid: int | None, source_path: str | None) -> str | None:
     """The namespace to attach to, if any: source_path, checked."""
     if source_pid is not None and source_path is not None:
         raise NamespaceError('source_pid and source_path are mutually exclusive')
@@ -158,7 +173,15 @@ def _check_source(types, source_pid, source_path):
     return source_path
 
 
-def _create_options(types, attaching, hostname, domainname, uid_map, gid_map, time_offsets):
+def _create_options(
+    types: Sequence[str],
+    attaching: bool,
+    hostname: str | None,
+    domainname: str | None,
+    uid_map: list[Any] | None,
+    gid_map: list[Any] | None,
+    time_offsets: dict[Any, Any] | None,
+) -> CreateOptions:
     _needs(types, 'uts', 'hostname', hostname)
     _needs(types, 'uts', 'domainname', domainname)
     _needs(types, 'user', 'uid_map', uid_map)
@@ -178,9 +201,9 @@ def _create_options(types, attaching, hostname, domainname, uid_map, gid_map, ti
     )
 
 
-def _wanted(options):
+def _wanted(options: CreateOptions) -> dict[str, Any]:
     """The options as existing namespaces report them (lists, not tuples), only those given."""
-    wanted = {}
+    wanted: dict[str, Any] = {}
     for key in ('hostname', 'domainname'):
         if getattr(options, key) is not None:
             wanted[key] = getattr(options, key)
@@ -193,19 +216,19 @@ def _wanted(options):
 
 
 def build(
-    name=None,
-    types='net',
-    pin_dir=None,
-    path=None,
-    source_pid=None,
-    source_path=None,
-    force=False,
-    hostname=None,
-    domainname=None,
-    uid_map=None,
-    gid_map=None,
-    time_offsets=None,
-):
+    name: str | None = None,
+    types: str | Sequence[str] = 'net',
+    pin_dir: str | None = None,
+    path: str | None = None,
+    source_pid: int | None = None,
+    source_path: str | None = None,
+    force: bool = False,
+    hostname: str | None = None,
+    domainname: str | None = None,
+    uid_map: list[Any] | None = None,
+    gid_map: list[Any] | None = None,
+    time_offsets: dict[Any, Any] | None = None,
+) -> Spec:
     types = check_types(types)
     given_path, given_pin_dir = path, pin_dir
     name, pin_dir, path = _check_location(name, types, pin_dir, path)
