@@ -119,7 +119,8 @@ def _boot_id() -> str:
 
 def _pin_ids(name: str) -> dict[str, list[int]]:
     """dev/ino of each pin of the host, as its record keeps them."""
-    return dict((t, [s.dev, s.ino]) for t, s in _pin_states(name).items() if s.state == PRESENT)
+    present = dict((t, s) for t, s in _pin_states(name).items() if s.state == PRESENT)
+    return dict((t, [cast(int, s.dev), cast(int, s.ino)]) for t, s in present.items())
 
 
 def _live_inits(name: str, rec: dict[str, Any]) -> list[int]:

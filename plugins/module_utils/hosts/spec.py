@@ -366,7 +366,7 @@ def check_lab(lab: Any) -> Lab | None:
             'prefix length of the lab subnet, such as /24'
         )
     first, last = usable_hosts(network)
-    if not first <= address.ip <= last:
+    if not int(first) <= int(address.ip) <= int(last):
         raise NamespaceError(
             f'lab.address {lab["address"]!r} is not a usable host address of {network} '
             '(the network or broadcast address)'
@@ -381,7 +381,12 @@ def check_lab(lab: Any) -> Lab | None:
             parsed = ipaddress.ip_interface(f'{ip}/{prefix or network.prefixlen}')
         except ValueError:
             parsed = None
-        if parsed is None or not isinstance(given, str) or parsed.ip not in network or not first <= parsed.ip <= last:
+        if (
+            parsed is None
+            or not isinstance(given, str)
+            or parsed.ip not in network
+            or not int(first) <= int(parsed.ip) <= int(last)
+        ):
             raise NamespaceError(
                 f'lab.gateway {given!r} must be a usable address of the lab subnet {network} '
                 f'(of lab.address {lab["address"]!r})'

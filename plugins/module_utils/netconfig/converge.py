@@ -174,7 +174,7 @@ def _nsid_actions(decl: Decl, side: Side) -> list[Action]:
     return [
         Action(
             f'set nsid of {side.label} to {decl["nsid"]}',
-            lambda: nsid_util.set_nsid(side.fd, decl['nsid']),
+            lambda: nsid_util.set_nsid(side.entered_fd, decl['nsid']),
             change=change('nsid', decl['name'], None, decl['nsid']),
         )
     ]
@@ -187,7 +187,7 @@ def _open_side(name: str, path: str) -> Side:
     label = f"namespace '{name}'"
     side = Side(label, netconfig_state.NetState(), path=path)
     try:
-        with rtnl_in(side.fd) as sock:
+        with rtnl_in(side.entered_fd) as sock:
             side.set_state(netconfig_state.read(sock))
     finally:
         side.close()

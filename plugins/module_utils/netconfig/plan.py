@@ -86,7 +86,7 @@ class Side:
         self.set_state(state)
 
     def _lookup_by_netlink(self, name: str) -> int | None:
-        with rtnl_in(self.fd) as sock:
+        with rtnl_in(self.entered_fd) as sock:
             return link_index(sock, name)
 
     def set_state(self, state: NetState) -> None:
@@ -103,6 +103,15 @@ class Side:
         if self._fd is None and self.path:
             self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         return self._fd
+
+    @property
+    def entered_fd(self) -> int:
+        """fd, for the steps that enter the namespace: they run only once it
+        exists (never in check mode, for one not created yet)."""
+        fd = self.fd
+        if fd is None:
+            raise RuntimeError(f'{self.label} has no namespace to enter yet')
+        return fd
 
     @property
     def ipr(self) -> Any:
@@ -275,7 +284,7 @@ def _del_address(side: Side, name: str, address: Interface) -> None:
         side.ipr.addr('del', index=side.index(name), address=str(address.ip), prefixlen=address.network.prefixlen)
         return
     path = f'/proc/sys/net/ipv4/conf/{name}/promote_secondaries'
-    with open_in(side.fd, path, 'r') as handle:
+    with open_in(side.entered_fd, path, 'r') as handle:
         before = handle.read().strip()
     if before != '1':
         write_sysctl(side, path, '1')
@@ -288,7 +297,7 @@ def _del_address(side: Side, name: str, address: Interface) -> None:
 
 def write_sysctl(side: Side, path: str, value: str) -> None:
     """Write a /proc/sys file of side's network namespace."""
-    with open_in(side.fd, path, 'w') as handle:
+    with open_in(side.entered_fd, path, 'w') as handle:
         handle.write(value)
 
 

@@ -141,7 +141,7 @@ def _apply(side: Side, route: Route) -> None:
 
 
 def _delete(side: Side, route: RouteInfo) -> None:
-    with rtnl_in(side.fd) as sock:
+    with rtnl_in(side.entered_fd) as sock:
         try:
             delete_route(sock, route)
         except OSError as exc:

@@ -11,7 +11,7 @@ import errno
 import ipaddress
 import socket
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, rtnl
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import (
@@ -62,7 +62,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink i
 )
 
 if TYPE_CHECKING:
-    from typing import Any, Union
+    from typing import Union
 
     # name -> {index, kind, up, mtu, address, master, link, link_netnsid, vxlan}:
     # a link as read (see NetState.links)
@@ -130,7 +130,8 @@ def _read_links(sock: rtnl.Socket, state: NetState) -> None:
         attrs = rtnl.attributes(buf, start + IFINFOMSG.size, end)
         info = rtnl.attributes(attrs[IFLA_LINKINFO], 0, len(attrs[IFLA_LINKINFO])) if IFLA_LINKINFO in attrs else {}
         kind = rtnl.text(info.get(IFLA_INFO_KIND))
-        state.links[rtnl.text(attrs.get(IFLA_IFNAME))] = {
+        # the kernel names every link it reports
+        state.links[cast(str, rtnl.text(attrs.get(IFLA_IFNAME)))] = {
             'index': index,
             'kind': kind,
             'up': bool(flags & IFF_UP),
@@ -145,8 +146,8 @@ def _read_links(sock: rtnl.Socket, state: NetState) -> None:
 
 def _vxlan(data: bytes | None) -> dict[str, Any]:
     attrs = rtnl.attributes(data, 0, len(data)) if data else {}
-    local = attrs.get(IFLA_VXLAN_LOCAL6) or attrs.get(IFLA_VXLAN_LOCAL)
-    local = ipaddress.ip_address(bytes(local)) if local and any(bytearray(local)) else None
+    raw = attrs.get(IFLA_VXLAN_LOCAL6) or attrs.get(IFLA_VXLAN_LOCAL)
+    local = ipaddress.ip_address(bytes(raw)) if raw and any(bytearray(raw)) else None
     learning = attrs.get(IFLA_VXLAN_LEARNING)
     return {
         'vni': rtnl.u32(attrs.get(IFLA_VXLAN_ID)),
@@ -178,7 +179,7 @@ def _read_fdb(sock: rtnl.Socket, state: NetState) -> None:
         attrs = rtnl.attributes(buf, start + NDMSG.size, end)
         dst, mac = attrs.get(NDA_DST), _mac(attrs.get(NDA_LLADDR))
         if dst and mac:
-            entry = {'mac': mac, 'dst': ipaddress.ip_address(bytes(dst))}
+            entry: dict[str, Any] = {'mac': mac, 'dst': ipaddress.ip_address(bytes(dst))}
             # the kernel sends a port and VNI only where they are not the device's: such an entry (made by
             # hand) sends elsewhere than a declared one, which has neither
             if attrs.get(NDA_PORT):
@@ -271,8 +272,8 @@ def nsid_seen_from(sock: rtnl.Socket, fd: int) -> int | None:
     """The nsid that the namespace of sock gives the network namespace
     behind fd (what IFLA_LINK_NETNSID of its links says), or None."""
     reply = sock.request(nsid_util.RTM_GETNSID, nsid_util.RTGENMSG + rtnl.attr(nsid_util.NETNSA_FD, '=I', fd), flags=0)
-    value = rtnl.attributes(reply, len(nsid_util.RTGENMSG), len(reply)).get(nsid_util.NETNSA_NSID) if reply else None
-    value = struct.unpack('=i', value)[0] if value is not None else nsid_util.NSID_NOT_ASSIGNED
+    raw = rtnl.attributes(reply, len(nsid_util.RTGENMSG), len(reply)).get(nsid_util.NETNSA_NSID) if reply else None
+    value = struct.unpack('=i', raw)[0] if raw is not None else nsid_util.NSID_NOT_ASSIGNED
     return None if value == nsid_util.NSID_NOT_ASSIGNED else value
 
 
@@ -287,4 +288,5 @@ def link_index(sock: rtnl.Socket, name: str) -> int | None:
         if exc.errno == errno.ENODEV:
             return None
         raise
-    return IFINFOMSG.unpack_from(reply, 0)[2]
+    # the kernel answers a GETLINK by name with the link, never with a bare ack
+    return IFINFOMSG.unpack_from(cast(bytes, reply), 0)[2]

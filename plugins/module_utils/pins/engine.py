@@ -115,7 +115,8 @@ class _Source:
         self.identity: dict[str, tuple[int, int]] = {}
         try:
             for nstype in spec.types:
-                path = spec.source_path or proc_path(spec.source_pid, nstype)
+                # build() gives a source_pid whenever there is no source_path
+                path = spec.source_path or proc_path(cast(int, spec.source_pid), nstype)
                 try:
                     fd, actual, st = open_nsfs(path, follow=True)
                 except OSError as exc:
@@ -148,7 +149,7 @@ class _Source:
 
 def _is_defunct_pid_ns(state: PinState) -> bool:
     # A pid namespace whose init has exited can never run a process again.
-    return state.location.type == 'pid' and not procscan.pids_in('pid', state.ino)
+    return state.location.type == 'pid' and not procscan.pids_in('pid', cast(int, state.ino))
 
 
 def _plan(
@@ -470,7 +471,8 @@ def _plan_absent(spec: Spec, states: dict[str, PinState], result: Result) -> tup
 
 
 def _pids_inside(targets: list[PinState]) -> list[int]:
-    return sorted(set(pid for s in targets if s.state == PRESENT for pid in procscan.pids_in(s.location.type, s.ino)))
+    present = [s for s in targets if s.state == PRESENT]
+    return sorted(set(pid for s in present for pid in procscan.pids_in(s.location.type, cast(int, s.ino))))
 
 
 def ensure_absent(spec: Spec, check_mode: bool = False) -> Result:
@@ -524,7 +526,7 @@ def _remove(spec: Spec, targets: list[PinState], orphans: list[Orphan], result: 
     for state in targets:
         pinops.unpin(state.location)
         if state.state == PRESENT and state.location.type == 'pid' and not _still_pinned_pid_ns(state.ino):
-            holder = procscan.holder_of(procscan.pids_in('pid', state.ino))
+            holder = procscan.holder_of(procscan.pids_in('pid', cast(int, state.ino)))
             if holder:
                 holders.end(holder)
                 killed.append(cast(int, state.ino))  # a present pin has an inode

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import nsid as nsid_util, procscan
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes import TYPES, proc_path
@@ -98,7 +98,7 @@ def list_namespaces(
             }
             if state.state == PRESENT:
                 pinned.add((nstype, state.ino))
-                entry['pids'] = sorted(owners[nstype].get(state.ino, []))
+                entry['pids'] = sorted(owners[nstype].get(cast(int, state.ino), []))
                 if nstype == 'pid' and not entry['pids']:
                     entry['stale'] = True  # its init is gone: nothing can run in it again
                 if nstype == 'net':
