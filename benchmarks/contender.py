@@ -178,19 +178,19 @@ def _batch_script(count):
     lines = ['set -e', "ip -batch - <<'EOF'"]
     for it in workload.items(count):
         lines += [
-            'netns add {name}'.format(**it),
-            'link add {host_if} type veth peer name eth0 netns {name}'.format(**it),
-            'addr add {host_ip}/30 dev {host_if}'.format(**it),
-            'link set {host_if} up'.format(**it),
+            f'netns add {it["name"]}',
+            f'link add {it["host_if"]} type veth peer name eth0 netns {it["name"]}',
+            f'addr add {it["host_ip"]}/30 dev {it["host_if"]}',
+            f'link set {it["host_if"]} up',
         ]
     lines.append('EOF')
     for it in workload.items(count):
         lines += [
-            "ip -n {name} -batch - <<'EOF'".format(**it),
+            f"ip -n {it['name']} -batch - <<'EOF'",
             'link set lo up',
-            'addr add {ns_ip}/30 dev eth0'.format(**it),
+            f'addr add {it["ns_ip"]}/30 dev eth0',
             'link set eth0 up',
-            'route add default via {host_ip}'.format(**it),
+            f'route add default via {it["host_ip"]}',
             'EOF',
         ]
     return '\n'.join(lines) + '\n'

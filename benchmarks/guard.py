@@ -71,7 +71,8 @@ def main():
             failed.append(name)
     if failed:
         print(
-            f'bench-guard: {", ".join(failed)} regressed; profile it (docs/performance.md) before raising a limit in {os.path.relpath(opts.limits)}'
+            f'bench-guard: {", ".join(failed)} regressed; profile it (docs/performance.md) '
+            f'before raising a limit in {os.path.relpath(opts.limits)}'
         )
         return 1
     return 0

@@ -65,7 +65,8 @@ def one_run(hosts, segments):
             out.write('[fleet]\n')
             for index, name in enumerate(names, start=1):
                 out.write(
-                    f'{name} ansible_host={name} ansible_connection=nsfd.namespaces.nsenter lab_address=10.77.0.{index}\n'
+                    f'{name} ansible_host={name} ansible_connection=nsfd.namespaces.nsenter '
+                    f'lab_address=10.77.0.{index}\n'
                 )
         members, joined = names[:-1], names
         before = _vars(os.path.join(workdir, 'before.json'), segments, members)

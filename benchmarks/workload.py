@@ -56,19 +56,19 @@ def write_batch_files(count, directory):
     with open(host, 'w') as out:
         for it in items(count):
             out.write(
-                'netns add {name}\n'
-                'link add {host_if} type veth peer name eth0 netns {name}\n'
-                'addr add {host_ip}/30 dev {host_if}\n'
-                'link set {host_if} up\n'.format(**it)
+                f'netns add {it["name"]}\n'
+                f'link add {it["host_if"]} type veth peer name eth0 netns {it["name"]}\n'
+                f'addr add {it["host_ip"]}/30 dev {it["host_if"]}\n'
+                f'link set {it["host_if"]} up\n'
             )
     for it in items(count):
         path = os.path.join(directory, f'{it["name"]}.batch')
         with open(path, 'w') as out:
             out.write(
                 'link set lo up\n'
-                'addr add {ns_ip}/30 dev eth0\n'
+                f'addr add {it["ns_ip"]}/30 dev eth0\n'
                 'link set eth0 up\n'
-                'route add default via {host_ip}\n'.format(**it)
+                f'route add default via {it["host_ip"]}\n'
             )
         per_ns.append((it['name'], path))
     return host, per_ns

@@ -114,7 +114,8 @@ def test_the_readme_lists_every_guide_by_its_title_in_the_sites_order():
 def test_the_changelog_page_is_the_changelog():
     page = _read('docs', 'docsite', 'rst', 'changelog.rst')
     assert page.startswith(CHANGELOG_LABEL)
+    label = CHANGELOG_LABEL.replace('\n', '\\n')  # as printf reads it
     assert page.removeprefix(CHANGELOG_LABEL) == _read('CHANGELOG.rst'), (
         'after antsibull-changelog release, refresh the docs page: '
-        "(printf '{}'; cat CHANGELOG.rst) > docs/docsite/rst/changelog.rst".format(CHANGELOG_LABEL.replace('\n', '\\n'))
+        f"(printf '{label}'; cat CHANGELOG.rst) > docs/docsite/rst/changelog.rst"
     )

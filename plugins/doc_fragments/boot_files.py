@@ -112,7 +112,8 @@ options:
         default: /etc/systemd/system
       unit_name:
         description:
-          - File name of the systemd unit, following systemd's unit name rules, checked before any change in both states.
+          - File name of the systemd unit, following systemd's unit name rules, checked before any change in both
+            states.
           - It ends in C(.service), has at most 255 characters, letters, digits and C(:_.\-) and at most one C(@)
             followed by an instance (C(name@instance.service); a template C(name@.service) is refused). No C(/), so the
             unit stays in C(unit_dir).
@@ -127,8 +128,8 @@ options:
           - Unset (or empty), C(namespaces.sh) finds C(ip) as sh does (C(command -v)) with
             C(PATH=/usr/sbin:/usr/bin:/sbin:/bin), so a merged C(/usr) (C(/usr/sbin/ip)) and Debian 11's unmerged one
             (C(/bin/ip)) both work.
-          - C(bridge) (iproute2), which adds the C(fdb) entries of vxlan links, is run from the same directory when it is
-            there, otherwise found in that C(PATH) (Debian has C(/bin/ip) but C(/sbin/bridge)).
+          - C(bridge) (iproute2), which adds the C(fdb) entries of vxlan links, is run from the same directory when it
+            is there, otherwise found in that C(PATH) (Debian has C(/bin/ip) but C(/sbin/bridge)).
           - When the boot files are written (C(state=present)), the task fails, naming the option and the path, with
             nothing written, when the configured program is no executable file on the host, or an unset one (and
             C(bridge) when vxlan C(fdb) entries are declared) is not in that C(PATH).

@@ -4,6 +4,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 DOCUMENTATION = r'''
 name: netns_absent
 short_description: Turn a namespace name into a netns_config item that removes it
@@ -32,10 +37,10 @@ _value:
 '''
 
 
-def netns_absent(name):
+def netns_absent(name: str) -> dict[str, str]:
     return {'name': name, 'state': 'absent'}
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, Callable[..., Any]]:
         return {'netns_absent': netns_absent}

@@ -16,8 +16,9 @@ description:
     addresses, routes, sysctls, files, the fdb entries of segments, services, boot files), from each host's
     registered result (RV(nsfd.namespaces.netns_config#module:namespaces[].details)).
   - The host of a declared namespace made by the P(nsfd.namespaces.namespaces#inventory) inventory plugin
-    (C(netns_source=declared)) is left out - the role runs on its parent. A host without a result (unreachable, or failed before the module ran), with a
-    skipped one (check mode before pyroute2 is installed) or a failed one has that status and counts as an error.
+    (C(netns_source=declared)) is left out - the role runs on its parent. A host without a result (unreachable, or
+    failed before the module ran), with a skipped one (check mode before pyroute2 is installed) or a failed one has
+    that status and counts as an error.
   - The C(nsfd.namespaces.drift_report) playbook uses it; P(nsfd.namespaces.netns_drift_table#filter) renders the
     report for people.
 options:
@@ -77,19 +78,26 @@ _value:
       elements: dict
 '''
 
+from typing import TYPE_CHECKING, Any
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.drift import report
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.hostvars import MemberVars
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
-def netns_drift(hostvars, hosts, result_var='netns_result'):
+    from ansible_collections.nsfd.namespaces.plugins.plugin_utils.drift import Report
+
+
+def netns_drift(hostvars: Mapping[str, Any], hosts: Any, result_var: str = 'netns_result') -> Report:
     hosts = to_plain(hosts)
     if not isinstance(hosts, list):
         raise AnsibleFilterError(f'netns_drift: hosts must be a list of host names, not {type(hosts).__name__}')
     members = MemberVars(hostvars)
-    results = []
+    results: list[tuple[str, Any]] = []
     for host in hosts:
         if host not in members:
             raise AnsibleFilterError(f'netns_drift: {host!r} is not a host of the inventory')
@@ -101,5 +109,5 @@ def netns_drift(hostvars, hosts, result_var='netns_result'):
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, Callable[..., Any]]:
         return {'netns_drift': netns_drift}

@@ -35,14 +35,18 @@ _value:
 '''
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.drift import table
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def netns_drift_table(data):
+
+def netns_drift_table(data: object) -> str:
     if not isinstance(data, Mapping):
         raise AnsibleFilterError(
             f'netns_drift_table: the input must be the report of nsfd.namespaces.netns_drift, not {type(data).__name__}'
@@ -51,5 +55,5 @@ def netns_drift_table(data):
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, Callable[..., Any]]:
         return {'netns_drift_table': netns_drift_table}

@@ -37,6 +37,8 @@ _value:
   type: dict
 '''
 
+from typing import TYPE_CHECKING, Any
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
@@ -44,8 +46,11 @@ from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.allocate 
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import check_segments
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def netns_segment_addresses(segments):
+
+def netns_segment_addresses(segments: Any) -> dict[str, dict[str, str]]:
     try:
         checked = check_segments(to_plain(segments))
     except NamespaceError as exc:
@@ -57,5 +62,5 @@ def netns_segment_addresses(segments):
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, Callable[..., Any]]:
         return {'netns_segment_addresses': netns_segment_addresses}

@@ -16,9 +16,9 @@ description:
     namespaces (O(namespaces)) merged with the segments it is a member of.
   - "On a member, a segment with C(id: N) is its namespace (the segment's C(namespace), default its C(name)) with a
     bridge C(brN) holding the member's address (with a stable, locally administered MAC derived from the host name
-    and N, so after a reboot the other members' neighbour caches still hold) and a C(vxlan) link C(vxN), a port of C(brN), with VNI N, C(local) the
-    member's underlay address, and an all-zeros-MAC C(fdb) entry towards the underlay address of every other member
-    (head-end replication: no multicast)."
+    and N, so after a reboot the other members' neighbour caches still hold) and a C(vxlan) link C(vxN), a port of
+    C(brN), with VNI N, C(local) the member's underlay address, and an all-zeros-MAC C(fdb) entry towards the
+    underlay address of every other member (head-end replication: no multicast)."
   - "A member's address is stable: a SHA-256 hash of its inventory name within the usable addresses of C(subnet),
     the members in name order each taking the first free address at or after their hashed one, as if there were no
     overrides. An explicit C(addresses) override then replaces its own member's address only, and a member whose
@@ -98,6 +98,8 @@ _value:
   elements: dict
 '''
 
+from typing import TYPE_CHECKING, Any
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
@@ -105,10 +107,19 @@ from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.fleet imp
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.hostvars import MemberVars
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
 
 def netns_segments(
-    segments, host, hostvars, namespaces=None, underlay_var='ansible_host', underlay_device='', facts=None
-):
+    segments: Any,
+    host: Any,
+    hostvars: Mapping[str, Any],
+    namespaces: Any = None,
+    underlay_var: Any = 'ansible_host',
+    underlay_device: Any = '',
+    facts: Mapping[str, Any] | None = None,
+) -> list[Any]:
     try:
         return expand_for_host(
             to_plain(segments),
@@ -124,5 +135,5 @@ def netns_segments(
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, Callable[..., Any]]:
         return {'netns_segments': netns_segments}

@@ -176,6 +176,7 @@ compose:
 '''
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.helpers import get_group_vars
@@ -199,54 +200,63 @@ from ansible_collections.nsfd.namespaces.plugins.plugin_utils.namespace_inventor
 )
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ansible.inventory.data import InventoryData
+    from ansible.parsing.dataloader import DataLoader
+
+    # what a parent declares: its namespace items by name, its PARENT_VARS and its netns_pin_dir
+    ParentNamespaces = tuple[list[tuple[str, dict[str, Any]]], dict[str, Any], Any]
+
 DEFAULT_NAME_TEMPLATE = '{{ netns_parent }}_{{ netns_name }}'  # what the empty name_template means
 
 
 class _InventoryHostVars(Mapping):
     """hostvars for the templates of parents' variables: each host's variables, rendered for that host when read."""
 
-    def __init__(self, plugin):
+    def __init__(self, plugin: InventoryModule) -> None:
         self._plugin = plugin
 
-    def __getitem__(self, host):
+    def __getitem__(self, host: str) -> HostVarsVars:
         if host not in self._plugin.inventory.hosts:
             raise KeyError(host)
         return HostVarsVars(self._plugin.raw_variables(host), loader=self._plugin.loader, host=host)
 
-    def __contains__(self, host):
+    def __contains__(self, host: object) -> bool:
         return host in self._plugin.inventory.hosts
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._plugin.inventory.hosts)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._plugin.inventory.hosts)
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> _InventoryHostVars:
         return self
 
 
 class _Unrendered(Exception):
-    def __init__(self, host, variable, error):
+    def __init__(self, host: str, variable: str, error: str) -> None:
         super().__init__(f'host {host}: variable {variable} cannot be templated: {error}')
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable):
     NAME = 'nsfd.namespaces.namespaces'
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self._raw = {}
-        self._groups = {}
-        self._sources = []
-        self._hostvars = None
+        self._raw: dict[str, dict[str, Any]] = {}
+        self._groups: dict[str, list[str]] = {}
+        self._sources: list[str] = []
+        self._hostvars: _InventoryHostVars | None = None
 
-    def verify_file(self, path):
+    def verify_file(self, path: str) -> bool:
         return super().verify_file(path) and path.endswith(('.yml', '.yaml'))
 
     # the variables of hosts, as a play sees them before any task
-    def _inventory_vars(self, host):
-        host = self.inventory.get_host(host)
+    def _inventory_vars(self, name: str) -> dict[str, Any]:
+        host = self.inventory.get_host(name)
         variables = get_group_vars(host.get_groups())
         if self.get_option('use_vars_plugins'):
             variables = combine_vars(
@@ -259,7 +269,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             )
         return variables
 
-    def raw_variables(self, host):
+    def raw_variables(self, host: str) -> dict[str, Any]:
         """host's variables unrendered, with groups and hostvars, read once."""
         if host not in self._raw:
             variables = self._inventory_vars(host)
@@ -268,13 +278,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             self._raw[host] = variables
         return self._raw[host]
 
-    def _render(self, host, variable, variables):
+    def _render(self, host: str, variable: str, variables: Mapping[str, Any]) -> Any:
         try:
             return to_plain(self._compose(trust_as_template(variable), variables))
         except Exception as exc:  # what the templar raises varies across ansible-core releases
             raise _Unrendered(host, variable, to_native(exc))
 
-    def parse(self, inventory, loader, path, cache=False):
+    def parse(self, inventory: InventoryData, loader: DataLoader, path: str, cache: bool = False) -> None:
         super().parse(inventory, loader, path, cache=cache)
         self._read_config_data(path)
         self._sources = getattr(inventory, 'processed_sources', [])
@@ -291,11 +301,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             raise AnsibleParserError(f'{path}: {exc}')
         self._populate(table)
 
-    def _parents(self):
+    def _parents(self) -> list[str]:
         wanted = self.get_option('parents')
         if not wanted:
             return list(self.inventory.hosts)
-        parents = []
+        parents: list[str] = []
         for name in wanted:
             if name in self.inventory.hosts:
                 members = [name]
@@ -303,13 +313,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 members = [h.name for h in self.inventory.groups[name].get_hosts()]
             else:
                 raise InventoryProblem(
-                    f'parent {name!r} is neither a host nor a group of the inventory loaded before this source; define it '
-                    f'there, and list this file after the inventory (-i inventory.yml -i {"namespaces.yml"})'
+                    f'parent {name!r} is neither a host nor a group of the inventory loaded before this source; '
+                    'define it there, and list this file after the inventory (-i inventory.yml -i namespaces.yml)'
                 )
             parents.extend(m for m in members if m not in parents)
         return parents
 
-    def _declared(self, table, prefix):
+    def _declared(self, table: HostTable, prefix: str) -> None:
         strict = self.get_option('strict')
         parents = self._parents()
         if not parents:
@@ -340,13 +350,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                     f'namespace {name!r} of host {parent}',
                 )
 
-    def _parent_namespaces(self, parent):
+    def _parent_namespaces(self, parent: str) -> ParentNamespaces | None:
         """(items, reached, pin_dir) of parent, None when it declares no namespace."""
         variables = self.raw_variables(parent)
         if not any(variables.get(v) for v in ('netns_namespaces', 'netns_namespaces_extra', 'netns_segments')):
             return None
         declared = dict((v, self._render(parent, v, variables)) for v in DECLARATION_VARS if v in variables)
-        items = declared_namespaces(parent, declared, MemberVars(self._hostvars))
+        # parse() made self._hostvars before any parent is read
+        items = declared_namespaces(parent, declared, MemberVars(cast(_InventoryHostVars, self._hostvars)))
         if not items:
             return None
         reached = dict(
@@ -354,7 +365,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         )
         return items, reached, declared.get('netns_pin_dir')
 
-    def _host_name(self, template, parent, name, item):
+    def _host_name(self, template: str, parent: str, name: str, item: dict[str, Any]) -> str:
         if not template or template == DEFAULT_NAME_TEMPLATE:
             return default_host_name(parent, name)
         variables = combine_vars(
@@ -365,10 +376,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             return to_plain(self.templar.template(trust_as_template(template)))
         except Exception as exc:  # what the templar raises varies across ansible-core releases
             raise InventoryProblem(
-                f'name_template {template!r} cannot be templated for namespace {name!r} of host {parent}: {to_native(exc)}'
+                f'name_template {template!r} cannot be templated for namespace {name!r} of host {parent}: '
+                f'{to_native(exc)}'
             )
 
-    def _local(self, table, prefix):
+    def _local(self, table: HostTable, prefix: str) -> None:
         data_dirs = self.get_option('data_dirs')
         try:
             found = local_namespaces(self.get_option('local_types'), data_dirs, pins=self.get_option('local_pins'))
@@ -380,7 +392,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 groups.append(table.group('source', 'namespace_hosts', group_name(prefix, 'namespace_hosts')))
             table.add(name, variables, groups, f'the local namespace {name!r}')
 
-    def _populate(self, table):
+    def _populate(self, table: HostTable) -> None:
         strict = self.get_option('strict')
         for name, host in table.hosts.items():
             for group in host['groups']:

@@ -13,13 +13,43 @@ namespaces[].changes, services[].changes and boot.changes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import TypedDict
+
+    class Row(TypedDict):
+        """One change; the values are the module's, as registered."""
+
+        host: str
+        namespace: Any
+        kind: Any
+        object: Any
+        before: Any
+        after: Any
+        change: Any
+
+    class HostEntry(TypedDict):
+        status: str
+        changes: int
+        msg: str
+
+    class Report(TypedDict):
+        drift: bool
+        errors: bool
+        count: int
+        hosts: dict[str, HostEntry]
+        changes: list[Row]
+
+
 IN_SYNC, DRIFT, FAILED, SKIPPED, NO_RESULT = 'in sync', 'drift', 'failed', 'skipped', 'no result'
 ERRORS = (FAILED, SKIPPED, NO_RESULT)
 COLUMNS = ('HOST', 'NAMESPACE', 'KIND', 'OBJECT', 'BEFORE', 'AFTER')
 WIDEST = 48  # a cell longer than this is cut, with '...'
 
 
-def _row(host, namespace, text, detail):
+def _row(host: str, namespace: Any, text: Any, detail: object) -> Row:
     detail = detail if isinstance(detail, dict) else {}
     return {
         'host': host,
@@ -32,9 +62,9 @@ def _row(host, namespace, text, detail):
     }
 
 
-def _host_rows(host, result):
-    rows = []
-    problems = []
+def _host_rows(host: str, result: Mapping[str, Any]) -> tuple[list[Row], list[str]]:
+    rows: list[Row] = []
+    problems: list[str] = []
     for namespace in result.get('namespaces') or []:
         changes = namespace.get('changes') or []
         details = namespace.get('details') or []
@@ -65,34 +95,40 @@ def _host_rows(host, result):
     return rows, problems
 
 
-def report(results):
+def report(results: Iterable[tuple[str, Any]]) -> Report:
     """The report of results: [(host, its registered netns_config result, or None when it has none)].
 
     {'drift': any change, 'errors': any host without a full result, 'count': the number of changes,
      'hosts': {host: {'status', 'changes', 'msg'}}, 'changes': [{'host', 'namespace', 'kind', 'object', 'before',
      'after', 'change'}]}: one entry per change the role's converge would make, in the order it would make them.
     """
-    hosts = {}
-    changes = []
+    hosts: dict[str, HostEntry] = {}
+    changes: list[Row] = []
     for host, result in results:
-        entry = {'status': IN_SYNC, 'changes': 0, 'msg': ''}
+        entry: HostEntry = {'status': IN_SYNC, 'changes': 0, 'msg': ''}
         hosts[host] = entry
         if not isinstance(result, dict) or not result:
             entry.update(
-                status=NO_RESULT, msg='netns_config did not run (the host is unreachable, or a task before it failed)'
+                {
+                    'status': NO_RESULT,
+                    'msg': 'netns_config did not run (the host is unreachable, or a task before it failed)',
+                }
             )
             continue
         if result.get('skipped'):
             entry.update(
-                status=SKIPPED,
-                msg=f'netns_config was skipped: {(result.get("skip_reason") or result.get("false_condition") or "its condition was false")}',
+                {
+                    'status': SKIPPED,
+                    'msg': 'netns_config was skipped: '
+                    f'{(result.get("skip_reason") or result.get("false_condition") or "its condition was false")}',
+                }
             )
             continue
         rows, problems = _host_rows(host, result)
         changes.extend(rows)
         entry['changes'] = len(rows)
         if result.get('failed') or result.get('unreachable') or problems:
-            entry.update(status=FAILED, msg='; '.join(problems) or result.get('msg') or 'failed')
+            entry.update({'status': FAILED, 'msg': '; '.join(problems) or result.get('msg') or 'failed'})
         elif rows:
             entry['status'] = DRIFT
     return {
@@ -104,7 +140,7 @@ def report(results):
     }
 
 
-def cell(value):
+def cell(value: object) -> str:
     """A before or after value as a table cell: '-' for absent, a mapping as 'key value, ...', cut when long."""
     if value is None:
         text = '-'
@@ -120,11 +156,11 @@ def cell(value):
     return text
 
 
-def _plural(count, word):
+def _plural(count: int, word: str) -> str:
     return f'{count} {word}{("" if count == 1 else "s")}'
 
 
-def table(data):
+def table(data: Mapping[str, Any]) -> str:
     """The report (as report() returns it) as text: the changes as a table, then a line per host."""
     rows = [list(COLUMNS)]
     for change in data.get('changes') or []:
@@ -159,13 +195,12 @@ def table(data):
     elif not data.get('drift') and not data.get('errors'):
         lines.append('no drift: every host is as its declaration says')
     else:
-        lines.append(
-            '{} on {}{}'.format(
-                _plural(data.get('count', 0), 'difference'),
-                _plural(sum(1 for h in hosts.values() if h.get('status') == DRIFT), 'host'),
-                f', {_plural(sum(1 for h in hosts.values() if h.get("status") in ERRORS), "host")} without a report'
-                if data.get('errors')
-                else '',
-            )
+        differences = _plural(data.get('count', 0), 'difference')
+        drifted = _plural(sum(1 for h in hosts.values() if h.get('status') == DRIFT), 'host')
+        without = (
+            f', {_plural(sum(1 for h in hosts.values() if h.get("status") in ERRORS), "host")} without a report'
+            if data.get('errors')
+            else ''
         )
+        lines.append(f'{differences} on {drifted}{without}')
     return '\n'.join(lines)

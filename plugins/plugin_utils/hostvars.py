@@ -10,27 +10,32 @@ variables of each member of a segment, and nothing of any other host.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.plain import to_plain
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class _HostVariables:
-    def __init__(self, variables):
+    def __init__(self, variables: Mapping[str, Any]) -> None:
         self._variables = variables
 
-    def get(self, name, default=None):
+    def get(self, name: str, default: Any = None) -> Any:
         return to_plain(self._variables.get(name, default))
 
 
 class MemberVars:
     """`host in vars` and `vars[host].get(name)` over hostvars, each value templated once, when read."""
 
-    def __init__(self, hostvars):
+    def __init__(self, hostvars: Mapping[str, Mapping[str, Any]]) -> None:
         self._hostvars = hostvars
 
-    def __contains__(self, host):
+    def __contains__(self, host: object) -> bool:
         # Ansible's hostvars answers an unknown host with an undefined value
         # that fails when read, not with KeyError: membership is asked first
         return host in self._hostvars
 
-    def __getitem__(self, host):
+    def __getitem__(self, host: str) -> _HostVariables:
         return _HostVariables(self._hostvars[host])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, cast
 
 from ansible.inventory.group import to_safe_group_name
 
@@ -27,6 +28,19 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.nstypes imp
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.listing import list_namespaces
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.fleet import expand_for_host
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import TypedDict
+
+    from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.fleet import HostVars
+
+    class TableHost(TypedDict):
+        """A host of HostTable: its variables and its groups, the first the one it is added to."""
+
+        vars: dict[str, Any]
+        groups: list[str]
+
 
 BECOME_METHOD = 'nsfd.namespaces.netns'
 NSENTER = 'nsfd.namespaces.nsenter'
@@ -71,12 +85,12 @@ class InventoryProblem(Exception):
     """A mistake in the inventory or the plugin's configuration, said in one message."""
 
 
-def group_name(prefix, name):
+def group_name(prefix: str, name: str) -> str:
     """An Ansible group name: prefix + name with every character a variable name cannot hold replaced by '_'."""
     return to_safe_group_name(f'{prefix}{name}', force=True, silent=True)
 
 
-def default_host_name(parent, name):
+def default_host_name(parent: str, name: str) -> str:
     """PARENT_NAMESPACE: a name Ansible takes everywhere a host name goes.
 
     Not PARENT/NAME: a '/' makes host_vars/PARENT/NAME.yml a directory of the
@@ -87,7 +101,7 @@ def default_host_name(parent, name):
     return f'{parent}_{name}'
 
 
-def _as_list(value, what, parent):
+def _as_list(value: Any, what: str, parent: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -95,7 +109,9 @@ def _as_list(value, what, parent):
     return value
 
 
-def declared_namespaces(parent, declared, member_vars=None):
+def declared_namespaces(
+    parent: str, declared: Mapping[str, Any], member_vars: HostVars | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """[(name, item)] of the namespaces the netns role makes present on parent, in the role's order.
 
     declared: the parent's DECLARATION_VARS, rendered (missing ones: the
@@ -118,7 +134,7 @@ def declared_namespaces(parent, declared, member_vars=None):
             )
         except NamespaceError as exc:
             raise InventoryProblem(f'host {parent}: {exc}')
-    found = OrderedDict()
+    found: OrderedDict[str, dict[str, Any]] = OrderedDict()
     for index, item in enumerate(namespaces):
         if not isinstance(item, dict):
             raise InventoryProblem(
@@ -135,11 +151,13 @@ def declared_namespaces(parent, declared, member_vars=None):
             raise InventoryProblem(
                 f'host {parent}: namespace {name!r} is declared twice in netns_namespaces + netns_namespaces_extra'
             )
-        found[name] = item
+        found[cast(str, name)] = item  # name_problem() refuses anything but a str
     return list(found.items())
 
 
-def declared_host_vars(parent, name, item, reached, pin_dir=None):
+def declared_host_vars(
+    parent: str, name: str, item: dict[str, Any], reached: Mapping[str, Any], pin_dir: str | None = None
+) -> dict[str, Any]:
     """The variables of the host of namespace name on parent.
 
     reached: the parent's PARENT_VARS it has (rendered). ansible_host is the
@@ -169,14 +187,14 @@ class HostTable:
     a host name made twice or already in the inventory, and two names that
     make one group, fail naming both."""
 
-    def __init__(self, existing_hosts=(), existing_groups=()):
-        self.hosts = OrderedDict()  # name: {'vars': {...}, 'groups': [...]}
-        self._origin = {}  # host name: what made it
+    def __init__(self, existing_hosts: Iterable[str] = (), existing_groups: Iterable[str] = ()) -> None:
+        self.hosts: OrderedDict[str, TableHost] = OrderedDict()  # name: {'vars': {...}, 'groups': [...]}
+        self._origin: dict[str, str] = {}  # host name: what made it
         self._existing = set(existing_hosts)
         self._existing_groups = set(existing_groups)
-        self._group_origin = {}  # group: (kind, raw name)
+        self._group_origin: dict[str, tuple[str, str]] = {}  # group: (kind, raw name)
 
-    def group(self, kind, raw, name):
+    def group(self, kind: str, raw: str, name: str) -> str:
         """name (already sanitized) as the group of raw (a namespace, a parent...): one raw per group."""
         if name in self._existing and name not in self._existing_groups:
             raise InventoryProblem(
@@ -185,21 +203,22 @@ class HostTable:
         known = self._group_origin.setdefault(name, (kind, raw))
         if known != (kind, raw):
             raise InventoryProblem(
-                f'group {name} would hold both {known[0]} {known[1]!r} and {kind} {raw!r}: their names differ only in characters '
+                f'group {name} would hold both {known[0]} {known[1]!r} and {kind} {raw!r}: '
+                'their names differ only in characters '
                 'a group name cannot hold (or the prefixes collide); rename one or choose another '
                 'group_prefix'
             )
         return name
 
-    def add(self, name, variables, groups, origin):
+    def add(self, name: object, variables: dict[str, Any], groups: Iterable[str], origin: str) -> None:
         if not isinstance(name, str) or not name.strip():
             raise InventoryProblem(
                 f'the host name of {origin} is {name!r}: the name template must give a non-empty string'
             )
         if name in self.hosts:
             raise InventoryProblem(
-                f'host name {name!r} is made twice: for {self._origin[name]} and for {origin}; make the name template tell them '
-                'apart'
+                f'host name {name!r} is made twice: for {self._origin[name]} and for {origin}; '
+                'make the name template tell them apart'
             )
         if name in self._existing:
             raise InventoryProblem(
@@ -211,25 +230,26 @@ class HostTable:
         self.hosts[name] = {'vars': variables, 'groups': list(groups)}
 
 
-def _readable_dir(path):
+def _readable_dir(path: str) -> None:
     try:
         os.listdir(path)
     except OSError as exc:
-        if exc.errno == errno.ENOENT:
+        code = cast(int, exc.errno)  # os.listdir's errors always carry one
+        if code == errno.ENOENT:
             why = 'it does not exist'
-        elif exc.errno == errno.ENOTDIR:
+        elif code == errno.ENOTDIR:
             why = 'it is not a directory'
         else:
-            why = os.strerror(exc.errno)
+            why = os.strerror(code)
         raise InventoryProblem(
-            f'data dir {path} cannot be read: {why} (errno {errno.errorcode.get(exc.errno, exc.errno)}); give the data_dir the namespace hosts '
-            'were started with'
+            f'data dir {path} cannot be read: {why} (errno {errno.errorcode.get(code, code)}); '
+            'give the data_dir the namespace hosts were started with'
         )
 
 
-def namespace_hosts(data_dirs):
+def namespace_hosts(data_dirs: Iterable[str]) -> OrderedDict[str, dict[str, Any]]:
     """{name: host} of the namespace hosts recorded in data_dirs (as namespace_host_info lists them)."""
-    hosts = OrderedDict()
+    hosts: OrderedDict[str, dict[str, Any]] = OrderedDict()
     for data_dir in data_dirs:
         _readable_dir(data_dir)
         try:
@@ -239,24 +259,27 @@ def namespace_hosts(data_dirs):
         for host in listed:
             if host['name'] in hosts:
                 raise InventoryProblem(
-                    f'namespace host {host["name"]!r} is in two data dirs: {hosts[host["name"]]["data_dir"]} and {data_dir}'
+                    f'namespace host {host["name"]!r} is in two data dirs: '
+                    f'{hosts[host["name"]]["data_dir"]} and {data_dir}'
                 )
             hosts[host['name']] = host
     return hosts
 
 
-def local_namespaces(types, data_dirs=(), pins=True):
+def local_namespaces(
+    types: Iterable[str], data_dirs: Iterable[str] = (), pins: bool = True
+) -> list[tuple[str, dict[str, Any]]]:
     """[(name, variables)] of what is pinned on this machine in the default pin directories
     (stale pins never) and of the running namespace hosts of data_dirs, by name."""
     recorded = namespace_hosts(data_dirs)
     wanted = ordered(types)
-    pinned = OrderedDict()
+    pinned: OrderedDict[str, OrderedDict[str, dict[str, Any]]] = OrderedDict()
     # the nsenter connection enters a name through the default pin directories only
     for entry in list_namespaces(wanted)[0] if (pins or recorded) else []:
         if entry['name'] is None or entry['stale']:
             continue
         pinned.setdefault(entry['name'], OrderedDict())[entry['type']] = entry
-    result = []
+    result: list[tuple[str, dict[str, Any]]] = []
     for name in sorted(set(pinned) | set(recorded)):
         host = recorded.get(name)
         if host is not None and (not host['running'] or host.get('damaged')):
@@ -266,7 +289,7 @@ def local_namespaces(types, data_dirs=(), pins=True):
         entries = pinned.get(name)
         if not entries:
             continue  # recorded, but nothing of it is pinned (any more)
-        variables = {
+        variables: dict[str, Any] = {
             'ansible_host': name,
             'ansible_connection': NSENTER,
             'ansible_nsenter_types': list(entries),

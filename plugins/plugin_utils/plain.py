@@ -15,6 +15,7 @@ ansible-core's internals in the result, which is then safe to change.
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
+from typing import Any
 
 # A value that is `omit` (e.g. "{{ mtu | default(omit) }}") leaves its key or
 # list item out, as ansible-core does for a module's arguments. Its type is
@@ -23,11 +24,11 @@ from collections.abc import Mapping, Set
 _OMIT_TYPE = '_OmitType'
 
 
-def _omitted(value):
+def _omitted(value: object) -> bool:
     return type(value).__name__ == _OMIT_TYPE
 
 
-def to_plain(value):
+def to_plain(value: Any) -> Any:
     """value as plain dicts, lists, str, int, float, bool and None (omitted items dropped)."""
     if value is None or type(value) in (str, int, float, bool):
         return value

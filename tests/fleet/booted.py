@@ -314,7 +314,8 @@ class BootedHost:
         result = subprocess.run(self.command(*argv), capture_output=True, text=True, check=False, **kwargs)
         if check and result.returncode != 0:
             raise BootError(
-                f'{" ".join(argv)} in {self.name} exited with status {result.returncode}:\n{result.stdout}{result.stderr}'
+                f'{" ".join(argv)} in {self.name} exited with status {result.returncode}:\n'
+                f'{result.stdout}{result.stderr}'
             )
         return result
 

@@ -64,7 +64,8 @@ def assert_in_blue(host):
     assert service_netns == pin != host_netns
     assert host.run('cat', f'/proc/{pid}/root/etc/resolv.conf').stdout == RESOLV
     assert host.run('cat', '/etc/resolv.conf').stdout != RESOLV, 'the host keeps its own resolv.conf'
-    print('service sees /sys/class/net: {}'.format(host.run('ls', f'/proc/{pid}/root/sys/class/net').stdout.split()))
+    seen = host.run('ls', f'/proc/{pid}/root/sys/class/net').stdout.split()
+    print(f'service sees /sys/class/net: {seen}')
     inside = _fetch(host, 'ip', 'netns', 'exec', 'blue')
     assert inside.returncode == 0 and inside.stdout == RESOLV, inside.stdout + inside.stderr
     outside = _fetch(host)
@@ -82,7 +83,8 @@ def test_booted_host_runs_a_service_inside_blue_across_a_reboot(host, tmp_path):
     print(f'--- {DROPIN}\n{dropin}---')
     before_pid, before_pin = assert_in_blue(host)
     print(
-        f'before reboot: MainPID {before_pid} in net:[{before_pin}] (the pin of blue), resolv.conf from inside blue: {RESOLV!r}'
+        f'before reboot: MainPID {before_pid} in net:[{before_pin}] (the pin of blue), '
+        f'resolv.conf from inside blue: {RESOLV!r}'
     )
 
     _reboot_for_real(host)

@@ -16,13 +16,16 @@ from test_targets import playbook_env
 
 BIN = os.path.dirname(sys.executable)
 
-INVENTORY = '''fleet:
+
+def _inventory(python):
+    """The fleet's inventory, its hosts reached with python."""
+    return f'''fleet:
   hosts:
-    h1: {ansible_host: h1, lab_address: 10.77.0.1, idx: 1}
-    h2: {ansible_host: h2, lab_address: 10.77.0.2, idx: 2}
+    h1: {{ansible_host: h1, lab_address: 10.77.0.1, idx: 1}}
+    h2: {{ansible_host: h2, lab_address: 10.77.0.2, idx: 2}}
   vars:
     ansible_connection: nsfd.namespaces.nsenter
-    ansible_python_interpreter: %s
+    ansible_python_interpreter: {python}
     ansible_become: false
     netns_persist: false
     netns_purge: true
@@ -30,14 +33,14 @@ INVENTORY = '''fleet:
     netns_namespaces:
       - name: red
         links:
-          - {name: b0, kind: bridge, addresses: ["{{ '10.9.0.%%d/24' %% (idx | int) }}"]}
-          - {name: b1, kind: bridge, addresses: [10.8.0.1/24]}
+          - {{name: b0, kind: bridge, addresses: ["{{{{ '10.9.0.%d/24' % (idx | int) }}}}"]}}
+          - {{name: b1, kind: bridge, addresses: [10.8.0.1/24]}}
         routes:
-          - {dst: 10.60.0.0/24, via: 10.8.0.254}
+          - {{dst: 10.60.0.0/24, via: 10.8.0.254}}
         sysctls:
           net.ipv4.ip_forward: 1
     netns_segments:
-      - {name: purple, id: 100, subnet: 10.200.0.0/24, members: "{{ groups['fleet'] }}"}
+      - {{name: purple, id: 100, subnet: 10.200.0.0/24, members: "{{{{ groups['fleet'] }}}}"}}
 '''
 
 
@@ -74,7 +77,7 @@ def test_drift_made_by_hand_is_reported_and_a_converge_clears_it(tmp_path):
     start(tmp_path, ['h1', 'h2'], data_dir)
     try:
         inventory = tmp_path / 'fleet.yml'
-        inventory.write_text(INVENTORY % sys.executable)
+        inventory.write_text(_inventory(sys.executable))
         (tmp_path / 'site.yml').write_text('- hosts: fleet\n  gather_facts: false\n  roles: [nsfd.namespaces.netns]\n')
         _ok(_playbook(tmp_path, '-i', str(inventory), str(tmp_path / 'site.yml')))
         report = str(tmp_path / 'drift.json')

@@ -88,6 +88,7 @@ def test_examples_run_as_written_and_return_what_is_documented(module, tmp_path)
     assert registered, f'the EXAMPLES of {module} use no nsfd.namespaces module'
     app = _process_in_own_namespaces()
     results = tmp_path / 'results.json'
+    pairs = ', '.join(f"'{name}': {name}" for name in registered)
     play = {
         'name': f'EXAMPLES of {module}',
         'hosts': 'localhost',
@@ -98,9 +99,7 @@ def test_examples_run_as_written_and_return_what_is_documented(module, tmp_path)
         + [
             {
                 'ansible.builtin.copy': {
-                    'content': '{{{{ {} | to_json }}}}'.format(
-                        '{{{}}}'.format(', '.join(f"'{name}': {name}" for name in registered))
-                    ),
+                    'content': f'{{{{ {{{pairs}}} | to_json }}}}',
                     'dest': str(results),
                     'mode': '0600',
                 }

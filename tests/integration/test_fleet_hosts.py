@@ -1,4 +1,5 @@
-"""Namespace hosts as molecule's platforms use them (nsfd.namespaces.namespace_host), seen from inside, in the sandbox."""
+"""Namespace hosts as molecule's platforms use them (nsfd.namespaces.namespace_host), seen from inside,
+in the sandbox."""
 
 import os
 import time

@@ -20,7 +20,11 @@ KEPT = 'nsfd-test-kept.service'
 DROPIN = f'/etc/systemd/system/{UNIT}.d/50-nsfd-netns.conf'
 RECORD = '/var/lib/nsfd-netns/managed.json'
 FLAGS = {'restart': False, 'writable_etc': False, 'bind_etc': True}
-PLAY = '''
+
+
+def _play(services):
+    """The play of the role with blue's services, services given as JSON text."""
+    return f'''
 - hosts: localhost
   gather_facts: false
   roles:
@@ -30,12 +34,12 @@ PLAY = '''
           - name: blue
             files:
               resolv.conf: "nameserver 10.200.1.1\\n"
-            services: %s
+            services: {services}
 '''
 
 
 def _role(tmp_path, services, *extra):
-    (tmp_path / 'play.yml').write_text(PLAY % json.dumps(services))
+    (tmp_path / 'play.yml').write_text(_play(json.dumps(services)))
     result = subprocess.run(
         [
             os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
@@ -109,7 +113,7 @@ def test_a_service_placed_by_a_run_that_failed_half_way_is_still_pruned(tmp_path
     os.makedirs('/etc/systemd/system', exist_ok=True)
     with open('/etc/systemd/system/' + UNIT, 'w') as handle:
         handle.write('[Service]\nExecStart=/usr/bin/python3 -m http.server 8080\n')
-    (tmp_path / 'play.yml').write_text(PLAY % json.dumps([UNIT, 'nsfd-test-missing.service']))
+    (tmp_path / 'play.yml').write_text(_play(json.dumps([UNIT, 'nsfd-test-missing.service'])))
     failed = subprocess.run(
         [
             os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
@@ -147,7 +151,7 @@ def test_malformed_services_are_refused_naming_them_before_any_namespace_is_made
     """A service that is no unit name or mapping with a name was silently
     dropped (and one already placed then pruned), or failed with a Jinja
     error naming nothing, after netns_config had made the namespaces."""
-    (tmp_path / 'play.yml').write_text(PLAY % json.dumps(services))
+    (tmp_path / 'play.yml').write_text(_play(json.dumps(services)))
     run = subprocess.run(
         [
             os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),

@@ -20,16 +20,25 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from typing import TYPE_CHECKING, Union
 
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import usable_range
 
+if TYPE_CHECKING:
+    from collections.abc import Container, Iterable
 
-def preferred_offset(host, size):
+    from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import Address, Segment
+
+# what ipaddress.ip_interface gives
+Interface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+
+
+def preferred_offset(host: str, size: int) -> int:
     digest = hashlib.sha256(host.encode('utf-8')).digest()
     return int.from_bytes(digest[:8], 'big') % size
 
 
-def _probe(host, size, taken):
+def _probe(host: str, size: int, taken: Container[int]) -> int:
     """The first offset at or after host's preferred one that taken lacks."""
     offset = preferred_offset(host, size)
     # check_segment made sure there is a free address for every member
@@ -38,18 +47,19 @@ def _probe(host, size, taken):
     return offset
 
 
-def hashed_offsets(members, size):
+def hashed_offsets(members: Iterable[str], size: int) -> dict[str, int]:
     """{host: offset} of every member as if none had an override. Overrides
     are left out on purpose: a member with one still holds its hashed slot
     here, so putting an override on it (or taking it off) moves nobody else."""
-    taken, result = set(), {}
+    taken: set[int] = set()
+    result: dict[str, int] = {}
     for host in sorted(members):
         result[host] = _probe(host, size, taken)
         taken.add(result[host])
     return result
 
 
-def allocate(segment):
+def allocate(segment: Segment) -> dict[str, Interface]:
     """{host: ipaddress.ip_interface} for every member of a checked Segment."""
     first, last = usable_range(segment.subnet)
     size = last - first + 1
@@ -63,7 +73,7 @@ def allocate(segment):
     for host in sorted(h for h in hashed if h not in segment.addresses and h not in kept):
         kept[host] = _probe(host, size, taken)  # an override took its address: the next one nobody holds
         taken.add(kept[host])
-    result = dict((host, ipaddress.ip_address(first + offset)) for host, offset in kept.items())
+    result: dict[str, Address] = dict((host, ipaddress.ip_address(first + offset)) for host, offset in kept.items())
     result.update(segment.addresses)
     return dict(
         (host, ipaddress.ip_interface(f'{address}/{segment.subnet.prefixlen}')) for host, address in result.items()

@@ -12,13 +12,23 @@ host's own underlay address.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Union
+
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.expand import host_items, merge
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.spec import check_segments, check_underlays
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from ansible_collections.nsfd.namespaces.plugins.plugin_utils.hostvars import MemberVars
+
+    # the members' variables: the filters' MemberVars over hostvars, or plain {host: {name: value}}
+    HostVars = Union[MemberVars, Mapping[str, Mapping[str, Any]]]
 
 EXPLICIT = 'netns_underlay_address'
 
 
-def underlay_source(host, hostvars, var):
+def underlay_source(host: str, hostvars: HostVars, var: str) -> tuple[Any, str | None]:
     """(address text or None, where it came from) for one host, from its inventory variables;
     (None, None) for a host the inventory does not have."""
     # Ansible's hostvars answers an unknown host with an undefined value that
@@ -35,7 +45,7 @@ def underlay_source(host, hostvars, var):
     return value, (f'{var} = {value!r}' if value not in (None, '') else f'{var} is not set')
 
 
-def device_of(address, facts):
+def device_of(address: object, facts: Mapping[str, Any] | None) -> str | None:
     """The interface gathered network facts show holding address, or None."""
     text = str(address)
     for value in (facts or {}).values():
@@ -49,8 +59,14 @@ def device_of(address, facts):
 
 
 def expand_for_host(
-    segments, host, hostvars, namespaces=None, underlay_var='ansible_host', underlay_device=None, facts=None
-):
+    segments: Any,
+    host: str,
+    hostvars: HostVars,
+    namespaces: Iterable[Any] | None = None,
+    underlay_var: str = 'ansible_host',
+    underlay_device: str | None = None,
+    facts: Mapping[str, Any] | None = None,
+) -> list[Any]:
     """The netns_config namespaces of one host: its declared ones merged with its segments.
 
     Every segment is checked, and every member's underlay address with it,

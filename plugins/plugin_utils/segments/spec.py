@@ -10,12 +10,21 @@ the segment (by index and name), the option, the value (repr) and the host.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import numbers
+from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.spec import ADDRESS_TEXT, usable_hosts
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.names import name_problem, unprintable
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# what ipaddress.ip_network and ip_address give
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 VNI_MAX = 16777215  # 24 bits
 SEGMENT_KEYS = {'name', 'id', 'subnet', 'members', 'namespace', 'port', 'mtu', 'learning', 'addresses'}
@@ -48,52 +57,57 @@ SPECIAL_BLOCKS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
 class Segment:
     """One checked segment; addresses and members as given (members deduplicated, in order)."""
 
-    def __init__(self, name, vni, subnet, members, namespace, port, mtu, learning, addresses):
-        self.name = name
-        self.vni = vni
-        self.subnet = subnet
-        self.members = members
-        self.namespace = namespace
-        self.port = port
-        self.mtu = mtu
-        self.learning = learning
-        self.addresses = addresses
+    name: str
+    vni: int
+    subnet: Network
+    members: list[str]
+    namespace: str
+    port: int | None
+    mtu: int | None
+    learning: bool | None
+    addresses: dict[str, Address]
 
     @property
-    def bridge(self):
+    def bridge(self) -> str:
         return f'br{self.vni}'
 
     @property
-    def vxlan(self):
+    def vxlan(self) -> str:
         return f'vx{self.vni}'
 
 
-def fail(where, message):
+def fail(where: str, message: str) -> NoReturn:
     raise NamespaceError(f'netns_segments{where}: {message}', hint=HINT)
 
 
-def _label(index, item):
+def _label(index: int, item: object) -> str:
     name = item.get('name') if isinstance(item, dict) else None
     return f'[{index}]' if not isinstance(name, str) else f'[{index}] (segment {name!r})'
 
 
-def _int(value, where, option, low, high):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+def _int(value: Any, where: str, option: str, low: int, high: int) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        # numbers.Integral declares no comparison with int, though every integral type has one
+        or not low <= value <= high  # type: ignore[operator]
+    ):
         fail(where, f'{option} {value!r} must be an integer from {low} to {high}')
     return int(value)
 
 
-def _name(value, where, option):
+def _name(value: Any, where: str, option: str) -> str:
     problem = name_problem(value)
     if problem:
         fail(where, f'{option} {value!r} {problem} (it names the network namespace on every member)')
     return value
 
 
-def _subnet(value, where):
+def _subnet(value: Any, where: str) -> Network:
     if not isinstance(value, str) or not ADDRESS_TEXT.match(value) or '/' not in value:
         fail(where, f'subnet {value!r} must be a network in CIDR notation, such as 10.200.0.0/24')
     try:
@@ -106,7 +120,7 @@ def _subnet(value, where):
     return subnet
 
 
-def subnet_problem(subnet):
+def subnet_problem(subnet: Network) -> str | None:
     """Why subnet cannot be a segment's, or None. Each member's bridge gets
     the subnet's connected route: a default route (/0) or a huge prefix would
     take the namespace's other traffic into the tunnel, and an address from a
@@ -124,13 +138,14 @@ def subnet_problem(subnet):
     return None
 
 
-def _members(value, where):
+def _members(value: Any, where: str) -> list[str]:
     if not isinstance(value, list):
         fail(
             where,
-            f'members {value!r} must be a list of inventory host names (e.g. "{{{{ groups[\'routers\'] }}}}"), not {type(value).__name__}',
+            f'members {value!r} must be a list of inventory host names (e.g. "{{{{ groups[\'routers\'] }}}}"), '
+            f'not {type(value).__name__}',
         )
-    seen = []
+    seen: list[str] = []
     for host in value:
         if not isinstance(host, str) or not host or unprintable(host):
             fail(where, f'members: {host!r} is not an inventory host name')
@@ -139,7 +154,7 @@ def _members(value, where):
     return seen
 
 
-def _address(value, where, option, subnet):
+def _address(value: Any, where: str, option: str, subnet: Network) -> Address:
     if not isinstance(value, str) or not ADDRESS_TEXT.match(value) or '/' in value:
         fail(where, f'{option} {value!r} must be an address without a prefix length, inside {subnet}')
     try:
@@ -152,17 +167,19 @@ def _address(value, where, option, subnet):
     if not first <= int(address) <= last:
         fail(
             where,
-            f'{option} {address} is the network or broadcast address of {subnet}; use one from {ipaddress.ip_address(first)} to {ipaddress.ip_address(last)}',
+            f'{option} {address} is the network or broadcast address of {subnet}; '
+            f'use one from {ipaddress.ip_address(first)} to {ipaddress.ip_address(last)}',
         )
     return address
 
 
-def usable_range(subnet):
+def usable_range(subnet: Network) -> tuple[int, int]:
     """The first and last address (as integers) a member may get (netconfig's usable_hosts)."""
-    return tuple(int(address) for address in usable_hosts(subnet))
+    first, last = usable_hosts(subnet)
+    return int(first), int(last)
 
 
-def check_segment(index, item):
+def check_segment(index: int, item: Any) -> Segment:
     where = _label(index, item)
     if not isinstance(item, dict):
         fail(where, f'must be a dict with name, id, subnet and members, not {type(item).__name__}')
@@ -186,15 +203,15 @@ def check_segment(index, item):
     overrides = item.get('addresses') or {}
     if not isinstance(overrides, dict):
         fail(where, f'addresses {overrides!r} must be a dict of host: address')
-    addresses = {}
-    taken = {}
+    addresses: dict[str, Address] = {}
+    taken: dict[Address, str] = {}
     for host in sorted(overrides, key=str):
         option = f'addresses[{host!r}]'
         if host not in members:
             fail(
                 where,
-                f'{option}: host {host!r} is not a member of the segment (members: {(", ".join(members) or "none")}); remove the override or add '
-                'the host',
+                f'{option}: host {host!r} is not a member of the segment (members: {(", ".join(members) or "none")}); '
+                'remove the override or add the host',
             )
         address = _address(overrides[host], where, option, subnet)
         if address in taken:
@@ -205,31 +222,35 @@ def check_segment(index, item):
     if len(members) > last - first + 1:
         fail(
             where,
-            f'subnet {subnet} has {last - first + 1} usable addresses, too few for its {len(members)} members ({", ".join(members)})',
+            f'subnet {subnet} has {last - first + 1} usable addresses, '
+            f'too few for its {len(members)} members ({", ".join(members)})',
         )
     return Segment(name, vni, subnet, members, namespace, port, mtu, learning, addresses)
 
 
-def check_segments(items):
+def check_segments(items: Any) -> list[Segment]:
     """Checked Segments of a whole netns_segments list: each one, then what they must not share."""
     if items is None:
         return []
     if not isinstance(items, list):
         fail('', f'must be a list of segments, not {type(items).__name__}')
     segments = [check_segment(index, item) for index, item in enumerate(items)]
-    names, vnis = {}, {}
+    names: dict[str, int] = {}
+    vnis: dict[int, int] = {}
     for index, segment in enumerate(segments):
         where = _label(index, items[index])
         if segment.name in names:
             fail(
                 where,
-                f'name {segment.name!r} is also the name of netns_segments[{names[segment.name]}]; segment names must be unique',
+                f'name {segment.name!r} is also the name of netns_segments[{names[segment.name]}]; '
+                'segment names must be unique',
             )
         names[segment.name] = index
         if segment.vni in vnis:
             fail(
                 where,
-                f'id {segment.vni} is also the id (VNI) of segment {segments[vnis[segment.vni]].name!r}; every segment needs its own VNI',
+                f'id {segment.vni} is also the id (VNI) of segment {segments[vnis[segment.vni]].name!r}; '
+                'every segment needs its own VNI',
             )
         vnis[segment.vni] = index
         for earlier in segments[:index]:
@@ -248,15 +269,15 @@ def check_segments(items):
     return segments
 
 
-def check_underlays(segments, underlays):
+def check_underlays(segments: list[Segment], underlays: Mapping[str, tuple[Any, str | None]]) -> dict[str, Address]:
     """Every member's underlay address, parsed: an IP address, unique per segment, of one family per segment.
 
     underlays maps host -> (address text or None, where it came from), as the caller found them;
     where it came from is None for a host the inventory does not have.
     """
-    parsed = {}
+    parsed: dict[str, Address] = {}
     for segment in segments:
-        owners = {}
+        owners: dict[Address, str] = {}
         for host in segment.members:
             text, source = underlays.get(host, (None, None))
             where = f' (segment {segment.name!r}, host {host!r})'
@@ -286,7 +307,8 @@ def check_underlays(segments, underlays):
             if underlay_problem(address):
                 fail(
                     where,
-                    f'underlay address {text!r} ({source}) is {underlay_problem(address)}, no unicast address a tunnel can use as its end; set '
+                    f'underlay address {text!r} ({source}) is {underlay_problem(address)}, '
+                    'no unicast address a tunnel can use as its end; set '
                     'netns_underlay_address for the host, or name the variable that holds it in '
                     'netns_underlay_address_var',
                 )
@@ -296,15 +318,15 @@ def check_underlays(segments, underlays):
             if families and address.version not in families:
                 fail(
                     where,
-                    f'underlay address {address} is IPv{address.version} while the other members use IPv{families.pop()}; a VXLAN segment '
-                    'needs one family',
+                    f'underlay address {address} is IPv{address.version} '
+                    f'while the other members use IPv{families.pop()}; a VXLAN segment needs one family',
                 )
             owners[address] = host
             parsed[host] = address
     return parsed
 
 
-def underlay_problem(address):
+def underlay_problem(address: Address) -> str | None:
     """What makes address useless as a tunnel end (the others send their
     VXLAN packets to it), or None: unspecified, multicast, loopback (it
     names the sender itself on every member), IPv4's reserved block with
