@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from typing import TypedDict
 
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.listing import NamespaceEntry
     from ansible_collections.nsfd.namespaces.plugins.plugin_utils.segments.fleet import HostVars
 
     class TableHost(TypedDict):
@@ -273,7 +274,7 @@ def local_namespaces(
     (stale pins never) and of the running namespace hosts of data_dirs, by name."""
     recorded = namespace_hosts(data_dirs)
     wanted = ordered(types)
-    pinned: OrderedDict[str, OrderedDict[str, dict[str, Any]]] = OrderedDict()
+    pinned: OrderedDict[str, OrderedDict[str, NamespaceEntry]] = OrderedDict()
     # the nsenter connection enters a name through the default pin directories only
     for entry in list_namespaces(wanted)[0] if (pins or recorded) else []:
         if entry['name'] is None or entry['stale']:
