@@ -251,9 +251,8 @@ def _lab_neighbours(spec: HostSpec, lab: Lab) -> Iterator[tuple[str, dict[str, A
             yield other, rec
 
 
-def _check_lab(spec: HostSpec, lab: Lab) -> None:
-    """The lab address (lab: spec.lab) against the other hosts of data_dir and the bridge."""
-    labs.need_pyroute2(spec.name)  # a missing or too old one fails before anything is made
+def _check_lab_name(spec: HostSpec, lab: Lab) -> None:
+    """lab.name is no host's name, here or (by its pins) in another data_dir."""
     if lab.name == spec.name or lab.name in record.names(spec.data_dir):
         raise NamespaceError(
             f'lab.name {lab.name!r} is the name of a host: a host\'s network namespace is no lab',
@@ -270,33 +269,36 @@ def _check_lab(spec: HostSpec, lab: Lab) -> None:
             errno=errno.EEXIST,
             hint='Give the lab a name no host has, such as nsfd-lab.',
         )
-    for other, rec in _lab_neighbours(spec, lab):
-        theirs = (rec or {}).get('lab')
-        if not theirs or theirs['name'] != lab.name:
-            continue
-        if theirs['address'].split('/')[0] == str(lab.address.ip):
-            raise NamespaceError(
-                f'lab.address {lab.address} is already the address of host {other} in lab {lab.name}',
-                name=spec.name,
-                hint='Give every host of a lab its own address.',
-            )
-        if theirs['address'].split('/')[0] == str(lab.gateway.ip):
-            raise NamespaceError(
-                f'lab.gateway {lab.gateway.ip} is the address of host {other} in lab {lab.name}: '
-                'the bridge cannot have it too',
-                name=spec.name,
-                hint='Leave lab.gateway out, or give the one gateway the lab\'s other hosts use.',
-            )
-        if (
-            theirs['address'].split('/')[1] != str(lab.address.network.prefixlen)
-            or lab.address.ip not in ipaddress.ip_interface(theirs['address']).network
-        ):
-            raise NamespaceError(
-                f'lab.address {lab.address} is outside the lab subnet of {lab.name} '
-                f'(host {other} has {theirs["address"]})',
-                name=spec.name,
-                hint='Use an address of the lab subnet, or another lab name.',
-            )
+
+
+def _check_neighbour(spec: HostSpec, lab: Lab, other: str, theirs: dict[str, Any]) -> None:
+    """The lab address and gateway against those of host other (theirs: its lab) in the same lab."""
+    if theirs['address'].split('/')[0] == str(lab.address.ip):
+        raise NamespaceError(
+            f'lab.address {lab.address} is already the address of host {other} in lab {lab.name}',
+            name=spec.name,
+            hint='Give every host of a lab its own address.',
+        )
+    if theirs['address'].split('/')[0] == str(lab.gateway.ip):
+        raise NamespaceError(
+            f'lab.gateway {lab.gateway.ip} is the address of host {other} in lab {lab.name}: '
+            'the bridge cannot have it too',
+            name=spec.name,
+            hint='Leave lab.gateway out, or give the one gateway the lab\'s other hosts use.',
+        )
+    if (
+        theirs['address'].split('/')[1] != str(lab.address.network.prefixlen)
+        or lab.address.ip not in ipaddress.ip_interface(theirs['address']).network
+    ):
+        raise NamespaceError(
+            f'lab.address {lab.address} is outside the lab subnet of {lab.name} (host {other} has {theirs["address"]})',
+            name=spec.name,
+            hint='Use an address of the lab subnet, or another lab name.',
+        )
+
+
+def _check_bridge(spec: HostSpec, lab: Lab) -> None:
+    """The lab address against the addresses the lab bridge already has."""
     addresses = labs.bridge_addresses(lab)
     if lab.address.ip in [a.ip for a in addresses]:
         raise NamespaceError(
@@ -313,6 +315,18 @@ def _check_lab(spec: HostSpec, lab: Lab) -> None:
             name=spec.name,
             hint='Use an address of that subnet, or another lab name.',
         )
+
+
+def _check_lab(spec: HostSpec, lab: Lab) -> None:
+    """The lab address (lab: spec.lab) against the other hosts of data_dir and the bridge."""
+    labs.need_pyroute2(spec.name)  # a missing or too old one fails before anything is made
+    _check_lab_name(spec, lab)
+    for other, rec in _lab_neighbours(spec, lab):
+        theirs = (rec or {}).get('lab')
+        if not theirs or theirs['name'] != lab.name:
+            continue
+        _check_neighbour(spec, lab, other, theirs)
+    _check_bridge(spec, lab)
 
 
 def _check_data_dir_fs(spec: HostSpec) -> None:

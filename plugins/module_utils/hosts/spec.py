@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     # a lab address: the host's, or the bridge's (the gateway), with its prefix
     Interface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+    Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 OVERLAY = 'overlay'
 DEFAULT_DATA_DIR = '/var/lib/nsfd-hosts'
@@ -345,6 +346,37 @@ def _check_unicast(address: Interface, value: str, field: str) -> Interface:
     return address
 
 
+def _check_gateway(given: Any, address: Any, network: Network) -> Interface:
+    """lab.gateway as given: a usable unicast address of the lab subnet (that of
+    lab.address, as given in address), with no prefix length or the subnet's."""
+    first, last = usable_hosts(network)
+    ip, _slash, prefix = str(given).partition('/')
+    parsed: Interface | None
+    try:
+        parsed = ipaddress.ip_interface(f'{ip}/{prefix or network.prefixlen}')
+    except ValueError:
+        parsed = None
+    if (
+        parsed is None
+        or not isinstance(given, str)
+        or parsed.ip not in network
+        or not int(first) <= int(parsed.ip) <= int(last)
+    ):
+        raise NamespaceError(
+            f'lab.gateway {given!r} must be a usable address of the lab subnet {network} (of lab.address {address!r})'
+        )
+    gateway = parsed
+    _check_unicast(gateway, given, 'lab.gateway')
+    # the bridge has one subnet with its hosts: another prefix is refused, never cut to fit
+    if gateway.network.prefixlen != network.prefixlen:
+        raise NamespaceError(
+            f'lab.gateway {given!r} has prefix length {gateway.network.prefixlen}, and the lab subnet of '
+            f'lab.address {address!r} has {network.prefixlen}: '
+            f'give the gateway without a prefix length or with /{network.prefixlen}'
+        )
+    return gateway
+
+
 def check_lab(lab: Any) -> Lab | None:
     if lab is None:
         return None
@@ -374,32 +406,7 @@ def check_lab(lab: Any) -> Lab | None:
     if lab.get('gateway') is None:
         gateway = ipaddress.ip_interface(f'{last}/{network.prefixlen}')
     else:
-        given = lab['gateway']
-        ip, _slash, prefix = str(given).partition('/')
-        parsed: Interface | None
-        try:
-            parsed = ipaddress.ip_interface(f'{ip}/{prefix or network.prefixlen}')
-        except ValueError:
-            parsed = None
-        if (
-            parsed is None
-            or not isinstance(given, str)
-            or parsed.ip not in network
-            or not int(first) <= int(parsed.ip) <= int(last)
-        ):
-            raise NamespaceError(
-                f'lab.gateway {given!r} must be a usable address of the lab subnet {network} '
-                f'(of lab.address {lab["address"]!r})'
-            )
-        gateway = parsed
-        _check_unicast(gateway, given, 'lab.gateway')
-        # the bridge has one subnet with its hosts: another prefix is refused, never cut to fit
-        if gateway.network.prefixlen != network.prefixlen:
-            raise NamespaceError(
-                f'lab.gateway {given!r} has prefix length {gateway.network.prefixlen}, and the lab subnet of '
-                f'lab.address {lab["address"]!r} has {network.prefixlen}: '
-                f'give the gateway without a prefix length or with /{network.prefixlen}'
-            )
+        gateway = _check_gateway(lab['gateway'], lab['address'], network)
     if gateway.ip == address.ip:
         raise NamespaceError(
             f'lab.address {lab["address"]!r} is the lab bridge\'s own address (the gateway {gateway.ip}); '
