@@ -252,14 +252,8 @@ def converge(
             kept_links(decls),
             doomed,
         )  # kept_links once: it reads every declaration
-        for decl, outcome in zip(decls, outcomes):
-            if outcome.failed or decl['state'] == 'undeclared':
-                continue
-            _plan_namespace(decl, outcome, call)
-        for phase in (CLEAR, LINKS, PEERS, LATE):
-            for decl, outcome in zip(decls, outcomes):
-                if not outcome.failed:
-                    _run_phase(decl, outcome, phase, dict(sides, **unwired), check_mode)
+        _plan_all(decls, outcomes, call)
+        _apply(decls, outcomes, sides, unwired, check_mode)
     finally:
         for side in list(sides.values()) + list(leaving.values()) + list(unwired.values()):
             side.close()
@@ -362,6 +356,26 @@ def _plan_namespace(decl: Decl, outcome: Outcome, call: _Planning) -> None:
         for opened in (call.sides.get(name), call.leaving.get(name)):
             if opened is not None:
                 opened.close()
+
+
+def _plan_all(decls: list[Decl], outcomes: list[Outcome], call: _Planning) -> None:
+    """Plan every namespace that has not failed yet (outcome.actions); an
+    undeclared one's stand-in comes with its actions planned (_unwire)."""
+    for decl, outcome in zip(decls, outcomes):
+        if outcome.failed or decl['state'] == 'undeclared':
+            continue
+        _plan_namespace(decl, outcome, call)
+
+
+def _apply(
+    decls: list[Decl], outcomes: list[Outcome], sides: dict[str, Side], unwired: dict[str, Side], check_mode: bool
+) -> None:
+    """Carry the plans out phase by phase, each phase across every namespace
+    that has not failed (in check mode, record what would be done)."""
+    for phase in (CLEAR, LINKS, PEERS, LATE):
+        for decl, outcome in zip(decls, outcomes):
+            if not outcome.failed:
+                _run_phase(decl, outcome, phase, dict(sides, **unwired), check_mode)
 
 
 def _open_undeclared(

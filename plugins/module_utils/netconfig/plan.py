@@ -199,8 +199,14 @@ def _attributes(
 ) -> list[Action]:
     """Actions for mtu, MAC, master, state and addresses of one link end
     (outside: of a peer in another namespace or on the host)."""
-    actions = []
     obj = side.object_name(name, outside)
+    return _link_settings(side, name, obj, want, current) + _address_actions(side, name, obj, want, current)
+
+
+def _link_settings(side: Side, name: str, obj: str, want: dict[str, Any], current: LinkInfo | None) -> list[Action]:
+    """Actions for mtu, MAC, master and state of one link end, obj naming
+    it in the changes (current None: the link is not there yet)."""
+    actions = []
     cur = current or {'up': False, 'mtu': None, 'address': None, 'master': None}
     if want['mtu'] is not None and cur['mtu'] != want['mtu']:
         actions.append(
@@ -238,6 +244,14 @@ def _attributes(
                 ),
             )
         )
+    return actions
+
+
+def _address_actions(side: Side, name: str, obj: str, want: dict[str, Any], current: LinkInfo | None) -> list[Action]:
+    """Actions adding the declared addresses one link end lacks, obj naming
+    it in the changes (current None: the link is not there yet, nor any of
+    its addresses)."""
+    actions = []
     have = set(side.state.addresses.get(name, [])) if current is not None else set()
     for address in want['addresses']:
         if address in have:

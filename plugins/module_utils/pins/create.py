@@ -231,24 +231,7 @@ def create(
     if holder:
         holder.drop_holder_end()
     try:
-        child.receive()
-        try:
-            _write_maps(child.pid, options)
-        except OSError as exc:
-            raise NamespaceError.from_os_error(
-                exc,
-                'cannot write the user namespace id maps',
-                name=name,
-                hint='Each map line is "inside outside count"; ranges must not overlap and '
-                'the outside ids must exist in the parent namespace.',
-            )
-        child.send('go')
-        if holder:
-            holder.pid = child.receive()['holder']
-        else:
-            child.receive()
-        for nstype in types:
-            fds[nstype] = os.open(f'/proc/{child.pid}/ns/{TYPES[nstype].child_proc_name}', os.O_RDONLY | os.O_CLOEXEC)
+        _take_over(child, name, types, options, holder, fds)
     except ChildFailed as exc:
         _close_all(fds)
         kill_holder(holder)
@@ -260,6 +243,37 @@ def create(
     finally:
         child.finish()
     return fds, holder
+
+
+def _take_over(
+    child: Child,
+    name: str,
+    types: Sequence[str],
+    options: CreateOptions,
+    holder: holders.Holder | None,
+    fds: dict[str, int],
+) -> None:
+    """The parent's part once the child runs: wait for its unshare, write
+    the id maps, let it go on, learn the holder's pid, then open the new
+    namespaces into fds (as they open: the caller closes them on failure)."""
+    child.receive()
+    try:
+        _write_maps(child.pid, options)
+    except OSError as exc:
+        raise NamespaceError.from_os_error(
+            exc,
+            'cannot write the user namespace id maps',
+            name=name,
+            hint='Each map line is "inside outside count"; ranges must not overlap and '
+            'the outside ids must exist in the parent namespace.',
+        )
+    child.send('go')
+    if holder:
+        holder.pid = child.receive()['holder']
+    else:
+        child.receive()
+    for nstype in types:
+        fds[nstype] = os.open(f'/proc/{child.pid}/ns/{TYPES[nstype].child_proc_name}', os.O_RDONLY | os.O_CLOEXEC)
 
 
 def _creation_failed(name: str, types: Sequence[str], exc: ChildFailed) -> NamespaceError:

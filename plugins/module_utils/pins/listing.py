@@ -110,24 +110,35 @@ def list_namespaces(
                 'not listed (empty files count as stale pins only in the pin directories)'
             )
     if include_unpinned and wanted is None:
-        for nstype in types:
-            for ino, pids in sorted(owners[nstype].items()):
-                if (nstype, ino) in pinned:
-                    continue
-                pids = sorted(pids)
-                path = proc_path(pids[0], nstype)
-                entries.append(
-                    {
-                        'name': None,
-                        'type': nstype,
-                        'path': path,
-                        'inode': ino,
-                        'stale': False,
-                        'pids': pids,
-                        'nsid': _nsid(path) if nstype == 'net' else None,
-                    }
-                )
+        entries.extend(_unpinned_entries(types, owners, pinned))
     return entries, warnings
+
+
+def _unpinned_entries(
+    types: Sequence[str], owners: dict[str, dict[int, list[int]]], pinned: set[tuple[str, int | None]]
+) -> list[NamespaceEntry]:
+    """Entries for the namespaces processes are in that no pin listed holds
+    (name None, the path under /proc of the lowest pid), by type, then
+    inode."""
+    entries: list[NamespaceEntry] = []
+    for nstype in types:
+        for ino, pids in sorted(owners[nstype].items()):
+            if (nstype, ino) in pinned:
+                continue
+            pids = sorted(pids)
+            path = proc_path(pids[0], nstype)
+            entries.append(
+                {
+                    'name': None,
+                    'type': nstype,
+                    'path': path,
+                    'inode': ino,
+                    'stale': False,
+                    'pids': pids,
+                    'nsid': _nsid(path) if nstype == 'net' else None,
+                }
+            )
+    return entries
 
 
 def orphan_holders() -> tuple[list[Orphan], list[str]]:
