@@ -331,6 +331,30 @@ def _run_one(
         target.close()
 
 
+def _run_everywhere(module: AnsibleModule, params: dict[str, Any], argv: list[str], stdin: str | None) -> None:
+    """all: true: the command in every pinned network namespace, a result
+    each; exits the module, failing it when the command failed in any."""
+
+    def run_in_each() -> list[dict[str, Any]]:
+        return [
+            dict(
+                _run_one(module, params, argv, stdin, namespace=name, types=['net'], pin_dir=params['pin_dir']),
+                namespace=name,
+            )
+            for name in command.pinned_netns_names(params['pin_dir'])
+        ]
+
+    results = call_or_fail(module, run_in_each, cmd=argv)
+    for one in results:
+        for warning in one.pop('warnings', []):
+            module.warn(f'{one["namespace"]}: {warning}')
+    failed = [r['namespace'] for r in results if r.get('rc', 0) != 0]
+    output = {'changed': any(r['changed'] for r in results), 'results': results, 'cmd': argv}
+    if failed:
+        module.fail_json(msg=f'the command failed in {", ".join(failed)}', **output)
+    module.exit_json(**output)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -361,25 +385,7 @@ def main() -> None:
     if stdin is not None and params['stdin_add_newline']:
         stdin += '\n'
     if params['all']:
-
-        def run_everywhere() -> list[dict[str, Any]]:
-            return [
-                dict(
-                    _run_one(module, params, argv, stdin, namespace=name, types=['net'], pin_dir=params['pin_dir']),
-                    namespace=name,
-                )
-                for name in command.pinned_netns_names(params['pin_dir'])
-            ]
-
-        results = call_or_fail(module, run_everywhere, cmd=argv)
-        for one in results:
-            for warning in one.pop('warnings', []):
-                module.warn(f'{one["namespace"]}: {warning}')
-        failed = [r['namespace'] for r in results if r.get('rc', 0) != 0]
-        output = {'changed': any(r['changed'] for r in results), 'results': results, 'cmd': argv}
-        if failed:
-            module.fail_json(msg=f'the command failed in {", ".join(failed)}', **output)
-        module.exit_json(**output)
+        _run_everywhere(module, params, argv, stdin)
     result = call_or_fail(
         module,
         lambda: _run_one(

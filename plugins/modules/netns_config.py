@@ -636,6 +636,45 @@ def _apply(
     return boot, outcomes, record
 
 
+def _output(
+    outcomes: list[converge.Outcome],
+    step: services.ServicesStep,
+    boot: dict[str, Any] | None,
+    record: dict[str, Any] | None,
+    diff: bool,
+) -> dict[str, Any]:
+    """What the module returns: the namespaces, their services, the record
+    and the boot files, changed when any of them changed, and the diffs
+    when asked for. The services' and the boot files' diffs and the
+    record's changed move from their own dicts to the top level."""
+    results = [o.as_dict() for o in outcomes]
+    service_diffs = [r.pop('diff') for r in step.results if 'diff' in r]
+    output: dict[str, Any] = {'changed': any(r['changed'] for r in results + step.results), 'namespaces': results}
+    if step.results:
+        output['services'] = step.results
+    if record is not None:
+        record_changed = record.pop('changed')
+        output['changed'] = output['changed'] or record_changed
+        output['record'] = record
+    boot_diffs: list[dict[str, Any]] = []
+    if boot is not None:
+        boot_diffs = boot.pop('diff', [])
+        output['changed'] = output['changed'] or boot['changed']
+        output['boot'] = boot
+    if diff:
+        diffs = [d for o in outcomes for d in o.diffs] + boot_diffs + service_diffs
+        diffs.append(
+            {
+                'prepared': '\n'.join(
+                    [f'{o.name}: {c}' for o in outcomes for c in o.changes]
+                    + [f'{r["unit"]}: {c}' for r in step.results for c in r.get('changes', [])]
+                )
+            }
+        )
+        output['diff'] = diffs
+    return output
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -663,31 +702,7 @@ def main() -> None:
     # one run per host at a time; released on return and on fail_json alike
     with call_or_fail(module, lambda: hostlock.acquire(check_mode=module.check_mode)):
         boot, outcomes, record = _apply(module, params, step)
-    results = [o.as_dict() for o in outcomes]
-    service_diffs = [r.pop('diff') for r in step.results if 'diff' in r]
-    output: dict[str, Any] = {'changed': any(r['changed'] for r in results + step.results), 'namespaces': results}
-    if step.results:
-        output['services'] = step.results
-    if record is not None:
-        record_changed = record.pop('changed')
-        output['changed'] = output['changed'] or record_changed
-        output['record'] = record
-    boot_diffs: list[dict[str, Any]] = []
-    if boot is not None:
-        boot_diffs = boot.pop('diff', [])
-        output['changed'] = output['changed'] or boot['changed']
-        output['boot'] = boot
-    if module._diff:
-        diffs = [d for o in outcomes for d in o.diffs] + boot_diffs + service_diffs
-        diffs.append(
-            {
-                'prepared': '\n'.join(
-                    [f'{o.name}: {c}' for o in outcomes for c in o.changes]
-                    + [f'{r["unit"]}: {c}' for r in step.results for c in r.get('changes', [])]
-                )
-            }
-        )
-        output['diff'] = diffs
+    output = _output(outcomes, step, boot, record, diff=module._diff)
     failed = [o for o in outcomes if o.failed]
     if failed:
         # the cause in words: one namespace's own message, without what had been done before (in namespaces[])

@@ -127,11 +127,9 @@ def _run(argv: list[str], done: list[str], unit: str | None = None) -> None:
         )
 
 
-def apply(params: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
-    """params holds OPTION_SPEC's keys. Raises NamespaceError (bad input or a
-    service that cannot join the namespace: nothing written) or OSError."""
-    options = dropin.ServiceOptions(**dict((key, params[key]) for key in OPTIONS))
-    present = params['state'] == 'present'
+def _check_params(params: dict[str, Any], options: ServiceOptions, present: bool) -> None:
+    """Refuses what the parameters cannot ask for, before anything is read
+    or written."""
     if params['restart'] and not params['daemon_reload']:
         # systemd restarts from the unit it loaded: without the reload the
         # service would start outside the namespace again
@@ -142,7 +140,6 @@ def apply(params: dict[str, Any], check_mode: bool = False, diff: bool = False) 
             hint='Leave daemon_reload at true, or set restart: false and reload and restart '
             'yourself. Nothing was changed.',
         )
-    props: UnitProps | None = None
     if present and options.unit == options.boot_unit:
         raise NamespaceError(
             f'unit: {options.unit!r} is not allowed: it is the boot_unit, which creates the pins at boot and '
@@ -151,6 +148,40 @@ def apply(params: dict[str, Any], check_mode: bool = False, diff: bool = False) 
             hint='Name the service to move as unit, or set boot_unit to the unit that creates '
             f'{options.pin_path}. Nothing was changed.',
         )
+
+
+def _daemon_reload(result: dict[str, Any], options: ServiceOptions, stale: bool, check_mode: bool) -> None:
+    """Has systemd read the drop-in (stale: unchanged on disk, but not what
+    systemd had loaded), and adds it to result's changes."""
+    result['changes'].append(
+        'systemctl daemon-reload'
+        + (f' (systemd had not loaded {options.dropin_path} as it is on disk)' if stale else '')
+    )
+    result['changed'] = True
+    if not check_mode:
+        _run(['daemon-reload'], result['changes'][:-1])
+        result['daemon_reloaded'] = True
+
+
+def _restart(result: dict[str, Any], options: ServiceOptions, present: bool, why: str | None, check_mode: bool) -> None:
+    """Restarts the service (try-restart once the drop-in is gone: a stopped
+    service stays stopped) and adds that to result's changes, with why when
+    given (the service is down and nothing else called for the restart)."""
+    verb = 'restart' if present else 'try-restart'
+    result['changes'].append(f'systemctl {verb} {options.unit}' + (f' ({why})' if why else ''))
+    result['changed'] = True
+    if not check_mode:
+        _run([verb, options.unit], result['changes'][:-1], options.unit)
+        result['restarted'] = True
+
+
+def apply(params: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
+    """params holds OPTION_SPEC's keys. Raises NamespaceError (bad input or a
+    service that cannot join the namespace: nothing written) or OSError."""
+    options = dropin.ServiceOptions(**dict((key, params[key]) for key in OPTIONS))
+    present = params['state'] == 'present'
+    _check_params(params, options, present)
+    props: UnitProps | None = None
     if present:
         if params['require_pin']:
             _check_pin(options)
@@ -175,27 +206,12 @@ def apply(params: dict[str, Any], check_mode: bool = False, diff: bool = False) 
     # drop-in: without this reload the next runs would see nothing to do
     stale = change is None and running and _not_loaded(options, props, present)
     if (change is not None or stale) and running and params['daemon_reload']:
-        result['changes'].append(
-            'systemctl daemon-reload'
-            + (f' (systemd had not loaded {options.dropin_path} as it is on disk)' if stale else '')
-        )
-        result['changed'] = True
-        if not check_mode:
-            _run(['daemon-reload'], result['changes'][:-1])
-            result['daemon_reloaded'] = True
+        _daemon_reload(result, options, stale, check_mode)
     moved = present and _outside(options, props)
     down = _down(props) if present else None
     if params['restart'] and running and (change is not None or stale or moved or down) and (present or _runs(options)):
         # leaving the namespace only concerns a running service
-        verb = 'restart' if present else 'try-restart'
-        result['changes'].append(
-            f'systemctl {verb} {options.unit}'
-            + (f' ({down})' if down and not (change is not None or stale or moved) else '')
-        )
-        result['changed'] = True
-        if not check_mode:
-            _run([verb, options.unit], result['changes'][:-1], options.unit)
-            result['restarted'] = True
+        _restart(result, options, present, None if change is not None or stale or moved else down, check_mode)
     if props is not None:
         result['unit_source'] = props.source
     if diff and change is not None:
