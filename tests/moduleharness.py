@@ -2,10 +2,12 @@
 
 import contextlib
 import json
+import os
 
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
+from nsoracle import ip_netns_list
 
 try:  # ansible-core 2.19+: set once anything of the controller is imported
     from ansible.module_utils import _internal as _module_internal
@@ -65,3 +67,13 @@ def netns_config_twice(capsys, namespaces, **kwargs):
     again = netns_config_run(capsys, namespaces, **kwargs)
     assert not again.get('failed') and not again['changed'], again
     return out
+
+
+def netns_config_refused(capsys, bad, where, value):
+    """netns_config of a good namespace and then the bad ones fails naming where and value, and makes nothing."""
+    good = {'name': 'fine', 'links': [{'name': 'b0', 'kind': 'bridge'}]}
+    out = netns_config_run(capsys, [good] + bad)
+    assert out['failed'] and 'Nothing was changed' in out['msg'], out
+    assert where in out['msg'] and value in out['msg'], out['msg']
+    assert 'Traceback' not in out['msg'] and 'Module failed' not in out['msg']
+    assert not os.path.exists('/run/netns') and ip_netns_list() == [], 'nothing was created'

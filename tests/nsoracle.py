@@ -9,6 +9,12 @@ import os
 import subprocess
 
 
+# Where an operator finds the pins of a namespace host's types: iproute2's
+# /run/netns, and the same pattern for the others (what namespace_info lists).
+HOST_TYPES = ('mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup')
+PIN_DIRS = {nstype: f'/run/{nstype}ns' for nstype in HOST_TYPES}
+
+
 def sh(*argv, check=True, **kwargs):
     result = subprocess.run(list(argv), capture_output=True, text=True, check=False, **kwargs)
     if check and result.returncode != 0:
@@ -22,6 +28,16 @@ def ip(*args, netns=None):
     """`ip -j ARGS` (in the named network namespace), decoded."""
     out = sh(*(['ip'] + (['-n', netns] if netns else []) + ['-j'] + list(args))).stdout
     return json.loads(out) if out.strip() else []
+
+
+def addrs(link, netns=None):
+    """link's addresses (in the named network namespace) as ip shows them, link-local aside: ['10.0.0.1/24']."""
+    return sorted(
+        f'{a["local"]}/{a["prefixlen"]}'
+        for e in ip('addr', 'show', 'dev', link, netns=netns)
+        for a in e['addr_info']
+        if a.get('scope') != 'link'
+    )
 
 
 def nsfs_mounts():

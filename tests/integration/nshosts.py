@@ -6,12 +6,13 @@ same entry point as molecule_create and molecule_destroy. Hosts are reached by
 their pins, as the nsenter connection reaches them.
 """
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 
-from test_targets import REPO
+from playbook import REPO
 
 COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
 MODULE = os.path.join(REPO, 'plugins', 'modules', 'namespace_host.py')
@@ -63,6 +64,17 @@ def remove(tmp_path, names, data_dir):
     for name in names:
         result = namespace_host(tmp_path, name=name, data_dir=data_dir, state='absent')
         assert not result.get('failed'), result
+
+
+@contextlib.contextmanager
+def hosts_running(tmp_path, names):
+    """names as namespace hosts in tmp_path/hosts for the with block (its data_dir), removed after it."""
+    data_dir = str(tmp_path / 'hosts')
+    start(tmp_path, names, data_dir)
+    try:
+        yield data_dir
+    finally:
+        remove(tmp_path, names, data_dir)
 
 
 def inside(name, *argv):

@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from fleet import booted
-from test_targets import REPO, playbook_env
+from playbook import REPO, ansible_playbook
 
 PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks', 'booted_netns_role.yml')
 UNIT = 'nsfd-netns.service'
@@ -56,22 +56,8 @@ def _converge(host, tmp_path, playbook=PLAYBOOK):
     )
     out = tmp_path / 'out'
     out.mkdir(exist_ok=True)
-    result = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
-            '-i',
-            str(inventory),
-            '-e',
-            f'out_dir={out}',
-            '-e',
-            f'controller_python={sys.executable}',
-            playbook,
-        ],
-        capture_output=True,
-        text=True,
-        env=playbook_env(tmp_path),
-        timeout=300,
-        check=False,
+    result = ansible_playbook(
+        tmp_path, playbook, '-e', f'out_dir={out}', '-e', f'controller_python={sys.executable}', inventory=inventory
     )
     assert result.returncode == 0, f'the role failed:\n{result.stdout[-8000:]}\n{result.stderr[-3000:]}'
     return json.loads((out / 'result.json').read_text())

@@ -13,14 +13,12 @@ reach it, and the service's main process is in the namespace pinned at
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from fleet import booted
 from test_booted_host import _converge, _reboot_for_real, _root
-from test_targets import playbook_env
+from playbook import run_tool
 
 PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks', 'booted_netns_service.yml')
 UNIT = 'nsfd-web.service'
@@ -120,29 +118,7 @@ def test_booted_host_refuses_a_service_with_private_network(host, tmp_path):
         'printf "[Service]\\nPrivateNetwork=yes\\n" >/etc/systemd/system/nsfd-private.service.d/admin.conf && '
         'systemctl daemon-reload && ip netns add blue',
     )
-    inventory = tmp_path / 'inventory.yml'
-    inventory.write_text(
-        f'lab:\n  hosts:\n    booted:\n      ansible_host: "pid:{host.pid}"\n'
-        '      ansible_connection: nsfd.namespaces.nsenter\n'
-        '      ansible_python_interpreter: /usr/bin/python3\n'
-    )
-    run = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), 'ansible'),
-            '-i',
-            str(inventory),
-            'booted',
-            '-m',
-            'nsfd.namespaces.netns_service',
-            '-a',
-            'unit=nsfd-private.service namespace=blue',
-        ],
-        capture_output=True,
-        text=True,
-        env=playbook_env(tmp_path),
-        timeout=120,
-        check=False,
-    )
+    run = _ad_hoc(host, tmp_path, 'unit=nsfd-private.service namespace=blue')
     assert run.returncode != 0 and 'PrivateNetwork=yes (read from systemctl show)' in run.stdout, run.stdout
     assert (
         host.run('test', '-e', '/etc/systemd/system/nsfd-private.service.d/50-nsfd-netns.conf', check=False).returncode
@@ -150,31 +126,21 @@ def test_booted_host_refuses_a_service_with_private_network(host, tmp_path):
     )
 
 
-def _module(host, tmp_path, args):
-    """netns_service once on the booted host (ad hoc), its result."""
+def _ad_hoc(host, tmp_path, args):
+    """netns_service once on the booted host (ad hoc): the finished ansible command."""
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(
         f'lab:\n  hosts:\n    booted:\n      ansible_host: "pid:{host.pid}"\n'
         '      ansible_connection: nsfd.namespaces.nsenter\n'
         '      ansible_python_interpreter: /usr/bin/python3\n'
     )
-    run = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), 'ansible'),
-            '-i',
-            str(inventory),
-            'booted',
-            '-m',
-            'nsfd.namespaces.netns_service',
-            '-a',
-            args,
-        ],
-        capture_output=True,
-        text=True,
-        env=playbook_env(tmp_path),
-        timeout=120,
-        check=False,
-    )
+    module = ('-m', 'nsfd.namespaces.netns_service', '-a', args)
+    return run_tool(tmp_path, 'ansible', '-i', inventory, 'booted', *module, timeout=120)
+
+
+def _module(host, tmp_path, args):
+    """netns_service once on the booted host (ad hoc), its result."""
+    run = _ad_hoc(host, tmp_path, args)
     assert run.returncode == 0, run.stdout + run.stderr
     return json.loads(run.stdout.partition('=>')[2])
 

@@ -3,18 +3,14 @@ drift made by hand (an address removed, a route added, a segment's flooding entr
 table and JSON list, drift_report_fail makes it fail, and after a converge the report is empty (issue 26)."""
 
 import json
-import os
 import re
-import subprocess
 import sys
 
 import pytest
 
 from ansible_collections.nsfd.namespaces.plugins.plugin_utils.drift import cell
-from nshosts import inside, remove, start
-from test_targets import playbook_env
-
-BIN = os.path.dirname(sys.executable)
+from nshosts import hosts_running, inside
+from playbook import run_tool
 
 
 def _inventory(python):
@@ -44,12 +40,8 @@ def _inventory(python):
 '''
 
 
-def _run(tmp_path, argv):
-    return subprocess.run(argv, capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
-
-
 def _playbook(tmp_path, *argv):
-    return _run(tmp_path, [os.path.join(BIN, 'ansible-playbook')] + list(argv))
+    return run_tool(tmp_path, 'ansible-playbook', *argv)
 
 
 def _ok(result):
@@ -73,9 +65,7 @@ def _table(stdout):
 
 @pytest.mark.timeout_s(900)
 def test_drift_made_by_hand_is_reported_and_a_converge_clears_it(tmp_path):
-    data_dir = str(tmp_path / 'hosts')
-    start(tmp_path, ['h1', 'h2'], data_dir)
-    try:
+    with hosts_running(tmp_path, ['h1', 'h2']):
         inventory = tmp_path / 'fleet.yml'
         inventory.write_text(_inventory(sys.executable))
         (tmp_path / 'site.yml').write_text('- hosts: fleet\n  gather_facts: false\n  roles: [nsfd.namespaces.netns]\n')
@@ -152,5 +142,3 @@ def test_drift_made_by_hand_is_reported_and_a_converge_clears_it(tmp_path):
         after = _ok(_playbook(tmp_path, *(args + ['-e', 'drift_report_fail=true'])))
         assert _table(after.stdout) == [] and 'no drift' in after.stdout
         assert json.loads(open(report).read())['count'] == 0
-    finally:
-        remove(tmp_path, ['h1', 'h2'], data_dir)

@@ -11,12 +11,11 @@ RETURN by returndoc.
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 import yaml
 from returndoc import module_docs, problems
-from test_targets import REPO, playbook_env
+from playbook import REPO, ansible_playbook
 
 MODULES = os.path.join(REPO, 'plugins', 'modules')
 
@@ -108,21 +107,7 @@ def test_examples_run_as_written_and_return_what_is_documented(module, tmp_path)
     }
     playbook = tmp_path / 'examples.yml'
     playbook.write_text(yaml.safe_dump([play], sort_keys=False))
-    proc = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
-            '-i',
-            'localhost,',
-            '-c',
-            'local',
-            str(playbook),
-        ],
-        capture_output=True,
-        text=True,
-        env=playbook_env(tmp_path),
-        timeout=600,
-        check=False,
-    )
+    proc = ansible_playbook(tmp_path, playbook, timeout=600)
     assert proc.returncode == 0, f'the EXAMPLES of {module} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}'
     found = []
     for name, result in sorted(json.loads(results.read_text()).items()):

@@ -2,31 +2,27 @@
 
 import os
 import signal
-import subprocess
 import sys
 
 import pytest
 
 from nshosts import inside, remove, start
-from test_targets import playbook_env
+from playbook import ansible_playbook, run_tool
 
 PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks')
 
 
 def _playbook(tmp_path, name, inventory='localhost,', extra=None, env_extra=None):
-    env = playbook_env(tmp_path)
-    env.update(env_extra or {})
-    argv = [
-        os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
-        '-i',
-        inventory,
+    result = ansible_playbook(
+        tmp_path,
+        os.path.join(PLAYBOOKS, name),
         '-e',
         f'out_dir={tmp_path}',
-        os.path.join(PLAYBOOKS, name),
-    ]
-    if inventory == 'localhost,':
-        argv[3:3] = ['-c', 'local']
-    result = subprocess.run(argv + (extra or []), capture_output=True, text=True, env=env, timeout=600, check=False)
+        *(extra or []),
+        inventory=inventory,
+        env=env_extra,
+        timeout=600,
+    )
     assert result.returncode == 0, f'{name} failed:\n{result.stdout[-8000:]}\n{result.stderr[-3000:]}'
     return result
 
@@ -73,14 +69,7 @@ def test_nsenter_connection_reports_an_exited_target_unreachable(tmp_path):
 
 
 def _ping(tmp_path, inventory, pattern='fleet'):
-    return subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', inventory, pattern, '-m', 'ping'],
-        capture_output=True,
-        text=True,
-        env=playbook_env(tmp_path),
-        timeout=120,
-        check=False,
-    )
+    return run_tool(tmp_path, 'ansible', '-i', inventory, pattern, '-m', 'ping', timeout=120)
 
 
 def test_nsenter_connection_reaches_hosts_by_pinned_name(tmp_path):
@@ -106,23 +95,8 @@ def test_nsenter_connection_names_a_dead_host_and_finds_it_again_when_started(tm
         # started again (new init, pins that follow it): the same name reaches it
         new = start(tmp_path, ['h1'], data_dir)['h1']['pid']
         assert new != pids['h1']
-        result = subprocess.run(
-            [
-                os.path.join(os.path.dirname(sys.executable), 'ansible'),
-                '-i',
-                inventory,
-                'fleet',
-                '-m',
-                'ansible.builtin.command',
-                '-a',
-                'cat /proc/1/cmdline',
-            ],
-            capture_output=True,
-            text=True,
-            env=playbook_env(tmp_path),
-            timeout=120,
-            check=False,
-        )
+        command = ('-m', 'ansible.builtin.command', '-a', 'cat /proc/1/cmdline')
+        result = run_tool(tmp_path, 'ansible', '-i', inventory, 'fleet', *command, timeout=120)
         assert result.returncode == 0, result.stdout + result.stderr
         assert inside('h1', 'hostname').stdout.strip() == 'h1'
     finally:

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from nshosts import debian_root, inside, namespace_host, remove, start
-from test_targets import REPO
+from playbook import REPO
 
 DEBIAN_ROOT = debian_root()
 

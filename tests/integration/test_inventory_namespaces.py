@@ -5,18 +5,16 @@ netns role converged, where a play on netns_<name> runs inside that namespace on
 import json
 import os
 import re
-import subprocess
 import sys
 
 import pytest
 
-from nshosts import inside, remove, start
-from test_targets import REPO, playbook_env
+from nshosts import hosts_running, inside
+from playbook import REPO, run_tool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLEET = os.path.join(REPO, 'examples', 'fleet', 'inventory.yml')
 TEMPLATED = os.path.join(HERE, 'inventories', 'templated', 'hosts.yml')
-BIN = os.path.dirname(sys.executable)
 
 
 def _config(tmp_path, text, name='namespaces.yml'):
@@ -25,18 +23,18 @@ def _config(tmp_path, text, name='namespaces.yml'):
     return str(path)
 
 
-def _run(tmp_path, argv, check=True):
-    result = subprocess.run(argv, capture_output=True, text=True, env=playbook_env(tmp_path), timeout=300, check=False)
+def _run(tmp_path, tool, *argv, check=True):
+    result = run_tool(tmp_path, tool, *argv)
     if check:
         assert result.returncode == 0, f'{argv} failed:\n{result.stdout[-6000:]}\n{result.stderr[-4000:]}'
     return result
 
 
 def _inventory(tmp_path, *sources, **kwargs):
-    argv = [os.path.join(BIN, 'ansible-inventory')]
+    argv = []
     for source in sources:
         argv += ['-i', source]
-    return _run(tmp_path, argv + list(kwargs.get('args', ['--list'])), check=kwargs.get('check', True))
+    return _run(tmp_path, 'ansible-inventory', *argv, *kwargs.get('args', ['--list']), check=kwargs.get('check', True))
 
 
 def _plain(value):
@@ -151,7 +149,7 @@ def test_a_value_that_cannot_be_templated_fails_when_strict_and_is_skipped_other
 
 
 def _ansible(tmp_path, *argv):
-    return _run(tmp_path, [os.path.join(BIN, 'ansible')] + list(argv))
+    return _run(tmp_path, 'ansible', *argv)
 
 
 def _netns_inode(result, host):
@@ -162,9 +160,7 @@ def _netns_inode(result, host):
 
 @pytest.mark.timeout_s(600)
 def test_a_play_on_netns_name_runs_inside_that_namespace_on_every_member(tmp_path):
-    data_dir = str(tmp_path / 'hosts')
-    start(tmp_path, ['h1', 'h2'], data_dir)
-    try:
+    with hosts_running(tmp_path, ['h1', 'h2']) as data_dir:
         base = tmp_path / 'fleet.yml'
         base.write_text(f'''fleet:
   hosts:
@@ -180,7 +176,7 @@ def test_a_play_on_netns_name_runs_inside_that_namespace_on_every_member(tmp_pat
           - {{name: d0, kind: bridge, addresses: ["{{{{ '10.9.0.%d/24' % (idx | int) }}}}"]}}
 ''')
         (tmp_path / 'site.yml').write_text('- hosts: fleet\n  gather_facts: false\n  roles: [nsfd.namespaces.netns]\n')
-        _run(tmp_path, [os.path.join(BIN, 'ansible-playbook'), '-i', str(base), str(tmp_path / 'site.yml')])
+        _run(tmp_path, 'ansible-playbook', '-i', base, tmp_path / 'site.yml')
         sources = ['-i', str(base), '-i', _config(tmp_path, 'strict: true\n')]
 
         links = _ansible(
@@ -215,5 +211,3 @@ def test_a_play_on_netns_name_runs_inside_that_namespace_on_every_member(tmp_pat
         assert hostvars['h1']['ansible_connection'] == 'nsfd.namespaces.nsenter'
         assert hostvars['h1']['netns_host']['data_dir'] == data_dir
         assert sorted(hostvars['h1']['ansible_nsenter_types']) == sorted(['mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup'])
-    finally:
-        remove(tmp_path, ['h1', 'h2'], data_dir)

@@ -7,10 +7,9 @@ group each option set for it: a module without it would fail)."""
 import ast
 import os
 import subprocess
-import sys
 
 import yaml
-from test_targets import REPO, playbook_env
+from playbook import REPO, ansible_playbook
 
 PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks', 'module_defaults.yml')
 MODULES = os.path.join(REPO, 'plugins', 'modules')
@@ -57,16 +56,6 @@ def test_module_defaults_set_the_option_for_every_module_of_the_group(tmp_path):
     hosts.mkdir()
     # overlayfs takes no overlay as the hosts' upper layer (the sandbox's /tmp may be one)
     subprocess.run(['mount', '-t', 'tmpfs', 'tmpfs', str(hosts)], check=True)
-    argv = [
-        os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
-        '-i',
-        'localhost,',
-        '-c',
-        'local',
-        '-e',
-        f'out_dir={tmp_path}',
-        PLAYBOOK,
-    ]
-    result = subprocess.run(argv, capture_output=True, text=True, env=playbook_env(tmp_path), timeout=600, check=False)
+    result = ansible_playbook(tmp_path, PLAYBOOK, '-e', f'out_dir={tmp_path}', timeout=600)
     assert result.returncode == 0, f'{result.stdout[-8000:]}\n{result.stderr[-3000:]}'
     assert '[WARNING]' not in result.stdout + result.stderr, result.stdout + result.stderr

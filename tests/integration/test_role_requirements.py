@@ -6,12 +6,11 @@ the branches around it.
 """
 
 import os
-import subprocess
 import sys
 
 from nshosts import inside, remove, start
 from test_fleet_hosts import DEBIAN_ROOT, needs_debian_root
-from test_targets import playbook_env
+from playbook import ansible_playbook
 
 PLAYBOOK = '''
 - hosts: fleet
@@ -35,16 +34,9 @@ def _run_role(tmp_path, hosts, python, extra=None, root='overlay', env=None):
     lines += ['  vars:', '    ansible_connection: nsfd.namespaces.nsenter', f'    ansible_python_interpreter: {python}']
     (tmp_path / 'inventory.yml').write_text('\n'.join(lines) + '\n')
     (tmp_path / 'play.yml').write_text(PLAYBOOK)
-    argv = [
-        os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
-        '-i',
-        str(tmp_path / 'inventory.yml'),
-        str(tmp_path / 'play.yml'),
-    ]
-    for key, value in (extra or {}).items():
-        argv += ['-e', f'{key}={value}']
-    result = subprocess.run(
-        argv, capture_output=True, text=True, env=dict(playbook_env(tmp_path), **(env or {})), timeout=600, check=False
+    variables = [arg for key, value in (extra or {}).items() for arg in ('-e', f'{key}={value}')]
+    result = ansible_playbook(
+        tmp_path, tmp_path / 'play.yml', *variables, inventory=tmp_path / 'inventory.yml', env=env, timeout=600
     )
     return data_dir, result
 

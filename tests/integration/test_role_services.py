@@ -9,11 +9,10 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
-from test_targets import playbook_env
+from playbook import ansible_playbook
 
 UNIT = 'nsfd-test-web.service'
 KEPT = 'nsfd-test-kept.service'
@@ -40,22 +39,7 @@ def _play(services):
 
 def _role(tmp_path, services, *extra):
     (tmp_path / 'play.yml').write_text(_play(json.dumps(services)))
-    result = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
-            '-i',
-            'localhost,',
-            '-c',
-            'local',
-            str(tmp_path / 'play.yml'),
-        ]
-        + list(extra),
-        capture_output=True,
-        text=True,
-        env=playbook_env(tmp_path),
-        timeout=300,
-        check=False,
-    )
+    result = ansible_playbook(tmp_path, tmp_path / 'play.yml', *extra)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     return int(re.search(r'changed=(\d+)', result.stdout).group(1)), result.stdout
 
@@ -114,21 +98,7 @@ def test_a_service_placed_by_a_run_that_failed_half_way_is_still_pruned(tmp_path
     with open('/etc/systemd/system/' + UNIT, 'w') as handle:
         handle.write('[Service]\nExecStart=/usr/bin/python3 -m http.server 8080\n')
     (tmp_path / 'play.yml').write_text(_play(json.dumps([UNIT, 'nsfd-test-missing.service'])))
-    failed = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
-            '-i',
-            'localhost,',
-            '-c',
-            'local',
-            str(tmp_path / 'play.yml'),
-        ],
-        capture_output=True,
-        text=True,
-        env=playbook_env(tmp_path),
-        timeout=300,
-        check=False,
-    )
+    failed = ansible_playbook(tmp_path, tmp_path / 'play.yml')
     assert failed.returncode != 0 and "'nsfd-test-missing.service' does not exist" in failed.stdout, failed.stdout
     assert os.path.exists(DROPIN)
     changed, _out = _role(tmp_path, [])
@@ -152,21 +122,7 @@ def test_malformed_services_are_refused_naming_them_before_any_namespace_is_made
     dropped (and one already placed then pruned), or failed with a Jinja
     error naming nothing, after netns_config had made the namespaces."""
     (tmp_path / 'play.yml').write_text(_play(json.dumps(services)))
-    run = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
-            '-i',
-            'localhost,',
-            '-c',
-            'local',
-            str(tmp_path / 'play.yml'),
-        ],
-        capture_output=True,
-        text=True,
-        env=playbook_env(tmp_path),
-        timeout=300,
-        check=False,
-    )
+    run = ansible_playbook(tmp_path, tmp_path / 'play.yml')
     fatal = [line for line in run.stdout.splitlines() if line.startswith('fatal:')]
     assert run.returncode != 0 and fatal, run.stdout[-3000:]
     assert 'blue' in fatal[0] and json.dumps(named)[1:-1] in fatal[0], fatal[0]

@@ -9,10 +9,9 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 from nsoracle import ip_netns_list
-from test_targets import playbook_env
+from playbook import ansible_playbook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INVENTORY = os.path.join(HERE, 'inventories', 'templated', 'hosts.yml')
@@ -39,15 +38,7 @@ FILTER_PLAY = '''
 
 def _play(tmp_path, text, *extra):
     (tmp_path / 'play.yml').write_text(text)
-    result = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', INVENTORY, str(tmp_path / 'play.yml')]
-        + list(extra),
-        capture_output=True,
-        text=True,
-        env=playbook_env(tmp_path),
-        timeout=300,
-        check=False,
-    )
+    result = ansible_playbook(tmp_path, tmp_path / 'play.yml', *extra, inventory=INVENTORY)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     return int(re.search(r'changed=(\d+)', result.stdout).group(1))
 

@@ -10,21 +10,7 @@ import threading
 import pytest
 
 from moduleharness import netns_config_run as converge
-
-
-def ip(*args, netns=None):
-    argv = ['ip'] + (['-n', netns] if netns else []) + ['-j'] + list(args)
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    return json.loads(out) if out.strip() else []
-
-
-def addrs(link, netns=None):
-    return sorted(
-        f'{a["local"]}/{a["prefixlen"]}'
-        for e in ip('addr', 'show', 'dev', link, netns=netns)
-        for a in e['addr_info']
-        if a.get('scope') != 'link'
-    )
+from nsoracle import addrs, ip
 
 
 def kind_available(kind):

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from moduleharness import run_module
+from nsoracle import ip_netns_list
 
 from ansible_collections.nsfd.namespaces.plugins.modules import netns_config
 
@@ -29,15 +30,6 @@ RUNNER = (
     'with patch_module_args(args):\n'
     '    netns_config.main()\n'
 )
-
-
-def netns_list():
-    return sorted(
-        line.split()[0]
-        for line in subprocess.run(
-            ['ip', 'netns', 'list'], capture_output=True, text=True, check=True
-        ).stdout.splitlines()
-    )
 
 
 def host_links():
@@ -114,21 +106,21 @@ def test_kill_9_at_random_points_of_a_300_namespace_run_then_prune_leaves_nothin
         left = set(pins()) | set(os.listdir('/etc/netns') if os.path.isdir('/etc/netns') else [])
         out = run_module(netns_config, {'namespaces': small, 'record': record, 'prune': True}, capsys)
         assert not out.get('failed'), (seed, point, out.get('msg'))
-        assert netns_list() == declared, f'seed {seed}, killed after {point} namespaces'
+        assert ip_netns_list() == declared, f'seed {seed}, killed after {point} namespaces'
         assert host_links() == ['h-n000'], f'seed {seed}, killed after {point} namespaces'
         assert sorted(os.listdir('/etc/netns')) == ['n000'], f'seed {seed}, killed after {point} namespaces'
         assert recorded(record) == declared
         assert set(out['record']['pruned']) == set(n for n in left if n not in declared)
     # a prune run killed part-way is finished by the next one
     first = run_module(netns_config, {'namespaces': big, 'record': record, 'prune': True}, capsys)
-    assert not first.get('failed') and len(netns_list()) == 300
+    assert not first.get('failed') and len(ip_netns_list()) == 300
     proc = start(tmp_path, 'prune', {'namespaces': small, 'record': record, 'prune': True})
     while len(pins()) > 150 and proc.poll() is None:
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     out = run_module(netns_config, {'namespaces': small, 'record': record, 'prune': True}, capsys)
-    assert not out.get('failed') and netns_list() == declared and recorded(record) == declared
+    assert not out.get('failed') and ip_netns_list() == declared and recorded(record) == declared
     assert sorted(os.listdir('/etc/netns')) == ['n000']
 
 
@@ -142,7 +134,7 @@ def test_two_concurrent_runs_of_the_same_declaration_both_succeed(tmp_path):
     assert [r.get('failed', False) for r in results] == [False, False], [r.get('msg') for r in results]
     # they ran one after the other: the second found the first's work done
     assert sorted(r['changed'] for r in results) == [False, True]
-    assert netns_list() == sorted(d['name'] for d in declaration)
+    assert ip_netns_list() == sorted(d['name'] for d in declaration)
     assert host_links() == sorted('h-' + d['name'] for d in declaration)
     assert recorded(record) == sorted(d['name'] for d in declaration)
 
@@ -159,10 +151,10 @@ def test_two_concurrent_runs_of_different_declarations_record_both(tmp_path):
     results = [finish(p) for p in procs]
     assert [r.get('failed', False) for r in results] == [False, False], [r.get('msg') for r in results]
     both = sorted(d['name'] for d in left + right)
-    assert netns_list() == both and recorded(record) == both
+    assert ip_netns_list() == both and recorded(record) == both
     # so a later prune run knows every one of them
     assert not finish(start(tmp_path, 'prune', {'namespaces': left[:1], 'record': record, 'prune': True})).get('failed')
-    assert netns_list() == ['a00'] and recorded(record) == ['a00']
+    assert ip_netns_list() == ['a00'] and recorded(record) == ['a00']
 
 
 def test_prune_and_absent_remove_the_etc_netns_files_they_wrote(tmp_path, capsys):
@@ -173,9 +165,9 @@ def test_prune_and_absent_remove_the_etc_netns_files_they_wrote(tmp_path, capsys
     # the tenant is dropped from the declaration and pruned: its /etc/netns dir goes with it
     would = run_module(netns_config, {'namespaces': old[1:], 'record': record, 'prune': True}, capsys, check_mode=True)
     assert any(c == 'remove /etc/netns/tenant/resolv.conf' for c in would['namespaces'][-1]['changes'])
-    assert os.path.exists('/etc/netns/tenant/resolv.conf') and netns_list() == ['other', 'tenant']
+    assert os.path.exists('/etc/netns/tenant/resolv.conf') and ip_netns_list() == ['other', 'tenant']
     pruned = run_module(netns_config, {'namespaces': old[1:], 'record': record, 'prune': True}, capsys)
-    assert pruned['record']['pruned'] == ['tenant'] and netns_list() == ['other']
+    assert pruned['record']['pruned'] == ['tenant'] and ip_netns_list() == ['other']
     assert not os.path.exists('/etc/netns/tenant')
     assert any('/etc/netns/tenant/resolv.conf' in c for c in pruned['namespaces'][-1]['changes'])
     # a new namespace of the same name does not inherit the old tenant's resolver
@@ -188,7 +180,7 @@ def test_prune_and_absent_remove_the_etc_netns_files_they_wrote(tmp_path, capsys
     with open('/etc/netns/other/hosts', 'w') as handle:
         handle.write('127.0.0.1 mine\n')
     gone = run_module(netns_config, {'namespaces': [{'name': 'other', 'state': 'absent'}], 'record': record}, capsys)
-    assert not gone.get('failed') and 'other' not in netns_list()
+    assert not gone.get('failed') and 'other' not in ip_netns_list()
     assert sorted(os.listdir('/etc/netns/other')) == ['hosts']
     assert 'other' not in recorded(record)
     # ... and purge removes the whole directory
@@ -231,7 +223,7 @@ def test_check_mode_prune_writes_no_record_and_no_lock(tmp_path, capsys):
     )
     assert out['changed'] and out['record']['managed'] == ['a']
     assert not os.path.exists(str(tmp_path / 'state')) and set(os.listdir('/run')) == before
-    assert netns_list() == [] and not os.path.exists('/etc/netns/a')
+    assert ip_netns_list() == [] and not os.path.exists('/etc/netns/a')
 
 
 @pytest.mark.parametrize(
@@ -249,7 +241,7 @@ def test_a_hostile_record_fails_before_anything_is_touched(tmp_path, capsys, con
         handle.write('mine\n')
     out = run_module(netns_config, {'namespaces': [{'name': 'new'}], 'record': str(record), 'prune': True}, capsys)
     assert out['failed'] and str(record) in out['msg'] and bad.strip("'").split('/')[-1] in out['msg']
-    assert netns_list() == [] and json.loads(record.read_text()) == content
+    assert ip_netns_list() == [] and json.loads(record.read_text()) == content
     assert os.listdir('/etc/netns/ok') == ['keep']
 
 
@@ -271,7 +263,7 @@ def test_a_hostile_record_fails_before_the_boot_files_are_written(tmp_path, caps
     )
     assert out['failed'] and '../../etc' in out['msg'], out
     assert not os.path.exists(boot['boot_dir']) and not os.path.exists(boot['unit_dir'])
-    assert netns_list() == []
+    assert ip_netns_list() == []
 
 
 def test_boot_with_a_pin_dir_the_boot_script_does_not_use_is_refused(tmp_path, capsys):
@@ -281,4 +273,4 @@ def test_boot_with_a_pin_dir_the_boot_script_does_not_use_is_refused(tmp_path, c
     assert not os.path.exists(boot['boot_dir']) and not os.path.exists('/run/tenant')
     # the iproute2 directory itself, however it is named, is fine
     out = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'pin_dir': '/run/netns', 'boot': boot}, capsys)
-    assert not out.get('failed') and netns_list() == ['a'], out
+    assert not out.get('failed') and ip_netns_list() == ['a'], out

@@ -3,32 +3,17 @@ routes planned with the kernel's semantics, link kinds compared, and every
 input the kernel would refuse (or that would crash) refused up front.
 `ip -j` is the oracle."""
 
-import json
 import os
 import subprocess
 
 import pytest
 
-from moduleharness import netns_config_run as converge, netns_config_twice as converged_twice
-
-
-def ip(*args, netns=None):
-    argv = ['ip'] + (['-n', netns] if netns else []) + ['-j'] + list(args)
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    return json.loads(out) if out.strip() else []
+from moduleharness import netns_config_refused, netns_config_run as converge, netns_config_twice as converged_twice
+from nsoracle import addrs, ip
 
 
 def sh(*argv):
     subprocess.run(argv, check=True, capture_output=True)
-
-
-def addrs(link, netns=None):
-    return sorted(
-        f'{a["local"]}/{a["prefixlen"]}'
-        for e in ip('addr', 'show', 'dev', link, netns=netns)
-        for a in e['addr_info']
-        if a.get('scope') != 'link'
-    )
 
 
 def veth(name, host, addresses=(), **extra):
@@ -191,12 +176,7 @@ BRIDGE = {'name': 'b0', 'kind': 'bridge'}
     ],
 )
 def test_hostile_input_is_refused_before_anything_is_touched(capsys, bad, where, value):
-    good = {'name': 'fine', 'links': [{'name': 'b0', 'kind': 'bridge'}]}
-    out = converge(capsys, [good] + bad)
-    assert out['failed'] and 'Nothing was changed' in out['msg'], out
-    assert where in out['msg'] and value in out['msg'], out['msg']
-    assert 'Traceback' not in out['msg'] and 'Module failed' not in out['msg']
-    assert not os.path.exists('/run/netns'), 'nothing was created'
+    netns_config_refused(capsys, bad, where, value)
     assert [lk['ifname'] for lk in ip('link')] == ['lo']
 
 

@@ -6,17 +6,9 @@ import os
 import subprocess
 
 from moduleharness import run_module
+from nsoracle import ip_netns_list
 
 from ansible_collections.nsfd.namespaces.plugins.modules import netns_config, netns_persist
-
-
-def netns_list():
-    return sorted(
-        line.split()[0]
-        for line in subprocess.run(
-            ['ip', 'netns', 'list'], capture_output=True, text=True, check=True
-        ).stdout.splitlines()
-    )
 
 
 def test_prune_removes_only_what_the_record_holds(tmp_path, capsys):
@@ -34,16 +26,16 @@ def test_prune_removes_only_what_the_record_holds(tmp_path, capsys):
     assert not again['changed']
     # b is dropped from the list: kept (and still recorded) without prune ...
     kept = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'record': record}, capsys)
-    assert not kept['changed'] and kept['record']['managed'] == ['a', 'b'] and netns_list() == ['a', 'b', 'foreign']
+    assert not kept['changed'] and kept['record']['managed'] == ['a', 'b'] and ip_netns_list() == ['a', 'b', 'foreign']
     # ... check mode says what prune would do and does nothing ...
     would = run_module(
         netns_config, {'namespaces': [{'name': 'a'}], 'record': record, 'prune': True}, capsys, check_mode=True
     )
-    assert would['changed'] and would['record']['pruned'] == ['b'] and netns_list() == ['a', 'b', 'foreign']
+    assert would['changed'] and would['record']['pruned'] == ['b'] and ip_netns_list() == ['a', 'b', 'foreign']
     # ... and prune removes it, never the namespace it did not make
     pruned = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'record': record, 'prune': True}, capsys)
     assert pruned['changed'] and pruned['record'] == {'path': record, 'managed': ['a'], 'pruned': ['b']}
-    assert netns_list() == ['a', 'foreign']
+    assert ip_netns_list() == ['a', 'foreign']
     assert pruned['namespaces'][-1]['name'] == 'b' and pruned['namespaces'][-1]['changed']
 
 
@@ -53,7 +45,7 @@ def test_prune_needs_a_record_and_a_broken_record_changes_nothing(tmp_path, caps
     broken = tmp_path / 'managed.json'
     broken.write_text('{"namespaces": "a"}')
     result = run_module(netns_config, {'namespaces': [{'name': 'a'}], 'record': str(broken), 'prune': True}, capsys)
-    assert result['failed'] and str(broken) in result['msg'] and netns_list() == []
+    assert result['failed'] and str(broken) in result['msg'] and ip_netns_list() == []
 
 
 def _persist_args(tmp_path, **extra):
@@ -103,7 +95,7 @@ def _boot(tmp_path, **extra):
 def test_netns_config_writes_the_same_boot_files_as_netns_persist_in_one_call(tmp_path, capsys):
     declaration = _persist_args(tmp_path)['namespaces']
     first = run_module(netns_config, {'namespaces': declaration, 'boot': _boot(tmp_path)}, capsys)
-    assert first['changed'] and first['boot']['changed'] and netns_list() == ['blue']
+    assert first['changed'] and first['boot']['changed'] and ip_netns_list() == ['blue']
     assert first['boot']['unit'] == str(tmp_path / 'units' / 'nsfd-netns.service')
     written = (tmp_path / 'boot' / 'namespaces.sh').read_text()
     # netns_persist, given the same declaration and places, finds nothing to do
@@ -115,16 +107,16 @@ def test_netns_config_writes_the_same_boot_files_as_netns_persist_in_one_call(tm
     # boot: {state: absent} removes them and leaves the namespaces alone
     gone = run_module(netns_config, {'namespaces': declaration, 'boot': _boot(tmp_path, state='absent')}, capsys)
     assert gone['changed'] and gone['boot']['changed'] and not (tmp_path / 'boot').exists()
-    assert not any(n['changed'] for n in gone['namespaces']) and netns_list() == ['blue']
+    assert not any(n['changed'] for n in gone['namespaces']) and ip_netns_list() == ['blue']
 
 
 def test_netns_config_boot_name_problem_fails_before_any_namespace_is_touched(tmp_path, capsys):
     declaration = [{'name': 'ok'}, {'name': 'b#d'}]
     result = run_module(netns_config, {'namespaces': declaration, 'boot': _boot(tmp_path)}, capsys)
     assert result['failed'] and 'namespaces[1].name' in result['msg']
-    assert netns_list() == [] and not (tmp_path / 'boot').exists()
+    assert ip_netns_list() == [] and not (tmp_path / 'boot').exists()
     checked = run_module(
         netns_config, {'namespaces': [{'name': 'ok'}], 'boot': _boot(tmp_path)}, capsys, check_mode=True
     )
-    assert checked['changed'] and checked['boot']['changes'] and netns_list() == []
+    assert checked['changed'] and checked['boot']['changes'] and ip_netns_list() == []
     assert not (tmp_path / 'boot').exists() and not (tmp_path / 'units').exists()

@@ -26,22 +26,11 @@ def pid_one(pid):
 
 
 def inits_of(name, data_dir):
-    """The pids of every init of host name in data_dir (its marker, name and data_dir end its command line;
-    the sandbox has no pid namespace of its own: other tests' hosts are in /proc too)."""
-    found = []
-    for entry in os.listdir('/proc'):
-        try:
-            with open(f'/proc/{entry}/cmdline', 'rb') as handle:
-                argv = handle.read().split(b'\0')
-        except OSError:
-            continue
-        if (
-            argv[-4:] == [record.INIT_MARKER.encode(), name.encode(), data_dir.encode(), b'']
-            and running(int(entry))
-            and pid_one(int(entry))
-        ):
-            found.append(int(entry))
-    return found
+    """The pids of every init of host name in data_dir, as pgrep finds them: its marker, name and data_dir end its
+    command line (the sandbox has no pid namespace of its own: other tests' hosts are in /proc too)."""
+    pattern = f' {record.INIT_MARKER} {name} {data_dir}$'
+    found = sh('pgrep', '-f', '--', pattern, check=False).stdout.split()
+    return [int(pid) for pid in found if running(int(pid)) and pid_one(int(pid))]
 
 
 def crashed_start(name, data_dir, pin=True):

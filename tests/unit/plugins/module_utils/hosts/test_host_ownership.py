@@ -9,20 +9,10 @@ import time
 
 import pytest
 
-from nsoracle import ip_netns_list, running, sh
+from nsoracle import HOST_TYPES as TYPES, PIN_DIRS, ip_netns_list, running, sh
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts import engine, spec as hostspec
-
-TYPES = ('mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup')
-PIN_DIRS = {
-    'mnt': '/run/mntns',
-    'uts': '/run/utsns',
-    'ipc': '/run/ipcns',
-    'net': '/run/netns',
-    'pid': '/run/pidns',
-    'cgroup': '/run/cgroupns',
-}
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from nsoracle import ip_netns_list, nsfs_mounts, pin_kind_and_inode, sh
+from waiting import wait_for
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import syscalls
@@ -43,19 +44,12 @@ def test_check_mode_absent_removes_nothing_and_reports_who_is_inside():
     engine.ensure_present(spec.build('busy'))
     proc = subprocess.Popen(['ip', 'netns', 'exec', 'busy', 'sleep', '60'])
     try:
-        _wait_for(lambda: str(proc.pid) in sh('ip', 'netns', 'pids', 'busy').stdout)
+        wait_for(lambda: str(proc.pid) in sh('ip', 'netns', 'pids', 'busy').stdout)
         result = engine.ensure_absent(spec.build('busy'), check_mode=True)
         assert result.changed and result.pids_remaining == [proc.pid]
         assert ip_netns_list() == ['busy']
     finally:
         proc.kill()
-
-
-def _wait_for(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while not predicate():
-        assert time.time() < deadline, 'condition not met in time'
-        time.sleep(0.02)
 
 
 def test_stale_pin_from_ip_netns_is_repaired_and_said():
@@ -110,7 +104,7 @@ def test_a_pin_of_another_type_is_refused_then_replaced_with_force():
 
 def _start_unshared(*flags):
     proc = subprocess.Popen(['unshare'] + list(flags) + ['sleep', '60'])
-    _wait_for(lambda: os.readlink(f'/proc/{proc.pid}/exe').endswith('sleep'))
+    wait_for(lambda: os.readlink(f'/proc/{proc.pid}/exe').endswith('sleep'))
     return proc
 
 
@@ -170,7 +164,7 @@ def test_remove_unpins_and_says_who_keeps_the_namespace_alive():
     engine.ensure_present(spec.build('busy'))
     proc = subprocess.Popen(['ip', 'netns', 'exec', 'busy', 'sleep', '60'])
     try:
-        _wait_for(lambda: str(proc.pid) in sh('ip', 'netns', 'pids', 'busy').stdout)
+        wait_for(lambda: str(proc.pid) in sh('ip', 'netns', 'pids', 'busy').stdout)
         result = engine.ensure_absent(spec.build('busy'))
         assert result.changed and result.pids_remaining == [proc.pid]
         assert ip_netns_list() == [] and not os.path.exists('/run/netns/busy')
@@ -211,7 +205,7 @@ def test_removing_a_second_name_of_a_pid_namespace_keeps_its_holder_for_the_firs
 def test_removing_an_attached_pid_namespace_never_kills_a_foreign_init():
     proc = subprocess.Popen(['unshare', '--pid', '--fork', 'sleep', '60'])
     try:
-        _wait_for(lambda: any(os.readlink(f'/proc/{c}/exe').endswith('sleep') for c in _children(proc.pid)))
+        wait_for(lambda: any(os.readlink(f'/proc/{c}/exe').endswith('sleep') for c in _children(proc.pid)))
         child = _children(proc.pid)[0]
         engine.ensure_present(spec.build('foreign', 'pid', source_pid=int(child)))
         result = engine.ensure_absent(spec.build('foreign', 'pid'))

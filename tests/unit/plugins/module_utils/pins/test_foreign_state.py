@@ -3,21 +3,14 @@ that are not pins outside the pin directories. Judged by findmnt and ip netns.""
 
 import os
 import subprocess
-import time
 
 import pytest
 
 from nsoracle import ip_netns_list, mounts_at, nsfs_mounts, pin_kind_and_inode, sh
+from waiting import wait_for
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, listing, spec
-
-
-def _wait_for(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while not predicate():
-        assert time.time() < deadline, 'condition not met in time'
-        time.sleep(0.02)
 
 
 def _var_run_is_a_symlink_to_run():
@@ -35,7 +28,7 @@ def foreign_pin():
     not a mount point of its own (no `ip netns add` ran before)."""
     _var_run_is_a_symlink_to_run()
     proc = subprocess.Popen(['unshare', '--net', 'sleep', '60'])
-    _wait_for(lambda: os.readlink(f'/proc/{proc.pid}/exe').endswith('sleep'))
+    wait_for(lambda: os.readlink(f'/proc/{proc.pid}/exe').endswith('sleep'))
     os.makedirs('/run/netns')
     open('/run/netns/other', 'w').close()
     sh('mount', '--bind', f'/proc/{proc.pid}/ns/net', '/run/netns/other')

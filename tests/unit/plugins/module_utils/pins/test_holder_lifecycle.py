@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from nsoracle import nsfs_mounts, sh
+from waiting import wait_for
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.procscan import HOLDER_MARKER
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, listing, pindir, spec
@@ -65,13 +66,6 @@ def _lsns_commands(name):
     return [line for line in out.splitlines() if _labelled(line, name)]
 
 
-def _wait_for(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while not predicate():
-        assert time.time() < deadline, 'condition not met in time'
-        time.sleep(0.02)
-
-
 # A real process runs the engine and stops itself (SIGSTOP) at one step, so
 # the test can kill -9 it exactly there.
 _CREATOR = r'''
@@ -110,7 +104,7 @@ def _creator(point, name):
         with open(f'/proc/{proc.pid}/stat') as handle:
             return handle.read().rsplit(')', 1)[1].split()[0] == 'T'
 
-    _wait_for(stopped, timeout=20)
+    wait_for(stopped, timeout=20)
     return proc
 
 
@@ -121,7 +115,7 @@ def test_a_creator_killed_at_any_step_leaves_no_holder(point):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     # no run needed: a holder whose creator died before pinning it ends itself
-    _wait_for(lambda: _holders(name) == [])
+    wait_for(lambda: _holders(name) == [])
     assert _lsns_commands(name) == []
     # the next run completes the set (after last-bind: pid and cgroup anew), with exactly one holder
     result = engine.ensure_present(spec.build(name, SET))
@@ -129,7 +123,7 @@ def test_a_creator_killed_at_any_step_leaves_no_holder(point):
     assert len(_holders(name)) == 1
     assert sorted(m['target'] for m in nsfs_mounts()) == sorted(f'/run/{t}ns/{name}' for t in SET)
     engine.ensure_absent(spec.build(name, SET))
-    _wait_for(lambda: _holders(name) == [])
+    wait_for(lambda: _holders(name) == [])
     assert _lsns_commands(name) == [] and nsfs_mounts() == []
 
 
@@ -154,7 +148,7 @@ def test_absent_ends_the_orphan_holder_of_its_name_even_without_pins():
     assert _holders(name) == [holder]
     result = engine.ensure_absent(spec.build(name, SET))
     assert result.changed and any(str(holder) in a and 'holder' in a for a in result.actions), result.actions
-    _wait_for(lambda: _holders(name) == [])
+    wait_for(lambda: _holders(name) == [])
     assert _lsns_commands(name) == []
     assert len(_holders(other)) == 1  # a pinned holder of another name is never touched
     assert not engine.ensure_absent(spec.build(name, SET)).changed
@@ -165,7 +159,7 @@ def test_the_next_present_run_ends_the_orphan_and_creates_the_set_whole():
     holder = _orphan(name)
     result = engine.ensure_present(spec.build(name, SET))
     assert result.changed and any(str(holder) in a for a in result.actions), result.actions
-    _wait_for(lambda: holder not in _holders(name))
+    wait_for(lambda: holder not in _holders(name))
     assert len(_holders(name)) == 1
     assert not engine.ensure_present(spec.build(name, SET)).changed
 
@@ -215,7 +209,7 @@ def test_a_removal_that_waited_for_the_lock_plans_again(monkeypatch):
     monkeypatch.setattr(pindir, 'locked', locked)
     result = engine.ensure_absent(spec.build(name, SET))
     assert interleaved and result.changed
-    _wait_for(lambda: _holders(name) == [])
+    wait_for(lambda: _holders(name) == [])
     assert _lsns_commands(name) == [] and nsfs_mounts() == []
 
 
@@ -227,5 +221,5 @@ def test_create_and_remove_of_one_pid_set_at_once_leak_no_holder():
         outcomes = [r.get(timeout=60) for r in results]
     assert [o for o in outcomes if o != 'ok'] == []
     engine.ensure_absent(spec.build(name, ['pid', 'net']))
-    _wait_for(lambda: _holders(name) == [])
+    wait_for(lambda: _holders(name) == [])
     assert nsfs_mounts() == [] and _lsns_commands(name) == []

@@ -124,14 +124,15 @@ def test_an_override_moves_no_other_member_unless_it_takes_that_members_address(
             ), (host, other)
 
 
-def test_ipv6_segments_and_underlays():
+def _expand_v6():
+    """Host a's items of an IPv6 segment of a and b, over IPv6 underlays."""
     hostvars = {'a': {'ansible_host': 'fd00::1'}, 'b': {'ansible_host': 'fd00::2'}}
-    items = expand(
-        [{'name': 'v6', 'id': 7, 'subnet': 'fd77::/64', 'members': ['a', 'b']}],
-        host='a',
-        hostvars=hostvars,
-        underlay_var='ansible_host',
-    )
+    segment = {'name': 'v6', 'id': 7, 'subnet': 'fd77::/64', 'members': ['a', 'b']}
+    return expand([segment], host='a', hostvars=hostvars, underlay_var='ansible_host')
+
+
+def test_ipv6_segments_and_underlays():
+    items = _expand_v6()
     bridge, vxlan = items[0]['links']
     assert bridge['addresses'][0].endswith('/64') and vxlan['fdb'] == [{'mac': '00:00:00:00:00:00', 'dst': 'fd00::2'}]
 
@@ -348,13 +349,7 @@ def test_without_an_underlay_device_the_vxlan_mtu_leaves_room_for_the_encapsulat
     """The kernel gives a device-less vxlan 1500, which a 1500 underlay
     cannot carry encapsulated: the documented 1450 (IPv6: 1430) is declared."""
     assert expand([red()])[0]['links'][1]['mtu'] == 1450
-    hostvars = {'a': {'ansible_host': 'fd00::1'}, 'b': {'ansible_host': 'fd00::2'}}
-    items = expand(
-        [{'name': 'v6', 'id': 7, 'subnet': 'fd77::/64', 'members': ['a', 'b']}],
-        host='a',
-        hostvars=hostvars,
-        underlay_var='ansible_host',
-    )
+    items = _expand_v6()
     assert items[0]['links'][1]['mtu'] == 1430
     with_device = expand([red()], facts={'eth0': {'device': 'eth0', 'ipv4': {'address': '10.77.0.1'}}})
     assert 'mtu' not in with_device[0]['links'][1], 'the kernel derives it from the device'
