@@ -233,6 +233,8 @@ pids_remaining:
   sample: [4242]
 '''
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
@@ -267,20 +269,12 @@ def main() -> None:
         present = params['state'] == 'present'
         if not present and (params['source_pid'] is not None or params['source_path'] is not None):
             raise NamespaceError('source_pid and source_path only apply to state=present')
-        spec = spec_util.build(
-            name=params['name'],
-            types=params['type'],
-            pin_dir=params['pin_dir'],
-            path=params['path'],
-            source_pid=params['source_pid'],
-            source_path=params['source_path'],
-            force=params['force'],
-            hostname=params['hostname'] if present else None,
-            domainname=params['domainname'] if present else None,
-            uid_map=params['uid_map'] if present else None,
-            gid_map=params['gid_map'] if present else None,
-            time_offsets=params['time_offsets'] if present else None,
-        )
+        # what a namespace is created with: state=absent takes none of it
+        created = ('hostname', 'domainname', 'uid_map', 'gid_map', 'time_offsets')
+        located = ('name', 'pin_dir', 'path', 'source_pid', 'source_path', 'force')
+        options: dict[str, Any] = {key: params[key] for key in located}
+        options.update((key, params[key] if present else None) for key in created)
+        spec = spec_util.build(types=params['type'], **options)
         if present:
             return engine.ensure_present(spec, check_mode=module.check_mode)
         return engine.ensure_absent(spec, check_mode=module.check_mode)

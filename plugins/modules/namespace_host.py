@@ -317,15 +317,8 @@ def main() -> None:
     run(
         module,
         lambda: engine.converge(
-            spec.build(
-                name=params['name'],
-                state=params['state'],
-                hostname=params['hostname'],
-                root=params['root'],
-                data_dir=params['data_dir'],
-                lab=params['lab'],
-                shared_paths=params['shared_paths'],
-            ),
+            # every option of the module is a keyword of spec.build()
+            spec.build(**{key: params[key] for key in module.argument_spec}),
             check_mode=module.check_mode,
         ),
     )

@@ -34,27 +34,20 @@ HINT = 'Nothing was changed: fix netns_segments and run again.'
 SHORTEST_PREFIX = {4: 8, 6: 16}
 # blocks no member address may come from (ipaddress' is_* properties judge a
 # network only by its two ends, so overlaps are checked instead)
-SPECIAL_BLOCKS = {
-    4: [
-        (ipaddress.ip_network(n), what)
-        for n, what in (
-            ('0.0.0.0/8', 'unspecified ("this network")'),
-            ('127.0.0.0/8', 'loopback'),
-            ('169.254.0.0/16', 'link-local'),
-            ('224.0.0.0/4', 'multicast'),
-            ('240.0.0.0/4', 'reserved and broadcast'),
-        )
-    ],
-    6: [
-        (ipaddress.ip_network(n), what)
-        for n, what in (
-            ('::/128', 'unspecified'),
-            ('::1/128', 'loopback'),
-            ('fe80::/10', 'link-local'),
-            ('ff00::/8', 'multicast'),
-        )
-    ],
-}
+SPECIAL_BLOCKS = [
+    (ipaddress.ip_network(block), what)
+    for block, what in (
+        ('0.0.0.0/8', 'unspecified ("this network")'),
+        ('127.0.0.0/8', 'loopback'),
+        ('169.254.0.0/16', 'link-local'),
+        ('224.0.0.0/4', 'multicast'),
+        ('240.0.0.0/4', 'reserved and broadcast'),
+        ('::/128', 'unspecified'),
+        ('::1/128', 'loopback'),
+        ('fe80::/10', 'link-local'),
+        ('ff00::/8', 'multicast'),
+    )
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,8 +125,8 @@ def subnet_problem(subnet: Network) -> str | None:
         return (
             f'has the prefix /{subnet.prefixlen}, too short for a segment (at least /{SHORTEST_PREFIX[subnet.version]})'
         )
-    for block, what in SPECIAL_BLOCKS[subnet.version]:
-        if subnet.overlaps(block):
+    for block, what in SPECIAL_BLOCKS:
+        if block.version == subnet.version and subnet.overlaps(block):
             return f'overlaps {block}, the {what} addresses'
     return None
 
