@@ -4,5 +4,5 @@
 """Namespace hosts: an init process in its own mnt, uts, ipc, pid, net and
 cgroup namespaces with a root filesystem, pinned by name, cabled to a lab bridge.
 
-May import: netconfig/ (its spec's subnet rules), pins/, kernel/, the basics (errors, fileio, module_runner).
+May import: netconfig/ (its subnet rules and link planner), pins/, kernel/, the basics (errors, fileio, module_runner).
 """

@@ -4,8 +4,11 @@
 """The lab: a network namespace pinned by name (never the machine's own)
 holding a bridge, and each host's veth pair to it, over netlink.
 
-The lab namespace is made by the pins engine like any other; links and
-addresses go through pyroute2 (imported only when a host has a lab).
+The lab namespace is made by the pins engine like any other. The lab
+declares its links as netconfig does (the bridge; a host's veth with its
+peer in the host) and netconfig's planner writes them (link_writes: the
+same actions netns_config runs, pyroute2 imported only when a host has a
+lab); the lab reports its own texts. Reads and deletions are its own.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ import hashlib
 import ipaddress
 import os
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.nsfd.namespaces.plugins.module_utils.errors import NamespaceError
 from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import LOCK_DIR
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel import netns_socket
 from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink import IFF_UP
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import CLEAR, LATE, LINKS, PEERS
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.plan import Side, link_writes
+from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import NetState, read as read_state
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins import engine, spec as pinspec
 from ansible_collections.nsfd.namespaces.plugins.module_utils.pins.pinstate import ABSENT, PRESENT, inspect, location
 
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
     from typing_extensions import TypeGuard
 
     from ansible_collections.nsfd.namespaces.plugins.module_utils.hosts.spec import Interface, Lab
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.action import Action
+    from ansible_collections.nsfd.namespaces.plugins.module_utils.netconfig.state import LinkInfo
 
 # The alias of what the module made itself: lo of a lab namespace it created,
 # a bridge it created. Only that goes with the last host; a network namespace
@@ -132,6 +140,45 @@ def netlink(path: str, name: str) -> Iterator[IPRoute]:
         ipr.close()
 
 
+@contextmanager
+def _side(path: str, name: str, label: str) -> Iterator[Side]:
+    """netconfig's Side of the network namespace pinned at path, with its
+    state read (netlink() opens it alike)."""
+    need_pyroute2(name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise NamespaceError.from_os_error(exc, 'cannot open the network namespace', name=name, path=path)
+    side = Side(label, NetState(), fd=fd)
+    try:
+        with netns_socket.rtnl_in(fd) as sock:
+            side.set_state(read_state(sock))
+        yield side
+    finally:
+        side.close()
+        os.close(fd)
+
+
+def _declared(name: str, kind: str | None, **settings: Any) -> dict[str, Any]:
+    """A link as netconfig.spec normalizes a declared one (up, nothing else
+    set), with settings; alias is no netns_config option, the lab's own."""
+    link: dict[str, Any] = dict.fromkeys(
+        ('mtu', 'address', 'master', 'peer', 'parent', 'vlan_id', 'mode', 'vxlan', 'fdb', 'segment', 'alias')
+    )
+    link.update(name=name, kind=kind, state='up', addresses=[])
+    link.update(settings)
+    return link
+
+
+def _run(actions: list[Action]) -> None:
+    """Carry netconfig's actions out as netns_config does: phase by phase
+    (a veth's far end after its links), in order within each."""
+    for phase in (CLEAR, LINKS, PEERS, LATE):
+        for action in actions:
+            if action.phase == phase:
+                action.run()
+
+
 def _link(ipr: IPRoute, ifname: str) -> ifinfmsg | None:
     found = ipr.link_lookup(ifname=ifname)
     return ipr.get_links(found[0])[0] if found else None
@@ -161,13 +208,25 @@ def _bridge(ipr: IPRoute, lab_name: str, bridge: str) -> ifinfmsg | None:
     host's end, a dummy) is refused rather than used as one."""
     link = _link(ipr, bridge)
     if link is not None and _kind(link) != 'bridge':
-        raise NamespaceError(
-            f'lab.bridge {bridge} in lab {lab_name} is a {_kind(link)}, not a bridge',
-            name=lab_name,
-            errno=errno.EEXIST,
-            hint='Give the lab a bridge name no other link of the lab namespace has.',
-        )
+        raise _not_a_bridge(lab_name, bridge, _kind(link))
     return link
+
+
+def _bridge_info(state: NetState, lab_name: str, bridge: str) -> LinkInfo | None:
+    """_bridge(), from the state netconfig read."""
+    link = state.links.get(bridge)
+    if link is not None and link['kind'] != 'bridge':
+        raise _not_a_bridge(lab_name, bridge, link['kind'] or 'device')
+    return link
+
+
+def _not_a_bridge(lab_name: str, bridge: str, kind: str) -> NamespaceError:
+    return NamespaceError(
+        f'lab.bridge {bridge} in lab {lab_name} is a {kind}, not a bridge',
+        name=lab_name,
+        errno=errno.EEXIST,
+        hint='Give the lab a bridge name no other link of the lab namespace has.',
+    )
 
 
 def _addresses(ipr: IPRoute, index: int) -> list[Interface]:
@@ -210,26 +269,34 @@ def ensure(lab: Lab) -> list[str]:
     if made:
         engine.ensure_present(pinspec.build(name=lab.name, types='net'))
         actions.append(f'create lab network namespace {lab.name}')
-    with netlink(pin_path(lab.name), lab.name) as ipr:
-        ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], state='up')
-        if made:
-            ipr.link('set', index=ipr.link_lookup(ifname='lo')[0], ifalias=MARK)
-        bridge = _bridge(ipr, lab.name, lab.bridge)
+    with _side(pin_path(lab.name), lab.name, f'lab {lab.name}') as side:
+        bridge = _bridge_info(side.state, lab.name, lab.bridge)
         if bridge is None:
-            # set, not learnt: a bridge takes the lowest address of its ports,
-            # so the gateway's MAC would change as hosts come and go
-            ipr.link('add', ifname=lab.bridge, kind='bridge', address=stable_mac(lab.name, lab.bridge, 'bridge'))
-            ipr.link('set', index=ipr.link_lookup(ifname=lab.bridge)[0], ifalias=MARK)
             actions.append(f'create bridge {lab.bridge} in lab {lab.name}')
-            # just made: there is one
-            bridge = cast('ifinfmsg', _link(ipr, lab.bridge))
-        if lab.gateway not in _addresses(ipr, bridge['index']):
-            ipr.addr('add', index=bridge['index'], address=str(lab.gateway.ip), prefixlen=lab.gateway.network.prefixlen)
+        if bridge is None or lab.gateway not in side.state.addresses.get(lab.bridge, []):
             actions.append(f'add {lab.gateway} to bridge {lab.bridge}')
-        if not bridge['flags'] & IFF_UP:
-            ipr.link('set', index=bridge['index'], state='up')
+        if bridge is None or not bridge['up']:
             actions.append(f'set bridge {lab.bridge} up')
+        # lo up, and marked when the lab namespace is the module's
+        lo = _declared('lo', None, alias=MARK if made else None)
+        _run(
+            link_writes(lo, side, side, side.state.links['lo'])
+            + link_writes(_bridge_decl(lab, bridge), side, side, bridge)
+        )
     return actions
+
+
+def _bridge_decl(lab: Lab, bridge: LinkInfo | None) -> dict[str, Any]:
+    """The lab's bridge as netconfig declares a link: up with the gateway
+    address; when the module creates it, with the module's mark and a MAC
+    of its own (set, not learnt: a bridge takes the lowest address of its
+    ports, so the gateway's MAC would change as hosts come and go). A
+    bridge that is there keeps its MAC and alias."""
+    if bridge is not None:
+        return _declared(lab.bridge, 'bridge', addresses=[lab.gateway])
+    return _declared(
+        lab.bridge, 'bridge', addresses=[lab.gateway], address=stable_mac(lab.name, lab.bridge, 'bridge'), alias=MARK
+    )
 
 
 def cabled(lab: Lab, lab_end: str, host_net: str) -> bool:
@@ -266,6 +333,7 @@ def cable(lab: Lab, lab_end: str, host_net: str) -> None:
         fd = os.open(host_net, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
         raise NamespaceError.from_os_error(exc, 'cannot open the host\'s network namespace', path=host_net)
+    host_side = Side(f'host {os.path.basename(host_net)}', NetState(), fd=fd)
     try:
         with netlink(host_net, lab_end) as ipr:
             # the host's lab interface is the module's: a veth of that name is
@@ -274,39 +342,47 @@ def cable(lab: Lab, lab_end: str, host_net: str) -> None:
             inner = _link(ipr, lab.interface)
             if inner is not None and _kind(inner) == 'veth':
                 ipr.link('del', index=inner['index'])
-        with netlink(pin_path(lab.name), lab.name) as ipr:
-            taken = _link(ipr, lab_end)
+        with _side(pin_path(lab.name), lab.name, f'lab {lab.name}') as side:
+            taken = side.state.links.get(lab_end)
             if taken is not None:
                 raise NamespaceError(
-                    f'link {lab_end} in lab {lab.name} is a {_kind(taken)} that is not the lab end of host '
-                    f'{os.path.basename(host_net)}, and the host\'s end must have that name',
+                    f'link {lab_end} in lab {lab.name} is a {taken["kind"] or "device"} that is not the lab end of '
+                    f'host {os.path.basename(host_net)}, and the host\'s end must have that name',
                     name=lab.name,
                     errno=errno.EEXIST,
                     hint=f'Rename or remove that link (ip -n {lab.name} link), or use another lab.',
                 )
+            create, *settings = link_writes(_end_decl(lab, lab_end, host_net), side, side, None, host_side)
             try:
-                # the lab end's too, so the bridge's forwarding entry stays right across reboots
-                ipr.link(
-                    'add',
-                    ifname=lab_end,
-                    kind='veth',
-                    address=stable_mac(lab.name, lab_end, 'lab'),
-                    peer={'ifname': lab.interface, 'net_ns_fd': fd, 'address': stable_mac(lab.name, lab_end, 'host')},
-                )
+                create.run()
             except OSError as exc:
                 raise NamespaceError.from_os_error(
                     exc, f'cannot create the veth pair {lab_end} (lab) / {lab.interface} (host)', name=lab.name
                 )
-            index = ipr.link_lookup(ifname=lab_end)[0]
-            ipr.link('set', index=index, ifalias=END_MARK)
-            ipr.link('set', index=index, master=ipr.link_lookup(ifname=lab.bridge)[0])
-            ipr.link('set', index=index, state='up')
+            _run(settings)
     finally:
+        host_side.close()
         os.close(fd)
-    with netlink(host_net, lab_end) as ipr:
-        index = ipr.link_lookup(ifname=lab.interface)[0]
-        ipr.addr('add', index=index, address=str(lab.address.ip), prefixlen=lab.address.network.prefixlen)
-        ipr.link('set', index=index, state='up')
+
+
+def _end_decl(lab: Lab, lab_end: str, host_net: str) -> dict[str, Any]:
+    """The host's cable as netconfig declares a veth: lab_end, marked as a
+    host's end, on the bridge and up; its peer lab.interface in the host's
+    network namespace, up with lab.address. Both ends with MACs of their own
+    (the lab end's too, so the bridge's forwarding entry stays right across
+    reboots)."""
+    peer = {
+        'name': lab.interface,
+        'netns': os.path.basename(host_net),
+        'addresses': [lab.address],
+        'state': 'up',
+        'mtu': None,
+        'master': None,
+        'address': stable_mac(lab.name, lab_end, 'host'),
+    }
+    return _declared(
+        lab_end, 'veth', address=stable_mac(lab.name, lab_end, 'lab'), alias=END_MARK, master=lab.bridge, peer=peer
+    )
 
 
 def uncable(lab_name: str, lab_end: str) -> bool:

@@ -54,7 +54,19 @@ IPVLAN_MODE_NUMBER = {'l2': 0, 'l3': 1, 'l3s': 2}
 
 # the phases and Action live in netconfig.action (routes uses them too);
 # converge takes them from here
-__all__ = ['CLEAR', 'LATE', 'LINKS', 'PEERS', 'Action', 'Doomed', 'Side', 'in_phase', 'kept_links', 'plan']
+__all__ = [
+    'CLEAR',
+    'LATE',
+    'LINKS',
+    'PEERS',
+    'Action',
+    'Doomed',
+    'Side',
+    'in_phase',
+    'kept_links',
+    'link_writes',
+    'plan',
+]
 
 
 class Side:
@@ -204,8 +216,9 @@ def _attributes(
 
 
 def _link_settings(side: Side, name: str, obj: str, want: dict[str, Any], current: LinkInfo | None) -> list[Action]:
-    """Actions for mtu, MAC, master and state of one link end, obj naming
-    it in the changes (current None: the link is not there yet)."""
+    """Actions for mtu, MAC, alias (no netns_config option: a caller's own
+    mark), master and state of one link end, obj naming it in the changes
+    (current None: the link is not there yet)."""
     actions = []
     cur = current or {'up': False, 'mtu': None, 'address': None, 'master': None}
     if want['mtu'] is not None and cur['mtu'] != want['mtu']:
@@ -222,6 +235,15 @@ def _link_settings(side: Side, name: str, obj: str, want: dict[str, Any], curren
                 f'set MAC address of {name} in {side.label} to {want["address"]}',
                 lambda: side.ipr.link('set', index=side.index(name), address=want['address']),
                 change=change('link', obj, {'mac': cur['address']} if current else None, {'mac': want['address']}),
+            )
+        )
+    if want.get('alias') is not None and cur.get('alias') != want['alias']:
+        # not a netns_config option: only a link its callers declare (the hosts' lab marks) has one
+        actions.append(
+            Action(
+                f'set alias of {name} in {side.label} to {want["alias"]!r}',
+                lambda: side.ipr.link('set', index=side.index(name), ifalias=want['alias']),
+                change=change('link', obj, {'alias': cur.get('alias')} if current else None, {'alias': want['alias']}),
             )
         )
     if want['master'] is not None and (current is None or side.masters.get(cur['master']) != want['master']):
@@ -399,22 +421,33 @@ def _link_actions(
             actions.append(vxlan_plan.replace(link, ns, host, found))
             gone.add(current['index'])
             current = None
-    if current is None:
-        peer_side = _peer_side(link, ns, sides, host) if link['kind'] == 'veth' else None
-        if peer_side is not None and (peer_side is host or not purge):
-            _check_free(link['peer']['name'], peer_side)
-        actions.append(_create(link, ns, host, peer_side))
+    peer_side = _peer_side(link, ns, sides, host) if link['kind'] == 'veth' else None
+    if current is None and peer_side is not None and (peer_side is host or not purge):
+        _check_free(link['peer']['name'], peer_side)
     if link['kind'] == 'veth' and link['peer']['netns'] is None and link['peer']['master'] is not None:
         _check_host_bridge(link['peer']['master'], host)
+    return actions + link_writes(link, ns, host, current, peer_side)
+
+
+def link_writes(
+    link: dict[str, Any], ns: Side, host: Side, current: LinkInfo | None, peer_side: Side | None = None
+) -> list[Action]:
+    """What brings one declared link (a normalized one, as netconfig.spec
+    makes it) to its declaration, its checks done: its creation when it is
+    not there (current None; then the first action), its settings and
+    addresses, its static forwarding entries, and a veth's peer's settings
+    (peer_side: where the peer is; in phase PEERS when it is in a namespace).
+    netns_config's plan and the hosts' lab both write links through it."""
+    actions = [] if current is not None else [_create(link, ns, host, peer_side)]
     actions.extend(_attributes(ns, link['name'], link, current))
     if link['fdb'] is not None:
-        have = state.fdb.get(link['name'], []) if current is not None else []
+        have = ns.state.fdb.get(link['name'], []) if current is not None else []
         actions.extend(vxlan_plan.fdb_actions(ns, link, have))
     if link['kind'] == 'veth':
         peer = link['peer']
-        peer_side = _peer_side(link, ns, sides, host)
-        peer_current = peer_side.state.links.get(peer['name']) if current is not None else None
-        peer_actions = _attributes(peer_side, peer['name'], peer, peer_current, outside=True)
+        far = cast('Side', peer_side)  # a veth's peer side is never None (_peer_side)
+        peer_current = far.state.links.get(peer['name']) if current is not None else None
+        peer_actions = _attributes(far, peer['name'], peer, peer_current, outside=True)
         actions.extend(in_phase(peer_actions, PEERS) if peer['netns'] else peer_actions)
     return actions
 

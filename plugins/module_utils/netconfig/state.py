@@ -22,6 +22,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink i
     IFF_UP,
     IFINFOMSG,
     IFLA_ADDRESS,
+    IFLA_IFALIAS,
     IFLA_IFNAME,
     IFLA_INFO_DATA,
     IFLA_INFO_KIND,
@@ -64,7 +65,7 @@ from ansible_collections.nsfd.namespaces.plugins.module_utils.kernel.rtnetlink i
 if TYPE_CHECKING:
     from typing import Union
 
-    # name -> {index, kind, up, mtu, address, master, link, link_netnsid, vxlan}:
+    # name -> {index, kind, up, mtu, address, master, link, link_netnsid, vxlan, alias}:
     # a link as read (see NetState.links)
     LinkInfo = dict[str, Any]
     # {dst, via, oif, src, metric, table, proto, family, tos, scope, type}: a route as read
@@ -79,11 +80,12 @@ class NetState:
     """Links by name, addresses by link name, routes, as plain values.
     Compared by identity (eq=False), as a plain class is."""
 
-    # name -> {index, kind, up, mtu, address, master, link, link_netnsid, vxlan}:
-    # link is the ifindex of a veth's peer or a macvlan's parent (IFLA_LINK),
+    # name -> {index, kind, up, mtu, address, master, link, link_netnsid, vxlan,
+    # alias}: link is the ifindex of a veth's peer or a macvlan's parent (IFLA_LINK),
     # in the namespace link_netnsid names (None: this one); vxlan is None,
     # or a vxlan's {vni, local, underlay, port, learning} (underlay: an
-    # ifindex in the namespace of its socket, which link_netnsid names)
+    # ifindex in the namespace of its socket, which link_netnsid names);
+    # alias is the link's ifalias (None: none)
     links: dict[str, LinkInfo] = dataclasses.field(default_factory=dict)
     addresses: dict[str, list[Interface]] = dataclasses.field(default_factory=dict)  # name -> [ip_interface]
     # vxlan link name -> [{mac, dst}]: its static forwarding entries
@@ -106,6 +108,7 @@ class NetState:
             'link': None,
             'link_netnsid': None,
             'vxlan': None,
+            'alias': None,
         }
         return state
 
@@ -141,6 +144,7 @@ def _read_links(sock: rtnl.Socket, state: NetState) -> None:
             'link': rtnl.u32(attrs.get(IFLA_LINK)),
             'link_netnsid': struct.unpack('=i', attrs[IFLA_LINK_NETNSID])[0] if IFLA_LINK_NETNSID in attrs else None,
             'vxlan': _vxlan(info.get(IFLA_INFO_DATA)) if kind == 'vxlan' else None,
+            'alias': rtnl.text(attrs.get(IFLA_IFALIAS)) or None,
         }
 
 

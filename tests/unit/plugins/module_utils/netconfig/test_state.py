@@ -25,7 +25,7 @@ def _build_lab():
     two tables with metrics, sources and an IPv6 gateway."""
     sh('ip', 'link', 'add', 'br0', 'type', 'bridge')
     sh('ip', 'link', 'add', 'v0', 'mtu', '1400', 'address', '02:AB:cd:00:00:01', 'type', 'veth', 'peer', 'name', 'v1')
-    sh('ip', 'link', 'set', 'v1', 'master', 'br0')
+    sh('ip', 'link', 'set', 'v1', 'master', 'br0', 'alias', 'a port')
     for name in ('lo', 'br0', 'v0', 'v1'):
         sh('ip', 'link', 'set', name, 'up')
     sh('ip', 'addr', 'add', '10.9.0.1/24', 'dev', 'v0')
@@ -51,6 +51,7 @@ def test_links_match_ip_link():
         assert mine['up'] == ('UP' in link['flags'])
         assert mine['kind'] == link.get('linkinfo', {}).get('info_kind')
         assert (by_index.get(mine['master'])) == link.get('master')
+        assert mine['alias'] == link.get('ifalias')
     assert state.links['v0']['address'] == '02:ab:cd:00:00:01'
 
 
