@@ -118,7 +118,7 @@ def module(count, workdir):
 
     def once():
         elapsed, out = _run(argv, env=env)
-        return elapsed, f'changed={json.loads(out)["changed"]}'
+        return elapsed, f'changed={int(json.loads(out)["changed"])}'
 
     return _both(once)
 
